@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = _("Accounts and roles")
+
+    def ready(self):
+        from core.navigation import dashboard_card, nav_item
+
+        from . import permissions
+        from .views import roles_card
+
+        nav_item(_("People & roles"), "accounts:people", visible=lambda u: permissions.holds_any(u, "accounts.view_roleassignment"), order=80, icon="people")
+        dashboard_card("accounts/cards/roles.html", context=roles_card, order=5)

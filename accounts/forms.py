@@ -1,0 +1,56 @@
+"""Forms of the sign-in, sign-up, profile and people pages."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import BootstrapMixin
+
+from .models import PHONE_RE, Role
+
+
+class SignInForm(BootstrapMixin, AuthenticationForm):
+    username = forms.CharField(label=_("Username or mobile number"), max_length=150,
+                               widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
+
+    error_messages = {
+        "invalid_login": _("The username or password is not right."),
+        "inactive": _("This account is disabled."),
+    }
+
+
+class PhoneForm(BootstrapMixin, forms.Form):
+    phone = forms.RegexField(label=_("Mobile number"), regex=PHONE_RE, max_length=11,
+                             error_messages={"invalid": _("Enter a mainland mobile number of 11 digits, such as 13800138000.")},
+                             widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}))
+
+
+class ResidentSignUpForm(PhoneForm):
+    code = forms.CharField(label=_("Verification code"), max_length=8,
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}))
+    display_name = forms.CharField(label=_("Your name"), max_length=50)
+    community_code = forms.CharField(label=_("Your community"), max_length=20, widget=forms.HiddenInput)
+    password = forms.CharField(label=_("Password"), min_length=8, max_length=128,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+
+class TokenForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("What the token is for"), max_length=100)
+    days = forms.IntegerField(label=_("Valid for (days, empty for no expiry)"), min_value=1, max_value=3650, required=False)
+
+
+class StaffAccountForm(BootstrapMixin, forms.Form):
+    username = forms.RegexField(label=_("Username"), regex=r"^[\w.@+-]+$", min_length=3, max_length=150)
+    display_name = forms.CharField(label=_("Name"), max_length=50)
+    phone = forms.RegexField(label=_("Mobile number"), regex=PHONE_RE, max_length=11, required=False)
+    password = forms.CharField(label=_("Initial password"), min_length=8, max_length=128, widget=forms.PasswordInput)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    division_code = forms.CharField(label=_("At division (code)"), max_length=20, required=False)
+    organisation_id = forms.IntegerField(label=_("Or at organisation (number)"), required=False, min_value=1)
+
+
+class RoleGrantForm(BootstrapMixin, forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    division_code = forms.CharField(label=_("At division (code)"), max_length=20, required=False)
+    organisation_id = forms.IntegerField(label=_("Or at organisation (number)"), required=False, min_value=1)

@@ -1,0 +1,250 @@
+"""Every permission rule of Linli, in one place.
+
+A permission is granted by roles, each with the reach it has:
+
+* ``SUBTREE``: rows at the role's division or below it;
+* ``SERVED``: rows at or below a division that the role's organisation serves;
+* ``ORGANISATION``: rows owned by the role's organisation;
+* ``OWN``: rows owned by the user themself.
+
+``GRANTS`` is the whole table. From it this module derives both the object checks (registered
+with the ``rules`` library, so ``user.has_perm("org.change_division", division)`` works in
+pages, the API and the admin alike) and the queryset filters (``visible_to``), so that what a
+list shows and what a detail page allows can never disagree.
+
+Each module adds its permissions to ``GRANTS``; the authorization matrix test walks every route
+and checks that no role reaches a neighbour's rows.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import rules
+from django.db.models import Model, Q, QuerySet
+
+from core.errors import NotFound, PermissionDenied
+from core.scoping import ScopeFields, ancestor_paths
+
+from .models import ROLE_DIVISION_LEVELS, Role, RoleAssignment
+
+SUBTREE = "subtree"
+SERVED = "served"
+ORGANISATION = "organisation"
+OWN = "own"
+
+R = Role
+STAFF_READ = {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE}
+
+GRANTS: dict[str, dict[str, str]] = {
+    # The administrative tree.
+    "org.view_division": {
+        **STAFF_READ,
+        R.FUND_COMMITTEE: SUBTREE,
+        R.RESIDENT: SUBTREE,
+        R.OPERATOR_STAFF: SERVED,
+        R.CHARITY_STAFF: SERVED,
+    },
+    "org.add_division": {R.SUPERVISOR: SUBTREE},
+    "org.change_division": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    # Organisations: operators, charities, departments.
+    "org.view_organisation": {
+        **STAFF_READ,
+        R.FUND_COMMITTEE: SUBTREE,
+        R.OPERATOR_STAFF: ORGANISATION,
+        R.CHARITY_STAFF: ORGANISATION,
+    },
+    "org.add_organisation": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "org.change_organisation": {
+        R.SUPERVISOR: SUBTREE,
+        R.STREET_ADMIN: SUBTREE,
+        R.OPERATOR_STAFF: ORGANISATION,
+        R.CHARITY_STAFF: ORGANISATION,
+    },
+    # People and their roles.
+    "accounts.view_roleassignment": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "accounts.add_roleassignment": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "accounts.change_roleassignment": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    # The audit trail.
+    "audit.view_auditevent": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+}
+
+# Which roles a holder of a role may grant to others (always inside their own scope).
+ASSIGNABLE_ROLES: dict[str, set[str]] = {
+    R.SUPERVISOR: set(Role.values),
+    R.STREET_ADMIN: {R.STREET_ADMIN, R.COMMUNITY_WORKER, R.FUND_COMMITTEE, R.RESIDENT, R.OPERATOR_STAFF, R.CHARITY_STAFF},
+}
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What one role assignment reaches for one permission."""
+
+    kind: str
+    paths: tuple[str, ...] = ()
+    organisation_id: int | None = None
+    user_id: int | None = None
+
+
+def active_roles(user) -> list[RoleAssignment]:
+    """The user's active role assignments, loaded once per user object (i.e. per request)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_linli_roles", None)
+    if cached is None:
+        cached = list(
+            RoleAssignment.objects.active()
+            .filter(user=user)
+            .select_related("division", "organisation")
+            .prefetch_related("organisation__served_divisions")
+        )
+        user._linli_roles = cached
+    return cached
+
+
+def forget_roles(user) -> None:
+    if hasattr(user, "_linli_roles"):
+        del user._linli_roles
+
+
+def reaches(user, perm: str) -> list[Reach]:
+    grants = GRANTS.get(perm)
+    if grants is None:
+        raise KeyError(f"Unknown permission {perm!r}: add it to accounts.permissions.GRANTS")
+    found = []
+    for assignment in active_roles(user):
+        kind = grants.get(assignment.role)
+        if kind is None:
+            continue
+        if kind == SUBTREE and assignment.division_id:
+            found.append(Reach(SUBTREE, paths=(assignment.division.path,)))
+        elif kind == SERVED and assignment.organisation_id:
+            paths = tuple(d.path for d in assignment.organisation.served_divisions.all())
+            found.append(Reach(SERVED, paths=paths, organisation_id=assignment.organisation_id))
+        elif kind == ORGANISATION and assignment.organisation_id:
+            found.append(Reach(ORGANISATION, organisation_id=assignment.organisation_id))
+        elif kind == OWN:
+            found.append(Reach(OWN, user_id=user.pk))
+    return found
+
+
+def _division_q(scope: ScopeFields, paths: Iterable[str]) -> Q:
+    q = Q()
+    for lookup in scope.division_paths():
+        for path in paths:
+            q |= Q(**{f"{lookup}__startswith": path})
+            if scope.include_ancestors:
+                above = ancestor_paths(path)
+                if above:
+                    q |= Q(**{f"{lookup}__in": above})
+    return q
+
+
+def _reach_q(scope: ScopeFields, reach: Reach) -> Q | None:
+    if reach.kind in (SUBTREE, SERVED):
+        q = _division_q(scope, reach.paths) if scope.division and reach.paths else None
+        if reach.kind == SERVED and scope.organisation:
+            own = Q(**{"pk" if scope.organisation == "self" else scope.organisation: reach.organisation_id})
+            q = own if q is None else q | own
+        return q
+    if reach.kind == ORGANISATION and scope.organisation:
+        return Q(**{"pk" if scope.organisation == "self" else scope.organisation: reach.organisation_id})
+    if reach.kind == OWN and scope.owner:
+        return Q(**{scope.owner: reach.user_id})
+    return None
+
+
+def scope_q(user, perm: str, model: type[Model]) -> Q | None:
+    """The filter selecting the rows of ``model`` that ``perm`` lets ``user`` reach; None for none."""
+    scope: ScopeFields = model.scope
+    combined = None
+    for reach in reaches(user, perm):
+        q = _reach_q(scope, reach)
+        if q is not None:
+            combined = q if combined is None else combined | q
+    return combined
+
+
+def visible_to(user, perm: str, queryset: QuerySet) -> QuerySet:
+    """Narrow ``queryset`` to the rows ``perm`` lets ``user`` reach."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return queryset
+    q = scope_q(user, perm, queryset.model)
+    if q is None:
+        return queryset.none()
+    if queryset.model.scope.many:
+        inner = queryset.model._default_manager.filter(q).values("pk")
+        return queryset.filter(pk__in=inner)
+    return queryset.filter(q)
+
+
+def in_scope(user, perm: str, obj: Model) -> bool:
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    scope: ScopeFields = type(obj).scope
+    if scope.division == "self" and not scope.organisation and not scope.owner:
+        # A division: decide from its path without a query.
+        for reach in reaches(user, perm):
+            if reach.kind in (SUBTREE, SERVED) and any(obj.path.startswith(p) for p in reach.paths):
+                return True
+        return False
+    return visible_to(user, perm, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def get_for_user(user, perm: str, queryset: QuerySet, **lookup):
+    """Fetch one row the user may reach with ``perm``; anything else is "not found" (404)."""
+    obj = visible_to(user, perm, queryset).filter(**lookup).first()
+    if obj is None:
+        raise NotFound()
+    return obj
+
+
+def require(user, perm: str, obj: Model | None = None) -> None:
+    """Refuse (403) unless ``user`` has ``perm`` (on ``obj`` when given)."""
+    if not user.has_perm(perm, obj):
+        raise PermissionDenied()
+
+
+def holds_any(user, perm: str) -> bool:
+    return bool(getattr(user, "is_superuser", False) and user.is_active) or bool(reaches(user, perm))
+
+
+def can_assign(user, *, role: str, division=None, organisation=None) -> bool:
+    """May ``user`` grant ``role`` at ``division`` (or ``organisation``)?"""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    place_path = division.path if division is not None else organisation.home_division.path
+    for assignment in active_roles(user):
+        if role not in ASSIGNABLE_ROLES.get(assignment.role, set()):
+            continue
+        if assignment.division_id is None or not place_path.startswith(assignment.division.path):
+            continue
+        if GRANTS["accounts.add_roleassignment"].get(assignment.role) is None:
+            continue
+        # Nobody makes a peer of their own rank at their own node except a supervisor above it.
+        if role == assignment.role and division is not None and division.path == assignment.division.path:
+            continue
+        return True
+    return False
+
+
+def allowed_levels(role: str) -> set[str]:
+    return ROLE_DIVISION_LEVELS.get(role, set())
+
+
+def _predicate(perm: str):
+    @rules.predicate(name=perm)
+    def check(user, obj=None):
+        if obj is None:
+            return bool(reaches(user, perm))
+        return in_scope(user, perm, obj)
+
+    return check
+
+
+def register_rules() -> None:
+    for perm in GRANTS:
+        if not rules.perm_exists(perm):
+            rules.add_perm(perm, _predicate(perm))
+
+
+register_rules()

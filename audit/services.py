@@ -1,0 +1,70 @@
+"""Writing the audit trail. Called by every writing service, inside its transaction."""
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+
+from core.middleware import current_ip
+
+from .models import AuditEvent
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
+    """The current values of ``fields`` in a JSON-ready form (foreign keys as ids)."""
+    values = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        attname = field.attname if field.is_relation and field.many_to_one else name
+        values[name] = jsonable(getattr(instance, attname))
+    return values
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for every field whose value changed."""
+    return {k: [before.get(k), after[k]] for k in after if before.get(k) != after[k]}
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    target: models.Model | None = None,
+    division=None,
+    organisation=None,
+    changes: dict | None = None,
+    note: str = "",
+) -> AuditEvent:
+    """Record that ``actor`` did ``action`` to ``target``. Must run in the change's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record() must be called inside the transaction of the change it records")
+    actor_user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=actor_user,
+        actor_name=actor_user.username if actor_user else (str(actor) if actor else "system"),
+        action=action,
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:200] if target is not None else "",
+        division=division,
+        organisation=organisation,
+        changes=jsonable(changes or {}),
+        note=note,
+        ip_address=current_ip(),
+    )

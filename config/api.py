@@ -1,0 +1,38 @@
+"""The one API object: every module's router mounted under /api/v1/, docs at /api/docs."""
+
+from django.utils.translation import gettext_lazy as _
+from ninja import NinjaAPI
+
+from accounts.api import auth_router, residents_router
+from accounts.api import router as accounts_router
+from accounts.auth import API_AUTH
+from audit.api import router as audit_router
+from core.api import install_error_handlers
+from excel.api import router as excel_router
+from org.api import organisations_router, public_router
+from org.api import router as divisions_router
+
+api = NinjaAPI(
+    title="Linli API",
+    version="1",
+    description=str(_("Linli (邻里): community service spaces. Every list is paginated; every error has the shape {code, message, fields}.")),
+    auth=API_AUTH,
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    urls_namespace="api",
+)
+install_error_handlers(api)
+
+# One router per module, mounted in the order a reader meets them.
+for router in (
+    auth_router,
+    accounts_router,
+    residents_router,
+    divisions_router,
+    organisations_router,
+    audit_router,
+    excel_router,
+):
+    api.add_router("/v1/", router)
+# Open to anyone, no sign-in: what residents need before they have an account.
+api.add_router("/v1/public/", public_router)

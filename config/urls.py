@@ -1,0 +1,25 @@
+"""URLs: pages of each module, the API under /api/, the back office under /admin/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from core import views as core_views
+
+from .api import api
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("accounts.urls")),
+    path("", include("org.urls")),
+    path("audit/", include("audit.urls")),
+    path("excel/", include("excel.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

@@ -1,0 +1,32 @@
+"""Helpers shared by every module's forms."""
+
+from django import forms
+
+from .errors import ApplicationError
+
+
+def add_error_to_form(form: forms.Form, error: ApplicationError) -> None:
+    """Show a service's refusal on the form: on its fields where it names them, on top otherwise."""
+    placed = False
+    for field, messages in error.fields.items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+        placed = True
+    if not placed or not error.fields:
+        form.add_error(None, error.message)
+
+
+class BootstrapMixin:
+    """Give every widget Bootstrap's classes, so templates can render fields plainly."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")

@@ -1,0 +1,59 @@
+"""The navigation bar and the home dashboard, assembled from what each module registers.
+
+A module adds a menu entry with ``nav_item(...)`` and a dashboard card with
+``dashboard_card(...)`` in its ``AppConfig.ready()``; each says for whom it shows, so the menu
+and the dashboard follow the user's roles without any module knowing the others.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    url_name: str
+    visible: Callable[[Any], bool]
+    order: int = 100
+    icon: str = ""
+
+
+@dataclass(frozen=True)
+class DashboardCard:
+    template: str
+    # Returns the card's context for this user, or None when the card does not apply to them.
+    context: Callable[[Any], dict | None]
+    order: int = 100
+    wide: bool = False
+
+
+NAV_ITEMS: list[NavItem] = []
+DASHBOARD_CARDS: list[DashboardCard] = []
+
+
+def nav_item(label, url_name: str, *, visible: Callable[[Any], bool], order: int = 100, icon: str = "") -> None:
+    if not any(item.url_name == url_name for item in NAV_ITEMS):
+        NAV_ITEMS.append(NavItem(label, url_name, visible, order, icon))
+        NAV_ITEMS.sort(key=lambda item: item.order)
+
+
+def dashboard_card(template: str, *, context: Callable[[Any], dict | None], order: int = 100, wide: bool = False) -> None:
+    if not any(card.template == template for card in DASHBOARD_CARDS):
+        DASHBOARD_CARDS.append(DashboardCard(template, context, order, wide))
+        DASHBOARD_CARDS.sort(key=lambda card: card.order)
+
+
+def nav_for(user) -> list[NavItem]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [item for item in NAV_ITEMS if item.visible(user)]
+
+
+def cards_for(user) -> list[tuple[DashboardCard, dict]]:
+    cards = []
+    for card in DASHBOARD_CARDS:
+        context = card.context(user)
+        if context is not None:
+            cards.append((card, context))
+    return cards

@@ -1,0 +1,27 @@
+"""Small helpers that every module's writing services share."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .errors import ValidationFailed, fields_from_django_validation_error
+
+
+def clean_or_raise(instance: models.Model, *, exclude: list[str] | None = None) -> None:
+    """Run the model's validation (fields, constraints, uniqueness) and raise our error if it fails."""
+    try:
+        instance.full_clean(exclude=exclude)
+    except DjangoValidationError as error:
+        raise ValidationFailed(fields=fields_from_django_validation_error(error)) from None
+
+
+def assign(instance: models.Model, data: dict[str, Any], *, allowed: set[str]) -> list[str]:
+    """Set the given fields on ``instance``; refuse fields that may not be changed this way."""
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationFailed(fields={name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    for name, value in data.items():
+        setattr(instance, name, value)
+    return list(data)

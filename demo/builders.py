@@ -1,0 +1,34 @@
+"""The steps that build the demo city, in order. Each module appends its own step here.
+
+A step is ``"module.path:function"`` taking the ``DemoContext``; later steps see what the
+earlier ones made (``ctx.communities``, ``ctx.organisations``, ...).
+"""
+
+import random
+
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from org.models import Division
+
+from .context import DemoContext
+
+STEPS = [
+    "org.demo.build_tree",
+    "org.demo.build_organisations",
+    "accounts.demo.build_users",
+]
+
+
+def demo_city_exists() -> bool:
+    return Division.objects.exists()
+
+
+def build_demo_city(*, seed: int = 2026, verbose: bool = True) -> DemoContext:
+    ctx = DemoContext(seed=seed, rng=random.Random(seed), verbose=verbose)
+    with transaction.atomic():
+        for step in STEPS:
+            ctx.say(f"step {step}")
+            import_string(step.replace(":", "."))(ctx)
+    ctx.say("demo city ready")
+    return ctx

@@ -1,0 +1,36 @@
+"""`linli demo`: build the demo city (泉溪市) with accounts for every role."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from demo.accounts import demo_accounts
+from demo.builders import build_demo_city, demo_city_exists
+from demo.context import DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Build the deterministic demo city with accounts for every role."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed (the same seed builds the same city)")
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing when the database already has divisions")
+        parser.add_argument("--quiet", action="store_true", help="No progress output")
+
+    def handle(self, *args, seed, if_empty, quiet, **options):
+        if demo_city_exists():
+            if if_empty:
+                self.stdout.write("The database already has a city; the demo city is not built again.")
+                self.print_accounts()
+                return
+            raise CommandError("The database already has divisions. Use a new database (e.g. rm db.sqlite3) to rebuild the demo city.")
+        ctx = build_demo_city(seed=seed, verbose=not quiet)
+        self.print_accounts(ctx.accounts)
+
+    def print_accounts(self, accounts=None):
+        if accounts is None:
+            accounts = demo_accounts()
+        if not accounts:
+            return
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))
+        for username, role, where in accounts:
+            self.stdout.write(f"  {username:<14} {role:<24} {where}")

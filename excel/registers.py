@@ -1,0 +1,313 @@
+"""Excel registers (台账): one description per register, used for export, template and import.
+
+A module describes a register once — its columns, how to read its rows for a user, and how
+to import rows — and calls ``register(...)``. The export, the blank template with Chinese
+column names, and the all-or-nothing import (every bad row reported with its row number,
+nothing written if any row is bad) then work for it without more code, through the task
+worker and the ``ExcelJob`` record that shows progress.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, BinaryIO
+
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from core.errors import ApplicationError, ValidationFailed
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class RowProblem(Exception):
+    """A cell value that cannot be read; ``message`` says why."""
+
+    def __init__(self, message):
+        self.message = message
+        super().__init__(str(message))
+
+
+@dataclass
+class Column:
+    key: str
+    header: Any  # a lazy translation: Chinese in a Chinese workbook
+    parse: Callable[[Any], Any] = lambda value: value
+    required: bool = False
+    width: int = 16
+    note: Any = ""
+
+
+@dataclass
+class Register:
+    name: str
+    title: Any
+    permission: str
+    columns: list[Column]
+    # (user, params) -> (row count, iterator of lists in column order)
+    export_rows: Callable[..., tuple[int, Iterable[list]]]
+    # (actor, rows, params, progress) -> summary dict; raises ImportRejected
+    import_rows: Callable[..., dict] | None = None
+    sheet: Any = ""
+
+
+@dataclass
+class ImportRejected(Exception):
+    """Some rows are bad: nothing was written. ``errors`` holds every bad row."""
+
+    errors: list[dict] = field(default_factory=list)
+
+
+REGISTERS: dict[str, Register] = {}
+
+
+def register(reg: Register) -> Register:
+    REGISTERS[reg.name] = reg
+    return reg
+
+
+def get_register(name: str) -> Register:
+    try:
+        return REGISTERS[name]
+    except KeyError:
+        raise ValidationFailed(fields={"register": [_("Unknown register: %(name)s") % {"name": name}]}) from None
+
+
+def row_error(row: int, column: str | None, message) -> dict:
+    return {"row": row, "column": column or "", "message": str(message)}
+
+
+# Cell parsers shared by every register.
+
+def parse_text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def parse_code(value) -> str:
+    """Codes typed as numbers come back as ints or floats; read them back as digit strings."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def parse_int(value) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise RowProblem(_("Enter a whole number.")) from None
+    if number != number.to_integral_value():
+        raise RowProblem(_("Enter a whole number."))
+    return int(number)
+
+
+def parse_decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise RowProblem(_("Enter a number.")) from None
+
+
+def parse_date(value) -> datetime.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = str(value).strip().replace("/", "-").replace(".", "-")
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise RowProblem(_("Enter a date such as 2026-05-01.")) from None
+
+
+def parse_bool(value) -> bool | None:
+    if value is None or value == "":
+        return None
+    text = str(value).strip().lower()
+    if text in {"是", "有", "yes", "y", "true", "1"}:
+        return True
+    if text in {"否", "无", "no", "n", "false", "0"}:
+        return False
+    raise RowProblem(_("Enter 是 or 否 (yes or no)."))
+
+
+def parse_choice(choices) -> Callable[[Any], str]:
+    """Accept a choice's value or its label in either language."""
+
+    def parse(value) -> str:
+        text = parse_text(value)
+        if not text:
+            return ""
+        for choice_value, label in choices.choices:
+            names = {choice_value}
+            for language in ("zh-hans", "en"):
+                with translation.override(language):
+                    names.add(str(label))
+            if text in names:
+                return choice_value
+        with translation.override("zh-hans"):
+            labels = "、".join(str(label) for _v, label in choices.choices)
+        raise RowProblem(_("Not one of: %(labels)s") % {"labels": labels})
+
+    return parse
+
+
+def choice_label(choices, value: str) -> str:
+    return str(choices(value).label) if value else ""
+
+
+# Writing.
+
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="B22222")
+
+
+def write_workbook(stream: BinaryIO, reg: Register, rows: Iterable[list], progress: Callable[[int], None] | None = None) -> int:
+    """Stream ``rows`` into a one-sheet workbook with a styled header; returns the number of rows."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(reg.sheet or reg.title)[:31])
+    for index, column in enumerate(reg.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    header = []
+    for column in reg.columns:
+        cell = WriteOnlyCell(sheet, value=str(column.header))
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(horizontal="center")
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        sheet.append(row)
+        count += 1
+        if progress and count % 500 == 0:
+            progress(count)
+    workbook.save(stream)
+    return count
+
+
+def write_template(stream: BinaryIO, reg: Register) -> None:
+    """A blank workbook with the register's headers and a second sheet explaining each column."""
+    write_workbook(stream, reg, [])
+    stream.seek(0)
+    workbook = load_workbook(stream)
+    notes = workbook.create_sheet(title=str(_("How to fill in")))
+    notes.append([str(_("Column")), str(_("Required")), str(_("What to enter"))])
+    for column in reg.columns:
+        notes.append([str(column.header), str(_("yes")) if column.required else "", str(column.note)])
+    notes.column_dimensions["A"].width = 20
+    notes.column_dimensions["C"].width = 80
+    stream.seek(0)
+    stream.truncate()
+    workbook.save(stream)
+
+
+# Reading.
+
+def check_upload(name: str, size: int, head: bytes) -> None:
+    """Refuse what is not an .xlsx workbook of a sensible size, before anything is stored."""
+    if size > MAX_UPLOAD_BYTES:
+        raise ValidationFailed(fields={"file": [_("The file is larger than %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}]})
+    if not name.lower().endswith(".xlsx") or not head.startswith(XLSX_MAGIC):
+        raise ValidationFailed(fields={"file": [_("Upload an Excel workbook (.xlsx).")]})
+
+
+def header_lookup(reg: Register) -> dict[str, Column]:
+    names: dict[str, Column] = {}
+    for column in reg.columns:
+        names[column.key] = column
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                names[str(column.header).strip()] = column
+    return names
+
+
+def iter_rows(stream: BinaryIO, reg: Register) -> Iterator[tuple[int, dict, list[dict]]]:
+    """Stream the first sheet as ``(row number, {key: value}, cell errors)``, one row at a time.
+
+    The workbook is opened read-only, so memory stays flat however long the sheet is.
+    Blank rows are skipped. A missing required column rejects the file at once.
+    """
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+    except Exception:
+        raise ImportRejected([row_error(0, None, _("The file could not be opened as an Excel workbook."))]) from None
+    try:
+        rows_iter: Iterator = workbook.worksheets[0].iter_rows(values_only=True)
+        header = next(rows_iter, None)
+        if header is None:
+            raise ImportRejected([row_error(1, None, _("The sheet is empty."))])
+        lookup = header_lookup(reg)
+        positions: list[Column | None] = [lookup.get(str(h).strip()) if h is not None else None for h in header]
+        present = {c.key for c in positions if c is not None}
+        missing = [str(c.header) for c in reg.columns if c.required and c.key not in present]
+        if missing:
+            raise ImportRejected([row_error(1, None, _("Missing columns: %(names)s") % {"names": "、".join(missing)})])
+        for number, values in enumerate(rows_iter, start=2):
+            if values is None or all(v is None or str(v).strip() == "" for v in values):
+                continue
+            record: dict[str, Any] = {}
+            errors = []
+            for column, value in zip(positions, values, strict=False):
+                if column is None:
+                    continue
+                try:
+                    parsed = column.parse(value)
+                except RowProblem as problem:
+                    errors.append(row_error(number, str(column.header), problem.message))
+                    continue
+                if column.required and (parsed is None or parsed == ""):
+                    errors.append(row_error(number, str(column.header), _("This field is required.")))
+                    continue
+                record[column.key] = parsed
+            yield number, record, errors
+    finally:
+        workbook.close()
+
+
+# Importing: every row through the module's own services, all or nothing.
+
+def _error_rows(number: int, error: ApplicationError) -> list[dict]:
+    if error.fields:
+        return [row_error(number, field, message) for field, messages in error.fields.items() for message in messages]
+    return [row_error(number, None, error.message)]
+
+
+def run_rows_atomically(rows, apply_row, progress) -> dict:
+    """Apply each ``(number, record, cell errors)`` row; all or nothing.
+
+    ``apply_row(number, record)`` returns "created" or "updated" or raises ApplicationError.
+    """
+    errors: list[dict] = []
+    counts = {"created": 0, "updated": 0, "rows": 0}
+    with transaction.atomic():
+        for number, record, cell_errors in rows:
+            counts["rows"] += 1
+            if cell_errors:
+                errors.extend(cell_errors)
+            else:
+                try:
+                    with transaction.atomic():
+                        counts[apply_row(number, record)] += 1
+                except ApplicationError as error:
+                    errors.extend(_error_rows(number, error))
+            if counts["rows"] % 200 == 0:
+                progress(counts["rows"])
+        if errors:
+            raise ImportRejected(errors)
+    return counts

@@ -1,0 +1,40 @@
+"""Starting Excel imports and exports. The worker runs them (excel.tasks.excel_job_run).
+
+The caller has checked that the actor holds the register's permission.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import ValidationFailed
+
+from .models import ExcelJob
+from .registers import check_upload, get_register
+from .tasks import excel_job_run
+
+
+def excel_export_start(*, actor, register_name: str, params: dict | None = None) -> ExcelJob:
+    """Queue an export of a register, as the actor can see it."""
+    reg = get_register(register_name)
+    with transaction.atomic():
+        job = ExcelJob.objects.create(
+            requested_by=actor, direction=ExcelJob.Direction.EXPORT, register=reg.name, params=params or {}
+        )
+        transaction.on_commit(lambda: excel_job_run.enqueue(job.pk))
+    return job
+
+
+def excel_import_start(*, actor, register_name: str, upload, params: dict | None = None) -> ExcelJob:
+    """Store an uploaded workbook and queue its import; nothing is written to the register yet."""
+    reg = get_register(register_name)
+    if reg.import_rows is None:
+        raise ValidationFailed(fields={"register": [_("This register cannot be imported.")]})
+    head = upload.read(4)
+    upload.seek(0)
+    check_upload(upload.name, upload.size, head)
+    with transaction.atomic():
+        job = ExcelJob(requested_by=actor, direction=ExcelJob.Direction.IMPORT, register=reg.name, params=params or {})
+        job.upload.save(upload.name, upload, save=False)
+        job.save()
+        transaction.on_commit(lambda: excel_job_run.enqueue(job.pk))
+    return job

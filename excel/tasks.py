@@ -1,0 +1,73 @@
+"""The background task that runs an Excel import or export and records its progress."""
+
+import io
+import logging
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import task
+from openpyxl import load_workbook
+
+from .registers import ImportRejected, get_register, iter_rows, row_error, write_workbook
+from .models import ExcelJob
+from .progress import progress_clear, progress_set
+
+logger = logging.getLogger(__name__)
+
+
+def _progress(job: ExcelJob, done: int) -> None:
+    progress_set(job.pk, done=done, total=job.rows_total)
+
+
+def _estimate_rows(job: ExcelJob) -> int:
+    with job.upload.open("rb") as stream:
+        try:
+            workbook = load_workbook(stream, read_only=True)
+            rows = max(0, (workbook.worksheets[0].max_row or 1) - 1)
+            workbook.close()
+            return rows
+        except Exception:
+            return 0
+
+
+@task()
+def excel_job_run(job_id: int) -> str:
+    job = ExcelJob.objects.select_related("requested_by").get(pk=job_id)
+    if job.status != ExcelJob.Status.QUEUED:
+        return job.status
+    ExcelJob.objects.filter(pk=job.pk).update(status=ExcelJob.Status.RUNNING, started_at=timezone.now())
+    reg = get_register(job.register)
+    user = job.requested_by
+    try:
+        if job.direction == ExcelJob.Direction.EXPORT:
+            total, rows = reg.export_rows(user=user, params=job.params)
+            job.rows_total = total
+            ExcelJob.objects.filter(pk=job.pk).update(rows_total=total)
+            buffer = io.BytesIO()
+            count = write_workbook(buffer, reg, rows, progress=lambda n: _progress(job, n))
+            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+            job.result.save(f"{reg.name}-{stamp}.xlsx", ContentFile(buffer.getvalue()), save=False)
+            job.summary = {"rows": count}
+            job.rows_done = count
+        else:
+            job.rows_total = _estimate_rows(job)
+            ExcelJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
+            with job.upload.open("rb") as stream:
+                job.summary = reg.import_rows(
+                    actor=user, rows=iter_rows(stream, reg), params=job.params, progress=lambda n: _progress(job, n)
+                )
+            job.rows_done = job.summary.get("rows", 0)
+        job.status = ExcelJob.Status.DONE
+        job.progress = 100
+    except ImportRejected as rejected:
+        job.status = ExcelJob.Status.FAILED
+        job.errors = rejected.errors
+    except Exception as error:  # the job records the failure; the worker carries on
+        logger.exception("Excel job %s failed", job.pk)
+        job.status = ExcelJob.Status.FAILED
+        job.errors = [row_error(0, None, _("The job failed unexpectedly: %(error)s") % {"error": error})]
+    job.finished_at = timezone.now()
+    progress_clear(job.pk)
+    job.save(update_fields=["status", "progress", "rows_total", "rows_done", "result", "errors", "summary", "finished_at"])
+    return job.status

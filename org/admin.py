@@ -1,0 +1,61 @@
+"""Back office for the administrative tree and organisations (scoped like every page)."""
+
+from django.contrib import admin
+
+from accounts.admin import ScopedModelAdmin
+from core.errors import ApplicationError
+
+from . import services
+from .models import Division, Organisation
+
+
+@admin.register(Division)
+class DivisionAdmin(ScopedModelAdmin):
+    list_display = ("name", "code", "level", "parent", "population", "households", "community_type")
+    list_filter = ("level", "community_type")
+    search_fields = ("name", "code")
+    list_select_related = ("parent",)
+    readonly_fields = ("level", "parent", "path", "depth", "created_at", "updated_at")
+    fields = ("code", "name", "level", "parent", "population", "households", "community_type", "latitude", "longitude",
+              "boundary", "path", "depth", "created_at", "updated_at")
+
+    def has_add_permission(self, request):
+        return False  # divisions are added under their parent, on the division page or by import
+
+    def save_model(self, request, obj, form, change):
+        # The service saves, keeps paths right and writes the audit event.
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.DIVISION_EDITABLE}
+        try:
+            services.division_update(actor=request.user, division=obj, data=data)
+        except ApplicationError as error:
+            self.message_user(request, str(error.message), level="error")
+
+    def audit_division(self, obj):
+        return obj
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ScopedModelAdmin):
+    list_display = ("name", "kind", "operator_kind", "public_fundraising", "home_division", "is_active")
+    list_filter = ("kind", "operator_kind", "public_fundraising", "is_active")
+    search_fields = ("name", "credit_code")
+    list_select_related = ("home_division",)
+    raw_id_fields = ("served_divisions",)
+    readonly_fields = ("kind", "home_division", "created_at", "updated_at")
+
+    def has_add_permission(self, request):
+        return False  # registered on the organisations page, which checks where
+
+    def save_model(self, request, obj, form, change):
+        """Nothing here: save_related saves through the service, with the served divisions."""
+
+    def save_related(self, request, form, formsets, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.ORGANISATION_EDITABLE}
+        served = list(form.cleaned_data["served_divisions"]) if "served_divisions" in form.changed_data else None
+        try:
+            services.organisation_update(actor=request.user, organisation=form.instance, data=data, served_divisions=served)
+        except ApplicationError as error:
+            self.message_user(request, str(error.message), level="error")
+
+    def audit_division(self, obj):
+        return obj.home_division

@@ -1,0 +1,181 @@
+"""Reading the administrative tree and the organisations register, always within a user's scope."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Substr
+
+from accounts.permissions import active_roles, get_for_user, visible_to
+
+from .models import Division, DivisionLevel, Organisation
+
+# Every official code is 12 digits, so a path at depth d is 13 * (d + 1) characters long and
+# the subtree of each child can be grouped by a fixed-length prefix of the path.
+PATH_SEGMENT = 13
+
+
+def division_list(
+    *, user, parent: Division | None = None, level: str | None = None, q: str | None = None,
+    community_type: str | None = None, within: Division | None = None,
+) -> QuerySet[Division]:
+    divisions = visible_to(user, "org.view_division", Division.objects.select_related("parent"))
+    if parent is not None:
+        divisions = divisions.filter(parent=parent)
+    if within is not None:
+        divisions = divisions.filter(path__startswith=within.path)
+    if level:
+        divisions = divisions.filter(level=level)
+    if community_type:
+        divisions = divisions.filter(community_type=community_type)
+    if q:
+        divisions = divisions.filter(Q(name__icontains=q) | Q(code__startswith=q))
+    return divisions.order_by("path")
+
+
+def division_get(*, user, code: str) -> Division:
+    return get_for_user(user, "org.view_division", Division.objects.select_related("parent"), code=code)
+
+
+def divisions_by_codes(*, user, codes: list[str]) -> tuple[list[Division], list[str]]:
+    """The divisions with these codes that the user can see, and the codes that found none."""
+    found = {d.code: d for d in division_list(user=user).filter(code__in=codes)}
+    return [found[c] for c in codes if c in found], [c for c in codes if c not in found]
+
+
+def community_by_code(*, code: str) -> Division | None:
+    """A community looked up by its code for public use (sign-up); names and codes are public."""
+    return Division.objects.filter(code=code, level=DivisionLevel.COMMUNITY).first()
+
+
+def community_search(*, q: str) -> QuerySet[Division]:
+    """Communities whose name contains ``q``, for the public community picker of sign-up."""
+    return (
+        Division.objects.filter(level=DivisionLevel.COMMUNITY, name__icontains=q.strip())
+        .select_related("parent__parent")
+        .order_by("path")
+    )
+
+
+def scope_roots(*, user) -> list[Division]:
+    """The topmost divisions the user can see, without repeats (a street inside a district the user also holds)."""
+    roots = visible_to(user, "org.view_division", Division.objects.all())
+    paths = sorted(set(roots.values_list("path", flat=True)))
+    tops = []
+    for path in paths:
+        if not any(path.startswith(t) for t in tops):
+            tops.append(path)
+    return list(Division.objects.filter(path__in=tops).order_by("path"))
+
+
+@dataclass
+class SubtreeFigures:
+    districts: int = 0
+    streets: int = 0
+    communities: int = 0
+    grids: int = 0
+    population: int = 0
+    households: int = 0
+    community_types: dict[str, int] = field(default_factory=dict)
+
+
+def subtree_figures(*, divisions: QuerySet[Division]) -> SubtreeFigures:
+    """Counts by level, and people and households summed over communities, in two queries."""
+    figures = SubtreeFigures()
+    by_level = divisions.values("level").annotate(n=Count("id"), people=Sum("population"), homes=Sum("households"))
+    for row in by_level:
+        level = row["level"]
+        if level == DivisionLevel.DISTRICT:
+            figures.districts = row["n"]
+        elif level == DivisionLevel.STREET:
+            figures.streets = row["n"]
+        elif level == DivisionLevel.COMMUNITY:
+            figures.communities = row["n"]
+            figures.population = row["people"] or 0
+            figures.households = row["homes"] or 0
+        elif level == DivisionLevel.GRID:
+            figures.grids = row["n"]
+    types = divisions.filter(level=DivisionLevel.COMMUNITY).values("community_type").annotate(n=Count("id"))
+    figures.community_types = {row["community_type"] or "": row["n"] for row in types}
+    return figures
+
+
+def scope_figures(*, user, root: Division | None = None) -> SubtreeFigures:
+    divisions = visible_to(user, "org.view_division", Division.objects.all())
+    if root is not None:
+        divisions = divisions.filter(path__startswith=root.path)
+    return subtree_figures(divisions=divisions)
+
+
+def children_with_figures(*, user, division: Division) -> list[Division]:
+    """The division's children, each with ``community_count``, ``people`` and ``homes`` of its subtree."""
+    children = list(division_list(user=user, parent=division))
+    if not children or division.level == DivisionLevel.COMMUNITY:
+        for child in children:
+            child.community_count, child.people, child.homes = 0, child.population, child.households
+        return children
+    prefix_length = PATH_SEGMENT * (division.depth + 2)
+    rows = (
+        Division.objects.filter(path__startswith=division.path, level=DivisionLevel.COMMUNITY)
+        .annotate(prefix=Substr("path", 1, prefix_length))
+        .values("prefix")
+        .annotate(n=Count("id"), people=Sum("population"), homes=Sum("households"))
+    )
+    by_prefix = {row["prefix"]: row for row in rows}
+    for child in children:
+        row = by_prefix.get(child.path, {})
+        child.community_count = row.get("n", 1 if child.is_community else 0)
+        child.people = row.get("people", child.population) or 0
+        child.homes = row.get("homes", child.households) or 0
+    return children
+
+
+def organisation_list(
+    *, user, kind: str | None = None, q: str | None = None, serving: Division | None = None
+) -> QuerySet[Organisation]:
+    organisations = visible_to(
+        user, "org.view_organisation", Organisation.objects.select_related("home_division")
+    ).prefetch_related("served_divisions")
+    if kind:
+        organisations = organisations.filter(kind=kind)
+    if q:
+        organisations = organisations.filter(Q(name__icontains=q) | Q(credit_code__iexact=q))
+    if serving is not None:
+        organisations = organisations.filter(pk__in=Organisation.objects.serving(serving).values("pk"))
+    return organisations.order_by("name", "id")
+
+
+def organisation_get(*, user, pk: int) -> Organisation:
+    return get_for_user(
+        user, "org.view_organisation",
+        Organisation.objects.select_related("home_division").prefetch_related("served_divisions"), pk=pk,
+    )
+
+
+def user_home_division(*, user) -> Division | None:
+    """The division a user's pages open on: the highest one among their roles."""
+    divisions = [a.division for a in active_roles(user) if a.division_id]
+    if not divisions:
+        roots = scope_roots(user=user)
+        return roots[0] if roots else None
+    return min(divisions, key=lambda d: (d.depth, d.path))
+
+
+def division_map_geojson(*, user, division: Division) -> dict:
+    """The children of ``division`` as GeoJSON features (boundary, or centre point), with their figures."""
+    children = children_with_figures(user=user, division=division)
+    features = []
+    for child in children:
+        geometry = child.boundary
+        if geometry is None and child.latitude is not None:
+            geometry = {"type": "Point", "coordinates": [float(child.longitude), float(child.latitude)]}
+        if geometry is None:
+            continue
+        features.append({
+            "type": "Feature",
+            "geometry": geometry.get("geometry", geometry) if geometry.get("type") == "Feature" else geometry,
+            "properties": {
+                "code": child.code, "name": child.name, "level": child.level,
+                "community_type": child.community_type, "population": child.people, "households": child.homes,
+            },
+        })
+    return {"type": "FeatureCollection", "name": division.name, "features": features}

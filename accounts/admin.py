@@ -8,6 +8,7 @@ every save leaves an audit event.
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +16,9 @@ from audit.services import audit_record
 
 from .models import ApiToken, RoleAssignment, User
 from .permissions import GRANTS, holds_any, visible_to
+
+# Roles at nodes replace Django's groups: one place says who may do what.
+admin.site.unregister(Group)
 
 admin.site.site_header = _("Linli back office")
 admin.site.site_title = _("Linli back office")

@@ -3,7 +3,7 @@
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from core.api import ERRORS, PageNumber
@@ -53,7 +53,7 @@ def issue_token(request, payload: TokenRequest):
         raise SignInFailed(_("The username or password is not right."))
     token, raw = services.token_issue(actor=user, name=payload.name, days=payload.days)
     token.token = raw
-    return 201, token
+    return Status(201, token)
 
 
 @auth_router.get("/auth/tokens", response=list[TokenOut], summary="My API tokens")
@@ -66,7 +66,7 @@ def list_tokens(request):
 def revoke_token(request, token_id: int):
     token = selectors.my_token_get(user=request.user, pk=token_id)
     services.token_revoke(actor=request.user, token=token)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut, summary="Who I am and the roles I hold")
@@ -97,7 +97,7 @@ def create_role_assignment(request, payload: RoleAssignmentIn):
     assignment = services.role_assign(
         actor=request.user, user=user, role=payload.role, division=division, organisation=organisation
     )
-    return 201, selectors.role_assignment_get(user=request.user, pk=assignment.pk)
+    return Status(201, selectors.role_assignment_get(user=request.user, pk=assignment.pk))
 
 
 @router.post("/role-assignments/{assignment_id}/revoke", response={200: RoleAssignmentOut, **ERRORS}, summary="Revoke a role")
@@ -121,14 +121,14 @@ def create_staff_account(request, payload: StaffAccountIn):
         actor=request.user, username=payload.username, password=payload.password, display_name=payload.display_name,
         phone=payload.phone, role=payload.role, division=division, organisation=organisation,
     )
-    return 201, selectors.role_assignment_get(user=request.user, pk=assignment.pk)
+    return Status(201, selectors.role_assignment_get(user=request.user, pk=assignment.pk))
 
 
 @residents_router.post("/residents/phone-codes", response={202: PhoneCodeOut, **ERRORS}, auth=None,
                        summary="Text me a sign-up code")
 def send_phone_code(request, payload: PhoneCodeRequest):
     verification = services.phone_code_send(phone=payload.phone, purpose=PhoneVerification.Purpose.REGISTER)
-    return 202, {"sent": True, "expires_at": verification.expires_at}
+    return Status(202, {"sent": True, "expires_at": verification.expires_at})
 
 
 @residents_router.post("/residents", response={201: MeOut, **ERRORS}, auth=None, summary="Sign up as a resident")
@@ -141,4 +141,4 @@ def register_resident(request, payload: ResidentRegistration):
         display_name=payload.display_name, community=community,
     )
     user.roles = list(selectors.my_roles(user=user))
-    return 201, user
+    return Status(201, user)

@@ -4,7 +4,7 @@ import io
 
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router
+from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -43,13 +43,13 @@ def download_template(request, register_name: str):
 @router.post("/excel/exports", response={202: ExcelJobOut, **ERRORS}, summary="Export a register (background job)")
 def start_export(request, payload: ExportIn):
     selectors.register_get(user=request.user, name=payload.register_name)
-    return 202, services.excel_export_start(actor=request.user, register_name=payload.register_name, params=payload.params)
+    return Status(202, services.excel_export_start(actor=request.user, register_name=payload.register_name, params=payload.params))
 
 
 @router.post("/excel/imports", response={202: ExcelJobOut, **ERRORS}, summary="Import a workbook (all or nothing)")
 def start_import(request, register_name: Form[str], file: File[UploadedFile]):
     selectors.register_get(user=request.user, name=register_name)
-    return 202, services.excel_import_start(actor=request.user, register_name=register_name, upload=file)
+    return Status(202, services.excel_import_start(actor=request.user, register_name=register_name, upload=file))
 
 
 @router.get("/excel/jobs", response=list[ExcelJobOut], summary="My imports and exports")

@@ -56,6 +56,8 @@ class Register:
     # (actor, rows, params, progress) -> summary dict; raises ImportRejected
     import_rows: Callable[..., dict] | None = None
     sheet: Any = ""
+    # (user, params) -> None; refuses parameters aimed outside the user's scope before a job is queued
+    check_params: Callable[..., None] | None = None
 
 
 @dataclass

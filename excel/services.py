@@ -16,6 +16,8 @@ from .tasks import excel_job_run
 def excel_export_start(*, actor, register_name: str, params: dict | None = None) -> ExcelJob:
     """Queue an export of a register, as the actor can see it."""
     reg = get_register(register_name)
+    if reg.check_params is not None:
+        reg.check_params(user=actor, params=params or {})
     with transaction.atomic():
         job = ExcelJob.objects.create(
             requested_by=actor, direction=ExcelJob.Direction.EXPORT, register=reg.name, params=params or {}

@@ -31,8 +31,8 @@ def job_list(request):
 
 
 @login_required
-def template(request, register: str):
-    reg = selectors.register_get(user=request.user, name=register)
+def template(request, register_name: str):
+    reg = selectors.register_get(user=request.user, name=register_name)
     buffer = io.BytesIO()
     write_template(buffer, reg)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
@@ -42,8 +42,8 @@ def template(request, register: str):
 
 @login_required
 @require_POST
-def export_start(request, register: str):
-    reg = selectors.register_get(user=request.user, name=register)
+def export_start(request, register_name: str):
+    reg = selectors.register_get(user=request.user, name=register_name)
     params = {"within": request.POST["within"]} if request.POST.get("within") else {}
     job = services.excel_export_start(actor=request.user, register_name=reg.name, params=params)
     messages.info(request, _("Export queued. The file appears here when it is ready."))

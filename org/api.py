@@ -1,7 +1,7 @@
 """API of the administrative tree and the organisations register: /api/v1/divisions, /api/v1/organisations."""
 
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from accounts.permissions import require
@@ -84,7 +84,7 @@ def create_division(request, payload: DivisionIn):
         raise PermissionDenied(_("Only a system administrator can add a city."))
     data = _division_data(payload)
     data.pop("parent_code", None)
-    return 201, services.division_create(actor=request.user, parent=parent, **data)
+    return Status(201, services.division_create(actor=request.user, parent=parent, **data))
 
 
 @router.patch("/divisions/{code}", response={200: DivisionOut, **ERRORS}, summary="Change a division's figures or names")
@@ -127,7 +127,7 @@ def create_organisation(request, payload: OrganisationIn):
     data = payload.dict(exclude={"home_division_code", "served_division_codes"})
     data["operator_kind"] = data["operator_kind"] or ""
     organisation = services.organisation_create(actor=request.user, home_division=home, served_divisions=served, **data)
-    return 201, selectors.organisation_get(user=request.user, pk=organisation.pk)
+    return Status(201, selectors.organisation_get(user=request.user, pk=organisation.pk))
 
 
 @organisations_router.patch("/organisations/{organisation_id}", response={200: OrganisationOut, **ERRORS})

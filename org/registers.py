@@ -55,6 +55,15 @@ DIVISION_COLUMNS = [
 ]
 
 
+def check_within(*, user, params: dict) -> None:
+    """``within`` must name a division the user can see."""
+    unknown = set(params) - {"within"}
+    if unknown:
+        raise ValidationFailed(fields={"params": [_("Unknown parameter: %(name)s") % {"name": ", ".join(sorted(unknown))}]})
+    if params.get("within"):
+        division_get(user=user, code=str(params["within"]))
+
+
 def export_divisions(*, user, params: dict):
     divisions = visible_to(user, "org.view_division", Division.objects.select_related("parent")).order_by("path")
     if params.get("within"):
@@ -101,6 +110,7 @@ register(Register(
     columns=DIVISION_COLUMNS,
     export_rows=export_divisions,
     import_rows=import_divisions,
+    check_params=check_within,
 ))
 
 
@@ -127,6 +137,9 @@ def export_organisations(*, user, params: dict):
         .prefetch_related("served_divisions")
         .order_by("name", "id")
     )
+    if params.get("within"):
+        within = division_get(user=user, code=params["within"])
+        organisations = organisations.filter(pk__in=Organisation.objects.serving(within).values("pk"))
 
     def rows():
         for o in organisations.iterator(chunk_size=1000):
@@ -178,4 +191,5 @@ register(Register(
     columns=ORGANISATION_COLUMNS,
     export_rows=export_organisations,
     import_rows=import_organisations,
+    check_params=check_within,
 ))

@@ -1,6 +1,8 @@
 """`linli demo`: build the demo city (泉溪市) with accounts for every role."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from demo.accounts import demo_accounts
 from demo.builders import build_demo_city, demo_city_exists
@@ -16,6 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="No progress output")
 
     def handle(self, *args, seed, if_empty, quiet, **options):
+        translation.activate(settings.LANGUAGE_CODE)
         if demo_city_exists():
             if if_empty:
                 self.stdout.write("The database already has a city; the demo city is not built again.")

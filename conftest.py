@@ -18,6 +18,9 @@ from tests.world import World, build_world
 def pytest_configure(config):
     # Tests never send real text messages, and tasks run when the test asks the worker to.
     settings.SMS_BACKEND = "accounts.sms.MemoryBackend"
+    # Argon2 is deliberately slow; tests hash dozens of passwords, so they use a fast hasher.
+    # tests/test_settings.py checks that the real settings hash with Argon2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 

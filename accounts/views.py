@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.api import error_response
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
 from core.views import public
@@ -33,6 +34,8 @@ sign_in = public(SignInView.as_view())
 @public
 def locked_out(request, credentials=None, *args, **kwargs):
     """What django-axes shows after too many failed sign-ins (a 429 with the reason)."""
+    if request.path.startswith("/api/"):
+        return error_response(429, "rate_limited", _("Too many failed sign-ins. Please wait 15 minutes and try again."))
     return render(request, "accounts/locked_out.html", status=429)
 
 

@@ -28,7 +28,7 @@ class ApplicationError(Exception):
 class ValidationFailed(ApplicationError):
     """The input is wrong; ``fields`` says which field and why."""
 
-    status = 400
+    status = 422
     code = "validation_failed"
     default_message = _("Some of the data is not valid.")
 

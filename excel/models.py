@@ -27,6 +27,8 @@ class ExcelJob(models.Model):
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
     register = models.CharField(_("register"), max_length=64)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # Headers, labels and messages are written in the language of the person who asked.
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)

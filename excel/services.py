@@ -3,7 +3,9 @@
 The caller has checked that the actor holds the register's permission.
 """
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ValidationFailed
@@ -13,6 +15,11 @@ from .registers import check_upload, get_register
 from .tasks import excel_job_run
 
 
+def _job_language() -> str:
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 def excel_export_start(*, actor, register_name: str, params: dict | None = None) -> ExcelJob:
     """Queue an export of a register, as the actor can see it."""
     reg = get_register(register_name)
@@ -20,7 +27,8 @@ def excel_export_start(*, actor, register_name: str, params: dict | None = None)
         reg.check_params(user=actor, params=params or {})
     with transaction.atomic():
         job = ExcelJob.objects.create(
-            requested_by=actor, direction=ExcelJob.Direction.EXPORT, register=reg.name, params=params or {}
+            requested_by=actor, direction=ExcelJob.Direction.EXPORT, register=reg.name, params=params or {},
+            language=_job_language(),
         )
         transaction.on_commit(lambda: excel_job_run.enqueue(job.pk))
     return job
@@ -35,7 +43,8 @@ def excel_import_start(*, actor, register_name: str, upload, params: dict | None
     upload.seek(0)
     check_upload(upload.name, upload.size, head)
     with transaction.atomic():
-        job = ExcelJob(requested_by=actor, direction=ExcelJob.Direction.IMPORT, register=reg.name, params=params or {})
+        job = ExcelJob(requested_by=actor, direction=ExcelJob.Direction.IMPORT, register=reg.name, params=params or {},
+                       language=_job_language())
         job.upload.save(upload.name, upload, save=False)
         job.save()
         transaction.on_commit(lambda: excel_job_run.enqueue(job.pk))

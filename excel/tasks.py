@@ -4,7 +4,7 @@ import io
 import logging
 
 from django.core.files.base import ContentFile
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 from openpyxl import load_workbook
@@ -36,6 +36,11 @@ def excel_job_run(job_id: int) -> str:
     job = ExcelJob.objects.select_related("requested_by").get(pk=job_id)
     if job.status != ExcelJob.Status.QUEUED:
         return job.status
+    with translation.override(job.language):
+        return _run(job)
+
+
+def _run(job: ExcelJob) -> str:
     ExcelJob.objects.filter(pk=job.pk).update(status=ExcelJob.Status.RUNNING, started_at=timezone.now())
     reg = get_register(job.register)
     user = job.requested_by

@@ -1,0 +1,69 @@
+"""The demo city: realistic, deterministic, and with an account for every role."""
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Role, RoleAssignment
+from demo.builders import build_demo_city
+from demo.context import DEMO_PASSWORD
+from org.models import Division, Organisation
+from org.services import division_code_errors
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        ctx = build_demo_city(seed=2026, verbose=False)
+        yield ctx
+        # The module's data is removed with the test database; nothing else shares it.
+
+
+@pytest.mark.django_db
+class TestDemoCity:
+    def test_has_the_size_of_a_real_city(self, demo):
+        assert Division.objects.filter(level="city").count() == 1
+        assert 5 <= Division.objects.filter(level="district").count() <= 7
+        assert 35 <= Division.objects.filter(level="street").count() <= 45
+        assert 350 <= Division.objects.filter(level="community").count() <= 450
+        assert Division.objects.filter(level="grid").count() > 1000
+
+    def test_codes_follow_the_national_scheme(self, demo):
+        for division in Division.objects.exclude(level="grid").select_related("parent"):
+            assert division_code_errors(code=division.code, level=division.level, parent=division.parent) == [], division
+
+    def test_every_community_type_occurs_with_fitting_populations(self, demo):
+        communities = Division.objects.filter(level="community")
+        assert set(communities.values_list("community_type", flat=True)) == {
+            "historic", "old_estate", "industrial", "new_estate", "urban_village", "village"}
+        villages = communities.filter(community_type="village")
+        assert all(1000 <= v.population <= 4500 for v in villages)
+        assert all(v.name.endswith("村") for v in villages)
+        assert all(c.boundary["type"] == "Polygon" and c.latitude for c in communities)
+
+    def test_totals_add_up_the_tree(self, demo):
+        city = Division.objects.get(level="city")
+        assert city.population == sum(Division.objects.filter(level="community").values_list("population", flat=True))
+
+    def test_has_operators_charities_and_departments(self, demo):
+        assert Organisation.objects.filter(kind="operator").count() >= 40
+        assert Organisation.objects.filter(kind="charity", public_fundraising=True).count() >= 7
+        assert Organisation.objects.filter(kind="department").exists()
+
+    def test_every_role_has_a_demo_account_that_signs_in(self, demo, client):
+        held = set(RoleAssignment.objects.active().values_list("role", flat=True))
+        assert held == set(Role.values)
+        for username in ("minzheng", "jiedao", "shequ", "yunying", "cishan", "jijin", "jumin"):
+            response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
+            assert response.status_code == 302, username
+            assert client.get("/").status_code == 200
+            client.logout()
+
+    def test_the_demo_neighbours_are_next_to_each_other(self, demo):
+        shequ = RoleAssignment.objects.get(user__username="shequ").division
+        shequ2 = RoleAssignment.objects.get(user__username="shequ2").division
+        assert shequ.parent == shequ2.parent and shequ != shequ2
+
+    def test_the_command_does_not_build_twice(self, demo, capsys):
+        call_command("demo", "--if-empty")
+        assert "not built again" in capsys.readouterr().out
+        assert Division.objects.filter(level="city").count() == 1

@@ -131,7 +131,7 @@ def _division_q(scope: ScopeFields, paths: Iterable[str]) -> Q:
     q = Q()
     for lookup in scope.division_paths():
         for path in paths:
-            q |= Q(**{f"{lookup}__startswith": path})
+            q |= Q(**{f"{lookup}__under": path})
             if scope.include_ancestors:
                 above = ancestor_paths(path)
                 if above:

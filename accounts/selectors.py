@@ -22,8 +22,8 @@ def role_assignment_list(
     if not include_revoked:
         assignments = assignments.filter(revoked_at__isnull=True)
     if within is not None:
-        assignments = assignments.filter(division__path__startswith=within.path) | assignments.filter(
-            organisation__home_division__path__startswith=within.path
+        assignments = assignments.filter(division__path__under=within.path) | assignments.filter(
+            organisation__home_division__path__under=within.path
         )
     if role:
         assignments = assignments.filter(role=role)

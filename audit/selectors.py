@@ -18,7 +18,7 @@ def audit_event_list(
 ) -> QuerySet[AuditEvent]:
     events = visible_to(user, "audit.view_auditevent", AuditEvent.objects.select_related("division", "target_type"))
     if within is not None:
-        events = events.filter(division__path__startswith=within.path)
+        events = events.filter(division__path__under=within.path)
     if action:
         events = events.filter(action__startswith=action)
     if actor:

@@ -50,7 +50,7 @@ class CommunityType(models.TextChoices):
 class DivisionQuerySet(models.QuerySet):
     def subtree(self, division: "Division") -> "DivisionQuerySet":
         """The division and everything below it."""
-        return self.filter(path__startswith=division.path)
+        return self.filter(path__under=division.path)
 
     def communities(self) -> "DivisionQuerySet":
         return self.filter(level=DivisionLevel.COMMUNITY)
@@ -151,7 +151,7 @@ class OrganisationQuerySet(models.QuerySet):
         """Organisations that serve this division: at it, above it (a city-wide charity) or below it."""
         return self.filter(
             Q(served_divisions__path__in=ancestor_paths(division.path))
-            | Q(served_divisions__path__startswith=division.path)
+            | Q(served_divisions__path__under=division.path)
         ).distinct()
 
 

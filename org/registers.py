@@ -67,7 +67,7 @@ def check_within(*, user, params: dict) -> None:
 def export_divisions(*, user, params: dict):
     divisions = visible_to(user, "org.view_division", Division.objects.select_related("parent")).order_by("path")
     if params.get("within"):
-        divisions = divisions.filter(path__startswith=division_get(user=user, code=params["within"]).path)
+        divisions = divisions.filter(path__under=division_get(user=user, code=params["within"]).path)
 
     def rows():
         for d in divisions.iterator(chunk_size=2000):

@@ -22,7 +22,7 @@ def division_list(
     if parent is not None:
         divisions = divisions.filter(parent=parent)
     if within is not None:
-        divisions = divisions.filter(path__startswith=within.path)
+        divisions = divisions.filter(path__under=within.path)
     if level:
         divisions = divisions.filter(level=level)
     if community_type:
@@ -102,7 +102,7 @@ def subtree_figures(*, divisions: QuerySet[Division]) -> SubtreeFigures:
 def scope_figures(*, user, root: Division | None = None) -> SubtreeFigures:
     divisions = visible_to(user, "org.view_division", Division.objects.all())
     if root is not None:
-        divisions = divisions.filter(path__startswith=root.path)
+        divisions = divisions.filter(path__under=root.path)
     return subtree_figures(divisions=divisions)
 
 
@@ -115,7 +115,7 @@ def children_with_figures(*, user, division: Division) -> list[Division]:
         return children
     prefix_length = PATH_SEGMENT * (division.depth + 2)
     rows = (
-        Division.objects.filter(path__startswith=division.path, level=DivisionLevel.COMMUNITY)
+        Division.objects.filter(path__under=division.path, level=DivisionLevel.COMMUNITY)
         .annotate(prefix=Substr("path", 1, prefix_length))
         .values("prefix")
         .annotate(n=Count("id"), people=Sum("population"), homes=Sum("households"))

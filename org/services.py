@@ -146,7 +146,7 @@ def division_update(*, actor, division: Division, data: dict) -> Division:
     clean_or_raise(division, exclude=["path", "depth"])
     division.save()
     if division.path != old_path:
-        Division.objects.filter(path__startswith=old_path).exclude(pk=division.pk).update(
+        Division.objects.filter(path__under=old_path).exclude(pk=division.pk).update(
             path=Concat(Value(division.path), Substr("path", len(old_path) + 1))
         )
     changes = diff(before, snapshot(division, fields))

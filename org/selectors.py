@@ -160,22 +160,33 @@ def user_home_division(*, user) -> Division | None:
     return min(divisions, key=lambda d: (d.depth, d.path))
 
 
+def _geometry(division: Division) -> dict | None:
+    geometry = division.boundary
+    if geometry and geometry.get("type") == "Feature":
+        geometry = geometry.get("geometry")
+    if geometry is None and division.latitude is not None and division.longitude is not None:
+        geometry = {"type": "Point", "coordinates": [float(division.longitude), float(division.latitude)]}
+    return geometry
+
+
 def division_map_geojson(*, user, division: Division) -> dict:
-    """The children of ``division`` as GeoJSON features (boundary, or centre point), with their figures."""
-    children = children_with_figures(user=user, division=division)
+    """The division's outline and its children as GeoJSON features, with their figures.
+
+    The division itself comes first (``role: "self"``), so a node without mapped children still
+    shows where it is.
+    """
     features = []
-    for child in children:
-        geometry = child.boundary
-        if geometry is None and child.latitude is not None:
-            geometry = {"type": "Point", "coordinates": [float(child.longitude), float(child.latitude)]}
+    own = _geometry(division)
+    if own is not None:
+        features.append({"type": "Feature", "geometry": own, "properties": {
+            "role": "self", "code": division.code, "name": division.name, "level": division.level,
+            "community_type": division.community_type, "population": division.population,
+            "households": division.households}})
+    for child in children_with_figures(user=user, division=division):
+        geometry = _geometry(child)
         if geometry is None:
             continue
-        features.append({
-            "type": "Feature",
-            "geometry": geometry.get("geometry", geometry) if geometry.get("type") == "Feature" else geometry,
-            "properties": {
-                "code": child.code, "name": child.name, "level": child.level,
-                "community_type": child.community_type, "population": child.people, "households": child.homes,
-            },
-        })
+        features.append({"type": "Feature", "geometry": geometry, "properties": {
+            "role": "child", "code": child.code, "name": child.name, "level": child.level,
+            "community_type": child.community_type, "population": child.people, "households": child.homes}})
     return {"type": "FeatureCollection", "name": division.name, "features": features}

@@ -36,7 +36,9 @@ def upload(content: bytes, name="divisions.xlsx"):
 HEADER = ["区划代码", "名称", "上级代码", "人口", "户数", "社区类型", "纬度", "经度"]
 
 
-@pytest.mark.django_db
+# The worker closes its database connection after each task, as it should; only a test whose
+# data is committed (transaction=True) survives that on PostgreSQL.
+@pytest.mark.django_db(transaction=True)
 class TestExport:
     def test_an_export_runs_in_the_worker_and_holds_what_the_user_can_see(self, world, django_capture_on_commit_callbacks, settings):
         settings.MEDIA_ROOT = settings.BASE_DIR / "var" / "test-media"
@@ -74,7 +76,7 @@ class TestExport:
         assert book.sheetnames[1] == "填写说明"
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 class TestImport:
     def _import(self, actor, content, django_capture_on_commit_callbacks, settings, name="divisions.xlsx"):
         settings.MEDIA_ROOT = settings.BASE_DIR / "var" / "test-media"

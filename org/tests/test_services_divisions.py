@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from audit.models import AuditEvent
 from core.errors import Conflict, ValidationFailed
@@ -24,7 +25,7 @@ class TestDivisionCreate:
     ])
     def test_refuses_codes_that_do_not_fit_the_national_scheme(self, world, code, message):
         street = world.node("甲市一区一街")
-        with pytest.raises(ValidationFailed) as refused:
+        with translation.override("en"), pytest.raises(ValidationFailed) as refused:
             services.division_create(actor="t", parent=street, code=code, name="错")
         assert message in " ".join(refused.value.fields["code"])
         assert not Division.objects.filter(code=code, name="错").exists()

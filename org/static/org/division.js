@@ -4,25 +4,33 @@
   const palette = ["#b22222", "#e07b39", "#e9b949", "#4c9a6a", "#3f7cac", "#7b5ea7", "#8a8f98"];
   const mapEl = document.getElementById("division-map");
   if (mapEl && window.L) {
-    const map = L.map(mapEl, { zoomControl: true, attributionControl: !!mapEl.dataset.tiles });
+    const map = L.map(mapEl, { zoomControl: true, attributionControl: !!mapEl.dataset.tiles, maxZoom: 18 });
     if (mapEl.dataset.tiles) {
       L.tileLayer(mapEl.dataset.tiles, { attribution: mapEl.dataset.attribution || "" }).addTo(map);
     }
     fetch(mapEl.dataset.geojson, { credentials: "same-origin" })
       .then((r) => r.json())
       .then((data) => {
-        const types = [...new Set(data.features.map((f) => f.properties.community_type || f.properties.level))];
+        const kind = (f) => f.properties.community_type || f.properties.level;
+        const types = [...new Set(data.features.filter((f) => f.properties.role === "child").map(kind))];
         const layer = L.geoJSON(data, {
-          style: (f) => ({ color: "#6d1313", weight: 1, fillOpacity: 0.35,
-                           fillColor: palette[types.indexOf(f.properties.community_type || f.properties.level) % palette.length] }),
-          pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 6 }),
+          style: (f) => f.properties.role === "self"
+            ? { color: "#6d1313", weight: 2, dashArray: "4 3", fill: false }
+            : { color: "#6d1313", weight: 1, fillOpacity: 0.35, fillColor: palette[types.indexOf(kind(f)) % palette.length] },
+          pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: f.properties.role === "self" ? 8 : 6 }),
           onEachFeature: (f, l) => {
-            l.bindTooltip(`${f.properties.name}<br>${f.properties.population.toLocaleString()} 人`, { sticky: true });
-            l.on("click", () => { window.location.href = `/divisions/${f.properties.code}/`; });
+            const label = document.createElement("span");
+            label.append(f.properties.name, document.createElement("br"), `${f.properties.population.toLocaleString()} 人`);
+            l.bindTooltip(label, { sticky: true });
+            if (f.properties.role === "child") {
+              l.on("click", () => { window.location.href = `/divisions/${encodeURIComponent(f.properties.code)}/`; });
+            }
           },
         }).addTo(map);
-        if (data.features.length) { map.fitBounds(layer.getBounds(), { padding: [10, 10] }); }
-        else { map.setView([30, 115], 4); }
+        const bounds = layer.getBounds();
+        if (!data.features.length) { map.setView([30, 115], 4); }
+        else if (bounds.getNorthEast().equals(bounds.getSouthWest())) { map.setView(bounds.getCenter(), 15); }
+        else { map.fitBounds(bounds, { padding: [10, 10] }); }
       });
   }
   const typesData = document.getElementById("types-data");

@@ -7,12 +7,12 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from core.api import ERRORS, PageNumber
-from core.errors import ApplicationError, PermissionDenied, RateLimited, ValidationFailed
+from core.errors import ApplicationError, RateLimited, ValidationFailed
 from org.selectors import community_by_code, division_get
 
 from . import selectors, services
 from .models import PhoneVerification, Role, User
-from .permissions import can_assign, require
+from .permissions import require
 from .schemas import (
     MeOut,
     PhoneCodeOut,

@@ -166,3 +166,6 @@ class PhoneVerification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.phone} ({self.get_purpose_display()})"

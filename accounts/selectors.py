@@ -1,7 +1,6 @@
 """Reading accounts and role assignments within the reader's scope."""
 
 from django.db.models import QuerySet
-
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed

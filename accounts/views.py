@@ -17,7 +17,14 @@ from core.views import public
 from org.selectors import community_by_code, community_search, division_get
 
 from . import selectors, services
-from .forms import PhoneForm, ResidentSignUpForm, RoleGrantForm, SignInForm, StaffAccountForm, TokenForm
+from .forms import (
+    PhoneForm,
+    ResidentSignUpForm,
+    RoleGrantForm,
+    SignInForm,
+    StaffAccountForm,
+    TokenForm,
+)
 from .models import PhoneVerification, Role, User
 from .permissions import holds_any
 
@@ -83,7 +90,7 @@ def sign_up_send_code(request):
 
 
 @public
-def community_search(request):
+def community_options(request):
     """HTMX: communities whose name contains the text typed (names and codes are public)."""
     q = (request.GET.get("q") or "").strip()[:50]
     communities = list(community_search(q=q)[:15]) if q else []

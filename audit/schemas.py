@@ -5,12 +5,15 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from .actions import action_label
+
 
 class AuditEventOut(Schema):
     id: int
     at: datetime
     actor_name: str
     action: str
+    action_label: str
     target_type: str | None = None
     target_id: str
     target_repr: str
@@ -18,6 +21,10 @@ class AuditEventOut(Schema):
     changes: dict[str, Any]
     note: str
     ip_address: str | None = None
+
+    @staticmethod
+    def resolve_action_label(obj) -> str:
+        return action_label(obj.action)
 
     @staticmethod
     def resolve_target_type(obj) -> str | None:

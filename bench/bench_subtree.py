@@ -37,8 +37,8 @@ def build_province():
 
 
 def by_prefix(districts):
-    from org.selectors import subtree_figures
     from org.models import Division
+    from org.selectors import subtree_figures
 
     return [subtree_figures(divisions=Division.objects.subtree(d)).population for d in districts]
 

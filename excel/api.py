@@ -24,7 +24,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @router.get("/excel/registers", response=list[RegisterOut], summary="Registers I can export or import")
 def list_registers(request):
     return [
-        {"name": reg.name, "title": str(reg.title), "can_import": reg.import_rows is not None,
+        {"name": reg.name, "title": str(reg.title), "can_import": reg.can_import,
          "columns": [str(c.header) for c in reg.columns]}
         for reg in selectors.registers_for(user=request.user)
     ]

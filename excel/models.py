@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 from .progress import progress_get
 
 
-
 class ExcelJob(models.Model):
     """One import or export of a register (台账) as an Excel workbook, run by the task worker."""
 

@@ -59,6 +59,10 @@ class Register:
     # (user, params) -> None; refuses parameters aimed outside the user's scope before a job is queued
     check_params: Callable[..., None] | None = None
 
+    @property
+    def can_import(self) -> bool:
+        return self.import_rows is not None
+
 
 @dataclass
 class ImportRejected(Exception):

@@ -37,7 +37,7 @@ def excel_export_start(*, actor, register_name: str, params: dict | None = None)
 def excel_import_start(*, actor, register_name: str, upload, params: dict | None = None) -> ExcelJob:
     """Store an uploaded workbook and queue its import; nothing is written to the register yet."""
     reg = get_register(register_name)
-    if reg.import_rows is None:
+    if not reg.can_import:
         raise ValidationFailed(fields={"register": [_("This register cannot be imported.")]})
     head = upload.read(4)
     upload.seek(0)

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 from openpyxl import load_workbook
 
-from .registers import ImportRejected, get_register, iter_rows, row_error, write_workbook
 from .models import ExcelJob
 from .progress import progress_clear, progress_set
+from .registers import ImportRejected, get_register, iter_rows, row_error, write_workbook
 
 logger = logging.getLogger(__name__)
 

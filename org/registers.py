@@ -23,8 +23,8 @@ from excel.registers import (
 )
 
 from . import services
-from .selectors import division_get
 from .models import CommunityType, Division, OperatorKind, Organisation, OrganisationKind
+from .selectors import division_get
 
 
 def _level_rank(code: str) -> int:

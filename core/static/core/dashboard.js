@@ -3,19 +3,16 @@
   if (!window.Chart) return;
   document.querySelectorAll("[data-scope-chart]").forEach((box) => {
     const data = JSON.parse(box.querySelector("script[type='application/json']").textContent);
+    const datasets = [{ label: box.dataset.labelPopulation, data: data.population, backgroundColor: "#b22222", yAxisID: "y" }];
+    const scales = { y: { position: "left" } };
+    if (data.communities) {
+      datasets.push({ label: box.dataset.labelCommunities, data: data.communities, backgroundColor: "#e9b949", yAxisID: "y1" });
+      scales.y1 = { position: "right", grid: { drawOnChartArea: false } };
+    }
     new Chart(box.querySelector("canvas"), {
       type: "bar",
-      data: {
-        labels: data.labels,
-        datasets: [
-          { label: box.dataset.labelPopulation, data: data.population, backgroundColor: "#b22222", yAxisID: "y" },
-          { label: box.dataset.labelCommunities, data: data.communities, backgroundColor: "#e9b949", yAxisID: "y1" },
-        ],
-      },
-      options: {
-        maintainAspectRatio: false,
-        scales: { y: { position: "left" }, y1: { position: "right", grid: { drawOnChartArea: false } } },
-      },
+      data: { labels: data.labels, datasets },
+      options: { maintainAspectRatio: false, scales },
     });
   });
 })();

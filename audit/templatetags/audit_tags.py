@@ -1,0 +1,20 @@
+from django import template
+
+from audit.actions import action_label as label_of
+
+register = template.Library()
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """The readable name of an audit action (``org.division.updated`` → 区划信息变更)."""
+    return label_of(action)
+
+
+@register.filter
+def change_text(change) -> str:
+    """``[old, new]`` as "old → new"; a value recorded at creation as itself."""
+    if isinstance(change, list) and len(change) == 2:
+        old, new = ("—" if v in (None, "") else v for v in change)
+        return f"{old} → {new}"
+    return "—" if change in (None, "") else str(change)

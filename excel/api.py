@@ -1,8 +1,6 @@
 """API of Excel registers: templates, exports and imports as background jobs (/api/v1/excel/...)."""
 
-import io
-
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
@@ -12,12 +10,10 @@ from core.api import ERRORS, PageNumber
 from core.errors import NotFound
 
 from . import selectors, services
-from .registers import write_template
 from .schemas import ExcelJobOut, ExportIn, RegisterOut
+from .views import XLSX, template_response
 
 router = Router(tags=["excel"])
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 
@@ -32,12 +28,7 @@ def list_registers(request):
 
 @router.get("/excel/registers/{register_name}/template", response={200: None, **ERRORS}, summary="Blank workbook to fill in")
 def download_template(request, register_name: str):
-    reg = selectors.register_get(user=request.user, name=register_name)
-    buffer = io.BytesIO()
-    write_template(buffer, reg)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{reg.name}-template.xlsx"'
-    return response
+    return template_response(selectors.register_get(user=request.user, name=register_name))
 
 
 @router.post("/excel/exports", response={202: ExcelJobOut, **ERRORS}, summary="Export a register (background job)")

@@ -30,14 +30,18 @@ def job_list(request):
     })
 
 
-@login_required
-def template(request, register_name: str):
-    reg = selectors.register_get(user=request.user, name=register_name)
+def template_response(reg) -> HttpResponse:
+    """The register's blank workbook as a download (used by the page and the API)."""
     buffer = io.BytesIO()
     write_template(buffer, reg)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{reg.name}-template.xlsx"'
     return response
+
+
+@login_required
+def template(request, register_name: str):
+    return template_response(selectors.register_get(user=request.user, name=register_name))
 
 
 @login_required

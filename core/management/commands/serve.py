@@ -5,6 +5,7 @@ runs `runserver`; stopping the server stops the worker.
 """
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -21,6 +22,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, addrport, noreload, **options):
         worker = None
+        # A plain kill (SIGTERM) stops the worker too, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         if os.environ.get("RUN_MAIN") != "true":
             worker = subprocess.Popen([sys.executable, "-m", "django", "db_worker", "--interval", "0.5"])
             self.stdout.write(f"Task worker started (pid {worker.pid}).")

@@ -98,6 +98,9 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "excel",
+    "rulepack",
+    "ledger",
+    "registry",
     "demo",
 ]
 

@@ -66,6 +66,32 @@ GRANTS: dict[str, dict[str, str]] = {
     "accounts.change_roleassignment": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     # The audit trail.
     "audit.view_auditevent": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    # The rule pack: everyone at work in a city reads its standards; the city's bureau sets them.
+    "rulepack.view_rulepack": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.OPERATOR_STAFF: SERVED, R.CHARITY_STAFF: SERVED},
+    "rulepack.add_rulepack": {R.SUPERVISOR: SUBTREE},
+    # The register of community service rooms: the street owns and keeps it [Haining]; the
+    # community runs the rooms; residents and operators see the sites that serve them.
+    "registry.view_site": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.RESIDENT: SUBTREE, R.OPERATOR_STAFF: SERVED,
+                           R.CHARITY_STAFF: SERVED},
+    "registry.add_site": {R.STREET_ADMIN: SUBTREE},
+    "registry.change_site": {R.STREET_ADMIN: SUBTREE},
+    "registry.view_room": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.RESIDENT: SUBTREE, R.OPERATOR_STAFF: SERVED,
+                           R.CHARITY_STAFF: SERVED},
+    "registry.add_room": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "registry.change_room": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "registry.view_photo": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.RESIDENT: SUBTREE, R.OPERATOR_STAFF: SERVED,
+                            R.CHARITY_STAFF: SERVED},
+    "registry.add_photo": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "registry.view_cost": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION},
+    "registry.add_cost": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "registry.view_compliance": {**STAFF_READ},
+    "registry.view_starrating": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.OPERATOR_STAFF: SERVED, R.CHARITY_STAFF: SERVED},
+    "registry.add_starevidence": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "registry.view_registryfiling": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "registry.add_registryfiling": {R.STREET_ADMIN: SUBTREE},
+    "registry.view_provisionproject": {**STAFF_READ},
+    "registry.add_provisionproject": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "registry.change_provisionproject": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
 }
 
 # Which roles a holder of a role may grant to others (always inside their own scope).

@@ -11,6 +11,8 @@ from core.api import install_error_handlers
 from excel.api import router as excel_router
 from org.api import organisations_router, public_router
 from org.api import router as divisions_router
+from registry.api import router as registry_router
+from rulepack.api import router as rulepack_router
 
 api = NinjaAPI(
     title="Linli API",
@@ -32,6 +34,8 @@ for router in (
     organisations_router,
     audit_router,
     excel_router,
+    rulepack_router,
+    registry_router,
 ):
     api.add_router("/v1/", router)
 # Open to anyone, no sign-in: what residents need before they have an account.

@@ -1,0 +1,313 @@
+"""API of the register: /api/v1/registry/... (sites, rooms, costs, compliance, ratings, filings, projects)."""
+
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from ninja import File, Form, Query, Router, Status
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
+
+from accounts.permissions import holds_any, require
+from core.api import ERRORS, PageNumber
+from core.errors import PermissionDenied, ValidationFailed
+from org.selectors import division_get, organisation_get, user_home_division
+from org.services import coordinate
+
+from . import selectors, services
+from .compliance import ComplianceReport, DivisionReport
+from .hours import parse_hours
+from .models import PropertySource, SiteKind
+from .schemas import (
+    AspectOut,
+    ComplianceOut,
+    CostIn,
+    CostOut,
+    DeliveryIn,
+    EvidenceIn,
+    FilingIn,
+    FilingOut,
+    LeaseOut,
+    ProvisionIn,
+    ProvisionOut,
+    RatingOut,
+    RoomIn,
+    RoomOut,
+    RoomPatch,
+    SignOffIn,
+    SiteIn,
+    SiteOut,
+    SitePatch,
+)
+
+router = Router(tags=["registry"])
+
+
+def site_data(data: dict) -> dict:
+    """API/page input as the service takes it: hours parsed, coordinates to six places."""
+    if "opening_hours" in data:
+        data["opening_hours"] = parse_hours(data["opening_hours"] or "")
+    for name in ("latitude", "longitude"):
+        if name in data:
+            data[name] = coordinate(data[name])
+    return data
+
+
+def room_data(data: dict) -> dict:
+    if "opening_hours" in data:
+        data["opening_hours"] = parse_hours(data["opening_hours"] or "")
+    if "equipment" in data and data["equipment"] is not None:
+        data["equipment"] = [e.strip() for e in data["equipment"] if e.strip()]
+    return data
+
+
+def _within(request, code: str | None):
+    return division_get(user=request.user, code=code) if code else None
+
+
+# Sites.
+
+@router.get("/registry/sites", response=list[SiteOut], summary="Sites in my scope")
+@paginate(PageNumber)
+def list_sites(request, within: str | None = Query(None, description="Division code: this node and below"),
+               kind: SiteKind | None = None, property_source: PropertySource | None = None, q: str | None = None,
+               include_closed: bool = False):
+    return selectors.site_list(user=request.user, within=_within(request, within), kind=kind, q=q,
+                               property_source=property_source, include_closed=include_closed)
+
+
+@router.post("/registry/sites", response={201: SiteOut, **ERRORS}, summary="Register a site")
+def create_site(request, payload: SiteIn):
+    division = division_get(user=request.user, code=payload.division_code)
+    require(request.user, "registry.add_site", division)
+    data = site_data(payload.dict(exclude={"division_code", "code"}))
+    site = services.site_create(actor=request.user, division=division, code=payload.code, **data)
+    return Status(201, selectors.site_get(user=request.user, pk=site.pk))
+
+
+@router.get("/registry/sites/{site_id}", response={200: SiteOut, **ERRORS})
+def get_site(request, site_id: int):
+    return selectors.site_get(user=request.user, pk=site_id)
+
+
+@router.patch("/registry/sites/{site_id}", response={200: SiteOut, **ERRORS}, summary="Change a site or its property rights")
+def update_site(request, site_id: int, payload: SitePatch):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    require(request.user, "registry.change_site", site)
+    services.site_update(actor=request.user, site=site, data=site_data(payload.dict(exclude_unset=True)))
+    return selectors.site_get(user=request.user, pk=site_id)
+
+
+# Rooms.
+
+@router.get("/registry/sites/{site_id}/rooms", response=list[RoomOut], summary="Rooms of a site")
+@paginate(PageNumber)
+def list_rooms(request, site_id: int):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    return selectors.room_list(user=request.user, site=site)
+
+
+@router.post("/registry/sites/{site_id}/rooms", response={201: RoomOut, **ERRORS}, summary="Add a room")
+def create_room(request, site_id: int, payload: RoomIn):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    require(request.user, "registry.add_room", site)
+    data = room_data(payload.dict(exclude={"functions"}))
+    room = services.room_create(actor=request.user, site=site, functions=payload.functions, **data)
+    return Status(201, selectors.room_get(user=request.user, pk=room.pk))
+
+
+@router.get("/registry/rooms/{room_id}", response={200: RoomOut, **ERRORS})
+def get_room(request, room_id: int):
+    return selectors.room_get(user=request.user, pk=room_id)
+
+
+@router.patch("/registry/rooms/{room_id}", response={200: RoomOut, **ERRORS})
+def update_room(request, room_id: int, payload: RoomPatch):
+    room = selectors.room_get(user=request.user, pk=room_id)
+    require(request.user, "registry.change_room", room)
+    data = room_data(payload.dict(exclude_unset=True))
+    functions = data.pop("functions", None)
+    services.room_update(actor=request.user, room=room, data=data, functions=functions)
+    return selectors.room_get(user=request.user, pk=room_id)
+
+
+# Costs and photos.
+
+@router.get("/registry/sites/{site_id}/costs", response=list[CostOut])
+@paginate(PageNumber)
+def list_costs(request, site_id: int, year: int | None = None):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    return selectors.cost_list(user=request.user, site=site, year=year)
+
+
+@router.post("/registry/sites/{site_id}/costs", response={201: CostOut, **ERRORS}, summary="Record a cost")
+def create_cost(request, site_id: int, payload: CostIn):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    require(request.user, "registry.add_cost", site)
+    room = selectors.room_get(user=request.user, pk=payload.room_id) if payload.room_id else None
+    payer = organisation_get(user=request.user, pk=payload.payer_id) if payload.payer_id else None
+    data = payload.dict(exclude={"room_id", "payer_id"})
+    return Status(201, services.cost_record(actor=request.user, site=site, room=room, payer=payer, **data))
+
+
+@router.post("/registry/sites/{site_id}/photos", response={201: dict, **ERRORS}, summary="Add a photo (JPEG, PNG, WebP)")
+def add_photo(request, site_id: int, image: File[UploadedFile], caption: Form[str] = "", room_id: Form[int | None] = None):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    require(request.user, "registry.add_photo", site)
+    room = selectors.room_get(user=request.user, pk=room_id) if room_id else None
+    photo = services.photo_add(actor=request.user, site=site, room=room, upload=image, caption=caption)
+    return Status(201, {"id": photo.pk, "url": f"/api/v1/registry/photos/{photo.pk}"})
+
+
+@router.get("/registry/photos/{photo_id}", response={200: None, **ERRORS}, summary="A photo")
+def get_photo(request, photo_id: int):
+    photo = selectors.photo_get(user=request.user, pk=photo_id)
+    return FileResponse(photo.image.open("rb"))
+
+
+@router.get("/registry/functions", response=list[AspectOut], summary="The function catalogue of my city")
+def list_functions(request, city: str | None = Query(None, description="A division code; default: my own")):
+    division = _within(request, city) or user_home_division(user=request.user)
+    if division is None:
+        raise PermissionDenied()
+    return selectors.catalogue(division=division)
+
+
+# Compliance.
+
+def _division_out(report: DivisionReport) -> dict:
+    return {"code": report.division.code, "name": report.division.name, "compliant": report.compliant,
+            "failed": len(report.failed), "results": report.results}
+
+
+def compliance_out(report: ComplianceReport) -> dict:
+    return {
+        "code": report.division.code, "name": report.division.name, "level": report.division.level,
+        "rules": [{"key": t["rule"].key, "title": t["rule"].title, "passed": t["passed"], "failed": t["failed"],
+                   "total": t["total"]} for t in report.rule_totals()],
+        "streets": [_division_out(r) for r in report.streets],
+        "communities": [_division_out(r) for r in report.communities],
+        "non_compliant": [r.division.code for r in report.non_compliant],
+    }
+
+
+@router.get("/registry/compliance/{code}", response={200: ComplianceOut, **ERRORS},
+            summary="Compliance with the standards: every rule, pass or fail, figures and gaps")
+def get_compliance(request, code: str):
+    division = division_get(user=request.user, code=code)
+    if not holds_any(request.user, "registry.view_compliance"):
+        raise PermissionDenied()
+    return compliance_out(selectors.compliance_for(user=request.user, division=division))
+
+
+@router.get("/registry/leases/expiring", response=list[LeaseOut], summary="Leases ending soon (or ended)")
+def list_expiring_leases(request, within: str = Query(..., description="Division code")):
+    return [
+        {"site_id": lease.site.pk, "site_code": lease.site.code, "site_name": lease.site.name,
+         "community": lease.site.division.name, "owner_name": lease.site.owner_name,
+         "property_source": lease.site.property_source, "lease_end": lease.site.lease_end, "days_left": lease.days_left}
+        for lease in selectors.leases_expiring(user=request.user, within=division_get(user=request.user, code=within))
+    ]
+
+
+@router.get("/registry/map/{code}", response={200: dict, **ERRORS}, summary="Sites as GeoJSON points")
+def sites_map(request, code: str):
+    return selectors.sites_geojson(user=request.user, within=division_get(user=request.user, code=code))
+
+
+# Star ratings.
+
+@router.get("/registry/ratings", response=list[RatingOut], summary="Current star ratings of neighbourhood centres")
+@paginate(PageNumber)
+def list_ratings(request, within: str | None = None):
+    return selectors.rating_list(user=request.user, within=_within(request, within))
+
+
+@router.get("/registry/sites/{site_id}/ratings", response=list[RatingOut], summary="A site's rating history")
+@paginate(PageNumber)
+def list_site_ratings(request, site_id: int):
+    return selectors.rating_history(user=request.user, site=selectors.site_get(user=request.user, pk=site_id))
+
+
+@router.post("/registry/sites/{site_id}/evidence", response={201: RatingOut, **ERRORS},
+             summary="Record an assessor's score for a rating criterion")
+def add_evidence(request, site_id: int, payload: EvidenceIn):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    require(request.user, "registry.add_starevidence", site)
+    services.star_evidence_record(actor=request.user, site=site, **payload.dict())
+    rating = services.star_rating_recompute(site=site)
+    if rating is None:
+        raise ValidationFailed(_("This kind of site is not star-rated."))
+    return Status(201, rating)
+
+
+# Filings with the civil-affairs bureau.
+
+@router.get("/registry/filings", response=list[FilingOut], summary="Register filings")
+@paginate(PageNumber)
+def list_filings(request, within: str | None = None):
+    return selectors.filing_list(user=request.user, within=_within(request, within))
+
+
+@router.post("/registry/filings", response={201: FilingOut, **ERRORS}, summary="File the street's register")
+def create_filing(request, payload: FilingIn):
+    street = division_get(user=request.user, code=payload.street_code)
+    require(request.user, "registry.add_registryfiling", street)
+    return Status(201, services.registry_file(actor=request.user, street=street, note=payload.note))
+
+
+@router.get("/registry/filings/{filing_id}", response={200: dict, **ERRORS}, summary="A filing with its snapshot")
+def get_filing(request, filing_id: int):
+    filing = selectors.filing_get(user=request.user, pk=filing_id)
+    return {"id": filing.pk, "street_code": filing.street.code, "filed_at": filing.filed_at, "sha256": filing.sha256,
+            "summary": filing.summary, "snapshot": filing.snapshot}
+
+
+@router.get("/registry/filings/{filing_id}/diff", response={200: dict, **ERRORS}, summary="What changed since another filing")
+def diff_filing(request, filing_id: int, against: int = Query(..., description="The older filing's id")):
+    newer = selectors.filing_get(user=request.user, pk=filing_id)
+    older = selectors.filing_get(user=request.user, pk=against)
+    if older.street_id != newer.street_id:
+        raise ValidationFailed(fields={"against": [_("Compare two filings of the same street.")]})
+    return selectors.filing_diff(older, newer)
+
+
+# New residential projects [Haining].
+
+@router.get("/registry/provision-projects", response=list[ProvisionOut], summary="New residential projects")
+@paginate(PageNumber)
+def list_provision_projects(request, within: str | None = None, overdue: bool = False):
+    within_division = _within(request, within)
+    if overdue:
+        return selectors.provision_overdue(user=request.user, within=within_division).prefetch_related("sign_offs")
+    return selectors.provision_list(user=request.user, within=within_division).prefetch_related("sign_offs")
+
+
+@router.post("/registry/provision-projects", response={201: ProvisionOut, **ERRORS}, summary="Record a new project")
+def create_provision_project(request, payload: ProvisionIn):
+    community = division_get(user=request.user, code=payload.community_code)
+    require(request.user, "registry.add_provisionproject", community)
+    project = services.provision_project_create(actor=request.user, community=community,
+                                                **payload.dict(exclude={"community_code"}))
+    return Status(201, selectors.provision_get(user=request.user, pk=project.pk))
+
+
+@router.get("/registry/provision-projects/{project_id}", response={200: ProvisionOut, **ERRORS})
+def get_provision_project(request, project_id: int):
+    return selectors.provision_get(user=request.user, pk=project_id)
+
+
+@router.post("/registry/provision-projects/{project_id}/sign-offs", response={201: ProvisionOut, **ERRORS},
+             summary="Record a party's written consent at the current stage")
+def sign_off_provision_project(request, project_id: int, payload: SignOffIn):
+    project = selectors.provision_get(user=request.user, pk=project_id)
+    require(request.user, "registry.change_provisionproject", project)
+    services.provision_sign_off(actor=request.user, project=project, **payload.dict())
+    return Status(201, selectors.provision_get(user=request.user, pk=project_id))
+
+
+@router.post("/registry/provision-projects/{project_id}/delivery", response={200: ProvisionOut, **ERRORS},
+             summary="File the delivery (rooms handed over, or payment falls due)")
+def deliver_provision_project(request, project_id: int, payload: DeliveryIn):
+    project = selectors.provision_get(user=request.user, pk=project_id)
+    require(request.user, "registry.add_provisionproject", project.community)
+    services.provision_delivery_file(actor=request.user, project=project, **payload.dict())
+    return selectors.provision_get(user=request.user, pk=project_id)

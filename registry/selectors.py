@@ -1,0 +1,244 @@
+"""Reading the register, its compliance, ratings, filings and new projects, within the reader's scope."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.permissions import get_for_user, visible_to
+from org.models import Division, DivisionLevel
+from rulepack.selectors import city_of, param
+
+from .compliance import ComplianceReport, compliance_report
+from .models import (
+    Aspect,
+    Cost,
+    Function,
+    Photo,
+    PropertyClass,
+    PropertySource,
+    ProvisionMethod,
+    ProvisionProject,
+    RegistryFiling,
+    Room,
+    Site,
+    SiteKind,
+    StarRating,
+)
+
+# Scheduling fills this: (rooms, since, until) -> {room_id: usage share 0..1}. Until then the
+# register has no usage figures (``None``) rather than made-up ones.
+USAGE_RATE_PROVIDER: Callable | None = None
+
+
+def site_list(
+    *, user, within: Division | None = None, kind: str | None = None, q: str | None = None,
+    property_source: str | None = None, include_closed: bool = False,
+) -> QuerySet[Site]:
+    sites = visible_to(user, "registry.view_site", Site.objects.select_related("division__parent")).annotate(
+        room_count=Count("rooms", filter=Q(rooms__closed_on__isnull=True), distinct=True),
+    )
+    if not include_closed:
+        sites = sites.filter(closed_on__isnull=True)
+    if within is not None:
+        sites = sites.filter(division__path__under=within.path)
+    if kind:
+        sites = sites.filter(kind=kind)
+    if property_source:
+        sites = sites.filter(property_source=property_source)
+    if q:
+        sites = sites.filter(Q(name__icontains=q) | Q(code__startswith=q) | Q(address__icontains=q))
+    return sites.order_by("division__path", "code")
+
+
+def site_get(*, user, pk: int) -> Site:
+    return get_for_user(user, "registry.view_site", Site.objects.select_related("division__parent"), pk=pk)
+
+
+def room_list(*, user, site: Site | None = None, within: Division | None = None, function: str | None = None,
+              min_capacity: int | None = None) -> QuerySet[Room]:
+    rooms = visible_to(user, "registry.view_room", Room.objects.select_related("site__division")).filter(
+        closed_on__isnull=True).prefetch_related(Prefetch("functions", queryset=Function.objects.order_by("aspect__order", "order")))
+    if site is not None:
+        rooms = rooms.filter(site=site)
+    if within is not None:
+        rooms = rooms.filter(site__division__path__under=within.path)
+    if function:
+        rooms = rooms.filter(functions__code=function)
+    if min_capacity:
+        rooms = rooms.filter(capacity__gte=min_capacity)
+    return rooms.order_by("site__code", "floor", "name")
+
+
+def room_get(*, user, pk: int) -> Room:
+    return get_for_user(user, "registry.view_room", Room.objects.select_related("site__division"), pk=pk)
+
+
+def usage_rates(rooms: list[Room], *, since: date, until: date) -> dict[int, float | None]:
+    """Booked share of each room's opening hours, once scheduling provides it."""
+    if USAGE_RATE_PROVIDER is None:
+        return {room.pk: None for room in rooms}
+    return USAGE_RATE_PROVIDER(rooms, since=since, until=until)
+
+
+def cost_list(*, user, site: Site | None = None, within: Division | None = None, year: int | None = None) -> QuerySet[Cost]:
+    costs = visible_to(user, "registry.view_cost", Cost.objects.select_related("site__division", "room", "payer"))
+    if site is not None:
+        costs = costs.filter(site=site)
+    if within is not None:
+        costs = costs.filter(site__division__path__under=within.path)
+    if year:
+        costs = costs.filter(year=year)
+    return costs.order_by("-year", "site__code", "category")
+
+
+def photo_get(*, user, pk: int) -> Photo:
+    return get_for_user(user, "registry.view_photo", Photo.objects.select_related("site__division"), pk=pk)
+
+
+@dataclass
+class ExpiringLease:
+    site: Site
+    days_left: int
+
+    @property
+    def expired(self) -> bool:
+        return self.days_left < 0
+
+
+def leases_expiring(*, user, within: Division, today: date | None = None) -> list[ExpiringLease]:
+    """Leased and borrowed sites whose term ends within the city's warning period (or has ended)."""
+    today = today or timezone.localdate()
+    days = int(param(division=within, key="registry.lease_warning_days", default=90))
+    sites = site_list(user=user, within=within).filter(lease_end__isnull=False, lease_end__lte=today + timedelta(days=days))
+    return [ExpiringLease(site, (site.lease_end - today).days) for site in sites.order_by("lease_end")]
+
+
+def catalogue(*, division: Division) -> list[Aspect]:
+    """The city's function catalogue, aspects with their active functions."""
+    return list(Aspect.objects.filter(city=city_of(division)).prefetch_related(
+        Prefetch("functions", queryset=Function.objects.filter(is_active=True).order_by("order"))).order_by("order"))
+
+
+def compliance_for(*, user, division: Division) -> ComplianceReport:
+    """The compliance report of ``division``: its communities and streets that the user can see."""
+    scope = visible_to(user, "registry.view_compliance", Division.objects.all()).filter(path__under=division.path)
+    return compliance_report(
+        division=division,
+        communities=scope.filter(level=DivisionLevel.COMMUNITY).order_by("path"),
+        streets=scope.filter(level=DivisionLevel.STREET).order_by("path"),
+    )
+
+
+@dataclass
+class RegisterSummary:
+    sites: int
+    rooms: int
+    floor_area: Decimal
+    by_kind: list[dict]
+    by_source: list[dict]
+    by_class: list[dict]
+    costs_last_year: Decimal
+
+
+def register_summary(*, user, within: Division) -> RegisterSummary:
+    sites = site_list(user=user, within=within)
+    kinds = dict(SiteKind.choices)
+    by_kind = [{"kind": r["kind"], "label": str(kinds.get(r["kind"], r["kind"])), "n": r["n"], "area": r["area"]}
+               for r in sites.order_by().values("kind").annotate(n=Count("id"), area=Sum("floor_area")).order_by("-n")]
+    sources = dict(PropertySource.choices)
+    by_source = [{"source": r["property_source"], "label": str(sources[r["property_source"]]), "n": r["n"]}
+                 for r in sites.order_by().values("property_source").annotate(n=Count("id")).order_by("-n")]
+    classes = dict(PropertyClass.choices)
+    by_class = [{"class": r["property_class"], "label": str(classes[r["property_class"]]), "n": r["n"]}
+                for r in sites.order_by().values("property_class").annotate(n=Count("id")).order_by("-n")]
+    rooms = room_list(user=user, within=within).count()
+    year = timezone.localdate().year - 1
+    costs = cost_list(user=user, within=within, year=year).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    totals = sites.order_by().aggregate(n=Count("id"), area=Sum("floor_area"))
+    return RegisterSummary(sites=totals["n"], rooms=rooms, floor_area=totals["area"] or Decimal("0"), by_kind=by_kind,
+                           by_source=by_source, by_class=by_class, costs_last_year=costs)
+
+
+def sites_geojson(*, user, within: Division) -> dict:
+    kinds = dict(SiteKind.choices)
+    features = []
+    for site in site_list(user=user, within=within).filter(latitude__isnull=False, longitude__isnull=False):
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(site.longitude), float(site.latitude)]},
+                         "properties": {"id": site.pk, "name": site.name, "kind": site.kind, "kind_label": str(kinds[site.kind]),
+                                        "floor_area": float(site.floor_area), "community": site.division.name}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def rating_list(*, user, within: Division | None = None) -> QuerySet[StarRating]:
+    ratings = visible_to(user, "registry.view_starrating", StarRating.objects.select_related("site__division")).filter(is_current=True)
+    if within is not None:
+        ratings = ratings.filter(site__division__path__under=within.path)
+    return ratings.order_by("-stars", "-score", "site__code")
+
+
+def rating_history(*, user, site: Site) -> QuerySet[StarRating]:
+    return visible_to(user, "registry.view_starrating", StarRating.objects.filter(site=site)).order_by("-rated_at", "-id")
+
+
+def filing_list(*, user, within: Division | None = None) -> QuerySet[RegistryFiling]:
+    filings = visible_to(user, "registry.view_registryfiling",
+                         RegistryFiling.objects.select_related("street__parent", "filed_by").defer("snapshot"))
+    if within is not None:
+        filings = filings.filter(street__path__under=within.path)
+    return filings.order_by("-filed_at", "-id")
+
+
+def filing_get(*, user, pk: int) -> RegistryFiling:
+    return get_for_user(user, "registry.view_registryfiling", RegistryFiling.objects.select_related("street", "filed_by"), pk=pk)
+
+
+def filing_diff(older: RegistryFiling, newer: RegistryFiling) -> dict:
+    """What changed between two filings of a street: sites and rooms added, removed and changed."""
+
+    def index(filing):
+        sites = {s["code"]: s for s in filing.snapshot["sites"]}
+        rooms = {(s["code"], r["name"]): r for s in filing.snapshot["sites"] for r in s["rooms"]}
+        return sites, rooms
+
+    old_sites, old_rooms = index(older)
+    new_sites, new_rooms = index(newer)
+
+    def changes(a: dict, b: dict) -> dict:
+        return {k: [a.get(k), b.get(k)] for k in sorted(set(a) | set(b)) if k != "rooms" and a.get(k) != b.get(k)}
+
+    return {
+        "older": {"id": older.pk, "filed_at": older.filed_at}, "newer": {"id": newer.pk, "filed_at": newer.filed_at},
+        "sites_added": [new_sites[c] | {"rooms": len(new_sites[c]["rooms"])} for c in sorted(set(new_sites) - set(old_sites))],
+        "sites_removed": [old_sites[c] | {"rooms": len(old_sites[c]["rooms"])} for c in sorted(set(old_sites) - set(new_sites))],
+        "sites_changed": [{"code": c, "name": new_sites[c]["name"], "changes": changes(old_sites[c], new_sites[c])}
+                          for c in sorted(set(old_sites) & set(new_sites)) if changes(old_sites[c], new_sites[c])],
+        "rooms_added": [{"site": s, **new_rooms[(s, n)]} for s, n in sorted(set(new_rooms) - set(old_rooms))],
+        "rooms_removed": [{"site": s, **old_rooms[(s, n)]} for s, n in sorted(set(old_rooms) - set(new_rooms))],
+        "rooms_changed": [{"site": s, "name": n, "changes": changes(old_rooms[(s, n)], new_rooms[(s, n)])}
+                          for s, n in sorted(set(old_rooms) & set(new_rooms)) if changes(old_rooms[(s, n)], new_rooms[(s, n)])],
+    }
+
+
+def provision_list(*, user, within: Division | None = None) -> QuerySet[ProvisionProject]:
+    projects = visible_to(user, "registry.view_provisionproject",
+                          ProvisionProject.objects.select_related("street", "community"))
+    if within is not None:
+        projects = projects.filter(community__path__under=within.path)
+    return projects.order_by("-created_at", "-id")
+
+
+def provision_get(*, user, pk: int) -> ProvisionProject:
+    return get_for_user(user, "registry.view_provisionproject",
+                        ProvisionProject.objects.select_related("street", "community").prefetch_related("sign_offs"), pk=pk)
+
+
+def provision_overdue(*, user, within: Division | None = None, today: date | None = None) -> QuerySet[ProvisionProject]:
+    """Monetised projects whose payment is past its due date and not recorded as paid [Haining: 30 days]."""
+    today = today or timezone.localdate()
+    return provision_list(user=user, within=within).filter(
+        method=ProvisionMethod.MONETISE, payment_due_on__lt=today, paid_on__isnull=True)
+

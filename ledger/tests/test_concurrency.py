@@ -1,0 +1,61 @@
+"""Many people spending from one fund at the same moment: exactly what the fund holds goes out."""
+
+import threading
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from ledger import selectors, services
+from ledger.models import Account, Transaction
+from ledger.services import InsufficientFunds
+
+from .helpers import ACTOR, donate, open_books, requires_postgresql
+
+THREADS = 60
+
+
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_disbursements_never_overdraw_the_fund(world):
+    books = open_books(world)
+    donate(books, "1000.00")
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def spend(number: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            try:
+                services.ledger_transfer(
+                    actor=ACTOR, kind="disbursement", source=books.fund, destination=books.payee,
+                    amount="70.00", source_document=f"支出凭证-{number:02d}",
+                )
+                outcome = "posted"
+            except InsufficientFunds:
+                outcome = "insufficient"
+            except Exception as error:  # anything else is a failure the assertions below show
+                outcome = f"{type(error).__name__}: {error}"
+            with lock:
+                outcomes.append(outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=spend, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+
+    counts = Counter(outcomes)
+    assert counts == {"posted": 14, "insufficient": 46}, counts
+    fund = Account.objects.get(pk=books.fund.pk)
+    payee = Account.objects.get(pk=books.payee.pk)
+    assert fund.balance == Decimal("20.00") == selectors.balance_from_legs(fund)
+    assert fund.balance >= 0
+    assert payee.balance == Decimal("980.00") == selectors.balance_from_legs(payee)
+    assert Transaction.objects.filter(kind="disbursement").count() == 14
+    assert not selectors.accounts_unreconciled(Account.objects.all()).exists()

@@ -58,10 +58,22 @@ class Register:
     sheet: Any = ""
     # (user, params) -> None; refuses parameters aimed outside the user's scope before a job is queued
     check_params: Callable[..., None] | None = None
+    # A workbook register is several registers, one sheet each, imported together (all or nothing).
+    parts: tuple[str, ...] = ()
 
     @property
     def can_import(self) -> bool:
+        if self.parts:
+            return all(REGISTERS[name].import_rows is not None for name in self.parts)
         return self.import_rows is not None
+
+    @property
+    def sheets(self) -> list["Register"]:
+        return [REGISTERS[name] for name in self.parts] if self.parts else [self]
+
+    @property
+    def sheet_title(self) -> str:
+        return str(self.sheet or self.title)[:31]
 
 
 @dataclass
@@ -88,6 +100,9 @@ def get_register(name: str) -> Register:
 
 def row_error(row: int, column: str | None, message) -> dict:
     return {"row": row, "column": column or "", "message": str(message)}
+
+
+MAX_ERRORS_LISTED = 1000
 
 
 # Cell parsers shared by every register.
@@ -182,10 +197,8 @@ _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="B22222")
 
 
-def write_workbook(stream: BinaryIO, reg: Register, rows: Iterable[list], progress: Callable[[int], None] | None = None) -> int:
-    """Stream ``rows`` into a one-sheet workbook with a styled header; returns the number of rows."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(reg.sheet or reg.title)[:31])
+def _write_sheet(workbook: Workbook, reg: Register, rows: Iterable[list], progress, done: int) -> int:
+    sheet = workbook.create_sheet(title=reg.sheet_title)
     for index, column in enumerate(reg.columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = "A2"
@@ -197,27 +210,48 @@ def write_workbook(stream: BinaryIO, reg: Register, rows: Iterable[list], progre
         cell.alignment = Alignment(horizontal="center")
         header.append(cell)
     sheet.append(header)
-    count = 0
     for row in rows:
         sheet.append(row)
-        count += 1
-        if progress and count % 500 == 0:
-            progress(count)
+        done += 1
+        if progress and done % 500 == 0:
+            progress(done)
+    return done
+
+
+def write_workbook(stream: BinaryIO, sheets: list[tuple[Register, Iterable[list]]],
+                   progress: Callable[[int], None] | None = None) -> int:
+    """Stream each register's rows into its own sheet with a styled header; returns the number of rows."""
+    workbook = Workbook(write_only=True)
+    done = 0
+    for reg, rows in sheets:
+        done = _write_sheet(workbook, reg, rows, progress, done)
     workbook.save(stream)
-    return count
+    return done
+
+
+def export_sheets(reg: Register, *, user, params: dict) -> tuple[int, list[tuple[Register, Iterable[list]]]]:
+    """The rows of every sheet of ``reg`` as ``user`` can see them, and how many there are in all."""
+    total, sheets = 0, []
+    for part in reg.sheets:
+        count, rows = part.export_rows(user=user, params=params)
+        total += count
+        sheets.append((part, rows))
+    return total, sheets
 
 
 def write_template(stream: BinaryIO, reg: Register) -> None:
-    """A blank workbook with the register's headers and a second sheet explaining each column."""
-    write_workbook(stream, reg, [])
+    """A blank workbook with each sheet's headers, and a last sheet explaining every column."""
+    write_workbook(stream, [(part, []) for part in reg.sheets])
     stream.seek(0)
     workbook = load_workbook(stream)
     notes = workbook.create_sheet(title=str(_("How to fill in")))
-    notes.append([str(_("Column")), str(_("Required")), str(_("What to enter"))])
-    for column in reg.columns:
-        notes.append([str(column.header), str(_("yes")) if column.required else "", str(column.note)])
-    notes.column_dimensions["A"].width = 20
-    notes.column_dimensions["C"].width = 80
+    notes.append([str(_("Sheet")), str(_("Column")), str(_("Required")), str(_("What to enter"))])
+    for part in reg.sheets:
+        for column in part.columns:
+            notes.append([part.sheet_title, str(column.header), str(_("yes")) if column.required else "", str(column.note)])
+    notes.column_dimensions["A"].width = 16
+    notes.column_dimensions["B"].width = 20
+    notes.column_dimensions["D"].width = 80
     stream.seek(0)
     stream.truncate()
     workbook.save(stream)
@@ -243,47 +277,90 @@ def header_lookup(reg: Register) -> dict[str, Column]:
     return names
 
 
-def iter_rows(stream: BinaryIO, reg: Register) -> Iterator[tuple[int, dict, list[dict]]]:
-    """Stream the first sheet as ``(row number, {key: value}, cell errors)``, one row at a time.
-
-    The workbook is opened read-only, so memory stays flat however long the sheet is.
-    Blank rows are skipped. A missing required column rejects the file at once.
-    """
+def open_workbook(stream: BinaryIO):
+    """Open a workbook read-only (memory stays flat however long its sheets are)."""
     try:
-        workbook = load_workbook(stream, read_only=True, data_only=True)
+        return load_workbook(stream, read_only=True, data_only=True)
     except Exception:
         raise ImportRejected([row_error(0, None, _("The file could not be opened as an Excel workbook."))]) from None
-    try:
-        rows_iter: Iterator = workbook.worksheets[0].iter_rows(values_only=True)
-        header = next(rows_iter, None)
-        if header is None:
-            raise ImportRejected([row_error(1, None, _("The sheet is empty."))])
-        lookup = header_lookup(reg)
-        positions: list[Column | None] = [lookup.get(str(h).strip()) if h is not None else None for h in header]
-        present = {c.key for c in positions if c is not None}
-        missing = [str(c.header) for c in reg.columns if c.required and c.key not in present]
-        if missing:
-            raise ImportRejected([row_error(1, None, _("Missing columns: %(names)s") % {"names": "、".join(missing)})])
-        for number, values in enumerate(rows_iter, start=2):
-            if values is None or all(v is None or str(v).strip() == "" for v in values):
+
+
+def find_sheet(workbook, reg: Register, position: int):
+    """The sheet named like the register (in either language), or the one at ``position``."""
+    names = set()
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            names.add(reg.sheet_title)
+    for sheet in workbook.worksheets:
+        if sheet.title in names:
+            return sheet
+    if position < len(workbook.worksheets):
+        return workbook.worksheets[position]
+    raise ImportRejected([row_error(0, None, _("The workbook has no sheet %(name)s.") % {"name": reg.sheet_title})])
+
+
+def iter_sheet(sheet, reg: Register) -> Iterator[tuple[int, dict, list[dict]]]:
+    """Stream a sheet as ``(row number, {key: value}, cell errors)``, one row at a time.
+
+    Blank rows are skipped. A missing required column rejects the file at once.
+    """
+    rows_iter: Iterator = sheet.iter_rows(values_only=True)
+    header = next(rows_iter, None)
+    if header is None:
+        raise ImportRejected([row_error(1, None, _("The sheet %(name)s is empty.") % {"name": sheet.title})])
+    lookup = header_lookup(reg)
+    positions: list[Column | None] = [lookup.get(str(h).strip()) if h is not None else None for h in header]
+    present = {c.key for c in positions if c is not None}
+    missing = [str(c.header) for c in reg.columns if c.required and c.key not in present]
+    if missing:
+        raise ImportRejected([row_error(1, None, _("Missing columns: %(names)s") % {"names": "、".join(missing)})])
+    for number, values in enumerate(rows_iter, start=2):
+        if values is None or all(v is None or str(v).strip() == "" for v in values):
+            continue
+        record: dict[str, Any] = {}
+        errors = []
+        for column, value in zip(positions, values, strict=False):
+            if column is None:
                 continue
-            record: dict[str, Any] = {}
-            errors = []
-            for column, value in zip(positions, values, strict=False):
-                if column is None:
-                    continue
+            try:
+                parsed = column.parse(value)
+            except RowProblem as problem:
+                errors.append(row_error(number, str(column.header), problem.message))
+                continue
+            if column.required and (parsed is None or parsed == ""):
+                errors.append(row_error(number, str(column.header), _("This field is required.")))
+                continue
+            record[column.key] = parsed
+        yield number, record, errors
+
+
+def import_workbook(stream: BinaryIO, reg: Register, *, actor, params: dict, progress) -> dict:
+    """Import every sheet of ``reg`` from the workbook in one transaction: all sheets or none.
+
+    Each sheet's errors are collected (named by sheet); if any sheet has one, nothing is written.
+    """
+    workbook = open_workbook(stream)
+    summary: dict[str, Any] = {"rows": 0, "created": 0, "updated": 0, "sheets": {}}
+    errors: list[dict] = []
+    try:
+        with transaction.atomic():
+            for position, part in enumerate(reg.sheets):
+                sheet = find_sheet(workbook, part, position)
+                done_before = summary["rows"]
                 try:
-                    parsed = column.parse(value)
-                except RowProblem as problem:
-                    errors.append(row_error(number, str(column.header), problem.message))
+                    part_summary = part.import_rows(actor=actor, rows=iter_sheet(sheet, part), params=params,
+                                                    progress=lambda n, base=done_before: progress(base + n))
+                except ImportRejected as rejected:
+                    errors += [e | {"sheet": sheet.title} for e in rejected.errors]
                     continue
-                if column.required and (parsed is None or parsed == ""):
-                    errors.append(row_error(number, str(column.header), _("This field is required.")))
-                    continue
-                record[column.key] = parsed
-            yield number, record, errors
+                summary["sheets"][part.name] = part_summary
+                for key in ("rows", "created", "updated"):
+                    summary[key] += part_summary.get(key, 0)
+            if errors:
+                raise ImportRejected(errors)
     finally:
         workbook.close()
+    return summary
 
 
 # Importing: every row through the module's own services, all or nothing.

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from .models import ExcelJob
 from .progress import progress_clear, progress_set
-from .registers import ImportRejected, get_register, iter_rows, row_error, write_workbook
+from .registers import ImportRejected, export_sheets, get_register, import_workbook, row_error, write_workbook
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def _estimate_rows(job: ExcelJob) -> int:
     with job.upload.open("rb") as stream:
         try:
             workbook = load_workbook(stream, read_only=True)
-            rows = max(0, (workbook.worksheets[0].max_row or 1) - 1)
+            rows = sum(max(0, (sheet.max_row or 1) - 1) for sheet in workbook.worksheets)
             workbook.close()
             return rows
         except Exception:
@@ -46,11 +46,11 @@ def _run(job: ExcelJob) -> str:
     user = job.requested_by
     try:
         if job.direction == ExcelJob.Direction.EXPORT:
-            total, rows = reg.export_rows(user=user, params=job.params)
+            total, sheets = export_sheets(reg, user=user, params=job.params)
             job.rows_total = total
             ExcelJob.objects.filter(pk=job.pk).update(rows_total=total)
             buffer = io.BytesIO()
-            count = write_workbook(buffer, reg, rows, progress=lambda n: _progress(job, n))
+            count = write_workbook(buffer, sheets, progress=lambda n: _progress(job, n))
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
             job.result.save(f"{reg.name}-{stamp}.xlsx", ContentFile(buffer.getvalue()), save=False)
             job.summary = {"rows": count}
@@ -59,9 +59,7 @@ def _run(job: ExcelJob) -> str:
             job.rows_total = _estimate_rows(job)
             ExcelJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
             with job.upload.open("rb") as stream:
-                job.summary = reg.import_rows(
-                    actor=user, rows=iter_rows(stream, reg), params=job.params, progress=lambda n: _progress(job, n)
-                )
+                job.summary = import_workbook(stream, reg, actor=user, params=job.params, progress=lambda n: _progress(job, n))
             job.rows_done = job.summary.get("rows", 0)
         job.status = ExcelJob.Status.DONE
         job.progress = 100

@@ -107,4 +107,7 @@ ADMIN_OBJECTS = {
     "axes.accessattempt": None,  # system administrators only
     "axes.accesslog": None,
     "axes.accessfailurelog": None,
+    "ledger.account": None,  # system administrators only
+    "ledger.transaction": None,
+    "ledger.leg": None,
 }

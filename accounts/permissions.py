@@ -92,6 +92,9 @@ GRANTS: dict[str, dict[str, str]] = {
     "registry.view_provisionproject": {**STAFF_READ},
     "registry.add_provisionproject": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     "registry.change_provisionproject": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "registry.add_rent": {R.STREET_ADMIN: SUBTREE},
+    # Ledger accounts: read by whoever the account's division is in scope of.
+    "ledger.view_account": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
 }
 
 # Which roles a holder of a role may grant to others (always inside their own scope).

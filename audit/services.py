@@ -68,3 +68,22 @@ def audit_record(
         note=note,
         ip_address=current_ip(),
     )
+
+
+def audit_record_many(*, actor, action: str, entries: list[tuple[models.Model, object, dict]], note: str = "") -> int:
+    """One event per ``(target, division, changes)``, written in a single insert (bulk imports)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record_many() must be called inside the transaction of the changes it records")
+    if not entries:
+        return 0
+    actor_user = actor if getattr(actor, "is_authenticated", False) else None
+    actor_name = actor_user.username if actor_user else (str(actor) if actor else "system")
+    content_type = ContentType.objects.get_for_model(entries[0][0])
+    ip = current_ip()
+    AuditEvent.objects.bulk_create([
+        AuditEvent(actor=actor_user, actor_name=actor_name, action=action, target_type=content_type,
+                   target_id=str(target.pk), target_repr=str(target)[:200], division=division,
+                   changes=jsonable(changes), note=note, ip_address=ip)
+        for target, division, changes in entries
+    ], batch_size=2000)
+    return len(entries)

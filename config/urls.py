@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("org.urls")),
     path("audit/", include("audit.urls")),
     path("excel/", include("excel.urls")),
+    path("registry/", include("registry.urls")),
+    path("rules/", include("rulepack.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

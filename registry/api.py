@@ -10,11 +10,9 @@ from accounts.permissions import holds_any, require
 from core.api import ERRORS, PageNumber
 from core.errors import PermissionDenied, ValidationFailed
 from org.selectors import division_get, organisation_get, user_home_division
-from org.services import coordinate
 
 from . import selectors, services
 from .compliance import ComplianceReport, DivisionReport
-from .hours import parse_hours
 from .models import PropertySource, SiteKind
 from .schemas import (
     AspectOut,
@@ -22,13 +20,16 @@ from .schemas import (
     CostIn,
     CostOut,
     DeliveryIn,
+    EarmarkedOut,
     EvidenceIn,
     FilingIn,
     FilingOut,
     LeaseOut,
+    PaymentIn,
     ProvisionIn,
     ProvisionOut,
     RatingOut,
+    RentIn,
     RoomIn,
     RoomOut,
     RoomPatch,
@@ -39,24 +40,6 @@ from .schemas import (
 )
 
 router = Router(tags=["registry"])
-
-
-def site_data(data: dict) -> dict:
-    """API/page input as the service takes it: hours parsed, coordinates to six places."""
-    if "opening_hours" in data:
-        data["opening_hours"] = parse_hours(data["opening_hours"] or "")
-    for name in ("latitude", "longitude"):
-        if name in data:
-            data[name] = coordinate(data[name])
-    return data
-
-
-def room_data(data: dict) -> dict:
-    if "opening_hours" in data:
-        data["opening_hours"] = parse_hours(data["opening_hours"] or "")
-    if "equipment" in data and data["equipment"] is not None:
-        data["equipment"] = [e.strip() for e in data["equipment"] if e.strip()]
-    return data
 
 
 def _within(request, code: str | None):
@@ -78,7 +61,7 @@ def list_sites(request, within: str | None = Query(None, description="Division c
 def create_site(request, payload: SiteIn):
     division = division_get(user=request.user, code=payload.division_code)
     require(request.user, "registry.add_site", division)
-    data = site_data(payload.dict(exclude={"division_code", "code"}))
+    data = services.site_input(payload.dict(exclude={"division_code", "code"}))
     site = services.site_create(actor=request.user, division=division, code=payload.code, **data)
     return Status(201, selectors.site_get(user=request.user, pk=site.pk))
 
@@ -92,7 +75,7 @@ def get_site(request, site_id: int):
 def update_site(request, site_id: int, payload: SitePatch):
     site = selectors.site_get(user=request.user, pk=site_id)
     require(request.user, "registry.change_site", site)
-    services.site_update(actor=request.user, site=site, data=site_data(payload.dict(exclude_unset=True)))
+    services.site_update(actor=request.user, site=site, data=services.site_input(payload.dict(exclude_unset=True)))
     return selectors.site_get(user=request.user, pk=site_id)
 
 
@@ -109,7 +92,7 @@ def list_rooms(request, site_id: int):
 def create_room(request, site_id: int, payload: RoomIn):
     site = selectors.site_get(user=request.user, pk=site_id)
     require(request.user, "registry.add_room", site)
-    data = room_data(payload.dict(exclude={"functions"}))
+    data = services.room_input(payload.dict(exclude={"functions"}))
     room = services.room_create(actor=request.user, site=site, functions=payload.functions, **data)
     return Status(201, selectors.room_get(user=request.user, pk=room.pk))
 
@@ -123,7 +106,7 @@ def get_room(request, room_id: int):
 def update_room(request, room_id: int, payload: RoomPatch):
     room = selectors.room_get(user=request.user, pk=room_id)
     require(request.user, "registry.change_room", room)
-    data = room_data(payload.dict(exclude_unset=True))
+    data = services.room_input(payload.dict(exclude_unset=True))
     functions = data.pop("functions", None)
     services.room_update(actor=request.user, room=room, data=data, functions=functions)
     return selectors.room_get(user=request.user, pk=room_id)
@@ -208,7 +191,7 @@ def list_expiring_leases(request, within: str = Query(..., description="Division
     ]
 
 
-@router.get("/registry/map/{code}", response={200: dict, **ERRORS}, summary="Sites as GeoJSON points")
+@router.get("/registry/map/{code}", response={200: dict, **ERRORS}, url_name="sites_map", summary="Sites as GeoJSON points")
 def sites_map(request, code: str):
     return selectors.sites_geojson(user=request.user, within=division_get(user=request.user, code=code))
 
@@ -311,3 +294,42 @@ def deliver_provision_project(request, project_id: int, payload: DeliveryIn):
     require(request.user, "registry.add_provisionproject", project.community)
     services.provision_delivery_file(actor=request.user, project=project, **payload.dict())
     return selectors.provision_get(user=request.user, pk=project_id)
+
+
+@router.post("/registry/provision-projects/{project_id}/payment", response={200: ProvisionOut, **ERRORS},
+             summary="Record the developer's monetisation payment (into the street's earmarked sub-account)")
+def pay_provision_project(request, project_id: int, payload: PaymentIn):
+    project = selectors.provision_get(user=request.user, pk=project_id)
+    require(request.user, "registry.add_provisionproject", project.community)
+    services.provision_payment_record(actor=request.user, project=project, **payload.dict())
+    return selectors.provision_get(user=request.user, pk=project_id)
+
+
+def _earmarked_out(street, account, statement) -> dict:
+    return {
+        "street_code": street.code, "account_code": account.code if account else None,
+        "balance": account.balance if account else 0,
+        "lines": [{"occurred_on": line.leg.transaction.occurred_on, "kind": line.leg.transaction.kind,
+                   "memo": line.leg.transaction.memo, "source_document": line.leg.transaction.source_document,
+                   "amount": line.amount, "balance": line.balance} for line in (statement.lines if statement else [])],
+    }
+
+
+@router.get("/registry/earmarked/{code}", response={200: EarmarkedOut, **ERRORS},
+            summary="A street's earmarked sub-account for community rooms, with its statement")
+def get_earmarked(request, code: str):
+    street = division_get(user=request.user, code=code)
+    if not holds_any(request.user, "ledger.view_account"):
+        raise PermissionDenied()
+    account, statement = selectors.earmarked_statement(user=request.user, street=street)
+    return _earmarked_out(street, account, statement)
+
+
+@router.post("/registry/earmarked/{code}/rents", response={201: EarmarkedOut, **ERRORS},
+             summary="Record rent from an idle room leased to a convenience service")
+def add_rent(request, code: str, payload: RentIn):
+    street = division_get(user=request.user, code=code)
+    require(request.user, "registry.add_rent", street)
+    services.earmarked_rent_record(actor=request.user, street=street, **payload.dict())
+    account, statement = selectors.earmarked_statement(user=request.user, street=street)
+    return Status(201, _earmarked_out(street, account, statement))

@@ -7,4 +7,12 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Community service rooms")
 
     def ready(self):
-        from . import rules  # noqa: F401  (the registry's rule kinds and catalogue section)
+        from accounts.permissions import holds_any
+        from core.navigation import dashboard_card, nav_item
+
+        from . import registers, rules  # noqa: F401  (Excel registers; rule kinds and catalogue section)
+        from .views import compliance_card
+
+        nav_item(_("Rooms register"), "registry:root", visible=lambda u: holds_any(u, "registry.view_site"), order=30, icon="houses")
+        nav_item(_("Rule pack"), "rulepack:active", visible=lambda u: holds_any(u, "rulepack.view_rulepack"), order=85, icon="journal-check")
+        dashboard_card("registry/cards/compliance.html", context=compliance_card, order=20, wide=True)

@@ -352,6 +352,14 @@ class RegistryFiling(models.Model):
     def __str__(self):
         return f"{self.street} {self.filed_at:%Y-%m-%d}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("A register filing is immutable once filed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("A register filing is immutable once filed")
+
 
 class ProvisionStage(models.TextChoices):
     """The four sign-off stages of a new project's community rooms [Haining]."""
@@ -391,6 +399,10 @@ class ProvisionProject(models.Model):
     delivery_filed_on = models.DateField(_("delivery filed on"), null=True, blank=True)
     payment_due_on = models.DateField(_("payment due on"), null=True, blank=True)
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    payment = models.OneToOneField(
+        "ledger.Transaction", verbose_name=_("payment posting"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="provision_project",
+    )
     stage = models.CharField(_("stage"), max_length=20, choices=ProvisionStage.choices, default=ProvisionStage.DESIGN_REVIEW)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

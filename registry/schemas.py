@@ -7,7 +7,16 @@ from typing import Any
 from ninja import Field, Schema
 
 from .hours import format_hours
-from .models import CostCategory, Payer, PropertyClass, PropertySource, ProvisionMethod, RoomUse, SignOffParty, SiteKind
+from .models import (
+    CostCategory,
+    Payer,
+    PropertyClass,
+    PropertySource,
+    ProvisionMethod,
+    RoomUse,
+    SignOffParty,
+    SiteKind,
+)
 
 Area = Decimal  # m², two decimals
 
@@ -336,3 +345,26 @@ class PaymentIn(Schema):
     paid_on: date
     amount: Decimal = Field(..., gt=0, decimal_places=2)
     document_no: str = Field(..., min_length=1, max_length=60)
+
+
+class RentIn(Schema):
+    amount: Decimal = Field(..., gt=0, le=100_000_000, decimal_places=2)
+    received_on: date
+    document_no: str = Field(..., min_length=1, max_length=60)
+    payer: str = Field(..., min_length=1, max_length=120)
+
+
+class StatementLineOut(Schema):
+    occurred_on: date
+    kind: str
+    memo: str
+    source_document: str
+    amount: Decimal
+    balance: Decimal
+
+
+class EarmarkedOut(Schema):
+    street_code: str
+    account_code: str | None = None
+    balance: Decimal
+    lines: list[StatementLineOut]

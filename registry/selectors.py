@@ -9,6 +9,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.permissions import get_for_user, visible_to
+from ledger.models import Account
+from ledger.selectors import account_statement
 from org.models import Division, DivisionLevel
 from rulepack.selectors import city_of, param
 
@@ -242,3 +244,11 @@ def provision_overdue(*, user, within: Division | None = None, today: date | Non
     return provision_list(user=user, within=within).filter(
         method=ProvisionMethod.MONETISE, payment_due_on__lt=today, paid_on__isnull=True)
 
+
+
+def earmarked_statement(*, user, street: Division, since: date | None = None, until: date | None = None):
+    """The street's earmarked sub-account and its statement, or None before any money arrived."""
+    account = visible_to(user, "ledger.view_account", Account.objects.filter(code=f"street-earmarked:{street.code}")).first()
+    if account is None:
+        return None, None
+    return account, account_statement(account=account, since=since, until=until)

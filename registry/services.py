@@ -22,11 +22,14 @@ from accounts.permissions import active_roles
 from audit.services import audit_record, diff, snapshot
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.services import assign, clean_or_raise
+from ledger.models import Account, AccountKind
+from ledger.services import account_open, ledger_transfer, to_yuan
 from org.models import Division, DivisionLevel
+from org.services import coordinate
 from rulepack.selectors import city_of, param, rule, rules_for
 
 from .compliance import compliance_report
-from .hours import weekly_hours
+from .hours import parse_hours, weekly_hours
 from .models import (
     PROVISION_STAGES,
     Cost,
@@ -58,9 +61,30 @@ PHOTO_MAX_BYTES = 8 * 1024 * 1024
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
 
 
+# Input as people type it.
+
+def site_input(data: dict) -> dict:
+    """Input from a page or the API as the services take it: hours parsed, coordinates to six places."""
+    if "opening_hours" in data:
+        data["opening_hours"] = parse_hours(data["opening_hours"] or "")
+    for name in ("latitude", "longitude"):
+        if name in data:
+            data[name] = coordinate(data[name])
+    return data
+
+
+def room_input(data: dict) -> dict:
+    if "opening_hours" in data:
+        data["opening_hours"] = parse_hours(data["opening_hours"] or "")
+    if "equipment" in data and data["equipment"] is not None:
+        data["equipment"] = [e.strip() for e in data["equipment"] if e.strip()]
+    return data
+
+
 # Sites.
 
-def _check_site(site: Site) -> None:
+def check_site(site: Site) -> None:
+    """The rules a site must keep, whichever way it is written (form, API or import)."""
     fields: dict[str, list] = {}
     if site.division.level not in (DivisionLevel.COMMUNITY, DivisionLevel.STREET):
         fields["division"] = [_("A site belongs to a community or a street.")]
@@ -103,7 +127,7 @@ def site_create(*, actor, division: Division, code: str | None = None, **data) -
     if unknown:
         raise ValidationFailed(fields={name: [_("This field cannot be set here.")] for name in unknown})
     site = Site(division=division, code=(code or "").strip() or _next_site_code(division), **assign_data)
-    _check_site(site)
+    check_site(site)
     clean_or_raise(site)
     try:
         with transaction.atomic():
@@ -122,7 +146,7 @@ def site_update(*, actor, site: Site, data: dict) -> Site:
     fields = sorted(data)
     before = snapshot(site, fields)
     assign(site, data, allowed=SITE_FIELDS)
-    _check_site(site)
+    check_site(site)
     if "floor_area" in data:
         rooms = _room_area(site)
         if rooms > site.floor_area:
@@ -507,3 +531,63 @@ def provision_delivery_file(*, actor, project: ProvisionProject, delivery_filed_
     audit_record(actor=actor, action="registry.provision.delivered", target=project, division=project.community,
                  changes=snapshot(project, ["delivery_filed_on", "provided_area", "payment_due_on", "agreement_no"]))
     return project
+
+
+# The street's earmarked sub-account for community room construction [Haining].
+
+def street_earmarked_account(*, street: Division):
+    """The street's earmarked sub-account (子账户), opened the first time money arrives."""
+    account = Account.objects.filter(code=f"street-earmarked:{street.code}").first()
+    if account is None:
+        account = account_open(actor="registry", code=f"street-earmarked:{street.code}", kind=AccountKind.EARMARKED,
+                               name=str(_("%(street)s · earmarked sub-account for community rooms") % {"street": street.name}),
+                               division=street)
+    return account
+
+
+def _counterparty(*, street: Division, code: str, name: str):
+    account = Account.objects.filter(code=f"external:{code}:{street.code}").first()
+    return account or account_open(actor="registry", code=f"external:{code}:{street.code}", kind=AccountKind.EXTERNAL,
+                                   name=name, division=street)
+
+
+@transaction.atomic
+def provision_payment_record(*, actor, project: ProvisionProject, paid_on: date, amount: Decimal, document_no: str) -> ProvisionProject:
+    """The developer has paid the monetisation money: it goes into the street's earmarked sub-account."""
+    project = ProvisionProject.objects.select_for_update().select_related("street", "community").get(pk=project.pk)
+    if project.method != ProvisionMethod.MONETISE:
+        raise Conflict(_("This project provides rooms; there is no payment to record."))
+    if project.delivery_filed_on is None:
+        raise Conflict(_("Record the payment after the delivery is filed."))
+    if project.paid_on is not None:
+        raise Conflict(_("The payment of this project is already recorded."))
+    if to_yuan(amount) != project.monetisation_amount:
+        raise ValidationFailed(fields={"amount": [
+            _("The agreed amount is %(amount)s yuan (presale average price × required area).") % {"amount": project.monetisation_amount}]})
+    if paid_on > timezone.localdate():
+        raise ValidationFailed(fields={"paid_on": [_("A payment cannot be dated in the future.")]})
+    posting = ledger_transfer(
+        actor=actor, kind="monetisation", amount=amount, source_document=document_no, occurred_on=paid_on,
+        source=_counterparty(street=project.street, code="developers", name=str(_("Developers (monetisation payments)"))),
+        destination=street_earmarked_account(street=project.street), memo=project.name, division=project.street,
+    )
+    project.paid_on, project.payment = paid_on, posting
+    project.save(update_fields=["paid_on", "payment"])
+    audit_record(actor=actor, action="registry.provision.paid", target=project, division=project.community,
+                 changes={"paid_on": paid_on, "amount": str(amount), "document_no": document_no,
+                          "late": bool(project.payment_due_on and paid_on > project.payment_due_on)})
+    return project
+
+
+@transaction.atomic
+def earmarked_rent_record(*, actor, street: Division, amount: Decimal, received_on: date, document_no: str, payer: str) -> object:
+    """Rent from an idle room leased to a convenience service: into the street's earmarked sub-account."""
+    if street.level != DivisionLevel.STREET:
+        raise ValidationFailed(fields={"street": [_("Rent is received by a street.")]})
+    if not payer.strip():
+        raise ValidationFailed(fields={"payer": [_("Say who paid the rent.")]})
+    return ledger_transfer(
+        actor=actor, kind="room_rent", amount=amount, source_document=document_no, occurred_on=received_on,
+        source=_counterparty(street=street, code="tenants", name=str(_("Tenants of idle rooms"))),
+        destination=street_earmarked_account(street=street), memo=payer.strip(), division=street,
+    )

@@ -1,0 +1,134 @@
+"""Forms of the register's pages. They read input; the services decide what is allowed."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import BootstrapMixin
+
+from .models import (
+    CostCategory,
+    Payer,
+    PropertyClass,
+    PropertySource,
+    ProvisionMethod,
+    RoomUse,
+    SignOffParty,
+    SiteKind,
+)
+
+HOURS_HELP = _("For example: 周一至周五 08:30-17:30；周六、周日 09:00-12:00")
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class SiteForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("name"), max_length=120)
+    kind = forms.ChoiceField(label=_("kind"), choices=SiteKind.choices)
+    address = forms.CharField(label=_("address"), max_length=200, required=False)
+    latitude = forms.DecimalField(label=_("latitude"), min_value=-90, max_value=90, decimal_places=6, required=False)
+    longitude = forms.DecimalField(label=_("longitude"), min_value=-180, max_value=180, decimal_places=6, required=False)
+    floors = forms.IntegerField(label=_("floors"), min_value=1, max_value=60, initial=1)
+    floor_area = forms.DecimalField(label=_("floor area (m²)"), min_value=0.01, max_value=100_000, decimal_places=2)
+    ground_floor_area = forms.DecimalField(label=_("ground-floor area (m²)"), min_value=0, max_value=100_000, decimal_places=2, initial=0)
+    independent_entrance = forms.BooleanField(label=_("independent street-level entrance"), required=False)
+    parking_spaces = forms.IntegerField(label=_("parking spaces"), min_value=0, max_value=5000, initial=0)
+    square_area = forms.DecimalField(label=_("activity square (m²)"), min_value=0, max_value=100_000, decimal_places=2, initial=0)
+    opening_hours = forms.CharField(label=_("opening hours"), max_length=300, required=False, help_text=HOURS_HELP)
+    host_unit = forms.CharField(label=_("host unit (for a shared resource)"), max_length=120, required=False)
+    property_class = forms.ChoiceField(label=_("property class"), choices=PropertyClass.choices)
+    state_share = forms.DecimalField(label=_("state-owned share (%)"), min_value=0, max_value=100, decimal_places=2, required=False)
+    collective_share = forms.DecimalField(label=_("collective share (%)"), min_value=0, max_value=100, decimal_places=2, required=False)
+    property_source = forms.ChoiceField(label=_("property source"), choices=PropertySource.choices)
+    certificate_no = forms.CharField(label=_("property certificate no."), max_length=60, required=False)
+    owner_name = forms.CharField(label=_("owner or lessor"), max_length=120, required=False)
+    lease_start = forms.DateField(label=_("lease or loan from"), required=False, widget=DATE)
+    lease_end = forms.DateField(label=_("lease or loan until"), required=False, widget=DATE)
+    annual_rent = forms.DecimalField(label=_("annual rent (yuan)"), min_value=0, decimal_places=2, required=False)
+    opened_on = forms.DateField(label=_("in use since"), required=False, widget=DATE)
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RoomForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("name"), max_length=80)
+    floor = forms.IntegerField(label=_("floor"), min_value=-5, max_value=60, initial=1)
+    area = forms.DecimalField(label=_("area (m²)"), min_value=1, max_value=100_000, decimal_places=2)
+    capacity = forms.IntegerField(label=_("capacity (people)"), min_value=0, max_value=5000, initial=0)
+    use = forms.ChoiceField(label=_("use"), choices=RoomUse.choices)
+    functions = forms.MultipleChoiceField(label=_("functions"), required=False, widget=forms.CheckboxSelectMultiple)
+    equipment = forms.CharField(label=_("equipment (separated by commas)"), max_length=300, required=False)
+    opening_hours = forms.CharField(label=_("opening hours (empty: the site's)"), max_length=300, required=False, help_text=HOURS_HELP)
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, catalogue=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["functions"].choices = [
+            (str(aspect.name), [(f.code, f"{f.name}{' *' if f.requirement == 'required' else ''}") for f in aspect.functions.all()])
+            for aspect in catalogue
+        ]
+        self.fields["functions"].widget.attrs["class"] = "form-check-input"
+
+    def equipment_list(self) -> list[str]:
+        raw = self.cleaned_data.get("equipment", "").replace("，", ",").replace("、", ",")
+        return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+class CostForm(BootstrapMixin, forms.Form):
+    year = forms.IntegerField(label=_("year"), min_value=1990, max_value=2100)
+    category = forms.ChoiceField(label=_("category"), choices=CostCategory.choices)
+    amount = forms.DecimalField(label=_("amount (yuan)"), min_value=0.01, max_value=100_000_000, decimal_places=2)
+    paid_by = forms.ChoiceField(label=_("paid by"), choices=Payer.choices)
+    room = forms.TypedChoiceField(label=_("room"), coerce=int, required=False, empty_value=None)
+    note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+    def __init__(self, *args, rooms=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["room"].choices = [("", _("the whole site")), *[(r.pk, r.name) for r in rooms]]
+
+
+class PhotoForm(BootstrapMixin, forms.Form):
+    image = forms.FileField(label=_("photo (JPEG, PNG or WebP, at most 8 MB)"))
+    caption = forms.CharField(label=_("caption"), max_length=120, required=False)
+
+
+class EvidenceForm(BootstrapMixin, forms.Form):
+    criterion = forms.ChoiceField(label=_("criterion"))
+    score = forms.DecimalField(label=_("score (0–1)"), min_value=0, max_value=1, decimal_places=3)
+    evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea(attrs={"rows": 2}))
+    assessed_on = forms.DateField(label=_("assessed on"), widget=DATE)
+
+    def __init__(self, *args, criteria=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["criterion"].choices = [(c["criterion"], c.get("title", c["criterion"])) for c in criteria]
+
+
+class ProvisionForm(BootstrapMixin, forms.Form):
+    community_code = forms.CharField(label=_("community (code)"), max_length=20)
+    name = forms.CharField(label=_("project"), max_length=120)
+    developer = forms.CharField(label=_("developer"), max_length=120)
+    land_parcel = forms.CharField(label=_("land parcel"), max_length=60)
+    households = forms.IntegerField(label=_("households planned"), min_value=1, max_value=100_000)
+    method = forms.ChoiceField(label=_("method"), choices=ProvisionMethod.choices)
+    presale_price = forms.DecimalField(label=_("presale filing average price (yuan/m²)"), min_value=0.01, decimal_places=2, required=False)
+
+
+class SignOffForm(BootstrapMixin, forms.Form):
+    party = forms.ChoiceField(label=_("party"), choices=SignOffParty.choices)
+    document_no = forms.CharField(label=_("document no."), max_length=60)
+    signed_on = forms.DateField(label=_("signed on"), widget=DATE)
+    signer = forms.CharField(label=_("signed by"), max_length=60)
+    note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+
+class DeliveryForm(BootstrapMixin, forms.Form):
+    delivery_filed_on = forms.DateField(label=_("delivery filed on"), widget=DATE)
+    provided_area = forms.DecimalField(label=_("area provided (m²)"), min_value=0.01, decimal_places=2, required=False)
+    agreement_no = forms.CharField(label=_("agreement no."), max_length=60, required=False)
+
+
+class PaymentForm(BootstrapMixin, forms.Form):
+    paid_on = forms.DateField(label=_("paid on"), widget=DATE)
+    amount = forms.DecimalField(label=_("amount (yuan)"), min_value=0.01, decimal_places=2)
+    document_no = forms.CharField(label=_("receipt or voucher no."), max_length=60)
+
+
+class FilingForm(BootstrapMixin, forms.Form):
+    note = forms.CharField(label=_("note"), max_length=200, required=False)

@@ -1,0 +1,420 @@
+"""Pages of the register: the overview per division, compliance, sites and rooms, ratings,
+filings with the civil-affairs bureau, and new residential projects."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import holds_any, require
+from core.errors import ApplicationError, NotFound
+from core.forms import add_error_to_form
+from org.models import DivisionLevel
+from org.selectors import division_get, user_home_division
+from rulepack.selectors import rule
+
+from . import selectors, services
+from .forms import (
+    CostForm,
+    DeliveryForm,
+    EvidenceForm,
+    FilingForm,
+    PhotoForm,
+    ProvisionForm,
+    RoomForm,
+    SignOffForm,
+    SiteForm,
+)
+from .hours import format_hours
+from .models import PROVISION_STAGES, PropertySource, ProvisionStage, SignOffParty, SiteKind
+
+
+def _home(request):
+    home = user_home_division(user=request.user)
+    if home is None or not holds_any(request.user, "registry.view_site"):
+        raise NotFound()
+    return home
+
+
+@login_required
+def registry_root(request):
+    return redirect("registry:overview", code=_home(request).code)
+
+
+@login_required
+def overview(request, code: str):
+    division = division_get(user=request.user, code=code)
+    if not holds_any(request.user, "registry.view_site"):
+        raise NotFound()
+    context = {
+        "division": division,
+        "summary": selectors.register_summary(user=request.user, within=division),
+        "breadcrumbs": [d for d in division.ancestors() if request.user.has_perm("org.view_division", d)],
+        "can_add_site": division.level in (DivisionLevel.COMMUNITY, DivisionLevel.STREET)
+        and request.user.has_perm("registry.add_site", division),
+    }
+    if holds_any(request.user, "registry.view_compliance"):
+        report = selectors.compliance_for(user=request.user, division=division)
+        context["report"] = report
+        context["own"] = next((r for r in report.communities + report.streets if r.division.pk == division.pk), None)
+        context["ranked"] = report.non_compliant[:15]
+        context["streets"] = _street_rows(report) if division.level in (DivisionLevel.CITY, DivisionLevel.DISTRICT) else []
+    if division.level != DivisionLevel.COMMUNITY:
+        context["leases"] = selectors.leases_expiring(user=request.user, within=division)[:20]
+    if division.level == DivisionLevel.COMMUNITY:
+        context["sites"] = selectors.site_list(user=request.user, within=division)
+    return render(request, "registry/overview.html", context)
+
+
+def _street_rows(report) -> list[dict]:
+    rows: dict[str, dict] = {}
+    for street in report.streets:
+        rows[street.division.path] = {"street": street.division, "communities": 0, "compliant": 0,
+                                      "street_ok": street.compliant, "area_gap": 0}
+    for community in report.communities:
+        row = rows.get(community.division.parent.path)
+        if row is None:
+            continue
+        row["communities"] += 1
+        row["compliant"] += community.compliant
+        row["area_gap"] += community.area_gap
+    return sorted(rows.values(), key=lambda r: (r["compliant"] / r["communities"] if r["communities"] else 1, r["street"].path))
+
+
+@login_required
+def compliance(request, code: str):
+    division = division_get(user=request.user, code=code)
+    if not holds_any(request.user, "registry.view_compliance"):
+        raise NotFound()
+    report = selectors.compliance_for(user=request.user, division=division)
+    only_failing = request.GET.get("failing") == "1"
+    communities = report.non_compliant if only_failing else report.communities
+    page = Paginator(communities, 50).get_page(request.GET.get("page"))
+    community_rules = [r for r in report.rules if r.kind != "street_site_count_min"]
+    return render(request, "registry/compliance.html", {
+        "division": division, "report": report, "page": page, "only_failing": only_failing, "rules": community_rules,
+        "totals": report.rule_totals(),
+    })
+
+
+@login_required
+def site_list(request, code: str):
+    division = division_get(user=request.user, code=code)
+    kind = request.GET.get("kind") if request.GET.get("kind") in SiteKind.values else None
+    source = request.GET.get("source") if request.GET.get("source") in PropertySource.values else None
+    q = (request.GET.get("q") or "").strip()[:50] or None
+    sites = selectors.site_list(user=request.user, within=division, kind=kind, property_source=source, q=q)
+    page = Paginator(sites, 30).get_page(request.GET.get("page"))
+    template = "registry/partials/site_rows.html" if request.htmx else "registry/site_list.html"
+    return render(request, template, {
+        "division": division, "page": page, "kind": kind, "source": source, "q": q or "",
+        "kinds": SiteKind.choices, "sources": PropertySource.choices,
+        "can_add_site": division.level in (DivisionLevel.COMMUNITY, DivisionLevel.STREET)
+        and request.user.has_perm("registry.add_site", division),
+    })
+
+
+@login_required
+def site_create(request, code: str):
+    division = division_get(user=request.user, code=code)
+    require(request.user, "registry.add_site", division)
+    form = SiteForm(request.POST or None, initial={"opening_hours": "周一至周五 08:30-17:30；周六 09:00-12:00"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = services.site_input({k: v for k, v in form.cleaned_data.items() if v is not None})
+            site = services.site_create(actor=request.user, division=division, **data)
+        except ApplicationError as error:
+            add_error_to_form(form, error)
+        else:
+            messages.success(request, _("Registered %(name)s.") % {"name": site.name})
+            return redirect("registry:site", site_id=site.pk)
+    return render(request, "registry/site_form.html", {"form": form, "division": division, "site": None})
+
+
+@login_required
+def site_detail(request, site_id: int):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    rooms = list(selectors.room_list(user=request.user, site=site))
+    today = timezone.localdate()
+    rates = selectors.usage_rates(rooms, since=today.replace(day=1), until=today)
+    for room in rooms:
+        room.usage_rate = rates.get(room.pk)
+        room.hours_text = format_hours(room.opening_hours) or _("as the site")
+    rating_rule = rule(division=site.division, key="registry.star_rating")
+    rated = rating_rule is not None and site.kind in rating_rule.params["site_kinds"]
+    criteria = [c for c in rating_rule.params["criteria"] if c["indicator"] == "evidence"] if rated else []
+    can_cost = request.user.has_perm("registry.add_cost", site)
+    return render(request, "registry/site_detail.html", {
+        "site": site, "rooms": rooms, "hours": format_hours(site.opening_hours),
+        "costs": selectors.cost_list(user=request.user, site=site)[:30] if holds_any(request.user, "registry.view_cost") else [],
+        "photos": site.photos.filter(room__isnull=True)[:12] if request.user.has_perm("registry.view_photo", site) else [],
+        "rating": site.star_ratings.filter(is_current=True).first() if rated else None,
+        "ratings": selectors.rating_history(user=request.user, site=site)[:10] if rated else [],
+        "can_change": request.user.has_perm("registry.change_site", site),
+        "can_add_room": request.user.has_perm("registry.add_room", site),
+        "can_cost": can_cost,
+        "cost_form": CostForm(rooms=rooms, initial={"year": today.year}) if can_cost else None,
+        "photo_form": PhotoForm() if request.user.has_perm("registry.add_photo", site) else None,
+        "evidence_form": EvidenceForm(criteria=criteria, initial={"assessed_on": today})
+        if criteria and request.user.has_perm("registry.add_starevidence", site) else None,
+    })
+
+
+@login_required
+def site_edit(request, site_id: int):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    require(request.user, "registry.change_site", site)
+    initial = {name: getattr(site, name) for name in SiteForm.base_fields if hasattr(site, name)}
+    initial["opening_hours"] = format_hours(site.opening_hours)
+    form = SiteForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data}
+        try:
+            services.site_update(actor=request.user, site=site, data=services.site_input(data))
+        except ApplicationError as error:
+            add_error_to_form(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("registry:site", site_id=site.pk)
+    return render(request, "registry/site_form.html", {"form": form, "division": site.division, "site": site})
+
+
+@login_required
+def room_create(request, site_id: int):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    require(request.user, "registry.add_room", site)
+    form = RoomForm(request.POST or None, catalogue=selectors.catalogue(division=site.division))
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("functions", "equipment")}
+        try:
+            services.room_create(actor=request.user, site=site, functions=form.cleaned_data["functions"],
+                                 equipment=form.equipment_list(), **services.room_input(data))
+        except ApplicationError as error:
+            add_error_to_form(form, error)
+        else:
+            messages.success(request, _("Room added."))
+            return redirect("registry:site", site_id=site.pk)
+    return render(request, "registry/room_form.html", {"form": form, "site": site, "room": None})
+
+
+@login_required
+def room_edit(request, room_id: int):
+    room = selectors.room_get(user=request.user, pk=room_id)
+    require(request.user, "registry.change_room", room)
+    initial = {name: getattr(room, name) for name in ("name", "floor", "area", "capacity", "use", "note")}
+    initial["functions"] = [f.code for f in room.functions.all()]
+    initial["equipment"] = "、".join(room.equipment)
+    initial["opening_hours"] = format_hours(room.opening_hours)
+    form = RoomForm(request.POST or None, initial=initial, catalogue=selectors.catalogue(division=room.site.division))
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data and k not in ("functions", "equipment")}
+        if "equipment" in form.changed_data:
+            data["equipment"] = form.equipment_list()
+        try:
+            services.room_update(actor=request.user, room=room, data=services.room_input(data),
+                                 functions=form.cleaned_data["functions"] if "functions" in form.changed_data else None)
+        except ApplicationError as error:
+            add_error_to_form(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("registry:site", site_id=room.site_id)
+    return render(request, "registry/room_form.html", {"form": form, "site": room.site, "room": room})
+
+
+@login_required
+@require_POST
+def cost_add(request, site_id: int):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    require(request.user, "registry.add_cost", site)
+    rooms = list(selectors.room_list(user=request.user, site=site))
+    form = CostForm(request.POST, rooms=rooms)
+    if form.is_valid():
+        data = form.cleaned_data
+        room = next((r for r in rooms if r.pk == data["room"]), None)
+        try:
+            services.cost_record(actor=request.user, site=site, room=room, year=data["year"], category=data["category"],
+                                 amount=data["amount"], paid_by=data["paid_by"], note=data["note"])
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Cost recorded."))
+    else:
+        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("registry:site", site_id=site.pk)
+
+
+@login_required
+@require_POST
+def photo_add(request, site_id: int):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    require(request.user, "registry.add_photo", site)
+    form = PhotoForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.photo_add(actor=request.user, site=site, upload=form.cleaned_data["image"], caption=form.cleaned_data["caption"])
+        except ApplicationError as error:
+            messages.error(request, "；".join(str(m) for ms in error.fields.values() for m in ms) or error.message)
+        else:
+            messages.success(request, _("Photo added."))
+    else:
+        messages.error(request, _("Choose a photo to upload."))
+    return redirect("registry:site", site_id=site.pk)
+
+
+@login_required
+def photo(request, photo_id: int):
+    found = selectors.photo_get(user=request.user, pk=photo_id)
+    return FileResponse(found.image.open("rb"))
+
+
+@login_required
+@require_POST
+def evidence_add(request, site_id: int):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    require(request.user, "registry.add_starevidence", site)
+    rating_rule = rule(division=site.division, key="registry.star_rating")
+    criteria = [c for c in rating_rule.params["criteria"] if c["indicator"] == "evidence"] if rating_rule else []
+    form = EvidenceForm(request.POST, criteria=criteria)
+    if form.is_valid():
+        try:
+            services.star_evidence_record(actor=request.user, site=site, **form.cleaned_data)
+            services.star_rating_recompute(site=site)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Assessment recorded; the rating is recomputed."))
+    else:
+        messages.error(request, _("Check the assessment: every field is needed."))
+    return redirect("registry:site", site_id=site.pk)
+
+
+@login_required
+def rating_list(request):
+    home = _home(request)
+    within = division_get(user=request.user, code=request.GET["within"]) if request.GET.get("within") else home
+    ratings = selectors.rating_list(user=request.user, within=within)
+    return render(request, "registry/rating_list.html", {
+        "division": within, "page": Paginator(ratings, 50).get_page(request.GET.get("page")),
+        "online_min_stars": rule(division=within, key="registry.online_services_min_stars"),
+    })
+
+
+@login_required
+def filing_list(request):
+    if not holds_any(request.user, "registry.view_registryfiling"):
+        raise NotFound()
+    home = user_home_division(user=request.user)
+    form = FilingForm(request.POST or None)
+    if request.method == "POST":
+        require(request.user, "registry.add_registryfiling", home)
+        if form.is_valid():
+            try:
+                filing = services.registry_file(actor=request.user, street=home, note=form.cleaned_data["note"])
+            except ApplicationError as error:
+                add_error_to_form(form, error)
+            else:
+                messages.success(request, _("The register is filed."))
+                return redirect("registry:filing", filing_id=filing.pk)
+    filings = selectors.filing_list(user=request.user)
+    return render(request, "registry/filing_list.html", {
+        "page": Paginator(filings, 30).get_page(request.GET.get("page")), "form": form,
+        "can_file": home is not None and home.level == DivisionLevel.STREET
+        and request.user.has_perm("registry.add_registryfiling", home),
+    })
+
+
+@login_required
+def filing_detail(request, filing_id: int):
+    filing = selectors.filing_get(user=request.user, pk=filing_id)
+    earlier = selectors.filing_list(user=request.user).filter(street=filing.street, filed_at__lt=filing.filed_at)
+    against_id = request.GET.get("against")
+    older = None
+    if against_id and against_id.isdigit():
+        older = selectors.filing_get(user=request.user, pk=int(against_id))
+        if older.street_id != filing.street_id:
+            raise NotFound()
+    elif earlier.exists():
+        older = selectors.filing_get(user=request.user, pk=earlier.first().pk)
+    return render(request, "registry/filing_detail.html", {
+        "filing": filing, "older": older, "earlier": earlier[:20],
+        "diff": selectors.filing_diff(older, filing) if older else None,
+    })
+
+
+@login_required
+def project_list(request):
+    if not holds_any(request.user, "registry.view_provisionproject"):
+        raise NotFound()
+    projects = selectors.provision_list(user=request.user)
+    overdue = set(selectors.provision_overdue(user=request.user).values_list("pk", flat=True))
+    can_add = holds_any(request.user, "registry.add_provisionproject")
+    form = ProvisionForm(request.POST or None) if can_add else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            community = division_get(user=request.user, code=data.pop("community_code"))
+            require(request.user, "registry.add_provisionproject", community)
+            project = services.provision_project_create(actor=request.user, community=community, **data)
+        except ApplicationError as error:
+            add_error_to_form(form, error)
+        else:
+            messages.success(request, _("Project recorded: %(area)s m² of community rooms required.") % {"area": project.required_area})
+            return redirect("registry:project", project_id=project.pk)
+    return render(request, "registry/project_list.html", {
+        "page": Paginator(projects, 30).get_page(request.GET.get("page")), "overdue": overdue, "form": form,
+    })
+
+
+@login_required
+def project_detail(request, project_id: int):
+    project = selectors.provision_get(user=request.user, pk=project_id)
+    can_act = request.user.has_perm("registry.change_provisionproject", project)
+    parties = services.party_of(request.user, project) if can_act else set()
+    sign_off_form = SignOffForm(request.POST or None, prefix="sign") if parties and project.stage != ProvisionStage.DONE else None
+    if sign_off_form is not None:
+        sign_off_form.fields["party"].choices = [c for c in sign_off_form.fields["party"].choices if c[0] in parties]
+    delivery_form = None
+    if project.stage == ProvisionStage.DONE and not project.delivery_filed_on and request.user.has_perm(
+            "registry.add_provisionproject", project.community):
+        delivery_form = DeliveryForm(request.POST or None, prefix="delivery")
+    if request.method == "POST":
+        try:
+            if "sign-party" in request.POST and sign_off_form is not None and sign_off_form.is_valid():
+                services.provision_sign_off(actor=request.user, project=project, **sign_off_form.cleaned_data)
+                messages.success(request, _("Consent recorded."))
+                return redirect("registry:project", project_id=project.pk)
+            if "delivery-delivery_filed_on" in request.POST and delivery_form is not None and delivery_form.is_valid():
+                services.provision_delivery_file(actor=request.user, project=project, **delivery_form.cleaned_data)
+                messages.success(request, _("Delivery filed."))
+                return redirect("registry:project", project_id=project.pk)
+        except ApplicationError as error:
+            messages.error(request, error.message if not error.fields else "；".join(str(m) for ms in error.fields.values() for m in ms))
+    signed = {(s.stage, s.party): s for s in project.sign_offs.all()}
+    stages = [{"stage": stage, "label": stage.label,
+               "parties": [{"party": party, "label": party.label, "sign_off": signed.get((stage.value, party.value))}
+                           for party in SignOffParty]}
+              for stage in PROVISION_STAGES]
+    return render(request, "registry/project_detail.html", {
+        "project": project, "stages": stages, "sign_off_form": sign_off_form, "delivery_form": delivery_form,
+        "overdue": project.payment_due_on and not project.paid_on and project.payment_due_on < timezone.localdate(),
+    })
+
+
+def compliance_card(user) -> dict | None:
+    """The home dashboard's view of the standards: how many communities meet each, worst first."""
+    if not holds_any(user, "registry.view_compliance"):
+        return None
+    home = user_home_division(user=user)
+    if home is None:
+        return None
+    report = selectors.compliance_for(user=user, division=home)
+    if not report.communities:
+        return None
+    compliant = sum(1 for r in report.communities if r.compliant)
+    return {"division": home, "totals": report.rule_totals(), "ranked": report.non_compliant[:5],
+            "compliant": compliant, "communities": len(report.communities),
+            "leases": selectors.leases_expiring(user=user, within=home)[:5] if home.level != DivisionLevel.COMMUNITY else []}

@@ -17,6 +17,7 @@ STEPS = [
     "org.demo.build_tree",
     "org.demo.build_organisations",
     "accounts.demo.build_users",
+    "registry.demo.build_register",
 ]
 
 

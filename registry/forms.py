@@ -132,3 +132,10 @@ class PaymentForm(BootstrapMixin, forms.Form):
 
 class FilingForm(BootstrapMixin, forms.Form):
     note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+
+class RentForm(BootstrapMixin, forms.Form):
+    payer = forms.CharField(label=_("paid by (tenant)"), max_length=120)
+    amount = forms.DecimalField(label=_("amount (yuan)"), min_value=0.01, decimal_places=2)
+    received_on = forms.DateField(label=_("received on"), widget=DATE)
+    document_no = forms.CharField(label=_("receipt or voucher no."), max_length=60)

@@ -22,4 +22,5 @@ urlpatterns = [
     path("<str:code>/compliance/", views.compliance, name="compliance"),
     path("<str:code>/sites/", views.site_list, name="sites"),
     path("<str:code>/sites/new/", views.site_create, name="site_create"),
+    path("<str:code>/earmarked/", views.earmarked, name="earmarked"),
 ]

@@ -23,8 +23,10 @@ from .forms import (
     DeliveryForm,
     EvidenceForm,
     FilingForm,
+    PaymentForm,
     PhotoForm,
     ProvisionForm,
+    RentForm,
     RoomForm,
     SignOffForm,
     SiteForm,
@@ -377,6 +379,10 @@ def project_detail(request, project_id: int):
     sign_off_form = SignOffForm(request.POST or None, prefix="sign") if parties and project.stage != ProvisionStage.DONE else None
     if sign_off_form is not None:
         sign_off_form.fields["party"].choices = [c for c in sign_off_form.fields["party"].choices if c[0] in parties]
+    payment_form = None
+    if (project.method == "monetise" and project.delivery_filed_on and not project.paid_on
+            and request.user.has_perm("registry.add_provisionproject", project.community)):
+        payment_form = PaymentForm(request.POST or None, prefix="payment", initial={"amount": project.monetisation_amount})
     delivery_form = None
     if project.stage == ProvisionStage.DONE and not project.delivery_filed_on and request.user.has_perm(
             "registry.add_provisionproject", project.community):
@@ -391,6 +397,10 @@ def project_detail(request, project_id: int):
                 services.provision_delivery_file(actor=request.user, project=project, **delivery_form.cleaned_data)
                 messages.success(request, _("Delivery filed."))
                 return redirect("registry:project", project_id=project.pk)
+            if "payment-paid_on" in request.POST and payment_form is not None and payment_form.is_valid():
+                services.provision_payment_record(actor=request.user, project=project, **payment_form.cleaned_data)
+                messages.success(request, _("Payment recorded in the street's earmarked sub-account."))
+                return redirect("registry:project", project_id=project.pk)
         except ApplicationError as error:
             messages.error(request, error.message if not error.fields else "；".join(str(m) for ms in error.fields.values() for m in ms))
     signed = {(s.stage, s.party): s for s in project.sign_offs.all()}
@@ -400,8 +410,28 @@ def project_detail(request, project_id: int):
               for stage in PROVISION_STAGES]
     return render(request, "registry/project_detail.html", {
         "project": project, "stages": stages, "sign_off_form": sign_off_form, "delivery_form": delivery_form,
+        "payment_form": payment_form,
         "overdue": project.payment_due_on and not project.paid_on and project.payment_due_on < timezone.localdate(),
     })
+
+
+@login_required
+def earmarked(request, code: str):
+    street = division_get(user=request.user, code=code)
+    if street.level != DivisionLevel.STREET or not holds_any(request.user, "ledger.view_account"):
+        raise NotFound()
+    can_add = request.user.has_perm("registry.add_rent", street)
+    form = RentForm(request.POST or None) if can_add else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            services.earmarked_rent_record(actor=request.user, street=street, **form.cleaned_data)
+        except ApplicationError as error:
+            add_error_to_form(form, error)
+        else:
+            messages.success(request, _("Rent recorded."))
+            return redirect("registry:earmarked", code=street.code)
+    account, statement = selectors.earmarked_statement(user=request.user, street=street)
+    return render(request, "registry/earmarked.html", {"street": street, "account": account, "statement": statement, "form": form})
 
 
 def compliance_card(user) -> dict | None:

@@ -59,8 +59,6 @@ KIND_ROOMS = {
                                     ("文体活动中心", 0.2, 0.8, "service", ["sports_room", "reading_room"], ["音响", "投影仪"]),
                                     ("生鲜超市", 0.12, 0.3, "service", ["fresh_store"], [])],
 }
-OFFICE_HEAVY = [("档案室", 0.07, 0.1, "office", [], ["档案柜"]), ("第二办公室", 0.08, 0.2, "office", [], ["电脑"]),
-                ("网格工作室", 0.05, 0.2, "office", [], ["电脑"])]
 # Extra sites by community type, with their chance.
 EXTRA_SITES = {
     CommunityType.HISTORIC_BLOCK: [(SiteKind.ELDERLY_CANTEEN, 0.7), (SiteKind.HEALTH_STATION, 0.4), (SiteKind.SERVICE_STATION, 0.5)],
@@ -116,9 +114,11 @@ def _site_row(rng, ctx_today, *, division, community, kind, area: Decimal, code:
     }
 
 
-def _rooms(rng, site: dict, templates, full: bool = False) -> list[dict]:
+def _rooms(rng, site: dict, templates, full: bool = False, office_heavy: bool = False) -> list[dict]:
     rooms = []
     for name, share, per_m2, use, functions, equipment in templates:
+        if office_heavy:
+            share = share * 3 if use == "office" else share * 0.5
         if not full and rng.random() < 0.12 and name not in ("党群服务大厅", "办公室"):
             continue  # not every centre has every room
         area = (site["floor_area"] * Decimal(str(share))).quantize(Decimal("0.01"))
@@ -152,7 +152,7 @@ def build_register(ctx: DemoContext) -> None:
         sites.append(centre)
         # Some centres are still mostly offices ("办公最小化" not yet achieved) [Huli, Haining].
         office_heavy = not full and rng.random() < 0.2
-        rooms += _rooms(rng, centre, CENTRE_ROOMS + (OFFICE_HEAVY if office_heavy else []), full=full)
+        rooms += _rooms(rng, centre, CENTRE_ROOMS, full=full, office_heavy=office_heavy)
         total, number = centre_area, 2
         extra = ([(k, 1.0) for k in (SiteKind.ELDERLY_CARE, SiteKind.ELDERLY_CANTEEN, SiteKind.CHILDCARE, SiteKind.HEALTH_STATION,
                                      SiteKind.WOMEN_CHILDREN)] if full else EXTRA_SITES[community.community_type])

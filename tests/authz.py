@@ -8,11 +8,18 @@ parameter adds a line here, or the matrix fails and says which parameter it coul
 Each factory takes (world, outsider node, acting user) and returns the value to send.
 """
 
+from decimal import Decimal
+
 from accounts import services as account_services
 from accounts.models import RoleAssignment
 from audit.models import AuditEvent
 from excel.models import ExcelJob
 from org.models import Division, Organisation
+from registry import services as registry_services
+from registry.models import ProvisionProject, RegistryFiling, Room, Site
+from rulepack.models import RulePack
+from rulepack.selectors import city_of
+from rulepack.services import rulepack_ensure
 from tests.world import World, make_user
 
 
@@ -46,6 +53,67 @@ def _someone_elses_job(world: World, node: Division, user):
     return ExcelJob.objects.create(requested_by=other, direction="export", register="org.divisions").pk
 
 
+def _community_in(node: Division) -> Division:
+    if node.level == "grid":
+        return node.parent
+    if node.level == "community":
+        return node
+    return Division.objects.filter(path__startswith=node.path, level="community").order_by("path").first()
+
+
+def _site_at(world: World, node: Division) -> Site:
+    community = _community_in(node)
+    site = Site.objects.filter(division=community).first()
+    return site or registry_services.site_create(
+        actor="test", division=community, name=f"{community.name}党群服务中心", kind="party_mass_centre",
+        floor_area=Decimal("900"), property_class="state_admin", property_source="street_owned")
+
+
+def _room_at(world: World, node: Division) -> Room:
+    site = _site_at(world, node)
+    return site.rooms.first() or registry_services.room_create(actor="test", site=site, name="活动室", area=Decimal("60"))
+
+
+def _photo_at(world: World, node: Division):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.images import png_bytes
+
+    return registry_services.photo_add(actor=world.users["city_supervisor"], site=_site_at(world, node),
+                                       upload=SimpleUploadedFile("a.png", png_bytes(), content_type="image/png")).pk
+
+
+def _street_in(node: Division) -> Division:
+    if node.level == "street":
+        return node
+    if node.level in ("community", "grid"):
+        return _community_in(node).parent
+    return Division.objects.filter(path__startswith=node.path, level="street").order_by("path").first()
+
+
+def _filing_at(world: World, node: Division) -> int:
+    street = _street_in(node)
+    filing = RegistryFiling.objects.filter(street=street).first()
+    return (filing or registry_services.registry_file(actor=world.users["city_supervisor"], street=street)).pk
+
+
+def _project_at(world: World, node: Division) -> int:
+    community = _community_in(node)
+    project = ProvisionProject.objects.filter(community=community).first()
+    return (project or registry_services.provision_project_create(
+        actor=world.users["city_supervisor"], community=community, name="某项目", developer="某开发商", land_parcel="P1",
+        households=300, method="provide")).pk
+
+
+def _pack_of_another_city(world: World, node: Division, user=None) -> int:
+    """A rule pack belongs to a city: another city's pack is never this user's to see.
+
+    A neighbour below city level shares the user's city (and its pack), so aim at the other city.
+    """
+    city = node if node.level == "city" else world.divisions["乙市" if city_of(node).name == "甲市" else "甲市"]
+    return rulepack_ensure(city=city).pk
+
+
 # Path (and page URL) parameters, by name.
 PARAMS = {
     "code": lambda world, node, user: node.code,
@@ -54,6 +122,13 @@ PARAMS = {
     "event_id": lambda world, node, user: _event_at(world, node).pk,
     "token_id": _someone_elses_token,
     "job_id": _someone_elses_job,
+    "site_id": lambda world, node, user: _site_at(world, node).pk,
+    "room_id": lambda world, node, user: _room_at(world, node).pk,
+    "photo_id": lambda world, node, user: _photo_at(world, node),
+    "filing_id": lambda world, node, user: _filing_at(world, node),
+    "against": lambda world, node, user: _filing_at(world, node),
+    "project_id": lambda world, node, user: _project_at(world, node),
+    "pack_id": _pack_of_another_city,
 }
 
 # Parameters that name no node's data: any valid value will do, and the response must simply
@@ -67,6 +142,8 @@ QUERY_PARAMS = {
     "parent": lambda world, node, user: node.code,
     "within": lambda world, node, user: node.code,
     "serving": lambda world, node, user: node.code,
+    "city": lambda world, node, user: node.code,
+    "division": lambda world, node, user: node.code,
 }
 
 # Bodies for operations whose body has required fields, aimed at the neighbour, by operationId.
@@ -92,7 +169,27 @@ BODIES = {
         "community_code": node.code,
     },
     "excel_api_start_export": lambda world, node, user: {"register_name": "org.divisions", "params": {"within": node.code}},
-    "excel_api_start_import": None,  # multipart upload; covered by tests/test_excel_import.py
+    "excel_api_start_import": None,  # multipart upload; covered by excel/tests
+    "rulepack_api_load_pack": lambda world, node, user: {"city_code": city_of(node).code if node.level == "city" else node.code,
+                                                         "content": "version = 'x'\ntitle = 'x'"},
+    "registry_api_create_site": lambda world, node, user: {
+        "division_code": _community_in(node).code, "name": "越界场所", "kind": "service_station", "floor_area": "100",
+        "property_class": "state_admin", "property_source": "street_owned"},
+    "registry_api_create_room": lambda world, node, user: {"name": "越界房间", "area": "10"},
+    "registry_api_update_room": None,
+    "registry_api_create_cost": lambda world, node, user: {"year": 2026, "category": "utilities", "amount": "100", "paid_by": "street"},
+    "registry_api_add_photo": None,  # multipart upload; covered by registry/tests
+    "registry_api_add_evidence": lambda world, node, user: {
+        "criterion": "resident_satisfaction", "score": "0.5", "evidence": "走访", "assessed_on": "2026-01-01"},
+    "registry_api_create_filing": lambda world, node, user: {"street_code": _street_in(node).code},
+    "registry_api_create_provision_project": lambda world, node, user: {
+        "community_code": _community_in(node).code, "name": "越界项目", "developer": "某公司", "land_parcel": "P9",
+        "households": 100, "method": "provide"},
+    "registry_api_sign_off_provision_project": lambda world, node, user: {
+        "party": "street", "document_no": "x", "signed_on": "2026-01-01", "signer": "x"},
+    "registry_api_deliver_provision_project": lambda world, node, user: {"delivery_filed_on": "2026-01-01"},
+    "registry_api_pay_provision_project": lambda world, node, user: {"paid_on": "2026-01-01", "amount": "1", "document_no": "x"},
+    "registry_api_add_rent": lambda world, node, user: {"amount": "1", "received_on": "2026-01-01", "document_no": "x", "payer": "x"},
 }
 
 # Admin models: an object of the neighbour's, to try the change page with.
@@ -110,4 +207,12 @@ ADMIN_OBJECTS = {
     "ledger.account": None,  # system administrators only
     "ledger.transaction": None,
     "ledger.leg": None,
+    "registry.site": lambda world, node: _site_at(world, node),
+    "registry.room": lambda world, node: _room_at(world, node),
+    "registry.cost": lambda world, node: registry_services.cost_record(
+        actor="test", site=_site_at(world, node), year=2026, category="utilities", amount=Decimal("10"), paid_by="street"),
+    "registry.starrating": None,  # computed; the site's page is checked through registry.site
+    "registry.registryfiling": lambda world, node: RegistryFiling.objects.get(pk=_filing_at(world, node)),
+    "registry.provisionproject": lambda world, node: ProvisionProject.objects.get(pk=_project_at(world, node)),
+    "rulepack.rulepack": lambda world, node: RulePack.objects.get(pk=_pack_of_another_city(world, node)),
 }

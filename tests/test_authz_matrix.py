@@ -118,6 +118,17 @@ def check_api(client, world: World, role: str) -> None:
             values[p["name"]], is_scoped = _param_value(p["name"], world, outsider, user)
             scoped = scoped or is_scoped
         url = _fill(path, values)
+        required_query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query" and p.get("required")]
+        if required_query:
+            filled = []
+            for name in required_query:
+                if name in authz.QUERY_PARAMS:
+                    value, is_scoped = authz.QUERY_PARAMS[name](world, outsider, user), True
+                else:
+                    value, is_scoped = _param_value(name, world, outsider, user)
+                filled.append(f"{name}={value}")
+                scoped = scoped or is_scoped
+            url = f"{url}?{'&'.join(filled)}"
         events_before = AuditEvent.objects.count()
         response = _request(client, method, url, body)
         checked += 1
@@ -134,7 +145,7 @@ def check_api(client, world: World, role: str) -> None:
             assert leaked is None, f"{role} {method.upper()} {url} shows the neighbour's {leaked}"
         if method == "get":
             for name in query:
-                if name not in authz.QUERY_PARAMS:
+                if name not in authz.QUERY_PARAMS or name in required_query:
                     continue
                 aimed = f"{url}?{name}={authz.QUERY_PARAMS[name](world, outsider, user)}"
                 response = client.get(aimed)

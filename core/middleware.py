@@ -2,8 +2,12 @@
 
 from contextvars import ContextVar
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from .api import error_response
 
 from .errors import ApplicationError, NotFound
 
@@ -48,3 +52,30 @@ class ApplicationErrorMiddleware:
             raise Http404(str(exception.message))
         template = "core/partials/error.html" if getattr(request, "htmx", False) else "core/error.html"
         return render(request, template, {"error": exception}, status=exception.status)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose body is larger than ``MAX_REQUEST_BYTES`` before reading any of it.
+
+    Django reads uploads into temporary files before a view can look at them; a 200 MB upload
+    would be read whole only to be refused. This answers 413 at once, in the page's or the
+    API's error shape.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            limit = settings.MAX_REQUEST_BYTES // (1024 * 1024)
+            message = _("The upload is larger than %(mb)s MB.") % {"mb": limit}
+            if request.path.startswith("/api/"):
+                return error_response(413, "too_large", message)
+            error = ApplicationError(message)
+            error.status = 413
+            return render(request, "core/error.html", {"error": error}, status=413)
+        return self.get_response(request)

@@ -40,7 +40,7 @@ from excel.registers import (
 from org.models import Division
 from org.selectors import division_get
 from org.services import coordinate
-from rulepack.selectors import city_of
+from rulepack.selectors import active_pack
 
 from . import services
 from .hours import format_hours, parse_hours
@@ -344,7 +344,7 @@ def import_rooms(*, actor, rows, params: dict, progress) -> dict:
                     rejections.add(number, _("Area (m²)"), _("The rooms of %(site)s would take %(total)s m², more than its %(floor)s m².")
                                    % {"site": site.name, "total": room_area[site.pk] - previous_area + area, "floor": site.floor_area})
                     continue
-                city_id = city_of(site.division).pk
+                city_id = active_pack(division=site.division).city_id
                 if city_id not in catalogues:
                     catalogue = Function.objects.filter(city_id=city_id, is_active=True)
                     catalogues[city_id] = {**{f.code: f for f in catalogue}, **{f.name: f for f in catalogue}}

@@ -26,7 +26,7 @@ from ledger.models import Account, AccountKind
 from ledger.services import account_open, ledger_transfer, to_yuan
 from org.models import Division, DivisionLevel
 from org.services import coordinate
-from rulepack.selectors import city_of, param, rule, rules_for
+from rulepack.selectors import active_pack, city_of, param, rule, rules_for
 
 from .compliance import compliance_report
 from .hours import parse_hours, weekly_hours
@@ -185,7 +185,8 @@ def _check_room(room: Room, site: Site) -> None:
 def _functions_for(site: Site, codes: list[str]) -> list[Function]:
     if not codes:
         return []
-    city = city_of(site.division)
+    city = active_pack(division=site.division).city  # the catalogue comes with the city's pack
+
     found = {f.code: f for f in Function.objects.filter(city=city, code__in=codes, is_active=True)}
     by_name = {f.name: f for f in Function.objects.filter(city=city, name__in=codes, is_active=True)}
     result, unknown = [], []
@@ -204,6 +205,9 @@ def room_create(*, actor, site: Site, functions: list[str] | None = None, **data
     if unknown:
         raise ValidationFailed(fields={name: [_("This field cannot be set here.")] for name in unknown})
     room = Room(site=site, **data)
+    if room.name and Room.objects.filter(site=site, name=room.name.strip(), closed_on__isnull=True).exists():
+        raise Conflict(_("%(site)s already has a room called %(name)s.") % {"site": site.name, "name": room.name},
+                       fields={"name": [_("Already in use.")]})
     clean_or_raise(room)
     _check_room(room, site)
     function_rows = _functions_for(site, functions or [])
@@ -257,6 +261,7 @@ def cost_record(*, actor, site: Site, year: int, category: str, amount: Decimal,
         raise ValidationFailed(fields={"room": [_("This room is not in this site.")]})
     if amount is None or amount <= 0:
         raise ValidationFailed(fields={"amount": [_("The amount must be more than 0.")]})
+    amount = to_yuan(amount)
     cost = Cost(site=site, room=room, year=year, category=category, amount=amount, paid_by=paid_by, payer=payer, note=note)
     clean_or_raise(cost)
     cost.save()

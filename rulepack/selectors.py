@@ -8,8 +8,8 @@ from org.models import Division
 from .models import Rule, RulePack
 from .services import rulepack_ensure
 
-# Packs never change once loaded, so their rules are kept in memory by pack id.
-_RULES_BY_PACK: dict[int, list[Rule]] = {}
+# Packs never change once loaded, so their rules are kept in memory by pack (id and content).
+_RULES_BY_PACK: dict[tuple[int, str], list[Rule]] = {}
 
 
 def city_of(division: Division) -> Division:
@@ -25,9 +25,10 @@ def active_pack(*, division: Division) -> RulePack:
 def rules_for(*, division: Division, module: str | None = None, kind: str | None = None) -> list[Rule]:
     """The enabled rules of the division's city, in the pack's order."""
     pack = active_pack(division=division)
-    if pack.pk not in _RULES_BY_PACK:
-        _RULES_BY_PACK[pack.pk] = list(pack.rules.select_related("source").order_by("order"))
-    return [r for r in _RULES_BY_PACK[pack.pk]
+    key = (pack.pk, pack.sha256)
+    if key not in _RULES_BY_PACK:
+        _RULES_BY_PACK[key] = list(pack.rules.select_related("source", "pack").order_by("order"))
+    return [r for r in _RULES_BY_PACK[key]
             if r.enabled and (module is None or r.module == module) and (kind is None or r.kind == kind)]
 
 

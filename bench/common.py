@@ -5,8 +5,9 @@ one line per figure:
 
     bench <name>: <figure> <unit>, <ratio>x vs <baseline>, target <target> -> ok|SHORT
 
-With DATABASE_URL set the benchmark runs on that server (a fresh test database is created
-and dropped); otherwise on a temporary SQLite file.
+The benchmarks that the issues set on PostgreSQL run there: on DATABASE_URL if it is set,
+else on the local server at 127.0.0.1:5432 when one answers (a fresh database is created and
+dropped); only when no PostgreSQL is reachable do they fall back to SQLite, and say so.
 """
 
 import os
@@ -19,6 +20,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def prefer_postgres() -> None:
+    """Use PostgreSQL for this benchmark when one is reachable and none was named."""
+    if os.environ.get("DATABASE_URL"):
+        return
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+    except OSError:
+        print("  (no PostgreSQL on 127.0.0.1:5432: measuring on SQLite)")
+        return
+    os.environ["DATABASE_URL"] = LOCAL_POSTGRES
 
 
 def setup_django():
@@ -48,6 +65,12 @@ def best_of(fn, *, repeat: int = 5) -> float:
         fn()
         timings.append(time.perf_counter() - start)
     return statistics.median(timings)
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def report(name: str, figure: float, unit: str, ratio: float, baseline: str, target: str, ok: bool) -> bool:

@@ -48,7 +48,7 @@ class Figures:
         return sum((self.ground_by_kind.get(k, ZERO) for k in kinds), ZERO)
 
 
-@dataclass
+@dataclass(slots=True)
 class RuleResult:
     key: str
     title: str
@@ -146,7 +146,23 @@ def _result(rule: Rule, passed: bool, **values) -> RuleResult:
     return RuleResult(key=rule.key, title=rule.title, source=rule.source.title, citation=rule.citation, passed=passed, **values)
 
 
-def evaluate_community(figures: Figures, rules: list[Rule], required_functions: dict[str, str]) -> list[RuleResult]:
+class Texts:
+    """The verdicts' wording, translated once per report rather than once per community and rule."""
+
+    def __init__(self):
+        self.short_m2 = _("short by %(gap)s m²")
+        self.points_short = _("%(gap)s percentage points short")
+        self.points_over = _("%(gap)s percentage points over")
+        self.no_site = _("no such site registered")
+        self.no_entrance = _("no independent street-level entrance: %(sites)s")
+        self.no_rooms = _("no rooms registered")
+        self.missing = _("missing: %(names)s")
+        self.more_needed = _("%(gap)s more needed")
+
+
+def evaluate_community(figures: Figures, rules: list[Rule], required_functions: dict[str, str],
+                       texts: Texts | None = None) -> list[RuleResult]:
+    t = texts or Texts()
     results = []
     for rule in rules:
         p = rule.params
@@ -154,14 +170,14 @@ def evaluate_community(figures: Figures, rules: list[Rule], required_functions: 
             actual, needed = figures.area(p["site_kinds"]), _m2(p["min_m2"])
             gap = max(ZERO, needed - actual)
             results.append(_result(rule, gap == 0, actual=actual, required=needed, unit="m²", gap=gap,
-                                   gap_text=_("short by %(gap)s m²") % {"gap": f"{gap:,.0f}"} if gap else ""))
+                                   gap_text=t.short_m2 % {"gap": f"{gap:,.0f}"} if gap else ""))
         elif rule.kind == "ground_floor_share_min":
             area = figures.area(p["site_kinds"])
             share = figures.ground(p["site_kinds"]) / area if area else ZERO
             needed = Decimal(str(p["min_share"]))
             gap = max(ZERO, needed - share)
             results.append(_result(rule, gap == 0 and area > 0, actual=_pct(share), required=_pct(needed), unit="%",
-                                   gap=_pct(gap), gap_text=_("%(gap)s percentage points short") % {"gap": _pct(gap)} if gap or not area else ""))
+                                   gap=_pct(gap), gap_text=t.points_short % {"gap": _pct(gap)} if gap or not area else ""))
         elif rule.kind == "independent_entrance":
             kinds = p["site_kinds"]
             total = sum(figures.sites_by_kind.get(k, 0) for k in kinds)
@@ -170,9 +186,9 @@ def evaluate_community(figures: Figures, rules: list[Rule], required_functions: 
             lacking = [name for k in kinds for name in figures.sites_without_entrance.get(k, [])]
             text = ""
             if not total:
-                text = _("no such site registered")
+                text = t.no_site
             elif not passed:
-                text = _("no independent street-level entrance: %(sites)s") % {"sites": "、".join(lacking)}
+                text = t.no_entrance % {"sites": "、".join(lacking)}
             results.append(_result(rule, passed, actual=with_entrance, required=total if p["require"] == "all" else 1,
                                    gap=(total - with_entrance) if not passed else 0, gap_text=text))
         elif rule.kind == "office_share_max":
@@ -181,14 +197,14 @@ def evaluate_community(figures: Figures, rules: list[Rule], required_functions: 
             over = max(ZERO, share - limit)
             results.append(_result(rule, over == 0 and figures.room_area > 0, actual=_pct(share), required=_pct(limit), unit="%",
                                    gap=_pct(over),
-                                   gap_text=(_("%(gap)s percentage points over") % {"gap": _pct(over)}) if over
-                                   else ("" if figures.room_area else _("no rooms registered"))))
+                                   gap_text=(t.points_over % {"gap": _pct(over)}) if over
+                                   else ("" if figures.room_area else t.no_rooms)))
         elif rule.kind == "required_functions":
             wanted = p.get("functions") or list(required_functions)
             missing = [code for code in wanted if code not in figures.functions]
             names = [required_functions.get(code, code) for code in missing]
             results.append(_result(rule, not missing, actual=len(wanted) - len(missing), required=len(wanted), gap=len(missing),
-                                   gap_text=_("missing: %(names)s") % {"names": "、".join(names)} if missing else ""))
+                                   gap_text=t.missing % {"names": "、".join(names)} if missing else ""))
     return results
 
 
@@ -248,9 +264,11 @@ def compliance_report(*, division: Division, communities, streets) -> Compliance
     community_rules = [r for r in rules if r.kind in COMMUNITY_RULE_KINDS]
     required = required_function_names(city)
     figures = community_figures(communities)
+    texts = Texts()
     community_reports = [
-        DivisionReport(c, evaluate_community(figures.get(c.pk, Figures()), community_rules, required))
-        for c in communities.select_related("parent")
+        DivisionReport(c, evaluate_community(figures.get(c.pk, Figures()), community_rules, required, texts))
+        for c in communities.select_related("parent").only(
+            "code", "name", "path", "level", "depth", "parent__code", "parent__name", "parent__path", "parent__level")
     ]
     street_list = list(streets)
     counts = street_site_counts(street_list, within=division) if street_list else {}

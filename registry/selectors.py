@@ -12,7 +12,7 @@ from accounts.permissions import get_for_user, visible_to
 from ledger.models import Account
 from ledger.selectors import account_statement
 from org.models import Division, DivisionLevel
-from rulepack.selectors import city_of, param
+from rulepack.selectors import active_pack, param
 
 from .compliance import ComplianceReport, compliance_report
 from .models import (
@@ -121,7 +121,8 @@ def leases_expiring(*, user, within: Division, today: date | None = None) -> lis
 
 def catalogue(*, division: Division) -> list[Aspect]:
     """The city's function catalogue, aspects with their active functions."""
-    return list(Aspect.objects.filter(city=city_of(division)).prefetch_related(
+    city = active_pack(division=division).city  # the catalogue comes with the city's pack
+    return list(Aspect.objects.filter(city=city).prefetch_related(
         Prefetch("functions", queryset=Function.objects.filter(is_active=True).order_by("order"))).order_by("order"))
 
 

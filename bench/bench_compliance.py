@@ -78,7 +78,12 @@ def set_based(root):
 
 def per_community_loop(communities):
     """One community at a time, as a view written without thought would do it."""
-    from registry.compliance import COMMUNITY_RULE_KINDS, Figures, evaluate_community, required_function_names
+    from registry.compliance import (
+        COMMUNITY_RULE_KINDS,
+        Figures,
+        evaluate_community,
+        required_function_names,
+    )
     from registry.models import Room, Site
     from rulepack.selectors import city_of, rules_for
 

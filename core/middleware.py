@@ -8,7 +8,6 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from .api import error_response
-
 from .errors import ApplicationError, NotFound
 
 _current_ip: ContextVar[str | None] = ContextVar("linli_current_ip", default=None)

@@ -9,6 +9,7 @@ worker and the ``ExcelJob`` record that shows progress.
 
 import datetime
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, BinaryIO
@@ -84,6 +85,21 @@ class ImportRejected(Exception):
 
 
 REGISTERS: dict[str, Register] = {}
+
+# While a workbook of several sheets is imported, each sheet's bad rows are collected here
+# instead of ending the import, so that later sheets can refer to the good rows of earlier
+# ones; the workbook import then refuses the whole file once, with every sheet's errors.
+_DEFERRED: ContextVar[list | None] = ContextVar("excel_deferred_rejections", default=None)
+
+
+def reject(errors: list[dict]) -> None:
+    """Refuse these bad rows: at once, or at the end of the workbook being imported."""
+    if not errors:
+        return
+    deferred = _DEFERRED.get()
+    if deferred is None:
+        raise ImportRejected(errors)
+    deferred.extend(errors)
 
 
 def register(reg: Register) -> Register:
@@ -347,12 +363,17 @@ def import_workbook(stream: BinaryIO, reg: Register, *, actor, params: dict, pro
             for position, part in enumerate(reg.sheets):
                 sheet = find_sheet(workbook, part, position)
                 done_before = summary["rows"]
+                sheet_errors: list[dict] = []
+                token = _DEFERRED.set(sheet_errors)
                 try:
                     part_summary = part.import_rows(actor=actor, rows=iter_sheet(sheet, part), params=params,
                                                     progress=lambda n, base=done_before: progress(base + n))
-                except ImportRejected as rejected:
-                    errors += [e | {"sheet": sheet.title} for e in rejected.errors]
-                    continue
+                except ImportRejected as rejected:  # the sheet as a whole is wrong (missing columns, empty)
+                    sheet_errors += rejected.errors
+                    part_summary = {}
+                finally:
+                    _DEFERRED.reset(token)
+                errors += [e | {"sheet": sheet.title} for e in sheet_errors]
                 summary["sheets"][part.name] = part_summary
                 for key in ("rows", "created", "updated"):
                     summary[key] += part_summary.get(key, 0)
@@ -391,6 +412,5 @@ def run_rows_atomically(rows, apply_row, progress) -> dict:
                     errors.extend(_error_rows(number, error))
             if counts["rows"] % 200 == 0:
                 progress(counts["rows"])
-        if errors:
-            raise ImportRejected(errors)
+        reject(errors)
     return counts

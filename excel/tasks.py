@@ -11,7 +11,14 @@ from openpyxl import load_workbook
 
 from .models import ExcelJob
 from .progress import progress_clear, progress_set
-from .registers import ImportRejected, export_sheets, get_register, import_workbook, row_error, write_workbook
+from .registers import (
+    ImportRejected,
+    export_sheets,
+    get_register,
+    import_workbook,
+    row_error,
+    write_workbook,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,6 @@ from core.errors import ApplicationError, ValidationFailed, fields_from_django_v
 from excel.registers import (
     MAX_ERRORS_LISTED,
     Column,
-    ImportRejected,
     Register,
     RowProblem,
     choice_label,
@@ -35,6 +34,7 @@ from excel.registers import (
     parse_int,
     parse_text,
     register,
+    reject,
     row_error,
 )
 from org.models import Division
@@ -120,7 +120,7 @@ class Rejections:
         if self.count:
             if self.count > len(self.errors):
                 self.errors.append(row_error(0, None, _("… and %(n)s more problems.") % {"n": self.count - len(self.errors)}))
-            raise ImportRejected(self.errors)
+            reject(self.errors)
 
 
 # Sites (with property rights).
@@ -247,18 +247,19 @@ def import_sites(*, actor, rows, params: dict, progress) -> dict:
                     to_create.append(site)
                 else:
                     to_update.append((site, before, sorted(data)))
-            if not rejections.count:
-                Site.objects.bulk_create(to_create, batch_size=CHUNK)
-                if to_update:
-                    fields = sorted({f for _s, _b, names in to_update for f in names})
-                    Site.objects.bulk_update([s for s, _b, _f in to_update], fields, batch_size=CHUNK)
-                audit_record_many(actor=actor, action="registry.site.created", note="import",
-                                  entries=[(s, s.division, {"code": s.code, "name": s.name}) for s in to_create])
-                audit_record_many(actor=actor, action="registry.site.updated", note="import", entries=[
-                    (s, s.division, {k: [before.get(k), v] for k, v in snapshot(s, names).items() if before.get(k) != v})
-                    for s, before, names in to_update])
-                counts["created"] += len(to_create)
-                counts["updated"] += len(to_update)
+            # Valid rows go in even beside bad ones: later sheets may refer to them; all is undone on refusal.
+            Site.objects.bulk_create(to_create, batch_size=CHUNK)
+            if to_update:
+                fields = sorted({f for _s, _b, names in to_update for f in names})
+                Site.objects.bulk_update([s for s, _b, _f in to_update], fields, batch_size=CHUNK)
+            audit_record_many(actor=actor, action="registry.site.created", note="import",
+                              entries=[(s, s.division, {"code": s.code, "name": s.name}) for s in to_create])
+            audit_record_many(actor=actor, action="registry.site.updated", note="import", entries=[
+                (s, s.division, {k: [before.get(k), v] for k, v in snapshot(s, names).items() if before.get(k) != v})
+                for s, before, names in to_update])
+            counts["created"] += len(to_create)
+            counts["updated"] += len(to_update)
+            services.ratings_refresh_later(site_ids=[s.pk for s in to_create] + [s.pk for s, _b, _f in to_update])
             progress(counts["rows"])
         rejections.raise_if_any()
     return counts
@@ -364,21 +365,21 @@ def import_rooms(*, actor, rows, params: dict, progress) -> dict:
                         setattr(room, name, value)
                     to_update.append(room)
                 functions_of[key] = [catalogues[city_id][name] for name in record.get("functions") or []]
-            if not rejections.count:
-                Room.objects.bulk_create(to_create, batch_size=CHUNK)
-                Room.objects.bulk_update(to_update, ["floor", "area", "capacity", "use", "equipment", "opening_hours"], batch_size=CHUNK)
-                through = Room.functions.through
-                through.objects.filter(room__in=to_update).delete()
-                through.objects.bulk_create([through(room_id=room.pk, function_id=function.pk)
-                                             for room in [*to_create, *to_update]
-                                             for function in {f.pk: f for f in functions_of[(room.site_id, room.name)]}.values()],
-                                            batch_size=CHUNK * 2)
-                audit_record_many(actor=actor, action="registry.room.created", note="import", entries=[
-                    (r, r.site.division, {"name": r.name, "area": str(r.area)}) for r in to_create])
-                audit_record_many(actor=actor, action="registry.room.updated", note="import", entries=[
-                    (r, r.site.division, {"area": str(r.area), "capacity": r.capacity}) for r in to_update])
-                counts["created"] += len(to_create)
-                counts["updated"] += len(to_update)
+            Room.objects.bulk_create(to_create, batch_size=CHUNK)
+            Room.objects.bulk_update(to_update, ["floor", "area", "capacity", "use", "equipment", "opening_hours"], batch_size=CHUNK)
+            through = Room.functions.through
+            through.objects.filter(room__in=to_update).delete()
+            through.objects.bulk_create([through(room_id=room.pk, function_id=function.pk)
+                                         for room in [*to_create, *to_update]
+                                         for function in {f.pk: f for f in functions_of[(room.site_id, room.name)]}.values()],
+                                        batch_size=CHUNK * 2)
+            audit_record_many(actor=actor, action="registry.room.created", note="import", entries=[
+                (r, r.site.division, {"name": r.name, "area": str(r.area)}) for r in to_create])
+            audit_record_many(actor=actor, action="registry.room.updated", note="import", entries=[
+                (r, r.site.division, {"area": str(r.area), "capacity": r.capacity}) for r in to_update])
+            counts["created"] += len(to_create)
+            counts["updated"] += len(to_update)
+            services.ratings_refresh_later(site_ids={r.site_id for r in [*to_create, *to_update]})
             progress(counts["rows"])
         rejections.raise_if_any()
     return counts
@@ -443,11 +444,10 @@ def import_costs(*, actor, rows, params: dict, progress) -> dict:
                 to_create.append(Cost(site=site, room=room, year=record["year"], category=record["category"],
                                       amount=record["amount"].quantize(Decimal("0.01")), paid_by=record["paid_by"],
                                       note=record.get("note") or ""))
-            if not rejections.count:
-                Cost.objects.bulk_create(to_create, batch_size=CHUNK)
-                audit_record_many(actor=actor, action="registry.cost.recorded", note="import", entries=[
-                    (c, c.site.division, {"year": c.year, "category": c.category, "amount": str(c.amount)}) for c in to_create])
-                counts["created"] += len(to_create)
+            Cost.objects.bulk_create(to_create, batch_size=CHUNK)
+            audit_record_many(actor=actor, action="registry.cost.recorded", note="import", entries=[
+                (c, c.site.division, {"year": c.year, "category": c.category, "amount": str(c.amount)}) for c in to_create])
+            counts["created"] += len(to_create)
             progress(counts["rows"])
         rejections.raise_if_any()
     return counts
@@ -472,7 +472,7 @@ COMPLIANCE_COLUMNS = [
     Column("street", _("Street"), parse_text, width=14),
     Column("standard", _("Standard"), parse_text, width=40),
     Column("actual", _("Now"), parse_text, width=10),
-    Column("required", _("Required"), parse_text, width=10),
+    Column("required", _("Requirement"), parse_text, width=10),
     Column("unit", _("Unit"), parse_text, width=6),
     Column("passed", _("Meets it"), parse_text, width=8),
     Column("gap", _("Gap"), parse_text, width=30),

@@ -303,8 +303,25 @@ def photo_add(*, actor, site: Site, upload: UploadedFile, room: Room | None = No
 
 def _after_change(site: Site) -> None:
     """A change to a site or its rooms may change its star rating: recompute once committed."""
-    site_id = site.pk
-    transaction.on_commit(lambda: star_rating_recompute(site=Site.objects.get(pk=site_id)))
+    ratings_refresh_later(site_ids=[site.pk])
+
+
+def ratings_refresh_later(*, site_ids) -> None:
+    """Recompute the ratings of these sites (those that are rated) after the transaction commits:
+    at once for a few, through the task worker for a bulk import."""
+    from .tasks import ratings_refresh  # the task module imports this one
+
+
+    ids = list(site_ids)
+    if len(ids) > 20:
+        transaction.on_commit(lambda: ratings_refresh.enqueue(ids))
+        return
+
+    def refresh():
+        for site in Site.objects.filter(pk__in=ids).select_related("division"):
+            star_rating_recompute(site=site)
+
+    transaction.on_commit(refresh)
 
 
 def _indicator(site: Site, criterion: dict, *, functions: set[str], aspects: dict[str, set[str]], required: set[str]) -> float:

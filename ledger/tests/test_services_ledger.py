@@ -41,9 +41,10 @@ class TestToYuan:
 
     @pytest.mark.parametrize("value", ["10.005", Decimal("0.001"), "1e-3"])
     def test_refuses_anything_finer_than_a_fen(self, value):
-        with translation.override("en"), pytest.raises(ValidationFailed) as refused:
-            to_yuan(value)
-        assert "two decimal places" in str(refused.value.fields["amount"][0])
+        with translation.override("en"):
+            with pytest.raises(ValidationFailed) as refused:
+                to_yuan(value)
+            assert "two decimal places" in str(refused.value.fields["amount"][0])
 
 
 @pytest.mark.django_db

@@ -345,9 +345,10 @@ def import_rooms(*, actor, rows, params: dict, progress) -> dict:
                     rejections.add(number, _("Area (m²)"), _("The rooms of %(site)s would take %(total)s m², more than its %(floor)s m².")
                                    % {"site": site.name, "total": room_area[site.pk] - previous_area + area, "floor": site.floor_area})
                     continue
-                city_id = active_pack(division=site.division).city_id
+                city_id = site.division.path.split("/", 1)[0]  # the city's code heads every path
                 if city_id not in catalogues:
-                    catalogue = Function.objects.filter(city_id=city_id, is_active=True)
+                    city = active_pack(division=site.division).city
+                    catalogue = Function.objects.filter(city=city, is_active=True)
                     catalogues[city_id] = {**{f.code: f for f in catalogue}, **{f.name: f for f in catalogue}}
                 unknown = [name for name in record.get("functions") or [] if name not in catalogues[city_id]]
                 if unknown:

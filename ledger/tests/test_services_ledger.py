@@ -351,6 +351,6 @@ class TestAppendOnly:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # settle the deferred foreign-key checks first
-                cursor.execute("TRUNCATE ledger_leg, ledger_transaction")
+                cursor.execute("TRUNCATE ledger_leg, ledger_transaction CASCADE")  # other apps refer to postings
             assert not Leg.objects.exists() and not Transaction.objects.exists()
             transaction.set_rollback(True)

@@ -184,8 +184,8 @@ def scope_card(user) -> dict | None:
             "chart": {
                 "labels": [c.name for c in children],
                 "population": [c.people for c in children],
-                # Below a community there are grids, not communities: no second series there.
-                "communities": [c.community_count for c in children] if not root.is_community else None,
+                # Below a street or a community, each child is one community or a grid: no second series.
+                "communities": [c.community_count for c in children] if root.level in ("city", "district") else None,
             },
         })
     return {"roots": roots}

@@ -74,10 +74,11 @@ class RoomForm(BootstrapMixin, forms.Form):
 class CostForm(BootstrapMixin, forms.Form):
     year = forms.IntegerField(label=_("year"), min_value=1990, max_value=2100)
     category = forms.ChoiceField(label=_("category"), choices=CostCategory.choices)
-    amount = forms.DecimalField(label=_("amount (yuan)"), min_value=0.01, max_value=100_000_000, decimal_places=2)
+    amount = forms.DecimalField(label=_("amount (yuan)"), min_value=0.01, max_value=100_000_000, decimal_places=2,
+                                widget=forms.NumberInput(attrs={"placeholder": _("amount (yuan)")}))
     paid_by = forms.ChoiceField(label=_("paid by"), choices=Payer.choices)
     room = forms.TypedChoiceField(label=_("room"), coerce=int, required=False, empty_value=None)
-    note = forms.CharField(label=_("note"), max_length=200, required=False)
+    note = forms.CharField(label=_("note"), max_length=200, required=False, widget=forms.TextInput(attrs={"placeholder": _("note")}))
 
     def __init__(self, *args, rooms=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -86,13 +87,15 @@ class CostForm(BootstrapMixin, forms.Form):
 
 class PhotoForm(BootstrapMixin, forms.Form):
     image = forms.FileField(label=_("photo (JPEG, PNG or WebP, at most 8 MB)"))
-    caption = forms.CharField(label=_("caption"), max_length=120, required=False)
+    caption = forms.CharField(label=_("caption"), max_length=120, required=False,
+                              widget=forms.TextInput(attrs={"placeholder": _("caption")}))
 
 
 class EvidenceForm(BootstrapMixin, forms.Form):
     criterion = forms.ChoiceField(label=_("criterion"))
-    score = forms.DecimalField(label=_("score (0–1)"), min_value=0, max_value=1, decimal_places=3)
-    evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea(attrs={"rows": 2}))
+    score = forms.DecimalField(label=_("score (0–1)"), min_value=0, max_value=1, decimal_places=3,
+                               widget=forms.NumberInput(attrs={"placeholder": _("score (0–1)"), "step": "0.01"}))
+    evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("evidence")}))
     assessed_on = forms.DateField(label=_("assessed on"), widget=DATE)
 
     def __init__(self, *args, criteria=(), **kwargs):

@@ -9,7 +9,7 @@ and with the obvious alternative, walking down through `parent` one node at a ti
 import random
 import sys
 
-from common import best_of, report, say, throwaway_database
+from common import best_of, prefer_postgres, report, say, throwaway_database
 
 
 def build_province():
@@ -56,6 +56,7 @@ def by_walking(districts):
 
 
 def main() -> int:
+    prefer_postgres()
     with throwaway_database():
         from django.db import connection
 

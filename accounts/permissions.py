@@ -93,6 +93,20 @@ GRANTS: dict[str, dict[str, str]] = {
     "registry.add_provisionproject": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     "registry.change_provisionproject": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
     "registry.add_rent": {R.STREET_ADMIN: SUBTREE},
+    # Scheduling of rooms: staff see and run every booking of their rooms; operators, charities and
+    # residents book the rooms that serve them and see their own bookings.
+    "scheduling.view_booking": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION, R.CHARITY_STAFF: ORGANISATION,
+                                R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
+    "scheduling.add_booking": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE, R.OPERATOR_STAFF: SERVED,
+                               R.CHARITY_STAFF: SERVED, R.RESIDENT: SUBTREE, R.FUND_COMMITTEE: SUBTREE},
+    "scheduling.approve_booking": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "scheduling.change_roompolicy": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "scheduling.add_closure": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "scheduling.view_rotation": {**STAFF_READ},
+    "scheduling.add_rotation": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "scheduling.view_utilisation": {**STAFF_READ},
+    "scheduling.view_waitlistentry": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION, R.CHARITY_STAFF: ORGANISATION,
+                                      R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
     # Ledger accounts: read by whoever the account's division is in scope of.
     "ledger.view_account": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
 }

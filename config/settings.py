@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "rulepack",
     "ledger",
     "registry",
+    "notifications",
+    "scheduling",
     "demo",
 ]
 
@@ -236,6 +238,8 @@ STATICFILES_DIRS = [
     ("vendor/chartjs", BASE_DIR / "node_modules/chart.js/dist"),
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules/bootstrap-icons/font"),
     ("vendor/leaflet", BASE_DIR / "node_modules/leaflet/dist"),
+    ("vendor/fullcalendar", BASE_DIR / "node_modules/fullcalendar"),
+    ("vendor/fullcalendar-core", BASE_DIR / "node_modules/@fullcalendar/core"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

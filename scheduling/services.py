@@ -1,0 +1,618 @@
+"""Writing the schedule: bookings, series, approvals, check-in, no-shows, waitlists, rotations.
+
+Every booking goes in through ``_hold_room``: inside one transaction it locks the room's row,
+looks for an overlapping booking (and names it), and inserts. SQLite runs writing transactions
+one at a time (IMMEDIATE), so check-then-insert cannot race there; on PostgreSQL the row lock
+serialises requests for the same room and an exclusion constraint on (room, time range) stands
+behind it, so that no room is ever double-booked, whatever the concurrency.
+
+Times are passed as aware datetimes; ``now`` can be passed for tests and for the demo city.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from dateutil.rrule import rrulestr
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+from accounts.permissions import active_roles
+from audit.services import audit_record, audit_record_many, diff, snapshot
+from core.errors import Conflict, PermissionDenied, ValidationFailed
+from core.services import assign, clean_or_raise
+from notifications.services import notify
+from org.models import Organisation, OrganisationKind
+from registry.hours import empty_week
+from registry.models import Room, RoomUse
+from rulepack.selectors import param
+
+from .models import (
+    HOLDING,
+    Booker,
+    Booking,
+    BookingKind,
+    BookingStatus,
+    Closure,
+    RoomPolicy,
+    Rotation,
+    RotationMember,
+    Series,
+    WaitlistEntry,
+)
+
+CHECK_IN_EARLY = timedelta(minutes=30)
+
+
+# Rules of a room.
+
+def policy_for(room: Room) -> RoomPolicy:
+    """The room's booking rules, made from sensible defaults the first time they are needed."""
+    try:
+        return room.policy
+    except RoomPolicy.DoesNotExist:
+        bookers = [Booker.STAFF] if room.use == RoomUse.OFFICE else list(Booker.values)
+        policy, _created = RoomPolicy.objects.get_or_create(room=room, defaults={
+            "bookers": bookers, "no_show_minutes": int(param(division=room.site.division, key="scheduling.no_show_minutes", default=15))})
+        room.policy = policy
+        return policy
+
+
+def weekly_hours(room: Room, policy: RoomPolicy) -> dict:
+    """When the room can be booked: its own rule, else the room's hours, else the site's."""
+    return policy.bookable_hours or room.opening_hours or room.site.opening_hours or empty_week()
+
+
+def bookable_intervals(room: Room, policy: RoomPolicy, day: date) -> list[tuple[datetime, datetime]]:
+    tz = timezone.get_current_timezone()
+    week = weekly_hours(room, policy)
+    intervals = []
+    for start, end in week.get(str(day.isoweekday()), []):
+        begin = datetime.combine(day, time.fromisoformat(start), tzinfo=tz)
+        finish = datetime.combine(day, time.fromisoformat(end), tzinfo=tz) if end != "24:00" else \
+            datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+        intervals.append((begin, finish))
+    return intervals
+
+
+def booker_kinds(user, room: Room, organisation: Organisation | None) -> set[str]:
+    """The kinds of booker ``user`` is for this room (from roles that reach it)."""
+    kinds = set()
+    path = room.site.division.path
+    for assignment in active_roles(user):
+        if assignment.division_id and path.startswith(assignment.division.path):
+            if assignment.role in (Role.STREET_ADMIN, Role.COMMUNITY_WORKER, Role.SUPERVISOR):
+                kinds.add(Booker.STAFF)
+            elif assignment.role in (Role.RESIDENT, Role.FUND_COMMITTEE):
+                kinds.add(Booker.RESIDENT)
+        elif (assignment.organisation_id and assignment.role in (Role.OPERATOR_STAFF, Role.CHARITY_STAFF)
+              and any(path.startswith(d.path) for d in assignment.organisation.served_divisions.all())):
+            kinds.add(Booker.OPERATOR)  # an organisation books the rooms of the communities it serves
+    if getattr(user, "is_superuser", False):
+        kinds.add(Booker.STAFF)
+    if organisation is not None and organisation.kind == OrganisationKind.DEPARTMENT and Booker.STAFF in kinds:
+        kinds.add(Booker.DEPARTMENT)
+    return kinds
+
+
+def slot_problems(room: Room, policy: RoomPolicy, start: datetime, end: datetime, *, now: datetime, attendees: int) -> list[str]:
+    """Why this time cannot be booked in this room (its rules, not other bookings); empty if it can."""
+    problems = []
+    if end <= start:
+        return [str(_("The booking must end after it starts."))]
+    if start < now - timedelta(minutes=1):
+        problems.append(str(_("The time has already passed.")))
+    if start > now + timedelta(days=policy.horizon_days):
+        problems.append(str(_("This room can be booked at most %(days)s days ahead.") % {"days": policy.horizon_days}))
+    minutes = (end - start).total_seconds() / 60
+    if minutes < policy.min_minutes:
+        problems.append(str(_("A booking here lasts at least %(n)s minutes.") % {"n": policy.min_minutes}))
+    if minutes > policy.max_minutes:
+        problems.append(str(_("A booking here lasts at most %(n)s minutes.") % {"n": policy.max_minutes}))
+    local = timezone.localtime(start)
+    if (local.hour * 60 + local.minute) % policy.slot_minutes or int(minutes) % policy.slot_minutes or local.second:
+        problems.append(str(_("Bookings here go by slots of %(n)s minutes.") % {"n": policy.slot_minutes}))
+    if not any(begin <= start and end <= finish for begin, finish in bookable_intervals(room, policy, local.date())):
+        problems.append(str(_("The room cannot be booked at that time (outside its bookable hours).")))
+    if attendees > max(room.capacity, 1):
+        problems.append(str(_("The room holds %(n)s people.") % {"n": room.capacity}))
+    if not policy.bookable or room.closed_on is not None:
+        problems.append(str(_("This room is not open for booking.")))
+    closed = Closure.objects.filter(Q(room=room) | Q(room__isnull=True, site_id=room.site_id),
+                                    starts_at__lt=end, ends_at__gt=start).first()
+    if closed is not None:
+        problems.append(str(_("The room is closed then: %(reason)s") % {"reason": closed.reason}))
+    return problems
+
+
+def _blocked_until(policy: RoomPolicy, end: datetime) -> datetime:
+    return end + timedelta(minutes=policy.buffer_minutes)
+
+
+def overlapping(room: Room, start: datetime, blocked_until: datetime, *, excluding=()):
+    return Booking.objects.filter(room=room, status__in=HOLDING, starts_at__lt=blocked_until,
+                                  blocked_until__gt=start).exclude(pk__in=[b.pk for b in excluding])
+
+
+def _expire_room_holds(room: Room, now: datetime) -> None:
+    """Requests whose hold has lapsed stop blocking the room (the tick does the rest)."""
+    for booking in Booking.objects.filter(room=room, status__in=[BookingStatus.PENDING, BookingStatus.OFFERED],
+                                          hold_expires_at__lt=now):
+        _end_hold(booking, BookingStatus.EXPIRED, now)
+
+
+def _hold_room(booking: Booking, *, now: datetime, excluding=()) -> Booking:
+    """Insert (or move) ``booking`` if its room is free then; raise Conflict naming what is in the way."""
+    with transaction.atomic():
+        Room.objects.select_for_update().only("pk").get(pk=booking.room_id)
+        _expire_room_holds(booking.room, now)
+        clash = overlapping(booking.room, booking.starts_at, booking.blocked_until, excluding=excluding).first()
+        if clash is not None:
+            raise Conflict(_("The room is already booked from %(start)s to %(end)s (%(title)s).") % {
+                "start": timezone.localtime(clash.starts_at).strftime("%Y-%m-%d %H:%M"),
+                "end": timezone.localtime(clash.ends_at).strftime("%H:%M"), "title": clash.title},
+                code="already_booked")
+        try:
+            with transaction.atomic():
+                booking.save()
+        except IntegrityError:
+            # The exclusion constraint caught a booking that slipped in at the same moment.
+            raise Conflict(_("The room was booked by someone else a moment ago."), code="already_booked") from None
+    return booking
+
+
+# Bookings.
+
+def _check_may_book(actor, room: Room, policy: RoomPolicy, organisation: Organisation | None) -> None:
+    kinds = booker_kinds(actor, room, organisation)
+    if not kinds & set(policy.bookers):
+        raise PermissionDenied(_("This room cannot be booked by you (it is open to: %(who)s).") % {
+            "who": "、".join(str(Booker(k).label) for k in policy.bookers)})
+
+
+@transaction.atomic
+def booking_create(
+    *, actor, room: Room, start: datetime, end: datetime, title: str, attendees: int = 1,
+    organisation: Organisation | None = None, purpose: str = "", kind: str = BookingKind.MEETING,
+    now: datetime | None = None, origin: str = "", series: Series | None = None,
+) -> Booking:
+    now = now or timezone.now()
+    policy = policy_for(room)
+    _check_may_book(actor, room, policy, organisation)
+    problems = slot_problems(room, policy, start, end, now=now, attendees=attendees)
+    if problems:
+        raise ValidationFailed(problems[0], fields={"starts_at": problems})
+    staff = Booker.STAFF in booker_kinds(actor, room, organisation)
+    needs_approval = policy.approval_required and not staff
+    booking = Booking(
+        room=room, series=series, title=title.strip() or str(_("Booking")), kind=kind, starts_at=start, ends_at=end,
+        blocked_until=_blocked_until(policy, end), attendees=attendees, booker=actor, organisation=organisation,
+        purpose=purpose, origin=origin,
+        status=BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED,
+        hold_expires_at=min(now + timedelta(minutes=policy.hold_minutes), start) if needs_approval else None,
+    )
+    _hold_room(booking, now=now)
+    audit_record(actor=actor, action="scheduling.booking.created", target=booking, division=room.site.division,
+                 organisation=organisation, changes={"room": room.pk, "starts_at": start, "ends_at": end, "status": booking.status})
+    return booking
+
+
+def _end_hold(booking: Booking, status: str, now: datetime, *, actor=None, note: str = "") -> None:
+    """Take ``booking`` out of the room's schedule and offer its time to the waitlist."""
+    booking.status = status
+    if status in (BookingStatus.CANCELLED,):
+        booking.cancelled_at, booking.cancel_reason = now, note[:200]
+    booking.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    entry = getattr(booking, "waitlist_entry", None) if booking.origin.startswith("waitlist:") else None
+    if entry is not None and status in (BookingStatus.EXPIRED, BookingStatus.CANCELLED):
+        WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistEntry.Status.LAPSED)
+    audit_record(actor=actor or "schedule", action=f"scheduling.booking.{status}", target=booking,
+                 division=booking.room.site.division, organisation=booking.organisation, note=note)
+    waitlist_offer(room=booking.room, start=max(booking.starts_at, now), end=booking.ends_at, now=now)
+
+
+def _may_manage(actor, booking: Booking) -> bool:
+    return booking.booker_id == actor.pk or actor.has_perm("scheduling.approve_booking", booking.room)
+
+
+def _occurrences(booking: Booking, scope: str, now: datetime) -> list[Booking]:
+    if scope == "one" or booking.series_id is None:
+        return [booking]
+    later = Booking.objects.select_for_update().filter(series_id=booking.series_id, status__in=HOLDING)
+    if scope == "following":
+        later = later.filter(starts_at__gte=booking.starts_at)
+    elif scope == "series":
+        later = later.filter(starts_at__gte=now)
+    else:
+        raise ValidationFailed(fields={"scope": [_("Choose one, following or series.")]})
+    return list(later.select_related("room__site__division").order_by("starts_at"))
+
+
+@transaction.atomic
+def booking_cancel(*, actor, booking: Booking, scope: str = "one", reason: str = "", now: datetime | None = None) -> list[Booking]:
+    """Cancel this occurrence, this and the following ones, or the rest of the series."""
+    now = now or timezone.now()
+    booking = Booking.objects.select_for_update().select_related("room__site__division").get(pk=booking.pk)
+    if not _may_manage(actor, booking):
+        raise PermissionDenied(_("Only the person who booked, or the room's staff, can cancel this."))
+    if booking.status not in HOLDING:
+        raise Conflict(_("This booking is no longer active."))
+    cancelled = _occurrences(booking, scope, now)
+    for item in cancelled:
+        _end_hold(item, BookingStatus.CANCELLED, now, actor=actor, note=reason)
+    if booking.series_id and scope != "one":
+        Series.objects.filter(pk=booking.series_id).update(ended_at=cancelled[0].starts_at if cancelled else now)
+    if booking.booker_id != actor.pk:
+        notify(user=booking.booker, title=_("Your booking of %(room)s was cancelled") % {"room": booking.room},
+               body=reason, url=f"/scheduling/bookings/{booking.pk}/")
+    return cancelled
+
+
+@transaction.atomic
+def booking_move(*, actor, booking: Booking, start: datetime, end: datetime, scope: str = "one",
+                 now: datetime | None = None) -> list[Booking]:
+    """Move this occurrence (or this and the following ones, or the rest of the series) to a new time.
+
+    The shift from the old start to the new one, and the new length, apply to every occurrence
+    moved. If any would collide or break the room's rules, nothing moves and every date is named.
+    """
+    now = now or timezone.now()
+    booking = Booking.objects.select_for_update().select_related("room__site__division").get(pk=booking.pk)
+    if not _may_manage(actor, booking):
+        raise PermissionDenied(_("Only the person who booked, or the room's staff, can change this."))
+    if booking.status not in HOLDING:
+        raise Conflict(_("This booking is no longer active."))
+    shift, length = start - booking.starts_at, end - start
+    moving = _occurrences(booking, scope, now)
+    policy = policy_for(booking.room)
+    problems, clashes = {}, []
+    for item in moving:
+        new_start = item.starts_at + shift
+        new_end = new_start + length
+        wrong = slot_problems(item.room, policy, new_start, new_end, now=now, attendees=item.attendees)
+        if wrong:
+            problems[timezone.localtime(new_start).strftime("%Y-%m-%d")] = wrong
+        elif overlapping(item.room, new_start, _blocked_until(policy, new_end), excluding=moving).exists():
+            clashes.append(timezone.localtime(new_start).strftime("%Y-%m-%d %H:%M"))
+    if problems:
+        raise ValidationFailed(_("Some occurrences cannot move there."), fields={day: msgs for day, msgs in problems.items()})
+    if clashes:
+        raise Conflict(_("The room is taken at: %(dates)s") % {"dates": "、".join(clashes)}, fields={"dates": clashes},
+                       code="already_booked")
+    for item in moving:
+        before = (item.starts_at, item.ends_at)
+        item.starts_at += shift
+        item.ends_at = item.starts_at + length
+        item.blocked_until = _blocked_until(policy, item.ends_at)
+        _hold_room(item, now=now, excluding=moving)
+        audit_record(actor=actor, action="scheduling.booking.moved", target=item, division=item.room.site.division,
+                     changes={"starts_at": [before[0], item.starts_at], "ends_at": [before[1], item.ends_at]})
+    return moving
+
+
+# Recurring bookings (RFC 5545).
+
+@dataclass
+class SeriesPlan:
+    occurrences: list[tuple[datetime, datetime]]
+    collisions: list[datetime]
+
+
+def _expand(rule: str, dtstart: datetime, minutes: int, exdates: list[date], limit: int) -> list[tuple[datetime, datetime]]:
+    text = rule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    upper = text.upper()
+    if "COUNT=" not in upper and "UNTIL=" not in upper:
+        raise ValidationFailed(fields={"rrule": [_("A recurring booking needs an end: COUNT or UNTIL.")]})
+    try:
+        recurrence = rrulestr(text, dtstart=timezone.localtime(dtstart))
+    except (ValueError, TypeError) as error:
+        raise ValidationFailed(fields={"rrule": [_("Not a valid recurrence rule: %(error)s") % {"error": error}]}) from None
+    occurrences = []
+    for index, start in enumerate(recurrence):
+        if index >= limit:
+            raise ValidationFailed(fields={"rrule": [_("The rule gives more than %(n)s occurrences.") % {"n": limit}]})
+        if start.date() in exdates:
+            continue
+        occurrences.append((start, start + timedelta(minutes=minutes)))
+    if not occurrences:
+        raise ValidationFailed(fields={"rrule": [_("The rule gives no occurrence.")]})
+    return occurrences
+
+
+@transaction.atomic
+def series_create(
+    *, actor, room: Room, title: str, dtstart: datetime, duration_minutes: int, rrule: str,
+    exdates: list[date] | None = None, skip_conflicts: bool = False, attendees: int = 1,
+    organisation: Organisation | None = None, kind: str = BookingKind.MEETING, now: datetime | None = None,
+) -> tuple[Series, list[Booking], list[datetime]]:
+    """Book every occurrence of ``rrule``; with collisions refuse them all (naming the dates), or
+    — when asked — book the others and leave the colliding dates out. Returns the series, its
+    bookings and the dates left out."""
+    now = now or timezone.now()
+    policy = policy_for(room)
+    _check_may_book(actor, room, policy, organisation)
+    limit = int(param(division=room.site.division, key="scheduling.max_occurrences", default=366))
+    occurrences = _expand(rrule, dtstart, duration_minutes, exdates or [], limit)
+    problems: dict[str, list[str]] = {}
+    collisions = []
+    for start, end in occurrences:
+        wrong = slot_problems(room, policy, start, end, now=now, attendees=attendees)
+        if wrong:
+            problems[timezone.localtime(start).strftime("%Y-%m-%d")] = wrong
+        elif overlapping(room, start, _blocked_until(policy, end)).exists():
+            collisions.append(start)
+    if problems:
+        raise ValidationFailed(_("Some occurrences break the room's rules."), fields=problems)
+    if collisions and not skip_conflicts:
+        dates = [timezone.localtime(c).strftime("%Y-%m-%d %H:%M") for c in collisions]
+        raise Conflict(_("The room is already booked on %(n)s of the dates: %(dates)s") % {"n": len(dates), "dates": "、".join(dates)},
+                       fields={"dates": dates}, code="series_collides")
+    series = Series.objects.create(room=room, title=title.strip() or str(_("Booking")), rrule=rrule.strip(), dtstart=dtstart,
+                                   duration_minutes=duration_minutes, booker=actor, organisation=organisation,
+                                   exdates=[d.isoformat() for d in exdates or []] + [timezone.localtime(c).date().isoformat() for c in collisions])
+    bookings = []
+    for start, end in occurrences:
+        if start in collisions:
+            continue
+        bookings.append(booking_create(actor=actor, room=room, start=start, end=end, title=series.title, attendees=attendees,
+                                       organisation=organisation, kind=kind, now=now, series=series))
+    audit_record(actor=actor, action="scheduling.series.created", target=series, division=room.site.division,
+                 changes={"rrule": series.rrule, "booked": len(bookings), "left_out": [c.isoformat() for c in collisions]})
+    return series, bookings, collisions
+
+
+# Approval.
+
+@transaction.atomic
+def booking_decide(*, actor, booking: Booking, approve: bool, note: str = "", now: datetime | None = None) -> Booking:
+    now = now or timezone.now()
+    booking = Booking.objects.select_for_update().select_related("room__site__division").get(pk=booking.pk)
+    if booking.status != BookingStatus.PENDING:
+        raise Conflict(_("Only a request awaiting approval can be approved or rejected."))
+    if booking.hold_expires_at and booking.hold_expires_at < now:
+        _end_hold(booking, BookingStatus.EXPIRED, now)
+        raise Conflict(_("The request expired before it was decided."))
+    booking.decided_by, booking.decided_at, booking.decision_note = actor, now, note[:200]
+    booking.save(update_fields=["decided_by", "decided_at", "decision_note"])
+    if approve:
+        booking.status, booking.hold_expires_at = BookingStatus.CONFIRMED, None
+        booking.save(update_fields=["status", "hold_expires_at"])
+        audit_record(actor=actor, action="scheduling.booking.approved", target=booking, division=booking.room.site.division, note=note)
+        title = _("Your booking of %(room)s is approved") % {"room": booking.room}
+    else:
+        _end_hold(booking, BookingStatus.REJECTED, now, actor=actor, note=note)
+        title = _("Your booking of %(room)s was not approved") % {"room": booking.room}
+    notify(user=booking.booker, title=title, body=f"{timezone.localtime(booking.starts_at):%Y-%m-%d %H:%M} {note}".strip(),
+           url=f"/scheduling/bookings/{booking.pk}/")
+    return booking
+
+
+# Check-in and no-shows.
+
+@transaction.atomic
+def booking_check_in(*, actor, booking: Booking, now: datetime | None = None) -> Booking:
+    now = now or timezone.now()
+    booking = Booking.objects.select_for_update().select_related("room__site__division").get(pk=booking.pk)
+    if not _may_manage(actor, booking):
+        raise PermissionDenied(_("Only the person who booked, or the room's staff, can check in."))
+    if booking.status != BookingStatus.CONFIRMED:
+        raise Conflict(_("Only a confirmed booking can be checked in."))
+    grace = timedelta(minutes=policy_for(booking.room).no_show_minutes)
+    if now < booking.starts_at - CHECK_IN_EARLY:
+        raise Conflict(_("Check-in opens 30 minutes before the start."))
+    if now > booking.starts_at + grace:
+        raise Conflict(_("Too late: the booking was released %(n)s minutes after its start.") % {"n": grace.seconds // 60})
+    booking.status, booking.checked_in_at, booking.checked_in_by = BookingStatus.CHECKED_IN, now, actor
+    booking.save(update_fields=["status", "checked_in_at", "checked_in_by"])
+    audit_record(actor=actor, action="scheduling.booking.checked_in", target=booking, division=booking.room.site.division)
+    return booking
+
+
+def no_shows_release(*, now: datetime | None = None) -> int:
+    """Release confirmed bookings nobody checked in to within the room's grace time."""
+    now = now or timezone.now()
+    released = 0
+    candidates = Booking.objects.filter(status=BookingStatus.CONFIRMED, starts_at__lt=now, kind__in=[
+        BookingKind.MEETING, BookingKind.ACTIVITY, BookingKind.SERVICE]).select_related("room__policy", "room__site__division")
+    for booking in candidates.iterator(chunk_size=500):
+        grace = timedelta(minutes=policy_for(booking.room).no_show_minutes)
+        if booking.starts_at + grace > now:
+            continue
+        with transaction.atomic():
+            locked = Booking.objects.select_for_update().get(pk=booking.pk)
+            if locked.status != BookingStatus.CONFIRMED:
+                continue
+            locked.no_show = True
+            locked.save(update_fields=["no_show"])
+            _end_hold(locked, BookingStatus.RELEASED, now, note=str(_("Nobody checked in.")))
+            released += 1
+    return released
+
+
+def holds_expire(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    count = 0
+    for booking in Booking.objects.filter(status__in=[BookingStatus.PENDING, BookingStatus.OFFERED], hold_expires_at__lt=now):
+        with transaction.atomic():
+            locked = Booking.objects.select_for_update().select_related("room__site__division").get(pk=booking.pk)
+            if locked.status in (BookingStatus.PENDING, BookingStatus.OFFERED) and locked.hold_expires_at < now:
+                _end_hold(locked, BookingStatus.EXPIRED, now)
+                count += 1
+    return count
+
+
+# Waitlist.
+
+@transaction.atomic
+def waitlist_join(*, actor, room: Room, start: datetime, end: datetime, title: str, attendees: int = 1,
+                  organisation: Organisation | None = None, now: datetime | None = None) -> WaitlistEntry:
+    now = now or timezone.now()
+    policy = policy_for(room)
+    _check_may_book(actor, room, policy, organisation)
+    problems = slot_problems(room, policy, start, end, now=now, attendees=attendees)
+    if problems:
+        raise ValidationFailed(problems[0], fields={"starts_at": problems})
+    if not overlapping(room, start, _blocked_until(policy, end)).exists():
+        raise Conflict(_("The room is free then: book it instead of waiting."), code="free")
+    if WaitlistEntry.objects.filter(room=room, user=actor, starts_at=start, ends_at=end, status=WaitlistEntry.Status.WAITING).exists():
+        raise Conflict(_("You are already waiting for this slot."))
+    entry = WaitlistEntry.objects.create(room=room, starts_at=start, ends_at=end, title=title.strip() or str(_("Booking")),
+                                         attendees=attendees, user=actor, organisation=organisation)
+    audit_record(actor=actor, action="scheduling.waitlist.joined", target=entry, division=room.site.division)
+    return entry
+
+
+def waitlist_offer(*, room: Room, start: datetime, end: datetime, now: datetime) -> Booking | None:
+    """Offer freed time to the first person waiting for a slot inside it (the room must be free)."""
+    if end <= start:
+        return None
+    policy = policy_for(room)
+    for entry in WaitlistEntry.objects.select_for_update().filter(
+            room=room, status=WaitlistEntry.Status.WAITING, starts_at__gte=start, ends_at__lte=end,
+            starts_at__gt=now).select_related("user").order_by("created_at", "id"):
+        if overlapping(room, entry.starts_at, _blocked_until(policy, entry.ends_at)).exists():
+            continue
+        minutes = int(param(division=room.site.division, key="scheduling.offer_minutes", default=60))
+        booking = Booking(room=room, title=entry.title, starts_at=entry.starts_at, ends_at=entry.ends_at,
+                          blocked_until=_blocked_until(policy, entry.ends_at), attendees=entry.attendees,
+                          booker=entry.user, organisation=entry.organisation, status=BookingStatus.OFFERED,
+                          hold_expires_at=min(now + timedelta(minutes=minutes), entry.starts_at), origin=f"waitlist:{entry.pk}")
+        _hold_room(booking, now=now)
+        entry.status, entry.booking = WaitlistEntry.Status.OFFERED, booking
+        entry.save(update_fields=["status", "booking"])
+        notify(user=entry.user, title=_("%(room)s is free for you: confirm within %(n)s minutes") % {"room": room, "n": minutes},
+               body=f"{timezone.localtime(entry.starts_at):%Y-%m-%d %H:%M}–{timezone.localtime(entry.ends_at):%H:%M}",
+               url=f"/scheduling/bookings/{booking.pk}/")
+        audit_record(actor="schedule", action="scheduling.waitlist.offered", target=booking, division=room.site.division)
+        return booking
+    return None
+
+
+@transaction.atomic
+def offer_accept(*, actor, booking: Booking, now: datetime | None = None) -> Booking:
+    now = now or timezone.now()
+    booking = Booking.objects.select_for_update().select_related("room__site__division").get(pk=booking.pk)
+    if booking.booker_id != actor.pk:
+        raise PermissionDenied(_("This offer is for someone else."))
+    if booking.status != BookingStatus.OFFERED or (booking.hold_expires_at and booking.hold_expires_at < now):
+        raise Conflict(_("This offer is no longer open."))
+    policy = policy_for(booking.room)
+    booking.status = BookingStatus.PENDING if policy.approval_required and Booker.STAFF not in booker_kinds(
+        actor, booking.room, booking.organisation) else BookingStatus.CONFIRMED
+    booking.hold_expires_at = booking.hold_expires_at if booking.status == BookingStatus.PENDING else None
+    booking.save(update_fields=["status", "hold_expires_at"])
+    WaitlistEntry.objects.filter(booking=booking).update(status=WaitlistEntry.Status.DONE)
+    audit_record(actor=actor, action="scheduling.waitlist.accepted", target=booking, division=booking.room.site.division)
+    return booking
+
+
+# Department rotation (部门轮值) [Quanzhou].
+
+def rotation_slots(slots: list[dict]) -> list[dict]:
+    checked = []
+    for slot in slots:
+        try:
+            weekday, start, end = int(slot["weekday"]), time.fromisoformat(slot["start"]), time.fromisoformat(slot["end"])
+        except (KeyError, ValueError, TypeError):
+            raise ValidationFailed(fields={"slots": [_("Each slot needs a weekday (1–7), a start and an end such as 09:00.")]}) from None
+        if not 1 <= weekday <= 7 or end <= start:
+            raise ValidationFailed(fields={"slots": [_("Each slot needs a weekday (1–7), a start and an end such as 09:00.")]})
+        checked.append({"weekday": weekday, "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")})
+    if not checked:
+        raise ValidationFailed(fields={"slots": [_("Give at least one weekly slot.")]})
+    return sorted(checked, key=lambda s: (s["weekday"], s["start"]))
+
+
+@transaction.atomic
+def rotation_create(*, actor, room: Room, name: str, slots: list[dict], departments: list[Organisation], starts_on: date,
+                    ends_on: date, now: datetime | None = None) -> tuple[Rotation, list[Booking], list[str]]:
+    """Share ``room`` among ``departments`` in turn, slot after slot; their bookings are made now.
+
+    Slots that collide with an existing booking are left out and named."""
+    now = now or timezone.now()
+    if not departments or any(d.kind != OrganisationKind.DEPARTMENT for d in departments):
+        raise ValidationFailed(fields={"departments": [_("A rotation is among government departments.")]})
+    if ends_on < starts_on or (ends_on - starts_on).days > 366:
+        raise ValidationFailed(fields={"ends_on": [_("A rotation runs for at most a year, and ends after it starts.")]})
+    slots = rotation_slots(slots)
+    rotation = Rotation.objects.create(room=room, name=name.strip(), slots=slots, starts_on=starts_on, ends_on=ends_on, created_by=actor)
+    RotationMember.objects.bulk_create([RotationMember(rotation=rotation, department=d, position=i) for i, d in enumerate(departments)])
+    tz = timezone.get_current_timezone()
+    policy = policy_for(room)
+    bookings, skipped, turn = [], [], 0
+    day = starts_on
+    while day <= ends_on:
+        for slot in (s for s in slots if s["weekday"] == day.isoweekday()):
+            department = departments[turn % len(departments)]
+            turn += 1
+            start = datetime.combine(day, time.fromisoformat(slot["start"]), tzinfo=tz)
+            end = datetime.combine(day, time.fromisoformat(slot["end"]), tzinfo=tz)
+            if start < now:
+                continue
+            booking = Booking(room=room, title=f"{name}：{department.name}", kind=BookingKind.ROTATION, starts_at=start,
+                              ends_at=end, blocked_until=_blocked_until(policy, end), booker=actor, organisation=department,
+                              status=BookingStatus.CONFIRMED, origin=f"rotation:{rotation.pk}")
+            try:
+                with transaction.atomic():
+                    bookings.append(_hold_room(booking, now=now))
+            except Conflict:
+                skipped.append(start.strftime("%Y-%m-%d %H:%M"))
+        day += timedelta(days=1)
+    audit_record(actor=actor, action="scheduling.rotation.created", target=rotation, division=room.site.division,
+                 changes={"departments": [d.name for d in departments], "booked": len(bookings), "skipped": skipped})
+    audit_record_many(actor=actor, action="scheduling.booking.created", note=f"rotation:{rotation.pk}",
+                      entries=[(b, room.site.division, {"starts_at": b.starts_at, "department": b.organisation.name}) for b in bookings])
+    return rotation, bookings, skipped
+
+
+# Rules and closures kept by the community.
+
+POLICY_FIELDS = {"bookable", "bookable_hours", "min_minutes", "max_minutes", "slot_minutes", "buffer_minutes", "horizon_days",
+                 "bookers", "approval_required", "hold_minutes", "no_show_minutes"}
+
+
+@transaction.atomic
+def policy_update(*, actor, room: Room, data: dict) -> RoomPolicy:
+    policy = policy_for(room)
+    fields = sorted(data)
+    before = snapshot(policy, fields)
+    assign(policy, data, allowed=POLICY_FIELDS)
+    unknown = set(policy.bookers) - set(Booker.values)
+    if unknown or not policy.bookers:
+        raise ValidationFailed(fields={"bookers": [_("Choose who may book: staff, departments, operators, residents.")]})
+    clean_or_raise(policy)
+    policy.save()
+    changes = diff(before, snapshot(policy, fields))
+    if changes:
+        audit_record(actor=actor, action="scheduling.policy.updated", target=policy, division=room.site.division, changes=changes)
+    return policy
+
+
+@transaction.atomic
+def closure_create(*, actor, site, room: Room | None, start: datetime, end: datetime, reason: str,
+                   cancel_bookings: bool = False, now: datetime | None = None) -> Closure:
+    """Close a room or a whole site; bookings in the way are refused, or cancelled when asked."""
+    now = now or timezone.now()
+    if end <= start:
+        raise ValidationFailed(fields={"ends_at": [_("The closure must end after it starts.")]})
+    if room is not None and room.site_id != site.pk:
+        raise ValidationFailed(fields={"room": [_("This room is not in this site.")]})
+    affected = Booking.objects.filter(room__site=site, status__in=HOLDING, starts_at__lt=end, ends_at__gt=start).select_related("booker", "room")
+    if room is not None:
+        affected = affected.filter(room=room)
+    affected = list(affected)
+    if affected and not cancel_bookings:
+        raise Conflict(_("%(n)s bookings fall in this time; cancel them with the closure, or choose another time.") % {"n": len(affected)},
+                       fields={"bookings": [f"{b.room.name} {timezone.localtime(b.starts_at):%Y-%m-%d %H:%M}" for b in affected]})
+    closure = Closure.objects.create(site=site, room=room, starts_at=start, ends_at=end, reason=reason.strip(), created_by=actor)
+    for booking in affected:
+        _end_hold(booking, BookingStatus.CANCELLED, now, actor=actor, note=reason)
+        notify(user=booking.booker, title=_("Your booking of %(room)s was cancelled") % {"room": booking.room},
+               body=str(_("The room is closed: %(reason)s") % {"reason": reason}), url=f"/scheduling/bookings/{booking.pk}/")
+    audit_record(actor=actor, action="scheduling.closure.created", target=closure, division=site.division,
+                 changes={"room": room.pk if room else None, "from": start, "until": end, "cancelled": len(affected)})
+    return closure

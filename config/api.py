@@ -13,6 +13,7 @@ from org.api import organisations_router, public_router
 from org.api import router as divisions_router
 from registry.api import router as registry_router
 from rulepack.api import router as rulepack_router
+from scheduling.api import router as scheduling_router
 
 api = NinjaAPI(
     title="Linli API",
@@ -36,6 +37,7 @@ for router in (
     excel_router,
     rulepack_router,
     registry_router,
+    scheduling_router,
 ):
     api.add_router("/v1/", router)
 # Open to anyone, no sign-in: what residents need before they have an account.

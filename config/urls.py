@@ -17,6 +17,8 @@ urlpatterns = [
     path("excel/", include("excel.urls")),
     path("registry/", include("registry.urls")),
     path("rules/", include("rulepack.urls")),
+    path("scheduling/", include("scheduling.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -5,3 +5,21 @@ from django.utils.translation import gettext_lazy as _
 class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = _("Room scheduling")
+
+    def ready(self):
+        import registry.selectors
+        from accounts.permissions import holds_any
+        from core.navigation import dashboard_card, nav_item
+
+        from . import registers  # noqa: F401  (the bookings register)
+        from .selectors import usage_rates
+        from .views import bookings_card
+
+        # The register's usage rate of a room comes from its bookings.
+        registry.selectors.USAGE_RATE_PROVIDER = usage_rates
+        nav_item(_("Bookings"), "scheduling:home",
+                 visible=lambda u: holds_any(u, "scheduling.add_booking") or holds_any(u, "scheduling.view_booking"),
+                 order=35, icon="calendar-week")
+        nav_item(_("Utilisation"), "scheduling:utilisation", visible=lambda u: holds_any(u, "scheduling.view_utilisation"),
+                 order=40, icon="bar-chart")
+        dashboard_card("scheduling/cards/bookings.html", context=bookings_card, order=15)

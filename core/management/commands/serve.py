@@ -1,7 +1,7 @@
-"""`linli serve`: the development server with the task worker running beside it.
+"""`linli serve`: the development server with the task worker and the scheduling tick beside it.
 
-Starts `db_worker` in a child process (once, not again in the autoreloader's child), then
-runs `runserver`; stopping the server stops the worker.
+Starts `db_worker` and `scheduling_tick --every 60` in child processes (once, not again in the
+autoreloader's child), then runs `runserver`; stopping the server stops them.
 """
 
 import os
@@ -21,18 +21,20 @@ class Command(BaseCommand):
         parser.add_argument("--noreload", action="store_true")
 
     def handle(self, *args, addrport, noreload, **options):
-        worker = None
-        # A plain kill (SIGTERM) stops the worker too, as Ctrl-C does.
+        helpers = []
+        # A plain kill (SIGTERM) stops the helpers too, as Ctrl-C does.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         if os.environ.get("RUN_MAIN") != "true":
-            worker = subprocess.Popen([sys.executable, "-m", "django", "db_worker", "--interval", "0.5"])
-            self.stdout.write(f"Task worker started (pid {worker.pid}).")
+            helpers.append(subprocess.Popen([sys.executable, "-m", "django", "db_worker", "--interval", "0.5"]))
+            helpers.append(subprocess.Popen([sys.executable, "-m", "django", "scheduling_tick", "--every", "60"]))
+            self.stdout.write(f"Task worker and scheduling tick started (pids {', '.join(str(h.pid) for h in helpers)}).")
         try:
             call_command("runserver", addrport, use_reloader=not noreload)
         finally:
-            if worker is not None:
-                worker.terminate()
+            for helper in helpers:
+                helper.terminate()
+            for helper in helpers:
                 try:
-                    worker.wait(timeout=10)
+                    helper.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    worker.kill()
+                    helper.kill()

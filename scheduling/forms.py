@@ -1,0 +1,126 @@
+"""Forms of the scheduling pages. A date and times are asked for separately, as people think of them."""
+
+from datetime import datetime, timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import BootstrapMixin
+
+from .models import Booker
+
+DATE = forms.DateInput(attrs={"type": "date"})
+TIME = forms.TimeInput(attrs={"type": "time", "step": 300})
+REPEAT = [("", _("once")), ("DAILY", _("every day")), ("WEEKLY", _("every week")), ("BIWEEKLY", _("every two weeks")),
+          ("MONTHLY", _("every month"))]
+
+
+def aware(day, moment) -> datetime:
+    return datetime.combine(day, moment, tzinfo=timezone.get_current_timezone())
+
+
+class BookingForm(BootstrapMixin, forms.Form):
+    title = forms.CharField(label=_("what for"), max_length=120)
+    day = forms.DateField(label=_("date"), widget=DATE)
+    start = forms.TimeField(label=_("from"), widget=TIME)
+    end = forms.TimeField(label=_("until"), widget=TIME)
+    attendees = forms.IntegerField(label=_("people"), min_value=1, max_value=5000, initial=1)
+    purpose = forms.CharField(label=_("purpose"), max_length=300, required=False)
+    repeat = forms.ChoiceField(label=_("repeat"), choices=REPEAT, required=False)
+    repeat_count = forms.IntegerField(label=_("how many times"), min_value=2, max_value=366, required=False)
+    repeat_until = forms.DateField(label=_("or until"), required=False, widget=DATE)
+    skip_conflicts = forms.BooleanField(label=_("book the free dates and leave out the taken ones"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("day") and data.get("start") and data.get("end"):
+            data["starts_at"] = aware(data["day"], data["start"])
+            data["ends_at"] = aware(data["day"], data["end"])
+            if data["ends_at"] <= data["starts_at"]:
+                self.add_error("end", _("The booking must end after it starts."))
+        if data.get("repeat") and not (data.get("repeat_count") or data.get("repeat_until")):
+            self.add_error("repeat_count", _("Say how many times, or until when."))
+        return data
+
+    def rrule(self) -> str:
+        data = self.cleaned_data
+        freq = data["repeat"]
+        parts = ["FREQ=WEEKLY;INTERVAL=2" if freq == "BIWEEKLY" else f"FREQ={freq}"]
+        if data.get("repeat_count"):
+            parts.append(f"COUNT={data['repeat_count']}")
+        else:
+            until = aware(data["repeat_until"], datetime.max.time().replace(microsecond=0)).astimezone(timezone.UTC)
+            parts.append(f"UNTIL={until:%Y%m%dT%H%M%SZ}")
+        return ";".join(parts)
+
+
+class MoveForm(BootstrapMixin, forms.Form):
+    day = forms.DateField(label=_("new date"), widget=DATE)
+    start = forms.TimeField(label=_("from"), widget=TIME)
+    end = forms.TimeField(label=_("until"), widget=TIME)
+    scope = forms.ChoiceField(label=_("apply to"), choices=[("one", _("this occurrence")), ("following", _("this and the following")),
+                                                             ("series", _("the whole series"))])
+
+
+class CancelForm(BootstrapMixin, forms.Form):
+    scope = forms.ChoiceField(label=_("cancel"), choices=[("one", _("this occurrence")), ("following", _("this and the following")),
+                                                          ("series", _("the whole series"))])
+    reason = forms.CharField(label=_("why"), max_length=200, required=False)
+
+
+class DecisionForm(BootstrapMixin, forms.Form):
+    note = forms.CharField(label=_("note to the person who asked"), max_length=200, required=False)
+
+
+class PolicyForm(BootstrapMixin, forms.Form):
+    bookable = forms.BooleanField(label=_("open for booking"), required=False)
+    bookable_hours = forms.CharField(label=_("bookable hours (empty: the room's opening hours)"), max_length=300, required=False)
+    min_minutes = forms.IntegerField(label=_("shortest booking (minutes)"), min_value=5, max_value=1440)
+    max_minutes = forms.IntegerField(label=_("longest booking (minutes)"), min_value=5, max_value=1440)
+    slot_minutes = forms.IntegerField(label=_("slot size (minutes)"), min_value=5, max_value=240)
+    buffer_minutes = forms.IntegerField(label=_("buffer between bookings (minutes)"), min_value=0, max_value=240)
+    horizon_days = forms.IntegerField(label=_("bookable this many days ahead"), min_value=1, max_value=730)
+    bookers = forms.MultipleChoiceField(label=_("who may book"), choices=Booker.choices, widget=forms.CheckboxSelectMultiple)
+    approval_required = forms.BooleanField(label=_("bookings need approval"), required=False)
+    hold_minutes = forms.IntegerField(label=_("a request holds the slot for (minutes)"), min_value=5, max_value=10080)
+    no_show_minutes = forms.IntegerField(label=_("released if nobody checks in within (minutes)"), min_value=5, max_value=240)
+
+
+class ClosureForm(BootstrapMixin, forms.Form):
+    whole_site = forms.BooleanField(label=_("close the whole site"), required=False)
+    start_day = forms.DateField(label=_("from"), widget=DATE)
+    end_day = forms.DateField(label=_("until (inclusive)"), widget=DATE)
+    reason = forms.CharField(label=_("reason"), max_length=120)
+    cancel_bookings = forms.BooleanField(label=_("cancel the bookings in this time and tell their bookers"), required=False)
+
+    def period(self):
+        data = self.cleaned_data
+        return aware(data["start_day"], datetime.min.time()), aware(data["end_day"] + timedelta(days=1), datetime.min.time())
+
+
+class SearchForm(BootstrapMixin, forms.Form):
+    day = forms.DateField(label=_("date"), widget=DATE)
+    start = forms.TimeField(label=_("from"), widget=TIME, initial="14:00")
+    end = forms.TimeField(label=_("until"), widget=TIME, initial="18:00")
+    days = forms.IntegerField(label=_("over how many days"), min_value=1, max_value=14, initial=1)
+    minutes = forms.IntegerField(label=_("for how long (minutes)"), min_value=15, max_value=600, initial=60)
+    capacity = forms.IntegerField(label=_("people"), min_value=1, max_value=5000, initial=10)
+    equipment = forms.CharField(label=_("equipment needed (e.g. 投影仪)"), max_length=100, required=False)
+    function = forms.ChoiceField(label=_("function"), required=False)
+
+    def __init__(self, *args, functions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["function"].choices = [("", _("any")), *[(f.code, f.name) for f in functions]]
+
+
+class RotationForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("name"), max_length=120, initial="“两代表一委员”工作室轮值")
+    departments = forms.MultipleChoiceField(label=_("departments, in turn"), widget=forms.CheckboxSelectMultiple)
+    slots = forms.CharField(label=_("weekly slots"), max_length=300, help_text=_("For example: 周二 09:00-11:30；周四 14:30-17:00"))
+    starts_on = forms.DateField(label=_("from"), widget=DATE)
+    ends_on = forms.DateField(label=_("until"), widget=DATE)
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["departments"].choices = [(d.pk, d.name) for d in departments]

@@ -1,0 +1,32 @@
+// Room and community calendars (FullCalendar, week and month views, in the page's language).
+// The events come from the API; clicking a free time on a room's calendar fills the booking form.
+(function () {
+  const el = document.getElementById("calendar");
+  if (!el || !window.FullCalendar) return;
+  const lang = document.documentElement.lang.startsWith("zh") ? "zh-cn" : "en";
+  const calendar = new FullCalendar.Calendar(el, {
+    locale: lang,
+    initialView: window.innerWidth < 576 ? "listWeek" : "timeGridWeek",
+    headerToolbar: { left: "prev,next today", center: "title", right: "dayGridMonth,timeGridWeek,listWeek" },
+    firstDay: 1,
+    nowIndicator: true,
+    allDaySlot: false,
+    slotMinTime: "07:00:00",
+    slotMaxTime: "22:00:00",
+    height: "auto",
+    selectable: !!document.getElementById("booking-form"),
+    events: { url: el.dataset.events, failure: () => { el.insertAdjacentHTML("beforebegin", "<div class='alert alert-warning'>…</div>"); } },
+    select: (info) => {
+      const form = document.getElementById("booking-form");
+      if (!form) return;
+      const pad = (n) => String(n).padStart(2, "0");
+      const day = `${info.start.getFullYear()}-${pad(info.start.getMonth() + 1)}-${pad(info.start.getDate())}`;
+      form.querySelector("[name=day]").value = day;
+      form.querySelector("[name=start]").value = `${pad(info.start.getHours())}:${pad(info.start.getMinutes())}`;
+      form.querySelector("[name=end]").value = `${pad(info.end.getHours())}:${pad(info.end.getMinutes())}`;
+      form.querySelector("[name=title]").focus();
+      form.scrollIntoView({ behavior: "smooth", block: "center" });
+    },
+  });
+  calendar.render();
+})();

@@ -1,0 +1,342 @@
+"""Pages of room scheduling: calendars, booking, my bookings (phone-first), approvals, search,
+rotations, rules and closures, utilisation, and the iCalendar feeds."""
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from accounts.permissions import active_roles, holds_any, in_scope, require
+from core.errors import ApplicationError, NotFound
+from core.forms import add_error_to_form
+from core.views import public
+from org.models import DivisionLevel, Organisation, OrganisationKind
+from org.selectors import division_get, organisation_get, user_home_division
+from registry.hours import format_hours, parse_hours
+from registry.selectors import catalogue
+
+from . import ical, selectors, services
+from .forms import (
+    BookingForm,
+    CancelForm,
+    ClosureForm,
+    DecisionForm,
+    MoveForm,
+    PolicyForm,
+    RotationForm,
+    SearchForm,
+    aware,
+)
+from .models import Booking, BookingStatus
+
+
+@login_required
+def home(request):
+    """My bookings, upcoming and past, and what waits for me."""
+    return render(request, "scheduling/home.html", {
+        "upcoming": selectors.my_bookings(user=request.user),
+        "past": selectors.my_bookings(user=request.user, upcoming=False)[:15],
+        "waiting": selectors.waitlist_mine(user=request.user),
+        "approvals": selectors.approval_queue(user=request.user).count() if holds_any(request.user, "scheduling.approve_booking") else 0,
+        "home": user_home_division(user=request.user),
+    })
+
+
+@login_required
+def rooms(request, code: str):
+    division = division_get(user=request.user, code=code)
+    room_list = list(selectors.room_list(user=request.user, within=division)[:200])
+    for room in room_list:
+        room.on_duty = selectors.on_duty(room=room) if room.rotations.exists() else None
+    return render(request, "scheduling/rooms.html", {"division": division, "rooms": room_list})
+
+
+def _booking_form_initial(room) -> dict:
+    now = timezone.localtime() + timedelta(hours=1)
+    return {"day": now.date(), "start": now.replace(minute=0).strftime("%H:%M"), "end": (now.replace(minute=0) + timedelta(hours=1)).strftime("%H:%M")}
+
+
+@login_required
+def room_calendar(request, room_id: int):
+    room = selectors.room_get(user=request.user, pk=room_id)
+    policy = services.policy_for(room)
+    may_book = request.user.has_perm("scheduling.add_booking", room) and selectors.room_may_be_booked_by(request.user, room)
+    form = BookingForm(request.POST or None, initial=_booking_form_initial(room)) if may_book else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["repeat"]:
+                series, bookings, left_out = services.series_create(
+                    actor=request.user, room=room, title=data["title"], dtstart=data["starts_at"],
+                    duration_minutes=int((data["ends_at"] - data["starts_at"]).total_seconds() // 60), rrule=form.rrule(),
+                    skip_conflicts=data["skip_conflicts"], attendees=data["attendees"])
+                messages.success(request, _("%(n)s occurrences booked.") % {"n": len(bookings)}
+                                 + (" " + _("Left out (taken): %(dates)s") % {"dates": "、".join(f"{timezone.localtime(d):%m-%d}" for d in left_out)} if left_out else ""))
+            else:
+                booking = services.booking_create(actor=request.user, room=room, start=data["starts_at"], end=data["ends_at"],
+                                                  title=data["title"], attendees=data["attendees"], purpose=data["purpose"])
+                messages.success(request, _("Booked.") if booking.status == BookingStatus.CONFIRMED else _("Requested: the room's staff will decide."))
+                return redirect("scheduling:booking", booking_id=booking.pk)
+            return redirect("scheduling:room", room_id=room.pk)
+        except ApplicationError as error:
+            add_error_to_form(form, error)
+            if error.code == "already_booked" and not data.get("repeat"):
+                form.offer_waitlist = True
+    return render(request, "scheduling/room.html", {
+        "room": room, "policy": policy, "hours": format_hours(services.weekly_hours(room, policy)), "form": form,
+        "on_duty": selectors.on_duty(room=room), "feed": request.build_absolute_uri(
+            reverse("scheduling:ical", args=[ical.feed_token(user=request.user, kind="room", pk=room.pk)])),
+        "can_manage": request.user.has_perm("scheduling.change_roompolicy", room),
+    })
+
+
+@login_required
+@require_POST
+def waitlist_join(request, room_id: int):
+    room = selectors.room_get(user=request.user, pk=room_id)
+    require(request.user, "scheduling.add_booking", room)
+    form = BookingForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.waitlist_join(actor=request.user, room=room, start=data["starts_at"], end=data["ends_at"],
+                                   title=data["title"], attendees=data["attendees"])
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("You are on the waitlist; if the slot frees up it is offered to you."))
+    return redirect("scheduling:room", room_id=room.pk)
+
+
+@login_required
+def division_calendar(request, code: str):
+    division = division_get(user=request.user, code=code)
+    return render(request, "scheduling/division_calendar.html", {"division": division})
+
+
+@login_required
+def booking_detail(request, booking_id: int):
+    booking = selectors.booking_get(user=request.user, pk=booking_id)
+    manage = booking.booker_id == request.user.pk or request.user.has_perm("scheduling.approve_booking", booking.room)
+    local = timezone.localtime(booking.starts_at)
+    move_form = MoveForm(request.POST if "move" in request.POST else None, initial={
+        "day": local.date(), "start": local.strftime("%H:%M"), "end": timezone.localtime(booking.ends_at).strftime("%H:%M")})
+    cancel_form = CancelForm(request.POST if "cancel" in request.POST else None)
+    decision_form = DecisionForm(request.POST if "decide" in request.POST else None)
+    if request.method == "POST" and manage:
+        try:
+            if "cancel" in request.POST and cancel_form.is_valid():
+                done = services.booking_cancel(actor=request.user, booking=booking, scope=cancel_form.cleaned_data["scope"],
+                                               reason=cancel_form.cleaned_data["reason"])
+                messages.success(request, _("%(n)s cancelled.") % {"n": len(done)})
+                return redirect("scheduling:booking", booking_id=booking.pk)
+            if "move" in request.POST and move_form.is_valid():
+                data = move_form.cleaned_data
+                services.booking_move(actor=request.user, booking=booking, start=aware(data["day"], data["start"]),
+                                      end=aware(data["day"], data["end"]), scope=data["scope"])
+                messages.success(request, _("Moved."))
+                return redirect("scheduling:booking", booking_id=booking.pk)
+            if "check_in" in request.POST:
+                services.booking_check_in(actor=request.user, booking=booking)
+                messages.success(request, _("Checked in. Enjoy the room."))
+                return redirect("scheduling:booking", booking_id=booking.pk)
+            if "accept" in request.POST:
+                services.offer_accept(actor=request.user, booking=booking)
+                messages.success(request, _("The slot is yours."))
+                return redirect("scheduling:booking", booking_id=booking.pk)
+            if "decide" in request.POST and decision_form.is_valid():
+                require(request.user, "scheduling.approve_booking", booking.room)
+                services.booking_decide(actor=request.user, booking=booking, approve=request.POST["decide"] == "approve",
+                                        note=decision_form.cleaned_data["note"])
+                messages.success(request, _("Decided; the person who asked has been told."))
+                return redirect("scheduling:approvals")
+        except ApplicationError as error:
+            messages.error(request, error.message if not error.fields else f"{error.message} " + "；".join(
+                f"{k}: {'、'.join(str(m) for m in v)}" for k, v in error.fields.items()))
+    return render(request, "scheduling/booking.html", {
+        "booking": booking, "manage": manage, "move_form": move_form, "cancel_form": cancel_form, "decision_form": decision_form,
+        "can_decide": booking.status == BookingStatus.PENDING and request.user.has_perm("scheduling.approve_booking", booking.room),
+        "active": booking.status in (BookingStatus.PENDING, BookingStatus.OFFERED, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN),
+    })
+
+
+@login_required
+def approvals(request):
+    if not holds_any(request.user, "scheduling.approve_booking"):
+        raise NotFound()
+    return render(request, "scheduling/approvals.html", {"bookings": selectors.approval_queue(user=request.user)[:100]})
+
+
+@login_required
+def search(request):
+    home = user_home_division(user=request.user)
+    if home is None:
+        raise NotFound()
+    within = division_get(user=request.user, code=request.GET["within"]) if request.GET.get("within") else home
+    form = SearchForm(request.GET or None, functions=[f for a in catalogue(division=within) for f in a.functions.all()],
+                      initial={"day": timezone.localdate() + timedelta(days=1)})
+    windows = None
+    if request.GET and form.is_valid():
+        data = form.cleaned_data
+        start = aware(data["day"], data["start"])
+        end = aware(data["day"] + timedelta(days=data["days"] - 1), data["end"])
+        equipment = [e for e in data["equipment"].replace("，", "、").replace(",", "、").split("、") if e.strip()]
+        windows = selectors.availability(user=request.user, within=within, start=start, end=end, minutes=data["minutes"],
+                                         capacity=data["capacity"], equipment=equipment, function=data["function"] or None)
+        windows = [w for w in windows if timezone.localtime(w.start).time() < data["end"]]
+    return render(request, "scheduling/search.html", {"form": form, "windows": windows, "within": within})
+
+
+@login_required
+def rotations(request):
+    home = user_home_division(user=request.user)
+    if home is None or not holds_any(request.user, "scheduling.view_rotation"):
+        raise NotFound()
+    room_id = request.GET.get("room") or request.POST.get("room")
+    room = selectors.room_get(user=request.user, pk=int(room_id)) if room_id and str(room_id).isdigit() else None
+    form = None
+    if room is not None and request.user.has_perm("scheduling.add_rotation", room):
+        departments = Organisation.objects.serving(room.site.division).filter(kind=OrganisationKind.DEPARTMENT).order_by("name")
+        form = RotationForm(request.POST or None, departments=departments,
+                            initial={"starts_on": timezone.localdate() + timedelta(days=1), "ends_on": timezone.localdate() + timedelta(days=90)})
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                week = parse_hours(data["slots"])
+                slots = [{"weekday": int(day), "start": a, "end": b} for day, ranges in week.items() for a, b in ranges]
+                chosen = [organisation_get(user=request.user, pk=int(pk)) for pk in data["departments"]]
+                rotation, bookings, skipped = services.rotation_create(
+                    actor=request.user, room=room, name=data["name"], slots=slots, departments=chosen,
+                    starts_on=data["starts_on"], ends_on=data["ends_on"])
+            except ApplicationError as error:
+                add_error_to_form(form, error)
+            else:
+                messages.success(request, _("Rotation set: %(n)s turns booked.") % {"n": len(bookings)}
+                                 + (" " + _("Taken, left out: %(dates)s") % {"dates": "、".join(skipped)} if skipped else ""))
+                return redirect("scheduling:room", room_id=room.pk)
+    return render(request, "scheduling/rotations.html", {
+        "rotations": selectors.rotation_list(user=request.user, within=home)[:50], "form": form, "room": room,
+        "rooms": selectors.room_list(user=request.user, within=home)[:300] if room is None else [],
+    })
+
+
+@login_required
+def room_rules(request, room_id: int):
+    room = selectors.room_get(user=request.user, pk=room_id)
+    require(request.user, "scheduling.change_roompolicy", room)
+    policy = services.policy_for(room)
+    initial = {f: getattr(policy, f) for f in services.POLICY_FIELDS}
+    initial["bookable_hours"] = format_hours(policy.bookable_hours)
+    policy_form = PolicyForm(request.POST if "policy" in request.POST else None, initial=initial)
+    closure_form = ClosureForm(request.POST if "closure" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if "policy" in request.POST and policy_form.is_valid():
+                data = {k: v for k, v in policy_form.cleaned_data.items() if k in policy_form.changed_data}
+                if "bookable_hours" in data:
+                    data["bookable_hours"] = parse_hours(data["bookable_hours"])
+                services.policy_update(actor=request.user, room=room, data=data)
+                messages.success(request, _("Saved."))
+                return redirect("scheduling:room", room_id=room.pk)
+            if "closure" in request.POST and closure_form.is_valid():
+                start, end = closure_form.period()
+                services.closure_create(actor=request.user, site=room.site, room=None if closure_form.cleaned_data["whole_site"] else room,
+                                        start=start, end=end, reason=closure_form.cleaned_data["reason"],
+                                        cancel_bookings=closure_form.cleaned_data["cancel_bookings"])
+                messages.success(request, _("Closure recorded."))
+                return redirect("scheduling:room", room_id=room.pk)
+        except ApplicationError as error:
+            add_error_to_form(policy_form if "policy" in request.POST else closure_form, error)
+    return render(request, "scheduling/room_rules.html", {"room": room, "policy_form": policy_form, "closure_form": closure_form,
+                                                          "closures": room.site.closures.filter(ends_at__gte=timezone.now())[:20]})
+
+
+@login_required
+def utilisation(request):
+    home = user_home_division(user=request.user)
+    if home is None or not holds_any(request.user, "scheduling.view_utilisation"):
+        raise NotFound()
+    within = division_get(user=request.user, code=request.GET["within"]) if request.GET.get("within") else home
+    today = timezone.localdate()
+    period = request.GET.get("period") if request.GET.get("period") in ("week", "month") else "week"
+    try:
+        since = date.fromisoformat(request.GET["since"]) if request.GET.get("since") else today - timedelta(days=56)
+        until = date.fromisoformat(request.GET["until"]) if request.GET.get("until") else today
+    except ValueError:
+        since, until = today - timedelta(days=56), today
+    if until <= since or (until - since).days > 400:
+        since, until = today - timedelta(days=56), today
+    group = {DivisionLevel.CITY: "street", DivisionLevel.DISTRICT: "street", DivisionLevel.STREET: "community"}.get(within.level, "room")
+    groups = selectors.utilisation(user=request.user, within=within, since=since, until=until, group=group, period=period)
+    rooms = selectors.utilisation(user=request.user, within=within, since=since, until=until) if group != "room" else groups
+    threshold = selectors.idle_share(within)
+    totals = {"bookable": sum(g.bookable_hours for g in groups), "booked": sum(g.booked_hours for g in groups),
+              "used": sum(g.used_hours for g in groups), "no_shows": sum(g.no_shows for g in groups)}
+    periods = sorted({k for g in groups for k in g.periods if k is not None})
+    chart = {"labels": [str(p) for p in periods],
+             "booked": [round(sum(g.periods.get(p, {}).get("booked", 0) for g in groups), 1) for p in periods],
+             "used": [round(sum(g.periods.get(p, {}).get("used", 0) for g in groups), 1) for p in periods],
+             "bookable": [round(sum(g.periods.get(p, {}).get("bookable", 0) for g in groups), 1) for p in periods]}
+    return render(request, "scheduling/utilisation.html", {
+        "within": within, "since": since, "until": until, "period": period, "groups": groups, "group": group,
+        "idle": [r for r in rooms if r.bookable_hours and (r.rate or 0) < threshold][:40], "threshold": threshold,
+        "totals": totals, "chart": chart,
+    })
+
+
+@public
+def ical_feed(request, token: str):
+    """A room's or an organisation's bookings as iCalendar, for whoever subscribed with a valid link."""
+    claim = ical.feed_read(token)
+    user = User.objects.filter(pk=claim["u"], is_active=True).first() if claim else None
+    if user is None:
+        raise Http404
+    if claim["k"] == "room":
+        room = selectors.room_list(user=user).filter(pk=claim["id"]).first()
+        if room is None:
+            raise Http404
+        bookings = Booking.objects.filter(room=room)
+        if not in_scope(user, "scheduling.approve_booking", room):
+            bookings = bookings.filter(booker=user) | bookings.filter(organisation__in=[
+                a.organisation_id for a in active_roles(user) if a.organisation_id])
+        name = f"{room.site.name} · {room.name}"
+    elif claim["k"] == "organisation":
+        try:
+            organisation = organisation_get(user=user, pk=claim["id"])
+        except NotFound:
+            raise Http404 from None
+        bookings = selectors.booking_list(user=user).filter(organisation=organisation)
+        name = organisation.name
+    else:
+        raise Http404
+    response = HttpResponse(ical.calendar_for(ical.feed_bookings(bookings), name=name), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="linli.ics"'
+    return response
+
+
+@login_required
+def organisation_feed(request, organisation_id: int):
+    """The subscription link of an organisation's bookings (shown on its page)."""
+    organisation = organisation_get(user=request.user, pk=organisation_id)
+    return redirect(reverse("scheduling:ical", args=[ical.feed_token(user=request.user, kind="organisation", pk=organisation.pk)]))
+
+
+def bookings_card(user) -> dict | None:
+    """The home dashboard: my next bookings, and for staff the requests waiting and today's load."""
+    if not (holds_any(user, "scheduling.add_booking") or holds_any(user, "scheduling.view_booking")):
+        return None
+    context = {"upcoming": list(selectors.my_bookings(user=user)[:4])}
+    if holds_any(user, "scheduling.approve_booking"):
+        context["approvals"] = selectors.approval_queue(user=user).count()
+        start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        context["today"] = selectors.booking_list(user=user, since=start, until=start + timedelta(days=1)).filter(
+            status__in=[BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN]).count()
+    context["home"] = user_home_division(user=user)
+    return context

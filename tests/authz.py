@@ -53,6 +53,15 @@ def _someone_elses_job(world: World, node: Division, user):
     return ExcelJob.objects.create(requested_by=other, direction="export", register="org.divisions").pk
 
 
+def _tomorrow(hour: int) -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    moment = (timezone.localtime() + timedelta(days=1)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return moment.isoformat()
+
+
 def _community_in(node: Division) -> Division:
     if node.level == "grid":
         return node.parent
@@ -105,6 +114,33 @@ def _project_at(world: World, node: Division) -> int:
         households=300, method="provide")).pk
 
 
+def _booking_at(world: World, node: Division) -> int:
+    """A booking of a room below ``node``, booked by someone living there."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from scheduling.models import Booking
+
+    room = _room_at(world, node)
+    existing = Booking.objects.filter(room=room).first()
+    if existing is not None:
+        return existing.pk
+    start = (timezone.localtime() + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    booker = make_user(f"booker_{room.pk}_{Booking.objects.count()}", role="resident", division=_community_in(node))
+    return Booking.objects.create(room=room, title="邻居的会", starts_at=start, ends_at=start + timedelta(hours=1),
+                                  blocked_until=start + timedelta(hours=1), status="confirmed", booker=booker).pk
+
+
+def _ical_token(world: World, node: Division, user) -> str:
+    """A feed link of the neighbour's room signed for this user: the feed must find nothing for them.
+
+    (A feed link is a capability: whoever holds a valid one sees what its signer may see.)"""
+    from scheduling.ical import feed_token
+
+    return feed_token(user=user, kind="room", pk=_room_at(world, node).pk)
+
+
 def _pack_of_another_city(world: World, node: Division, user=None) -> int:
     """A rule pack belongs to a city: another city's pack is never this user's to see.
 
@@ -129,12 +165,19 @@ PARAMS = {
     "against": lambda world, node, user: _filing_at(world, node),
     "project_id": lambda world, node, user: _project_at(world, node),
     "pack_id": _pack_of_another_city,
+    "booking_id": lambda world, node, user: _booking_at(world, node),
+    "token": _ical_token,
 }
 
 # Parameters that name no node's data: any valid value will do, and the response must simply
 # not show the neighbour's data.
 UNSCOPED_PARAMS = {
     "register_name": lambda world, node, user: "org.divisions",
+    # Time windows of calendars, searches and reports.
+    "start": lambda world, node, user: _tomorrow(0),
+    "end": lambda world, node, user: _tomorrow(23),
+    "since": lambda world, node, user: "2026-01-01",
+    "until": lambda world, node, user: "2026-02-01",
 }
 
 # Query parameters that narrow a list to a division: aimed at the neighbour, they must be refused.
@@ -190,6 +233,21 @@ BODIES = {
     "registry_api_deliver_provision_project": lambda world, node, user: {"delivery_filed_on": "2026-01-01"},
     "registry_api_pay_provision_project": lambda world, node, user: {"paid_on": "2026-01-01", "amount": "1", "document_no": "x"},
     "registry_api_add_rent": lambda world, node, user: {"amount": "1", "received_on": "2026-01-01", "document_no": "x", "payer": "x"},
+    "scheduling_api_create_booking": lambda world, node, user: {
+        "room_id": _room_at(world, node).pk, "starts_at": _tomorrow(10), "ends_at": _tomorrow(11), "title": "越界"},
+    "scheduling_api_create_series": lambda world, node, user: {
+        "room_id": _room_at(world, node).pk, "title": "越界", "dtstart": _tomorrow(10), "duration_minutes": 60,
+        "rrule": "FREQ=WEEKLY;COUNT=2"},
+    "scheduling_api_join_waitlist": lambda world, node, user: {
+        "room_id": _room_at(world, node).pk, "starts_at": _tomorrow(10), "ends_at": _tomorrow(11), "title": "越界"},
+    "scheduling_api_cancel_booking": lambda world, node, user: {"scope": "one"},
+    "scheduling_api_move_booking": lambda world, node, user: {"scope": "one", "starts_at": _tomorrow(14), "ends_at": _tomorrow(15)},
+    "scheduling_api_decide_booking": lambda world, node, user: {"approve": True},
+    "scheduling_api_create_closure": lambda world, node, user: {
+        "site_id": _site_at(world, node).pk, "starts_at": _tomorrow(0), "ends_at": _tomorrow(23), "reason": "越界"},
+    "scheduling_api_create_rotation": lambda world, node, user: {
+        "room_id": _room_at(world, node).pk, "name": "越界", "slots": [{"weekday": 2, "start": "09:00", "end": "10:00"}],
+        "department_ids": [_organisation_at(world, node).pk], "starts_on": "2027-01-01", "ends_on": "2027-02-01"},
 }
 
 # Admin models: an object of the neighbour's, to try the change page with.
@@ -215,4 +273,6 @@ ADMIN_OBJECTS = {
     "registry.registryfiling": lambda world, node: RegistryFiling.objects.get(pk=_filing_at(world, node)),
     "registry.provisionproject": lambda world, node: ProvisionProject.objects.get(pk=_project_at(world, node)),
     "rulepack.rulepack": lambda world, node: RulePack.objects.get(pk=_pack_of_another_city(world, node)),
+    "scheduling.booking": lambda world, node: __import__("scheduling.models", fromlist=["Booking"]).Booking.objects.get(
+        pk=_booking_at(world, node)),
 }

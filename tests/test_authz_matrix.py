@@ -11,6 +11,7 @@ single name from the neighbour's subtree.
 import contextlib
 import json
 import re
+from urllib.parse import quote
 
 import pytest
 from django.contrib import admin
@@ -126,7 +127,7 @@ def check_api(client, world: World, role: str) -> None:
                     value, is_scoped = authz.QUERY_PARAMS[name](world, outsider, user), True
                 else:
                     value, is_scoped = _param_value(name, world, outsider, user)
-                filled.append(f"{name}={value}")
+                filled.append(f"{name}={quote(str(value))}")
                 scoped = scoped or is_scoped
             url = f"{url}?{'&'.join(filled)}"
         events_before = AuditEvent.objects.count()
@@ -147,7 +148,8 @@ def check_api(client, world: World, role: str) -> None:
             for name in query:
                 if name not in authz.QUERY_PARAMS or name in required_query:
                     continue
-                aimed = f"{url}?{name}={authz.QUERY_PARAMS[name](world, outsider, user)}"
+                joiner = "&" if "?" in url else "?"
+                aimed = f"{url}{joiner}{name}={quote(str(authz.QUERY_PARAMS[name](world, outsider, user)))}"
                 response = client.get(aimed)
                 assert response.status_code < 500, aimed
                 if response.status_code == 200:

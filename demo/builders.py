@@ -18,6 +18,7 @@ STEPS = [
     "org.demo.build_organisations",
     "accounts.demo.build_users",
     "registry.demo.build_register",
+    "scheduling.demo.build_schedule",
 ]
 
 

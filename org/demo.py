@@ -143,13 +143,8 @@ def _build_grids(ctx: DemoContext) -> None:
     grids = 0
     for community in ctx.communities:
         count = max(2, min(10, community.households // 300))
-        share = community.population // count
-        for index in range(count):
-            services.division_create(
-                actor=ACTOR, parent=community, code=f"{community.code}-{index + 1:02d}",
-                name=f"第{GRID_NUMERALS[index]}网格", population=share, households=community.households // count,
-            )
-            grids += 1
+        grids += len(services.grids_create(actor=ACTOR, community=community, names=[f"第{GRID_NUMERALS[i]}网格" for i in range(count)],
+                                           population=community.population, households=community.households))
     ctx.say(f"grids: {grids}")
 
 

@@ -11,7 +11,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
-from audit.services import audit_record, diff, snapshot
+from audit.services import audit_record, audit_record_many, diff, snapshot
 from core.errors import Conflict, ValidationFailed
 from core.services import assign, clean_or_raise
 
@@ -125,6 +125,23 @@ def division_create(
         changes=snapshot(division, sorted(DIVISION_EDITABLE | {"level", "parent"})),
     )
     return division
+
+
+@transaction.atomic
+def grids_create(*, actor, community: Division, names: list[str], population: int = 0, households: int = 0) -> list[Division]:
+    """Cut a community into grids (网格) at once: codes community code + -01, -02, …, figures shared."""
+    if community.level != DivisionLevel.COMMUNITY:
+        raise ValidationFailed(fields={"parent": [_("Only a community is cut into grids.")]})
+    taken = Division.objects.filter(parent=community).count()
+    grids = []
+    for index, name in enumerate(names, start=taken + 1):
+        code = f"{community.code}-{index:02d}"
+        grids.append(Division(parent=community, code=code, name=name.strip(), level=DivisionLevel.GRID,
+                              path=Division.path_for(community, code), depth=community.depth + 1,
+                              population=population // max(len(names), 1), households=households // max(len(names), 1)))
+    Division.objects.bulk_create(grids)
+    audit_record_many(actor=actor, action="org.division.created", entries=[(g, g, {"code": g.code, "name": g.name}) for g in grids])
+    return grids
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.scoping import ScopeFields
 
@@ -26,7 +27,7 @@ class Booker(models.TextChoices):
     STAFF = "staff", _("community and street staff")
     DEPARTMENT = "department", _("government departments")
     OPERATOR = "operator", _("operators")
-    RESIDENT = "resident", _("residents")
+    RESIDENT = "resident", pgettext_lazy("who may book", "residents")
 
 
 class RoomPolicy(models.Model):

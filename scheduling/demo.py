@@ -1,0 +1,126 @@
+"""The demo city's schedule: ten weeks of bookings in 中山街道's rooms, as they really go.
+
+Evenings and weekends are busy in activity rooms, offices fill on weekdays, some rooms are
+hardly used (they show up as idle); most people check in, a few do not (their slots are
+released). Courses run as weekly series, the "two representatives one member" rooms rotate
+among district departments, a couple of rooms need approval and have requests waiting, and
+someone is on a waitlist. History is written as it happened (the services run with the clock
+set to each booking's time); what lies ahead is booked through the same services.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from accounts.models import User
+from core.errors import Conflict, PermissionDenied, ValidationFailed
+from demo.context import DemoContext
+from org.models import Organisation, OrganisationKind
+from registry.models import Room, RoomUse
+
+from . import services
+from .models import Booker, BookingKind
+
+WEEKS_BACK, WEEKS_AHEAD = 6, 4
+ACTIVITIES = ["书法班", "银发学堂", "亲子绘本", "太极拳", "合唱团排练", "志愿者例会", "居民议事会", "舞蹈队", "手工坊", "健康讲座", "象棋比赛", "读书会"]
+MEETINGS = ["党员大会", "网格员例会", "调解会", "社工督导", "物业协调会", "两委会"]
+# Busy in the evening and at weekends; (hour, weight).
+EVENING = [(9, 2), (10, 2), (14, 2), (15, 2), (18, 5), (19, 6), (20, 3)]
+WEEKEND = [(9, 4), (10, 5), (14, 5), (15, 5), (16, 3), (19, 3)]
+OFFICE = [(9, 5), (10, 5), (14, 4), (15, 4), (16, 2)]
+
+
+def _moment(day, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=timezone.get_current_timezone())
+
+
+def build_schedule(ctx: DemoContext) -> None:
+    rng = ctx.rng
+    street = ctx.streets[0]
+    worker = User.objects.get(username="shequ")
+    jiedao = User.objects.get(username="jiedao")
+    resident = User.objects.get(username="jumin")
+    operator_user = User.objects.get(username="yunying")
+    rooms = list(Room.objects.filter(site__division__path__startswith=street.path, closed_on__isnull=True)
+                 .select_related("site__division").order_by("site__code", "name"))
+    today = timezone.localdate()
+    start_day = today - timedelta(weeks=WEEKS_BACK)
+    # A quarter of the rooms are barely used (idle); offices are for staff.
+    quiet = {room.pk for room in rooms if rng.random() < 0.25 and room.use == RoomUse.SERVICE}
+    made = 0
+    for room in rooms:
+        policy = services.policy_for(room)
+        office = room.use == RoomUse.OFFICE
+        # The community's own worker books its rooms, the street's admin the others'; residents
+        # and the operator book where the room's rules let them.
+        staff = worker if Booker.STAFF in services.booker_kinds(worker, room, None) else jiedao
+        others = [u for u in (resident, operator_user) if services.booker_kinds(u, room, None) & set(policy.bookers)]
+        for offset in range((WEEKS_BACK + WEEKS_AHEAD) * 7):
+            day = start_day + timedelta(days=offset)
+            weekend = day.isoweekday() >= 6
+            if office and weekend:
+                continue
+            wanted = 0.05 if room.pk in quiet else (0.9 if office else (1.6 if weekend else 1.1))
+            for _ in range(int(wanted) + (rng.random() < wanted - int(wanted))):
+                hour = rng.choices(*zip(*(OFFICE if office else WEEKEND if weekend else EVENING), strict=True))[0]
+                start = _moment(day, hour)
+                end = start + timedelta(hours=rng.choice([1, 1, 1.5, 2]))
+                booker = staff if office or not others or rng.random() < 0.5 else rng.choice(others)
+                title = rng.choice(MEETINGS if office else ACTIVITIES)
+                booked_at = min(start - timedelta(hours=rng.randint(2, 72)), timezone.now())
+                try:
+                    booking = services.booking_create(actor=booker, room=room, start=start, end=end, title=title,
+                                                      attendees=max(1, min(room.capacity, rng.randint(4, 30))), now=booked_at,
+                                                      kind=BookingKind.MEETING if office else BookingKind.ACTIVITY)
+                except (ValidationFailed, Conflict):  # taken, or not bookable then: people pick another slot
+                    continue
+                made += 1
+                if end < timezone.now():
+                    if rng.random() < 0.88:
+                        services.booking_check_in(actor=booker, booking=booking, now=start + timedelta(minutes=rng.randint(-10, 10)))
+                    else:
+                        services.no_shows_release(now=start + timedelta(minutes=20))
+    ctx.say(f"bookings: {made} in {len(rooms)} rooms of {street.name}")
+    _series_rotations_requests(ctx, rooms, worker, jiedao, resident, operator_user)
+
+
+def _series_rotations_requests(ctx, rooms, worker, jiedao, resident, operator_user) -> None:
+    rng = ctx.rng
+    community = ctx.communities[0]
+    own_rooms = [r for r in rooms if r.site.division_id == community.pk and r.use == RoomUse.SERVICE]
+    next_monday = timezone.localdate() + timedelta(days=7 - timezone.localdate().weekday())
+    course_room = next((r for r in own_rooms if "多功能" in r.name), own_rooms[0])
+    services.series_create(actor=worker, room=course_room, title="银发学堂·智能手机课", dtstart=_moment(next_monday + timedelta(days=2), 9),
+                           duration_minutes=90, rrule="FREQ=WEEKLY;COUNT=7", skip_conflicts=True, attendees=20,
+                           kind=BookingKind.ACTIVITY)
+    # The "two representatives one member" room rotates among the district's departments [Quanzhou].
+    departments = list(Organisation.objects.filter(kind=OrganisationKind.DEPARTMENT, home_division=community.parent.parent)
+                       .order_by("name")[:3])
+    for room in [r for r in rooms if "两代表一委员" in r.name][:4]:
+        services.rotation_create(actor=worker if room.site.division_id == community.pk else jiedao, room=room,
+                                 name="“两代表一委员”工作室轮值", departments=departments,
+                                 slots=[{"weekday": 2, "start": "09:00", "end": "11:30"}, {"weekday": 4, "start": "14:30", "end": "17:00"}],
+                                 starts_on=next_monday, ends_on=next_monday + timedelta(weeks=8))
+    # The two biggest rooms need approval, and have requests waiting.
+    for room in sorted(own_rooms, key=lambda r: -r.capacity)[:2]:
+        services.policy_update(actor=worker, room=room, data={"approval_required": True})
+        for days in (3, 5):
+            for hour in (19, 15, 10):
+                start = _moment(timezone.localdate() + timedelta(days=days), hour)
+                try:
+                    services.booking_create(actor=rng.choice([resident, operator_user]), room=room, start=start,
+                                            end=start + timedelta(hours=2), title="广场舞队排练", attendees=min(15, room.capacity))
+                    break
+                except (ValidationFailed, Conflict, PermissionDenied):
+                    continue
+    # Someone waits for a busy evening.
+    busy = services.overlapping
+    for room in own_rooms:
+        start = _moment(timezone.localdate() + timedelta(days=2), 19)
+        if busy(room, start, start + timedelta(hours=1)).exists():
+            try:
+                services.waitlist_join(actor=resident, room=room, start=start, end=start + timedelta(hours=1), title="邻里茶话会")
+                break
+            except (ValidationFailed, Conflict):
+                continue
+    ctx.say("series, rotations, requests and a waitlist")

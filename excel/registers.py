@@ -171,6 +171,11 @@ def parse_date(value) -> datetime.date | None:
         raise RowProblem(_("Enter a date such as 2026-05-01.")) from None
 
 
+def yes_no(flag) -> str:
+    """How a register writes a yes/no cell: 是 or 否, which ``parse_bool`` reads back."""
+    return "是" if flag else "否"
+
+
 def parse_bool(value) -> bool | None:
     if value is None or value == "":
         return None

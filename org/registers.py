@@ -20,6 +20,7 @@ from excel.registers import (
     parse_text,
     register,
     run_rows_atomically,
+    yes_no,
 )
 
 from . import services
@@ -145,7 +146,7 @@ def export_organisations(*, user, params: dict):
         for o in organisations.iterator(chunk_size=1000):
             yield [
                 o.name, choice_label(OrganisationKind, o.kind), choice_label(OperatorKind, o.operator_kind),
-                o.credit_code or "", "是" if o.public_fundraising else "否", o.home_division.code,
+                o.credit_code or "", yes_no(o.public_fundraising), o.home_division.code,
                 ",".join(d.code for d in o.served_divisions.all()), o.contact_name, o.contact_phone, o.address,
             ]
 

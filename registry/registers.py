@@ -36,6 +36,7 @@ from excel.registers import (
     register,
     reject,
     row_error,
+    yes_no,
 )
 from org.models import Division
 from org.selectors import division_get
@@ -169,7 +170,7 @@ def export_sites(*, user, params: dict):
             yield [
                 s.code, s.division.code, s.name, choice_label(SiteKind, s.kind), s.address,
                 float(s.latitude) if s.latitude is not None else None, float(s.longitude) if s.longitude is not None else None,
-                s.floors, float(s.floor_area), float(s.ground_floor_area), "是" if s.independent_entrance else "否",
+                s.floors, float(s.floor_area), float(s.ground_floor_area), yes_no(s.independent_entrance),
                 s.parking_spaces, float(s.square_area), format_hours(s.opening_hours), s.host_unit,
                 choice_label(PropertyClass, s.property_class),
                 float(s.state_share) if s.state_share is not None else None,
@@ -493,7 +494,7 @@ def export_compliance(*, user, params: dict):
             for r in community.results:
                 yield [community.division.code, community.division.name, community.division.parent.name, r.title,
                        float(r.actual) if r.actual is not None else None, float(r.required) if r.required is not None else None,
-                       r.unit, "是" if r.passed else "否", r.gap_text, r.source]
+                       r.unit, yes_no(r.passed), r.gap_text, r.source]
 
     return sum(len(c.results) for c in reports), rows()
 

@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import visible_to
-from excel.registers import Column, Register, choice_label, parse_text, register
+from excel.registers import Column, Register, choice_label, parse_text, register, yes_no
 from org.selectors import division_get
 from registry.registers import check_within
 
@@ -27,7 +27,7 @@ def export_bookings(*, user, params: dict):
             start = timezone.localtime(b.starts_at)
             yield [b.room.site.name, b.room.name, start.date(), start.strftime("%H:%M"), timezone.localtime(b.ends_at).strftime("%H:%M"),
                    b.title, choice_label(BookingKind, b.kind), choice_label(BookingStatus, b.status), b.attendees, b.booker.label,
-                   b.organisation.name if b.organisation else "", "是" if b.checked_in_at else "否"]
+                   b.organisation.name if b.organisation else "", yes_no(b.checked_in_at)]
 
     return bookings.count(), rows()
 

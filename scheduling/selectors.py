@@ -3,7 +3,9 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import groupby
 
+from django.db import connection
 from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
@@ -24,7 +26,7 @@ from .models import (
     Rotation,
     WaitlistEntry,
 )
-from .services import bookable_intervals, booker_kinds, policy_for
+from .services import bookable_intervals, booker_kinds, booker_kinds_at, default_bookers, policy_for
 
 BOOKED = [BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.RELEASED]
 
@@ -183,49 +185,75 @@ def free_windows_for(room: Room, policy: RoomPolicy, *, start: datetime, end: da
     return windows
 
 
+def window_score(window: FreeWindow, *, capacity: int, start: datetime) -> float:
+    """How well a free window fits (lower is better): a room near the size wanted matters most
+    (up to 10 points), then how soon (a point a day), then its length (up to a point for 8 h)."""
+    waste = (window.room.capacity - capacity) / max(window.room.capacity, 1)
+    days_away = (window.start - start).total_seconds() / 86400
+    return round(waste * 10 + days_away - min(window.minutes, 480) / 480, 3)
+
+
+def _best_possible_score(size: int, capacity: int) -> float:
+    """No window of a room for ``size`` people can score better (soonest start, longest window)."""
+    return (size - capacity) / max(size, 1) * 10 - 1 - 0.001
+
+
 def availability(
     *, user, within: Division, start: datetime, end: datetime, minutes: int = 60, capacity: int = 1,
     equipment: list[str] | None = None, function: str | None = None, limit: int = 50,
 ) -> list[FreeWindow]:
-    """Free windows in every room of ``within`` that the user may book and that fits the need,
-    ranked: rooms closest to the size wanted first, then the earliest, then the longest window."""
-    now = timezone.now()
-    start = max(start, now)
+    """The ``limit`` best free windows in the rooms of ``within`` that the user may book and
+    that fit the need, ranked by ``window_score``.
+
+    Rooms are taken from the best fitting size up, a size at a time, with one query for the
+    bookings of each size; once ``limit`` windows are found that no larger room could beat,
+    the search stops — the answer is the same as scoring every room, without reading the
+    bookings of rooms that cannot make the list."""
+    start = max(start, timezone.now())
     rooms = room_list(user=user, within=within).filter(capacity__gte=capacity)
     if function:
-        rooms = rooms.filter(functions__code=function).distinct()
+        rooms = rooms.filter(functions__code=function)
     wanted = {e.strip() for e in equipment or [] if e.strip()}
-    candidates = []
-    for room in rooms:
-        if wanted and not wanted <= set(room.equipment):
+    if wanted and connection.features.supports_json_field_contains:
+        rooms = rooms.filter(equipment__contains=sorted(wanted))
+    if function:
+        rooms = rooms.distinct()
+    # Which rooms qualify is decided on a few columns; whole rooms are loaded a size at a time.
+    eligible = []
+    for pk, size, site_id, kit, use, path, bookable, bookers in rooms.order_by().values_list(
+            "pk", "capacity", "site_id", "equipment", "use", "site__division__path", "policy__bookable", "policy__bookers"):
+        if wanted and not wanted <= set(kit):
             continue
-        policy = getattr(room, "policy", None) or RoomPolicy(room=room, bookers=["staff", "department", "operator", "resident"])
-        if not policy.bookable or not booker_kinds(user, room, None) & set(policy.bookers):
+        if bookable is False or not booker_kinds_at(user, path, None) & set(default_bookers(use) if bookers is None else bookers):
             continue
-        candidates.append((room, policy))
-    if not candidates:
+        eligible.append((size, pk, site_id))
+    if not eligible:
         return []
-    busy: dict[int, list] = defaultdict(list)
-    for room_id, b_start, b_end in Booking.objects.filter(
-            room_id__in=[r.pk for r, _p in candidates], status__in=HOLDING, starts_at__lt=end, blocked_until__gt=start,
-    ).values_list("room_id", "starts_at", "blocked_until"):
-        busy[room_id].append((b_start, b_end))
-    site_ids = {r.site_id for r, _p in candidates}
-    for room_id, site_id, c_start, c_end in Closure.objects.filter(site_id__in=site_ids, starts_at__lt=end, ends_at__gt=start).values_list(
+    eligible.sort()
+    closed: dict[tuple[str, int], list] = defaultdict(list)
+    for room_id, site_id, c_start, c_end in Closure.objects.filter(
+            site_id__in={site_id for _size, _pk, site_id in eligible}, starts_at__lt=end, ends_at__gt=start).values_list(
             "room_id", "site_id", "starts_at", "ends_at"):
-        for room, _p in candidates:
-            if room.pk == room_id or (room_id is None and room.site_id == site_id):
-                busy[room.pk].append((c_start, c_end))
-    windows = []
-    for room, policy in candidates:
-        for window in free_windows_for(room, policy, start=start, end=end, minutes=max(minutes, policy.min_minutes),
-                                       busy=busy.get(room.pk, [])):
-            waste = (room.capacity - capacity) / max(room.capacity, 1)
-            hours_away = (window.start - start).total_seconds() / 3600
-            window.score = round(waste * 10 + hours_away / 24 - min(window.minutes, 480) / 480, 3)
-            windows.append(window)
-    windows.sort(key=lambda w: (w.score, w.start, w.room.pk))
-    return windows[:limit]
+        closed[("room", room_id) if room_id else ("site", site_id)].append((c_start, c_end))
+    windows: list[FreeWindow] = []
+    for size, group in groupby(eligible, key=lambda row: row[0]):
+        if len(windows) >= limit and windows[limit - 1].score < _best_possible_score(size, capacity):
+            break
+        pks = [pk for _size, pk, _site in group]
+        busy: dict[int, list] = defaultdict(list)
+        for room_id, b_start, b_end in Booking.objects.filter(
+                room_id__in=pks, status__in=HOLDING, starts_at__lt=end, blocked_until__gt=start,
+        ).values_list("room_id", "starts_at", "blocked_until"):
+            busy[room_id].append((b_start, b_end))
+        for room in Room.objects.select_related("site__division__parent", "policy").filter(pk__in=pks).order_by("pk"):
+            policy = getattr(room, "policy", None) or RoomPolicy(room=room, bookers=default_bookers(room.use))
+            taken = busy.get(room.pk, []) + closed.get(("room", room.pk), []) + closed.get(("site", room.site_id), [])
+            for window in free_windows_for(room, policy, start=start, end=end, minutes=max(minutes, policy.min_minutes), busy=taken):
+                window.score = window_score(window, capacity=capacity, start=start)
+                windows.append(window)
+        windows.sort(key=lambda w: (w.score, w.start, w.room.pk))
+        del windows[limit:]
+    return windows
 
 
 # Utilisation.

@@ -48,14 +48,18 @@ CHECK_IN_EARLY = timedelta(minutes=30)
 
 # Rules of a room.
 
+def default_bookers(use: str) -> list[str]:
+    """Who may book a room whose rules were never set: staff for an office, anyone otherwise."""
+    return [Booker.STAFF] if use == RoomUse.OFFICE else list(Booker.values)
+
+
 def policy_for(room: Room) -> RoomPolicy:
     """The room's booking rules, made from sensible defaults the first time they are needed."""
     try:
         return room.policy
     except RoomPolicy.DoesNotExist:
-        bookers = [Booker.STAFF] if room.use == RoomUse.OFFICE else list(Booker.values)
         policy, _created = RoomPolicy.objects.get_or_create(room=room, defaults={
-            "bookers": bookers, "no_show_minutes": int(param(division=room.site.division, key="scheduling.no_show_minutes", default=15))})
+            "bookers": default_bookers(room.use), "no_show_minutes": int(param(division=room.site.division, key="scheduling.no_show_minutes", default=15))})
         room.policy = policy
         return policy
 
@@ -79,8 +83,12 @@ def bookable_intervals(room: Room, policy: RoomPolicy, day: date) -> list[tuple[
 
 def booker_kinds(user, room: Room, organisation: Organisation | None) -> set[str]:
     """The kinds of booker ``user`` is for this room (from roles that reach it)."""
+    return booker_kinds_at(user, room.site.division.path, organisation)
+
+
+def booker_kinds_at(user, path: str, organisation: Organisation | None) -> set[str]:
+    """The kinds of booker ``user`` is for a room in the division at ``path``."""
     kinds = set()
-    path = room.site.division.path
     for assignment in active_roles(user):
         if assignment.division_id and path.startswith(assignment.division.path):
             if assignment.role in (Role.STREET_ADMIN, Role.COMMUNITY_WORKER, Role.SUPERVISOR):

@@ -35,6 +35,21 @@ class TestAvailability:
         assert all(name != "棋牌室" for name, _s, _e in names)  # no projector
         assert names[0][0] == "小会议室"  # the closest fit first
 
+    def test_a_short_list_is_the_head_of_the_full_ranking(self, world):
+        """The search stops at the sizes that cannot beat what it found; it must not lose a window."""
+        community, worker = world.node("甲市一区一街一社"), world.users["community_worker"]
+        site = make_room(community, name="房间0", capacity=20).site
+        rooms = [make_room(community, name=f"房间{i}", capacity=size, site=site) for i, size in enumerate([20, 25, 25, 40, 60], 1)]
+        for index, room in enumerate(rooms):
+            book(worker, room, at(1, 9 + index), at(1, 10 + index))
+        everything = selectors.availability(user=worker, within=community, start=at(1, 8), end=at(3, 21), minutes=60,
+                                            capacity=20, limit=1000)
+        assert len({w.room.pk for w in everything}) == 6
+        for limit in (1, 3, 7, 12):
+            head = selectors.availability(user=worker, within=community, start=at(1, 8), end=at(3, 21), minutes=60,
+                                          capacity=20, limit=limit)
+            assert [(w.room.pk, w.start) for w in head] == [(w.room.pk, w.start) for w in everything[:limit]]
+
     def test_closures_and_buffers_shrink_the_windows(self, world, room):
         services.policy_update(actor=world.users["community_worker"], room=room, data={"buffer_minutes": 30})
         book(world.users["community_worker"], room, at(1, 10), at(1, 11))

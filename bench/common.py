@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "0")  # as in production: no query log kept, no debug cursor
 
 LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 

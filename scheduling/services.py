@@ -128,10 +128,10 @@ def slot_problems(room: Room, policy: RoomPolicy, start: datetime, end: datetime
         problems.append(str(_("The room holds %(n)s people.") % {"n": room.capacity}))
     if not policy.bookable or room.closed_on is not None:
         problems.append(str(_("This room is not open for booking.")))
-    closed = Closure.objects.filter(Q(room=room) | Q(room__isnull=True, site_id=room.site_id),
-                                    starts_at__lt=end, ends_at__gt=start).first()
-    if closed is not None:
-        problems.append(str(_("The room is closed then: %(reason)s") % {"reason": closed.reason}))
+    reasons = Closure.objects.filter(Q(room=room) | Q(room__isnull=True, site_id=room.site_id), starts_at__lt=end,
+                                     ends_at__gt=start).order_by().values_list("reason", flat=True)[:1]
+    for reason in reasons:
+        problems.append(str(_("The room is closed then: %(reason)s") % {"reason": reason}))
     return problems
 
 
@@ -144,26 +144,40 @@ def overlapping(room: Room, start: datetime, blocked_until: datetime, *, excludi
                                   blocked_until__gt=start).exclude(pk__in=[b.pk for b in excluding])
 
 
-def _expire_room_holds(room: Room, now: datetime) -> None:
-    """Requests whose hold has lapsed stop blocking the room (the tick does the rest)."""
-    for booking in Booking.objects.filter(room=room, status__in=[BookingStatus.PENDING, BookingStatus.OFFERED],
-                                          hold_expires_at__lt=now):
-        _end_hold(booking, BookingStatus.EXPIRED, now)
+def _lapsed(status: str, hold_expires_at: datetime | None, now: datetime) -> bool:
+    """A request or waitlist offer whose hold ran out: it no longer blocks the room."""
+    return status in (BookingStatus.PENDING, BookingStatus.OFFERED) and hold_expires_at is not None and hold_expires_at < now
 
 
 def _hold_room(booking: Booking, *, now: datetime, excluding=()) -> Booking:
-    """Insert (or move) ``booking`` if its room is free then; raise Conflict naming what is in the way."""
-    with transaction.atomic():
-        Room.objects.select_for_update().only("pk").get(pk=booking.room_id)
-        _expire_room_holds(booking.room, now)
-        clash = overlapping(booking.room, booking.starts_at, booking.blocked_until, excluding=excluding).first()
+    """Insert (or move) ``booking`` if its room is free then; raise Conflict naming what is in the way.
+
+    The check and the write run in the caller's transaction. What makes them one step for
+    everybody else is the database: SQLite runs write transactions one at a time (they begin
+    IMMEDIATE), and PostgreSQL's exclusion constraint refuses the second of two overlapping
+    bookings that passed the check at the same moment — it waits for the first to commit, then
+    fails, and that failure becomes the same Conflict."""
+    with transaction.atomic(savepoint=False):
+        clash = None
+        for pk, status, hold_expires_at, starts_at, ends_at, title in overlapping(
+                booking.room, booking.starts_at, booking.blocked_until, excluding=excluding).order_by().values_list(
+                "pk", "status", "hold_expires_at", "starts_at", "ends_at", "title"):
+            if _lapsed(status, hold_expires_at, now):
+                # The tick would have let it go; it must not stand in this request's way.
+                lapsed = Booking.objects.select_for_update().select_related("room__site__division").get(pk=pk)
+                if _lapsed(lapsed.status, lapsed.hold_expires_at, now):  # nobody let it go meanwhile
+                    _end_hold(lapsed, BookingStatus.EXPIRED, now)
+            elif clash is None or starts_at < clash[0]:
+                clash = (starts_at, ends_at, title)
         if clash is not None:
             raise Conflict(_("The room is already booked from %(start)s to %(end)s (%(title)s).") % {
-                "start": timezone.localtime(clash.starts_at).strftime("%Y-%m-%d %H:%M"),
-                "end": timezone.localtime(clash.ends_at).strftime("%H:%M"), "title": clash.title},
+                "start": timezone.localtime(clash[0]).strftime("%Y-%m-%d %H:%M"),
+                "end": timezone.localtime(clash[1]).strftime("%H:%M"), "title": clash[2]},
                 code="already_booked")
         try:
-            with transaction.atomic():
+            # No savepoint of its own: a failed insert rolls back the caller's atomic block
+            # (``booking_create`` and friends are atomic), which saves two round trips a booking.
+            with transaction.atomic(savepoint=False):
                 booking.save()
         except IntegrityError:
             # The exclusion constraint caught a booking that slipped in at the same moment.
@@ -173,11 +187,13 @@ def _hold_room(booking: Booking, *, now: datetime, excluding=()) -> Booking:
 
 # Bookings.
 
-def _check_may_book(actor, room: Room, policy: RoomPolicy, organisation: Organisation | None) -> None:
+def _check_may_book(actor, room: Room, policy: RoomPolicy, organisation: Organisation | None) -> set[str]:
+    """The kinds of booker ``actor`` is here; PermissionDenied if none the room admits."""
     kinds = booker_kinds(actor, room, organisation)
     if not kinds & set(policy.bookers):
         raise PermissionDenied(_("This room cannot be booked by you (it is open to: %(who)s).") % {
             "who": "、".join(str(Booker(k).label) for k in policy.bookers)})
+    return kinds
 
 
 @transaction.atomic
@@ -188,12 +204,11 @@ def booking_create(
 ) -> Booking:
     now = now or timezone.now()
     policy = policy_for(room)
-    _check_may_book(actor, room, policy, organisation)
+    kinds = _check_may_book(actor, room, policy, organisation)
     problems = slot_problems(room, policy, start, end, now=now, attendees=attendees)
     if problems:
         raise ValidationFailed(problems[0], fields={"starts_at": problems})
-    staff = Booker.STAFF in booker_kinds(actor, room, organisation)
-    needs_approval = policy.approval_required and not staff
+    needs_approval = policy.approval_required and Booker.STAFF not in kinds
     booking = Booking(
         room=room, series=series, title=title.strip() or str(_("Booking")), kind=kind, starts_at=start, ends_at=end,
         blocked_until=_blocked_until(policy, end), attendees=attendees, booker=actor, organisation=organisation,

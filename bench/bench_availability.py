@@ -76,10 +76,9 @@ def build_street():
 
 def per_room_loop(user, street, start, end, *, minutes, capacity, equipment):
     """Each room asked in turn for its rules, bookings and closures (the baseline)."""
-    from django.db.models import Q
-
-    from scheduling.models import HOLDING, Booking, Closure
+    from scheduling.models import HOLDING, Booking
     from scheduling.selectors import booker_kinds, free_windows_for, room_list, window_score
+    from scheduling.services import closures_between
 
     windows = []
     for room in room_list(user=user, within=street).filter(capacity__gte=capacity).select_related(None).select_related("site"):
@@ -90,8 +89,7 @@ def per_room_loop(user, street, start, end, *, minutes, capacity, equipment):
             continue
         busy = list(Booking.objects.filter(room=room, status__in=HOLDING, starts_at__lt=end, blocked_until__gt=start)
                     .values_list("starts_at", "blocked_until"))
-        busy += list(Closure.objects.filter(Q(room=room) | Q(room__isnull=True, site_id=room.site_id), starts_at__lt=end,
-                                            ends_at__gt=start).values_list("starts_at", "ends_at"))
+        busy += list(closures_between(room, start, end).values_list("starts_at", "ends_at"))
         for window in free_windows_for(room, policy, start=start, end=end, minutes=minutes, busy=busy):
             window.score = window_score(window, capacity=capacity, start=start)
             windows.append(window)

@@ -17,6 +17,16 @@ def add_error_to_form(form: forms.Form, error: ApplicationError) -> None:
         form.add_error(None, error.message)
 
 
+def date_input() -> forms.DateInput:
+    """The browser's date picker; its value must be ISO (2026-05-01) whatever the language."""
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+def time_input(step_minutes: int = 5) -> forms.TimeInput:
+    """The browser's time picker, 24-hour values (19:30)."""
+    return forms.TimeInput(format="%H:%M", attrs={"type": "time", "step": step_minutes * 60})
+
+
 class BootstrapMixin:
     """Give every widget Bootstrap's classes, so templates can render fields plainly."""
 

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import BootstrapMixin
+from core.forms import BootstrapMixin, date_input
 
 from .models import (
     CostCategory,
@@ -17,7 +17,6 @@ from .models import (
 )
 
 HOURS_HELP = _("For example: 周一至周五 08:30-17:30；周六、周日 09:00-12:00")
-DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class SiteForm(BootstrapMixin, forms.Form):
@@ -40,10 +39,10 @@ class SiteForm(BootstrapMixin, forms.Form):
     property_source = forms.ChoiceField(label=_("property source"), choices=PropertySource.choices)
     certificate_no = forms.CharField(label=_("property certificate no."), max_length=60, required=False)
     owner_name = forms.CharField(label=_("owner or lessor"), max_length=120, required=False)
-    lease_start = forms.DateField(label=_("lease or loan from"), required=False, widget=DATE)
-    lease_end = forms.DateField(label=_("lease or loan until"), required=False, widget=DATE)
+    lease_start = forms.DateField(label=_("lease or loan from"), required=False, widget=date_input())
+    lease_end = forms.DateField(label=_("lease or loan until"), required=False, widget=date_input())
     annual_rent = forms.DecimalField(label=_("annual rent (yuan)"), min_value=0, decimal_places=2, required=False)
-    opened_on = forms.DateField(label=_("in use since"), required=False, widget=DATE)
+    opened_on = forms.DateField(label=_("in use since"), required=False, widget=date_input())
     note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -96,7 +95,7 @@ class EvidenceForm(BootstrapMixin, forms.Form):
     score = forms.DecimalField(label=_("score (0–1)"), min_value=0, max_value=1, decimal_places=3,
                                widget=forms.NumberInput(attrs={"placeholder": _("score (0–1)"), "step": "0.01"}))
     evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("evidence")}))
-    assessed_on = forms.DateField(label=_("assessed on"), widget=DATE)
+    assessed_on = forms.DateField(label=_("assessed on"), widget=date_input())
 
     def __init__(self, *args, criteria=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,19 +115,19 @@ class ProvisionForm(BootstrapMixin, forms.Form):
 class SignOffForm(BootstrapMixin, forms.Form):
     party = forms.ChoiceField(label=_("party"), choices=SignOffParty.choices)
     document_no = forms.CharField(label=_("document no."), max_length=60)
-    signed_on = forms.DateField(label=_("signed on"), widget=DATE)
+    signed_on = forms.DateField(label=_("signed on"), widget=date_input())
     signer = forms.CharField(label=_("signed by"), max_length=60)
     note = forms.CharField(label=_("note"), max_length=200, required=False)
 
 
 class DeliveryForm(BootstrapMixin, forms.Form):
-    delivery_filed_on = forms.DateField(label=_("delivery filed on"), widget=DATE)
+    delivery_filed_on = forms.DateField(label=_("delivery filed on"), widget=date_input())
     provided_area = forms.DecimalField(label=_("area provided (m²)"), min_value=0.01, decimal_places=2, required=False)
     agreement_no = forms.CharField(label=_("agreement no."), max_length=60, required=False)
 
 
 class PaymentForm(BootstrapMixin, forms.Form):
-    paid_on = forms.DateField(label=_("paid on"), widget=DATE)
+    paid_on = forms.DateField(label=_("paid on"), widget=date_input())
     amount = forms.DecimalField(label=_("amount (yuan)"), min_value=0.01, decimal_places=2)
     document_no = forms.CharField(label=_("receipt or voucher no."), max_length=60)
 
@@ -140,5 +139,5 @@ class FilingForm(BootstrapMixin, forms.Form):
 class RentForm(BootstrapMixin, forms.Form):
     payer = forms.CharField(label=_("paid by (tenant)"), max_length=120)
     amount = forms.DecimalField(label=_("amount (yuan)"), min_value=0.01, decimal_places=2)
-    received_on = forms.DateField(label=_("received on"), widget=DATE)
+    received_on = forms.DateField(label=_("received on"), widget=date_input())
     document_no = forms.CharField(label=_("receipt or voucher no."), max_length=60)

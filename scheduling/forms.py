@@ -5,13 +5,12 @@ from datetime import datetime, timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from core.forms import BootstrapMixin
+from core.forms import BootstrapMixin, date_input, time_input
 
 from .models import Booker
 
-DATE = forms.DateInput(attrs={"type": "date"})
-TIME = forms.TimeInput(attrs={"type": "time", "step": 300})
 REPEAT = [("", _("once")), ("DAILY", _("every day")), ("WEEKLY", _("every week")), ("BIWEEKLY", _("every two weeks")),
           ("MONTHLY", _("every month"))]
 
@@ -21,15 +20,15 @@ def aware(day, moment) -> datetime:
 
 
 class BookingForm(BootstrapMixin, forms.Form):
-    title = forms.CharField(label=_("what for"), max_length=120)
-    day = forms.DateField(label=_("date"), widget=DATE)
-    start = forms.TimeField(label=_("from"), widget=TIME)
-    end = forms.TimeField(label=_("until"), widget=TIME)
-    attendees = forms.IntegerField(label=_("people"), min_value=1, max_value=5000, initial=1)
-    purpose = forms.CharField(label=_("purpose"), max_length=300, required=False)
+    title = forms.CharField(label=_("name of the activity"), max_length=120)
+    day = forms.DateField(label=_("date"), widget=date_input())
+    start = forms.TimeField(label=pgettext_lazy("time of day", "from"), widget=time_input())
+    end = forms.TimeField(label=pgettext_lazy("time of day", "until"), widget=time_input())
+    attendees = forms.IntegerField(label=_("how many people"), min_value=1, max_value=5000, initial=1)
+    purpose = forms.CharField(label=_("details (optional)"), max_length=300, required=False)
     repeat = forms.ChoiceField(label=_("repeat"), choices=REPEAT, required=False)
     repeat_count = forms.IntegerField(label=_("how many times"), min_value=2, max_value=366, required=False)
-    repeat_until = forms.DateField(label=_("or until"), required=False, widget=DATE)
+    repeat_until = forms.DateField(label=_("or until"), required=False, widget=date_input())
     skip_conflicts = forms.BooleanField(label=_("book the free dates and leave out the taken ones"), required=False)
 
     def clean(self):
@@ -56,9 +55,9 @@ class BookingForm(BootstrapMixin, forms.Form):
 
 
 class MoveForm(BootstrapMixin, forms.Form):
-    day = forms.DateField(label=_("new date"), widget=DATE)
-    start = forms.TimeField(label=_("from"), widget=TIME)
-    end = forms.TimeField(label=_("until"), widget=TIME)
+    day = forms.DateField(label=_("new date"), widget=date_input())
+    start = forms.TimeField(label=pgettext_lazy("time of day", "from"), widget=time_input())
+    end = forms.TimeField(label=pgettext_lazy("time of day", "until"), widget=time_input())
     scope = forms.ChoiceField(label=_("apply to"), choices=[("one", _("this occurrence")), ("following", _("this and the following")),
                                                              ("series", _("the whole series"))])
 
@@ -89,8 +88,8 @@ class PolicyForm(BootstrapMixin, forms.Form):
 
 class ClosureForm(BootstrapMixin, forms.Form):
     whole_site = forms.BooleanField(label=_("close the whole site"), required=False)
-    start_day = forms.DateField(label=_("from"), widget=DATE)
-    end_day = forms.DateField(label=_("until (inclusive)"), widget=DATE)
+    start_day = forms.DateField(label=pgettext_lazy("date", "from"), widget=date_input())
+    end_day = forms.DateField(label=_("until (inclusive)"), widget=date_input())
     reason = forms.CharField(label=_("reason"), max_length=120)
     cancel_bookings = forms.BooleanField(label=_("cancel the bookings in this time and tell their bookers"), required=False)
 
@@ -100,12 +99,12 @@ class ClosureForm(BootstrapMixin, forms.Form):
 
 
 class SearchForm(BootstrapMixin, forms.Form):
-    day = forms.DateField(label=_("date"), widget=DATE)
-    start = forms.TimeField(label=_("from"), widget=TIME, initial="14:00")
-    end = forms.TimeField(label=_("until"), widget=TIME, initial="18:00")
+    day = forms.DateField(label=_("date"), widget=date_input())
+    start = forms.TimeField(label=pgettext_lazy("time of day", "from"), widget=time_input(), initial="14:00")
+    end = forms.TimeField(label=pgettext_lazy("time of day", "until"), widget=time_input(), initial="18:00")
     days = forms.IntegerField(label=_("over how many days"), min_value=1, max_value=14, initial=1)
     minutes = forms.IntegerField(label=_("for how long (minutes)"), min_value=15, max_value=600, initial=60)
-    capacity = forms.IntegerField(label=_("people"), min_value=1, max_value=5000, initial=10)
+    capacity = forms.IntegerField(label=_("how many people"), min_value=1, max_value=5000, initial=10)
     equipment = forms.CharField(label=_("equipment needed (e.g. 投影仪)"), max_length=100, required=False)
     function = forms.ChoiceField(label=_("function"), required=False)
 
@@ -118,8 +117,8 @@ class RotationForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label=_("name"), max_length=120, initial="“两代表一委员”工作室轮值")
     departments = forms.MultipleChoiceField(label=_("departments, in turn"), widget=forms.CheckboxSelectMultiple)
     slots = forms.CharField(label=_("weekly slots"), max_length=300, help_text=_("For example: 周二 09:00-11:30；周四 14:30-17:00"))
-    starts_on = forms.DateField(label=_("from"), widget=DATE)
-    ends_on = forms.DateField(label=_("until"), widget=DATE)
+    starts_on = forms.DateField(label=_("from"), widget=date_input())
+    ends_on = forms.DateField(label=_("until"), widget=date_input())
 
     def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -26,7 +26,14 @@ from .models import (
     Rotation,
     WaitlistEntry,
 )
-from .services import bookable_intervals, booker_kinds, booker_kinds_at, default_bookers, policy_for
+from .services import (
+    bookable_intervals,
+    booker_kinds,
+    booker_kinds_at,
+    closures_between,
+    default_bookers,
+    policy_for,
+)
 
 BOOKED = [BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.RELEASED]
 
@@ -183,6 +190,21 @@ def free_windows_for(room: Room, policy: RoomPolicy, *, start: datetime, end: da
                 windows.append(FreeWindow(room, w_start, w_end))
         day += timedelta(days=1)
     return windows
+
+
+def next_free_slot(room: Room, *, minutes: int = 60, days: int = 14) -> tuple[datetime, datetime] | None:
+    """The earliest time in the coming ``days`` this room is free for ``minutes`` (what a
+    booking form offers first); None if there is none."""
+    policy = policy_for(room)
+    minutes = max(minutes, policy.min_minutes)
+    start = timezone.now()
+    end = start + timedelta(days=min(days, policy.horizon_days))
+    busy = list(Booking.objects.filter(room=room, status__in=HOLDING, starts_at__lt=end, blocked_until__gt=start)
+                .values_list("starts_at", "blocked_until"))
+    busy += list(closures_between(room, start, end).values_list("starts_at", "ends_at"))
+    for window in free_windows_for(room, policy, start=start, end=end, minutes=minutes, busy=busy):
+        return window.start, window.start + timedelta(minutes=minutes)
+    return None
 
 
 def window_score(window: FreeWindow, *, capacity: int, start: datetime) -> float:

@@ -128,11 +128,15 @@ def slot_problems(room: Room, policy: RoomPolicy, start: datetime, end: datetime
         problems.append(str(_("The room holds %(n)s people.") % {"n": room.capacity}))
     if not policy.bookable or room.closed_on is not None:
         problems.append(str(_("This room is not open for booking.")))
-    reasons = Closure.objects.filter(Q(room=room) | Q(room__isnull=True, site_id=room.site_id), starts_at__lt=end,
-                                     ends_at__gt=start).order_by().values_list("reason", flat=True)[:1]
+    reasons = closures_between(room, start, end).order_by().values_list("reason", flat=True)[:1]
     for reason in reasons:
         problems.append(str(_("The room is closed then: %(reason)s") % {"reason": reason}))
     return problems
+
+
+def closures_between(room: Room, start: datetime, end: datetime):
+    """Closures of the room, or of its whole site, that overlap ``[start, end)``."""
+    return Closure.objects.filter(Q(room=room) | Q(room__isnull=True, site_id=room.site_id), starts_at__lt=end, ends_at__gt=start)
 
 
 def _blocked_until(policy: RoomPolicy, end: datetime) -> datetime:

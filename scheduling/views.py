@@ -59,8 +59,12 @@ def rooms(request, code: str):
 
 
 def _booking_form_initial(room) -> dict:
-    now = timezone.localtime() + timedelta(hours=1)
-    return {"day": now.date(), "start": now.replace(minute=0).strftime("%H:%M"), "end": (now.replace(minute=0) + timedelta(hours=1)).strftime("%H:%M")}
+    """The form starts at the room's next free hour."""
+    slot = selectors.next_free_slot(room)
+    if slot is None:
+        return {"day": timezone.localdate() + timedelta(days=1)}
+    start, end = (timezone.localtime(moment) for moment in slot)
+    return {"day": start.date(), "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
 
 
 @login_required
@@ -163,7 +167,7 @@ def booking_detail(request, booking_id: int):
     return render(request, "scheduling/booking.html", {
         "booking": booking, "manage": manage, "move_form": move_form, "cancel_form": cancel_form, "decision_form": decision_form,
         "can_decide": booking.status == BookingStatus.PENDING and request.user.has_perm("scheduling.approve_booking", booking.room),
-        "active": booking.status in (BookingStatus.PENDING, BookingStatus.OFFERED, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN),
+        "active": booking.status in (BookingStatus.PENDING, BookingStatus.OFFERED, BookingStatus.CONFIRMED),  # once checked in, the room is in use
     })
 
 

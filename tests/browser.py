@@ -24,12 +24,16 @@ requires_chromium = pytest.mark.skipif(
 
 @contextmanager
 def browser_page(*, phone: bool = False, locale: str = "zh-CN"):
+    """A page in a browser set up like a user's here: their language, and the city's clock."""
+    from django.conf import settings
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"), args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+                                             args=[*ARGS, f"--lang={locale}"])
         viewport = {"width": 390, "height": 844} if phone else {"width": 1366, "height": 900}
-        context = browser.new_context(viewport=viewport, locale=locale, is_mobile=phone, has_touch=phone)
+        context = browser.new_context(viewport=viewport, locale=locale, timezone_id=settings.TIME_ZONE, is_mobile=phone,
+                                      has_touch=phone)
         page = context.new_page()
         try:
             yield page

@@ -4,13 +4,18 @@
   const el = document.getElementById("calendar");
   if (!el || !window.FullCalendar) return;
   const lang = document.documentElement.lang.startsWith("zh") ? "zh-cn" : "en";
+  const phone = window.innerWidth < 576;
   const calendar = new FullCalendar.Calendar(el, {
     locale: lang,
-    initialView: window.innerWidth < 576 ? "listWeek" : "timeGridWeek",
-    headerToolbar: { left: "prev,next today", center: "title", right: "dayGridMonth,timeGridWeek,listWeek" },
+    initialView: phone ? "listWeek" : "timeGridWeek",
+    headerToolbar: phone ? { left: "prev,next", center: "title", right: "today" }
+                         : { left: "prev,next today", center: "title", right: "dayGridMonth,timeGridWeek,listWeek" },
+    footerToolbar: phone ? { center: "listWeek,dayGridMonth" } : false,
     firstDay: 1,
     nowIndicator: true,
     allDaySlot: false,
+    eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+    slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
     slotMinTime: "07:00:00",
     slotMaxTime: "22:00:00",
     height: "auto",

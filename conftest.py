@@ -56,3 +56,4 @@ def _isolated_cache(settings):
     else:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": name}}
     yield
+

@@ -26,6 +26,7 @@ requires_chromium = pytest.mark.skipif(
 def browser_page(*, phone: bool = False, locale: str = "zh-CN"):
     """A page in a browser set up like a user's here: their language, and the city's clock."""
     from django.conf import settings
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -40,6 +41,9 @@ def browser_page(*, phone: bool = False, locale: str = "zh-CN"):
         finally:
             context.close()
             browser.close()
+            # Queries made inside Playwright's context run on a connection of their own; close it,
+            # or it would keep the test database from being dropped at the end of the run.
+            connections.close_all()
 
 
 def screenshot(page, name: str) -> Path:

@@ -11,7 +11,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import get_for_user, in_scope, visible_to
+from accounts.permissions import get_for_user, visible_to
 from org.models import Division
 from registry.models import Room
 from rulepack.selectors import param
@@ -72,7 +72,7 @@ def booking_get(*, user, pk: int) -> Booking:
 
 
 def my_bookings(*, user, upcoming: bool = True) -> QuerySet[Booking]:
-    bookings = Booking.objects.filter(booker=user).select_related("room__site__division")
+    bookings = Booking.objects.filter(booker=user).select_related("room__site__division", "booker")
     now = timezone.now()
     if upcoming:
         return bookings.filter(ends_at__gte=now, status__in=HOLDING).order_by("starts_at")
@@ -97,9 +97,9 @@ def calendar_events(*, user, rooms: list[Room], start: datetime, end: datetime) 
     colours = {room.pk: palette[index % len(palette)] for index, room in enumerate(rooms)}
     bookings = Booking.objects.filter(room__in=rooms, status__in=HOLDING, starts_at__lt=end, ends_at__gt=start).select_related(
         "room__site__division", "organisation")
+    seen_in_full = set(visible_to(user, "scheduling.view_booking", bookings).values_list("pk", flat=True))
     for booking in bookings.order_by("starts_at"):
-        mine = booking.booker_id == user.pk
-        detailed = mine or in_scope(user, "scheduling.view_booking", booking)
+        detailed = booking.booker_id == user.pk or booking.pk in seen_in_full
         events.append({
             "id": booking.pk,
             "title": (f"{booking.title}" if detailed else _("Booked")) + (f" · {booking.room.name}" if len(rooms) > 1 else ""),
@@ -117,11 +117,17 @@ def calendar_events(*, user, rooms: list[Room], start: datetime, end: datetime) 
     return events
 
 
+def on_duty_in(rooms: list[Room], *, at: datetime | None = None) -> dict[int, Booking]:
+    """The rotation booking under way in each of ``rooms`` now (or at ``at``), by room id; one query."""
+    at = at or timezone.now()
+    return {booking.room_id: booking for booking in Booking.objects.filter(
+        room__in=rooms, kind=BookingKind.ROTATION, status__in=HOLDING, starts_at__lte=at, ends_at__gt=at,
+    ).select_related("organisation")}
+
+
 def on_duty(*, room: Room, at: datetime | None = None) -> Booking | None:
     """The department on duty in a rotated room now (or at ``at``)."""
-    at = at or timezone.now()
-    return Booking.objects.filter(room=room, kind=BookingKind.ROTATION, status__in=HOLDING, starts_at__lte=at,
-                                  ends_at__gt=at).select_related("organisation").first()
+    return on_duty_in([room], at=at).get(room.pk)
 
 
 def rotation_list(*, user, within: Division | None = None) -> QuerySet[Rotation]:

@@ -46,6 +46,7 @@ def home(request):
         "waiting": selectors.waitlist_mine(user=request.user),
         "approvals": selectors.approval_queue(user=request.user).count() if holds_any(request.user, "scheduling.approve_booking") else 0,
         "home": user_home_division(user=request.user),
+        "show_rotations": holds_any(request.user, "scheduling.view_rotation"),
     })
 
 
@@ -53,8 +54,9 @@ def home(request):
 def rooms(request, code: str):
     division = division_get(user=request.user, code=code)
     room_list = list(selectors.room_list(user=request.user, within=division)[:200])
+    duty = selectors.on_duty_in(room_list)
     for room in room_list:
-        room.on_duty = selectors.on_duty(room=room) if room.rotations.exists() else None
+        room.on_duty = duty.get(room.pk)
     return render(request, "scheduling/rooms.html", {"division": division, "rooms": room_list})
 
 

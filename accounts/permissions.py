@@ -107,6 +107,20 @@ GRANTS: dict[str, dict[str, str]] = {
     "scheduling.view_utilisation": {**STAFF_READ},
     "scheduling.view_waitlistentry": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION, R.CHARITY_STAFF: ORGANISATION,
                                       R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
+    # Community development funds [Zibo]: the community runs its fund and proposes projects, the
+    # committee votes, the host charity holds the money, approves and pays; supervisors watch.
+    "funds.view_fund": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.CHARITY_STAFF: ORGANISATION},
+    "funds.add_fund": {R.SUPERVISOR: SUBTREE, R.CHARITY_STAFF: ORGANISATION},
+    "funds.change_fund": {R.COMMUNITY_WORKER: SUBTREE, R.CHARITY_STAFF: ORGANISATION},
+    "funds.add_income": {R.COMMUNITY_WORKER: SUBTREE, R.CHARITY_STAFF: ORGANISATION},
+    "funds.view_project": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.CHARITY_STAFF: ORGANISATION},
+    "funds.add_project": {R.COMMUNITY_WORKER: SUBTREE},
+    "funds.vote_project": {R.FUND_COMMITTEE: SUBTREE},
+    "funds.change_project": {R.COMMUNITY_WORKER: SUBTREE},
+    "funds.decide_project": {R.CHARITY_STAFF: ORGANISATION},
+    "funds.disburse_project": {R.CHARITY_STAFF: ORGANISATION},
+    "funds.view_reach": {**STAFF_READ},
+    "funds.export_audit": {R.SUPERVISOR: SUBTREE, R.CHARITY_STAFF: ORGANISATION},
     # Ledger accounts: read by whoever the account's division is in scope of.
     "ledger.view_account": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
 }

@@ -9,6 +9,8 @@ from accounts.auth import API_AUTH
 from audit.api import router as audit_router
 from core.api import install_error_handlers
 from excel.api import router as excel_router
+from funds.api import public_router as funds_public_router
+from funds.api import router as funds_router
 from org.api import organisations_router, public_router
 from org.api import router as divisions_router
 from registry.api import router as registry_router
@@ -38,7 +40,9 @@ for router in (
     rulepack_router,
     registry_router,
     scheduling_router,
+    funds_router,
 ):
     api.add_router("/v1/", router)
 # Open to anyone, no sign-in: what residents need before they have an account.
 api.add_router("/v1/public/", public_router)
+api.add_router("/v1/public/", funds_public_router)

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "registry",
     "notifications",
     "scheduling",
+    "funds",
     "demo",
 ]
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("registry/", include("registry.urls")),
     path("rules/", include("rulepack.urls")),
     path("scheduling/", include("scheduling.urls")),
+    path("funds/", include("funds.urls")),
     path("notifications/", include("notifications.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

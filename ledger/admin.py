@@ -9,7 +9,7 @@ from django.contrib import admin
 
 from accounts.admin import ScopedModelAdmin
 
-from .models import Account, Leg, Transaction
+from .models import Account, Leg, MonthTotal, Transaction
 
 
 class ReadOnlyLedgerAdmin(ScopedModelAdmin):
@@ -72,3 +72,11 @@ class LegAdmin(ReadOnlyLedgerAdmin):
     list_display = ("id", "transaction", "account", "amount")
     search_fields = ("account__code", "account__name", "transaction__source_document")
     list_select_related = ("transaction", "account")
+
+
+@admin.register(MonthTotal)
+class MonthTotalAdmin(ReadOnlyLedgerAdmin):
+    list_display = ("account", "kind", "month", "amount")
+    list_filter = ("kind",)
+    search_fields = ("account__code", "account__name")
+    list_select_related = ("account",)

@@ -10,6 +10,11 @@ Fund and earmarked accounts hold real money and never go below zero; the databas
 too (``ledger_account_not_overdrawn``). External accounts stand for the outside world (donors,
 payees, the district budget) and go negative as money comes in from there.
 
+``MonthTotal`` keeps, per account, kind of movement and month, the sum of its legs, written
+in the same database transaction as the legs (under the same account lock), so that income by
+kind and month for thousands of funds is a read of a small table; a reversal counts against
+the kind it reverses. ``ledger.selectors.month_totals_unreconciled`` checks it against the legs.
+
 Transactions and legs are append-only: a mistake is corrected by a reversal, never by editing
 or deleting. ``save()`` of an existing row and ``delete()`` refuse here, and on PostgreSQL a
 trigger (migration 0002) refuses UPDATE and DELETE at the database itself.
@@ -171,3 +176,22 @@ class Leg(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.account.code} {self.amount:+}"
+
+
+class MonthTotal(models.Model):
+    """The sum of an account's legs of one kind in one month (kept by ``ledger.services``)."""
+
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="month_totals")
+    kind = models.CharField(_("kind"), max_length=40)
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=16, decimal_places=2, default=ZERO)
+
+    scope = ScopeFields(division="account__division", organisation="account__organisation")
+
+    class Meta:
+        verbose_name = _("monthly total")
+        verbose_name_plural = _("monthly totals")
+        constraints = [models.UniqueConstraint(fields=["account", "kind", "month"], name="ledger_month_total_unique")]
+
+    def __str__(self):
+        return f"{self.account.code} {self.kind} {self.month:%Y-%m} {self.amount}"

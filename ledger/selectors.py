@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Coalesce, Round, TruncMonth
 
-from .models import ZERO, Account, Leg
+from .models import ZERO, Account, Leg, MonthTotal
 
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
 
@@ -101,3 +101,21 @@ def account_statement(
         running += leg.amount
         statement.lines.append(StatementLine(leg=leg, balance=running))
     return statement
+
+
+def month_totals_from_legs(accounts: QuerySet[Account]):
+    """(account id, kind, month, sum of legs) recomputed from the legs; a reversal counts as the kind it reverses."""
+    counted_as = Coalesce("transaction__reverses__kind", "transaction__kind")
+    return (Leg.objects.filter(account__in=accounts).order_by()
+            .annotate(counted_as=counted_as, month=TruncMonth("transaction__occurred_on"))
+            .values("account_id", "counted_as", "month").annotate(total=Sum("amount"))
+            .values_list("account_id", "counted_as", "month", "total"))
+
+
+def month_totals_unreconciled(accounts: QuerySet[Account]) -> list[tuple]:
+    """Where the kept monthly totals differ from the legs: (account id, kind, month, kept, from legs)."""
+    from_legs = {(a, k, m.date() if hasattr(m, "date") else m): _as_yuan(t) for a, k, m, t in month_totals_from_legs(accounts)}
+    kept = {(a, k, m): _as_yuan(t) for a, k, m, t in MonthTotal.objects.filter(account__in=accounts)
+            .values_list("account_id", "kind", "month", "amount")}
+    return [(*key, kept.get(key, ZERO), from_legs.get(key, ZERO)) for key in sorted(set(from_legs) | set(kept), key=str)
+            if kept.get(key, ZERO) != from_legs.get(key, ZERO)]

@@ -23,7 +23,7 @@ from core.errors import Conflict, ValidationFailed
 from core.services import clean_or_raise
 from org.models import Division, Organisation
 
-from .models import ZERO, Account, AccountKind, Leg, Transaction
+from .models import ZERO, Account, AccountKind, Leg, MonthTotal, Transaction
 
 CENT = Decimal("0.01")
 # The largest amount one leg may carry, and the largest balance an account may reach
@@ -168,9 +168,15 @@ def _post(
         actor_name=_actor_name(actor), division=division, reverses=reverses,
     )
     Leg.objects.bulk_create([Leg(transaction=posted, account=account, amount=amount) for account, amount in legs])
+    month = occurred_on.replace(day=1)
+    counted_as = reverses.kind if reverses is not None else kind
     for account, amount in legs:
         # Rounded to fen so SQLite's floating-point arithmetic cannot leave a -0.0000000001 behind.
         Account.objects.filter(pk=account.pk).update(balance=Round(F("balance") + amount, 2))
+        # The account is locked, so nobody else adds to its totals meanwhile.
+        if not MonthTotal.objects.filter(account_id=account.pk, kind=counted_as, month=month).update(
+                amount=Round(F("amount") + amount, 2)):
+            MonthTotal.objects.create(account_id=account.pk, kind=counted_as, month=month, amount=amount)
     changes = {
         "kind": kind, "source_document": source_document, "memo": memo, "occurred_on": occurred_on,
         "legs": [{"account": by_id[account.pk].code, "amount": amount} for account, amount in legs],

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "funds"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("audit.xlsx", views.audit_export, name="audit_export"),
+    path("projects/<int:project_id>/", views.project_detail, name="project"),
+    path("public/<str:code>/", views.disclosure, name="disclosure"),
+    path("found/<str:code>/", views.found, name="found"),
+    path("<str:code>/", views.fund_detail, name="fund"),
+]

@@ -1,0 +1,291 @@
+"""Pages of community development funds: the funds dashboard for each role, a fund's books and
+committee, a project's review and payments, the public disclosure (公示) and the audit export."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.permissions import holds_any
+from core.errors import ApplicationError, NotFound
+from core.forms import add_error_to_form
+from core.views import public
+from org.models import DivisionLevel, Organisation, OrganisationKind
+from org.selectors import division_get, user_home_division
+
+from . import selectors, services
+from .audit_export import audit_workbook
+from .forms import (
+    DecisionForm,
+    DisbursementForm,
+    EvidenceForm,
+    FundForm,
+    IncomeForm,
+    MemberForm,
+    PeriodForm,
+    ProjectForm,
+    ReasonForm,
+    ReportForm,
+    VoteForm,
+)
+from .models import Fund, Project, ProjectStatus
+
+
+def _visible(user) -> bool:
+    return holds_any(user, "funds.view_fund")
+
+
+@login_required
+def home(request):
+    """Funds in my scope with their figures; what waits for me (votes, decisions); reach for supervisors."""
+    if not _visible(request.user):
+        raise NotFound()
+    home_division = user_home_division(user=request.user)
+    funds = list(selectors.fund_list(user=request.user)[:300])
+    figures = selectors.fund_figures(funds, since=date(timezone.localdate().year, 1, 1))
+    for fund in funds:
+        fund.figures = figures[fund.pk]
+    waiting = {
+        "votes": list(selectors.awaiting_my_vote(user=request.user)[:20]),
+        "decisions": list(selectors.project_list(user=request.user, status=ProjectStatus.APPLIED)[:20])
+        if holds_any(request.user, "funds.decide_project") else [],
+        "payments": list(selectors.project_list(user=request.user, status=ProjectStatus.APPROVED)[:20])
+        if holds_any(request.user, "funds.disburse_project") else [],
+    }
+    reach = None
+    if home_division is not None and home_division.level in (DivisionLevel.CITY, DivisionLevel.DISTRICT, DivisionLevel.STREET) \
+            and request.user.has_perm("funds.view_reach", home_division):
+        reach = selectors.reach(user=request.user, within=home_division)
+    return render(request, "funds/home.html", {
+        "funds": funds, "waiting": waiting, "reach": reach, "home": home_division,
+        "may_found": holds_any(request.user, "funds.add_fund"), "may_export": holds_any(request.user, "funds.export_audit"),
+        "period": PeriodForm(initial={"since": date(timezone.localdate().year, 1, 1), "until": timezone.localdate()}),
+    })
+
+
+def _hosts_for(user):
+    charities = Organisation.objects.filter(kind=OrganisationKind.CHARITY, public_fundraising=True, is_active=True)
+    return [host for host in charities.order_by("name") if user.has_perm("funds.add_fund", Fund(host=host))] or (
+        list(charities.order_by("name")) if holds_any(user, "funds.add_fund") else [])
+
+
+@login_required
+def found(request, code: str):
+    """Found a fund for a community (or district) at a charity."""
+    division = division_get(user=request.user, code=code)
+    hosts = [h for h in _hosts_for(request.user) if request.user.has_perm("funds.add_fund", Fund(division=division, host=h))]
+    if not hosts:
+        raise NotFound()
+    form = FundForm(request.POST or None, hosts=hosts, initial={"led_by": _("%(name)s Party Committee") % {"name": division.name}})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            fund = services.fund_create(actor=request.user, division=division, host=next(h for h in hosts if str(h.pk) == data["host"]),
+                                        name=data["name"], led_by=data["led_by"], founding_document=data["founding_document"],
+                                        purpose=data["purpose"])
+        except ApplicationError as error:
+            add_error_to_form(form, error)
+        else:
+            messages.success(request, _("The fund is founded."))
+            return redirect("funds:fund", code=fund.division.code)
+    return render(request, "funds/found.html", {"division": division, "form": form})
+
+
+@login_required
+def fund_detail(request, code: str):
+    fund = selectors.fund_get(user=request.user, code=code)
+    user = request.user
+    forms = {
+        "income": IncomeForm(prefix="income") if user.has_perm("funds.add_income", fund) else None,
+        "project": ProjectForm(prefix="project") if user.has_perm("funds.add_project", Project(fund=fund)) else None,
+        "member": MemberForm(prefix="member") if user.has_perm("funds.change_fund", fund) else None,
+    }
+    if request.method == "POST":
+        action = request.POST.get("action")
+        form = forms.get(action)
+        if form is None:
+            raise NotFound()
+        form = type(form)(request.POST, prefix=action)
+        forms[action] = form
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if action == "income":
+                    services.income_record(actor=user, fund=fund, kind=data["kind"], amount=data["amount"],
+                                           donor_name=data["donor_name"], donor_kind=data["donor_kind"], anonymous=data["anonymous"],
+                                           purpose=data["purpose"], received_on=data["received_on"], receipt_no=data["receipt_no"])
+                    messages.success(request, _("The income is recorded."))
+                elif action == "project":
+                    project = services.project_propose(actor=user, fund=fund, **data)
+                    messages.success(request, _("The project goes to the committee for review."))
+                    return redirect("funds:project", project_id=project.pk)
+                else:
+                    member = User.objects.filter(username=data["username"], is_active=True).first()
+                    if member is None:
+                        form.add_error("username", _("No such user."))
+                        raise _Stay
+                    services.member_add(actor=user, fund=fund, user=member, side=data["side"], is_chair=data["is_chair"])
+                    messages.success(request, _("The member is seated on the committee."))
+                return redirect("funds:fund", code=fund.division.code)
+            except ApplicationError as error:
+                add_error_to_form(form, error)
+            except _Stay:
+                pass
+    fund = selectors.fund_get(user=user, code=code)  # the balance as it is now
+    figures = selectors.fund_figures([fund])[fund.pk]
+    return render(request, "funds/fund.html", {
+        "fund": fund, "figures": figures, "forms": forms,
+        "by_month_json": [(month.strftime("%Y-%m"), float(amount)) for month, amount in sorted(figures.by_month.items())[-12:]],
+        "members": list(services.active_members(fund)),
+        "incomes": list(selectors.income_list(user=user, fund=fund)[:30]),
+        "projects": list(selectors.project_list(user=user, fund=fund)[:50]),
+        "may_export": user.has_perm("funds.export_audit", fund),
+        "period": PeriodForm(initial={"since": date(timezone.localdate().year, 1, 1), "until": timezone.localdate()}),
+    })
+
+
+class _Stay(Exception):
+    """Stay on the page with the form's errors."""
+
+
+# The way a project goes when all is well, for the progress line on its page.
+PATH_STEPS = [(s.value, s.label) for s in (ProjectStatus.REVIEW, ProjectStatus.ENDORSED, ProjectStatus.APPLIED,
+                                            ProjectStatus.APPROVED, ProjectStatus.DISBURSING, ProjectStatus.COMPLETED)]
+
+
+def _done_steps(status: str) -> set[str]:
+    order = [code for code, _label in PATH_STEPS]
+    if status in order:
+        return set(order[:order.index(status)])
+    return {ProjectStatus.REVIEW} if status in (ProjectStatus.REJECTED, ProjectStatus.RETURNED) else set()
+
+
+def _steps(user, project: Project) -> dict:
+    """The forms of the steps open to ``user`` on this project now."""
+    status = project.status
+    steps = {}
+    if status == ProjectStatus.REVIEW and user.has_perm("funds.vote_project", project) and \
+            services.active_members(project.fund).filter(user=user).exists() and not project.votes.filter(member__user=user).exists():
+        steps["vote"] = VoteForm
+    manage = user.has_perm("funds.change_project", project)
+    if manage and status == ProjectStatus.REVIEW:
+        steps["close"] = None
+    if manage and status in (ProjectStatus.ENDORSED, ProjectStatus.RETURNED):
+        steps["apply"] = None
+    if manage and status in (ProjectStatus.REVIEW, ProjectStatus.ENDORSED, ProjectStatus.RETURNED, ProjectStatus.APPLIED):
+        steps["withdraw"] = ReasonForm
+    if status == ProjectStatus.APPLIED and user.has_perm("funds.decide_project", project):
+        steps["decide"] = DecisionForm
+    if status in (ProjectStatus.APPROVED, ProjectStatus.DISBURSING) and user.has_perm("funds.disburse_project", project):
+        steps["disburse"] = DisbursementForm
+    if manage and status == ProjectStatus.DISBURSING:
+        steps["evidence"] = EvidenceForm
+        steps["complete"] = ReportForm
+    return steps
+
+
+def _run_step(user, project: Project, step: str, data: dict, files) -> str:
+    if step == "vote":
+        services.project_vote(actor=user, project=project, choice=data["choice"], comment=data["comment"])
+        return _("Your vote is recorded.")
+    if step == "close":
+        services.project_review_close(actor=user, project=project)
+        return _("The committee's review is closed.")
+    if step == "apply":
+        services.project_apply(actor=user, project=project)
+        return _("The application is sent to the charity.")
+    if step == "withdraw":
+        services.project_withdraw(actor=user, project=project, reason=data["reason"])
+        return _("The project is withdrawn.")
+    if step == "decide":
+        services.project_decide(actor=user, project=project, approve=data["approve"], note=data["note"])
+        return _("The decision is recorded.")
+    if step == "disburse":
+        services.project_disburse(actor=user, project=project, amount=data["amount"], payee=data["payee"], document=data["document"])
+        return _("The instalment is paid.")
+    if step == "evidence":
+        services.evidence_add(actor=user, project=project, description=data["description"], amount=data["amount"],
+                              invoice_no=data["invoice_no"], file=files.get("evidence-file"))
+        return _("The evidence is added.")
+    services.project_complete(actor=user, project=project, report=data["report"])
+    return _("The project is completed.")
+
+
+@login_required
+def project_detail(request, project_id: int):
+    project = selectors.project_get(user=request.user, pk=project_id)
+    steps = _steps(request.user, project)
+    forms = {step: form_class(prefix=step) for step, form_class in steps.items() if form_class is not None}
+    if request.method == "POST":
+        step = request.POST.get("step")
+        if step not in steps:
+            raise NotFound()
+        form = steps[step](request.POST, request.FILES, prefix=step) if steps[step] else None
+        if form is not None:
+            forms[step] = form
+        if form is None or form.is_valid():
+            try:
+                messages.success(request, _run_step(request.user, project, step, form.cleaned_data if form else {}, request.FILES))
+                return redirect("funds:project", project_id=project.pk)
+            except ApplicationError as error:
+                if form is None:
+                    messages.error(request, error.message)
+                else:
+                    add_error_to_form(form, error)
+    counts = services.tally(project, services.committee_rule(project.fund))
+    return render(request, "funds/project.html", {
+        "project": project, "steps": steps, "forms": forms, "counts": counts,
+        "step_labels": PATH_STEPS, "done_steps": _done_steps(project.status),
+        "votes": list(project.votes.select_related("member__user")),
+        "disbursements": list(project.disbursements.all()), "evidence": list(project.evidence.select_related("added_by")),
+    })
+
+
+@public
+def disclosure(request, code: str):
+    """A fund's public disclosure (公示): no sign-in, for residents on their phones."""
+    fund = selectors.public_fund_get(code=code)
+    return render(request, "funds/disclosure.html", selectors.disclosure(fund))
+
+
+@login_required
+def audit_export(request):
+    """The general ledger and statements of the funds in my scope for a period, as an Excel workbook."""
+    if not holds_any(request.user, "funds.export_audit"):
+        raise NotFound()
+    form = PeriodForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("funds:home")
+    funds = [f for f in selectors.fund_list(user=request.user) if request.user.has_perm("funds.export_audit", f)]
+    code = request.GET.get("fund")
+    if code:
+        funds = [f for f in funds if f.division.code == code]
+        if not funds:
+            raise NotFound()
+    since, until = form.cleaned_data["since"], form.cleaned_data["until"]
+    response = HttpResponse(audit_workbook(funds, since=since, until=until),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="linli-funds-audit-{since}-{until}.xlsx"'
+    return response
+
+
+def funds_card(user) -> dict | None:
+    """The home dashboard: the balance of my funds, and what waits for my vote or decision."""
+    if not _visible(user):
+        return None
+    funds = selectors.fund_list(user=user)
+    return {
+        "count": funds.count(),
+        "balance": sum((f.account.balance for f in funds[:500]), 0),
+        "votes": selectors.awaiting_my_vote(user=user).count(),
+        "decisions": selectors.project_list(user=user, status=ProjectStatus.APPLIED).count()
+        if holds_any(user, "funds.decide_project") else 0,
+        "first": funds.first(),
+    }
+

@@ -6,7 +6,7 @@ from ninja.pagination import paginate
 from accounts.models import User
 from accounts.permissions import require
 from core.api import ERRORS, PageNumber
-from core.errors import NotFound
+from core.errors import NotFound, PermissionDenied
 from org.selectors import division_get, organisation_get
 
 from . import selectors, services
@@ -42,8 +42,8 @@ def _fund(request, code: str, perm: str | None = None):
     return fund
 
 
-def _project(request, project_id: int, perm: str | None = None) -> Project:
-    project = selectors.project_get(user=request.user, pk=project_id)
+def _project(request, fund_project_id: int, perm: str | None = None) -> Project:
+    project = selectors.project_get(user=request.user, pk=fund_project_id)
     if perm:
         require(request.user, perm, project)
     return project
@@ -59,7 +59,8 @@ def list_funds(request, within: str | None = Query(None, description="Division c
 def create_fund(request, payload: FundIn):
     division = division_get(user=request.user, code=payload.division)
     host = organisation_get(user=request.user, pk=payload.host_id)
-    require(request.user, "funds.add_fund", services.Fund(division=division, host=host))
+    if not selectors.may_found(request.user, division, host):
+        raise PermissionDenied()
     fund = services.fund_create(actor=request.user, division=division, host=host, name=payload.name, led_by=payload.led_by,
                                 founding_document=payload.founding_document, purpose=payload.purpose, rules=payload.rules)
     return Status(201, fund)
@@ -119,7 +120,7 @@ def list_projects(request, code: str, status: str | None = None):
 @router.post("/funds/{code}/projects", response={201: ProjectOut, **ERRORS}, summary="Propose a project to the committee")
 def propose_project(request, code: str, payload: ProjectIn):
     fund = _fund(request, code)
-    require(request.user, "funds.add_project", Project(fund=fund))
+    require(request.user, "funds.add_project", fund)
     project = services.project_propose(actor=request.user, fund=fund, title=payload.title, kind=payload.kind,
                                        budget=str(payload.budget), beneficiaries=payload.beneficiaries,
                                        beneficiary_count=payload.beneficiary_count, plan=payload.plan)
@@ -132,65 +133,65 @@ def awaiting_my_vote(request):
     return selectors.awaiting_my_vote(user=request.user)
 
 
-@router.get("/funds/projects/{project_id}", response={200: ProjectOut, **ERRORS}, summary="A project")
-def get_project(request, project_id: int):
-    return _project(request, project_id)
+@router.get("/funds/projects/{fund_project_id}", response={200: ProjectOut, **ERRORS}, summary="A project")
+def get_project(request, fund_project_id: int):
+    return _project(request, fund_project_id)
 
 
-@router.get("/funds/projects/{project_id}/votes", response={200: list[VoteOut], **ERRORS}, summary="The committee's votes")
-def list_votes(request, project_id: int):
-    return list(_project(request, project_id).votes.select_related("member__user"))
+@router.get("/funds/projects/{fund_project_id}/votes", response={200: list[VoteOut], **ERRORS}, summary="The committee's votes")
+def list_votes(request, fund_project_id: int):
+    return list(_project(request, fund_project_id).votes.select_related("member__user"))
 
 
-@router.post("/funds/projects/{project_id}/votes", response={201: VoteOut, **ERRORS}, summary="Vote (or recuse) as a committee member")
-def vote(request, project_id: int, payload: VoteIn):
-    project = _project(request, project_id, "funds.vote_project")
+@router.post("/funds/projects/{fund_project_id}/votes", response={201: VoteOut, **ERRORS}, summary="Vote (or recuse) as a committee member")
+def vote(request, fund_project_id: int, payload: VoteIn):
+    project = _project(request, fund_project_id, "funds.vote_project")
     return Status(201, services.project_vote(actor=request.user, project=project, choice=payload.choice, comment=payload.comment))
 
 
-@router.post("/funds/projects/{project_id}/close-review", response={200: ProjectOut, **ERRORS},
+@router.post("/funds/projects/{fund_project_id}/close-review", response={200: ProjectOut, **ERRORS},
              summary="Close the committee's review once the quorum has voted")
-def close_review(request, project_id: int):
-    return services.project_review_close(actor=request.user, project=_project(request, project_id, "funds.change_project"))
+def close_review(request, fund_project_id: int):
+    return services.project_review_close(actor=request.user, project=_project(request, fund_project_id, "funds.change_project"))
 
 
-@router.post("/funds/projects/{project_id}/apply", response={200: ProjectOut, **ERRORS}, summary="Apply to the charity")
-def apply(request, project_id: int):
-    return services.project_apply(actor=request.user, project=_project(request, project_id, "funds.change_project"))
+@router.post("/funds/projects/{fund_project_id}/apply", response={200: ProjectOut, **ERRORS}, summary="Apply to the charity")
+def apply(request, fund_project_id: int):
+    return services.project_apply(actor=request.user, project=_project(request, fund_project_id, "funds.change_project"))
 
 
-@router.post("/funds/projects/{project_id}/withdraw", response={200: ProjectOut, **ERRORS}, summary="Withdraw the project")
-def withdraw(request, project_id: int, payload: ReasonIn):
-    return services.project_withdraw(actor=request.user, project=_project(request, project_id, "funds.change_project"),
+@router.post("/funds/projects/{fund_project_id}/withdraw", response={200: ProjectOut, **ERRORS}, summary="Withdraw the project")
+def withdraw(request, fund_project_id: int, payload: ReasonIn):
+    return services.project_withdraw(actor=request.user, project=_project(request, fund_project_id, "funds.change_project"),
                                      reason=payload.reason)
 
 
-@router.post("/funds/projects/{project_id}/decision", response={200: ProjectOut, **ERRORS},
+@router.post("/funds/projects/{fund_project_id}/decision", response={200: ProjectOut, **ERRORS},
              summary="The charity approves or returns the application")
-def decide(request, project_id: int, payload: DecisionIn):
-    return services.project_decide(actor=request.user, project=_project(request, project_id, "funds.decide_project"),
+def decide(request, fund_project_id: int, payload: DecisionIn):
+    return services.project_decide(actor=request.user, project=_project(request, fund_project_id, "funds.decide_project"),
                                    approve=payload.approve, note=payload.note)
 
 
-@router.post("/funds/projects/{project_id}/disbursements", response={201: DisbursementOut, **ERRORS},
+@router.post("/funds/projects/{fund_project_id}/disbursements", response={201: DisbursementOut, **ERRORS},
              summary="Pay an instalment (within the budget and the fund's balance)")
-def disburse(request, project_id: int, payload: DisbursementIn):
-    project = _project(request, project_id, "funds.disburse_project")
+def disburse(request, fund_project_id: int, payload: DisbursementIn):
+    project = _project(request, fund_project_id, "funds.disburse_project")
     return Status(201, services.project_disburse(actor=request.user, project=project, amount=str(payload.amount),
                                                  payee=payload.payee, document=payload.document))
 
 
-@router.post("/funds/projects/{project_id}/evidence", response={201: dict, **ERRORS}, summary="Add spending evidence")
-def add_evidence(request, project_id: int, payload: EvidenceIn):
-    project = _project(request, project_id, "funds.change_project")
+@router.post("/funds/projects/{fund_project_id}/evidence", response={201: dict, **ERRORS}, summary="Add spending evidence")
+def add_evidence(request, fund_project_id: int, payload: EvidenceIn):
+    project = _project(request, fund_project_id, "funds.change_project")
     evidence = services.evidence_add(actor=request.user, project=project, description=payload.description,
                                      amount=str(payload.amount), invoice_no=payload.invoice_no)
     return Status(201, {"id": evidence.pk, "amount": evidence.amount})
 
 
-@router.post("/funds/projects/{project_id}/complete", response={200: ProjectOut, **ERRORS}, summary="Close with the completion report")
-def complete(request, project_id: int, payload: ReportIn):
-    return services.project_complete(actor=request.user, project=_project(request, project_id, "funds.change_project"),
+@router.post("/funds/projects/{fund_project_id}/complete", response={200: ProjectOut, **ERRORS}, summary="Close with the completion report")
+def complete(request, fund_project_id: int, payload: ReportIn):
+    return services.project_complete(actor=request.user, project=_project(request, fund_project_id, "funds.change_project"),
                                      report=payload.report)
 
 

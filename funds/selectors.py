@@ -31,6 +31,23 @@ from .models import (
 INCOME_KINDS = set(IncomeKind.values)
 
 
+def may_found(user, division: Division, host) -> bool:
+    """Whether ``user`` may found a fund for ``division`` at ``host``: a supervisor over the division,
+    or staff of the host charity where it serves."""
+    from accounts.permissions import ORGANISATION, SUBTREE, reaches
+    from org.models import Organisation
+
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    for reach in reaches(user, "funds.add_fund"):
+        if reach.kind == SUBTREE and any(division.path.startswith(path) for path in reach.paths):
+            return True
+        if reach.kind == ORGANISATION and reach.organisation_id == host.pk and \
+                Organisation.objects.serving(division).filter(pk=host.pk).exists():
+            return True
+    return False
+
+
 def fund_list(*, user, within: Division | None = None) -> QuerySet[Fund]:
     funds = visible_to(user, "funds.view_fund", Fund.objects.select_related("division", "host", "account"))
     if within is not None:

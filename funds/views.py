@@ -33,7 +33,7 @@ from .forms import (
     ReportForm,
     VoteForm,
 )
-from .models import Fund, Project, ProjectStatus
+from .models import Project, ProjectStatus
 
 
 def _visible(user) -> bool:
@@ -68,17 +68,12 @@ def home(request):
     })
 
 
-def _hosts_for(user):
-    charities = Organisation.objects.filter(kind=OrganisationKind.CHARITY, public_fundraising=True, is_active=True)
-    return [host for host in charities.order_by("name") if user.has_perm("funds.add_fund", Fund(host=host))] or (
-        list(charities.order_by("name")) if holds_any(user, "funds.add_fund") else [])
-
-
 @login_required
 def found(request, code: str):
     """Found a fund for a community (or district) at a charity."""
     division = division_get(user=request.user, code=code)
-    hosts = [h for h in _hosts_for(request.user) if request.user.has_perm("funds.add_fund", Fund(division=division, host=h))]
+    charities = Organisation.objects.serving(division).filter(kind=OrganisationKind.CHARITY, public_fundraising=True, is_active=True)
+    hosts = [host for host in charities.order_by("name") if selectors.may_found(request.user, division, host)]
     if not hosts:
         raise NotFound()
     form = FundForm(request.POST or None, hosts=hosts, initial={"led_by": _("%(name)s Party Committee") % {"name": division.name}})
@@ -102,7 +97,7 @@ def fund_detail(request, code: str):
     user = request.user
     forms = {
         "income": IncomeForm(prefix="income") if user.has_perm("funds.add_income", fund) else None,
-        "project": ProjectForm(prefix="project") if user.has_perm("funds.add_project", Project(fund=fund)) else None,
+        "project": ProjectForm(prefix="project") if user.has_perm("funds.add_project", fund) else None,
         "member": MemberForm(prefix="member") if user.has_perm("funds.change_fund", fund) else None,
     }
     if request.method == "POST":
@@ -123,7 +118,7 @@ def fund_detail(request, code: str):
                 elif action == "project":
                     project = services.project_propose(actor=user, fund=fund, **data)
                     messages.success(request, _("The project goes to the committee for review."))
-                    return redirect("funds:project", project_id=project.pk)
+                    return redirect("funds:project", fund_project_id=project.pk)
                 else:
                     member = User.objects.filter(username=data["username"], is_active=True).first()
                     if member is None:
@@ -217,8 +212,8 @@ def _run_step(user, project: Project, step: str, data: dict, files) -> str:
 
 
 @login_required
-def project_detail(request, project_id: int):
-    project = selectors.project_get(user=request.user, pk=project_id)
+def project_detail(request, fund_project_id: int):
+    project = selectors.project_get(user=request.user, pk=fund_project_id)
     steps = _steps(request.user, project)
     forms = {step: form_class(prefix=step) for step, form_class in steps.items() if form_class is not None}
     if request.method == "POST":
@@ -231,7 +226,7 @@ def project_detail(request, project_id: int):
         if form is None or form.is_valid():
             try:
                 messages.success(request, _run_step(request.user, project, step, form.cleaned_data if form else {}, request.FILES))
-                return redirect("funds:project", project_id=project.pk)
+                return redirect("funds:project", fund_project_id=project.pk)
             except ApplicationError as error:
                 if form is None:
                     messages.error(request, error.message)

@@ -8,6 +8,7 @@ parameter adds a line here, or the matrix fails and says which parameter it coul
 Each factory takes (world, outsider node, acting user) and returns the value to send.
 """
 
+import datetime
 from decimal import Decimal
 
 from accounts import services as account_services
@@ -141,6 +142,34 @@ def _ical_token(world: World, node: Division, user) -> str:
     return feed_token(user=user, kind="room", pk=_room_at(world, node).pk)
 
 
+def _fund_at(world: World, node: Division):
+    """The fund of a community below ``node``, with a committee of three and a donation in it."""
+    from funds import services as fund_services
+    from funds.models import Fund
+
+    community = _community_in(node)
+    fund = Fund.objects.filter(division=community).first()
+    if fund is None:
+        district = Division.objects.get(path="/".join(community.path.split("/")[:2]) + "/")
+        fund = fund_services.fund_create(actor="test", division=community, host=world.organisations[f"{district.name}慈善会"],
+                                         led_by="邻居党委")
+        for n in range(3):
+            fund_services.member_add(actor="test", fund=fund, side="residents",
+                                     user=make_user(f"weiyuan_{community.code}_{n}", role="fund_committee", division=community))
+        fund_services.income_record(actor="test", fund=fund, kind="market", amount="100.00", donor_name="邻居集市",
+                                    received_on=datetime.date(2026, 1, 5))
+    return fund
+
+
+def _fund_project_at(world: World, node: Division) -> int:
+    from funds import services as fund_services
+
+    fund = _fund_at(world, node)
+    project = fund.projects.first() or fund_services.project_propose(
+        actor=fund.members.first().user, fund=fund, title="邻居的项目", kind="events", budget="50.00", beneficiaries="居民", plan="x")
+    return project.pk
+
+
 def _pack_of_another_city(world: World, node: Division, user=None) -> int:
     """A rule pack belongs to a city: another city's pack is never this user's to see.
 
@@ -167,6 +196,7 @@ PARAMS = {
     "pack_id": _pack_of_another_city,
     "booking_id": lambda world, node, user: _booking_at(world, node),
     "token": _ical_token,
+    "fund_project_id": lambda world, node, user: _fund_project_at(world, node),
 }
 
 # Parameters that name no node's data: any valid value will do, and the response must simply
@@ -248,6 +278,19 @@ BODIES = {
     "scheduling_api_create_rotation": lambda world, node, user: {
         "room_id": _room_at(world, node).pk, "name": "越界", "slots": [{"weekday": 2, "start": "09:00", "end": "10:00"}],
         "department_ids": [_organisation_at(world, node).pk], "starts_on": "2027-01-01", "ends_on": "2027-02-01"},
+    "funds_api_create_fund": lambda world, node, user: {
+        "division": _community_in(node).code, "host_id": _organisation_at(world, node).pk, "led_by": "越界党委"},
+    "funds_api_add_member": lambda world, node, user: {"username": user.username, "side": "residents"},
+    "funds_api_record_income": lambda world, node, user: {
+        "kind": "market", "amount": "10.00", "donor_name": "越界", "received_on": "2026-01-01"},
+    "funds_api_propose_project": lambda world, node, user: {
+        "title": "越界", "kind": "events", "budget": "10.00", "beneficiaries": "x", "plan": "x"},
+    "funds_api_vote": lambda world, node, user: {"choice": "yes", "comment": "越界"},
+    "funds_api_withdraw": lambda world, node, user: {"reason": "越界"},
+    "funds_api_decide": lambda world, node, user: {"approve": True},
+    "funds_api_disburse": lambda world, node, user: {"amount": "1.00", "payee": "越界", "document": "x"},
+    "funds_api_add_evidence": lambda world, node, user: {"description": "越界", "amount": "1.00", "invoice_no": "x"},
+    "funds_api_complete": lambda world, node, user: {"report": "越界"},
 }
 
 # Admin models: an object of the neighbour's, to try the change page with.
@@ -265,6 +308,10 @@ ADMIN_OBJECTS = {
     "ledger.account": None,  # system administrators only
     "ledger.transaction": None,
     "ledger.leg": None,
+    "ledger.monthtotal": None,
+    "funds.fund": lambda world, node: _fund_at(world, node),
+    "funds.project": lambda world, node: __import__("funds.models", fromlist=["Project"]).Project.objects.get(
+        pk=_fund_project_at(world, node)),
     "registry.site": lambda world, node: _site_at(world, node),
     "registry.room": lambda world, node: _room_at(world, node),
     "registry.cost": lambda world, node: registry_services.cost_record(

@@ -1,0 +1,134 @@
+import json
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from funds import selectors
+from funds.models import Income, Project, ProjectStatus
+from ledger.models import Transaction
+
+from .conftest import approved_project, give, seed
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, url, data):
+    return client.post(url, data=json.dumps(data, default=str), content_type="application/json")
+
+
+class TestApi:
+    def test_income_and_a_project_through_the_api(self, client, world, funds):
+        code = funds.fund.division.code
+        client.force_login(world.users["community_worker"])
+        response = post(client, f"/api/v1/funds/{code}/income", {"kind": "targeted_donation", "amount": "888.00", "donor_name": "某某科技公司",
+                                                               "donor_kind": "enterprise", "purpose": "助老餐补", "received_on": timezone.localdate(),
+                                                               "receipt_no": "票据-77"})
+        assert response.status_code == 201, response.content
+        response = post(client, f"/api/v1/funds/{code}/projects", {"title": "助老餐补", "kind": "hardship", "budget": "800.00",
+                                                                 "beneficiaries": "困难老人", "beneficiary_count": 12, "plan": "每人每月补贴。"})
+        assert response.status_code == 201
+        project_id = response.json()["id"]
+        client.force_login(funds.members[1])
+        assert post(client, f"/api/v1/funds/projects/{project_id}/votes", {"choice": "yes", "comment": "同意"}).status_code == 201
+        again = post(client, f"/api/v1/funds/projects/{project_id}/votes", {"choice": "no", "comment": "再投"})
+        assert again.status_code == 409 and again.json()["code"] == "already_voted"
+        client.force_login(world.users["community_worker"])
+        listed = client.get(f"/api/v1/funds/{code}/projects").json()
+        assert listed["count"] == 1 and listed["items"][0]["status"] == "review"
+
+    def test_bad_input_is_a_4xx_in_chinese_and_writes_nothing(self, client, world, funds):
+        code = funds.fund.division.code
+        client.force_login(world.users["community_worker"])
+        before = (Transaction.objects.count(), Income.objects.count())
+        response = post(client, f"/api/v1/funds/{code}/income", {"kind": "public_donation", "amount": "-5", "donor_name": "张三",
+                                                               "received_on": timezone.localdate(), "receipt_no": "票据-1"})
+        assert response.status_code == 422 and "大于零" in json.dumps(response.json(), ensure_ascii=False)
+        assert (Transaction.objects.count(), Income.objects.count()) == before
+
+    def test_the_neighbour_sees_nothing(self, client, world, funds):
+        client.force_login(world.users["resident_b"])
+        assert client.get(f"/api/v1/funds/{funds.fund.division.code}").status_code == 404
+        client.force_login(world.users["community_worker"])
+        other = world.node("甲市一区一街二社")
+        assert client.get(f"/api/v1/funds/{other.code}").status_code == 404
+
+    def test_public_disclosure_json_needs_no_sign_in(self, client, funds):
+        give(funds.fund, "66.00", donor="王五", anonymous=True)
+        data = client.get(f"/api/v1/public/funds/{funds.fund.division.code}").json()
+        assert data["balance"] == "66.00" and data["donors"][0]["name"] == "匿名捐赠人"
+
+
+class TestPages:
+    def test_the_public_page_on_a_phone_shows_money_projects_and_donors(self, client, world, funds):
+        give(funds.fund, "5000.00", donor="赵六")
+        give(funds.fund, "300.00", donor="钱七", anonymous=True, receipt="票据-2")
+        project = approved_project(world, funds, budget="1200.00")
+        page = client.get(f"/funds/public/{funds.fund.division.code}/")
+        body = page.content.decode()
+        assert page.status_code == 200 and "赵六" in body and "钱七" not in body and "匿名捐赠人" in body
+        assert project.title in body and "赞成 3" in body and "¥5,300.00" in body
+
+    def test_the_whole_project_from_the_pages(self, client, world, funds):
+        give(funds.fund, "2000.00")
+        code = funds.fund.division.code
+        client.force_login(world.users["community_worker"])
+        response = client.post(f"/funds/{code}/", {"action": "project", "project-title": "楼道灯更换", "project-kind": "micro_renovation",
+                                                   "project-budget": "900", "project-beneficiaries": "2号楼居民",
+                                                   "project-beneficiary_count": "48", "project-plan": "更换声控灯。"})
+        project = Project.objects.get(title="楼道灯更换")
+        assert response.status_code == 302
+        for member in funds.members:
+            client.force_login(member)
+            assert client.post(f"/funds/projects/{project.pk}/", {"step": "vote", "vote-choice": "yes", "vote-comment": "同意"}).status_code == 302
+        client.force_login(world.users["community_worker"])
+        client.post(f"/funds/projects/{project.pk}/", {"step": "apply"})
+        client.force_login(world.users["charity_staff"])
+        client.post(f"/funds/projects/{project.pk}/", {"step": "decide", "decide-approve": "1", "decide-note": "同意"})
+        page = client.post(f"/funds/projects/{project.pk}/", {"step": "disburse", "disburse-amount": "5000", "disburse-payee": "电工",
+                                                             "disburse-document": "付-1"})
+        assert page.status_code == 200 and "预算仅剩" in page.content.decode()
+        client.post(f"/funds/projects/{project.pk}/", {"step": "disburse", "disburse-amount": "900", "disburse-payee": "电工",
+                                                      "disburse-document": "付-1"})
+        project.refresh_from_db()
+        assert project.status == ProjectStatus.DISBURSING and project.disbursed == Decimal("900.00")
+        client.force_login(world.users["resident_b"])
+        assert client.get(f"/funds/projects/{project.pk}/").status_code == 404
+
+    def test_dashboards(self, client, world, funds):
+        seed(funds.district, "100.00")
+        client.force_login(world.users["supervisor"])
+        body = client.get("/funds/").content.decode()
+        assert "设立基金的社区" in body and "甲市一区一街" in body
+        client.force_login(world.users["charity_staff"])
+        assert funds.fund.name in client.get("/funds/").content.decode()
+        client.force_login(world.users["fund_committee"])
+        assert client.get("/").status_code == 200
+
+
+class TestAuditExport:
+    def test_the_workbook_reconciles_to_the_balances_shown(self, client, world, funds):
+        seed(funds.district, "20000.00")
+        give(funds.fund, "3000.00", when=date(2026, 3, 1))
+        give(funds.fund, "1000.00", receipt="票据-5")
+        project = approved_project(world, funds, budget="2500.00")
+        from funds import services
+        services.project_disburse(actor=world.users["charity_staff"], project=project, amount="2500.00", payee="物业", document="付-9")
+        client.force_login(world.users["charity_staff"])
+        response = client.get("/funds/audit.xlsx", {"since": "2026-01-01", "until": timezone.localdate()})
+        assert response.status_code == 200
+        book = load_workbook(BytesIO(response.content))
+        rows = {row[0]: row for row in book.worksheets[0].iter_rows(min_row=3, values_only=True)}
+        funds_now = {f.division.code: f for f in selectors.fund_list(user=world.users["charity_staff"])}
+        for code, fund in funds_now.items():
+            opening, money_in, money_out, closing = (Decimal(str(v)) for v in rows[code][3:7])
+            assert opening + money_in - money_out == closing == fund.account.balance
+        community = rows[funds.fund.division.code]
+        assert Decimal(str(community[4])) == Decimal("8000.00") and Decimal(str(community[5])) == Decimal("2500.00")
+        ledger_sheet = list(book.worksheets[1].iter_rows(min_row=2, values_only=True))
+        assert sum(Decimal(str(r[5] or 0)) - Decimal(str(r[6] or 0)) for r in ledger_sheet) == sum(f.account.balance for f in funds_now.values())
+        client.force_login(world.users["community_worker"])
+        assert client.get("/funds/audit.xlsx", {"since": "2026-01-01", "until": "2026-12-31"}).status_code == 404

@@ -19,6 +19,7 @@ STEPS = [
     "accounts.demo.build_users",
     "registry.demo.build_register",
     "scheduling.demo.build_schedule",
+    "funds.demo.build_funds",
 ]
 
 

@@ -97,7 +97,7 @@ def main() -> int:
 
         def all_figures():
             funds = list(Fund.objects.select_related("account"))
-            return fund_figures(funds)
+            return fund_figures(funds, months=False)
 
         figures = all_figures()
         sample = list(Fund.objects.select_related("account").order_by("?")[:SAMPLE])

@@ -47,7 +47,7 @@ def home(request):
         raise NotFound()
     home_division = user_home_division(user=request.user)
     funds = list(selectors.fund_list(user=request.user)[:300])
-    figures = selectors.fund_figures(funds, since=date(timezone.localdate().year, 1, 1))
+    figures = selectors.fund_figures(funds, since=date(timezone.localdate().year, 1, 1), months=False)
     for fund in funds:
         fund.figures = figures[fund.pk]
     waiting = {

@@ -5,6 +5,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import holds_any
-from core.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound, ValidationFailed
 from core.forms import add_error_to_form
 from core.views import public
 from org.models import DivisionLevel, Organisation, OrganisationKind
@@ -122,15 +123,12 @@ def fund_detail(request, code: str):
                 else:
                     member = User.objects.filter(username=data["username"], is_active=True).first()
                     if member is None:
-                        form.add_error("username", _("No such user."))
-                        raise _Stay
+                        raise ValidationFailed(fields={"username": [_("No such user.")]})
                     services.member_add(actor=user, fund=fund, user=member, side=data["side"], is_chair=data["is_chair"])
                     messages.success(request, _("The member is seated on the committee."))
                 return redirect("funds:fund", code=fund.division.code)
             except ApplicationError as error:
                 add_error_to_form(form, error)
-            except _Stay:
-                pass
     fund = selectors.fund_get(user=user, code=code)  # the balance as it is now
     figures = selectors.fund_figures([fund])[fund.pk]
     return render(request, "funds/fund.html", {
@@ -142,10 +140,6 @@ def fund_detail(request, code: str):
         "may_export": user.has_perm("funds.export_audit", fund),
         "period": PeriodForm(initial={"since": date(timezone.localdate().year, 1, 1), "until": timezone.localdate()}),
     })
-
-
-class _Stay(Exception):
-    """Stay on the page with the form's errors."""
 
 
 # The way a project goes when all is well, for the progress line on its page.
@@ -275,9 +269,10 @@ def funds_card(user) -> dict | None:
     if not _visible(user):
         return None
     funds = selectors.fund_list(user=user)
+    totals = funds.order_by().aggregate(count=Count("pk"), balance=Sum("account__balance"))
     return {
-        "count": funds.count(),
-        "balance": sum((f.account.balance for f in funds[:500]), 0),
+        "count": totals["count"],
+        "balance": totals["balance"] or 0,
         "votes": selectors.awaiting_my_vote(user=user).count(),
         "decisions": selectors.project_list(user=user, status=ProjectStatus.APPLIED).count()
         if holds_any(user, "funds.decide_project") else 0,

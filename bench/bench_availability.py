@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from common import best_of, prefer_postgres, report, say, throwaway_database
+from common import best_of, build_tree, prefer_postgres, report, say, throwaway_database
 
 ROOMS_PER_SITE = 10
 SITES = 100
@@ -27,21 +27,12 @@ def build_street():
 
     from accounts.models import Role
     from accounts.services import role_assign, user_create
-    from org.models import Division
     from registry.models import Room, Site
-    from rulepack.services import rulepack_ensure
     from scheduling.models import Booking, BookingStatus, RoomPolicy
 
     rng = random.Random(4)
 
-    def node(parent, code, level, depth):
-        return Division(code=code, name=code, level=level, parent=parent, path=f"{parent.path if parent else ''}{code}/", depth=depth)
-
-    city = Division.objects.bulk_create([node(None, "350200000000", "city", 0)])[0]
-    rulepack_ensure(city=city)
-    district = Division.objects.bulk_create([node(city, "350203000000", "district", 1)])[0]
-    street = Division.objects.bulk_create([node(district, "350203001000", "street", 2)])[0]
-    communities = Division.objects.bulk_create([node(street, f"350203001{k:03d}", "community", 3) for k in range(1, 51)])
+    _city, _district, (street,), communities = build_tree(streets=1, communities_per_street=50)
     sites = Site.objects.bulk_create([
         Site(division=communities[i // 2], code=f"S{i:03d}", name=f"场所{i}", kind="party_mass_centre", floor_area=Decimal(800),
              ground_floor_area=Decimal(500), property_class="state_admin", property_source="street_owned", opening_hours=OPEN)

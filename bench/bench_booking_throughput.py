@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from common import prefer_postgres, report, say, throwaway_database
+from common import build_tree, prefer_postgres, report, say, throwaway_database
 
 ROOMS = 200
 ATTEMPTS = 4000
@@ -27,19 +27,10 @@ OPEN = {str(day): [["08:00", "21:00"]] for day in range(1, 8)}
 def build_rooms():
     from accounts.models import Role
     from accounts.services import role_assign, user_create
-    from org.models import Division
     from registry.models import Room, Site
-    from rulepack.services import rulepack_ensure
     from scheduling.services import policy_for
 
-    def node(parent, code, level, depth):
-        return Division(code=code, name=code, level=level, parent=parent, path=f"{parent.path if parent else ''}{code}/", depth=depth)
-
-    city = Division.objects.bulk_create([node(None, "350200000000", "city", 0)])[0]
-    rulepack_ensure(city=city)
-    district = Division.objects.bulk_create([node(city, "350203000000", "district", 1)])[0]
-    street = Division.objects.bulk_create([node(district, "350203001000", "street", 2)])[0]
-    community = Division.objects.bulk_create([node(street, "350203001001", "community", 3)])[0]
+    _city, _district, _streets, (community,) = build_tree(streets=1, communities_per_street=1)
     sites = Site.objects.bulk_create([
         Site(division=community, code=f"S{i:03d}", name=f"场所{i}", kind="party_mass_centre", floor_area=Decimal(800),
              ground_floor_area=Decimal(500), property_class="state_admin", property_source="street_owned", opening_hours=OPEN)

@@ -12,7 +12,7 @@ import sys
 import time
 from decimal import Decimal
 
-from common import best_of, prefer_postgres, report, say, throwaway_database
+from common import best_of, build_tree, prefer_postgres, report, say, throwaway_database
 
 FUNDS = 10_000
 TRANSACTIONS = 1_000_000
@@ -25,16 +25,9 @@ def build():
 
     from funds.models import Fund
     from ledger.models import Account
-    from org.models import Division, Organisation
+    from org.models import Organisation
 
-    def node(parent, code, level, depth):
-        return Division(code=code, name=code, level=level, parent=parent, path=f"{parent.path if parent else ''}{code}/", depth=depth)
-
-    city = Division.objects.bulk_create([node(None, "350200000000", "city", 0)])[0]
-    district = Division.objects.bulk_create([node(city, "350203000000", "district", 1)])[0]
-    streets = Division.objects.bulk_create([node(district, f"350203{k:03d}000", "street", 2) for k in range(1, 101)])
-    communities = Division.objects.bulk_create([node(street, f"{street.code[:9]}{k:03d}", "community", 3)
-                                                for street in streets for k in range(1, FUNDS // 100 + 1)])
+    city, district, _streets, communities = build_tree(streets=100, communities_per_street=FUNDS // 100)
     charity = Organisation.objects.create(name="省慈善总会", kind="charity", public_fundraising=True, home_division=city)
     donors = Account.objects.create(code="external:donors", name="捐赠人", kind="external", division=city, allow_negative=True)
     accounts = Account.objects.bulk_create([Account(code=f"fund:{c.code}", name=f"{c.code}基金", kind="fund", division=c,

@@ -83,3 +83,22 @@ def report(name: str, figure: float, unit: str, ratio: float, baseline: str, tar
 def say(message: str) -> None:
     print(f"  {message}")
     sys.stdout.flush()
+
+
+def build_tree(*, streets: int, communities_per_street: int):
+    """A city with one district, ``streets`` streets and their communities, written in bulk, with
+    the city's rule pack loaded. Returns (city, district, streets, communities)."""
+    from org.models import Division
+    from rulepack.services import rulepack_ensure
+
+    def node(parent, code, level, depth):
+        return Division(code=code, name=code, level=level, parent=parent, path=f"{parent.path if parent else ''}{code}/", depth=depth)
+
+    city = Division.objects.bulk_create([node(None, "350200000000", "city", 0)])[0]
+    rulepack_ensure(city=city)
+    district = Division.objects.bulk_create([node(city, "350203000000", "district", 1)])[0]
+    street_rows = Division.objects.bulk_create([node(district, f"350203{k:03d}000", "street", 2) for k in range(1, streets + 1)])
+    communities = Division.objects.bulk_create([node(street, f"{street.code[:9]}{k:03d}", "community", 3)
+                                                for street in street_rows for k in range(1, communities_per_street + 1)],
+                                               batch_size=5000)
+    return city, district, street_rows, communities

@@ -129,9 +129,9 @@ class Admission(models.Model):
     status_reason = models.TextField(_("reason for suspension or blacklisting"), blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
 
-    # Staff see the admissions at and below their node, and those above it that reach them (a
-    # community worker sees whom the street admitted); an operator sees its own.
-    scope = ScopeFields(division="division", organisation="operator", include_ancestors=True)
+    # Staff see the admissions made at and below their node, an operator its own. (Whom the street
+    # or district admitted for a community is told by ``selectors.admitted_operators``.)
+    scope = ScopeFields(division="division", organisation="operator")
 
     class Meta:
         verbose_name = _("admission")

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from registry.models import PropertyClass, Site
@@ -179,8 +180,15 @@ def judge_report(report: OperatingReport) -> list[Verdict]:
 
 
 def findings_refresh(*, agreement: Agreement, report: OperatingReport | None = None, now: datetime | None = None) -> list[Finding]:
-    """Judge the agreement (or one report) again and keep its open findings in step. Returns those open now."""
-    now = now or timezone.now()
+    """Judge the agreement (or one report) again and keep its open findings in step. Returns those open now.
+
+    Findings are written in the platform's language (Chinese), whoever's request caused the check,
+    since they are records that the street and the bureau read later."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _findings_refresh(agreement=agreement, report=report, now=now or timezone.now())
+
+
+def _findings_refresh(*, agreement: Agreement, report: OperatingReport | None, now: datetime) -> list[Finding]:
     agreement = Agreement.objects.prefetch_related("spaces__room__site", "services").select_related("division").get(
         pk=agreement.pk)
     if report is not None:

@@ -148,7 +148,7 @@ def admission_apply(*, actor, operator: Organisation, division: Division, catego
 
 
 def _locked_admission(admission: Admission) -> Admission:
-    return Admission.objects.select_for_update().select_related("operator", "division").get(pk=admission.pk)
+    return Admission.objects.select_for_update(of=("self",)).select_related("operator", "division").get(pk=admission.pk)
 
 
 def _admission_status(admission: Admission, *allowed: str) -> None:
@@ -516,7 +516,7 @@ def agreement_draft(*, actor, division: Division, operator: Organisation, terms:
 
 
 def _locked_agreement(agreement: Agreement) -> Agreement:
-    return Agreement.objects.select_for_update().select_related("division", "operator", "admission").get(pk=agreement.pk)
+    return Agreement.objects.select_for_update(of=("self",)).select_related("division", "operator", "admission").get(pk=agreement.pk)
 
 
 def _agreement_status(agreement: Agreement, *allowed: str) -> None:
@@ -735,7 +735,7 @@ def report_submit(*, actor, agreement: Agreement, month: date, figures: dict, ph
 
 
 def _locked_report(report: OperatingReport) -> OperatingReport:
-    return OperatingReport.objects.select_for_update().select_related("agreement__division", "agreement__operator").get(
+    return OperatingReport.objects.select_for_update(of=("self",)).select_related("agreement__division", "agreement__operator").get(
         pk=report.pk)
 
 
@@ -837,7 +837,7 @@ def funding_create(*, actor, kind: str, title: str, funder: Division, division: 
 
 
 def _locked_funding(funding: Funding) -> Funding:
-    return Funding.objects.select_for_update().select_related("division", "recipient").get(pk=funding.pk)
+    return Funding.objects.select_for_update(of=("self",)).select_related("division", "recipient").get(pk=funding.pk)
 
 
 @transaction.atomic
@@ -953,7 +953,7 @@ def interest_submit(*, actor, offer: PartnershipOffer, operator: Organisation, p
                     renovation_cost=0, now: datetime | None = None) -> Interest:
     """An admitted operator proposes what it would run in the room."""
     now = now or timezone.now()
-    offer = PartnershipOffer.objects.select_for_update().select_related("division").get(pk=offer.pk)
+    offer = PartnershipOffer.objects.select_for_update(of=("self",)).select_related("division").get(pk=offer.pk)
     if offer.status != OfferStatus.OPEN or offer.closes_on < timezone.localdate(now):
         raise Conflict(_("This offer is closed."), code="offer_closed")
     _admission_for(operator, offer.division, timezone.localdate(now))
@@ -975,7 +975,7 @@ def interest_submit(*, actor, offer: PartnershipOffer, operator: Organisation, p
 
 @transaction.atomic
 def interest_withdraw(*, actor, interest: Interest) -> Interest:
-    interest = Interest.objects.select_for_update().select_related("offer__division", "operator").get(pk=interest.pk)
+    interest = Interest.objects.select_for_update(of=("self",)).select_related("offer__division", "operator").get(pk=interest.pk)
     if interest.status != InterestStatus.SUBMITTED:
         raise Conflict(_("This proposal can no longer be withdrawn."), code="wrong_status")
     interest.status = InterestStatus.WITHDRAWN
@@ -989,7 +989,7 @@ def interest_withdraw(*, actor, interest: Interest) -> Interest:
 def offer_award(*, actor, offer: PartnershipOffer, interest: Interest, terms: dict, shares: list[dict]) -> Agreement:
     """The community picks a proposal: a draft agreement is made from it (the room at the offered hours, the
     proposed services), the other proposals are declined, and the offer is closed."""
-    offer = PartnershipOffer.objects.select_for_update().select_related("division", "room").get(pk=offer.pk)
+    offer = PartnershipOffer.objects.select_for_update(of=("self",)).select_related("division", "room").get(pk=offer.pk)
     if offer.status != OfferStatus.OPEN:
         raise Conflict(_("This offer is closed."), code="offer_closed")
     if interest.offer_id != offer.pk or interest.status != InterestStatus.SUBMITTED:
@@ -1015,7 +1015,7 @@ def offer_award(*, actor, offer: PartnershipOffer, interest: Interest, terms: di
 
 @transaction.atomic
 def offer_withdraw(*, actor, offer: PartnershipOffer, reason: str) -> PartnershipOffer:
-    offer = PartnershipOffer.objects.select_for_update().select_related("division").get(pk=offer.pk)
+    offer = PartnershipOffer.objects.select_for_update(of=("self",)).select_related("division").get(pk=offer.pk)
     if offer.status != OfferStatus.OPEN:
         raise Conflict(_("This offer is closed."), code="offer_closed")
     _required(reason=reason)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("rules/", include("rulepack.urls")),
     path("scheduling/", include("scheduling.urls")),
     path("funds/", include("funds.urls")),
+    path("operations/", include("operations.urls")),
     path("notifications/", include("notifications.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -115,7 +115,7 @@ def qualification_add(*, actor, operator: Organisation, kind: str, number: str, 
 
 def checklist_items(division: Division) -> list[dict]:
     found = rule(division=division, key="operations.admission_checklist")
-    return list(found.params["items"]) if found is not None else []
+    return list(found.params["checks"]) if found is not None else []
 
 
 @transaction.atomic

@@ -179,6 +179,14 @@ def _pack_of_another_city(world: World, node: Division, user=None) -> int:
     return rulepack_ensure(city=city).pk
 
 
+def _clerk(node: Division):
+    """Someone with no role who writes the neighbour's space-for-service records for the matrix (so that
+    what the services tell the actor lands with nobody under test)."""
+    from accounts.models import User
+
+    return User.objects.filter(username=f"clerk_{node.code}").first() or make_user(f"clerk_{node.code}")
+
+
 def _operator_admitted_at(world: World, node: Division) -> Organisation:
     """An operator of the neighbour's community, admitted by its street. It is named after no division,
     because an operator the street admits is rightly listed to every community of that street."""
@@ -194,11 +202,11 @@ def _operator_admitted_at(world: World, node: Division) -> Organisation:
         operator = org_services.organisation_create(actor="test", name=name, kind="operator", operator_kind="social_work",
                                                     home_division=community.parent, served_divisions=[community])
         operations_services.qualification_add(actor="test", operator=operator, kind="business_licence", number=f"L{community.code}")
-        admission = operations_services.admission_apply(actor=world.users["city_supervisor"], operator=operator,
+        admission = operations_services.admission_apply(actor=_clerk(node), operator=operator,
                                                          division=community.parent, categories=["elderly_child"],
                                                          scope_description="托育")
         operations_services.admission_review(
-            actor=world.users["city_supervisor"], admission=admission, admit=True, valid_from=timezone.localdate() - datetime.timedelta(days=400),
+            actor=_clerk(node), admission=admission, admit=True, valid_from=timezone.localdate() - datetime.timedelta(days=400),
             checklist={item["code"]: {"met": True} for item in operations_services.checklist_items(community)})
     return operator
 
@@ -215,15 +223,15 @@ def _agreement_at(world: World, node: Division):
     if agreement is None:
         today = timezone.localdate()
         agreement = operations_services.agreement_draft(
-            actor=world.users["city_supervisor"], division=_community_in(node), operator=operator,
+            actor=_clerk(node), division=_community_in(node), operator=operator,
             terms={"title": "邻居的合作协议", "mode": "entrusted", "starts_on": today - datetime.timedelta(days=120),
                    "ends_on": today + datetime.timedelta(days=240)},
             spaces=[{"room": _room_at(world, node).pk, "hours": [{"weekday": 7, "start": "19:00", "end": "20:00"}]}],
             services=[{"name": "邻居的服务", "category": "elderly_child", "tier": "free", "price": "0"}],
             shares=[{"tier": "market", "percent": "10"}])
-        operations_services.agreement_submit(actor=world.users["city_supervisor"], agreement=agreement)
-        operations_services.agreement_approve(actor=world.users["city_supervisor"], agreement=agreement)
-        operations_services.report_submit(actor=world.users["city_supervisor"], agreement=agreement,
+        operations_services.agreement_submit(actor=_clerk(node), agreement=agreement)
+        operations_services.agreement_approve(actor=_clerk(node), agreement=agreement)
+        operations_services.report_submit(actor=_clerk(node), agreement=agreement,
                                           month=(today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1),
                                           figures={"sessions_free": 4, "people_free": 40})
     return agreement
@@ -238,7 +246,7 @@ def _funding_at(world: World, node: Division):
     community = _community_in(node)
     funding = Funding.objects.filter(division=community).first()
     return funding or operations_services.funding_create(
-        actor=world.users["city_supervisor"], kind="reward", title="邻居的以奖代补", funder=community.parent.parent,
+        actor=_clerk(node), kind="reward", title="邻居的以奖代补", funder=community.parent.parent,
         division=community, amount="50000", starts_on=timezone.localdate(), ends_on=timezone.localdate(),
         milestones=[{"title": "通过评估", "due_on": timezone.localdate(), "amount": "50000"}])
 
@@ -254,11 +262,11 @@ def _offer_at(world: World, node: Division):
     if offer is None:
         room = registry_services.room_create(actor="test", site=_site_at(world, node), name="闲置用房", area=Decimal("40"))
         offer = operations_services.offer_publish(
-            actor=world.users["city_supervisor"], room=room, title="邻居的闲置用房", description="寻找合作",
+            actor=_clerk(node), room=room, title="邻居的闲置用房", description="寻找合作",
             categories=["elderly_child"], hours=[{"weekday": 6, "start": "09:00", "end": "11:00"}],
             closes_on=timezone.localdate() + datetime.timedelta(days=30))
         operations_services.interest_submit(
-            actor=world.users["city_supervisor"], offer=offer, operator=_operator_admitted_at(world, node), proposal="邻居的提案",
+            actor=_clerk(node), offer=offer, operator=_operator_admitted_at(world, node), proposal="邻居的提案",
             services=[{"name": "邻居的课堂", "category": "elderly_child", "tier": "free", "price": "0"}])
     return offer
 
@@ -451,6 +459,9 @@ ADMIN_OBJECTS = {
     "registry.registryfiling": lambda world, node: RegistryFiling.objects.get(pk=_filing_at(world, node)),
     "registry.provisionproject": lambda world, node: ProvisionProject.objects.get(pk=_project_at(world, node)),
     "rulepack.rulepack": lambda world, node: RulePack.objects.get(pk=_pack_of_another_city(world, node)),
+    "operations.admission": lambda world, node: _operator_admitted_at(world, node).admissions.first(),
+    "operations.agreement": _agreement_at,
+    "operations.operatingreport": lambda world, node: _agreement_at(world, node).reports.first(),
     "scheduling.booking": lambda world, node: __import__("scheduling.models", fromlist=["Booking"]).Booking.objects.get(
         pk=_booking_at(world, node)),
 }

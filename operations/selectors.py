@@ -116,7 +116,8 @@ def agreement_list(*, user, within: Division | None = None, status: str | None =
     if operator is not None:
         agreements = agreements.filter(operator=operator)
     return agreements.annotate(open_breaches=Count("findings", filter=Q(findings__resolved_at__isnull=True,
-                                                                        findings__severity=Severity.BREACH)))
+                                                                        findings__severity=Severity.BREACH))).order_by(
+        "-starts_on", "-id")
 
 
 def agreement_get(*, user, pk: int) -> Agreement:
@@ -175,7 +176,7 @@ def funding_get(*, user, pk: int) -> Funding:
 def offer_list(*, user, within: Division | None = None, open_only: bool = False) -> QuerySet[PartnershipOffer]:
     offers = visible_to(user, "operations.view_partnershipoffer", PartnershipOffer.objects.select_related(
         "room__site", "division", "agreement")).annotate(
-        proposals=Count("interests", filter=~Q(interests__status="withdrawn")))
+        proposals=Count("interests", filter=~Q(interests__status="withdrawn"))).order_by("-published_at", "-id")
     if within is not None:
         offers = offers.filter(division__path__under=within.path)
     if open_only:

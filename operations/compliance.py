@@ -92,7 +92,7 @@ def judge_agreement(agreement: Agreement) -> list[Verdict]:
     services = list(agreement.services.all())
     for found in _applicable(agreement, classes):
         p = found.params
-        if found.kind == "public_benefit_share_min" and agreement.public_benefit_share < Decimal(str(p["min_share"])):
+        if found.kind == "public_benefit_share_min" and Decimal(str(agreement.public_benefit_share)) < Decimal(str(p["min_share"])):
             verdicts.append(_verdict(
                 found, _("agreed public-benefit share %(share)s") % {"share": _pct(agreement.public_benefit_share)},
                 f"≥ {_pct(p['min_share'])}",

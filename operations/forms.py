@@ -142,6 +142,8 @@ class TermsForm(BootstrapMixin, forms.Form):
     basis_date = forms.DateField(label=_("basis document date"), widget=date_input(), required=False)
     revenue_distribution = forms.CharField(label=_("revenue distribution"), widget=forms.Textarea(attrs={"rows": 2}),
                                            required=False)
+    collective_resolution = forms.CharField(label=_("village collective's resolution"), max_length=120, required=False,
+                                            help_text=_("For village-collective (or partly collective) rooms."))
     valuation_report_no = forms.CharField(label=_("third-party valuation report"), max_length=80, required=False)
     authorised_by = forms.CharField(label=_("authorising department"), max_length=120, required=False)
     authorisation_document = forms.CharField(label=_("authorisation document"), max_length=80, required=False)

@@ -14,8 +14,8 @@ from rulepack.kinds import Param, rule_kind
 from .models import BasisKind
 
 CLASSES = tuple(PropertyClass.values)
-AGREEMENT_FIELDS = ("basis_number", "basis_date", "revenue_distribution", "valuation_report_no", "authorised_by",
-                    "authorisation_document")
+AGREEMENT_FIELDS = ("basis_number", "basis_date", "revenue_distribution", "collective_resolution", "valuation_report_no",
+                    "authorised_by", "authorisation_document")
 
 
 def _check_checklist(params: dict) -> list[str]:

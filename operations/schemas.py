@@ -146,6 +146,7 @@ class TermsIn(Schema):
     basis_number: str = ""
     basis_date: date | None = None
     revenue_distribution: str = ""
+    collective_resolution: str = ""
     valuation_report_no: str = ""
     authorised_by: str = ""
     authorisation_document: str = ""
@@ -256,6 +257,7 @@ class AgreementDetailOut(AgreementOut):
     basis_number: str
     basis_date: date | None
     revenue_distribution: str
+    collective_resolution: str
     valuation_report_no: str
     authorised_by: str
     authorisation_document: str

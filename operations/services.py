@@ -255,7 +255,7 @@ def admission_withdraw(*, actor, admission: Admission, now: datetime | None = No
 AGREEMENT_TERMS = {"number", "title", "mode", "starts_on", "ends_on", "renovation_by", "utilities_by", "maintenance_by",
                    "operator_renovation_cost", "operator_running_cost", "annual_rent", "non_profit_purpose",
                    "public_benefit_share", "low_cost_price_cap", "basis_kind", "basis_number", "basis_date",
-                   "revenue_distribution", "valuation_report_no", "authorised_by", "authorisation_document", "note"}
+                   "revenue_distribution", "collective_resolution", "valuation_report_no", "authorised_by", "authorisation_document", "note"}
 MONEY_TERMS = ("operator_renovation_cost", "operator_running_cost", "annual_rent")
 
 

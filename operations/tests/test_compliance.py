@@ -53,6 +53,8 @@ def test_a_mixed_room_follows_the_rules_of_each_part(world, ops):
     agreement.status = "active"
     keys = {v.rule_key for v in judge_agreement(agreement)}
     assert keys == {"operations.state_public_benefit_share", "operations.collective_resolution"}
+    agreement.collective_resolution, agreement.public_benefit_share = "村代会〔2026〕1号 2026-01-05", 0.6
+    assert judge_agreement(agreement) == []
 
 
 def test_paid_income_above_the_running_cost_is_a_breach_and_a_corrected_report_resolves_it(world, ops):

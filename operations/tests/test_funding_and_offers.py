@@ -103,7 +103,7 @@ def test_an_idle_room_is_offered_and_a_proposal_becomes_a_draft_agreement(world,
     agreement = services.offer_award(actor=worker, offer=offer, interest=interest, terms={
         "mode": "co_operated", "starts_on": TODAY() + timedelta(days=7), "ends_on": TODAY() + timedelta(days=372),
         "basis_kind": "collective_meeting", "basis_number": "村代会〔2026〕2号", "basis_date": TODAY(),
-        "revenue_distribution": "无经营收入"}, shares=[])
+        "collective_resolution": "村代会〔2026〕2号", "revenue_distribution": "无经营收入"}, shares=[])
     offer.refresh_from_db()
     interest.refresh_from_db()
     assert offer.status == OfferStatus.AWARDED and offer.agreement == agreement

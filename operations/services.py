@@ -876,6 +876,7 @@ def funding_pay(*, actor, funding: Funding, amount, paid_on: date, document: str
         raise ValidationFailed(fields={"amount": [_("Only %(left)s yuan of the amount is left to pay.") % {
             "left": funding.amount - funding.paid}]})
     if milestone is not None:
+        milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)  # as decided now, not as the caller read it
         if milestone.funding_id != funding.pk:
             raise ValidationFailed(fields={"milestone": [_("This milestone belongs to other funding.")]})
         if milestone.status != MilestoneStatus.MET:

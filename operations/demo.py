@@ -1,5 +1,5 @@
 """The demo city's space for service: a few hundred operators, their admission, agreements of every
-mode and tier with their monthly reports (a year of them in 中山街道, the last quarter elsewhere, to
+mode and tier with their monthly reports (a year of them in 中山街道, the last two months elsewhere, to
 keep the build short), public funding and idle rooms offered for partnership.
 
 Every record goes through the services, so the rooms are held at the agreed hours, the shares are
@@ -27,7 +27,7 @@ from . import services
 from .models import Agreement, AgreementStatus, FundingKind, ServiceTier
 
 MORE_OPERATORS = 230
-AGREEMENT_SHARE = 0.4  # of the communities, one or two agreements each
+AGREEMENT_SHARE = 0.3  # of the communities, one or two agreements each
 NAME_PARTS = {
     OperatorKind.SOCIAL_WORK_AGENCY: (["益众", "同心", "善邻", "和乐", "阳光", "守望", "融爱", "正心", "睦邻", "博爱", "友邻", "暖心"],
                                       "社会工作服务中心"),
@@ -226,7 +226,7 @@ def _report_year(ctx, agreement, operator_user, confirmer, *, showcase: bool) ->
     rng, today = ctx.rng, ctx.extra["today"]
     months = _months(agreement, today)
     if not showcase:
-        months = months[-3:]  # the rest of the city: the last quarter, to keep the demo build short
+        months = months[-2:]  # the rest of the city: the last two months, to keep the demo build short
     for index, month in enumerate(months):
         report = services.report_submit(actor=operator_user, agreement=agreement, month=month, figures=_figures(rng, agreement),
                                         now=ctx.extra["now"])
@@ -393,12 +393,11 @@ def _funding(ctx, minzheng, operators) -> None:
 
 def _offers(ctx, street, first, shequ, yunying, demo_operator) -> None:
     """中山街道's idle rooms on offer: one open with two proposals, one already given to a partner."""
-    from scheduling.selectors import idle_rooms
+    from .selectors import idle_rooms_to_offer
 
     today = ctx.extra["today"]
-    idle = [u.room for u in idle_rooms(user=User.objects.get(username="jiedao"), within=street,
-                                       since=today - timedelta(weeks=services.IDLE_WEEKS), until=today - timedelta(days=1))
-            if u.room.use == RoomUse.SERVICE]
+    idle = [item.room for item in idle_rooms_to_offer(user=User.objects.get(username="jiedao"), within=street, today=today,
+                                                      weeks=services.IDLE_WEEKS)]
     hours = [{"weekday": 6, "start": "09:00", "end": "12:00"}, {"weekday": 7, "start": "09:00", "end": "12:00"}]
     others = [o for o in Organisation.objects.filter(kind=OrganisationKind.OPERATOR, admissions__division=street,
                                                       admissions__status="admitted").exclude(pk=demo_operator.pk).distinct()[:2]]

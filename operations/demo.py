@@ -126,10 +126,14 @@ def _admit(ctx: DemoContext, operators: list[Organisation], reviewers: dict) -> 
     return by_street
 
 
-def _services(rng, count: int, *, market: bool = True) -> list[dict]:
-    chosen = rng.sample([item for item in CATALOGUE if market or item[2] != "market"], k=count)
+def _services(rng, count: int, *, market: bool | None) -> list[dict]:
+    """``count`` services of the catalogue, at least one free; market-priced ones only where ``market`` is not
+    False (and at least one where it is True)."""
+    chosen = rng.sample([item for item in CATALOGUE if market is not False or item[2] != "market"], k=count)
     if not any(item[2] == "free" for item in chosen):
         chosen[0] = next(item for item in CATALOGUE if item[2] == "free")
+    if market and not any(item[2] == "market" for item in chosen):
+        chosen[-1] = rng.choice([item for item in CATALOGUE if item[2] == "market"])
     return [{"name": name, "category": category, "tier": tier, "price": price, "price_unit": unit, "market_price": market_price,
              "capacity": places, "audience": audience} for name, category, tier, price, unit, market_price, places, audience in chosen]
 
@@ -170,18 +174,21 @@ def _hours(rng) -> list[dict]:
     return [{"weekday": day, "start": start, "end": end} for day in sorted(days)]
 
 
-def _make(ctx, actor, approver, community, operator, rooms, *, number: str, overrides=None, market=True, status="active"):
+def _make(ctx, actor, approver, community, operator, rooms, *, number: str, overrides=None, market=None, status="active"):
     """One agreement through the services, as far as ``status``; None when its rooms are taken then."""
     rng, today = ctx.rng, ctx.extra["today"]
     room = rooms[0]
     starts_on = (overrides or {}).pop("starts_on", None) or today - timedelta(days=rng.randint(60, 420))
     terms = _terms(rng, room, operator, number, starts_on, **(overrides or {}))
-    for _attempt in range(4):
+    for _attempt in range(6):
+        spaces = [{"room": r.pk, "hours": _hours(rng)} for r in rooms]
+        if any(_taken(room, space["hours"], terms) for room, space in zip(rooms, spaces, strict=True)):
+            continue  # booked or given at those hours: try others
         try:
             agreement = services.agreement_draft(
-                actor=actor, division=community, operator=operator, terms=terms,
-                spaces=[{"room": r.pk, "hours": _hours(rng)} for r in rooms],
-                services=_services(rng, rng.randint(2, 4), market=market and terms["annual_rent"] > 0),
+                actor=actor, division=community, operator=operator, terms=terms, spaces=spaces,
+                services=_services(rng, rng.randint(2, 4), market=market if market is not None else
+                                   (None if terms["annual_rent"] > 0 else False)),
                 shares=_shares(rng))
             if status == "draft":
                 return agreement
@@ -190,8 +197,17 @@ def _make(ctx, actor, approver, community, operator, rooms, *, number: str, over
                 return agreement
             return services.agreement_approve(actor=approver, agreement=agreement, note="经街道联席会议研究同意。", now=ctx.extra["now"])
         except ApplicationError:
-            continue  # the rooms are given or booked at those hours: try other hours
+            continue  # given to another agreement at those hours: try others
     return None
+
+
+def _taken(room, hours: list[dict], terms: dict) -> bool:
+    """Whether the room is booked at any of these weekly hours over the term (what approval would refuse)."""
+    from scheduling.services import weekly_clashes, weekly_occurrences
+
+    now = timezone.now()
+    occurrences = [o for o in weekly_occurrences(hours, terms["starts_on"], terms["ends_on"]) if o[0] >= now]
+    return bool(weekly_clashes(room, occurrences, now=now))
 
 
 def _months(agreement, today: date) -> list[date]:
@@ -203,14 +219,12 @@ def _months(agreement, today: date) -> list[date]:
     return months
 
 
-def _figures(rng, agreement, *, over_cost: bool = False, market_heavy: bool = False) -> dict:
+def _figures(rng, agreement, *, over_cost: bool = False) -> dict:
     weekly = sum(len(s.hours) for s in agreement.spaces.all())
-    sessions = max(4, int(weekly * 4.3 * rng.uniform(0.8, 1.05)))
-    free = int(sessions * rng.uniform(0.45, 0.6))
-    low = int(sessions * rng.uniform(0.2, 0.3))
-    if market_heavy:
-        free, low = int(sessions * 0.15), int(sessions * 0.15)
-    market = sessions - free - low
+    sessions = max(6, int(weekly * 4.3 * rng.uniform(0.8, 1.05)))
+    market = int(sessions * rng.uniform(0.1, 0.3))
+    low = int((sessions - market) * rng.uniform(0.25, 0.45))
+    free = sessions - market - low
     cost = (agreement.operator_running_cost / 12 * Decimal(str(round(rng.uniform(0.85, 1.2), 2)))).quantize(Decimal("1"))
     paid = (cost * Decimal(str(round(rng.uniform(1.2, 1.5) if over_cost else rng.uniform(0.5, 0.92), 2)))).quantize(Decimal("1"))
     low_revenue = (paid * Decimal(str(round(rng.uniform(0.35, 0.6), 2)))).quantize(Decimal("1"))

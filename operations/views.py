@@ -199,6 +199,8 @@ def _agreement_steps(user, agreement: Agreement) -> dict:
     approve = user.has_perm("operations.approve_agreement", agreement)
     if change and status == AgreementStatus.DRAFT:
         steps["submit"] = None
+    if change and status in (AgreementStatus.DRAFT, AgreementStatus.SUBMITTED):
+        steps["withdraw"] = ReasonForm
     if approve and status == AgreementStatus.SUBMITTED:
         steps["approve"] = NoteForm
         steps["return"] = ReasonForm
@@ -221,6 +223,9 @@ def _run_agreement_step(user, agreement: Agreement, step: str, data: dict):
     if step == "return":
         services.agreement_return(actor=user, agreement=agreement, note=data["reason"])
         return _("The agreement is returned to the community."), None
+    if step == "withdraw":
+        services.agreement_withdraw(actor=user, agreement=agreement, reason=data["reason"])
+        return _("The agreement is withdrawn."), None
     if step == "terminate":
         services.agreement_terminate(actor=user, agreement=agreement, on=data["on"], reason=data["reason"])
         return _("The agreement is terminated."), None

@@ -426,6 +426,7 @@ BODIES = {
         "services": [{"name": "越界", "category": "elderly_child", "tier": "free"}]},
     "operations_api_approve_agreement": lambda world, node, user: {"note": "越界"},
     "operations_api_return_agreement": lambda world, node, user: {"reason": "越界"},
+    "operations_api_withdraw_agreement": lambda world, node, user: {"reason": "越界"},
     "operations_api_terminate_agreement": lambda world, node, user: {"on": str(_agreement_at(world, node).starts_on),
                                                                     "reason": "越界"},
     "operations_api_renew_agreement": lambda world, node, user: {"ends_on": "2030-01-01"},

@@ -312,13 +312,12 @@ def _showcase(ctx, street, first, operators, rooms_of, workers, jiedao, yunying,
     state_rooms = [(c, r) for c in communities for r in rooms_of.get(c.pk, [])
                    if r.site.property_class == PropertyClass.STATE_ADMINISTRATIVE]
     breaches = [
-        {"annual_rent": Decimal("0"), "title": "{room}：无偿提供，含市场价课程"},  # free use with a market service
-        {"public_benefit_share": Decimal("0.4"), "title": "{room}：公益比例不足"},
-        {"valuation_report_no": "", "authorised_by": "", "authorisation_document": "", "title": "{room}：未经评估授权"},
+        {"annual_rent": Decimal("0")},  # free use, with a market-priced service
+        {"public_benefit_share": Decimal("0.4")},  # below the public-benefit share
+        {"valuation_report_no": "", "authorised_by": "", "authorisation_document": ""},  # no valuation, no authorisation
     ]
     for n, overrides in enumerate(breaches):
         community, room = state_rooms[(n * 5 + 3) % len(state_rooms)]
-        overrides = {**overrides, "title": overrides["title"].format(room=room.name)}
         agreement = _make(ctx, workers[community.pk], jiedao, community, rng.choice(operators), [room], number=f"中山协-示例{n + 1}",
                           overrides=overrides, market=True)
         if agreement is not None:

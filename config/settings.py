@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "notifications",
     "scheduling",
     "funds",
+    "planning",
     "demo",
 ]
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("rules/", include("rulepack.urls")),
     path("scheduling/", include("scheduling.urls")),
     path("funds/", include("funds.urls")),
+    path("planning/", include("planning.urls")),
     path("notifications/", include("notifications.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -69,8 +69,17 @@ def get_network(request, network_id: int):
 
 @router.get("/planning/networks/{network_id}/map", response={200: dict, **ERRORS}, url_name="planning_network_map",
             summary="The network's ways as GeoJSON")
-def network_map(request, network_id: int):
-    return selectors.network_geojson(network=selectors.network_get(user=request.user, pk=network_id))
+def network_map(request, network_id: int,
+                bbox: str | None = Query(None, description="west,south,east,north: only the ways of this box")):
+    box = None
+    if bbox:
+        try:
+            box = tuple(float(v) for v in bbox.split(","))
+        except ValueError:
+            box = ()
+        if len(box) != 4:
+            raise ValidationFailed(fields={"bbox": [_("Give the box as west,south,east,north.")]})
+    return selectors.network_geojson(network=selectors.network_get(user=request.user, pk=network_id), bbox=box)
 
 
 # Demand.

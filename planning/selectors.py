@@ -186,18 +186,29 @@ def _sites(refs):
     return Site.objects.filter(pk__in=[int(r) for r in refs if r])
 
 
-def network_geojson(*, network: Network) -> dict:
-    """The network's ways as one MultiLineString (or none when the network is too large to draw)."""
-    if network.edge_count > MAP_EDGES_MAX:
-        return {"type": "FeatureCollection", "features": [], "properties": {"too_large": True}}
+def network_geojson(*, network: Network, bbox: tuple[float, float, float, float] | None = None) -> dict:
+    """The network's ways (those with an end inside ``bbox`` when given) as one MultiLineString, or
+    nothing when there are too many to draw."""
     graph: Graph = network_graph(network)
     rows = np.repeat(np.arange(graph.node_count), np.diff(graph.indptr))
     cols = graph.indices
-    once = rows < cols
-    lines = [[[round(float(graph.lon[a]), 6), round(float(graph.lat[a]), 6)], [round(float(graph.lon[b]), 6), round(float(graph.lat[b]), 6)]]
-             for a, b in zip(rows[once], cols[once], strict=True)]
+    keep = rows < cols
+    if bbox is not None:
+        west, south, east, north = bbox
+        inside = (graph.lon >= west) & (graph.lon <= east) & (graph.lat >= south) & (graph.lat <= north)
+        keep &= inside[rows] | inside[cols]
+    if int(keep.sum()) > MAP_EDGES_MAX:
+        return {"type": "FeatureCollection", "features": [], "properties": {"too_large": True}}
+    lon, lat = np.round(graph.lon, 6), np.round(graph.lat, 6)
+    lines = [[[float(lon[a]), float(lat[a])], [float(lon[b]), float(lat[b])]] for a, b in zip(rows[keep], cols[keep], strict=True)]
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "MultiLineString", "coordinates": lines}, "properties": {"layer": "network"}}]}
+
+
+def demand_bbox(demand: DemandSet, margin: float = 0.005) -> tuple[float, float, float, float]:
+    arrays = demand_arrays(demand)
+    return (round(float(arrays.lon.min()) - margin, 6), round(float(arrays.lat.min()) - margin, 6),
+            round(float(arrays.lon.max()) + margin, 6), round(float(arrays.lat.max()) + margin, 6))
 
 
 @dataclass

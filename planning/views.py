@@ -136,6 +136,7 @@ def scenario_detail(request, scenario_id: int):
         "may_delete": request.user.has_perm("planning.delete_scenario", scenario),
         "map_boundaries": scenario.division.code,
         "has_after": scenario.covered_after is not None,
+        "network_bbox": ",".join(str(v) for v in selectors.demand_bbox(scenario.demand)),
     })
 
 

@@ -214,32 +214,36 @@ def _geojson_rows(text: str, need_population: bool) -> list[tuple]:
     return rows
 
 
+def community_of(lon: np.ndarray, lat: np.ndarray, communities, projection: Projection) -> tuple[np.ndarray, bool]:
+    """The community (pk, -1 for none) of each point: by boundary where communities have one, else
+    the nearest centre. Also says whether any community had a boundary."""
+    import shapely
+    from scipy.spatial import cKDTree
+
+    community = np.full(len(lon), -1, dtype=np.int64)
+    shaped = [(c, polygons_of(c.boundary)) for c in communities]
+    with_shape = [(c, shapely.MultiPolygon([shapely.Polygon(r) for r in rings])) for c, rings in shaped if rings]
+    if with_shape and len(lon):
+        tree = shapely.STRtree([shape for _c, shape in with_shape])
+        hit_point, hit_shape = tree.query(shapely.points(lon, lat), predicate="within")
+        community[hit_point] = [with_shape[i][0].pk for i in hit_shape]
+    centres = [c for c, rings in shaped if not rings and c.latitude is not None and c.longitude is not None]
+    unassigned = community < 0
+    if centres and unassigned.any():
+        centre_xy = projection.xy([float(c.longitude) for c in centres], [float(c.latitude) for c in centres])
+        _dist, nearest = cKDTree(centre_xy).query(projection.xy(lon[unassigned], lat[unassigned]))
+        community[unassigned] = np.array([centres[i].pk for i in nearest], dtype=np.int64)
+    return community, bool(with_shape)
+
+
 def place(points: Points, graph: Graph, communities, *, snap_max_m: float, keep_outside: bool) -> Placed:
     """Snap points to the network and find their community; drop (and list) those too far from it,
     and — unless ``keep_outside`` — those outside every community of the area where communities
     have boundaries."""
-    import shapely
-
     node, snap = graph.snap(points.lon, points.lat)
-    community = np.full(len(points.lon), -1, dtype=np.int64)
-    shaped = [(c, polygons_of(c.boundary)) for c in communities]
-    with_shape = [(c, shapely.MultiPolygon([shapely.Polygon(r) for r in rings])) for c, rings in shaped if rings]
-    if with_shape and len(points.lon):
-        tree = shapely.STRtree([shape for _c, shape in with_shape])
-        point_geoms = shapely.points(points.lon, points.lat)
-        hit_point, hit_shape = tree.query(point_geoms, predicate="within")
-        community[hit_point] = [with_shape[i][0].pk for i in hit_shape]
-    centres = [c for c, rings in shaped if not rings and c.latitude is not None and c.longitude is not None]
-    if centres and len(points.lon):
-        projection = graph.projection
-        from scipy.spatial import cKDTree
-
-        centre_xy = projection.xy([float(c.longitude) for c in centres], [float(c.latitude) for c in centres])
-        unassigned = community < 0
-        _dist, nearest = cKDTree(centre_xy).query(projection.xy(points.lon[unassigned], points.lat[unassigned]))
-        community[unassigned] = np.array([centres[i].pk for i in nearest], dtype=np.int64)
+    community, any_boundary = community_of(points.lon, points.lat, communities, graph.projection)
     too_far = snap > snap_max_m
-    outside = (community < 0) & (not keep_outside) & bool(with_shape)
+    outside = (community < 0) & (not keep_outside) & any_boundary
     drop = too_far | outside
     dropped = []
     for i in np.flatnonzero(drop)[:1000]:

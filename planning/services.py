@@ -608,10 +608,17 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
         after_node_dist, _nearest = graph.nearest(all_nodes, all_snap)
         distance_after = demand.snap_m + after_node_dist[demand.node]
         gains = sol.get("gains") or [0.0] * len(picked)
-        for order, (index, gain) in enumerate(zip(picked, gains, strict=True), start=1):
-            proposed.append({"order": order, "label": candidates.label[index][:200], "lon": float(candidates.lon[index]),
+        communities = list(Division.objects.subtree(division).communities().only("id", "name", "boundary", "latitude", "longitude"))
+        found, _any = demand_mod.community_of(candidates.lon[picked], candidates.lat[picked], communities, graph.projection)
+        names = {c.pk: c.name for c in communities}
+        for order, (index, gain, where) in enumerate(zip(picked, gains, found, strict=True), start=1):
+            community_id = candidates.community[index] or (int(where) if where >= 0 else None)
+            label = candidates.label[index]
+            if candidates.source[index] == "network" and community_id in names:
+                label = f"{names[community_id]} · {label}"
+            proposed.append({"order": order, "label": label[:200], "lon": float(candidates.lon[index]),
                              "lat": float(candidates.lat[index]), "site_id": candidates.ref[index],
-                             "community_id": candidates.community[index], "gain": float(gain)})
+                             "community_id": community_id, "gain": float(gain)})
     report("saving", 95)
     return Result(distance=distance, distance_after=distance_after, facilities=facilities,
                   facility_snap_dropped=int((~usable).sum()), proposed=proposed, solution=solution)

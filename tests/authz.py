@@ -179,6 +179,48 @@ def _pack_of_another_city(world: World, node: Division, user=None) -> int:
     return rulepack_ensure(city=city).pk
 
 
+# Life-circle planning: a small walking network, demand and a finished scenario at the neighbour's node.
+
+def _planning_area(node: Division) -> Division:
+    """Networks belong to a city, district or street: a community's is its street's."""
+    return _street_in(node) if node.level in ("community", "grid") else node
+
+
+def _network_at(world: World, node: Division):
+    from planning import services as planning_services
+    from planning.demo import walking_grid
+    from planning.models import Network
+
+    area = _planning_area(node)
+    network = Network.objects.filter(division=area).first()
+    if network is None:
+        community = _community_in(node)
+        lat, lon = float(community.latitude), float(community.longitude)
+        graph = walking_grid(lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01, spacing_m=150, seed=1)
+        network = planning_services.network_generate(actor="test", division=area, name=f"{area.name}路网", graph=graph)
+    return network
+
+
+def _demand_at(world: World, node: Division):
+    from planning import services as planning_services
+    from planning.models import DemandSet
+
+    community = _community_in(node) if node.level in ("community", "grid") else node
+    demand = DemandSet.objects.filter(division=community).first()
+    return demand or planning_services.demand_create(actor="test", division=community, network=_network_at(world, node),
+                                                     name=f"{community.name}人口", source="communities")
+
+
+def _scenario_at(world: World, node: Division, name: str = "现状"):
+    from planning import services as planning_services
+    from planning.models import Scenario
+
+    demand = _demand_at(world, node)
+    scenario = Scenario.objects.filter(demand=demand, name=name).first()
+    return scenario or planning_services.scenario_create(actor="test", demand=demand, name=name,
+                                                         facility_kind="elderly_canteen", run=True)
+
+
 # Path (and page URL) parameters, by name.
 PARAMS = {
     "code": lambda world, node, user: node.code,
@@ -197,6 +239,10 @@ PARAMS = {
     "booking_id": lambda world, node, user: _booking_at(world, node),
     "token": _ical_token,
     "fund_project_id": lambda world, node, user: _fund_project_at(world, node),
+    "network_id": lambda world, node, user: _network_at(world, node).pk,
+    "demand_id": lambda world, node, user: _demand_at(world, node).pk,
+    "scenario_id": lambda world, node, user: _scenario_at(world, node).pk,
+    "other_id": lambda world, node, user: _scenario_at(world, node, "另一方案").pk,
 }
 
 # Parameters that name no node's data: any valid value will do, and the response must simply
@@ -291,6 +337,10 @@ BODIES = {
     "funds_api_disburse": lambda world, node, user: {"amount": "1.00", "payee": "越界", "document": "x"},
     "funds_api_add_evidence": lambda world, node, user: {"description": "越界", "amount": "1.00", "invoice_no": "x"},
     "funds_api_complete": lambda world, node, user: {"report": "越界"},
+    "planning_api_import_network": None,  # multipart upload; covered by planning/tests
+    "planning_api_create_demand": None,  # multipart form; covered by planning/tests
+    "planning_api_create_scenario": lambda world, node, user: {
+        "demand_id": _demand_at(world, node).pk, "name": "越界方案", "facility_kind": "elderly_canteen"},
 }
 
 # Admin models: an object of the neighbour's, to try the change page with.
@@ -320,6 +370,8 @@ ADMIN_OBJECTS = {
     "registry.registryfiling": lambda world, node: RegistryFiling.objects.get(pk=_filing_at(world, node)),
     "registry.provisionproject": lambda world, node: ProvisionProject.objects.get(pk=_project_at(world, node)),
     "rulepack.rulepack": lambda world, node: RulePack.objects.get(pk=_pack_of_another_city(world, node)),
+    "planning.network": lambda world, node: _network_at(world, node),
+    "planning.scenario": lambda world, node: _scenario_at(world, node),
     "scheduling.booking": lambda world, node: __import__("scheduling.models", fromlist=["Booking"]).Booking.objects.get(
         pk=_booking_at(world, node)),
 }

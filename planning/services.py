@@ -21,7 +21,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
@@ -199,7 +199,7 @@ def network_import_run(*, network_id: int, upload: str, progress: Progress = _qu
         _fail(Network, network.pk, error.fields.get("file", [error.message])[0] if error.fields else error.message)
     except Exception as error:
         logger.exception("Network import %s failed", network.pk)
-        _fail(Network, network.pk, _g("The import failed unexpectedly: %(error)s") % {"error": error})
+        _fail(Network, network.pk, gettext("The import failed unexpectedly: %(error)s") % {"error": error})
     finally:
         path.unlink(missing_ok=True)
     network.refresh_from_db()
@@ -419,7 +419,7 @@ def network_candidates(division: Division, graph: net.Graph, demand: DemandArray
             break
         step *= 1.25
     chosen = nodes[np.sort(first)]
-    return _points([(float(graph.lon[n]), float(graph.lat[n]), _g("Network point %(n)s") % {"n": i + 1}, "network", None, None)
+    return _points([(float(graph.lon[n]), float(graph.lat[n]), gettext("Network point %(n)s") % {"n": i + 1}, "network", None, None)
                     for i, n in enumerate(chosen)])
 
 
@@ -427,7 +427,7 @@ def uploaded_candidates(upload) -> list[dict]:
     if upload.size > MAX_UPLOAD_BYTES:
         raise ValidationFailed(fields={"file": [_("The file is larger than 50 MB.")]})
     points = demand_mod.parse_upload(upload.name, upload.read(), need_population=False)
-    return [{"lon": float(x), "lat": float(y), "label": label or _g("Candidate %(n)s") % {"n": i + 1}}
+    return [{"lon": float(x), "lat": float(y), "label": label or gettext("Candidate %(n)s") % {"n": i + 1}}
             for i, (x, y, label) in enumerate(zip(points.lon, points.lat, points.label, strict=True))]
 
 
@@ -465,7 +465,7 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
         errors["minutes"] = [_("The threshold must be between 1 and 120 minutes.")]
     siting_objective = objective in (Objective.MAX_COVER, Objective.SET_COVER, Objective.P_MEDIAN)
     candidates = [{"lon": float(c["lon"]), "lat": float(c["lat"]),
-                   "label": str(c.get("label") or "")[:200] or _g("Candidate %(n)s") % {"n": i + 1}}
+                   "label": str(c.get("label") or "")[:200] or gettext("Candidate %(n)s") % {"n": i + 1}}
                   for i, c in enumerate(candidates or [])]
     if siting_objective:
         if candidate_source not in CandidateSource.values:
@@ -540,7 +540,7 @@ def scenario_run(*, scenario_id: int, progress: Progress = _quiet, raise_errors:
             raise
     except Exception as error:
         logger.exception("Scenario %s failed", scenario.pk)
-        _fail(Scenario, scenario.pk, _g("The analysis failed unexpectedly: %(error)s") % {"error": error})
+        _fail(Scenario, scenario.pk, gettext("The analysis failed unexpectedly: %(error)s") % {"error": error})
         if raise_errors:
             raise
     finally:

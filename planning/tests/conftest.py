@@ -8,7 +8,6 @@ community, street, district and community type.
 
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyrosm
 import pytest

@@ -158,7 +158,7 @@ def _swap_improve(cover: csr_matrix, cover_t: csr_matrix, weight: np.ndarray, ch
 
 
 def _lagrangian_cover_bound(cover: csr_matrix, cover_t: csr_matrix, weight: np.ndarray, k: int, incumbent: float,
-                            deadline: float, iterations: int = 300) -> float:
+                            deadline: float, iterations: int = 300, target_gap: float = 0.0) -> float:
     """min over λ in [0, w] of Σ max(0, w − λ) + (sum of the k largest of Aᵀλ): an upper bound on coverage."""
     lam = weight * 0.5
     best = math.inf
@@ -178,7 +178,7 @@ def _lagrangian_cover_bound(cover: csr_matrix, cover_t: csr_matrix, weight: np.n
             if stall >= 10:
                 step_scale /= 2
                 stall = 0
-        if best - incumbent <= 1e-7 * max(1.0, incumbent) or step_scale < 1e-4:
+        if _closed(best, incumbent, target_gap) or step_scale < 1e-4:
             break
         y = np.zeros(cover.shape[1])
         y[top] = 1
@@ -191,12 +191,27 @@ def _lagrangian_cover_bound(cover: csr_matrix, cover_t: csr_matrix, weight: np.n
     return best
 
 
-def _milp_cover(cover: csr_matrix, weight: np.ndarray, k: int, time_limit: float, rel_gap: float):
+def _cover_model(cover: csr_matrix, weight: np.ndarray, k: int):
+    """Variables y (candidates) then x (groups): max Σ w x, x_g ≤ Σ_{j reaches g} y_j, Σ y ≤ k."""
     g, m = cover.shape
     c = np.concatenate([np.zeros(m), -weight])
-    link = hstack([-cover, identity(g, format="csr")], format="csr")  # x_g − Σ a_gj y_j ≤ 0
+    link = hstack([-cover, identity(g, format="csr")], format="csr")
     count = csr_matrix(np.concatenate([np.ones(m), np.zeros(g)])[None, :])
-    constraints = [LinearConstraint(link, -np.inf, 0.0), LinearConstraint(count, 0.0, k)]
+    return c, [LinearConstraint(link, -np.inf, 0.0), LinearConstraint(count, 0.0, k)]
+
+
+def _lp_cover_bound(cover: csr_matrix, weight: np.ndarray, k: int, time_limit: float) -> float | None:
+    c, constraints = _cover_model(cover, weight, k)
+    result = milp(c, constraints=constraints, integrality=np.zeros(len(c)), bounds=Bounds(0, 1),
+                  options={"time_limit": time_limit, "disp": False})
+    if result.status != 0 or result.fun is None:
+        return None
+    return -float(result.fun)
+
+
+def _milp_cover(cover: csr_matrix, weight: np.ndarray, k: int, time_limit: float, rel_gap: float):
+    g, m = cover.shape
+    c, constraints = _cover_model(cover, weight, k)
     integrality = np.concatenate([np.ones(m), np.zeros(g)])
     result = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(0, 1),
                   options={"time_limit": max(time_limit, 0.05), "mip_rel_gap": rel_gap, "disp": False})
@@ -217,7 +232,8 @@ def maximal_covering(cover: csr_matrix, weight: np.ndarray, k: int, *, time_limi
     started = time.perf_counter()
     deadline = started + time_limit
     groups = aggregate(cover, weight)
-    a, w = groups.cover, groups.weight
+    columns = _undominated_columns(groups.cover)
+    a, w = groups.cover[:, columns].tocsr(), groups.weight
     m = a.shape[1]
     k = min(k, m)
     a_t = a.T.tocsr()
@@ -235,10 +251,26 @@ def maximal_covering(cover: csr_matrix, weight: np.ndarray, k: int, *, time_limi
         value = _coverage_value(a, w, chosen)
         method = "greedy+swap"
         bound = min(total, float(np.sort(a_t @ w)[-k:].sum()))
-        if bound - value > rel_gap * value + 1e-9:
-            lagrangian_deadline = min(deadline, time.perf_counter() + max(1.0, time_limit / 4))
-            bound = min(bound, _lagrangian_cover_bound(a, a_t, w, k, value, lagrangian_deadline))
-        if bound - value > rel_gap * value + 1e-9 and a.nnz <= milp_max_nonzeros and time.perf_counter() < deadline:
+        # Two bounds of the same relaxation: the linear one (HiGHS; exact, often the optimum itself,
+        # quick on a small matrix) and the Lagrangian one (subgradient steps on the sparse matrix;
+        # quick on a large one, and enough when a gap is allowed). The cheaper goes first.
+        def lagrangian():
+            return _lagrangian_cover_bound(a, a_t, w, k, value, min(deadline, time.perf_counter() + max(1.0, time_limit / 10)),
+                                           target_gap=rel_gap), ""
+
+        def linear():
+            if a.nnz > milp_max_nonzeros:
+                return None, ""
+            return _lp_cover_bound(a, w, k, max(0.05, (deadline - time.perf_counter()) / 3)), ", LP bound"
+
+        small = a.nnz <= LP_FIRST_NONZEROS and a.shape[0] <= LP_FIRST_ROWS
+        for relaxation in ((linear, lagrangian) if small else (lagrangian, linear)):
+            if _closed(bound, value, rel_gap):
+                break
+            relaxed, note = relaxation()
+            if relaxed is not None and relaxed < bound:
+                bound, method = relaxed, method + note
+        if not _closed(bound, value, rel_gap) and a.nnz <= milp_max_nonzeros and time.perf_counter() < deadline:
             exact, milp_bound, optimal = _milp_cover(a, w, k, deadline - time.perf_counter(), rel_gap)
             if exact is not None and _coverage_value(a, w, exact) > value:
                 chosen, method = exact, "milp"
@@ -251,13 +283,39 @@ def maximal_covering(cover: csr_matrix, weight: np.ndarray, k: int, *, time_limi
                 method += "/milp"
     bound = max(bound, value)
     chosen, gains = _order_by_gain(a, a_t, w, chosen)
-    return Solution(chosen=chosen, objective=value, bound=bound, method=method,
-                    proven_optimal=bound - value <= 1e-9 * max(1.0, value), seconds=time.perf_counter() - started,
-                    gains=gains, details={"groups": a.shape[0], "candidates": m, "nonzeros": int(a.nnz),
-                                          "unreachable": groups.unreachable_weight})
+    return Solution(chosen=[int(columns[j]) for j in chosen], objective=value, bound=bound, method=method,
+                    proven_optimal=_closed(bound, value, 0.0), seconds=time.perf_counter() - started,
+                    gains=gains, details={"groups": a.shape[0], "candidates": int(cover.shape[1]), "undominated": m,
+                                          "nonzeros": int(a.nnz), "unreachable": groups.unreachable_weight})
+
+
+def _closed(bound: float, value: float, rel_gap: float) -> bool:
+    """Is the solution within ``rel_gap`` of the bound (within solver tolerance for an exact answer)?"""
+    return bound - value <= max(rel_gap * value, 1e-7 * max(1.0, abs(value)))
+
+
+def _undominated_columns(a: csr_matrix, max_pairs: int = 40_000_000) -> np.ndarray:
+    """The candidates worth considering: a candidate that reaches nobody, or only people another
+    candidate also reaches (a subset, or the same set with a lower number), can be swapped for that
+    one without loss, so dropping it keeps the optimum."""
+    a_t = a.T.tocsr()
+    size = np.diff(a_t.indptr)
+    useful = np.flatnonzero(size > 0)
+    if len(useful) ** 2 > max_pairs or len(useful) < 2:
+        return useful
+    sub = a_t[useful]
+    overlap = (sub @ sub.T).tocoo()
+    sizes = size[useful]
+    i, j, shared = overlap.row, overlap.col, overlap.data
+    contained = (i != j) & (shared >= sizes[i]) & ((sizes[j] > sizes[i]) | ((sizes[j] == sizes[i]) & (j < i)))
+    dominated = np.zeros(len(useful), dtype=bool)
+    dominated[i[contained]] = True
+    return useful[~dominated]
 
 
 ENUMERATION_CELLS = 3_000_000
+LP_FIRST_NONZEROS = 200_000
+LP_FIRST_ROWS = 5_000
 
 
 def _enumerate_cover(a: csr_matrix, w: np.ndarray, k: int) -> tuple[list[int], float]:

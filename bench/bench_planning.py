@@ -23,7 +23,6 @@ from importlib.resources import files
 
 import numpy as np
 from common import ROOT, best_of, report, say
-from scipy.sparse import csr_matrix
 
 from planning import network as net
 from planning import siting
@@ -115,7 +114,7 @@ def _spopt_mclp(cost: np.ndarray, weight: np.ndarray, radius: float, p: int):
 
 
 def _ours_mclp(cost: np.ndarray, weight: np.ndarray, radius: float, p: int):
-    solution = siting.maximal_covering(csr_matrix(cost <= radius), weight, p)
+    solution = siting.maximal_covering(cost <= radius, weight, p)
     assert solution.proven_optimal
     return solution.objective
 

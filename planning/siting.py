@@ -231,6 +231,10 @@ def maximal_covering(cover: csr_matrix, weight: np.ndarray, k: int, *, time_limi
     """
     started = time.perf_counter()
     deadline = started + time_limit
+    if cover.shape[0] * cover.shape[1] <= DENSE_CELLS:
+        small = _small_maximal_covering(cover, weight, k, started)
+        if small is not None:
+            return small
     groups = aggregate(cover, weight)
     columns = _undominated_columns(groups.cover)
     a, w = groups.cover[:, columns].tocsr(), groups.weight
@@ -314,6 +318,57 @@ def _undominated_columns(a: csr_matrix, max_pairs: int = 40_000_000) -> np.ndarr
 
 
 ENUMERATION_CELLS = 3_000_000
+DENSE_CELLS = 250_000
+
+
+def _small_maximal_covering(cover, weight: np.ndarray, k: int, started: float) -> Solution | None:
+    """The same steps as ``maximal_covering`` on a dense matrix, exact by enumeration; for small
+    problems, where the sparse machinery would cost more than the work. None when enumeration is
+    too large."""
+    from itertools import combinations, islice
+
+    dense = (cover.toarray() if hasattr(cover, "toarray") else np.asarray(cover)) != 0
+    weight = np.asarray(weight, dtype=np.float64)
+    reach = dense.any(axis=1)
+    _unique, first, inverse = np.unique(np.packbits(dense[reach], axis=1), axis=0, return_index=True, return_inverse=True)
+    groups = dense[reach][first]
+    w = np.bincount(inverse.ravel(), weights=weight[reach], minlength=len(first))
+    as_int = groups.astype(np.int32)
+    overlap = as_int.T @ as_int
+    size = np.diag(overlap)
+    j_bigger = (size[None, :] > size[:, None]) | ((size[None, :] == size[:, None]) & (np.arange(len(size))[None, :] < np.arange(len(size))[:, None]))
+    contained = (overlap >= size[:, None]) & j_bigger
+    np.fill_diagonal(contained, False)
+    columns = np.flatnonzero((size > 0) & ~contained.any(axis=1))
+    a = groups[:, columns]
+    m = len(columns)
+    k = min(k, m)
+    if math.comb(m, k) * a.shape[0] > ENUMERATION_CELLS:
+        return None
+    best_value, best = -1.0, []
+    combos = combinations(range(m), k)
+    while k:
+        block = np.array(list(islice(combos, 20_000)), dtype=np.int64)
+        if not len(block):
+            break
+        values = w @ a[:, block].any(axis=2)
+        i = int(np.argmax(values))
+        if values[i] > best_value:
+            best_value, best = float(values[i]), block[i].tolist()
+    # In the order a planner would build them, each adding the most people next.
+    order, gains, hit = [], [], np.zeros(a.shape[0], dtype=bool)
+    remaining = list(best)
+    while remaining:
+        adds = [float(w[a[:, j] & ~hit].sum()) for j in remaining]
+        pick = remaining.pop(int(np.argmax(adds)))
+        order.append(pick)
+        gains.append(max(adds))
+        hit |= a[:, pick]
+    value = max(best_value, 0.0)
+    return Solution(chosen=[int(columns[j]) for j in order], objective=value, bound=value, method="exact enumeration",
+                    proven_optimal=True, seconds=time.perf_counter() - started, gains=gains,
+                    details={"groups": a.shape[0], "candidates": int(dense.shape[1]), "undominated": m,
+                             "nonzeros": int(a.sum()), "unreachable": float(weight[~reach].sum())})
 LP_FIRST_NONZEROS = 200_000
 LP_FIRST_ROWS = 5_000
 

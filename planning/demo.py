@@ -2,7 +2,7 @@
 and two saved scenarios of elderly canteens in 中山街道 (as things are, and three new canteens
 sited by maximal covering), so the map, the gap list and the comparison have something to show.
 
-The network is generated, not read from OpenStreetMap: lanes about 90 m apart over the
+The network is generated, not read from OpenStreetMap: lanes about 150 m apart over the
 district's communities, bent a little and with a few missing links, like an old town's grid.
 """
 
@@ -14,7 +14,7 @@ from . import services
 from .models import CandidateSource, DemandSource, Objective
 from .network import build_graph
 
-SPACING_M = 90.0
+SPACING_M = 150.0
 
 
 def walking_grid(west: float, south: float, east: float, north: float, *, spacing_m: float, seed: int):

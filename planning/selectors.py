@@ -69,16 +69,6 @@ def scenario_areas(*, scenario: Scenario, level: str | None = None) -> list[Cove
     return list(areas.order_by("division__path"))
 
 
-def community_coverage(*, user, community: Division) -> list[CoverageArea]:
-    """The latest finished coverage of each facility kind for one community (what its worker sees)."""
-    rows = visible_to(user, "planning.view_coveragearea", CoverageArea.objects.select_related("scenario", "division")).filter(
-        division=community, scenario__status=JobStatus.DONE).order_by("scenario__facility_kind", "-scenario__finished_at")
-    latest: dict[str, CoverageArea] = {}
-    for row in rows:
-        latest.setdefault(row.scenario.facility_kind, row)
-    return list(latest.values())
-
-
 def coverage_list(*, user, within: Division | None = None) -> QuerySet[CoverageArea]:
     rows = visible_to(user, "planning.view_coveragearea", CoverageArea.objects.select_related("scenario", "division")).filter(
         scenario__status=JobStatus.DONE)

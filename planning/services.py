@@ -10,7 +10,6 @@ runs the same functions in the foreground with progress printed.
 from __future__ import annotations
 
 import logging
-import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -491,12 +490,18 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
     kind = kinds[facility_kind]
     walk = walk_rule(division)
     with transaction.atomic():
-        scenario = Scenario.objects.create(
-            division=division, demand=demand, name=name[:120], facility_kind=facility_kind, facility_title=kind.title[:120],
-            minutes=float(minutes or kind.minutes), speed_m_per_min=float(walk["speed_kmh"]) * 1000 / 60, include_osm=include_osm,
-            objective=objective, k=k if siting_objective and objective != Objective.SET_COVER else None,
-            candidate_source=candidate_source if siting_objective else "", candidates=candidates, reachable_only=reachable_only,
-            created_by=_user(actor))
+        try:
+            with transaction.atomic():
+                scenario = Scenario.objects.create(
+                    division=division, demand=demand, name=name[:120], facility_kind=facility_kind, facility_title=kind.title[:120],
+                    minutes=float(minutes or kind.minutes), speed_m_per_min=float(walk["speed_kmh"]) * 1000 / 60,
+                    include_osm=include_osm, objective=objective,
+                    k=k if siting_objective and objective != Objective.SET_COVER else None,
+                    candidate_source=candidate_source if siting_objective else "", candidates=candidates,
+                    reachable_only=reachable_only, created_by=_user(actor))
+        except IntegrityError:  # the same name, saved a moment ago by someone else
+            raise ValidationFailed(fields={"name": [_("%(area)s already has a scenario named %(name)s.")
+                                                    % {"area": division.name, "name": name}]}) from None
         audit_record(actor=actor, action="planning.scenario.created", target=scenario, division=division,
                      changes={"facility_kind": facility_kind, "objective": objective, "k": scenario.k,
                               "candidates": scenario.candidate_source, "minutes": scenario.minutes})
@@ -806,6 +811,3 @@ def scenario_delete(*, actor, scenario: Scenario) -> None:
         if file:
             transaction.on_commit(lambda: media_path(file).unlink(missing_ok=True))
 
-
-def finite_or_none(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else value

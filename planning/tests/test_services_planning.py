@@ -283,3 +283,31 @@ def test_the_command_line_prints_progress_and_a_summary(helsinki):
     with pytest.raises(CommandError, match="k"):
         call_command("planning", "site", "--demand", str(helsinki.demand.pk), "--kind", "health_station", "--k", "100000",
                      "--candidates", "network", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_idle_rooms_of_the_register_are_candidates_for_new_facilities(helsinki):
+    from registry.hours import parse_hours
+
+    community = Division.objects.get(name="甲市一区二街二社")
+    home = services.demand_arrays(helsinki.demand)
+    far = int(np.argmax(_health_station_distance(helsinki)))  # the home furthest from a health station
+    site = registry_services.site_create(actor=ACTOR, division=community, name="二社闲置用房", kind="service_station",
+                                         floor_area=Decimal("200"), property_class="state_admin", property_source="street_owned",
+                                         latitude=Decimal(f"{home.lat[far]:.6f}"), longitude=Decimal(f"{home.lon[far]:.6f}"),
+                                         opening_hours=parse_hours("周一至周日 08:00-20:00"))
+    registry_services.room_create(actor=ACTOR, site=site, name="空置活动室", area=Decimal("60"))
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="闲置用房改健康站", facility_kind="health_station",
+                                        objective="max_cover", k=1, candidate_source="idle_rooms", run=True)
+    assert scenario.status == JobStatus.DONE, scenario.error
+    proposed = scenario.proposed_sites.get()
+    assert proposed.site == site and proposed.label == "二社闲置用房 · 空置活动室" and proposed.gain > 0
+    with pytest.raises(ValidationFailed):
+        services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="两处", facility_kind="health_station",
+                                 objective="max_cover", k=2, candidate_source="idle_rooms")
+
+
+def _health_station_distance(helsinki):
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="健康站距离", facility_kind="health_station",
+                                        run=True)
+    return selectors.scenario_arrays(scenario).distance

@@ -72,35 +72,91 @@ def bench_nearest() -> bool:
     gc.collect()
     ok = report("planning_nearest_1m_vs_networkx", ours_seconds, "s", nx_seconds / ours_seconds, "networkx multi_source_dijkstra",
                 ">= 10x, identical distances", identical and nx_seconds / ours_seconds >= 10)
-    ok &= _pandana(graph, sources, ours, ours_seconds)
+    ok &= _pandana(graph, sources, ours_seconds)
     return ok
 
 
-def _pandana(graph: net.Graph, sources, ours, ours_seconds) -> bool:
+PANDANA_BUDGET_S = 900
+
+
+def _pandana_run(arrays: dict, maxdist: float, queue) -> None:
+    """In a child process (so the run can be stopped): pandana's preprocessing, then the query."""
+    import pandana
+    import pandas as pd
+
+    nodes = pd.DataFrame({"x": arrays["x"], "y": arrays["y"]})
+    edges = pd.DataFrame({"from": arrays["from"], "to": arrays["to"], "length": arrays["length"]})
+    started = time.perf_counter()
+    network = pandana.Network(nodes["x"], nodes["y"], edges["from"], edges["to"], edges[["length"]], twoway=True)
+    queue.put(("prepared", time.perf_counter() - started))
+    network.set_pois("facility", maxdist, 1, nodes["x"].iloc[arrays["sources"]], nodes["y"].iloc[arrays["sources"]])
+    started = time.perf_counter()
+    found = network.nearest_pois(maxdist, "facility", num_pois=1)
+    queue.put(("queried", time.perf_counter() - started, found[1].to_numpy(dtype=float)))
+
+
+def _pandana(graph: net.Graph, sources, ours_seconds) -> bool:
+    """pandana answers "nearest within maxdist" by a range query per node on contraction
+    hierarchies; both sides answer the life-circle question, the nearest facility within 1,000 m
+    (15 minutes' walk). pandana runs in a child process with a time budget: when it does not
+    finish, the ratio is a lower bound."""
+    import multiprocessing
+    import queue as queues
+
     try:
-        import pandana
-        import pandas as pd
+        import pandana  # noqa: F401
     except ImportError:
         say("pandana is not installed: its comparison is skipped")
         return True
+    maxdist = 1000.0
+    ours_limited_seconds = best_of(lambda: graph.nearest(sources, limit=maxdist), repeat=3)
+    ours, _label = graph.nearest(sources, limit=maxdist)
     rows = np.repeat(np.arange(graph.node_count), np.diff(graph.indptr))
     once = rows < graph.indices
     xy = graph.projection.xy(graph.lon, graph.lat)
-    nodes = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
-    edges = pd.DataFrame({"from": rows[once], "to": graph.indices[once], "length": graph.length[once].astype(float)})
+    arrays = {"x": xy[:, 0], "y": xy[:, 1], "from": rows[once], "to": graph.indices[once],
+              "length": graph.length[once].astype(float), "sources": sources}
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=_pandana_run, args=(arrays, maxdist, results))
     started = time.perf_counter()
-    network = pandana.Network(nodes["x"], nodes["y"], edges["from"], edges["to"], edges[["length"]], twoway=True)
-    prepare = time.perf_counter() - started
-    maxdist = float(np.ceil(ours.max())) + 1
-    network.set_pois("facility", maxdist, 1, nodes["x"].iloc[sources], nodes["y"].iloc[sources])
-    started = time.perf_counter()
-    found = network.nearest_pois(maxdist, "facility", num_pois=1)
-    query = time.perf_counter() - started
-    theirs = found[1].to_numpy(dtype=float)
-    close = float(np.max(np.abs(theirs - ours)))
-    say(f"pandana: contraction {prepare:.1f} s, nearest_pois {query:.2f} s; largest difference {close:.3g} m (pandana keeps float32)")
-    return report("planning_nearest_1m_vs_pandana", ours_seconds, "s", query / ours_seconds, "pandana nearest_pois (query only)",
-                  "faster, same distances", query >= ours_seconds and close < 1.0)
+    child.start()
+    prepare = query = None
+    theirs = None
+    while time.perf_counter() - started < PANDANA_BUDGET_S:
+        try:
+            message = results.get(timeout=5)
+        except queues.Empty:
+            if not child.is_alive():
+                break
+            continue
+        if message[0] == "prepared":
+            prepare = message[1]
+        else:
+            query, theirs = message[1], message[2]
+            break
+    if child.is_alive():
+        child.terminate()
+    child.join()
+    if theirs is None:
+        elapsed = time.perf_counter() - started
+        if prepare is None:
+            stage, spent, baseline = "its contraction hierarchies", elapsed, "pandana preprocessing alone (did not finish)"
+        else:
+            stage, spent, baseline = "nearest_pois", elapsed - prepare, "pandana nearest_pois within 1 km (did not finish)"
+        say(f"pandana: {stage} unfinished after {spent:.0f} s (stopped at the {PANDANA_BUDGET_S} s budget); "
+            f"ours with the same limit {ours_limited_seconds:.2f} s")
+        return report("planning_nearest_1m_vs_pandana", ours_limited_seconds, "s", spent / ours_limited_seconds,
+                      f"{baseline}, a lower bound", "faster", True)
+    within = np.isfinite(ours)
+    same_set = bool(np.array_equal(within, theirs < maxdist))
+    difference = float(np.max(np.abs(theirs[within] - ours[within]))) if within.any() else 0.0
+    say(f"pandana: contraction hierarchies {prepare:.0f} s, nearest_pois within {maxdist:.0f} m {query:.2f} s; "
+        f"ours with the same limit {ours_limited_seconds:.2f} s (all distances: {ours_seconds:.2f} s); "
+        f"same nodes within reach: {same_set}, largest difference {difference:.3g} m (pandana keeps float32)")
+    return report("planning_nearest_1m_vs_pandana", ours_limited_seconds, "s", query / ours_limited_seconds,
+                  "pandana nearest_pois within 1 km (query only, after its preprocessing)", "faster, same distances",
+                  query >= ours_limited_seconds and same_set and difference < 0.5)
 
 
 def _spopt_mclp(cost: np.ndarray, weight: np.ndarray, radius: float, p: int):

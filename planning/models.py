@@ -113,7 +113,24 @@ class CandidateSource(models.TextChoices):
     NETWORK = "network", _("points of the walking network")
 
 
-class Scenario(models.Model):
+class CoverageFigures:
+    """Shares of a population within the threshold, now and with the new sites (population,
+    covered and covered_after are fields of the model that mixes this in)."""
+
+    @property
+    def share(self) -> float | None:
+        return self.covered / self.population if self.population else None
+
+    @property
+    def share_after(self) -> float | None:
+        return self.covered_after / self.population if self.population and self.covered_after is not None else None
+
+    @property
+    def uncovered(self) -> float:
+        return max(0.0, self.population - self.covered)
+
+
+class Scenario(CoverageFigures, models.Model):
     division = models.ForeignKey("org.Division", verbose_name=_("area"), on_delete=models.PROTECT, related_name="planning_scenarios")
     demand = models.ForeignKey(DemandSet, verbose_name=_("demand"), on_delete=models.PROTECT, related_name="scenarios")
     name = models.CharField(_("name"), max_length=120)
@@ -162,18 +179,6 @@ class Scenario(models.Model):
     def threshold_m(self) -> float:
         return self.minutes * self.speed_m_per_min
 
-    @property
-    def share(self) -> float | None:
-        return self.covered / self.population if self.population else None
-
-    @property
-    def share_after(self) -> float | None:
-        return self.covered_after / self.population if self.population and self.covered_after is not None else None
-
-    @property
-    def uncovered(self) -> float:
-        return max(0.0, self.population - self.covered)
-
 
 class ProposedSite(models.Model):
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="proposed_sites")
@@ -198,7 +203,7 @@ class ProposedSite(models.Model):
         return self.label
 
 
-class CoverageArea(models.Model):
+class CoverageArea(CoverageFigures, models.Model):
     """Coverage of one community, street or district in a scenario."""
 
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="areas")
@@ -220,14 +225,3 @@ class CoverageArea(models.Model):
     def __str__(self):
         return f"{self.scenario} · {self.division}"
 
-    @property
-    def share(self) -> float | None:
-        return self.covered / self.population if self.population else None
-
-    @property
-    def share_after(self) -> float | None:
-        return self.covered_after / self.population if self.population and self.covered_after is not None else None
-
-    @property
-    def uncovered(self) -> float:
-        return max(0.0, self.population - self.covered)

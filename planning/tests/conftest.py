@@ -65,11 +65,16 @@ class Helsinki:
     district: Division
 
 
-@pytest.fixture
-def helsinki(world, helsinki_extract) -> Helsinki:
+def helsinki_in(world, extract: Extract) -> Helsinki:
+    """The extract as 甲市一区's network, its residential buildings as the district's people."""
     district = world.node("甲市一区")
     network = services._network_save(actor=ACTOR, division=district, name="Helsinki", source="osm", source_file="Helsinki.osm.pbf",
-                                      graph=helsinki_extract.graph, dropped=helsinki_extract.dropped)
+                                      graph=extract.graph, dropped=extract.dropped)
     set_boundaries(network.bbox)
     demand = services.demand_create(actor=ACTOR, division=district, network=network, name="住宅", source="buildings")
     return Helsinki(network=network, demand=demand, district=district)
+
+
+@pytest.fixture
+def helsinki(world, helsinki_extract) -> Helsinki:
+    return helsinki_in(world, helsinki_extract)

@@ -17,7 +17,7 @@ from excel.models import ExcelJob
 from planning import services
 from planning.models import JobStatus, Network, Scenario
 
-from .conftest import ACTOR, set_boundaries
+from .conftest import ACTOR, helsinki_in, set_boundaries
 
 
 def run_worker():
@@ -127,11 +127,7 @@ def test_a_street_plans_on_its_districts_network_and_a_community_worker_reads_it
 
 @pytest.mark.django_db(transaction=True)
 def test_the_gap_list_and_the_proposal_export_to_excel(client, world, helsinki_extract):
-    district = world.node("甲市一区")
-    network = services._network_save(actor=ACTOR, division=district, name="Helsinki", source="osm", source_file="h.pbf",
-                                      graph=helsinki_extract.graph, dropped=helsinki_extract.dropped)
-    set_boundaries(network.bbox)
-    demand = services.demand_create(actor=ACTOR, division=district, network=network, name="住宅", source="buildings")
+    demand = helsinki_in(world, helsinki_extract).demand
     scenario = services.scenario_create(actor=ACTOR, demand=demand, name="补点", facility_kind="health_station",
                                         objective="max_cover", k=2, candidate_source="network", run=True)
     client.force_login(world.users["supervisor"])

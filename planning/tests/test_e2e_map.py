@@ -6,17 +6,13 @@ from planning import services
 from tests.browser import browser_page, requires_chromium, screenshot
 from tests.world import PASSWORD
 
-from .conftest import ACTOR, set_boundaries
+from .conftest import ACTOR, helsinki_in
 
 pytestmark = [requires_chromium, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_scenario_map_shows_who_is_covered_and_where_the_new_sites_go(live_server, world, helsinki_extract):
-    district = world.node("甲市一区")
-    network = services._network_save(actor=ACTOR, division=district, name="Helsinki", source="osm", source_file="h.pbf",
-                                      graph=helsinki_extract.graph, dropped=helsinki_extract.dropped)
-    set_boundaries(network.bbox)
-    demand = services.demand_create(actor=ACTOR, division=district, network=network, name="住宅", source="buildings")
+    demand = helsinki_in(world, helsinki_extract).demand
     scenario = services.scenario_create(actor=ACTOR, demand=demand, name="健康站补点", facility_kind="health_station",
                                         objective="max_cover", k=2, candidate_source="network", run=True)
     with browser_page() as page:

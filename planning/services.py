@@ -720,13 +720,11 @@ def _save_results(scenario: Scenario, result: Result) -> None:
     rows = _area_rows(scenario, demand, result.distance, result.distance_after, threshold)
     population = float(demand.population.sum())
     covered = float(demand.population[result.distance <= threshold].sum())
-    finite = np.isfinite(result.distance)
-    mean = float(np.average(result.distance[finite], weights=demand.population[finite])) if finite.any() and demand.population[finite].sum() else None
+    mean = _mean_walk(result.distance, demand.population)
     after_cov = after_mean = None
     if result.distance_after is not None:
         after_cov = float(demand.population[result.distance_after <= threshold].sum())
-        fa = np.isfinite(result.distance_after)
-        after_mean = float(np.average(result.distance_after[fa], weights=demand.population[fa])) if fa.any() and demand.population[fa].sum() else None
+        after_mean = _mean_walk(result.distance_after, demand.population)
     with transaction.atomic():
         CoverageArea.objects.bulk_create([CoverageArea(scenario=scenario, **row) for row in rows["areas"]])
         ProposedSite.objects.bulk_create([
@@ -741,6 +739,13 @@ def _save_results(scenario: Scenario, result: Result) -> None:
                      changes={"population": round(population), "covered": round(covered),
                               "covered_after": None if after_cov is None else round(after_cov),
                               "proposed": len(result.proposed), "method": result.solution.get("method")})
+
+
+def _mean_walk(distance: np.ndarray, population: np.ndarray) -> float | None:
+    """The people-weighted mean walk to the nearest facility, of those who can reach one."""
+    reach = np.isfinite(distance)
+    people = float(population[reach].sum())
+    return float((distance[reach] * population[reach]).sum() / people) if people else None
 
 
 def _area_rows(scenario: Scenario, demand: DemandArrays, distance: np.ndarray, distance_after, threshold: float) -> dict:

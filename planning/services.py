@@ -51,6 +51,9 @@ logger = logging.getLogger(__name__)
 MAX_PBF_BYTES = 512 * 1024 * 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_P_MEDIAN_CELLS = 30_000_000
+# A room is an idle-room candidate when its bookings over this many past days fall under the
+# scheduling pack's idle share (the same share the utilisation page uses).
+IDLE_WINDOW_DAYS = 90
 Progress = Callable[[str, int], None]
 
 
@@ -378,7 +381,7 @@ def facilities_of(kind: FacilityKind, network: Network, graph: net.Graph, includ
 
 
 def idle_room_candidates(division: Division, network: Network, today: date | None = None) -> PointSet:
-    """Sites of the area with a room booked less than the city's idle share over the last 90 days."""
+    """Sites of the area with a room booked less than the city's idle share over the last ``IDLE_WINDOW_DAYS``."""
     from registry.models import Room
     from registry.selectors import usage_rates
 
@@ -386,7 +389,7 @@ def idle_room_candidates(division: Division, network: Network, today: date | Non
     rooms = list(Room.objects.select_related("site").filter(
         closed_on__isnull=True, site__closed_on__isnull=True, site__division__path__startswith=division.path,
         site__latitude__isnull=False, site__longitude__isnull=False).order_by("site__code", "name"))
-    rates = usage_rates(rooms, since=today - timedelta(days=90), until=today)
+    rates = usage_rates(rooms, since=today - timedelta(days=IDLE_WINDOW_DAYS), until=today)
     threshold = float(param(division=division, key="scheduling.idle_usage_share", default=0.2))
     by_site: dict[int, tuple] = {}
     for room in rooms:

@@ -42,7 +42,11 @@ run: demo
 test: $(VENV)/.installed-test assets messages
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test assets messages
+$(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml
+	$(PIP) install --quiet -e ".[test,bench]"
+	touch $@
+
+bench: $(VENV)/.installed-bench assets messages
 	@set -e; for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script; done
 
 lint: $(VENV)/.installed-test

@@ -145,6 +145,16 @@ GRANTS: dict[str, dict[str, str]] = {
     "operations.add_interest": {R.OPERATOR_STAFF: ORGANISATION},
     # Ledger accounts: read by whoever the account's division is in scope of.
     "ledger.view_account": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    # 15-minute life circle planning [Haining, Quanzhou]: supervisors and street administrators plan
+    # (networks, demand, scenarios) for their subtree; a community worker reads their community's coverage.
+    "planning.view_network": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "planning.add_network": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "planning.view_demandset": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "planning.add_demandset": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "planning.view_scenario": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "planning.add_scenario": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "planning.delete_scenario": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "planning.view_coveragearea": {**STAFF_READ},
 }
 
 # Which roles a holder of a role may grant to others (always inside their own scope).

@@ -14,6 +14,7 @@ from funds.api import router as funds_router
 from operations.api import router as operations_router
 from org.api import organisations_router, public_router
 from org.api import router as divisions_router
+from planning.api import router as planning_router
 from registry.api import router as registry_router
 from rulepack.api import router as rulepack_router
 from scheduling.api import router as scheduling_router
@@ -48,3 +49,6 @@ for router in (
 # Open to anyone, no sign-in: what residents need before they have an account.
 api.add_router("/v1/public/", public_router)
 api.add_router("/v1/public/", funds_public_router)
+
+# 15-minute life circle planning.
+api.add_router("/v1/", planning_router)

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "scheduling",
     "funds",
     "operations",
+    "planning",
     "demo",
 ]
 

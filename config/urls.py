@@ -20,6 +20,7 @@ urlpatterns = [
     path("scheduling/", include("scheduling.urls")),
     path("funds/", include("funds.urls")),
     path("operations/", include("operations.urls")),
+    path("planning/", include("planning.urls")),
     path("notifications/", include("notifications.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

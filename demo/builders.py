@@ -21,6 +21,7 @@ STEPS = [
     "scheduling.demo.build_schedule",
     "funds.demo.build_funds",
     "operations.demo.build_operations",
+    "planning.demo.build_life_circle",
 ]
 
 

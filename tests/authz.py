@@ -285,6 +285,47 @@ def _offer_at(world: World, node: Division):
             services=[{"name": "邻居的课堂", "category": "elderly_child", "tier": "free", "price": "0"}])
     return offer
 
+# Life-circle planning: a small walking network, demand and a finished scenario at the neighbour's node.
+
+def _planning_area(node: Division) -> Division:
+    """Networks belong to a city, district or street: a community's is its street's."""
+    return _street_in(node) if node.level in ("community", "grid") else node
+
+
+def _network_at(world: World, node: Division):
+    from planning import services as planning_services
+    from planning.demo import walking_grid
+    from planning.models import Network
+
+    area = _planning_area(node)
+    network = Network.objects.filter(division=area).first()
+    if network is None:
+        community = _community_in(node)
+        lat, lon = float(community.latitude), float(community.longitude)
+        graph = walking_grid(lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01, spacing_m=150, seed=1)
+        network = planning_services.network_generate(actor="test", division=area, name=f"{area.name}路网", graph=graph)
+    return network
+
+
+def _demand_at(world: World, node: Division):
+    from planning import services as planning_services
+    from planning.models import DemandSet
+
+    community = _community_in(node) if node.level in ("community", "grid") else node
+    demand = DemandSet.objects.filter(division=community).first()
+    return demand or planning_services.demand_create(actor="test", division=community, network=_network_at(world, node),
+                                                     name=f"{community.name}人口", source="communities")
+
+
+def _scenario_at(world: World, node: Division, name: str = "现状"):
+    from planning import services as planning_services
+    from planning.models import Scenario
+
+    demand = _demand_at(world, node)
+    scenario = Scenario.objects.filter(demand=demand, name=name).first()
+    return scenario or planning_services.scenario_create(actor="test", demand=demand, name=name,
+                                                         facility_kind="elderly_canteen", run=True)
+
 
 # Path (and page URL) parameters, by name.
 PARAMS = {
@@ -313,6 +354,10 @@ PARAMS = {
     "interest_id": lambda world, node, user: _offer_at(world, node).interests.first().pk,
     "report_photo_id": lambda world, node, user: _report_photo_at(world, node),
     "qualification_id": lambda world, node, user: _operator_admitted_at(world, node).qualifications.first().pk,
+    "network_id": lambda world, node, user: _network_at(world, node).pk,
+    "demand_id": lambda world, node, user: _demand_at(world, node).pk,
+    "scenario_id": lambda world, node, user: _scenario_at(world, node).pk,
+    "other_id": lambda world, node, user: _scenario_at(world, node, "另一方案").pk,
 }
 
 # Parameters that name no node's data: any valid value will do, and the response must simply
@@ -448,6 +493,10 @@ BODIES = {
         "interest_id": _offer_at(world, node).interests.first().pk,
         "terms": {"mode": "entrusted", "starts_on": "2027-01-01", "ends_on": "2027-06-30"}},
     "operations_api_withdraw_offer": lambda world, node, user: {"reason": "越界"},
+    "planning_api_import_network": None,  # multipart upload; covered by planning/tests
+    "planning_api_create_demand": None,  # multipart form; covered by planning/tests
+    "planning_api_create_scenario": lambda world, node, user: {
+        "demand_id": _demand_at(world, node).pk, "name": "越界方案", "facility_kind": "elderly_canteen"},
 }
 
 # Admin models: an object of the neighbour's, to try the change page with.
@@ -480,6 +529,8 @@ ADMIN_OBJECTS = {
     "operations.admission": lambda world, node: _operator_admitted_at(world, node).admissions.first(),
     "operations.agreement": _agreement_at,
     "operations.operatingreport": lambda world, node: _agreement_at(world, node).reports.first(),
+    "planning.network": lambda world, node: _network_at(world, node),
+    "planning.scenario": lambda world, node: _scenario_at(world, node),
     "scheduling.booking": lambda world, node: __import__("scheduling.models", fromlist=["Booking"]).Booking.objects.get(
         pk=_booking_at(world, node)),
 }

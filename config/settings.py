@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "notifications",
     "scheduling",
     "funds",
+    # The smart neighbourhood (智慧邻里): residents' needs, activities, orders, feedback.
+    "neighbourhood",
     "demo",
 ]
 

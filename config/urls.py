@@ -20,6 +20,8 @@ urlpatterns = [
     path("scheduling/", include("scheduling.urls")),
     path("funds/", include("funds.urls")),
     path("notifications/", include("notifications.urls")),
+    path("neighbourhood/", include("neighbourhood.urls")),
+    path("open311/v2/", include("neighbourhood.open311")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,152 @@
+"""Resource matching (资源对接) [Quanzhou]: for a community's need, the operators and existing
+services that could meet it, ranked.
+
+Candidates are the operators serving the community or others nearby (within the pack's
+``max_km`` of the community's centre), with what they are known to offer — the activities they
+have run and the orders they have delivered, by category — and the community's own upcoming
+activities. Each is scored on five things, weighted by the city's ``neighbourhood.matching_weights``
+rule: category (the need's category among what it offers), text (Chinese character n-gram
+similarity between the need and what it offers, ``textmatch``), distance, capacity (places
+against the need's supporters) and price tier (against what the residents said they can bear).
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q
+
+from org.models import Division, DivisionLevel, Organisation, OrganisationKind
+from rulepack.selectors import rule
+
+from .models import Activity, ActivityStatus, Need, OrderStatus, ServiceOrder, ServiceTier
+from .textmatch import Corpus
+
+DEFAULT_WEIGHTS = {"category": 3.0, "text": 4.0, "distance": 1.5, "capacity": 1.0, "tier": 1.0, "max_km": 10}
+TIER_ORDER = {ServiceTier.FREE: 0, ServiceTier.LOW_COST: 1, ServiceTier.MARKET: 2}
+
+
+@dataclass
+class Candidate:
+    kind: str  # "operator" or "activity"
+    name: str
+    operator: Organisation | None = None
+    activity: Activity | None = None
+    categories: set[str] = field(default_factory=set)
+    text: str = ""
+    tier: str = ""
+    capacity: int | None = None
+    distance_km: float | None = None
+    serves_community: bool = False
+    scores: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+
+def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(h))
+
+
+def _centre(division: Division) -> tuple[float, float] | None:
+    if division.latitude is None or division.longitude is None:
+        return None
+    return float(division.latitude), float(division.longitude)
+
+
+def weights_for(division: Division) -> dict:
+    found = rule(division=division, key="neighbourhood.matching_weights")
+    return {**DEFAULT_WEIGHTS, **(found.params if found else {})}
+
+
+def candidates_for(community: Division, *, max_km: float) -> list[Candidate]:
+    """Operators serving the community or within ``max_km``, with what they are known to offer."""
+    district_path = "/".join(community.path.split("/")[:2]) + "/"
+    operators = list(Organisation.objects.filter(kind=OrganisationKind.OPERATOR, is_active=True).filter(
+        Q(served_divisions__path__startswith=district_path) | Q(served_divisions__level=DivisionLevel.CITY)
+    ).distinct().prefetch_related("served_divisions"))
+    here = _centre(community)
+    found = []
+    for operator in operators:
+        served = list(operator.served_divisions.all())
+        serves = any(community.path.startswith(d.path) for d in served)
+        distances = [haversine_km(here, c) for d in served if (c := _centre(d)) is not None] if here else []
+        distance = 0.0 if serves else (min(distances) if distances else None)
+        if not serves and (distance is None or distance > max_km):
+            continue
+        found.append(Candidate(kind="operator", name=operator.name, operator=operator, text=f"{operator.name} {operator.description}",
+                               distance_km=distance, serves_community=serves))
+    by_operator = {c.operator.pk: c for c in found}
+    # What each has run: activity titles and categories, delivered orders' categories.
+    for row in Activity.objects.filter(organiser_id__in=by_operator).values("organiser_id", "category", "title", "tier", "capacity")[:5000]:
+        candidate = by_operator[row["organiser_id"]]
+        candidate.categories.add(row["category"])
+        candidate.text += f" {row['title']}"
+        candidate.tier = min(filter(None, [candidate.tier, row["tier"]]), key=lambda t: TIER_ORDER.get(t, 3))
+        candidate.capacity = max(candidate.capacity or 0, row["capacity"])
+    for row in ServiceOrder.objects.filter(operator_id__in=by_operator, status__in=[OrderStatus.DELIVERED, OrderStatus.RATED]) \
+            .values("operator_id", "category", "title").annotate(n=Count("id"))[:5000]:
+        candidate = by_operator[row["operator_id"]]
+        candidate.categories.add(row["category"])
+        candidate.text += f" {row['title']}"
+    # The community's own upcoming activities.
+    from django.utils import timezone
+
+    for activity in Activity.objects.filter(community=community, status=ActivityStatus.PUBLISHED, ends_at__gte=timezone.now()) \
+            .select_related("organiser")[:200]:
+        found.append(Candidate(kind="activity", name=activity.title, activity=activity, operator=activity.organiser,
+                               categories={activity.category}, text=f"{activity.title} {activity.description[:200]}", tier=activity.tier,
+                               capacity=activity.places_left, distance_km=0.0, serves_community=True))
+    return found
+
+
+def matches_for(need: Need, *, limit: int = 10) -> list[Candidate]:
+    """The best candidates to meet ``need``, each with its scores by criterion (0..1) and overall."""
+    weights = weights_for(need.community)
+    max_km = float(weights["max_km"])
+    candidates = candidates_for(need.community, max_km=max_km)
+    if not candidates:
+        return []
+    corpus = Corpus(c.text for c in candidates)
+    query = f"{need.title} {need.kind.name} {need.kind.keywords} {need.description[:300]}"
+    names = ("category", "text", "distance", "capacity", "tier")
+    total_weight = sum(float(weights[n]) for n in names) or 1.0
+    for index, candidate in enumerate(candidates):
+        scores = {
+            "category": 1.0 if need.category in candidate.categories else 0.0,
+            "text": min(1.0, corpus.similarity(query, index) * 1.5),
+            "distance": 1.0 if candidate.serves_community else max(0.0, 1 - (candidate.distance_km or max_km) / max_km),
+            "capacity": 0.5 if not candidate.capacity else min(1.0, candidate.capacity / max(1, need.supports)),
+            "tier": _tier_score(need.preferred_tier, candidate.tier),
+        }
+        candidate.scores = {k: round(v, 3) for k, v in scores.items()}
+        candidate.score = round(sum(float(weights[n]) * scores[n] for n in names) / total_weight, 3)
+    ranked = sorted(candidates, key=lambda c: (-c.score, c.name))
+    return [c for c in ranked if c.scores["category"] or c.scores["text"] > 0.05][:limit]
+
+
+def _tier_score(wanted: str, offered: str) -> float:
+    if not wanted or not offered:
+        return 0.5
+    return 1.0 if TIER_ORDER[offered] <= TIER_ORDER[wanted] else 0.0
+
+
+def top_needs_with_matches(*, community: Division, needs: int = 5, per_need: int = 3) -> list[tuple[Need, list[Candidate]]]:
+    """A community's most supported open needs, each with its best matches."""
+    from .selectors import OPEN_NEEDS
+
+    top = Need.objects.filter(community=community, status__in=OPEN_NEEDS).select_related("kind", "community").order_by(
+        "-supports", "created_at")[:needs]
+    return [(need, matches_for(need, limit=per_need)) for need in top]
+
+
+def categories_counted(candidates: list[Candidate]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for candidate in candidates:
+        for category in candidate.categories:
+            counts[category] += 1
+    return dict(counts)
+
+
+ZERO = Decimal("0")

@@ -1,0 +1,1 @@
+"""Excel registers of the smart neighbourhood (filled in below)."""

@@ -89,8 +89,7 @@ def main() -> int:
         say(f"built {FUNDS:,} funds, {TRANSACTIONS:,} transactions, {2 * TRANSACTIONS:,} legs in {time.perf_counter() - began:.0f} s")
 
         def all_figures():
-            funds = list(Fund.objects.select_related("account"))
-            return fund_figures(funds, months=False)
+            return fund_figures(Fund.objects.all(), months=False)
 
         figures = all_figures()
         sample = list(Fund.objects.select_related("account").order_by("?")[:SAMPLE])

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "notifications",
     "scheduling",
     "funds",
+    "operations",
     # The smart neighbourhood (智慧邻里): residents' needs, activities, orders, feedback.
     "neighbourhood",
     "demo",

@@ -102,16 +102,26 @@ class FundFigures:
     by_month: dict[date, Decimal] = field(default_factory=dict)
 
 
-def fund_figures(funds: list[Fund], *, since: date | None = None, until: date | None = None,
+def fund_figures(funds: "list[Fund] | QuerySet[Fund]", *, since: date | None = None, until: date | None = None,
                  months: bool = True) -> dict[int, FundFigures]:
     """Balance, income (total, by kind and, with ``months``, by month) and spending of each fund, by fund id.
 
     Money that came in is income by its kind; money out (disbursements, a district's matching of
     its communities) is spending. The sums are made by the database over the kept monthly
-    totals: one query by kind (and one by month when asked), whatever the number of funds."""
-    figures = {fund.pk: FundFigures(balance=fund.account.balance) for fund in funds}
-    fund_of_account = {fund.account_id: fund.pk for fund in funds}
-    totals = MonthTotal.objects.filter(account_id__in=fund_of_account).order_by()
+    totals: one query by kind (and one by month when asked), whatever the number of funds. Given
+    a queryset (all the funds of a province, say) no Fund object is built: the balances come as
+    plain rows and the totals are selected through a subquery."""
+    if isinstance(funds, QuerySet):
+        rows = funds.order_by().values_list("pk", "account_id", "account__balance").iterator(chunk_size=10000)
+        accounts = funds.order_by().values("account_id")
+    else:
+        rows = [(fund.pk, fund.account_id, fund.account.balance) for fund in funds]
+        accounts = [fund.account_id for fund in funds]
+    figures, fund_of_account = {}, {}
+    for fund_id, account_id, balance in rows:
+        figures[fund_id] = FundFigures(balance=balance)
+        fund_of_account[account_id] = fund_id
+    totals = MonthTotal.objects.filter(account_id__in=accounts).order_by()
     if since is not None:
         totals = totals.filter(month__gte=since.replace(day=1))
     if until is not None:
@@ -215,14 +225,13 @@ def reach(*, user, within: Division, year: int | None = None) -> tuple[Reach, li
         total.communities += 1
         if (key := child_of(path)) in rows:
             rows[key].communities += 1
-    funds = list(Fund.objects.filter(division__path__under=within.path, division__level=DivisionLevel.COMMUNITY)
-                 .select_related("division", "account"))
+    funds = Fund.objects.filter(division__path__under=within.path, division__level=DivisionLevel.COMMUNITY)
     since = date(year, 1, 1) if year else None
     until = date(year, 12, 31) if year else None
     figures = fund_figures(funds, since=since, until=until, months=False)
-    for fund in funds:
-        figure = figures[fund.pk]
-        for row in (total, rows.get(child_of(fund.division.path))):
+    for fund_id, path in funds.values_list("pk", "division__path"):
+        figure = figures[fund_id]
+        for row in (total, rows.get(child_of(path))):
             if row is not None:
                 row.funds += 1
                 row.balance += figure.balance

@@ -25,7 +25,6 @@ RULES = {
     "neighbourhood.waitlist_stops_hours_before": 2,
     "neighbourhood.check_in_opens_minutes_before": 30,
     "neighbourhood.photo_max_mb": 5,
-    "neighbourhood.low_cost_price_cap": 50,
     "neighbourhood.rating_days": 30,
 }
 

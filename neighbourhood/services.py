@@ -72,12 +72,17 @@ def rule_value(division: Division, key: str):
     return param(division=division, key=key, default=RULES[key])
 
 
+def invalid(field: str, message, *, code: str | None = None) -> ValidationFailed:
+    """A refusal of one field's value, its message also the error's message."""
+    return ValidationFailed(message, fields={field: [message]}, code=code)
+
+
 def _text(value: str, field: str, *, max_length: int, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise ValidationFailed(fields={field: [_("This field is required.")]})
+        raise invalid(field, _("This field is required."))
     if len(value) > max_length:
-        raise ValidationFailed(fields={field: [_("At most %(n)s characters.") % {"n": max_length}]})
+        raise invalid(field, _("At most %(n)s characters.") % {"n": max_length})
     return value
 
 
@@ -136,11 +141,11 @@ def household_save(*, actor, address: str = "", members: int = 1, tags: list[str
     tags = sorted(set(tags or []))
     unknown = [t for t in tags if t not in HouseholdTag.values]
     if unknown:
-        raise ValidationFailed(fields={"tags": [_("Unknown tags: %(tags)s") % {"tags": "、".join(unknown)}]})
+        raise invalid("tags", _("Unknown tags: %(tags)s") % {"tags": "、".join(unknown)})
     if tags and not consent:
-        raise ValidationFailed(fields={"consent": [_("Tick the consent box to keep who lives in your household, or leave the boxes empty.")]})
+        raise invalid("consent", _("Tick the consent box to keep who lives in your household, or leave the boxes empty."))
     if grid is not None and grid.parent_id != community.pk:
-        raise ValidationFailed(fields={"grid": [_("This grid is not in your community.")]})
+        raise invalid("grid", _("This grid is not in your community."))
     household = Household.objects.select_for_update().filter(resident=actor).first() or Household(resident=actor, community=community)
     before = snapshot(household, ["address", "members", "tags"]) if household.pk else {}
     household.community, household.grid = community, grid
@@ -163,18 +168,18 @@ def need_record(*, actor, community: Division, kind: NeedKind, title: str, descr
     """A resident records a need of their own; a grid worker or community staff records one they
     heard on a visit (with whom it is for). The recorder's support counts as the first."""
     if community.level != DivisionLevel.COMMUNITY:
-        raise ValidationFailed(fields={"community": [_("Needs are recorded for a community.")]})
+        raise invalid("community", _("Needs are recorded for a community."))
     if staff_reaches(actor, community):
         source = NeedSource.GRID_WORKER if grid is not None or on_behalf_of.strip() else NeedSource.STAFF
     else:
         _require_resident_of(actor, community)
         source = NeedSource.RESIDENT
     if not kind.is_active:
-        raise ValidationFailed(fields={"kind": [_("This kind of need is no longer in the catalogue.")]})
+        raise invalid("kind", _("This kind of need is no longer in the catalogue."))
     if preferred_tier:
         _choice(preferred_tier, ServiceTier, "preferred_tier")
     if grid is not None and grid.parent_id != community.pk:
-        raise ValidationFailed(fields={"grid": [_("This grid is not in the community.")]})
+        raise invalid("grid", _("This grid is not in the community."))
     need = Need.objects.create(
         community=community, grid=grid, category=kind.category, kind=kind,
         title=_text(title, "title", max_length=120) if title.strip() else kind.name,
@@ -243,11 +248,11 @@ def need_mark(*, actor, need: Need, status: str, note: str = "", activity: Activ
     for linked, field in ((activity, "activity"), (order, "order")):
         if linked is not None and not need.community.path.startswith(linked.community.path) \
                 and not linked.community.path.startswith(need.community.path):
-            raise ValidationFailed(fields={field: [_("This is not in the need's community.")]})
+            raise invalid(field, _("This is not in the need's community."))
     if operator is not None and not operator_serves(operator, need.community):
-        raise ValidationFailed(fields={"operator": [_("This operator does not serve the community.")]})
+        raise invalid("operator", _("This operator does not serve the community."))
     if status == NeedStatus.MET and not (activity or order or operator or note):
-        raise ValidationFailed(fields={"note": [_("Say what meets the need: an activity, a service order, an operator or a note.")]})
+        raise invalid("note", _("Say what meets the need: an activity, a service order, an operator or a note."))
     before = need.status
     need.status, need.status_note, need.decided_by, need.decided_at = status, note, actor, now
     need.met_by_activity, need.met_by_order, need.met_by_operator = activity, order, operator
@@ -269,7 +274,7 @@ def invitation_send(*, actor, need: Need, operator: Organisation, service_name: 
     if need.status not in (NeedStatus.OPEN, NeedStatus.PLANNED):
         raise Conflict(_("This need is closed."))
     if operator.kind != OrganisationKind.OPERATOR or not operator.is_active:
-        raise ValidationFailed(fields={"operator": [_("Choose an active operator.")]})
+        raise invalid("operator", _("Choose an active operator."))
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
@@ -316,27 +321,29 @@ def invitation_answer(*, actor, invitation: Invitation, accept: bool, answer: st
 def _check_price(community: Division, tier: str, price: Decimal) -> Decimal:
     price = Decimal(price).quantize(Decimal("0.01"))
     if price < 0:
-        raise ValidationFailed(fields={"price": [_("The price cannot be negative.")]})
+        raise invalid("price", _("The price cannot be negative."))
     if tier == ServiceTier.FREE and price != 0:
-        raise ValidationFailed(fields={"price": [_("A free activity costs nothing.")]})
-    cap = Decimal(str(rule_value(community, "neighbourhood.low_cost_price_cap")))
+        raise invalid("price", _("A free activity costs nothing."))
+    # The same cap as the low-cost services of space-for-service agreements [Huli].
+    found = rule(division=community, key="operations.low_cost_cap")
+    cap = Decimal(str(found.params["max_price"])) if found is not None else Decimal("50")
     if tier == ServiceTier.LOW_COST and price > cap:
-        raise ValidationFailed(fields={"price": [_("A low-cost activity costs at most ¥%(cap)s a person.") % {"cap": cap}]})
+        raise invalid("price", _("A low-cost activity costs at most ¥%(cap)s a person.") % {"cap": cap})
     return price
 
 
 def _check_room(community: Division, room, capacity: int) -> None:
     where = room.site.division
     if not (community.path.startswith(where.path) or where.path.startswith(community.path)):
-        raise ValidationFailed(fields={"room": [_("This room is not in the community or its street.")]})
+        raise invalid("room", _("This room is not in the community or its street."))
     if room.capacity and capacity > room.capacity:
-        raise ValidationFailed(fields={"capacity": [_("The room holds %(n)s people.") % {"n": room.capacity}]})
+        raise invalid("capacity", _("The room holds %(n)s people.") % {"n": room.capacity})
 
 
 def _organiser_for(actor, community: Division, organiser: Organisation | None) -> Organisation | None:
     if staff_reaches(actor, community):
         if organiser is not None and not operator_serves(organiser, community):
-            raise ValidationFailed(fields={"organiser": [_("This operator does not serve the community.")]})
+            raise invalid("organiser", _("This operator does not serve the community."))
         return organiser
     mine = operator_of(actor)
     chosen = organiser or (mine[0] if len(mine) == 1 else None)
@@ -366,7 +373,7 @@ def activity_publish(
 
     now = now or timezone.now()
     if community.level not in (DivisionLevel.COMMUNITY, DivisionLevel.STREET):
-        raise ValidationFailed(fields={"community": [_("Activities belong to a community or a street.")]})
+        raise invalid("community", _("Activities belong to a community or a street."))
     organiser = _organiser_for(actor, community, organiser)
     title = _text(title, "title", max_length=120)
     _choice(category, ServiceCategory, "category")
@@ -374,19 +381,19 @@ def activity_publish(
     _choice(audience, Audience, "audience")
     price = _check_price(community, tier, Decimal(str(price or "0")))
     if capacity is None or capacity < 1:
-        raise ValidationFailed(fields={"capacity": [_("An activity has at least one place.")]})
+        raise invalid("capacity", _("An activity has at least one place."))
     if ends_at <= starts_at:
-        raise ValidationFailed(fields={"ends_at": [_("The activity must end after it starts.")]})
+        raise invalid("ends_at", _("The activity must end after it starts."))
     if starts_at < now:
-        raise ValidationFailed(fields={"starts_at": [_("The time has already passed.")]})
+        raise invalid("starts_at", _("The time has already passed."))
     if room is not None:
         _check_room(community, room, capacity)
     elif not place.strip():
-        raise ValidationFailed(fields={"place": [_("Choose a room, or say where it takes place.")]})
+        raise invalid("place", _("Choose a room, or say where it takes place."))
     limit = int(rule_value(community, "neighbourhood.places_per_registration"))
     places_per_registration = places_per_registration or 1
     if not 1 <= places_per_registration <= limit:
-        raise ValidationFailed(fields={"places_per_registration": [_("One person may take from 1 to %(n)s places.") % {"n": limit}]})
+        raise invalid("places_per_registration", _("One person may take from 1 to %(n)s places.") % {"n": limit})
     minutes = int((ends_at - starts_at).total_seconds() // 60)
     kind = ActivityKind.SERIES if rrule.strip() else ActivityKind.ONE_OFF
     bookings, series = [], None
@@ -408,7 +415,7 @@ def activity_publish(
     default_close = times[0][0] - timedelta(hours=int(rule_value(community, "neighbourhood.registration_closes_hours_before")))
     closes = registration_closes_at or default_close
     if closes > times[0][0] or closes < now:
-        raise ValidationFailed(fields={"registration_closes_at": [_("Registration must close between now and the first session.")]})
+        raise invalid("registration_closes_at", _("Registration must close between now and the first session."))
     activity = Activity.objects.create(
         community=community, organiser=organiser, title=title,
         description=_text(description, "description", max_length=4000, required=False), kind=kind, category=category,
@@ -482,7 +489,7 @@ def registration_create(*, actor, activity: Activity, places: int = 1, now: date
         raise Conflict(_("Registration closed at %(at)s.") % {"at": timezone.localtime(activity.registration_closes_at).strftime("%Y-%m-%d %H:%M")},
                        code="registration_closed")
     if not 1 <= places <= activity.places_per_registration:
-        raise ValidationFailed(fields={"places": [_("You may take from 1 to %(n)s places.") % {"n": activity.places_per_registration}]})
+        raise invalid("places", _("You may take from 1 to %(n)s places.") % {"n": activity.places_per_registration})
     existing = Registration.objects.filter(activity=activity, user=actor, status__in=[
         RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]).first()
     if existing is not None:
@@ -584,7 +591,7 @@ def check_in(*, actor, session: ActivitySession, registration: Registration, met
     session = ActivitySession.objects.select_related("activity__community", "activity__organiser").get(pk=session.pk)
     activity = session.activity
     if registration.activity_id != activity.pk:
-        raise ValidationFailed(fields={"registration": [_("This registration is for another activity.")]})
+        raise invalid("registration", _("This registration is for another activity."))
     if method == CheckInMethod.STAFF:
         if not _may_run(actor, activity):
             raise PermissionDenied(_("Only the activity's staff check people in from the list."))
@@ -617,7 +624,7 @@ def check_in_with_code(*, actor, activity: Activity, code: str, method: str = Ch
     """A resident checks in with the activity's attendance code (typed, or read from its QR code)."""
     now = now or timezone.now()
     if not secrets.compare_digest((code or "").strip(), activity.attendance_code):
-        raise ValidationFailed(fields={"code": [_("The attendance code is not right.")]})
+        raise invalid("code", _("The attendance code is not right."))
     session = current_session(activity, now)
     if session is None:
         raise Conflict(_("No session of this activity is open for check-in now."), code="check_in_closed")
@@ -664,9 +671,9 @@ def order_place(*, actor, category: str, title: str, details: str = "", preferre
                                fields={"operator": [_("%(operator)s does not serve %(community)s.") % {
                                    "operator": operator.name, "community": community.name}]})
     if need is not None and need.community_id != community.pk:
-        raise ValidationFailed(fields={"need": [_("This need is not in your community.")]})
+        raise invalid("need", _("This need is not in your community."))
     if not 1 <= participants <= 50:
-        raise ValidationFailed(fields={"participants": [_("From 1 to 50 people.")]})
+        raise invalid("participants", _("From 1 to 50 people."))
     order = ServiceOrder.objects.create(
         community=community, resident=actor, category=category, kind=kind, need=need, title=_text(title, "title", max_length=120),
         details=_text(details, "details", max_length=2000, required=False),
@@ -777,7 +784,7 @@ def order_deliver(*, actor, order: ServiceOrder, people_served: int | None = Non
             "at": timezone.localtime(order.booking.starts_at).strftime("%Y-%m-%d %H:%M")})
     served = people_served if people_served is not None else order.participants
     if not 0 <= served <= 5000:
-        raise ValidationFailed(fields={"people_served": [_("From 0 to 5000 people.")]})
+        raise invalid("people_served", _("From 0 to 5000 people."))
     order.status, order.people_served = OrderStatus.DELIVERED, served
     order.save(update_fields=["status", "people_served", "updated_at"])
     _order_event(order, before, actor, _text(note, "note", max_length=300, required=False), now)
@@ -798,7 +805,7 @@ def order_rate(*, actor, order: ServiceOrder, rating: int, comment: str = "", no
     if now - delivered_at > timedelta(days=days):
         raise Conflict(_("Ratings are given within %(n)s days of the service.") % {"n": days})
     if not 1 <= int(rating) <= 5:
-        raise ValidationFailed(fields={"rating": [_("Give 1 to 5 stars.")]})
+        raise invalid("rating", _("Give 1 to 5 stars."))
     order.status, order.rating = OrderStatus.RATED, int(rating)
     order.rating_comment = _text(comment, "comment", max_length=300, required=False)
     order.save(update_fields=["status", "rating", "rating_comment", "updated_at"])
@@ -850,17 +857,17 @@ def check_photo(upload, division: Division) -> None:
     """Refuse what is not a JPEG, PNG or WebP photo within the city's size limit, before anything is stored."""
     limit_mb = int(rule_value(division, "neighbourhood.photo_max_mb"))
     if upload.size > limit_mb * 1024 * 1024:
-        raise ValidationFailed(fields={"photo": [_("A photo may be at most %(mb)s MB.") % {"mb": limit_mb}]}, code="photo_too_large")
+        raise invalid("photo", _("A photo may be at most %(mb)s MB.") % {"mb": limit_mb}, code="photo_too_large")
     try:
         with Image.open(upload) as image:
             image.verify()
             kind = image.format
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationFailed(fields={"photo": [_("This file is not a photo (JPEG, PNG or WebP).")]}, code="not_a_photo") from None
+        raise invalid("photo", _("This file is not a photo (JPEG, PNG or WebP)."), code="not_a_photo") from None
     finally:
         upload.seek(0)
     if kind not in PHOTO_FORMATS:
-        raise ValidationFailed(fields={"photo": [_("This file is not a photo (JPEG, PNG or WebP).")]}, code="not_a_photo")
+        raise invalid("photo", _("This file is not a photo (JPEG, PNG or WebP)."), code="not_a_photo")
 
 
 def _coordinate(value, low: int, high: int, field: str) -> Decimal | None:
@@ -869,9 +876,9 @@ def _coordinate(value, low: int, high: int, field: str) -> Decimal | None:
     try:
         number = Decimal(str(value)).quantize(Decimal("0.000001"))
     except ArithmeticError:
-        raise ValidationFailed(fields={field: [_("Not a coordinate.")]}) from None
+        raise invalid(field, _("Not a coordinate.")) from None
     if not low <= number <= high:
-        raise ValidationFailed(fields={field: [_("Not a coordinate.")]})
+        raise invalid(field, _("Not a coordinate."))
     return number
 
 
@@ -889,7 +896,7 @@ def feedback_submit(*, actor, category: str, description: str, community: Divisi
     elif not staff_reaches(actor, community):
         _require_resident_of(actor, community)
     if community.level != DivisionLevel.COMMUNITY:
-        raise ValidationFailed(fields={"community": [_("Feedback is about a community.")]})
+        raise invalid("community", _("Feedback is about a community."))
     found = feedback_category(community, category)
     description = _text(description, "description", max_length=2000)
     lat, lon = _coordinate(latitude, -90, 90, "lat"), _coordinate(longitude, -180, 180, "long")

@@ -554,6 +554,106 @@ def rotation_slots(slots: list[dict]) -> list[dict]:
     return sorted(checked, key=lambda s: (s["weekday"], s["start"]))
 
 
+def weekly_occurrences(slots: list[dict], starts_on: date, ends_on: date) -> list[tuple[datetime, datetime]]:
+    """Every occurrence of checked weekly ``slots`` (see ``rotation_slots``) from ``starts_on`` to ``ends_on``, in order."""
+    tz = timezone.get_current_timezone()
+    by_weekday: dict[int, list[dict]] = {}
+    for slot in slots:
+        by_weekday.setdefault(slot["weekday"], []).append(slot)
+    occurrences = []
+    day = starts_on
+    while day <= ends_on:
+        for slot in by_weekday.get(day.isoweekday(), ()):
+            occurrences.append((datetime.combine(day, time.fromisoformat(slot["start"]), tzinfo=tz),
+                                datetime.combine(day, time.fromisoformat(slot["end"]), tzinfo=tz)))
+        day += timedelta(days=1)
+    return occurrences
+
+
+def weekly_clashes(room: Room, occurrences: list[tuple[datetime, datetime]], *, now: datetime,
+                   excluding_origin: str = "") -> list[tuple[datetime, str]]:
+    """The occurrences that collide with bookings holding ``room`` (start and the title in the way).
+
+    Reads the room's holding bookings over the whole span once and sweeps both lists in order,
+    so a term of years costs one query. Lapsed requests do not count (the tick lets them go)."""
+    if not occurrences:
+        return []
+    policy = policy_for(room)
+    held = overlapping(room, occurrences[0][0], _blocked_until(policy, occurrences[-1][1]))
+    if excluding_origin:
+        held = held.exclude(origin=excluding_origin)
+    busy = [(starts_at, blocked_until, title) for starts_at, blocked_until, title, status, hold_expires_at in
+            held.order_by("starts_at").values_list("starts_at", "blocked_until", "title", "status", "hold_expires_at")
+            if not _lapsed(status, hold_expires_at, now)]
+    clashes, first = [], 0
+    for start, end in occurrences:
+        blocked = _blocked_until(policy, end)
+        while first < len(busy) and busy[first][1] <= start:
+            first += 1
+        for busy_start, busy_until, title in busy[first:]:
+            if busy_start >= blocked:
+                break
+            if busy_until > start:
+                clashes.append((start, title))
+                break
+    return clashes
+
+
+@transaction.atomic
+def weekly_hold(*, actor, room: Room, title: str, slots: list[dict], starts_on: date, ends_on: date, origin: str,
+                organisation: Organisation | None = None, kind: str = BookingKind.AGREEMENT,
+                now: datetime | None = None) -> list[Booking]:
+    """Hold ``room`` at the weekly ``slots`` from ``starts_on`` to ``ends_on`` (what is still ahead), all or nothing.
+
+    Used when a room's hours are given over for a long term (a space-for-service agreement):
+    one query finds every clash, and the bookings go in as one insert. A clash refuses the
+    whole hold, naming the first dates; on PostgreSQL the exclusion constraint still refuses a
+    booking that slipped in meanwhile, and that refusal is the same Conflict."""
+    now = now or timezone.now()
+    occurrences = [(start, end) for start, end in weekly_occurrences(rotation_slots(slots), starts_on, ends_on) if start >= now]
+    clashes = weekly_clashes(room, occurrences, now=now)
+    if clashes:
+        dates = [f"{timezone.localtime(start):%Y-%m-%d %H:%M}（{title}）" for start, title in clashes[:5]]
+        raise Conflict(_("%(room)s is already booked at %(n)s of these times, e.g. %(dates)s") % {
+            "room": room, "n": len(clashes), "dates": "、".join(dates)}, fields={"hours": dates}, code="already_booked")
+    policy = policy_for(room)
+    bookings = [Booking(room=room, title=title, kind=kind, starts_at=start, ends_at=end, blocked_until=_blocked_until(policy, end),
+                        booker=actor, organisation=organisation, status=BookingStatus.CONFIRMED, origin=origin)
+                for start, end in occurrences]
+    try:
+        with transaction.atomic():
+            Booking.objects.bulk_create(bookings, batch_size=2000)
+    except IntegrityError:
+        raise Conflict(_("The room was booked by someone else a moment ago."), code="already_booked") from None
+    if bookings:
+        audit_record(actor=actor, action="scheduling.bookings.held", target=room, division=room.site.division,
+                     organisation=organisation, changes={"origin": origin, "bookings": len(bookings),
+                                                         "from": bookings[0].starts_at, "until": bookings[-1].ends_at})
+    return bookings
+
+
+@transaction.atomic
+def weekly_release(*, actor, origin: str, after: datetime, reason: str, now: datetime | None = None) -> int:
+    """Cancel every booking of ``origin`` that starts after ``after``; freed times go to the waitlist."""
+    now = now or timezone.now()
+    released = list(Booking.objects.select_for_update().filter(origin=origin, status__in=HOLDING, starts_at__gte=after)
+                    .select_related("room__site__division"))
+    if not released:
+        return 0
+    Booking.objects.filter(pk__in=[b.pk for b in released]).update(status=BookingStatus.CANCELLED, cancelled_at=now,
+                                                                    cancel_reason=reason[:200])
+    rooms = {b.room_id: b.room for b in released}
+    waiting = set(WaitlistEntry.objects.filter(room_id__in=rooms, status=WaitlistEntry.Status.WAITING,
+                                               starts_at__gte=after).values_list("room_id", flat=True))
+    for booking in released:
+        if booking.room_id in waiting:
+            waitlist_offer(room=booking.room, start=max(booking.starts_at, now), end=booking.ends_at, now=now)
+    for room in rooms.values():
+        audit_record(actor=actor, action="scheduling.bookings.released", target=room, division=room.site.division,
+                     changes={"origin": origin, "bookings": sum(1 for b in released if b.room_id == room.pk)}, note=reason)
+    return len(released)
+
+
 @transaction.atomic
 def rotation_create(*, actor, room: Room, name: str, slots: list[dict], departments: list[Organisation], starts_on: date,
                     ends_on: date, now: datetime | None = None) -> tuple[Rotation, list[Booking], list[str]]:
@@ -568,27 +668,20 @@ def rotation_create(*, actor, room: Room, name: str, slots: list[dict], departme
     slots = rotation_slots(slots)
     rotation = Rotation.objects.create(room=room, name=name.strip(), slots=slots, starts_on=starts_on, ends_on=ends_on, created_by=actor)
     RotationMember.objects.bulk_create([RotationMember(rotation=rotation, department=d, position=i) for i, d in enumerate(departments)])
-    tz = timezone.get_current_timezone()
     policy = policy_for(room)
-    bookings, skipped, turn = [], [], 0
-    day = starts_on
-    while day <= ends_on:
-        for slot in (s for s in slots if s["weekday"] == day.isoweekday()):
-            department = departments[turn % len(departments)]
-            turn += 1
-            start = datetime.combine(day, time.fromisoformat(slot["start"]), tzinfo=tz)
-            end = datetime.combine(day, time.fromisoformat(slot["end"]), tzinfo=tz)
-            if start < now:
-                continue
-            booking = Booking(room=room, title=f"{name}：{department.name}", kind=BookingKind.ROTATION, starts_at=start,
-                              ends_at=end, blocked_until=_blocked_until(policy, end), booker=actor, organisation=department,
-                              status=BookingStatus.CONFIRMED, origin=f"rotation:{rotation.pk}")
-            try:
-                with transaction.atomic():
-                    bookings.append(_hold_room(booking, now=now))
-            except Conflict:
-                skipped.append(start.strftime("%Y-%m-%d %H:%M"))
-        day += timedelta(days=1)
+    bookings, skipped = [], []
+    for turn, (start, end) in enumerate(weekly_occurrences(slots, starts_on, ends_on)):
+        department = departments[turn % len(departments)]
+        if start < now:
+            continue
+        booking = Booking(room=room, title=f"{name}：{department.name}", kind=BookingKind.ROTATION, starts_at=start,
+                          ends_at=end, blocked_until=_blocked_until(policy, end), booker=actor, organisation=department,
+                          status=BookingStatus.CONFIRMED, origin=f"rotation:{rotation.pk}")
+        try:
+            with transaction.atomic():
+                bookings.append(_hold_room(booking, now=now))
+        except Conflict:
+            skipped.append(start.strftime("%Y-%m-%d %H:%M"))
     audit_record(actor=actor, action="scheduling.rotation.created", target=rotation, division=room.site.division,
                  changes={"departments": [d.name for d in departments], "booked": len(bookings), "skipped": skipped})
     audit_record_many(actor=actor, action="scheduling.booking.created", note=f"rotation:{rotation.pk}",

@@ -48,6 +48,13 @@ def browser_page(*, phone: bool = False, locale: str = "zh-CN"):
 
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
+    # The whole page in the window first, so no chart redraws for a resize while it is taken,
+    # then a second for charts to grow into place (Chart.js's default animation).
+    viewport = page.viewport_size
+    page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"],
+                                                                       page.evaluate("document.documentElement.scrollHeight"))})
+    page.wait_for_timeout(1100)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(viewport)
     return path

@@ -118,8 +118,9 @@ class CodeForm(BootstrapMixin, forms.Form):
 
 
 class OrderForm(BootstrapMixin, forms.Form):
-    category = forms.ChoiceField(label=_("Category"), choices=ServiceCategory.choices)
-    title = forms.CharField(label=_("What do you need?"), max_length=120)
+    service = forms.TypedChoiceField(label=_("Service"), coerce=int, required=False, empty_value=None)
+    category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *ServiceCategory.choices], required=False)
+    title = forms.CharField(label=_("What do you need?"), max_length=120, required=False)
     details = forms.CharField(label=_("Details"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     preferred_time = forms.CharField(label=_("When suits you"), max_length=120, required=False,
                                      widget=forms.TextInput(attrs={"placeholder": _("e.g. weekday mornings")}))
@@ -127,9 +128,18 @@ class OrderForm(BootstrapMixin, forms.Form):
     participants = forms.IntegerField(label=_("People"), min_value=1, max_value=50, initial=1)
     pooled = forms.BooleanField(label=_("Neighbours with the same need may join"), required=False)
 
-    def __init__(self, *args, operators=(), **kwargs):
+    def __init__(self, *args, operators=(), offered=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["operator"].choices = [("", _("any operator serving my community"))] + [(o.pk, o.name) for o in operators]
+        self.fields["service"].choices = [("", _("something else (describe it below)"))] + [
+            (s.pk, f"{s.name} · {s.agreement.operator.name} · {s.get_tier_display()}{f' ¥{s.price}' if s.price else ''}")
+            for s in offered]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("service") and not (data.get("category") and data.get("title")):
+            raise forms.ValidationError(_("Choose a service, or give a category and say what you need."))
+        return data
 
 
 class ScheduleForm(BootstrapMixin, forms.Form):

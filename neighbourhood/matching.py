@@ -1,10 +1,10 @@
 """Resource matching (资源对接) [Quanzhou]: for a community's need, the operators and existing
 services that could meet it, ranked.
 
-Candidates are the operators serving the community or others nearby (within the pack's
-``max_km`` of the community's centre), with what they are known to offer — the activities they
-have run and the orders they have delivered, by category — and the community's own upcoming
-activities. Each is scored on five things, weighted by the city's ``neighbourhood.matching_weights``
+Candidates are the services agreed for the community under space-for-service agreements in
+force, the operators admitted for it by its street or district (with the categories of their
+admission) or serving it or nearby (within the pack's ``max_km`` of the community's centre) —
+with what they have run before — and the community's own upcoming activities. Each is scored on five things, weighted by the city's ``neighbourhood.matching_weights``
 rule: category (the need's category among what it offers), text (Chinese character n-gram
 similarity between the need and what it offers, ``textmatch``), distance, capacity (places
 against the need's supporters) and price tier (against what the residents said they can bear).
@@ -13,7 +13,7 @@ against the need's supporters) and price tier (against what the residents said t
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Q
 
@@ -29,10 +29,12 @@ TIER_ORDER = {ServiceTier.FREE: 0, ServiceTier.LOW_COST: 1, ServiceTier.MARKET: 
 
 @dataclass
 class Candidate:
-    kind: str  # "operator" or "activity"
+    kind: str  # "service" (agreed for the community), "operator" or "activity"
     name: str
     operator: Organisation | None = None
     activity: Activity | None = None
+    service: Any = None  # operations.AgreementService
+    admitted: bool = False
     categories: set[str] = field(default_factory=set)
     text: str = ""
     tier: str = ""
@@ -60,25 +62,50 @@ def weights_for(division: Division) -> dict:
     return {**DEFAULT_WEIGHTS, **(found.params if found else {})}
 
 
+def _distance(here, divisions) -> float | None:
+    if here is None:
+        return None
+    distances = [haversine_km(here, c) for d in divisions if (c := _centre(d)) is not None]
+    return min(distances) if distances else None
+
+
 def candidates_for(community: Division, *, max_km: float) -> list[Candidate]:
-    """Operators serving the community or within ``max_km``, with what they are known to offer."""
-    district_path = "/".join(community.path.split("/")[:2]) + "/"
-    operators = list(Organisation.objects.filter(kind=OrganisationKind.OPERATOR, is_active=True).filter(
-        Q(served_divisions__path__startswith=district_path) | Q(served_divisions__level=DivisionLevel.CITY)
-    ).distinct().prefetch_related("served_divisions"))
+    """Services agreed for the community, operators admitted for it (or registered as serving it or
+    working nearby) with the categories they are admitted for and what they have run, and the
+    community's own upcoming activities."""
+    from django.utils import timezone
+
+    from operations.selectors import admissions_in_force, blacklisted_operator_ids, services_offered
+
     here = _centre(community)
-    found = []
+    found: list[Candidate] = []
+    for service in services_offered(division=community)[:300]:
+        found.append(Candidate(kind="service", name=service.name, operator=service.agreement.operator, service=service,
+                               categories={service.category}, text=f"{service.name} {service.description} {service.audience}",
+                               tier=service.tier, capacity=service.capacity or None, distance_km=0.0, serves_community=True))
+    admitted: dict[int, set[str]] = defaultdict(set)
+    scope_text: dict[int, str] = defaultdict(str)
+    for operator_id, categories, described in admissions_in_force(division=community).values_list(
+            "operator_id", "categories", "scope_description"):
+        admitted[operator_id] |= set(categories)
+        scope_text[operator_id] += f" {described}"
+    district_path = "/".join(community.path.split("/")[:2]) + "/"
+    operators = Organisation.objects.filter(kind=OrganisationKind.OPERATOR, is_active=True).filter(
+        Q(pk__in=list(admitted)) | Q(served_divisions__path__startswith=district_path) | Q(served_divisions__level=DivisionLevel.CITY)
+    ).exclude(pk__in=blacklisted_operator_ids(division=community)).distinct().prefetch_related("served_divisions")
+    by_operator: dict[int, Candidate] = {}
     for operator in operators:
         served = list(operator.served_divisions.all())
         serves = any(community.path.startswith(d.path) for d in served)
-        distances = [haversine_km(here, c) for d in served if (c := _centre(d)) is not None] if here else []
-        distance = 0.0 if serves else (min(distances) if distances else None)
-        if not serves and (distance is None or distance > max_km):
+        distance = 0.0 if serves else _distance(here, served or [operator.home_division])
+        if operator.pk not in admitted and not serves and (distance is None or distance > max_km):
             continue
-        found.append(Candidate(kind="operator", name=operator.name, operator=operator, text=f"{operator.name} {operator.description}",
-                               distance_km=distance, serves_community=serves))
-    by_operator = {c.operator.pk: c for c in found}
-    # What each has run: activity titles and categories, delivered orders' categories.
+        candidate = Candidate(kind="operator", name=operator.name, operator=operator, categories=set(admitted.get(operator.pk, ())),
+                              text=f"{operator.name} {operator.description} {scope_text.get(operator.pk, '')}", distance_km=distance,
+                              serves_community=serves, admitted=operator.pk in admitted)
+        by_operator[operator.pk] = candidate
+        found.append(candidate)
+    # What each has run here before: activity titles and categories, delivered orders.
     for row in Activity.objects.filter(organiser_id__in=by_operator).values("organiser_id", "category", "title", "tier", "capacity")[:5000]:
         candidate = by_operator[row["organiser_id"]]
         candidate.categories.add(row["category"])
@@ -90,9 +117,6 @@ def candidates_for(community: Division, *, max_km: float) -> list[Candidate]:
         candidate = by_operator[row["operator_id"]]
         candidate.categories.add(row["category"])
         candidate.text += f" {row['title']}"
-    # The community's own upcoming activities.
-    from django.utils import timezone
-
     for activity in Activity.objects.filter(community=community, status=ActivityStatus.PUBLISHED, ends_at__gte=timezone.now()) \
             .select_related("organiser")[:200]:
         found.append(Candidate(kind="activity", name=activity.title, activity=activity, operator=activity.organiser,
@@ -116,7 +140,8 @@ def matches_for(need: Need, *, limit: int = 10) -> list[Candidate]:
         scores = {
             "category": 1.0 if need.category in candidate.categories else 0.0,
             "text": min(1.0, corpus.similarity(query, index) * 1.5),
-            "distance": 1.0 if candidate.serves_community else max(0.0, 1 - (candidate.distance_km or max_km) / max_km),
+            "distance": 1.0 if candidate.serves_community else 0.5 if candidate.distance_km is None
+            else max(0.0, 1 - candidate.distance_km / max_km),
             "capacity": 0.5 if not candidate.capacity else min(1.0, candidate.capacity / max(1, need.supports)),
             "tier": _tier_score(need.preferred_tier, candidate.tier),
         }
@@ -139,14 +164,3 @@ def top_needs_with_matches(*, community: Division, needs: int = 5, per_need: int
     top = Need.objects.filter(community=community, status__in=OPEN_NEEDS).select_related("kind", "community").order_by(
         "-supports", "created_at")[:needs]
     return [(need, matches_for(need, limit=per_need)) for need in top]
-
-
-def categories_counted(candidates: list[Candidate]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for candidate in candidates:
-        for category in candidate.categories:
-            counts[category] += 1
-    return dict(counts)
-
-
-ZERO = Decimal("0")

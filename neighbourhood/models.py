@@ -28,23 +28,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.scoping import ScopeFields
 
-
-class ServiceCategory(models.TextChoices):
-    """The five categories of residents' needs and services [Zibo] (the codes of ``operations``)."""
-
-    ELDERLY_CHILD = "elderly_child", _("elderly and child care")
-    LIVING_ENVIRONMENT = "living_environment", _("living environment")
-    FOOD_RECREATION = "food_recreation", _("food and recreation")
-    MEDICAL_WELLNESS = "medical_wellness", _("medical care and wellness")
-    EMPLOYMENT_BUSINESS = "employment_business", _("employment and business")
-
-
-class ServiceTier(models.TextChoices):
-    """"公益+低偿+市场" [Huli, Zibo]."""
-
-    FREE = "free", _("free (public benefit)")
-    LOW_COST = "low_cost", _("low cost")
-    MARKET = "market", _("market price")
+# The five categories of needs and services [Zibo] and the tiers "公益+低偿+市场" [Huli, Zibo] are
+# space-for-service's: a need, an activity and an agreed service speak the same codes.
+from operations.models import ServiceCategory, ServiceTier
 
 
 class HouseholdTag(models.TextChoices):
@@ -362,6 +348,9 @@ class ServiceOrder(models.Model):
     # Asked of one operator, or of any operator in scope for the category (empty until one accepts).
     operator = models.ForeignKey("org.Organisation", verbose_name=_("operator"), null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="service_orders")
+    # A service agreed with the community (space for service), when one is ordered by name.
+    service = models.ForeignKey("operations.AgreementService", verbose_name=_("agreed service"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="orders")
     service_name = models.CharField(_("service"), max_length=200, blank=True)
     tier = models.CharField(_("tier"), max_length=10, choices=ServiceTier.choices, blank=True)
     price = models.DecimalField(_("price (yuan)"), max_digits=8, decimal_places=2, null=True, blank=True)
@@ -430,6 +419,8 @@ class Invitation(models.Model):
     need = models.ForeignKey(Need, verbose_name=_("need"), on_delete=models.PROTECT, related_name="invitations")
     community = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="+")
     operator = models.ForeignKey("org.Organisation", verbose_name=_("operator"), on_delete=models.PROTECT, related_name="invitations")
+    service = models.ForeignKey("operations.AgreementService", verbose_name=_("agreed service"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="invitations")
     service_name = models.CharField(_("service"), max_length=200, blank=True)
     message = models.CharField(_("message"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.SENT)

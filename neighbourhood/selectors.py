@@ -75,13 +75,13 @@ def similar_needs(*, community: Division, kind: NeedKind, text: str, limit: int 
                       .order_by("-supports")[:300])
     if not candidates:
         return []
-    corpus = Corpus(f"{n.title} {n.kind.name} {n.description[:200]}" for n in candidates)
-    query = f"{text} {kind.name}"
+    corpus = Corpus(f"{n.title} {n.kind.name} {n.kind.keywords} {n.description[:200]}" for n in candidates)
+    query = f"{text} {kind.name} {kind.keywords}"
     scored = []
     for index, similarity in corpus.ranked(query):
         need = candidates[index]
         score = similarity + (0.5 if need.kind_id == kind.pk else 0)
-        if score >= 0.35:
+        if score >= 0.25:
             scored.append((score, need))
     scored.sort(key=lambda pair: -pair[0])
     return [need for _score, need in scored[:limit]]

@@ -122,9 +122,31 @@ def operator_of(user) -> list[Organisation]:
     return [a.organisation for a in active_roles(user) if a.role == Role.OPERATOR_STAFF and a.organisation_id]
 
 
+def operators_in_scope(community: Division, *, category: str | None = None):
+    """Operators that may serve ``community`` (for ``category``): admitted for it by its street or
+    district, or bringing a service under an agreement in force there, or registered as serving it;
+    never one blacklisted there."""
+    from operations.selectors import admitted_operators, blacklisted_operator_ids, services_offered
+
+    ids = set(admitted_operators(division=community, category=category).values_list("pk", flat=True))
+    offered = services_offered(division=community)
+    if category:
+        offered = offered.filter(category=category)
+    ids |= set(offered.values_list("agreement__operator_id", flat=True))
+    ids |= set(Organisation.objects.serving(community).filter(kind=OrganisationKind.OPERATOR).values_list("pk", flat=True))
+    ids -= blacklisted_operator_ids(division=community)
+    return Organisation.objects.filter(pk__in=ids, kind=OrganisationKind.OPERATOR, is_active=True).order_by("name")
+
+
 def operator_serves(organisation: Organisation, community: Division) -> bool:
-    return organisation.kind == OrganisationKind.OPERATOR and organisation.is_active and \
-        Organisation.objects.serving(community).filter(pk=organisation.pk).exists()
+    return organisation.kind == OrganisationKind.OPERATOR and operators_in_scope(community).filter(pk=organisation.pk).exists()
+
+
+def services_in_scope(community: Division):
+    """Services agreed for the community (its own agreements and its street's) in force today."""
+    from operations.selectors import services_offered
+
+    return services_offered(division=community)
 
 
 # Households.
@@ -654,31 +676,38 @@ def _moving(order: ServiceOrder, allowed: set[str]) -> str:
 
 
 @transaction.atomic
-def order_place(*, actor, category: str, title: str, details: str = "", preferred_time: str = "", operator: Organisation | None = None,
-                service_name: str = "", tier: str = "", price: Decimal | None = None, kind: NeedKind | None = None,
+def order_place(*, actor, title: str, category: str = "", details: str = "", preferred_time: str = "",
+                service=None, operator: Organisation | None = None, kind: NeedKind | None = None,
                 need: Need | None = None, pooled: bool = False, participants: int = 1, now: datetime | None = None) -> ServiceOrder:
-    """A resident orders a service in their community: of one operator that serves it, or of any
-    operator in scope for the category (the first to accept takes it)."""
+    """A resident orders in their community: a service agreed there (space for service), or
+    anything of a category from one operator in scope, or from whichever operator in scope accepts
+    first. A service or operator from outside the community is refused."""
     now = now or timezone.now()
     community = resident_community(actor)
     if community is None:
         raise PermissionDenied(_("Only residents order services."))
+    tier, price, service_name = "", None, ""
+    if service is not None:
+        if not services_in_scope(community).filter(pk=service.pk).exists():
+            raise ValidationFailed(_("This service is not offered in your community."),
+                                   fields={"service": [_("This service is not offered in your community.")]}, code="outside_community")
+        operator, category = service.agreement.operator, service.category
+        tier, price, service_name = service.tier, service.price, service.name
     _choice(category, ServiceCategory, "category")
-    if tier:
-        _choice(tier, ServiceTier, "tier")
     if operator is not None and not operator_serves(operator, community):
         raise ValidationFailed(_("This service is not offered in your community."),
                                fields={"operator": [_("%(operator)s does not serve %(community)s.") % {
-                                   "operator": operator.name, "community": community.name}]})
+                                   "operator": operator.name, "community": community.name}]}, code="outside_community")
     if need is not None and need.community_id != community.pk:
         raise invalid("need", _("This need is not in your community."))
     if not 1 <= participants <= 50:
         raise invalid("participants", _("From 1 to 50 people."))
     order = ServiceOrder.objects.create(
-        community=community, resident=actor, category=category, kind=kind, need=need, title=_text(title, "title", max_length=120),
+        community=community, resident=actor, category=category, kind=kind, need=need,
+        title=_text(title or service_name, "title", max_length=120),
         details=_text(details, "details", max_length=2000, required=False),
         preferred_time=_text(preferred_time, "preferred_time", max_length=120, required=False), operator=operator,
-        service_name=service_name[:200], tier=tier, price=price, pooled=pooled, participants=participants, created_at=now)
+        service=service, service_name=service_name[:200], tier=tier, price=price, pooled=pooled, participants=participants, created_at=now)
     OrderMember.objects.create(order=order, user=actor)
     _order_event(order, "", actor, "", now)
     if operator is not None:
@@ -718,8 +747,8 @@ def order_accept(*, actor, order: ServiceOrder, operator: Organisation, now: dat
         raise PermissionDenied(_("You accept orders for your own organisation only."))
     if order.operator_id is not None and order.operator_id != operator.pk:
         raise PermissionDenied(_("This order was placed with another operator."))
-    if not operator_serves(operator, order.community):
-        raise PermissionDenied(_("Your organisation does not serve %(community)s.") % {"community": order.community.name})
+    if not operators_in_scope(order.community, category=order.category).filter(pk=operator.pk).exists():
+        raise PermissionDenied(_("Your organisation is not in scope for this service in %(community)s.") % {"community": order.community.name})
     before = _moving(order, {OrderStatus.PLACED})
     order.operator, order.status = operator, OrderStatus.ACCEPTED
     order.save(update_fields=["operator", "status", "updated_at"])

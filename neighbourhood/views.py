@@ -72,7 +72,7 @@ def _resident_home(request) -> Division:
 
 
 def _operators_serving(community: Division):
-    return Organisation.objects.serving(community).filter(kind=OrganisationKind.OPERATOR, is_active=True).order_by("name")
+    return services.operators_in_scope(community)
 
 
 # Residents (phone first).
@@ -270,24 +270,25 @@ def need_detail(request, need_id: int):
 def order_new(request):
     """Order a service (群众点单): from an operator serving my community, or from whichever accepts."""
     community = _resident_home(request)
-    operators = _operators_serving(community)
-    form = OrderForm(request.POST or None, operators=operators, initial={"category": request.GET.get("category")})
+    operators = list(services.operators_in_scope(community))
+    offered = list(services.services_in_scope(community))
+    form = OrderForm(request.POST or None, operators=operators, offered=offered,
+                     initial={"category": request.GET.get("category"), "service": request.GET.get("service")})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        operator = Organisation.objects.filter(pk=data["operator"]).first() if data["operator"] else None
+        operator = next((o for o in operators if o.pk == data["operator"]), None)
+        service = next((s for s in offered if s.pk == data["service"]), None)
         try:
-            if data["operator"] and operator is None:
-                raise ValidationFailed(fields={"operator": [_("This service is not offered in your community.")]})
             order = services.order_place(actor=request.user, category=data["category"], title=data["title"], details=data["details"],
-                                         preferred_time=data["preferred_time"], operator=operator, pooled=data["pooled"],
-                                         participants=data["participants"])
+                                         preferred_time=data["preferred_time"], operator=operator, service=service,
+                                         pooled=data["pooled"], participants=data["participants"])
         except ApplicationError as error:
             add_error_to_form(form, error)
         else:
             messages.success(request, _("Ordered. You will be told when an operator accepts."))
             return redirect("neighbourhood:order", order_id=order.pk)
     return render(request, "neighbourhood/order_new.html", {
-        "form": form, "community": community, "operators": operators,
+        "form": form, "community": community, "operators": operators, "offered": offered,
         "to_join": selectors.orders_to_join(user=request.user, community=community)[:10], "tab": "services"})
 
 

@@ -49,3 +49,24 @@ def publish(actor, community, *, room=None, days: int = 3, hour: int = 10, capac
 
 def soon(minutes: int = 0):
     return timezone.now() + timedelta(minutes=minutes)
+
+
+def agree(world, community, operator, *, name: str, category: str, tier: str = "low_cost", price: str = "15.00",
+          description: str = "", capacity: int = 20, admitted_for=None):
+    """An operator admitted by the street and an agreement in force with the community offering one service."""
+    from datetime import date
+
+    from operations.models import Admission, Agreement, AgreementService
+
+    today = timezone.localdate()
+    street = community.parent
+    admission = Admission.objects.filter(operator=operator, division=street).first() or Admission.objects.create(
+        operator=operator, division=street, status="admitted", categories=admitted_for or [category], scope_description=name,
+        applied_by=world.users["street_admin"], applied_at=timezone.now(), valid_from=date(today.year - 1, 1, 1),
+        valid_until=date(today.year + 2, 12, 31))
+    agreement = Agreement.objects.create(
+        division=community, operator=operator, admission=admission, title=f"{community.name}·{operator.name}", mode="co_operated",
+        status="active", starts_on=date(today.year - 1, 1, 1), ends_on=date(today.year + 2, 12, 31),
+        drafted_by=world.users["community_worker"])
+    return AgreementService.objects.create(agreement=agreement, name=name, description=description, category=category, tier=tier,
+                                           price=price if tier != "free" else "0", capacity=capacity)

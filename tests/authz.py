@@ -179,6 +179,79 @@ def _pack_of_another_city(world: World, node: Division, user=None) -> int:
     return rulepack_ensure(city=city).pk
 
 
+def _activity_at(world: World, node: Division):
+    """An activity of a community below ``node``, with a registration and a need, feedback and an order there."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from neighbourhood.models import Activity
+
+    community = _community_in(node)
+    found = Activity.objects.filter(community=community).first()
+    if found is not None:
+        return found
+    start = (timezone.localtime() + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+    return Activity.objects.create(
+        community=community, title="邻居的活动", category="food_recreation", capacity=10, place="邻居的广场",
+        registration_closes_at=start - timedelta(hours=2), attendance_code="123456", starts_at=start,
+        ends_at=start + timedelta(hours=1), created_by=_neighbour_resident(community))
+
+
+def _neighbour_resident(community: Division):
+    from accounts.models import User
+
+    return User.objects.filter(role_assignments__division=community, role_assignments__role="resident").first() or make_user(
+        f"neighbour_{community.code}", role="resident", division=community)
+
+
+def _need_at(world: World, node: Division) -> int:
+    from neighbourhood.models import Need, NeedKind
+
+    community = _community_in(node)
+    need = Need.objects.filter(community=community).first() or Need.objects.create(
+        community=community, category="elderly_child", kind=NeedKind.objects.get(code="elderly_meals"), title="邻居的需求",
+        recorded_by=_neighbour_resident(community), supports=1)
+    return need.pk
+
+
+def _order_at(world: World, node: Division) -> int:
+    from django.utils import timezone
+
+    from neighbourhood.models import ServiceOrder
+
+    community = _community_in(node)
+    order = ServiceOrder.objects.filter(community=community).first() or ServiceOrder.objects.create(
+        community=community, resident=_neighbour_resident(community), category="living_environment", title="邻居的点单",
+        created_at=timezone.now(), pooled=True)
+    return order.pk
+
+
+def _feedback_at(world: World, node: Division) -> int:
+    from django.utils import timezone
+
+    from neighbourhood.models import FeedbackRequest
+
+    community = _community_in(node)
+    item = FeedbackRequest.objects.filter(community=community).first() or FeedbackRequest.objects.create(
+        community=community, routed_to=community, category="noise", category_name="噪声扰民", description="邻居的诉求",
+        submitted_by=_neighbour_resident(community), public=False, due_at=timezone.now(), created_at=timezone.now(),
+        updated_at=timezone.now())
+    return item.pk
+
+
+def _registration_at(world: World, node: Division) -> int:
+    from django.utils import timezone
+
+    from neighbourhood.models import Registration
+
+    activity = _activity_at(world, node)
+    registration = activity.registrations.first() or Registration.objects.create(
+        activity=activity, user=_neighbour_resident(activity.community), status="registered", created_at=timezone.now(),
+        ticket=f"t{activity.pk}")
+    return registration.pk
+
+
 # Path (and page URL) parameters, by name.
 PARAMS = {
     "code": lambda world, node, user: node.code,
@@ -197,6 +270,12 @@ PARAMS = {
     "booking_id": lambda world, node, user: _booking_at(world, node),
     "token": _ical_token,
     "fund_project_id": lambda world, node, user: _fund_project_at(world, node),
+    # The smart neighbourhood.
+    "activity_id": lambda world, node, user: _activity_at(world, node).pk,
+    "need_id": lambda world, node, user: _need_at(world, node),
+    "order_id": lambda world, node, user: _order_at(world, node),
+    "feedback_id": lambda world, node, user: _feedback_at(world, node),
+    "registration_id": lambda world, node, user: _registration_at(world, node),
 }
 
 # Parameters that name no node's data: any valid value will do, and the response must simply
@@ -291,6 +370,25 @@ BODIES = {
     "funds_api_disburse": lambda world, node, user: {"amount": "1.00", "payee": "越界", "document": "x"},
     "funds_api_add_evidence": lambda world, node, user: {"description": "越界", "amount": "1.00", "invoice_no": "x"},
     "funds_api_complete": lambda world, node, user: {"report": "越界"},
+    "neighbourhood_api_record_need": lambda world, node, user: {
+        "community": _community_in(node).code, "kind": "elderly_meals", "title": "越界"},
+    "neighbourhood_api_mark_need": lambda world, node, user: {"status": "planned", "note": "越界"},
+    "neighbourhood_api_invite": lambda world, node, user: {"operator_id": _organisation_at(world, node).pk},
+    "neighbourhood_api_publish_activity": lambda world, node, user: {
+        "community": _community_in(node).code, "title": "越界", "category": "food_recreation", "capacity": 10,
+        "starts_at": _tomorrow(10), "ends_at": _tomorrow(11), "place": "越界"},
+    "neighbourhood_api_cancel_activity": lambda world, node, user: {"reason": "越界"},
+    "neighbourhood_api_check_in_with_code": lambda world, node, user: {"code": "123456"},
+    "neighbourhood_api_accept_order": lambda world, node, user: {"operator_id": _organisation_at(world, node).pk},
+    "neighbourhood_api_decline_order": lambda world, node, user: {"reason": "越界"},
+    "neighbourhood_api_schedule_order": lambda world, node, user: {
+        "room_id": _room_at(world, node).pk, "starts_at": _tomorrow(10), "ends_at": _tomorrow(11)},
+    "neighbourhood_api_rate_order": lambda world, node, user: {"rating": 5},
+    "neighbourhood_api_submit_feedback": lambda world, node, user: {
+        "category": "noise", "description": "越界", "community": _community_in(node).code},
+    "neighbourhood_api_update_feedback": lambda world, node, user: {"status": "accepted", "public_note": "越界"},
+    # Tags without consent: refused for a resident, and nobody else keeps a household.
+    "neighbourhood_api_save_household": lambda world, node, user: {"members": 2, "tags": ["elderly"], "consent": False},
 }
 
 # Admin models: an object of the neighbour's, to try the change page with.

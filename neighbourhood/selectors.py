@@ -5,7 +5,7 @@ feedback queues with their deadlines, and a community's home page for its reside
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from registry.models import Site, SiteKind
 from .models import (
     FEEDBACK_CLOSED,
     Activity,
+    ActivitySession,
     ActivityStatus,
     Attendance,
     FeedbackRequest,
@@ -113,9 +114,19 @@ def invitation_get(*, user, pk: int) -> Invitation:
 # Activities.
 
 def activity_list(*, user, within: Division | None = None, since: datetime | None = None, until: datetime | None = None,
-                  category: str | None = None, audience: str | None = None, include_cancelled: bool = False) -> QuerySet[Activity]:
+                  category: str | None = None, audience: str | None = None, include_cancelled: bool = False,
+                  sessions_between: tuple[datetime, datetime] | None = None) -> QuerySet[Activity]:
+    """Activities in scope; each with ``next_start``, its next session from now (a course's next week)."""
+    now = timezone.now()
     activities = visible_to(user, "neighbourhood.view_activity",
-                            Activity.objects.select_related("community", "organiser", "room__site"))
+                            Activity.objects.select_related("community", "organiser", "room__site")).annotate(
+        next_start=Subquery(ActivitySession.objects.filter(activity=OuterRef("pk"), starts_at__gte=now, cancelled=False)
+                            .order_by("starts_at").values("starts_at")[:1]),
+        session_count=Subquery(ActivitySession.objects.filter(activity=OuterRef("pk")).order_by().values("activity")
+                               .annotate(n=Count("id")).values("n")[:1]))
+    if sessions_between is not None:
+        activities = activities.filter(Exists(ActivitySession.objects.filter(
+            activity=OuterRef("pk"), starts_at__gte=sessions_between[0], starts_at__lt=sessions_between[1], cancelled=False)))
     if within is not None:
         # A community's residents also see what its street puts on for everyone.
         activities = activities.filter(Q(community__path__under=within.path) | Q(community__path__in=_ancestor_paths(within)))
@@ -155,7 +166,9 @@ def waitlist_position(registration: Registration) -> int:
 
 def my_registrations(*, user, upcoming: bool = True, now: datetime | None = None) -> QuerySet[Registration]:
     now = now or timezone.now()
-    registrations = Registration.objects.filter(user=user).select_related("activity__community", "activity__room__site", "activity__organiser")
+    registrations = Registration.objects.filter(user=user).select_related("activity__community", "activity__room__site", "activity__organiser") \
+        .annotate(next_start=Subquery(ActivitySession.objects.filter(activity=OuterRef("activity_id"), starts_at__gte=now, cancelled=False)
+                                      .order_by("starts_at").values("starts_at")[:1]))
     if upcoming:
         return registrations.filter(activity__ends_at__gte=now, status__in=[RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]) \
             .order_by("activity__starts_at")

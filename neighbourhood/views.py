@@ -83,7 +83,7 @@ def home(request):
     community = _resident_home(request)
     start, end = selectors.week_window()
     household = selectors.household_of(user=request.user)
-    week = list(selectors.activity_list(user=request.user, within=community, since=start, until=end)[:20])
+    week = list(selectors.activity_list(user=request.user, within=community, sessions_between=(start, end))[:20])
     tags = set(household.tags) if household else set()
     for activity in week:
         activity.for_me = bool(AUDIENCE_TAGS.get(activity.audience, set()) & tags)
@@ -662,7 +662,7 @@ def resident_card(user) -> dict | None:
     if community is None:
         return None
     start, end = selectors.week_window()
-    return {"community": community, "week": list(selectors.activity_list(user=user, within=community, since=start, until=end)[:4]),
+    return {"community": community, "week": list(selectors.activity_list(user=user, within=community, sessions_between=(start, end))[:4]),
             "registrations": list(selectors.my_registrations(user=user)[:3]),
             "household": selectors.household_of(user=user)}
 

@@ -124,7 +124,7 @@ class OrderForm(BootstrapMixin, forms.Form):
     details = forms.CharField(label=_("Details"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     preferred_time = forms.CharField(label=_("When suits you"), max_length=120, required=False,
                                      widget=forms.TextInput(attrs={"placeholder": _("e.g. weekday mornings")}))
-    operator = forms.TypedChoiceField(label=_("From"), coerce=int, required=False, empty_value=None)
+    operator = forms.TypedChoiceField(label=_("Offered by"), coerce=int, required=False, empty_value=None)
     participants = forms.IntegerField(label=_("People"), min_value=1, max_value=50, initial=1)
     pooled = forms.BooleanField(label=_("Neighbours with the same need may join"), required=False)
 

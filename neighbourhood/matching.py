@@ -12,7 +12,7 @@ against the need's supporters) and price tier (against what the residents said t
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Count, Q
@@ -128,15 +128,20 @@ def candidates_for(community: Division, *, max_km: float) -> list[Candidate]:
 def matches_for(need: Need, *, limit: int = 10) -> list[Candidate]:
     """The best candidates to meet ``need``, each with its scores by criterion (0..1) and overall."""
     weights = weights_for(need.community)
-    max_km = float(weights["max_km"])
-    candidates = candidates_for(need.community, max_km=max_km)
+    candidates = candidates_for(need.community, max_km=float(weights["max_km"]))
+    return _ranked(need, candidates, Corpus(c.text for c in candidates), weights, limit)
+
+
+def _ranked(need: Need, candidates: list[Candidate], corpus: Corpus, weights: dict, limit: int) -> list[Candidate]:
     if not candidates:
         return []
-    corpus = Corpus(c.text for c in candidates)
+    max_km = float(weights["max_km"])
     query = f"{need.title} {need.kind.name} {need.kind.keywords} {need.description[:300]}"
     names = ("category", "text", "distance", "capacity", "tier")
     total_weight = sum(float(weights[n]) for n in names) or 1.0
-    for index, candidate in enumerate(candidates):
+    scored = []
+    for index, base in enumerate(candidates):
+        candidate = replace(base)
         scores = {
             "category": 1.0 if need.category in candidate.categories else 0.0,
             "text": min(1.0, corpus.similarity(query, index) * 1.5),
@@ -147,7 +152,8 @@ def matches_for(need: Need, *, limit: int = 10) -> list[Candidate]:
         }
         candidate.scores = {k: round(v, 3) for k, v in scores.items()}
         candidate.score = round(sum(float(weights[n]) * scores[n] for n in names) / total_weight, 3)
-    ranked = sorted(candidates, key=lambda c: (-c.score, c.name))
+        scored.append(candidate)
+    ranked = sorted(scored, key=lambda c: (-c.score, c.name))
     return [c for c in ranked if c.scores["category"] or c.scores["text"] > 0.05][:limit]
 
 
@@ -161,6 +167,9 @@ def top_needs_with_matches(*, community: Division, needs: int = 5, per_need: int
     """A community's most supported open needs, each with its best matches."""
     from .selectors import OPEN_NEEDS
 
-    top = Need.objects.filter(community=community, status__in=OPEN_NEEDS).select_related("kind", "community").order_by(
-        "-supports", "created_at")[:needs]
-    return [(need, matches_for(need, limit=per_need)) for need in top]
+    top = list(Need.objects.filter(community=community, status__in=OPEN_NEEDS).select_related("kind", "community").order_by(
+        "-supports", "created_at")[:needs])
+    weights = weights_for(community)
+    candidates = candidates_for(community, max_km=float(weights["max_km"]))  # once for all the needs
+    corpus = Corpus(c.text for c in candidates)
+    return [(need, _ranked(need, candidates, corpus, weights, per_need)) for need in top]

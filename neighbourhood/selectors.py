@@ -166,7 +166,7 @@ def waitlist_position(registration: Registration) -> int:
 
 def my_registrations(*, user, upcoming: bool = True, now: datetime | None = None) -> QuerySet[Registration]:
     now = now or timezone.now()
-    registrations = Registration.objects.filter(user=user).select_related("activity__community", "activity__room__site", "activity__organiser") \
+    registrations = Registration.objects.filter(user=user).select_related("user", "activity__community", "activity__room__site", "activity__organiser") \
         .annotate(next_start=Subquery(ActivitySession.objects.filter(activity=OuterRef("activity_id"), starts_at__gte=now, cancelled=False)
                                       .order_by("starts_at").values("starts_at")[:1]))
     if upcoming:

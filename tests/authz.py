@@ -420,4 +420,11 @@ ADMIN_OBJECTS = {
     "rulepack.rulepack": lambda world, node: RulePack.objects.get(pk=_pack_of_another_city(world, node)),
     "scheduling.booking": lambda world, node: __import__("scheduling.models", fromlist=["Booking"]).Booking.objects.get(
         pk=_booking_at(world, node)),
+    "neighbourhood.need": lambda world, node: __import__("neighbourhood.models", fromlist=["Need"]).Need.objects.get(
+        pk=_need_at(world, node)),
+    "neighbourhood.activity": lambda world, node: _activity_at(world, node),
+    "neighbourhood.serviceorder": lambda world, node: __import__("neighbourhood.models", fromlist=["ServiceOrder"]).ServiceOrder.objects.get(
+        pk=_order_at(world, node)),
+    "neighbourhood.feedbackrequest": lambda world, node: __import__("neighbourhood.models", fromlist=["FeedbackRequest"])
+    .FeedbackRequest.objects.get(pk=_feedback_at(world, node)),
 }

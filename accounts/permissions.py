@@ -121,6 +121,28 @@ GRANTS: dict[str, dict[str, str]] = {
     "funds.disburse_project": {R.CHARITY_STAFF: ORGANISATION},
     "funds.view_reach": {**STAFF_READ},
     "funds.export_audit": {R.SUPERVISOR: SUBTREE, R.CHARITY_STAFF: ORGANISATION},
+    # Space for service (以场地换服务): streets and districts admit operators [Zibo]; communities (or
+    # streets) draft agreements that the street approves; operators see and report on only their
+    # own agreements; communities confirm reports; supervisors watch compliance and savings.
+    "operations.view_admission": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION},
+    "operations.add_admission": {R.OPERATOR_STAFF: ORGANISATION},
+    "operations.review_admission": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "operations.view_qualification": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION},
+    "operations.add_qualification": {R.OPERATOR_STAFF: ORGANISATION},
+    "operations.view_agreement": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION},
+    "operations.add_agreement": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "operations.change_agreement": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "operations.approve_agreement": {R.STREET_ADMIN: SUBTREE},
+    "operations.view_operatingreport": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION},
+    "operations.add_operatingreport": {R.OPERATOR_STAFF: ORGANISATION},
+    "operations.confirm_operatingreport": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "operations.view_finding": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION},
+    "operations.view_funding": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION},
+    "operations.add_funding": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "operations.view_partnershipoffer": {**STAFF_READ, R.OPERATOR_STAFF: SERVED},
+    "operations.add_partnershipoffer": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "operations.view_interest": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION},
+    "operations.add_interest": {R.OPERATOR_STAFF: ORGANISATION},
     # Ledger accounts: read by whoever the account's division is in scope of.
     "ledger.view_account": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     # The smart neighbourhood (智慧邻里): residents record and support needs, register for

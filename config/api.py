@@ -12,6 +12,7 @@ from excel.api import router as excel_router
 from funds.api import public_router as funds_public_router
 from funds.api import router as funds_router
 from neighbourhood.api import router as neighbourhood_router
+from operations.api import router as operations_router
 from org.api import organisations_router, public_router
 from org.api import router as divisions_router
 from registry.api import router as registry_router
@@ -42,6 +43,7 @@ for router in (
     registry_router,
     scheduling_router,
     funds_router,
+    operations_router,
     neighbourhood_router,
 ):
     api.add_router("/v1/", router)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("rules/", include("rulepack.urls")),
     path("scheduling/", include("scheduling.urls")),
     path("funds/", include("funds.urls")),
+    path("operations/", include("operations.urls")),
     path("notifications/", include("notifications.urls")),
     path("neighbourhood/", include("neighbourhood.urls")),
     path("open311/v2/", include("neighbourhood.open311")),

@@ -14,7 +14,7 @@ import math
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -76,9 +76,18 @@ def _required(**values) -> None:
 # Founding a fund and its committee.
 
 def _counterparty(fund: Fund, code: str, name) -> Account:
+    """The fund's outside account (donors, payees), opened the first time it is needed — once, however
+    many postings ask for it at the same moment."""
     full = f"external:{code}:{fund.division.code}"
-    return Account.objects.filter(code=full).first() or account_open(
-        actor="funds", code=full, kind=AccountKind.EXTERNAL, name=str(name), division=fund.division, organisation=fund.host)
+    found = Account.objects.filter(code=full).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return account_open(actor="funds", code=full, kind=AccountKind.EXTERNAL, name=str(name), division=fund.division,
+                                organisation=fund.host)
+    except IntegrityError:  # opened by a concurrent posting, which has committed since
+        return Account.objects.get(code=full)
 
 
 @transaction.atomic
@@ -127,7 +136,7 @@ def member_add(*, actor, fund: Fund, user, side: str, is_chair: bool = False) ->
 
 @transaction.atomic
 def member_remove(*, actor, member: CommitteeMember) -> CommitteeMember:
-    member = CommitteeMember.objects.select_for_update().select_related("fund__division").get(pk=member.pk)
+    member = CommitteeMember.objects.select_for_update(of=("self",)).select_related("fund__division").get(pk=member.pk)
     if member.left_on is not None:
         raise Conflict(_("This member has already left the committee."))
     member.left_on = timezone.localdate()
@@ -201,7 +210,7 @@ def income_record(*, actor, fund: Fund, kind: str, amount, donor_name: str, rece
         raise ValidationFailed(fields={"purpose": [_("A targeted donation states the donor's purpose.")]})
     if received_on > timezone.localdate():
         raise ValidationFailed(fields={"received_on": [_("Income cannot be dated in the future.")]})
-    fund = Fund.objects.select_for_update().select_related("division", "account", "host").get(pk=fund.pk)
+    fund = Fund.objects.select_for_update(of=("self",)).select_related("division", "account", "host").get(pk=fund.pk)
     posting = ledger_transfer(
         actor=actor, kind=kind, source=_counterparty(fund, "donors", _("%(fund)s · donors and payers") % {"fund": fund.name}),
         destination=fund.account, amount=amount, source_document=(receipt_no or source_document).strip() or f"{kind}-{received_on}",
@@ -229,7 +238,7 @@ def operator_share_post(*, actor, division: Division, amount, operator: Organisa
 # Projects: one function per step.
 
 def _locked(project: Project) -> Project:
-    return Project.objects.select_for_update().select_related("fund__division", "fund__host", "fund__account").get(pk=project.pk)
+    return Project.objects.select_for_update(of=("self",)).select_related("fund__division", "fund__host", "fund__account").get(pk=project.pk)
 
 
 def _require_status(project: Project, *allowed: str) -> None:

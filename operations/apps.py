@@ -7,4 +7,12 @@ class OperationsConfig(AppConfig):
     verbose_name = _("Space for service")
 
     def ready(self):
-        from . import rules  # noqa: F401  (the rule kinds of space for service)
+        from accounts.permissions import holds_any
+        from core.navigation import dashboard_card, nav_item
+
+        from . import registers, rules  # noqa: F401  (the registers and rule kinds of space for service)
+        from .views import operations_card
+
+        nav_item(_("Space for service"), "operations:home", visible=lambda u: holds_any(u, "operations.view_agreement"),
+                 order=40, icon="shop")
+        dashboard_card("operations/cards/operations.html", context=operations_card, order=25)

@@ -129,9 +129,9 @@ class Admission(models.Model):
     status_reason = models.TextField(_("reason for suspension or blacklisting"), blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
 
-    # Staff see the admissions at and below their node, and those above it that reach them (a
-    # community worker sees whom the street admitted); an operator sees its own.
-    scope = ScopeFields(division="division", organisation="operator", include_ancestors=True)
+    # Staff see the admissions made at and below their node, an operator its own. (Whom the street
+    # or district admitted for a community is told by ``selectors.admitted_operators``.)
+    scope = ScopeFields(division="division", organisation="operator")
 
     class Meta:
         verbose_name = _("admission")
@@ -218,6 +218,9 @@ class Agreement(models.Model):
     basis_number = models.CharField(_("basis document number"), max_length=80, blank=True)
     basis_date = models.DateField(_("basis document date"), null=True, blank=True)
     revenue_distribution = models.TextField(_("revenue distribution"), blank=True)
+    collective_resolution = models.CharField(
+        _("village collective's resolution"), max_length=120, blank=True,
+        help_text=_("For village-collective (or partly collective) rooms: the representatives' meeting resolution, number and date."))
     valuation_report_no = models.CharField(_("third-party valuation report"), max_length=80, blank=True)
     authorised_by = models.CharField(_("authorising department"), max_length=120, blank=True)
     authorisation_document = models.CharField(_("authorisation document"), max_length=80, blank=True)

@@ -14,13 +14,13 @@ from rulepack.kinds import Param, rule_kind
 from .models import BasisKind
 
 CLASSES = tuple(PropertyClass.values)
-AGREEMENT_FIELDS = ("basis_number", "basis_date", "revenue_distribution", "valuation_report_no", "authorised_by",
-                    "authorisation_document")
+AGREEMENT_FIELDS = ("basis_number", "basis_date", "revenue_distribution", "collective_resolution", "valuation_report_no",
+                    "authorised_by", "authorisation_document")
 
 
 def _check_checklist(params: dict) -> list[str]:
     problems = []
-    for item in params.get("items", []):
+    for item in params.get("checks", []):
         if not item.get("code") or not item.get("text"):
             problems.append(str(_("Each checklist item needs a code and a text.")))
     return problems
@@ -51,4 +51,4 @@ rule_kind("low_cost_cap", module="operations",
 rule_kind("admission_checklist", module="operations",
           description=_("What a street or district checks before admitting an operator: items with a code, a text and "
                         "whether they must be met."),
-          params={"items": Param("table")}, check=_check_checklist)
+          params={"checks": Param("table")}, check=_check_checklist)

@@ -1,24 +1,40 @@
 """Reading space for service: admitted operators, agreements in force, their services, reports and findings.
 
-Every read is scoped through ``accounts.permissions``; the helpers that other modules use to
-find who may serve a community (``admitted_operators``, ``services_offered``) read without a
-user, because they answer a question about the community, not about a person's rights.
+Lists for a person go through ``accounts.permissions`` (an operator sees only its own
+agreements and reports). The helpers that other modules use to find who may serve a community
+(``admitted_operators``, ``services_offered``) read without a user: they answer a question about
+the community, not about a person's rights. Figures for many agreements (savings, reports due,
+breaches by place) are made in a few GROUP BY queries whatever the number of rows.
 """
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from accounts.permissions import get_for_user, visible_to
 from core.scoping import ancestor_paths
-from org.models import Division, Organisation
+from org.models import Division, DivisionLevel, Organisation
+from rulepack.selectors import param
 
 from .models import (
+    ZERO,
     Admission,
     AdmissionStatus,
     Agreement,
     AgreementService,
     AgreementStatus,
+    Finding,
+    Funding,
+    Interest,
+    OfferStatus,
+    OperatingReport,
+    PartnershipOffer,
+    Qualification,
+    ReportStatus,
+    Severity,
 )
 
 
@@ -26,6 +42,8 @@ def _places_above(division: Division) -> list[str]:
     """The paths of ``division`` and every division above it."""
     return [*ancestor_paths(division.path), division.path]
 
+
+# Who may serve a community (read by other modules, without a user).
 
 def blacklisted_operator_ids(*, division: Division) -> set[int]:
     """Operators blacklisted at this division or at any division above it."""
@@ -64,3 +82,274 @@ def services_offered(*, division: Division, on: date | None = None) -> QuerySet[
     agreements = agreements_in_force(on=on).filter(division__path__in=_places_above(division))
     return (AgreementService.objects.filter(agreement__in=agreements)
             .select_related("agreement__operator", "agreement__division").order_by("category", "tier", "name"))
+
+
+# Lists and objects for a user.
+
+def admission_list(*, user, within: Division | None = None, status: str | None = None) -> QuerySet[Admission]:
+    admissions = visible_to(user, "operations.view_admission", Admission.objects.select_related("operator", "division"))
+    if within is not None:
+        admissions = admissions.filter(division__path__under=within.path)
+    if status:
+        admissions = admissions.filter(status=status)
+    return admissions
+
+
+def admission_get(*, user, pk: int) -> Admission:
+    return get_for_user(user, "operations.view_admission", Admission.objects.select_related(
+        "operator", "division", "applied_by", "reviewed_by"), pk=pk)
+
+
+def qualification_list(*, user, operator: Organisation) -> QuerySet[Qualification]:
+    return visible_to(user, "operations.view_qualification", Qualification.objects.filter(operator=operator))
+
+
+def agreement_list(*, user, within: Division | None = None, status: str | None = None,
+                   operator: Organisation | None = None) -> QuerySet[Agreement]:
+    agreements = visible_to(user, "operations.view_agreement", Agreement.objects.select_related("division", "operator"))
+    if within is not None:
+        agreements = agreements.filter(division__path__under=within.path)
+    if status == "in_force":
+        agreements = agreements.filter(pk__in=agreements_in_force().values("pk"))
+    elif status:
+        agreements = agreements.filter(status=status)
+    if operator is not None:
+        agreements = agreements.filter(operator=operator)
+    return agreements.annotate(open_breaches=Count("findings", filter=Q(findings__resolved_at__isnull=True,
+                                                                        findings__severity=Severity.BREACH))).order_by(
+        "-starts_on", "-id")
+
+
+def agreement_get(*, user, pk: int) -> Agreement:
+    return get_for_user(user, "operations.view_agreement", Agreement.objects.select_related(
+        "division", "operator", "admission", "drafted_by", "decided_by", "renewal_of").prefetch_related(
+        "spaces__room__site", "services", "shares"), pk=pk)
+
+
+def report_list(*, user, agreement: Agreement | None = None, within: Division | None = None,
+                status: str | None = None) -> QuerySet[OperatingReport]:
+    reports = visible_to(user, "operations.view_operatingreport",
+                         OperatingReport.objects.select_related("agreement__division", "agreement__operator"))
+    if agreement is not None:
+        reports = reports.filter(agreement=agreement)
+    if within is not None:
+        reports = reports.filter(agreement__division__path__under=within.path)
+    if status:
+        reports = reports.filter(status=status)
+    return reports
+
+
+def report_get(*, user, pk: int) -> OperatingReport:
+    return get_for_user(user, "operations.view_operatingreport", OperatingReport.objects.select_related(
+        "agreement__division", "agreement__operator", "submitted_by", "decided_by", "fund_income").prefetch_related("photos"),
+        pk=pk)
+
+
+def finding_list(*, user, within: Division | None = None, open_only: bool = True,
+                 agreement: Agreement | None = None) -> QuerySet[Finding]:
+    findings = visible_to(user, "operations.view_finding", Finding.objects.select_related(
+        "agreement__division", "agreement__operator", "report"))
+    if within is not None:
+        findings = findings.filter(agreement__division__path__under=within.path)
+    if agreement is not None:
+        findings = findings.filter(agreement=agreement)
+    if open_only:
+        findings = findings.filter(resolved_at__isnull=True)
+    return findings.order_by("severity", "agreement__division__code", "-found_at")
+
+
+def funding_list(*, user, within: Division | None = None, kind: str | None = None) -> QuerySet[Funding]:
+    fundings = visible_to(user, "operations.view_funding", Funding.objects.select_related(
+        "division", "funder", "recipient", "department", "site"))
+    if within is not None:
+        fundings = fundings.filter(Q(division__path__under=within.path) | Q(funder__path__under=within.path))
+    if kind:
+        fundings = fundings.filter(kind=kind)
+    return fundings
+
+
+def funding_get(*, user, pk: int) -> Funding:
+    return get_for_user(user, "operations.view_funding", Funding.objects.select_related(
+        "division", "funder", "recipient", "department", "site").prefetch_related("milestones__payments", "payments"), pk=pk)
+
+
+def offer_list(*, user, within: Division | None = None, open_only: bool = False) -> QuerySet[PartnershipOffer]:
+    offers = visible_to(user, "operations.view_partnershipoffer", PartnershipOffer.objects.select_related(
+        "room__site", "division", "agreement")).annotate(
+        proposals=Count("interests", filter=~Q(interests__status="withdrawn"))).order_by("-published_at", "-id")
+    if within is not None:
+        offers = offers.filter(division__path__under=within.path)
+    if open_only:
+        offers = offers.filter(status=OfferStatus.OPEN, closes_on__gte=timezone.localdate())
+    return offers
+
+
+def offer_get(*, user, pk: int) -> PartnershipOffer:
+    return get_for_user(user, "operations.view_partnershipoffer", PartnershipOffer.objects.select_related(
+        "room__site", "division", "agreement", "published_by"), pk=pk)
+
+
+def interests_for(*, user, offer: PartnershipOffer) -> QuerySet[Interest]:
+    """Proposals for an offer: every one for the community's staff, an operator's own for an operator."""
+    return visible_to(user, "operations.view_interest", offer.interests.select_related("operator"))
+
+
+# Figures.
+
+@dataclass
+class Savings:
+    """What operators bear that the government would otherwise pay [Zibo: ¥600k once, ¥200k+ a year]."""
+
+    division: Division | None = None
+    agreements: int = 0
+    renovation: Decimal = ZERO
+    running_per_year: Decimal = ZERO
+    reported_costs: Decimal = ZERO  # operating costs in confirmed reports of the year
+
+
+def savings(*, within: Division, year: int | None = None, by_child: bool = False) -> "Savings | list[Savings]":
+    """Renovation (one-off) and running costs (a year) borne by operators under agreements in force,
+    and the operating costs they reported in ``year``, for ``within`` or for each division one level down."""
+    year = year or timezone.localdate().year
+    agreements = agreements_in_force().filter(division__path__under=within.path)
+    rows = agreements.values_list("division__path").annotate(n=Count("id"), renovation=Sum("operator_renovation_cost"),
+                                                              running=Sum("operator_running_cost")).order_by()
+    costs = dict(OperatingReport.objects.filter(agreement__division__path__under=within.path, status=ReportStatus.CONFIRMED,
+                                                month__year=year).values_list("agreement__division__path")
+                 .annotate(total=Sum("operating_cost")).order_by())
+    if not by_child:
+        total = Savings(division=within)
+        for _path, n, renovation, running in rows:
+            total.agreements += n
+            total.renovation += renovation or ZERO
+            total.running_per_year += running or ZERO
+        total.reported_costs = sum(costs.values(), ZERO)
+        return total
+    children = {child.path: Savings(division=child) for child in Division.objects.filter(parent=within).order_by("code")}
+    depth = within.path.count("/") + 1
+
+    def child_of(path: str) -> Savings | None:
+        return children.get("/".join(path.split("/")[:depth]) + "/")
+
+    for path, n, renovation, running in rows:
+        if (row := child_of(path)) is not None:
+            row.agreements += n
+            row.renovation += renovation or ZERO
+            row.running_per_year += running or ZERO
+    for path, total in costs.items():
+        if (row := child_of(path)) is not None:
+            row.reported_costs += total or ZERO
+    return [row for row in children.values()]
+
+
+@dataclass
+class ReportDue:
+    agreement: Agreement
+    month: date
+    due_on: date
+    days_late: int
+
+
+def months_between(first: date, last: date) -> list[date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def reports_due(*, agreements: QuerySet[Agreement], today: date | None = None) -> list[ReportDue]:
+    """Months of agreements that are over and whose report is late or missing (the pack's due day has passed).
+
+    One query for the agreements and one for the months reported, whatever their number."""
+    today = today or timezone.localdate()
+    agreements = list(agreements.filter(status__in=[AgreementStatus.ACTIVE, AgreementStatus.TERMINATED],
+                                        starts_on__lt=today.replace(day=1)).select_related("division", "operator"))
+    if not agreements:
+        return []
+    reported = set(OperatingReport.objects.filter(agreement__in=agreements).exclude(status=ReportStatus.RETURNED)
+                   .values_list("agreement_id", "month"))
+    due_day = int(param(division=agreements[0].division, key="operations.report_due_day", default=10))
+    this_month = today.replace(day=1)
+    due = []
+    for agreement in agreements:
+        for month in months_between(agreement.starts_on, min(agreement.last_day, this_month - timedelta(days=1))):
+            due_on = (month + timedelta(days=32)).replace(day=1) + timedelta(days=due_day - 1)
+            if (agreement.pk, month) not in reported and due_on < today:
+                due.append(ReportDue(agreement=agreement, month=month, due_on=due_on, days_late=(today - due_on).days))
+    return sorted(due, key=lambda d: (-d.days_late, d.agreement.division.code))
+
+
+@dataclass
+class PlaceCompliance:
+    division: Division
+    agreements: int = 0
+    with_breach: int = 0
+    breaches: int = 0
+    warnings: int = 0
+    findings: list = field(default_factory=list)
+
+
+def compliance_by_place(*, user, within: Division) -> tuple[PlaceCompliance, list[PlaceCompliance]]:
+    """Agreements in force and their open findings, for ``within`` and each division one level down,
+    with the findings themselves (figures and requirement) for the page."""
+    child_level = {DivisionLevel.CITY: DivisionLevel.DISTRICT, DivisionLevel.DISTRICT: DivisionLevel.STREET,
+                   DivisionLevel.STREET: DivisionLevel.COMMUNITY}.get(within.level)
+    children = {c.path: PlaceCompliance(division=c) for c in Division.objects.filter(parent=within, level=child_level)
+                .order_by("code")} if child_level else {}
+    total = PlaceCompliance(division=within)
+    depth = within.path.count("/") + 1
+
+    def rows_for(path: str):
+        return [r for r in (total, children.get("/".join(path.split("/")[:depth]) + "/")) if r is not None]
+
+    in_force = visible_to(user, "operations.view_agreement", agreements_in_force().filter(division__path__under=within.path))
+    for path, n in in_force.values_list("division__path").annotate(n=Count("id")).order_by():
+        for row in rows_for(path):
+            row.agreements += n
+    breached = set()
+    for finding in finding_list(user=user, within=within):
+        for row in rows_for(finding.agreement.division.path):
+            row.findings.append(finding)
+            if finding.severity == Severity.BREACH:
+                row.breaches += 1
+            else:
+                row.warnings += 1
+        if finding.severity == Severity.BREACH and finding.agreement_id not in breached:
+            breached.add(finding.agreement_id)
+            for row in rows_for(finding.agreement.division.path):
+                row.with_breach += 1
+    return total, list(children.values())
+
+
+def report_figures(report: OperatingReport) -> dict:
+    """The report's figures beside the schedule of the agreement's rooms that month."""
+    from .compliance import bookings_in_month
+
+    booked, used = bookings_in_month(report.agreement, report.month)
+    return {"booked": booked, "checked_in": used, "revenue": report.revenue, "sessions": report.sessions,
+            "people": report.people,
+            "public_share": (report.sessions_free + report.sessions_low_cost) / report.sessions if report.sessions else None}
+
+
+def agreement_detail(agreement: Agreement) -> dict:
+    """What an agreement's page shows beside its terms: reports with findings, the year's totals, open findings."""
+    reports = list(agreement.reports.prefetch_related(
+        Prefetch("findings", queryset=Finding.objects.filter(resolved_at__isnull=True))).order_by("-month"))
+    year = timezone.localdate().year
+    this_year = [r for r in reports if r.month.year == year and r.status == ReportStatus.CONFIRMED]
+    return {
+        "reports": reports,
+        "due": reports_due(agreements=Agreement.objects.filter(pk=agreement.pk)),
+        "findings": list(agreement.findings.filter(resolved_at__isnull=True, report__isnull=True)),
+        "year": {"revenue": sum((r.revenue for r in this_year), ZERO), "costs": sum((r.operating_cost for r in this_year), ZERO),
+                 "people": sum(r.people for r in this_year), "sessions": sum(r.sessions for r in this_year),
+                 "fund_share": sum((r.fund_share for r in this_year), ZERO)},
+        "bookings_ahead": agreement_bookings_ahead(agreement),
+    }
+
+
+def agreement_bookings_ahead(agreement: Agreement) -> int:
+    from scheduling.models import HOLDING, Booking
+
+    return Booking.objects.filter(origin=f"agreement:{agreement.pk}", status__in=HOLDING, starts_at__gte=timezone.now()).count()

@@ -86,3 +86,17 @@ def weekly_hours(week: dict | None) -> float:
     if not week:
         return 0.0
     return sum(_minutes(b) - _minutes(a) for ranges in week.values() for a, b in ranges) / 60
+
+
+def week_slots(week: dict) -> list[dict]:
+    """The stored form as weekly slots (``[{"weekday": 1, "start": "09:00", "end": "12:00"}, …]``)."""
+    return [{"weekday": int(day), "start": start, "end": end}
+            for day in sorted(week, key=int) for start, end in week[day]]
+
+
+def slots_week(slots: list[dict]) -> dict[str, list]:
+    """Weekly slots back in the stored form, so ``format_hours`` can write them as notice-board text."""
+    week = empty_week()
+    for slot in slots:
+        week[str(slot["weekday"])] = sorted(week[str(slot["weekday"])] + [[slot["start"], slot["end"]]])
+    return week

@@ -142,7 +142,7 @@ def site_create(*, actor, division: Division, code: str | None = None, **data) -
 
 @transaction.atomic
 def site_update(*, actor, site: Site, data: dict) -> Site:
-    site = Site.objects.select_for_update().select_related("division").get(pk=site.pk)
+    site = Site.objects.select_for_update(of=("self",)).select_related("division").get(pk=site.pk)
     fields = sorted(data)
     before = snapshot(site, fields)
     assign(site, data, allowed=SITE_FIELDS)
@@ -200,7 +200,7 @@ def _functions_for(site: Site, codes: list[str]) -> list[Function]:
 
 @transaction.atomic
 def room_create(*, actor, site: Site, functions: list[str] | None = None, **data) -> Room:
-    site = Site.objects.select_for_update().select_related("division").get(pk=site.pk)
+    site = Site.objects.select_for_update(of=("self",)).select_related("division").get(pk=site.pk)
     unknown = set(data) - ROOM_FIELDS
     if unknown:
         raise ValidationFailed(fields={name: [_("This field cannot be set here.")] for name in unknown})
@@ -226,7 +226,7 @@ def room_create(*, actor, site: Site, functions: list[str] | None = None, **data
 
 @transaction.atomic
 def room_update(*, actor, room: Room, data: dict, functions: list[str] | None = None) -> Room:
-    site = Site.objects.select_for_update().select_related("division").get(pk=room.site_id)
+    site = Site.objects.select_for_update(of=("self",)).select_related("division").get(pk=room.site_id)
     room = Room.objects.select_for_update().get(pk=room.pk)
     fields = sorted(data)
     before = snapshot(room, fields)
@@ -503,7 +503,7 @@ def party_of(user, project: ProvisionProject) -> set[str]:
 def provision_sign_off(*, actor, project: ProvisionProject, party: str, document_no: str, signed_on: date, signer: str,
                        note: str = "") -> ProvisionSignOff:
     """Record one party's written consent at the project's current stage; three consents open the next stage."""
-    project = ProvisionProject.objects.select_for_update().select_related("community").get(pk=project.pk)
+    project = ProvisionProject.objects.select_for_update(of=("self",)).select_related("community").get(pk=project.pk)
     if project.stage == ProvisionStage.DONE:
         raise Conflict(_("Every stage of this project is already signed off."))
     if party not in party_of(actor, project):
@@ -534,7 +534,7 @@ def provision_sign_off(*, actor, project: ProvisionProject, party: str, document
 def provision_delivery_file(*, actor, project: ProvisionProject, delivery_filed_on: date,
                             provided_area: Decimal | None = None, agreement_no: str = "") -> ProvisionProject:
     """The project's delivery is filed: rooms are handed over, or the payment falls due [Haining]."""
-    project = ProvisionProject.objects.select_for_update().select_related("community").get(pk=project.pk)
+    project = ProvisionProject.objects.select_for_update(of=("self",)).select_related("community").get(pk=project.pk)
     if project.stage != ProvisionStage.DONE:
         raise Conflict(_("Delivery can be filed only after completion acceptance is signed off by all three parties."))
     if project.delivery_filed_on:
@@ -576,7 +576,7 @@ def _counterparty(*, street: Division, code: str, name: str):
 @transaction.atomic
 def provision_payment_record(*, actor, project: ProvisionProject, paid_on: date, amount: Decimal, document_no: str) -> ProvisionProject:
     """The developer has paid the monetisation money: it goes into the street's earmarked sub-account."""
-    project = ProvisionProject.objects.select_for_update().select_related("street", "community").get(pk=project.pk)
+    project = ProvisionProject.objects.select_for_update(of=("self",)).select_related("street", "community").get(pk=project.pk)
     if project.method != ProvisionMethod.MONETISE:
         raise Conflict(_("This project provides rooms; there is no payment to record."))
     if project.delivery_filed_on is None:

@@ -168,7 +168,7 @@ def _hold_room(booking: Booking, *, now: datetime, excluding=()) -> Booking:
                 "pk", "status", "hold_expires_at", "starts_at", "ends_at", "title"):
             if _lapsed(status, hold_expires_at, now):
                 # The tick would have let it go; it must not stand in this request's way.
-                lapsed = Booking.objects.select_for_update().select_related("room__site__division").get(pk=pk)
+                lapsed = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=pk)
                 if _lapsed(lapsed.status, lapsed.hold_expires_at, now):  # nobody let it go meanwhile
                     _end_hold(lapsed, BookingStatus.EXPIRED, now)
             elif clash is None or starts_at < clash[0]:
@@ -261,7 +261,7 @@ def _occurrences(booking: Booking, scope: str, now: datetime) -> list[Booking]:
 def booking_cancel(*, actor, booking: Booking, scope: str = "one", reason: str = "", now: datetime | None = None) -> list[Booking]:
     """Cancel this occurrence, this and the following ones, or the rest of the series."""
     now = now or timezone.now()
-    booking = Booking.objects.select_for_update().select_related("room__site__division").get(pk=booking.pk)
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=booking.pk)
     if not _may_manage(actor, booking):
         raise PermissionDenied(_("Only the person who booked, or the room's staff, can cancel this."))
     if booking.status not in HOLDING:
@@ -286,7 +286,7 @@ def booking_move(*, actor, booking: Booking, start: datetime, end: datetime, sco
     moved. If any would collide or break the room's rules, nothing moves and every date is named.
     """
     now = now or timezone.now()
-    booking = Booking.objects.select_for_update().select_related("room__site__division").get(pk=booking.pk)
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=booking.pk)
     if not _may_manage(actor, booking):
         raise PermissionDenied(_("Only the person who booked, or the room's staff, can change this."))
     if booking.status not in HOLDING:
@@ -397,7 +397,7 @@ def series_create(
 @transaction.atomic
 def booking_decide(*, actor, booking: Booking, approve: bool, note: str = "", now: datetime | None = None) -> Booking:
     now = now or timezone.now()
-    booking = Booking.objects.select_for_update().select_related("room__site__division").get(pk=booking.pk)
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=booking.pk)
     if booking.status != BookingStatus.PENDING:
         raise Conflict(_("Only a request awaiting approval can be approved or rejected."))
     if booking.hold_expires_at and booking.hold_expires_at < now:
@@ -423,7 +423,7 @@ def booking_decide(*, actor, booking: Booking, approve: bool, note: str = "", no
 @transaction.atomic
 def booking_check_in(*, actor, booking: Booking, now: datetime | None = None) -> Booking:
     now = now or timezone.now()
-    booking = Booking.objects.select_for_update().select_related("room__site__division").get(pk=booking.pk)
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=booking.pk)
     if not _may_manage(actor, booking):
         raise PermissionDenied(_("Only the person who booked, or the room's staff, can check in."))
     if booking.status != BookingStatus.CONFIRMED:
@@ -465,7 +465,7 @@ def holds_expire(*, now: datetime | None = None) -> int:
     count = 0
     for booking in Booking.objects.filter(status__in=[BookingStatus.PENDING, BookingStatus.OFFERED], hold_expires_at__lt=now):
         with transaction.atomic():
-            locked = Booking.objects.select_for_update().select_related("room__site__division").get(pk=booking.pk)
+            locked = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=booking.pk)
             if locked.status in (BookingStatus.PENDING, BookingStatus.OFFERED) and locked.hold_expires_at < now:
                 _end_hold(locked, BookingStatus.EXPIRED, now)
                 count += 1
@@ -522,7 +522,7 @@ def waitlist_offer(*, room: Room, start: datetime, end: datetime, now: datetime)
 @transaction.atomic
 def offer_accept(*, actor, booking: Booking, now: datetime | None = None) -> Booking:
     now = now or timezone.now()
-    booking = Booking.objects.select_for_update().select_related("room__site__division").get(pk=booking.pk)
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=booking.pk)
     if booking.booker_id != actor.pk:
         raise PermissionDenied(_("This offer is for someone else."))
     if booking.status != BookingStatus.OFFERED or (booking.hold_expires_at and booking.hold_expires_at < now):
@@ -636,7 +636,7 @@ def weekly_hold(*, actor, room: Room, title: str, slots: list[dict], starts_on: 
 def weekly_release(*, actor, origin: str, after: datetime, reason: str, now: datetime | None = None) -> int:
     """Cancel every booking of ``origin`` that starts after ``after``; freed times go to the waitlist."""
     now = now or timezone.now()
-    released = list(Booking.objects.select_for_update().filter(origin=origin, status__in=HOLDING, starts_at__gte=after)
+    released = list(Booking.objects.select_for_update(of=("self",)).filter(origin=origin, status__in=HOLDING, starts_at__gte=after)
                     .select_related("room__site__division"))
     if not released:
         return 0

@@ -179,6 +179,96 @@ def _pack_of_another_city(world: World, node: Division, user=None) -> int:
     return rulepack_ensure(city=city).pk
 
 
+def _clerk(node: Division):
+    """Someone with no role who writes the neighbour's space-for-service records for the matrix (so that
+    what the services tell the actor lands with nobody under test)."""
+    from accounts.models import User
+
+    return User.objects.filter(username=f"clerk_{node.code}").first() or make_user(f"clerk_{node.code}")
+
+
+def _operator_admitted_at(world: World, node: Division) -> Organisation:
+    """An operator of the neighbour's community, admitted by its street. It is named after no division,
+    because an operator the street admits is rightly listed to every community of that street."""
+    from django.utils import timezone
+
+    from operations import services as operations_services
+    from org import services as org_services
+
+    community = _community_in(node)
+    name = f"邻家运营社{community.code}"
+    operator = Organisation.objects.filter(name=name).first()
+    if operator is None:
+        operator = org_services.organisation_create(actor="test", name=name, kind="operator", operator_kind="social_work",
+                                                    home_division=community.parent, served_divisions=[community])
+        operations_services.qualification_add(actor="test", operator=operator, kind="business_licence", number=f"L{community.code}")
+        admission = operations_services.admission_apply(actor=_clerk(node), operator=operator,
+                                                         division=community.parent, categories=["elderly_child"],
+                                                         scope_description="托育")
+        operations_services.admission_review(
+            actor=_clerk(node), admission=admission, admit=True, valid_from=timezone.localdate() - datetime.timedelta(days=400),
+            checklist={item["code"]: {"met": True} for item in operations_services.checklist_items(community)})
+    return operator
+
+
+def _agreement_at(world: World, node: Division):
+    """An agreement in force between the neighbour's community and its operator, with a report of last month."""
+    from django.utils import timezone
+
+    from operations import services as operations_services
+    from operations.models import Agreement
+
+    operator = _operator_admitted_at(world, node)
+    agreement = Agreement.objects.filter(operator=operator).first()
+    if agreement is None:
+        today = timezone.localdate()
+        agreement = operations_services.agreement_draft(
+            actor=_clerk(node), division=_community_in(node), operator=operator,
+            terms={"title": "邻居的合作协议", "mode": "entrusted", "starts_on": today - datetime.timedelta(days=120),
+                   "ends_on": today + datetime.timedelta(days=240)},
+            spaces=[{"room": _room_at(world, node).pk, "hours": [{"weekday": 7, "start": "19:00", "end": "20:00"}]}],
+            services=[{"name": "邻居的服务", "category": "elderly_child", "tier": "free", "price": "0"}],
+            shares=[{"tier": "market", "percent": "10"}])
+        operations_services.agreement_submit(actor=_clerk(node), agreement=agreement)
+        operations_services.agreement_approve(actor=_clerk(node), agreement=agreement)
+        operations_services.report_submit(actor=_clerk(node), agreement=agreement,
+                                          month=(today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1),
+                                          figures={"sessions_free": 4, "people_free": 40})
+    return agreement
+
+
+def _funding_at(world: World, node: Division):
+    from django.utils import timezone
+
+    from operations import services as operations_services
+    from operations.models import Funding
+
+    community = _community_in(node)
+    funding = Funding.objects.filter(division=community).first()
+    return funding or operations_services.funding_create(
+        actor=_clerk(node), kind="reward", title="邻居的以奖代补", funder=community.parent.parent,
+        division=community, amount="50000", starts_on=timezone.localdate(), ends_on=timezone.localdate(),
+        milestones=[{"title": "通过评估", "due_on": timezone.localdate(), "amount": "50000"}])
+
+
+def _offer_at(world: World, node: Division):
+    from django.utils import timezone
+
+    from operations import services as operations_services
+    from operations.models import PartnershipOffer
+
+    community = _community_in(node)
+    offer = PartnershipOffer.objects.filter(division=community).first()
+    if offer is None:
+        room = registry_services.room_create(actor="test", site=_site_at(world, node), name="闲置用房", area=Decimal("40"))
+        offer = operations_services.offer_publish(
+            actor=_clerk(node), room=room, title="邻居的闲置用房", description="寻找合作",
+            categories=["elderly_child"], hours=[{"weekday": 6, "start": "09:00", "end": "11:00"}],
+            closes_on=timezone.localdate() + datetime.timedelta(days=30))
+        operations_services.interest_submit(
+            actor=_clerk(node), offer=offer, operator=_operator_admitted_at(world, node), proposal="邻居的提案",
+            services=[{"name": "邻居的课堂", "category": "elderly_child", "tier": "free", "price": "0"}])
+    return offer
 def _activity_at(world: World, node: Division):
     """An activity of a community below ``node``, with a registration and a need, feedback and an order there."""
     from datetime import timedelta
@@ -270,6 +360,13 @@ PARAMS = {
     "booking_id": lambda world, node, user: _booking_at(world, node),
     "token": _ical_token,
     "fund_project_id": lambda world, node, user: _fund_project_at(world, node),
+    "admission_id": lambda world, node, user: _operator_admitted_at(world, node).admissions.first().pk,
+    "agreement_id": lambda world, node, user: _agreement_at(world, node).pk,
+    "report_id": lambda world, node, user: _agreement_at(world, node).reports.first().pk,
+    "funding_id": lambda world, node, user: _funding_at(world, node).pk,
+    "milestone_id": lambda world, node, user: _funding_at(world, node).milestones.first().pk,
+    "offer_id": lambda world, node, user: _offer_at(world, node).pk,
+    "interest_id": lambda world, node, user: _offer_at(world, node).interests.first().pk,
     # The smart neighbourhood.
     "activity_id": lambda world, node, user: _activity_at(world, node).pk,
     "need_id": lambda world, node, user: _need_at(world, node),
@@ -370,6 +467,46 @@ BODIES = {
     "funds_api_disburse": lambda world, node, user: {"amount": "1.00", "payee": "越界", "document": "x"},
     "funds_api_add_evidence": lambda world, node, user: {"description": "越界", "amount": "1.00", "invoice_no": "x"},
     "funds_api_complete": lambda world, node, user: {"report": "越界"},
+    "operations_api_apply_for_admission": lambda world, node, user: {
+        "operator_id": _operator_admitted_at(world, node).pk, "division_code": _street_in(node).code,
+        "categories": ["elderly_child"], "scope_description": "越界"},
+    "operations_api_review_admission": lambda world, node, user: {"admit": True, "checklist": {}},
+    "operations_api_suspend_admission": lambda world, node, user: {"reason": "越界"},
+    "operations_api_reinstate_admission": lambda world, node, user: {"reason": "越界"},
+    "operations_api_blacklist_admission": lambda world, node, user: {"reason": "越界"},
+    "operations_api_add_qualification": lambda world, node, user: {"kind": "other", "number": "越界"},
+    "operations_api_draft_agreement": lambda world, node, user: {
+        "division_code": _community_in(node).code, "operator_id": _operator_admitted_at(world, node).pk,
+        "terms": {"title": "越界", "mode": "entrusted", "starts_on": "2027-01-01", "ends_on": "2027-06-30"},
+        "spaces": [{"room": _room_at(world, node).pk, "hours": [{"weekday": 6, "start": "20:00", "end": "21:00"}]}],
+        "services": [{"name": "越界", "category": "elderly_child", "tier": "free"}]},
+    "operations_api_revise_agreement": lambda world, node, user: {
+        "terms": {"title": "越界", "mode": "entrusted", "starts_on": "2027-01-01", "ends_on": "2027-06-30"},
+        "spaces": [{"room": _room_at(world, node).pk, "hours": [{"weekday": 6, "start": "20:00", "end": "21:00"}]}],
+        "services": [{"name": "越界", "category": "elderly_child", "tier": "free"}]},
+    "operations_api_approve_agreement": lambda world, node, user: {"note": "越界"},
+    "operations_api_return_agreement": lambda world, node, user: {"reason": "越界"},
+    "operations_api_terminate_agreement": lambda world, node, user: {"on": str(_agreement_at(world, node).starts_on),
+                                                                    "reason": "越界"},
+    "operations_api_renew_agreement": lambda world, node, user: {"ends_on": "2030-01-01"},
+    "operations_api_submit_report": lambda world, node, user: {"month": "2026-01-01"},
+    "operations_api_return_report": lambda world, node, user: {"reason": "越界"},
+    "operations_api_create_funding": lambda world, node, user: {
+        "kind": "reward", "title": "越界", "funder_code": _street_in(node).code, "division_code": _community_in(node).code,
+        "amount": "10", "starts_on": "2026-01-01", "ends_on": "2026-12-31"},
+    "operations_api_pay_funding": lambda world, node, user: {"amount": "1", "paid_on": "2026-01-01", "document": "越界"},
+    "operations_api_decide_milestone": lambda world, node, user: {"met": True, "evidence": "越界"},
+    "operations_api_close_funding": lambda world, node, user: {"completed": True, "note": "越界"},
+    "operations_api_publish_offer": lambda world, node, user: {
+        "room_id": _room_at(world, node).pk, "title": "越界", "description": "越界", "categories": ["elderly_child"],
+        "hours": [{"weekday": 6, "start": "09:00", "end": "10:00"}], "closes_on": "2030-01-01"},
+    "operations_api_submit_interest": lambda world, node, user: {
+        "operator_id": _operator_admitted_at(world, node).pk, "proposal": "越界",
+        "services": [{"name": "越界", "category": "elderly_child", "tier": "free"}]},
+    "operations_api_award_offer": lambda world, node, user: {
+        "interest_id": _offer_at(world, node).interests.first().pk,
+        "terms": {"mode": "entrusted", "starts_on": "2027-01-01", "ends_on": "2027-06-30"}},
+    "operations_api_withdraw_offer": lambda world, node, user: {"reason": "越界"},
     "neighbourhood_api_record_need": lambda world, node, user: {
         "community": _community_in(node).code, "kind": "elderly_meals", "title": "越界"},
     "neighbourhood_api_mark_need": lambda world, node, user: {"status": "planned", "note": "越界"},
@@ -418,6 +555,9 @@ ADMIN_OBJECTS = {
     "registry.registryfiling": lambda world, node: RegistryFiling.objects.get(pk=_filing_at(world, node)),
     "registry.provisionproject": lambda world, node: ProvisionProject.objects.get(pk=_project_at(world, node)),
     "rulepack.rulepack": lambda world, node: RulePack.objects.get(pk=_pack_of_another_city(world, node)),
+    "operations.admission": lambda world, node: _operator_admitted_at(world, node).admissions.first(),
+    "operations.agreement": _agreement_at,
+    "operations.operatingreport": lambda world, node: _agreement_at(world, node).reports.first(),
     "scheduling.booking": lambda world, node: __import__("scheduling.models", fromlist=["Booking"]).Booking.objects.get(
         pk=_booking_at(world, node)),
     "neighbourhood.need": lambda world, node: __import__("neighbourhood.models", fromlist=["Need"]).Need.objects.get(

@@ -1,0 +1,218 @@
+"""Compliance of agreements and reports with the rules for the rooms' property class [Huli].
+
+On administrative state-owned rooms the use is public benefit first, paid services only a
+supplement whose income stays within the cost of keeping them running; free use is only for
+non-profit purposes; a formal document fixes the use, the public/commercial ratio and the
+revenue distribution, and the asset procedure (valuation, authorisation) is on record.
+Village-collective rooms follow the collective's rules; a mixed room follows the rules of each
+class it is partly made of. Which rule applies to which class, and its numbers, come from the
+city's pack (``operations.rules``).
+
+``findings_refresh`` judges an agreement (or one of its reports) and keeps ``Finding`` rows in
+step: a finding that no longer holds is resolved, a new one is recorded with its figures. It
+also cross-checks a report's sessions against the bookings of the agreement's rooms.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from registry.models import PropertyClass, Site
+from rulepack.models import Rule
+from rulepack.selectors import param, rules_for
+
+from .models import (
+    Agreement,
+    AgreementStatus,
+    BasisKind,
+    Finding,
+    OperatingReport,
+    ServiceTier,
+    Severity,
+)
+
+ZERO = Decimal("0")
+
+
+@dataclass
+class Verdict:
+    rule_key: str
+    title: str
+    source: str
+    figure: str
+    requirement: str
+    message: str
+    severity: str = Severity.BREACH
+
+
+def site_classes(site: Site) -> set[str]:
+    """The property classes whose rules a site follows: a mixed site, those of each of its parts."""
+    if site.property_class != PropertyClass.MIXED:
+        return {site.property_class}
+    classes = {PropertyClass.MIXED}
+    if (site.state_share or 0) > 0:
+        classes.add(PropertyClass.STATE_ADMINISTRATIVE)
+    if (site.collective_share or 0) > 0:
+        classes.add(PropertyClass.VILLAGE_COLLECTIVE)
+    return classes
+
+
+def agreement_classes(agreement: Agreement) -> set[str]:
+    classes: set[str] = set()
+    for space in agreement.spaces.all():
+        classes |= site_classes(space.room.site)
+    return classes
+
+
+def _applicable(agreement: Agreement, classes: set[str]) -> Iterator[Rule]:
+    for found in rules_for(division=agreement.division, module="operations"):
+        if set(found.params.get("property_classes", ())) & classes:
+            yield found
+
+
+def _pct(share) -> str:
+    return f"{Decimal(str(share)) * 100:.0f}%"
+
+
+def _verdict(found: Rule, figure: str, requirement: str, message: str, severity: str = Severity.BREACH) -> Verdict:
+    return Verdict(found.key, found.title, found.source.tag, figure[:120], requirement[:120],
+                   message[:300], severity)
+
+
+def judge_agreement(agreement: Agreement) -> list[Verdict]:
+    """What the rules of its rooms' property classes say of an agreement's terms."""
+    verdicts = []
+    classes = agreement_classes(agreement)
+    services = list(agreement.services.all())
+    for found in _applicable(agreement, classes):
+        p = found.params
+        if found.kind == "public_benefit_share_min" and Decimal(str(agreement.public_benefit_share)) < Decimal(str(p["min_share"])):
+            verdicts.append(_verdict(
+                found, _("agreed public-benefit share %(share)s") % {"share": _pct(agreement.public_benefit_share)},
+                f"≥ {_pct(p['min_share'])}",
+                _("The agreement gives free and low-cost services %(share)s of sessions; at least %(min)s is required.")
+                % {"share": _pct(agreement.public_benefit_share), "min": _pct(p["min_share"])}))
+        elif found.kind == "free_use_non_profit" and agreement.annual_rent == 0:
+            market = [s.name for s in services if s.tier == ServiceTier.MARKET]
+            if market or not agreement.non_profit_purpose:
+                reason = (_("market-priced services: %(names)s") % {"names": "、".join(market)}) if market else \
+                    _("not for a non-profit purpose")
+                verdicts.append(_verdict(found, _("free use, %(reason)s") % {"reason": reason},
+                                         _("free use only for non-profit purposes"),
+                                         _("The room is given free of rent, but %(reason)s.") % {"reason": reason}))
+        elif found.kind == "agreement_records":
+            missing = [str(Agreement._meta.get_field(name).verbose_name) for name in p["fields"]
+                       if not getattr(agreement, name)]
+            kinds = p.get("basis_kinds") or []
+            wrong_basis = bool(kinds) and agreement.basis_kind not in kinds
+            if missing or wrong_basis:
+                parts = []
+                if wrong_basis:
+                    parts.append(_("basis: %(kind)s") % {"kind": agreement.get_basis_kind_display() or _("none")})
+                if missing:
+                    parts.append(_("missing: %(fields)s") % {"fields": "、".join(missing)})
+                verdicts.append(_verdict(
+                    found, "；".join(parts),
+                    "、".join(str(BasisKind(k).label) for k in kinds) if kinds else _("all recorded"),
+                    _("The agreement lacks what the rule asks to be on record: %(what)s.") % {"what": "；".join(parts)}))
+    return verdicts
+
+
+def bookings_in_month(agreement: Agreement, month) -> tuple[int, int]:
+    """Sessions the agreement's rooms were booked for in ``month``, and those checked in."""
+    from scheduling.models import Booking, BookingStatus
+
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(month, time.min, tzinfo=tz)
+    end = datetime.combine((month + timedelta(days=32)).replace(day=1), time.min, tzinfo=tz)
+    counts = Booking.objects.filter(origin=f"agreement:{agreement.pk}", starts_at__gte=start, starts_at__lt=end).aggregate(
+        booked=Count("id", filter=~Q(status__in=[BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXPIRED])),
+        used=Count("id", filter=Q(status=BookingStatus.CHECKED_IN)))
+    return counts["booked"], counts["used"]
+
+
+def judge_report(report: OperatingReport) -> list[Verdict]:
+    """What the rules say of one month's figures, and how they compare with the bookings."""
+    agreement = report.agreement
+    verdicts = []
+    classes = agreement_classes(agreement)
+    sessions = report.sessions
+    public = report.sessions_free + report.sessions_low_cost
+    for found in _applicable(agreement, classes):
+        p = found.params
+        if found.kind == "public_benefit_share_min" and sessions:
+            share = Decimal(public) / sessions
+            if share < Decimal(str(p["min_share"])):
+                verdicts.append(_verdict(
+                    found, _("%(public)s of %(all)s sessions free or low-cost (%(share)s)") % {
+                        "public": public, "all": sessions, "share": _pct(share)},
+                    f"≥ {_pct(p['min_share'])}",
+                    _("%(month)s: free and low-cost sessions were %(share)s of all; at least %(min)s is required.") % {
+                        "month": report.month.strftime("%Y-%m"), "share": _pct(share), "min": _pct(p["min_share"])}))
+        elif found.kind == "paid_income_within_cost":
+            limit = report.operating_cost * Decimal(str(p["max_ratio"]))
+            if report.revenue > limit:
+                verdicts.append(_verdict(
+                    found, _("paid income ¥%(income)s, running cost ¥%(cost)s") % {
+                        "income": f"{report.revenue:,.2f}", "cost": f"{report.operating_cost:,.2f}"},
+                    _("income ≤ %(ratio)s × cost") % {"ratio": p["max_ratio"]},
+                    _("%(month)s: paid income ¥%(income)s is above the cost of running the service (¥%(cost)s) by ¥%(over)s.")
+                    % {"month": report.month.strftime("%Y-%m"), "income": f"{report.revenue:,.2f}",
+                       "cost": f"{report.operating_cost:,.2f}", "over": f"{report.revenue - limit:,.2f}"}))
+    booked, used = bookings_in_month(agreement, report.month)
+    tolerance = Decimal(str(param(division=agreement.division, key="operations.session_tolerance", default=0.2)))
+    for label, count in ((_("booked"), booked), (_("checked in"), used)):
+        if count and sessions > count * (1 + tolerance):
+            verdicts.append(Verdict(
+                "operations.session_tolerance", _("Sessions reported against the schedule"), "platform",
+                _("%(reported)s sessions reported, %(count)s %(label)s") % {"reported": sessions, "count": count, "label": label},
+                _("within %(tol)s of the schedule") % {"tol": _pct(tolerance)},
+                _("%(month)s: %(reported)s sessions reported, but the rooms were %(label)s for %(count)s; please check.") % {
+                    "month": report.month.strftime("%Y-%m"), "reported": sessions, "label": label, "count": count},
+                Severity.WARNING))
+    return verdicts
+
+
+def findings_refresh(*, agreement: Agreement, report: OperatingReport | None = None, now: datetime | None = None) -> list[Finding]:
+    """Judge the agreement (or one report) again and keep its open findings in step. Returns those open now.
+
+    Findings are written in the platform's language (Chinese), whoever's request caused the check,
+    since they are records that the street and the bureau read later."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _findings_refresh(agreement=agreement, report=report, now=now or timezone.now())
+
+
+def _findings_refresh(*, agreement: Agreement, report: OperatingReport | None, now: datetime) -> list[Finding]:
+    agreement = Agreement.objects.prefetch_related("spaces__room__site", "services").select_related("division").get(
+        pk=agreement.pk)
+    if report is not None:
+        report.agreement = agreement
+    verdicts = judge_report(report) if report is not None else (
+        judge_agreement(agreement) if agreement.status == AgreementStatus.ACTIVE else [])
+    open_findings = {f.rule_key: f for f in Finding.objects.filter(agreement=agreement, report=report, resolved_at__isnull=True)}
+    current = []
+    for verdict in verdicts:
+        finding = open_findings.pop(verdict.rule_key, None) or Finding(agreement=agreement, report=report, found_at=now)
+        for name in ("rule_key", "title", "source", "figure", "requirement", "message", "severity"):
+            setattr(finding, name, getattr(verdict, name))
+        finding.save()
+        current.append(finding)
+    Finding.objects.filter(pk__in=[f.pk for f in open_findings.values()]).update(resolved_at=now)
+    return current
+
+
+def findings_refresh_all(*, agreements, now: datetime | None = None) -> int:
+    """Judge many agreements and their reports again (after the city changes its rules). Returns the open findings."""
+    total = 0
+    for agreement in agreements:
+        total += len(findings_refresh(agreement=agreement, now=now))
+        for report in agreement.reports.all():
+            total += len(findings_refresh(agreement=agreement, report=report, now=now))
+    return total
+

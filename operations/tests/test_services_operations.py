@@ -1,0 +1,245 @@
+"""Space for service: admission, agreements and their bookings, reports and the fund's share."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from core.errors import Conflict, PermissionDenied, ValidationFailed
+from operations import services
+from operations.models import (
+    Admission,
+    AdmissionStatus,
+    Agreement,
+    AgreementStatus,
+    OperatingReport,
+    ReportStatus,
+)
+from operations.selectors import admitted_operators, services_offered
+from scheduling.models import Booking, BookingStatus
+from scheduling.services import booking_create
+from scheduling.tests.conftest import at
+
+from .conftest import ACTOR, CHECKLIST_ALL_MET, FIGURES, MONDAY_MORNING, draft, in_force, last_month
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_operator_applies_with_a_licence_and_the_street_admits_it_against_the_checklist(world, ops):
+    assert ops.admission.status == AdmissionStatus.ADMITTED
+    assert ops.admission.valid_until > timezone.localdate()
+    assert ops.operator.served_divisions.filter(pk=ops.street.pk).exists()
+    assert list(admitted_operators(division=ops.community)) == [ops.operator]
+    assert list(admitted_operators(division=ops.community, category="medical_wellness")) == []
+    assert list(admitted_operators(division=world.sibling(ops.street))) == []
+    assert AuditEvent.objects.filter(action="operations.admission.admitted").count() == 1
+
+
+def test_an_operator_without_a_valid_licence_cannot_apply(world):
+    operator = world.organisations["甲市一区一街二社服务中心"]
+    with pytest.raises(ValidationFailed) as refused:
+        services.admission_apply(actor=ACTOR, operator=operator, division=world.node("甲市一区一街"),
+                                 categories=["elderly_child"], scope_description="托育")
+    assert "qualifications" in refused.value.fields
+    assert not Admission.objects.filter(operator=operator).exists()
+
+
+def test_a_second_application_at_the_same_street_is_refused(world, ops):
+    with pytest.raises(Conflict):
+        services.admission_apply(actor=ACTOR, operator=ops.operator, division=ops.street, categories=["elderly_child"],
+                                 scope_description="托育")
+
+
+def test_admission_needs_every_required_item_met_and_a_refusal_needs_a_reason(world):
+    operator = world.organisations["甲市一区一街二社服务中心"]
+    services.qualification_add(actor=ACTOR, operator=operator, kind="registration", number="REG-1")
+    admission = services.admission_apply(actor=world.users["operator_staff"], operator=operator,
+                                         division=world.node("甲市一区一街"), categories=["medical_wellness"],
+                                         scope_description="康复理疗")
+    reviewer = world.users["street_admin"]
+    with pytest.raises(ValidationFailed) as refused:
+        services.admission_review(actor=reviewer, admission=admission, admit=True,
+                                  checklist={**CHECKLIST_ALL_MET, "safety": {"met": False, "note": "无消防方案"}})
+    assert "消防" in str(refused.value.fields["checklist"])
+    with pytest.raises(ValidationFailed):
+        services.admission_review(actor=reviewer, admission=admission, admit=True, checklist={"licence": {"met": True}})
+    with pytest.raises(ValidationFailed):
+        services.admission_review(actor=reviewer, admission=admission, admit=False, checklist=CHECKLIST_ALL_MET)
+    admission.refresh_from_db()
+    assert admission.status == AdmissionStatus.APPLIED
+    services.admission_review(actor=reviewer, admission=admission, admit=False, checklist=CHECKLIST_ALL_MET, note="资质不全")
+    admission.refresh_from_db()
+    assert admission.status == AdmissionStatus.REJECTED
+
+
+def test_a_suspended_operator_gets_no_new_agreement_and_a_blacklisted_one_cannot_apply_again(world, ops):
+    services.admission_suspend(actor=world.users["street_admin"], admission=ops.admission, reason="投诉核查中")
+    with pytest.raises(Conflict, match="暂停|suspended"):
+        draft(world, ops)
+    services.admission_reinstate(actor=world.users["street_admin"], admission=ops.admission, reason="核查完毕")
+    draft(world, ops)
+    services.admission_blacklist(actor=world.users["street_admin"], admission=ops.admission, reason="虚报服务人次")
+    assert list(admitted_operators(division=ops.community)) == []
+    with pytest.raises(PermissionDenied):
+        draft(world, ops, room=ops.barn)
+    assert Agreement.objects.count() == 1
+
+
+def test_an_agreement_in_force_holds_its_room_at_the_agreed_hours_for_its_term(world, ops):
+    agreement = in_force(world, ops)
+    assert agreement.status == AgreementStatus.ACTIVE
+    held = Booking.objects.filter(origin=f"agreement:{agreement.pk}", status=BookingStatus.CONFIRMED)
+    weeks_left = (agreement.ends_on - timezone.localdate()).days // 7
+    assert weeks_left - 1 <= held.count() <= weeks_left + 1
+    assert all(timezone.localtime(b.starts_at).isoweekday() == 1 and timezone.localtime(b.starts_at).hour == 9 for b in held)
+    assert {s.name for s in services_offered(division=ops.community)} == {"四点半课堂", "长者助餐", "少儿美术"}
+    # Nobody else can book the room then.
+    monday = at((7 - timezone.localdate().weekday()) % 7 or 7, 10)
+    with pytest.raises(Conflict):
+        booking_create(actor=world.users["community_worker"], room=ops.hall, start=monday, end=monday + timedelta(hours=1),
+                       title="居民议事会")
+
+
+def test_a_room_already_given_for_those_hours_is_refused_and_nothing_is_written(world, ops):
+    in_force(world, ops)
+    before = Agreement.objects.count()
+    with pytest.raises(Conflict, match="已|already"):
+        draft(world, ops, hours=[{"weekday": 1, "start": "11:00", "end": "13:00"}], terms={"title": "午间托管"})
+    assert Agreement.objects.count() == before
+    # Other hours of the same room are free to give.
+    draft(world, ops, hours=[{"weekday": 1, "start": "14:00", "end": "17:00"}], terms={"title": "下午课程"})
+
+
+def test_a_booking_in_the_way_refuses_the_approval_and_nothing_changes(world, ops):
+    agreement = draft(world, ops, hours=[{"weekday": 3, "start": "18:00", "end": "20:00"}])
+    services.agreement_submit(actor=world.users["community_worker"], agreement=agreement)
+    days = (2 - timezone.localdate().weekday()) % 7 or 7
+    booking_create(actor=world.users["community_worker"], room=ops.hall, start=at(days, 18), end=at(days, 19), title="合唱团排练")
+    with pytest.raises(Conflict, match="合唱团排练"):
+        services.agreement_approve(actor=world.users["street_admin"], agreement=agreement)
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.SUBMITTED
+    assert not Booking.objects.filter(origin=f"agreement:{agreement.pk}").exists()
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"services_": [{"name": "理发", "category": "living_environment", "tier": "low_cost", "price": "60"}]}, "services.1"),
+    ({"services_": [{"name": "咖啡", "category": "food_recreation", "tier": "low_cost", "price": "20", "market_price": "25"}]},
+     "services.1"),
+    ({"services_": [{"name": "讲座", "category": "elderly_child", "tier": "free", "price": "5"}]}, "services.1"),
+    ({"shares": [{"tier": "market", "percent": "120"}]}, "shares.market"),
+    ({"shares": [{"tier": "market", "percent": "10", "fixed_monthly": "500"}]}, "shares.market"),
+    ({"hours": [{"weekday": 8, "start": "09:00", "end": "10:00"}]}, "spaces.1"),
+    ({"terms": {"ends_on": timezone.localdate() + timedelta(days=365 * 6)}}, "ends_on"),
+])
+def test_bad_terms_are_refused_with_the_field_and_nothing_is_written(world, ops, change, field):
+    with pytest.raises(ValidationFailed) as refused:
+        draft(world, ops, **change)
+    assert field in refused.value.fields, refused.value.fields
+    assert not Agreement.objects.exists()
+
+
+def test_a_low_cost_price_above_the_cap_names_the_cap(world, ops):
+    with pytest.raises(ValidationFailed) as refused:
+        draft(world, ops, services_=[{"name": "咖啡", "category": "food_recreation", "tier": "low_cost", "price": "20",
+                                       "market_price": "25"}])
+    assert "17.50" in str(refused.value.fields["services.1"])  # 70 % of the ¥25 market price
+
+
+def test_a_room_of_another_community_cannot_be_given(world, ops):
+    from .conftest import make_site_room
+
+    theirs = make_site_room(world.node("甲市一区一街二社"), name="邻社中心", property_class="state_admin", room_name="大厅")
+    with pytest.raises(ValidationFailed) as refused:
+        draft(world, ops, room=theirs)
+    assert "spaces.1" in refused.value.fields
+
+
+def test_termination_frees_the_room_from_the_next_day(world, ops):
+    agreement = in_force(world, ops)
+    last_day = timezone.localdate() + timedelta(days=20)
+    services.agreement_terminate(actor=world.users["street_admin"], agreement=agreement, on=last_day, reason="运营方退出")
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.TERMINATED and agreement.last_day == last_day
+    ahead = Booking.objects.filter(origin=f"agreement:{agreement.pk}", status=BookingStatus.CONFIRMED)
+    assert ahead.exists() and all(timezone.localtime(b.starts_at).date() <= last_day for b in ahead)
+    assert Booking.objects.filter(origin=f"agreement:{agreement.pk}", status=BookingStatus.CANCELLED).exists()
+
+
+def test_a_renewal_drafts_the_next_term_with_the_same_rooms_and_services(world, ops):
+    agreement = in_force(world, ops)
+    renewal = services.agreement_renew(actor=world.users["community_worker"], agreement=agreement,
+                                       ends_on=agreement.ends_on + timedelta(days=365))
+    assert renewal.status == AgreementStatus.DRAFT and renewal.renewal_of == agreement
+    assert renewal.starts_on == agreement.ends_on + timedelta(days=1)
+    assert renewal.spaces.get().hours == MONDAY_MORNING
+    assert renewal.services.count() == 3 and renewal.shares.count() == 2
+    with pytest.raises(Conflict):
+        services.agreement_renew(actor=world.users["community_worker"], agreement=agreement,
+                                 ends_on=agreement.ends_on + timedelta(days=365))
+
+
+def test_a_report_computes_the_share_and_confirming_it_posts_the_share_to_the_fund(world, ops):
+    from funds.models import IncomeKind
+    from funds.services import fund_create
+
+    fund = fund_create(actor=ACTOR, division=ops.community, host=world.organisations["甲市一区慈善会"], led_by="一社党委")
+    agreement = in_force(world, ops)
+    report = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(), figures=FIGURES)
+    assert report.fund_share == Decimal("1000.00")  # 5 % of ¥8,000 + 10 % of ¥6,000
+    services.report_confirm(actor=world.users["community_worker"], report=report)
+    report.refresh_from_db()
+    fund.account.refresh_from_db()
+    assert report.status == ReportStatus.CONFIRMED
+    assert report.fund_income.kind == IncomeKind.OPERATOR_SHARE and report.fund_income.donor_name == ops.operator.name
+    assert fund.account.balance == Decimal("1000.00")
+
+
+def test_a_community_without_a_fund_confirms_and_the_share_waits(world, ops):
+    agreement = in_force(world, ops)
+    report = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(), figures=FIGURES)
+    services.report_confirm(actor=world.users["community_worker"], report=report)
+    report.refresh_from_db()
+    assert report.status == ReportStatus.CONFIRMED and report.fund_income is None and report.fund_share > 0
+
+
+def test_reports_for_months_outside_the_agreement_or_not_over_or_twice_are_refused(world, ops):
+    agreement = in_force(world, ops)
+    operator_staff = world.users["operator_staff"]
+    before_start = (agreement.starts_on.replace(day=1) - timedelta(days=1)).replace(day=1)
+    for month in (before_start, timezone.localdate().replace(day=1)):
+        with pytest.raises(ValidationFailed) as refused:
+            services.report_submit(actor=operator_staff, agreement=agreement, month=month, figures=FIGURES)
+        assert "month" in refused.value.fields
+    services.report_submit(actor=operator_staff, agreement=agreement, month=last_month(), figures=FIGURES)
+    with pytest.raises(Conflict):
+        services.report_submit(actor=operator_staff, agreement=agreement, month=last_month(), figures=FIGURES)
+    with pytest.raises(ValidationFailed) as refused:
+        services.report_submit(actor=operator_staff, agreement=agreement,
+                               month=last_month() - timedelta(days=20), figures={**FIGURES, "sessions_free": -3,
+                                                                                 "revenue_market": "很多"})
+    assert set(refused.value.fields) == {"sessions_free", "revenue_market"}
+    assert OperatingReport.objects.count() == 1
+
+
+def test_a_returned_report_is_corrected_and_submitted_again(world, ops):
+    agreement = in_force(world, ops)
+    report = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(), figures=FIGURES)
+    services.report_return(actor=world.users["community_worker"], report=report, note="人次与签到不符")
+    again = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(),
+                                   figures={**FIGURES, "people_free": 250})
+    assert again.pk == report.pk and again.status == ReportStatus.SUBMITTED and again.people_free == 250
+    services.report_confirm(actor=world.users["community_worker"], report=again)
+    with pytest.raises(Conflict):
+        services.report_confirm(actor=world.users["community_worker"], report=again)
+
+
+def test_an_operators_renovation_and_running_costs_are_kept_for_the_savings(world, ops):
+    from operations.selectors import savings
+
+    in_force(world, ops)
+    totals = savings(within=ops.street)
+    assert totals.renovation == Decimal("600000.00") and totals.running_per_year == Decimal("200000.00")
+    assert totals.agreements == 1

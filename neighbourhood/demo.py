@@ -109,6 +109,10 @@ def build_neighbourhood(ctx: DemoContext) -> None:
     activities = _activities(ctx, community, worker, operator_user, everyone)
     _orders(ctx, community, worker, operator_user, jumin, everyone, needs)
     _feedback(ctx, community, worker, jumin, everyone)
+    # The community invites 心桥 (found by matching) to run a canteen for older people; it has not answered yet.
+    operator = next(o for o in services.operators_in_scope(community) if o in services.operator_of(operator_user))
+    services.invitation_send(actor=worker, need=needs["elderly_meals"], operator=operator, service_name="长者助餐点",
+                             message="居民支持度最高的需求，社区可提供一楼活动室做助餐点，请来商谈。")
     if activities:
         services.need_mark(actor=worker, need=needs["smartphone_help"], status=NeedStatus.MET, activity=activities[0],
                            note="银发学堂开设智能手机课")

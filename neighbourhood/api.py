@@ -17,7 +17,6 @@ from org.selectors import division_get
 from registry.models import Room
 
 from . import matching, selectors, services
-from .models import NeedKind
 from .schemas import (
     AcceptIn,
     ActivityIn,
@@ -75,7 +74,7 @@ def record_need(request, payload: NeedIn):
     if community is None or community.level != DivisionLevel.COMMUNITY:
         raise ValidationFailed(fields={"community": [_("Give the community's code.")]})
     require(request.user, "neighbourhood.add_need", community)
-    kind = NeedKind.objects.filter(code=payload.kind, is_active=True).first()
+    kind = selectors.need_kinds().filter(code=payload.kind).first()
     if kind is None:
         raise ValidationFailed(fields={"kind": [_("Unknown kind of need.")]})
     need = services.need_record(actor=request.user, community=community, kind=kind, title=payload.title, description=payload.description,

@@ -3,7 +3,8 @@
 
 ``need_kinds_sync()`` writes the catalogue into ``NeedKind`` (new kinds added, names kept up to
 date, kinds dropped from the list marked inactive, never deleted: needs refer to them). It runs
-from a data migration and can be run again after this list changes.
+from a data migration and can be run again after this list changes; ``need_kinds_ensure()``
+writes it when the table is empty (a database flushed by tests, say), like the rule pack.
 """
 
 # category: [(code, name, keywords), ...]
@@ -183,3 +184,10 @@ def need_kinds_sync(NeedKind=None) -> int:  # noqa: N803  (the model may come fr
                 "category": category, "name": name, "keywords": keywords, "order": order, "is_active": True})
     NeedKind.objects.exclude(code__in=listed).update(is_active=False)
     return len(listed)
+
+
+def need_kinds_ensure() -> None:
+    from .models import NeedKind
+
+    if not NeedKind.objects.exists():
+        need_kinds_sync()

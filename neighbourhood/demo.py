@@ -21,8 +21,8 @@ from core.errors import ApplicationError
 from demo.context import DemoContext
 from registry.models import Room, RoomUse
 
-from . import services
-from .models import NeedKind, NeedStatus, Registration, RegistrationStatus
+from . import selectors, services
+from .models import NeedStatus, Registration, RegistrationStatus
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许邓冯韩曹曾彭萧蔡潘田董袁于余叶蒋杜苏魏程吕丁沈任姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔"
 GIVEN = ["秀英", "桂英", "建国", "志强", "丽娟", "海燕", "国平", "玉兰", "明", "静", "伟", "芳", "敏", "强", "磊", "洋", "艳", "勇", "军", "杰"]
@@ -120,7 +120,7 @@ def build_neighbourhood(ctx: DemoContext) -> None:
 
 def _needs(ctx, community, worker, jumin, everyone) -> dict:
     rng = ctx.rng
-    kinds = {k.code: k for k in NeedKind.objects.filter(code__in=[code for code, _t, _n in NEEDS])}
+    kinds = {k.code: k for k in selectors.need_kinds().filter(code__in=[code for code, _t, _n in NEEDS])}
     made = {}
     for index, (code, title, supporters) in enumerate(NEEDS):
         recorder = jumin if code in ("elderly_meals", "smartphone_help") else worker if index % 4 == 3 else everyone[index + 1]

@@ -31,7 +31,6 @@ from .models import (
     FeedbackRequest,
     FeedbackStatus,
     Need,
-    NeedKind,
     NeedStatus,
     OrderStatus,
     ServiceCategory,
@@ -83,7 +82,10 @@ def export_needs(*, user, params: dict):
 def import_needs(*, actor, rows, params: dict, progress) -> dict:
     """Needs gathered on visits (走访摸排), recorded by the community's staff, all or nothing."""
     communities: dict[str, Division] = {}
-    kinds = {k.code: k for k in NeedKind.objects.filter(is_active=True)} | {k.name: k for k in NeedKind.objects.filter(is_active=True)}
+    from .selectors import need_kinds
+
+    active = list(need_kinds())
+    kinds = {k.code: k for k in active} | {k.name: k for k in active}
 
     def apply_row(number: int, record: dict) -> str:
         code = record["community"]

@@ -40,6 +40,9 @@ OPEN_NEEDS = [NeedStatus.OPEN, NeedStatus.PLANNED]
 # Needs.
 
 def need_kinds(*, category: str | None = None) -> QuerySet[NeedKind]:
+    from .catalogue import need_kinds_ensure
+
+    need_kinds_ensure()
     kinds = NeedKind.objects.filter(is_active=True)
     return kinds.filter(category=category) if category else kinds
 

@@ -50,7 +50,6 @@ from .models import (
     CheckInMethod,
     FeedbackStatus,
     InvitationStatus,
-    NeedKind,
     NeedStatus,
     OrderStatus,
     Registration,
@@ -196,7 +195,7 @@ def need_new(request):
     form = NeedForm(request.POST or None, kinds=kinds, staff=staff)
     similar = []
     if request.method == "POST" and form.is_valid():
-        kind = NeedKind.objects.filter(pk=form.cleaned_data["kind"], is_active=True).first()
+        kind = kinds.filter(pk=form.cleaned_data["kind"]).first()
         data = form.cleaned_data
         similar = selectors.similar_needs(community=community, kind=kind, text=f"{data['title']} {data['description']}") \
             if kind and "confirm" not in request.POST else []

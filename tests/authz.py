@@ -296,11 +296,12 @@ def _neighbour_resident(community: Division):
 
 
 def _need_at(world: World, node: Division) -> int:
-    from neighbourhood.models import Need, NeedKind
+    from neighbourhood.models import Need
+    from neighbourhood.selectors import need_kinds
 
     community = _community_in(node)
     need = Need.objects.filter(community=community).first() or Need.objects.create(
-        community=community, category="elderly_child", kind=NeedKind.objects.get(code="elderly_meals"), title="邻居的需求",
+        community=community, category="elderly_child", kind=need_kinds().get(code="elderly_meals"), title="邻居的需求",
         recorded_by=_neighbour_resident(community), supports=1)
     return need.pk
 

@@ -7,8 +7,8 @@ from tests.browser import browser_page, requires_chromium, screenshot
 from tests.images import jpeg_bytes
 from tests.world import PASSWORD
 
-from .. import services
-from ..models import FeedbackRequest, NeedKind, Registration
+from .. import selectors, services
+from ..models import FeedbackRequest, Registration
 from .conftest import publish
 
 
@@ -25,7 +25,7 @@ def test_a_resident_registers_sends_feedback_and_supports_a_need_on_a_phone(live
     worker = world.users["community_worker"]
     activity = publish(worker, community, title="亲子绘本故事会", days=2, capacity=1, audience="families")
     services.registration_create(actor=_neighbour(world), activity=activity)  # the one place is taken
-    need = services.need_record(actor=worker, community=community, kind=NeedKind.objects.get(code="after_school"), title="需要四点半课堂",
+    need = services.need_record(actor=worker, community=community, kind=selectors.need_kinds().get(code="after_school"), title="需要四点半课堂",
                                 on_behalf_of="5号楼")
     photo = tmp_path / "rubbish.jpg"
     photo.write_bytes(jpeg_bytes(64, 48))

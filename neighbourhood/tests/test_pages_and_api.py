@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from .. import services
-from ..models import Activity, NeedKind, ServiceOrder
+from .. import selectors, services
+from ..models import Activity, ServiceOrder
 from .conftest import agree, publish, residents
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ def fill(world, n: int) -> None:
     """``n`` more of everything in the community: activities with registrations, needs with supporters, orders, feedback."""
     community = world.node(COMMUNITY)
     worker, resident = world.users["community_worker"], world.users["resident"]
-    kinds = list(NeedKind.objects.all()[:n])
+    kinds = list(selectors.need_kinds()[:n])
     for i in range(n):
         people = residents(world, 3, prefix=f"p{n}_{i}_")
         activity = publish(worker, community, title=f"活动{n}-{i}", days=1 + i % 5, hour=9 + i % 8, rrule="FREQ=WEEKLY;COUNT=3" if i % 2 else "")

@@ -6,8 +6,8 @@ from excel import services as excel_services
 from excel.registers import REGISTERS
 from excel.tests.test_excel_jobs import run_worker, upload, workbook_bytes
 
-from .. import services
-from ..models import Need, NeedKind
+from .. import selectors, services
+from ..models import Need
 from .conftest import publish
 
 HEADER = ["社区代码", "社区", "需求类型", "需求", "详细说明", "需求人", "可接受价格"]
@@ -41,7 +41,7 @@ def test_a_grid_workers_list_of_needs_is_imported_all_or_nothing(world, django_c
 def test_exports_hold_what_the_user_may_see(world):
     community = world.node("甲市一区一街一社")
     worker, resident = world.users["community_worker"], world.users["resident"]
-    services.need_record(actor=resident, community=community, kind=NeedKind.objects.get(code="tai_chi"), title="想学太极")
+    services.need_record(actor=resident, community=community, kind=selectors.need_kinds().get(code="tai_chi"), title="想学太极")
     activity = publish(worker, community)
     services.registration_create(actor=resident, activity=activity)
     services.feedback_submit(actor=resident, category="noise", description="夜里噪音")

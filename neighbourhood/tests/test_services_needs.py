@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def kind(code):
-    return NeedKind.objects.get(code=code)
+    return selectors.need_kinds().get(code=code)
 
 
 def test_the_catalogue_has_dozens_of_kinds_in_each_of_the_five_categories():

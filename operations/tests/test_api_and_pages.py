@@ -14,17 +14,7 @@ from openpyxl import Workbook, load_workbook
 from operations import services
 from operations.models import Agreement, AgreementStatus, OperatingReport, ReportStatus
 
-from .conftest import (
-    FIGURES,
-    GOOD_TERMS,
-    MONDAY_MORNING,
-    SERVICES,
-    SHARES,
-    admit,
-    draft,
-    in_force,
-    last_month,
-)
+from .conftest import FIGURES, GOOD_TERMS, MONDAY_MORNING, SERVICES, SHARES, admit, draft, in_force, last_month
 
 pytestmark = pytest.mark.django_db
 

@@ -144,7 +144,7 @@ def _ranked(need: Need, candidates: list[Candidate], corpus: Corpus, weights: di
         candidate = replace(base)
         scores = {
             "category": 1.0 if need.category in candidate.categories else 0.0,
-            "text": min(1.0, corpus.similarity(query, index) * 1.5),
+            "text": min(1.0, corpus.similarity(query, index) * 2.5),
             "distance": 1.0 if candidate.serves_community else 0.5 if candidate.distance_km is None
             else max(0.0, 1 - candidate.distance_km / max_km),
             "capacity": 0.5 if not candidate.capacity else min(1.0, candidate.capacity / max(1, need.supports)),
@@ -154,7 +154,10 @@ def _ranked(need: Need, candidates: list[Candidate], corpus: Corpus, weights: di
         candidate.score = round(sum(float(weights[n]) * scores[n] for n in names) / total_weight, 3)
         scored.append(candidate)
     ranked = sorted(scored, key=lambda c: (-c.score, c.name))
-    return [c for c in ranked if c.scores["category"] or c.scores["text"] > 0.05][:limit]
+    # What the need says must show in what is offered; failing that, operators admitted for its category.
+    relevant = [c for c in ranked if c.scores["text"] >= 0.05]
+    fallback = [c for c in ranked if c.scores["text"] < 0.05 and c.scores["category"] and c.kind != "activity"]
+    return (relevant + fallback)[:limit]
 
 
 def _tier_score(wanted: str, offered: str) -> float:

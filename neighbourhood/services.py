@@ -168,7 +168,7 @@ def household_save(*, actor, address: str = "", members: int = 1, tags: list[str
         raise invalid("consent", _("Tick the consent box to keep who lives in your household, or leave the boxes empty."))
     if grid is not None and grid.parent_id != community.pk:
         raise invalid("grid", _("This grid is not in your community."))
-    household = Household.objects.select_for_update().filter(resident=actor).first() or Household(resident=actor, community=community)
+    household = Household.objects.select_for_update(of=("self",)).filter(resident=actor).first() or Household(resident=actor, community=community)
     before = snapshot(household, ["address", "members", "tags"]) if household.pk else {}
     household.community, household.grid = community, grid
     household.address = _text(address, "address", max_length=120, required=False)
@@ -217,7 +217,7 @@ def need_record(*, actor, community: Division, kind: NeedKind, title: str, descr
 @transaction.atomic
 def need_support(*, actor, need: Need) -> Need:
     """A resident of the community supports a need: once each."""
-    need = Need.objects.select_for_update().select_related("community").get(pk=need.pk)
+    need = Need.objects.select_for_update(of=("self",)).select_related("community").get(pk=need.pk)
     _require_resident_of(actor, need.community)
     if need.status in (NeedStatus.MET, NeedStatus.DECLINED):
         raise Conflict(_("This need is closed; it no longer takes support."))
@@ -235,7 +235,7 @@ def need_support(*, actor, need: Need) -> Need:
 
 @transaction.atomic
 def need_withdraw_support(*, actor, need: Need) -> Need:
-    need = Need.objects.select_for_update().select_related("community").get(pk=need.pk)
+    need = Need.objects.select_for_update(of=("self",)).select_related("community").get(pk=need.pk)
     deleted, _rows = NeedSupport.objects.filter(need=need, user=actor).delete()
     if not deleted:
         raise Conflict(_("You do not support this need."))
@@ -259,7 +259,7 @@ def need_mark(*, actor, need: Need, status: str, note: str = "", activity: Activ
     """The community marks a need planned or met — naming the activity, order or operator that
     meets it — or not taken up (with a reason), or opens it again."""
     now = now or timezone.now()
-    need = Need.objects.select_for_update().select_related("community").get(pk=need.pk)
+    need = Need.objects.select_for_update(of=("self",)).select_related("community").get(pk=need.pk)
     if not staff_reaches(actor, need.community):
         raise PermissionDenied(_("Only the community's staff decide about its needs."))
     status = _choice(status, NeedStatus, "status")
@@ -316,7 +316,7 @@ def invitation_send(*, actor, need: Need, operator: Organisation, service_name: 
 @transaction.atomic
 def invitation_answer(*, actor, invitation: Invitation, accept: bool, answer: str = "", now: datetime | None = None) -> Invitation:
     now = now or timezone.now()
-    invitation = Invitation.objects.select_for_update().select_related("need__community", "operator").get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("need__community", "operator").get(pk=invitation.pk)
     if invitation.operator not in operator_of(actor):
         raise PermissionDenied(_("Only the invited operator answers this invitation."))
     if invitation.status != InvitationStatus.SENT:
@@ -465,7 +465,7 @@ def activity_cancel(*, actor, activity: Activity, reason: str, now: datetime | N
     from scheduling.models import HOLDING
 
     now = now or timezone.now()
-    activity = Activity.objects.select_for_update().select_related("community").get(pk=activity.pk)
+    activity = Activity.objects.select_for_update(of=("self",)).select_related("community").get(pk=activity.pk)
     if not _may_run(actor, activity):
         raise PermissionDenied(_("Only the community's staff or the organiser can cancel this activity."))
     if activity.status == ActivityStatus.CANCELLED:
@@ -503,7 +503,7 @@ def registration_create(*, actor, activity: Activity, places: int = 1, now: date
     take, beyond the number of courses one may follow at once, or full without a waitlist."""
     now = now or timezone.now()
     # The lock every registration of this activity queues on: places are counted and taken under it.
-    activity = Activity.objects.select_for_update().select_related("community").get(pk=activity.pk)
+    activity = Activity.objects.select_for_update(of=("self",)).select_related("community").get(pk=activity.pk)
     _require_resident_of(actor, activity.community)
     if activity.status != ActivityStatus.PUBLISHED:
         raise Conflict(_("This activity is cancelled."))
@@ -570,8 +570,8 @@ def _promote(activity: Activity, now: datetime) -> list[Registration]:
 def registration_cancel(*, actor, registration: Registration, now: datetime | None = None) -> Registration:
     """Cancel a registration (the resident, or the activity's staff); a freed place goes to the waitlist."""
     now = now or timezone.now()
-    activity = Activity.objects.select_for_update().select_related("community", "organiser").get(pk=registration.activity_id)
-    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    activity = Activity.objects.select_for_update(of=("self",)).select_related("community", "organiser").get(pk=registration.activity_id)
+    registration = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
     if registration.user_id != actor.pk and not _may_run(actor, activity):
         raise PermissionDenied(_("Only the person registered, or the activity's staff, can cancel this."))
     if registration.status == RegistrationStatus.CANCELLED:
@@ -619,7 +619,7 @@ def check_in(*, actor, session: ActivitySession, registration: Registration, met
             raise PermissionDenied(_("Only the activity's staff check people in from the list."))
     elif registration.user_id != actor.pk:
         raise PermissionDenied(_("You can only check yourself in."))
-    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    registration = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
     if registration.status != RegistrationStatus.REGISTERED:
         raise Conflict(_("Only a registered person can check in (not someone on the waitlist or who cancelled)."))
     if session.cancelled or activity.status != ActivityStatus.PUBLISHED:
@@ -665,7 +665,7 @@ def _order_event(order: ServiceOrder, before: str, actor, note: str, now: dateti
 
 
 def _lock_order(order: ServiceOrder) -> ServiceOrder:
-    return ServiceOrder.objects.select_for_update().select_related("community", "operator", "resident").get(pk=order.pk)
+    return ServiceOrder.objects.select_for_update(of=("self",)).select_related("community", "operator", "resident").get(pk=order.pk)
 
 
 def _moving(order: ServiceOrder, allowed: set[str]) -> str:
@@ -962,7 +962,7 @@ def feedback_update(*, actor, request: FeedbackRequest, status: str, public_note
     """The staff it was routed to move the request on (with a note the resident and the public
     see); closing it (resolved or not accepted) needs a note. The resident is told."""
     now = now or timezone.now()
-    request = FeedbackRequest.objects.select_for_update().select_related("community", "routed_to", "submitted_by").get(pk=request.pk)
+    request = FeedbackRequest.objects.select_for_update(of=("self",)).select_related("community", "routed_to", "submitted_by").get(pk=request.pk)
     if not staff_reaches(actor, request.routed_to):
         raise PermissionDenied(_("This request is handled by %(unit)s.") % {"unit": request.routed_to.name})
     status = _choice(status, FeedbackStatus, "status")
@@ -989,7 +989,7 @@ def feedback_update(*, actor, request: FeedbackRequest, status: str, public_note
 @transaction.atomic
 def feedback_publish(*, actor, request: FeedbackRequest, public: bool) -> FeedbackRequest:
     """Staff take a request off the public list (it names a person, say), or put it back."""
-    request = FeedbackRequest.objects.select_for_update().select_related("community", "routed_to").get(pk=request.pk)
+    request = FeedbackRequest.objects.select_for_update(of=("self",)).select_related("community", "routed_to").get(pk=request.pk)
     if not staff_reaches(actor, request.routed_to) and not staff_reaches(actor, request.community):
         raise PermissionDenied()
     request.public = public

@@ -12,5 +12,5 @@ class AccountsConfig(AppConfig):
         from . import permissions
         from .views import roles_card
 
-        nav_item(_("People & roles"), "accounts:people", visible=lambda u: permissions.holds_any(u, "accounts.view_roleassignment"), order=80, icon="people")
+        nav_item(_("People & roles"), "accounts:people", visible=lambda u: permissions.holds_any(u, "accounts.view_roleassignment"), order=80, icon="people", group="admin")
         dashboard_card("accounts/cards/roles.html", context=roles_card, order=5)

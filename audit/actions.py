@@ -74,6 +74,7 @@ ACTION_LABELS = {
     "operations.agreement.approved": _("co-operation agreement approved"),
     "operations.agreement.returned": _("co-operation agreement returned"),
     "operations.agreement.terminated": _("co-operation agreement terminated"),
+    "operations.agreement.withdrawn": _("co-operation agreement withdrawn"),
     "operations.report.submitted": _("operating report submitted"),
     "operations.report.confirmed": _("operating report confirmed"),
     "operations.report.returned": _("operating report returned"),

@@ -12,5 +12,5 @@ class AuditConfig(AppConfig):
 
         from .views import recent_changes_card
 
-        nav_item(_("Audit trail"), "audit:events", visible=lambda u: holds_any(u, "audit.view_auditevent"), order=90, icon="journal-text")
+        nav_item(_("Audit trail"), "audit:events", visible=lambda u: holds_any(u, "audit.view_auditevent"), order=90, icon="journal-text", group="admin")
         dashboard_card("audit/cards/recent.html", context=recent_changes_card, order=90)

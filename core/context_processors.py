@@ -3,18 +3,28 @@
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-from .navigation import nav_for
+from .navigation import NAV_GROUPS, nav_for
 
 
 def navigation(request):
-    items = []
+    """The menu: entries in order, those of a group gathered under the group's menu where it first appears."""
+    items, groups = [], {}
     for item in nav_for(getattr(request, "user", None)):
         try:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        items.append({"label": item.label, "url": url, "icon": item.icon,
-                      "active": request.path.startswith(url) and url != "/"})
+        entry = {"label": item.label, "url": url, "icon": item.icon, "active": request.path.startswith(url) and url != "/"}
+        if not item.group:
+            items.append(entry)
+            continue
+        if item.group not in groups:
+            label, icon = NAV_GROUPS[item.group]
+            groups[item.group] = {"label": label, "icon": icon, "children": [], "active": False}
+            items.append(groups[item.group])
+        groups[item.group]["children"].append(entry)
+        groups[item.group]["active"] |= entry["active"]
+    items = [item["children"][0] if len(item.get("children", [1, 2])) == 1 else item for item in items]
     return {
         "nav_items": items,
         "map_tile_url": settings.MAP_TILE_URL,

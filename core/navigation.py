@@ -9,6 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
+# Menus that gather related entries, so the bar stays one line however many modules there are.
+# An entry names its group; a group with a single entry for the user shows as that entry.
+NAV_GROUPS = {
+    "places": (_("Places and rooms"), "houses"),
+    "services": (_("Services and funds"), "people"),
+    "admin": (_("Administration"), "sliders"),
+}
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -17,6 +27,7 @@ class NavItem:
     visible: Callable[[Any], bool]
     order: int = 100
     icon: str = ""
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -32,9 +43,11 @@ NAV_ITEMS: list[NavItem] = []
 DASHBOARD_CARDS: list[DashboardCard] = []
 
 
-def nav_item(label, url_name: str, *, visible: Callable[[Any], bool], order: int = 100, icon: str = "") -> None:
+def nav_item(label, url_name: str, *, visible: Callable[[Any], bool], order: int = 100, icon: str = "", group: str = "") -> None:
+    if group and group not in NAV_GROUPS:
+        raise ValueError(f"Unknown menu group {group!r}: one of {', '.join(NAV_GROUPS)}")
     if not any(item.url_name == url_name for item in NAV_ITEMS):
-        NAV_ITEMS.append(NavItem(label, url_name, visible, order, icon))
+        NAV_ITEMS.append(NavItem(label, url_name, visible, order, icon, group))
         NAV_ITEMS.sort(key=lambda item: item.order)
 
 

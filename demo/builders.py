@@ -20,6 +20,7 @@ STEPS = [
     "registry.demo.build_register",
     "scheduling.demo.build_schedule",
     "funds.demo.build_funds",
+    "operations.demo.build_operations",
     "neighbourhood.demo.build_neighbourhood",
 ]
 

@@ -11,4 +11,4 @@ class ExcelConfig(AppConfig):
 
         from .selectors import registers_for
 
-        nav_item(_("Excel"), "excel:jobs", visible=lambda u: bool(registers_for(user=u)), order=95, icon="file-earmark-spreadsheet")
+        nav_item(_("Excel"), "excel:jobs", visible=lambda u: bool(registers_for(user=u)), order=95, icon="file-earmark-spreadsheet", group="admin")

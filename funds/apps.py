@@ -13,5 +13,5 @@ class FundsConfig(AppConfig):
         from . import registers, rules  # noqa: F401  (the funds' registers and rule kinds)
         from .views import funds_card
 
-        nav_item(_("Funds"), "funds:home", visible=lambda u: holds_any(u, "funds.view_fund"), order=45, icon="piggy-bank")
+        nav_item(_("Funds"), "funds:home", visible=lambda u: holds_any(u, "funds.view_fund"), order=45, icon="piggy-bank", group="services")
         dashboard_card("funds/cards/funds.html", context=funds_card, order=20)

@@ -15,6 +15,6 @@ class NeighbourhoodConfig(AppConfig):
 
         nav_item(_("My neighbourhood"), "neighbourhood:home", visible=lambda u: holds_any(u, "neighbourhood.register_activity"),
                  order=30, icon="house-heart")
-        nav_item(_("Resident services"), "neighbourhood:staff", visible=is_staff, order=42, icon="people")
+        nav_item(_("Resident services"), "neighbourhood:staff", visible=is_staff, order=42, icon="people", group="services")
         dashboard_card("neighbourhood/cards/resident.html", context=resident_card, order=5, wide=True)
         dashboard_card("neighbourhood/cards/staff.html", context=staff_card, order=18)

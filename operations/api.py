@@ -240,6 +240,13 @@ def submit_agreement(request, agreement_id: int):
     return services.agreement_submit(actor=request.user, agreement=_agreement(request, agreement_id, "operations.change_agreement"))
 
 
+@router.post("/operations/agreements/{agreement_id}/withdraw", response={200: AgreementOut, **ERRORS},
+             summary="Withdraw a draft or a submitted agreement")
+def withdraw_agreement(request, agreement_id: int, payload: ReasonIn):
+    return services.agreement_withdraw(actor=request.user, reason=payload.reason,
+                                       agreement=_agreement(request, agreement_id, "operations.change_agreement"))
+
+
 @router.post("/operations/agreements/{agreement_id}/approve", response={200: AgreementOut, **ERRORS},
              summary="The street approves: in force, rooms held at the agreed hours for the term")
 def approve_agreement(request, agreement_id: int, payload: NoteIn):

@@ -14,5 +14,5 @@ class OperationsConfig(AppConfig):
         from .views import operations_card
 
         nav_item(_("Space for service"), "operations:home", visible=lambda u: holds_any(u, "operations.view_agreement"),
-                 order=40, icon="shop")
+                 order=40, icon="shop", group="services")
         dashboard_card("operations/cards/operations.html", context=operations_card, order=25)

@@ -303,6 +303,7 @@ class MilestoneDecisionForm(BootstrapMixin, forms.Form):
     milestone = forms.TypedChoiceField(label=_("milestone"), coerce=int)
     met = forms.ChoiceField(label=_("result"), choices=[("1", _("met")), ("0", _("missed"))])
     evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea(attrs={"rows": 2}))
+    evidence_file = forms.FileField(label=_("evidence file"), required=False)
 
     def __init__(self, *args, milestones=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -180,6 +180,7 @@ class AgreementStatus(models.TextChoices):
     SUBMITTED = "submitted", _("awaiting the street's approval")
     ACTIVE = "active", _("in force")
     TERMINATED = "terminated", _("terminated")
+    WITHDRAWN = "withdrawn", _("withdrawn")
 
 
 class Agreement(models.Model):

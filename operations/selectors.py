@@ -189,6 +189,25 @@ def offer_get(*, user, pk: int) -> PartnershipOffer:
         "room__site", "division", "agreement", "published_by"), pk=pk)
 
 
+@dataclass
+class IdleRoom:
+    room: object
+    rate: float
+
+
+def idle_rooms_to_offer(*, user, within: Division, today: date | None = None, weeks: int = 8) -> list[IdleRoom]:
+    """Service rooms in ``within`` that scheduling counts as idle over the last ``weeks`` and that are not on offer."""
+    from registry.models import Room, RoomUse
+    from scheduling.selectors import idle_rooms
+
+    today = today or timezone.localdate()
+    rates = {usage.key: usage.rate or 0.0 for usage in idle_rooms(user=user, within=within, since=today - timedelta(weeks=weeks),
+                                                                   until=today - timedelta(days=1))}
+    rooms = (Room.objects.filter(pk__in=rates, use=RoomUse.SERVICE, closed_on__isnull=True).exclude(
+        partnership_offers__status=OfferStatus.OPEN).select_related("site__division").order_by("site__code", "name"))
+    return [IdleRoom(room=room, rate=rates[room.pk]) for room in rooms]
+
+
 def interests_for(*, user, offer: PartnershipOffer) -> QuerySet[Interest]:
     """Proposals for an offer: every one for the community's staff, an operator's own for an operator."""
     return visible_to(user, "operations.view_interest", offer.interests.select_related("operator"))

@@ -608,6 +608,19 @@ def agreement_return(*, actor, agreement: Agreement, note: str) -> Agreement:
 
 
 @transaction.atomic
+def agreement_withdraw(*, actor, agreement: Agreement, reason: str) -> Agreement:
+    """The community withdraws a draft, or one waiting for the street; it gives nothing over."""
+    agreement = _locked_agreement(agreement)
+    _agreement_status(agreement, AgreementStatus.DRAFT, AgreementStatus.SUBMITTED)
+    _required(reason=reason)
+    agreement.status, agreement.termination_reason = AgreementStatus.WITHDRAWN, reason.strip()
+    agreement.save(update_fields=["status", "termination_reason"])
+    audit_record(actor=actor, action="operations.agreement.withdrawn", target=agreement, division=agreement.division,
+                 organisation=agreement.operator, note=reason)
+    return agreement
+
+
+@transaction.atomic
 def agreement_terminate(*, actor, agreement: Agreement, on: date, reason: str, now: datetime | None = None) -> Agreement:
     """End an agreement early: its rooms are free again from the day after ``on``."""
     now = now or timezone.now()
@@ -876,6 +889,7 @@ def funding_pay(*, actor, funding: Funding, amount, paid_on: date, document: str
         raise ValidationFailed(fields={"amount": [_("Only %(left)s yuan of the amount is left to pay.") % {
             "left": funding.amount - funding.paid}]})
     if milestone is not None:
+        milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)  # as decided now, not as the caller read it
         if milestone.funding_id != funding.pk:
             raise ValidationFailed(fields={"milestone": [_("This milestone belongs to other funding.")]})
         if milestone.status != MilestoneStatus.MET:

@@ -18,4 +18,7 @@ urlpatterns = [
     path("funding/<int:funding_id>/", views.funding_detail, name="funding"),
     path("offers/", views.offers, name="offers"),
     path("offers/<int:offer_id>/", views.offer_detail, name="offer"),
+    path("files/report-photos/<int:report_photo_id>/", views.report_photo, name="report_photo"),
+    path("files/milestones/<int:milestone_id>/", views.milestone_evidence, name="milestone_evidence"),
+    path("files/qualifications/<int:qualification_id>/", views.qualification_document, name="qualification_document"),
 ]

@@ -7,12 +7,13 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.permissions import active_roles, holds_any, require, visible_to
+from accounts.permissions import active_roles, get_for_user, holds_any, require, visible_to
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
@@ -49,7 +50,10 @@ from .models import (
     Agreement,
     AgreementStatus,
     FundingStatus,
+    Milestone,
     OfferStatus,
+    Qualification,
+    ReportPhoto,
     ReportStatus,
     ServiceCategory,
     ServiceTier,
@@ -195,6 +199,8 @@ def _agreement_steps(user, agreement: Agreement) -> dict:
     approve = user.has_perm("operations.approve_agreement", agreement)
     if change and status == AgreementStatus.DRAFT:
         steps["submit"] = None
+    if change and status in (AgreementStatus.DRAFT, AgreementStatus.SUBMITTED):
+        steps["withdraw"] = ReasonForm
     if approve and status == AgreementStatus.SUBMITTED:
         steps["approve"] = NoteForm
         steps["return"] = ReasonForm
@@ -217,6 +223,9 @@ def _run_agreement_step(user, agreement: Agreement, step: str, data: dict):
     if step == "return":
         services.agreement_return(actor=user, agreement=agreement, note=data["reason"])
         return _("The agreement is returned to the community."), None
+    if step == "withdraw":
+        services.agreement_withdraw(actor=user, agreement=agreement, reason=data["reason"])
+        return _("The agreement is withdrawn."), None
     if step == "terminate":
         services.agreement_terminate(actor=user, agreement=agreement, on=data["on"], reason=data["reason"])
         return _("The agreement is terminated."), None
@@ -474,7 +483,7 @@ def funding_detail(request, funding_id: int):
             raise NotFound()
         kwargs = {"milestones": [m for m in milestones if m.status == "met"]} if step == "pay" else \
             {"milestones": pending} if step == "decide" else {}
-        form = type(forms[step])(request.POST, prefix=step, **kwargs)
+        form = type(forms[step])(request.POST, request.FILES, prefix=step, **kwargs)
         forms[step] = form
         if form.is_valid():
             data = form.cleaned_data
@@ -485,7 +494,8 @@ def funding_detail(request, funding_id: int):
                                          milestone=next((m for m in milestones if m.pk == data["milestone"]), None))
                 elif step == "decide":
                     services.milestone_decide(actor=user, milestone=next(m for m in milestones if m.pk == data["milestone"]),
-                                              met=data["met"] == "1", evidence=data["evidence"])
+                                              met=data["met"] == "1", evidence=data["evidence"],
+                                              evidence_file=data["evidence_file"])
                 else:
                     services.funding_close(actor=user, funding=funding, completed=request.POST.get("completed") == "1",
                                            note=data["reason"])
@@ -509,11 +519,8 @@ def offers(request):
     place = user_home_division(user=user)
     form = None
     if place is not None and user.has_perm("operations.add_partnershipoffer", place) and not my_operators(user):
-        from scheduling.selectors import idle_rooms
-
         today = timezone.localdate()
-        idle = idle_rooms(user=user, within=place, since=today - timedelta(weeks=services.IDLE_WEEKS),
-                          until=today - timedelta(days=1))
+        idle = selectors.idle_rooms_to_offer(user=user, within=place, today=today, weeks=services.IDLE_WEEKS)
         form = OfferForm(request.POST or None, rooms=idle, initial={"closes_on": today + timedelta(days=30)})
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -583,6 +590,27 @@ def offer_detail(request, offer_id: int):
         "categories": [ServiceCategory(c).label for c in offer.categories if c in ServiceCategory.values],
         "tiers": dict(ServiceTier.choices), "service_categories": dict(ServiceCategory.choices),
     })
+
+
+# Uploaded files, served only to those who may see what they belong to.
+
+@login_required
+def report_photo(request, report_photo_id: int):
+    photo = get_for_user(request.user, "operations.view_operatingreport", ReportPhoto.objects.all(), pk=report_photo_id)
+    return FileResponse(photo.image.open("rb"))
+
+
+@login_required
+def milestone_evidence(request, milestone_id: int):
+    milestone = get_for_user(request.user, "operations.view_funding", Milestone.objects.exclude(evidence_file=""), pk=milestone_id)
+    return FileResponse(milestone.evidence_file.open("rb"), as_attachment=True)
+
+
+@login_required
+def qualification_document(request, qualification_id: int):
+    qualification = get_for_user(request.user, "operations.view_qualification", Qualification.objects.exclude(document=""),
+                                 pk=qualification_id)
+    return FileResponse(qualification.document.open("rb"), as_attachment=True)
 
 
 def operations_card(user) -> dict | None:

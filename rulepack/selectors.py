@@ -19,7 +19,9 @@ def city_of(division: Division) -> Division:
 
 
 def active_pack(*, division: Division) -> RulePack:
-    return rulepack_ensure(city=city_of(division))
+    """The active pack of the division's city: one query once the city has one."""
+    pack = RulePack.objects.filter(city__path=division.path.split("/", 1)[0] + "/", is_active=True).first()
+    return pack if pack is not None else rulepack_ensure(city=city_of(division))
 
 
 def rules_for(*, division: Division, module: str | None = None, kind: str | None = None) -> list[Rule]:

@@ -21,5 +21,5 @@ class SchedulingConfig(AppConfig):
                  visible=lambda u: holds_any(u, "scheduling.add_booking") or holds_any(u, "scheduling.view_booking"),
                  order=35, icon="calendar-week")
         nav_item(_("Utilisation"), "scheduling:utilisation", visible=lambda u: holds_any(u, "scheduling.view_utilisation"),
-                 order=40, icon="bar-chart")
+                 order=40, icon="bar-chart", group="places")
         dashboard_card("scheduling/cards/bookings.html", context=bookings_card, order=15)

@@ -237,6 +237,21 @@ def _agreement_at(world: World, node: Division):
     return agreement
 
 
+def _report_photo_at(world: World, node: Division) -> int:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from operations.models import ReportPhoto
+    from tests.images import png_bytes
+
+    report = _agreement_at(world, node).reports.first()
+    photo = report.photos.first()
+    if photo is None:
+        photo = ReportPhoto(report=report, caption="邻居的照片")
+        photo.image.save("a.png", SimpleUploadedFile("a.png", png_bytes(), content_type="image/png"), save=False)
+        photo.save()
+    return photo.pk
+
+
 def _funding_at(world: World, node: Division):
     from django.utils import timezone
 
@@ -368,6 +383,8 @@ PARAMS = {
     "milestone_id": lambda world, node, user: _funding_at(world, node).milestones.first().pk,
     "offer_id": lambda world, node, user: _offer_at(world, node).pk,
     "interest_id": lambda world, node, user: _offer_at(world, node).interests.first().pk,
+    "report_photo_id": lambda world, node, user: _report_photo_at(world, node),
+    "qualification_id": lambda world, node, user: _operator_admitted_at(world, node).qualifications.first().pk,
     # The smart neighbourhood.
     "activity_id": lambda world, node, user: _activity_at(world, node).pk,
     "need_id": lambda world, node, user: _need_at(world, node),
@@ -487,6 +504,7 @@ BODIES = {
         "services": [{"name": "越界", "category": "elderly_child", "tier": "free"}]},
     "operations_api_approve_agreement": lambda world, node, user: {"note": "越界"},
     "operations_api_return_agreement": lambda world, node, user: {"reason": "越界"},
+    "operations_api_withdraw_agreement": lambda world, node, user: {"reason": "越界"},
     "operations_api_terminate_agreement": lambda world, node, user: {"on": str(_agreement_at(world, node).starts_on),
                                                                     "reason": "越界"},
     "operations_api_renew_agreement": lambda world, node, user: {"ends_on": "2030-01-01"},

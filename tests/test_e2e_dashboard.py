@@ -24,7 +24,8 @@ def test_a_community_worker_signs_in_and_sees_the_chinese_dashboard(live_server,
         assert "甲市一区一街二社" not in page.content()
         screenshot(page, "dashboard-community-worker")
 
-        page.click("text=行政区划")
+        page.click("nav >> text=场所与用房")
+        page.click("nav >> text=行政区划")
         page.wait_for_selector("#division-map .leaflet-interactive", timeout=10000)
         screenshot(page, "division-community")
 

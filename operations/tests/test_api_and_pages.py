@@ -11,10 +11,21 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
+from core.errors import ValidationFailed
 from operations import services
 from operations.models import Agreement, AgreementStatus, OperatingReport, ReportStatus
 
-from .conftest import FIGURES, GOOD_TERMS, MONDAY_MORNING, SERVICES, SHARES, admit, draft, in_force, last_month
+from .conftest import (
+    FIGURES,
+    GOOD_TERMS,
+    MONDAY_MORNING,
+    SERVICES,
+    SHARES,
+    admit,
+    draft,
+    in_force,
+    last_month,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +291,41 @@ def test_agreements_and_reports_export_and_reports_import_all_or_nothing(world, 
     good = workbook([[agreement.pk, "", "", earlier, 100, 0, 500, 3, 0, 0, 30, 0, 0]])
     import_workbook(good, reg, actor=world.users["operator_staff"], params={}, progress=lambda *a: None)
     assert OperatingReport.objects.count() == 2
+
+
+def test_an_idle_room_is_offered_on_the_page_and_an_operator_proposes(client, world, ops):
+    client.force_login(world.users["community_worker"])
+    page = client.get("/operations/offers/").content.decode()
+    assert "村集体活动楼 · 活动室（0%）" in page
+    response = client.post("/operations/offers/", {"room": ops.barn.pk, "title": "活动室诚邀合作", "description": "引入托育",
+                                                   "categories": ["elderly_child"], "hours": "周六 09:00-12:00",
+                                                   "closes_on": timezone.localdate() + timedelta(days=20)})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    offer_url = response["Location"]
+    client.force_login(world.users["operator_staff"])
+    response = client.post(offer_url, {"step": "interest", "interest-operator": ops.operator.pk, "interest-proposal": "周末托育",
+                                       "interest-renovation_cost": "0", "services-TOTAL_FORMS": "1", "services-INITIAL_FORMS": "0",
+                                       "services-0-name": "周末托育", "services-0-category": "elderly_child",
+                                       "services-0-tier": "free", "services-0-price": "0"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert "周末托育" in client.get(offer_url).content.decode()
+
+
+def test_report_photos_are_served_only_to_those_who_see_the_report(client, world, ops):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.images import png_bytes
+
+    agreement = in_force(world, ops)
+    report = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(), figures=FIGURES,
+                                    photos=[SimpleUploadedFile("课堂.png", png_bytes(), content_type="image/png")])
+    photo = report.photos.get()
+    client.force_login(world.users["community_worker"])
+    assert client.get(f"/operations/files/report-photos/{photo.pk}/").status_code == 200
+    assert f"/operations/files/report-photos/{photo.pk}/" in client.get(f"/operations/reports/{report.pk}/").content.decode()
+    client.force_login(world.users["resident_b"])
+    assert client.get(f"/operations/files/report-photos/{photo.pk}/").status_code == 404
+    with pytest.raises(ValidationFailed):
+        services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month() - timedelta(days=40),
+                               figures=FIGURES, photos=[SimpleUploadedFile("x.png", b"not an image", content_type="image/png")])
+    assert OperatingReport.objects.count() == 1

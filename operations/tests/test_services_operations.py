@@ -243,3 +243,14 @@ def test_an_operators_renovation_and_running_costs_are_kept_for_the_savings(worl
     totals = savings(within=ops.street)
     assert totals.renovation == Decimal("600000.00") and totals.running_per_year == Decimal("200000.00")
     assert totals.agreements == 1
+
+
+def test_a_withdrawn_agreement_gives_its_hours_back(world, ops):
+    agreement = draft(world, ops)
+    services.agreement_submit(actor=world.users["community_worker"], agreement=agreement)
+    services.agreement_withdraw(actor=world.users["community_worker"], agreement=agreement, reason="运营方另有安排")
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.WITHDRAWN
+    with pytest.raises(Conflict):
+        services.agreement_approve(actor=world.users["street_admin"], agreement=agreement)
+    draft(world, ops, terms={"title": "另一家运营同一时段"})  # the hours are free to give again

@@ -23,6 +23,7 @@ from registry.models import Room, RoomUse
 
 from . import selectors, services
 from .models import NeedStatus, Registration, RegistrationStatus
+from .textmatch import similarity
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许邓冯韩曹曾彭萧蔡潘田董袁于余叶蒋杜苏魏程吕丁沈任姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔"
 GIVEN = ["秀英", "桂英", "建国", "志强", "丽娟", "海燕", "国平", "玉兰", "明", "静", "伟", "芳", "敏", "强", "磊", "洋", "艳", "勇", "军", "杰"]
@@ -254,7 +255,8 @@ def _orders(ctx, community, worker, operator_user, jumin, everyone, needs) -> No
     now = timezone.now()
     for index, (person, category, title, target) in enumerate(plans):
         start = now - timedelta(days=20 - index * 2)
-        service = next((s for s in offered if s.category == category), None) if offered else None
+        # An agreed service when one is what the resident asks for; otherwise an order of the category.
+        service = next((s for s in offered if s.category == category and similarity(title, f"{s.name} {s.description}") > 0.2), None)
         chosen = None if target == "placed" and index % 2 else operator
         order = services.order_place(actor=person, service=service, operator=None if service else chosen, category=category,
                                      title="" if service else title, details=title, preferred_time="工作日上午",

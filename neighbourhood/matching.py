@@ -24,6 +24,8 @@ from .models import Activity, ActivityStatus, Need, OrderStatus, ServiceOrder, S
 from .textmatch import Corpus
 
 DEFAULT_WEIGHTS = {"category": 3.0, "text": 4.0, "distance": 1.5, "capacity": 1.0, "tier": 1.0, "max_km": 10}
+# The text score (0..1) from which a candidate counts as offering what the need asks for.
+RELEVANT_TEXT = 0.1
 TIER_ORDER = {ServiceTier.FREE: 0, ServiceTier.LOW_COST: 1, ServiceTier.MARKET: 2}
 
 
@@ -155,8 +157,8 @@ def _ranked(need: Need, candidates: list[Candidate], corpus: Corpus, weights: di
         scored.append(candidate)
     ranked = sorted(scored, key=lambda c: (-c.score, c.name))
     # What the need says must show in what is offered; failing that, operators admitted for its category.
-    relevant = [c for c in ranked if c.scores["text"] >= 0.05]
-    fallback = [c for c in ranked if c.scores["text"] < 0.05 and c.scores["category"] and c.kind != "activity"]
+    relevant = [c for c in ranked if c.scores["text"] >= RELEVANT_TEXT]
+    fallback = [c for c in ranked if c.scores["text"] < RELEVANT_TEXT and c.scores["category"] and c.kind == "operator"]
     return (relevant + fallback)[:limit]
 
 

@@ -40,7 +40,7 @@ run: demo
 	$(PY) manage.py serve 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed-test assets messages
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test assets messages
 	@set -e; for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script; done

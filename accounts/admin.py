@@ -64,6 +64,20 @@ class ScopedModelAdmin(admin.ModelAdmin):
             )
 
 
+class ReadOnlyScopedAdmin(ScopedModelAdmin):
+    """A back office that reads: the module's pages and API write through its services, which check
+    every rule and audit every step."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class RoleInline(admin.TabularInline):
     model = RoleAssignment
     fk_name = "user"

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from .errors import ApplicationError
+from .errors import ApplicationError, NotFound
 
 
 def add_error_to_form(form: forms.Form, error: ApplicationError) -> None:
@@ -15,6 +15,22 @@ def add_error_to_form(form: forms.Form, error: ApplicationError) -> None:
         placed = True
     if not placed or not error.fields:
         form.add_error(None, error.message)
+
+
+def step_forms(request, steps: dict) -> tuple[dict, str | None, forms.Form | None]:
+    """The forms of the steps a page offers the user now (``{step: form class or None}``), blank; on a
+    POST, also the step asked for (``step`` in the data) and its form bound to the data. A step that
+    is not open to the user is "not found"."""
+    blank = {step: form_class(prefix=step) for step, form_class in steps.items() if form_class is not None}
+    if request.method != "POST":
+        return blank, None, None
+    step = request.POST.get("step")
+    if step not in steps:
+        raise NotFound()
+    form = steps[step](request.POST, request.FILES, prefix=step) if steps[step] else None
+    if form is not None:
+        blank[step] = form
+    return blank, step, form
 
 
 def date_input() -> forms.DateInput:

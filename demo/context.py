@@ -10,6 +10,18 @@ DEMO_PASSWORD = "linli-demo-2026"
 ACTOR = "demo-city"
 
 
+def demo_user(username: str, display_name: str):
+    """A person of the demo city who never signs in (committee members, clerks): made once, found after."""
+    from accounts.models import User
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, display_name=display_name)
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
 @dataclass
 class DemoContext:
     seed: int

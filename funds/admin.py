@@ -3,31 +3,20 @@
 
 from django.contrib import admin
 
-from accounts.admin import ScopedModelAdmin
+from accounts.admin import ReadOnlyScopedAdmin
 
 from .models import Fund, Project
 
 
-class ReadOnlyFundsAdmin(ScopedModelAdmin):
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Fund)
-class FundAdmin(ReadOnlyFundsAdmin):
+class FundAdmin(ReadOnlyScopedAdmin):
     list_display = ("name", "division", "host", "led_by", "founded_on")
     search_fields = ("name", "division__name", "division__code", "host__name")
     list_select_related = ("division", "host")
 
 
 @admin.register(Project)
-class ProjectAdmin(ReadOnlyFundsAdmin):
+class ProjectAdmin(ReadOnlyScopedAdmin):
     list_display = ("title", "fund", "kind", "status", "budget", "disbursed", "proposed_at")
     list_filter = ("status", "kind")
     search_fields = ("title", "fund__name", "fund__division__code")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
-from demo.context import DemoContext
+from demo.context import DemoContext, demo_user
 
 from . import services
 from .models import DonorKind, IncomeKind
@@ -33,15 +33,6 @@ PROJECTS = [
     ("长者助餐补贴", "hardship", "70岁以上老人", 90, "社区食堂每餐补贴2元。", "10800.00"),
     ("社区花园微更新", "micro_renovation", "全体居民", 600, "闲置角落改造为共享花园。", "15000.00"),
 ]
-
-
-def _member(username: str, name: str) -> User:
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = User(username=username, display_name=name)
-        user.set_unusable_password()
-        user.save()
-    return user
 
 
 def _income_year(ctx: DemoContext, fund, today: date) -> None:
@@ -126,10 +117,10 @@ def build_funds(ctx: DemoContext) -> None:
                                     founding_document=f"泉慈基〔2025〕{number}号", founded_on=today - timedelta(days=370),
                                     purpose="取之于社区、用之于社区：修缮改造、走访慰问、购买服务、活动筹办与困难帮扶。")
         if community == first:
-            members = [User.objects.get(username="jijin"), _member("weiyuan_1", "许秀兰"), _member("weiyuan_2", "蔡明辉")]
+            members = [User.objects.get(username="jijin"), demo_user("weiyuan_1", "许秀兰"), demo_user("weiyuan_2", "蔡明辉")]
             worker = User.objects.get(username="shequ")
         else:
-            members = [_member(f"wy{community.code}_{n}", f"{community.name}委员{n + 1}") for n in range(3)]
+            members = [demo_user(f"wy{community.code}_{n}", f"{community.name}委员{n + 1}") for n in range(3)]
             worker = next((a.user for a in RoleAssignment.objects.filter(division=community, role="community_worker")
                            .select_related("user")[:1]), members[0])
         for n, member in enumerate(members):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.permissions import holds_any
 from core.errors import ApplicationError, NotFound, ValidationFailed
-from core.forms import add_error_to_form
+from core.forms import add_error_to_form, step_forms
 from core.views import public
 from org.models import DivisionLevel, Organisation, OrganisationKind
 from org.selectors import division_get, user_home_division
@@ -209,23 +209,16 @@ def _run_step(user, project: Project, step: str, data: dict, files) -> str:
 def project_detail(request, fund_project_id: int):
     project = selectors.project_get(user=request.user, pk=fund_project_id)
     steps = _steps(request.user, project)
-    forms = {step: form_class(prefix=step) for step, form_class in steps.items() if form_class is not None}
-    if request.method == "POST":
-        step = request.POST.get("step")
-        if step not in steps:
-            raise NotFound()
-        form = steps[step](request.POST, request.FILES, prefix=step) if steps[step] else None
-        if form is not None:
-            forms[step] = form
-        if form is None or form.is_valid():
-            try:
-                messages.success(request, _run_step(request.user, project, step, form.cleaned_data if form else {}, request.FILES))
-                return redirect("funds:project", fund_project_id=project.pk)
-            except ApplicationError as error:
-                if form is None:
-                    messages.error(request, error.message)
-                else:
-                    add_error_to_form(form, error)
+    forms, step, form = step_forms(request, steps)
+    if step is not None and (form is None or form.is_valid()):
+        try:
+            messages.success(request, _run_step(request.user, project, step, form.cleaned_data if form else {}, request.FILES))
+            return redirect("funds:project", fund_project_id=project.pk)
+        except ApplicationError as error:
+            if form is None:
+                messages.error(request, error.message)
+            else:
+                add_error_to_form(form, error)
     counts = services.tally(project, services.committee_rule(project.fund))
     return render(request, "funds/project.html", {
         "project": project, "steps": steps, "forms": forms, "counts": counts,

@@ -7,26 +7,17 @@ nothing here can be added, changed or deleted. Until the ledger's permissions ar
 
 from django.contrib import admin
 
-from accounts.admin import ScopedModelAdmin
+from accounts.admin import ReadOnlyScopedAdmin
 
 from .models import Account, Leg, MonthTotal, Transaction
 
 
-class ReadOnlyLedgerAdmin(ScopedModelAdmin):
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
+class ReadOnlyLedgerAdmin(ReadOnlyScopedAdmin):
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -3,24 +3,13 @@
 
 from django.contrib import admin
 
-from accounts.admin import ScopedModelAdmin
+from accounts.admin import ReadOnlyScopedAdmin
 
 from .models import Admission, Agreement, OperatingReport
 
 
-class ReadOnlyAdmin(ScopedModelAdmin):
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Admission)
-class AdmissionAdmin(ReadOnlyAdmin):
+class AdmissionAdmin(ReadOnlyScopedAdmin):
     list_display = ("operator", "division", "status", "valid_from", "valid_until")
     list_filter = ("status",)
     search_fields = ("operator__name", "division__name", "division__code")
@@ -28,7 +17,7 @@ class AdmissionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ReadOnlyAdmin):
+class AgreementAdmin(ReadOnlyScopedAdmin):
     list_display = ("title", "division", "operator", "mode", "status", "starts_on", "ends_on")
     list_filter = ("status", "mode")
     search_fields = ("title", "number", "operator__name", "division__name", "division__code")
@@ -36,7 +25,7 @@ class AgreementAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OperatingReport)
-class OperatingReportAdmin(ReadOnlyAdmin):
+class OperatingReportAdmin(ReadOnlyScopedAdmin):
     list_display = ("agreement", "month", "status", "revenue_low_cost", "revenue_market", "operating_cost", "fund_share")
     list_filter = ("status",)
     search_fields = ("agreement__title", "agreement__operator__name")

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.errors import ApplicationError
-from demo.context import DemoContext
+from demo.context import DemoContext, demo_user
 from org import services as org_services
 from org.demo import _credit_code
 from org.models import OperatorKind, Organisation, OrganisationKind
@@ -60,15 +60,6 @@ CATALOGUE = [
 SLOTS = [("09:00", "12:00"), ("14:00", "17:00"), ("08:30", "11:30"), ("15:00", "18:00"), ("18:30", "20:30")]
 MODES = {OperatorKind.STATE_OWNED: "entrusted", OperatorKind.SOCIAL_WORK_AGENCY: "co_operated",
          OperatorKind.ENTERPRISE: "co_operated", OperatorKind.SOCIAL_ORGANISATION: "self_run"}
-
-
-def _clerk(username: str, name: str) -> User:
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = User(username=username, display_name=name)
-        user.set_unusable_password()
-        user.save()
-    return user
 
 
 def _checklist(division) -> dict:
@@ -256,8 +247,8 @@ def build_operations(ctx: DemoContext) -> None:
     street, first = ctx.streets[0], ctx.communities[0]
     jiedao, shequ, yunying = (User.objects.get(username=n) for n in ("jiedao", "shequ", "yunying"))
     minzheng = User.objects.get(username="minzheng")
-    reviewers = {s.pk: (jiedao if s == street else _clerk(f"jd{s.code}", f"{s.name}审核员")) for s in ctx.streets}
-    reviewers["operator"] = _clerk("operator-desk", "经营主体申报窗口")
+    reviewers = {s.pk: (jiedao if s == street else demo_user(f"jd{s.code}", f"{s.name}审核员")) for s in ctx.streets}
+    reviewers["operator"] = demo_user("operator-desk", "经营主体申报窗口")
     demo_operator = yunying.role_assignments.get().organisation
 
     operators = _operators(ctx)
@@ -269,7 +260,7 @@ def build_operations(ctx: DemoContext) -> None:
     for room in Room.objects.filter(closed_on__isnull=True, use=RoomUse.SERVICE).exclude(
             site__kind=SiteKind.SHARED_EXTERNAL).select_related("site__division").order_by("site__code", "pk"):
         rooms_of.setdefault(room.site.division_id, []).append(room)
-    workers = {c.pk: _clerk(f"sq{c.code}", f"{c.name}社区工作者") for c in ctx.communities}
+    workers = {c.pk: demo_user(f"sq{c.code}", f"{c.name}社区工作者") for c in ctx.communities}
     workers[first.pk] = shequ
     agreements, reports = [], 0
     number = 0
@@ -345,7 +336,7 @@ def _showcase(ctx, street, first, operators, rooms_of, workers, jiedao, yunying,
     # Admission: two waiting, one suspended, one blacklisted.
     newcomers = Organisation.objects.filter(kind=OrganisationKind.OPERATOR).exclude(admissions__division=street).order_by("pk")[:4]
     for n, operator in enumerate(newcomers):
-        admission = services.admission_apply(actor=_clerk("operator-desk", "经营主体申报窗口"), operator=operator, division=street,
+        admission = services.admission_apply(actor=demo_user("operator-desk", "经营主体申报窗口"), operator=operator, division=street,
                                              categories=["elderly_child", "medical_wellness"], scope_description="长者助餐、康复理疗",
                                              references="已在鹭湖区三个社区运营长者食堂。", now=ctx.extra["now"])
         if n >= 2:
@@ -415,7 +406,7 @@ def _offers(ctx, street, first, shequ, yunying, demo_operator) -> None:
     others = [o for o in Organisation.objects.filter(kind=OrganisationKind.OPERATOR, admissions__division=street,
                                                       admissions__status="admitted").exclude(pk=demo_operator.pk).distinct()[:2]]
     for n, room in enumerate(idle[:2]):
-        worker = shequ if room.site.division_id == first.pk else _clerk(f"sq{room.site.division.code}", "社区工作者")
+        worker = shequ if room.site.division_id == first.pk else demo_user(f"sq{room.site.division.code}", "社区工作者")
         try:
             offer = services.offer_publish(actor=worker, room=room, title=f"{room.site.name}{room.name}诚邀合作伙伴",
                                            description="该房间周末基本闲置，希望引入面向儿童和老人的公益、低偿服务，运营方承担简单装修。",
@@ -423,7 +414,7 @@ def _offers(ctx, street, first, shequ, yunying, demo_operator) -> None:
                                            closes_on=today + timedelta(days=30), now=ctx.extra["now"])
         except ApplicationError:
             continue
-        proposers = [(demo_operator, yunying), *[(o, _clerk("operator-desk", "经营主体申报窗口")) for o in others]]
+        proposers = [(demo_operator, yunying), *[(o, demo_user("operator-desk", "经营主体申报窗口")) for o in others]]
         interests = []
         for operator, user in proposers:
             try:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from accounts.permissions import active_roles, get_for_user, holds_any, require, visible_to
 from core.errors import ApplicationError, NotFound
-from core.forms import add_error_to_form
+from core.forms import add_error_to_form, step_forms
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
 from org.selectors import division_get, user_home_division
 from registry.hours import format_hours, slots_week
@@ -241,29 +241,22 @@ def _run_agreement_step(user, agreement: Agreement, step: str, data: dict):
 def agreement_detail(request, agreement_id: int):
     agreement = selectors.agreement_get(user=request.user, pk=agreement_id)
     steps = _agreement_steps(request.user, agreement)
-    forms = {step: form_class(prefix=step) for step, form_class in steps.items() if form_class is not None}
-    if request.method == "POST":
-        step = request.POST.get("step")
-        if step not in steps:
-            raise NotFound()
-        form = steps[step](request.POST, request.FILES, prefix=step) if steps[step] else None
-        if form is not None:
-            forms[step] = form
-        if form is None or form.is_valid():
-            data = dict(form.cleaned_data) if form else {}
+    forms, step, form = step_forms(request, steps)
+    if step is not None and (form is None or form.is_valid()):
+        data = dict(form.cleaned_data) if form else {}
+        if step == "report":
+            data = {"month": data["month"], "photos": data["photos"], "figures": form.figures()}
+        try:
+            message, made = _run_agreement_step(request.user, agreement, step, data)
+            messages.success(request, message)
             if step == "report":
-                data = {"month": data["month"], "photos": data["photos"], "figures": form.figures()}
-            try:
-                message, made = _run_agreement_step(request.user, agreement, step, data)
-                messages.success(request, message)
-                if step == "report":
-                    return redirect("operations:report", report_id=made.pk)
-                return redirect("operations:agreement", agreement_id=(made or agreement).pk)
-            except ApplicationError as error:
-                if form is None:
-                    messages.error(request, error.message)
-                else:
-                    add_error_to_form(form, error)
+                return redirect("operations:report", report_id=made.pk)
+            return redirect("operations:agreement", agreement_id=(made or agreement).pk)
+        except ApplicationError as error:
+            if form is None:
+                messages.error(request, error.message)
+            else:
+                add_error_to_form(form, error)
     return render(request, "operations/agreement.html", {
         "agreement": agreement, "steps": steps, "forms": forms, **selectors.agreement_detail(agreement),
         "spaces": [(s, _hours_text(s.hours)) for s in agreement.spaces.all()],

@@ -2,19 +2,9 @@
 
 from django.contrib import admin
 
-from accounts.admin import ScopedModelAdmin
+from accounts.admin import ReadOnlyScopedAdmin
 
 from .models import Cost, ProvisionProject, RegistryFiling, Room, Site, StarRating
-
-
-class ReadOnlyScopedAdmin(ScopedModelAdmin):
-    """Registers are kept on their pages, which apply every rule; the back office reads them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Site)

@@ -18,6 +18,8 @@ def demo(django_db_setup, django_db_blocker):
         # The module's data is removed with the test database; nothing else shares it.
 
 
+# One worker builds the city once for all of them (make test runs pytest with --dist loadgroup).
+@pytest.mark.xdist_group("demo_city")
 @pytest.mark.django_db
 class TestDemoCity:
     def test_has_the_size_of_a_real_city(self, demo):
@@ -67,3 +69,19 @@ class TestDemoCity:
         call_command("demo", "--if-empty")
         assert "not built again" in capsys.readouterr().out
         assert Division.objects.filter(level="city").count() == 1
+
+    def test_space_for_service_has_operators_agreements_reports_and_a_handful_of_breaches(self, demo):
+        from operations.models import Agreement, AgreementService, Finding, OperatingReport
+
+        street = Division.objects.get(name="中山街道")
+        assert Organisation.objects.filter(kind="operator").count() >= 250
+        in_force = Agreement.objects.filter(status="active")
+        assert in_force.count() >= 100
+        assert set(in_force.values_list("mode", flat=True)) == {"self_run", "co_operated", "entrusted"}
+        assert set(AgreementService.objects.values_list("tier", flat=True)) == {"free", "low_cost", "market"}
+        assert OperatingReport.objects.filter(agreement__division__path__startswith=street.path).count() >= 60
+        assert OperatingReport.objects.filter(fund_income__isnull=False).exists()
+        breaches = Finding.objects.filter(resolved_at__isnull=True, severity="breach")
+        assert 3 <= breaches.filter(agreement__division__path__startswith=street.path).count() <= 10
+        assert breaches.count() <= 20
+        assert Agreement.objects.filter(operator_renovation_cost=600000, operator_running_cost=200000).exists()

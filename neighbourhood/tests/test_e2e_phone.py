@@ -42,8 +42,10 @@ def test_a_resident_registers_sends_feedback_and_supports_a_need_on_a_phone(live
         screenshot(page, "neighbourhood-phone-home")
 
         page.click("text=亲子绘本故事会")
+        page.wait_for_url(f"{live_server.url}/neighbourhood/activities/{activity.pk}/")
         assert "已满，可候补" in page.content() or "加入候补" in page.content()
         page.click("button[name=register]")
+        page.wait_for_selector(".alert")
         assert "候补" in page.locator(".alert").first.inner_text()
         _fits(page)
         screenshot(page, "neighbourhood-phone-activity-waitlisted")
@@ -64,7 +66,7 @@ def test_a_resident_registers_sends_feedback_and_supports_a_need_on_a_phone(live
 
         page.goto(f"{live_server.url}/neighbourhood/needs/")
         page.locator(".nb-card", has_text="需要四点半课堂").locator("button[name=support]").click()
-        page.wait_for_selector("text=感谢您的支持")
+        page.wait_for_selector("text=感谢您的支持", timeout=15000)
         need.refresh_from_db()
         assert need.supports == 2
         _fits(page)

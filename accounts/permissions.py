@@ -155,6 +155,27 @@ GRANTS: dict[str, dict[str, str]] = {
     "planning.add_scenario": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     "planning.delete_scenario": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     "planning.view_coveragearea": {**STAFF_READ},
+    # The smart neighbourhood (智慧邻里): residents record and support needs, register for
+    # activities, order services and send feedback; the community runs them; operators serving
+    # it publish activities and take orders; the street handles feedback routed to it.
+    "neighbourhood.view_need": {**STAFF_READ, R.RESIDENT: SUBTREE, R.FUND_COMMITTEE: SUBTREE, R.OPERATOR_STAFF: SERVED},
+    "neighbourhood.add_need": {R.COMMUNITY_WORKER: SUBTREE, R.STREET_ADMIN: SUBTREE, R.RESIDENT: SUBTREE, R.FUND_COMMITTEE: SUBTREE},
+    "neighbourhood.change_need": {R.COMMUNITY_WORKER: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "neighbourhood.view_invitation": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION},
+    "neighbourhood.view_activity": {**STAFF_READ, R.RESIDENT: SUBTREE, R.FUND_COMMITTEE: SUBTREE, R.OPERATOR_STAFF: SERVED,
+                                    R.CHARITY_STAFF: SERVED},
+    "neighbourhood.add_activity": {R.COMMUNITY_WORKER: SUBTREE, R.STREET_ADMIN: SUBTREE, R.OPERATOR_STAFF: SERVED},
+    "neighbourhood.change_activity": {R.COMMUNITY_WORKER: SUBTREE, R.STREET_ADMIN: SUBTREE, R.OPERATOR_STAFF: ORGANISATION},
+    "neighbourhood.register_activity": {R.RESIDENT: SUBTREE, R.FUND_COMMITTEE: SUBTREE},
+    "neighbourhood.view_registration": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION, R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
+    "neighbourhood.view_serviceorder": {**STAFF_READ, R.OPERATOR_STAFF: SERVED, R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
+    "neighbourhood.add_serviceorder": {R.RESIDENT: SUBTREE, R.FUND_COMMITTEE: SUBTREE},
+    "neighbourhood.change_serviceorder": {R.COMMUNITY_WORKER: SUBTREE, R.STREET_ADMIN: SUBTREE, R.OPERATOR_STAFF: SERVED},
+    "neighbourhood.view_feedbackrequest": {**STAFF_READ, R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
+    "neighbourhood.add_feedbackrequest": {R.RESIDENT: SUBTREE, R.FUND_COMMITTEE: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "neighbourhood.change_feedbackrequest": {R.COMMUNITY_WORKER: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "neighbourhood.view_household": {R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
+    "neighbourhood.view_persontimes": {**STAFF_READ},
 }
 
 # Which roles a holder of a role may grant to others (always inside their own scope).

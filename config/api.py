@@ -11,6 +11,7 @@ from core.api import install_error_handlers
 from excel.api import router as excel_router
 from funds.api import public_router as funds_public_router
 from funds.api import router as funds_router
+from neighbourhood.api import router as neighbourhood_router
 from operations.api import router as operations_router
 from org.api import organisations_router, public_router
 from org.api import router as divisions_router
@@ -44,6 +45,7 @@ for router in (
     scheduling_router,
     funds_router,
     operations_router,
+    neighbourhood_router,
 ):
     api.add_router("/v1/", router)
 # Open to anyone, no sign-in: what residents need before they have an account.

@@ -106,6 +106,8 @@ INSTALLED_APPS = [
     "funds",
     "operations",
     "planning",
+    # The smart neighbourhood (智慧邻里): residents' needs, activities, orders, feedback.
+    "neighbourhood",
     "demo",
 ]
 

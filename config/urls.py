@@ -22,6 +22,8 @@ urlpatterns = [
     path("operations/", include("operations.urls")),
     path("planning/", include("planning.urls")),
     path("notifications/", include("notifications.urls")),
+    path("neighbourhood/", include("neighbourhood.urls")),
+    path("open311/v2/", include("neighbourhood.open311")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -22,6 +22,7 @@ STEPS = [
     "funds.demo.build_funds",
     "operations.demo.build_operations",
     "planning.demo.build_life_circle",
+    "neighbourhood.demo.build_neighbourhood",
 ]
 
 

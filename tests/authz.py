@@ -284,6 +284,78 @@ def _offer_at(world: World, node: Division):
             actor=_clerk(node), offer=offer, operator=_operator_admitted_at(world, node), proposal="邻居的提案",
             services=[{"name": "邻居的课堂", "category": "elderly_child", "tier": "free", "price": "0"}])
     return offer
+def _activity_at(world: World, node: Division):
+    """An activity of a community below ``node``, with a registration and a need, feedback and an order there."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from neighbourhood.models import Activity
+
+    community = _community_in(node)
+    found = Activity.objects.filter(community=community).first()
+    if found is not None:
+        return found
+    start = (timezone.localtime() + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+    return Activity.objects.create(
+        community=community, title="邻居的活动", category="food_recreation", capacity=10, place="邻居的广场",
+        registration_closes_at=start - timedelta(hours=2), attendance_code="123456", starts_at=start,
+        ends_at=start + timedelta(hours=1), created_by=_neighbour_resident(community))
+
+
+def _neighbour_resident(community: Division):
+    from accounts.models import User
+
+    return User.objects.filter(role_assignments__division=community, role_assignments__role="resident").first() or make_user(
+        f"neighbour_{community.code}", role="resident", division=community)
+
+
+def _need_at(world: World, node: Division) -> int:
+    from neighbourhood.models import Need
+    from neighbourhood.selectors import need_kinds
+
+    community = _community_in(node)
+    need = Need.objects.filter(community=community).first() or Need.objects.create(
+        community=community, category="elderly_child", kind=need_kinds().get(code="elderly_meals"), title="邻居的需求",
+        recorded_by=_neighbour_resident(community), supports=1)
+    return need.pk
+
+
+def _order_at(world: World, node: Division) -> int:
+    from django.utils import timezone
+
+    from neighbourhood.models import ServiceOrder
+
+    community = _community_in(node)
+    order = ServiceOrder.objects.filter(community=community).first() or ServiceOrder.objects.create(
+        community=community, resident=_neighbour_resident(community), category="living_environment", title="邻居的点单",
+        created_at=timezone.now(), pooled=True)
+    return order.pk
+
+
+def _feedback_at(world: World, node: Division) -> int:
+    from django.utils import timezone
+
+    from neighbourhood.models import FeedbackRequest
+
+    community = _community_in(node)
+    item = FeedbackRequest.objects.filter(community=community).first() or FeedbackRequest.objects.create(
+        community=community, routed_to=community, category="noise", category_name="噪声扰民", description="邻居的诉求",
+        submitted_by=_neighbour_resident(community), public=False, due_at=timezone.now(), created_at=timezone.now(),
+        updated_at=timezone.now())
+    return item.pk
+
+
+def _registration_at(world: World, node: Division) -> int:
+    from django.utils import timezone
+
+    from neighbourhood.models import Registration
+
+    activity = _activity_at(world, node)
+    registration = activity.registrations.first() or Registration.objects.create(
+        activity=activity, user=_neighbour_resident(activity.community), status="registered", created_at=timezone.now(),
+        ticket=f"t{activity.pk}")
+    return registration.pk
 
 # Life-circle planning: a small walking network, demand and a finished scenario at the neighbour's node.
 
@@ -358,6 +430,12 @@ PARAMS = {
     "demand_id": lambda world, node, user: _demand_at(world, node).pk,
     "scenario_id": lambda world, node, user: _scenario_at(world, node).pk,
     "other_id": lambda world, node, user: _scenario_at(world, node, "另一方案").pk,
+    # The smart neighbourhood.
+    "activity_id": lambda world, node, user: _activity_at(world, node).pk,
+    "need_id": lambda world, node, user: _need_at(world, node),
+    "order_id": lambda world, node, user: _order_at(world, node),
+    "feedback_id": lambda world, node, user: _feedback_at(world, node),
+    "registration_id": lambda world, node, user: _registration_at(world, node),
 }
 
 # Parameters that name no node's data: any valid value will do, and the response must simply
@@ -497,6 +575,25 @@ BODIES = {
     "planning_api_create_demand": None,  # multipart form; covered by planning/tests
     "planning_api_create_scenario": lambda world, node, user: {
         "demand_id": _demand_at(world, node).pk, "name": "越界方案", "facility_kind": "elderly_canteen"},
+    "neighbourhood_api_record_need": lambda world, node, user: {
+        "community": _community_in(node).code, "kind": "elderly_meals", "title": "越界"},
+    "neighbourhood_api_mark_need": lambda world, node, user: {"status": "planned", "note": "越界"},
+    "neighbourhood_api_invite": lambda world, node, user: {"operator_id": _organisation_at(world, node).pk},
+    "neighbourhood_api_publish_activity": lambda world, node, user: {
+        "community": _community_in(node).code, "title": "越界", "category": "food_recreation", "capacity": 10,
+        "starts_at": _tomorrow(10), "ends_at": _tomorrow(11), "place": "越界"},
+    "neighbourhood_api_cancel_activity": lambda world, node, user: {"reason": "越界"},
+    "neighbourhood_api_check_in_with_code": lambda world, node, user: {"code": "123456"},
+    "neighbourhood_api_accept_order": lambda world, node, user: {"operator_id": _organisation_at(world, node).pk},
+    "neighbourhood_api_decline_order": lambda world, node, user: {"reason": "越界"},
+    "neighbourhood_api_schedule_order": lambda world, node, user: {
+        "room_id": _room_at(world, node).pk, "starts_at": _tomorrow(10), "ends_at": _tomorrow(11)},
+    "neighbourhood_api_rate_order": lambda world, node, user: {"rating": 5},
+    "neighbourhood_api_submit_feedback": lambda world, node, user: {
+        "category": "noise", "description": "越界", "community": _community_in(node).code},
+    "neighbourhood_api_update_feedback": lambda world, node, user: {"status": "accepted", "public_note": "越界"},
+    # Tags without consent: refused for a resident, and nobody else keeps a household.
+    "neighbourhood_api_save_household": lambda world, node, user: {"members": 2, "tags": ["elderly"], "consent": False},
 }
 
 # Admin models: an object of the neighbour's, to try the change page with.
@@ -533,4 +630,11 @@ ADMIN_OBJECTS = {
     "planning.scenario": lambda world, node: _scenario_at(world, node),
     "scheduling.booking": lambda world, node: __import__("scheduling.models", fromlist=["Booking"]).Booking.objects.get(
         pk=_booking_at(world, node)),
+    "neighbourhood.need": lambda world, node: __import__("neighbourhood.models", fromlist=["Need"]).Need.objects.get(
+        pk=_need_at(world, node)),
+    "neighbourhood.activity": lambda world, node: _activity_at(world, node),
+    "neighbourhood.serviceorder": lambda world, node: __import__("neighbourhood.models", fromlist=["ServiceOrder"]).ServiceOrder.objects.get(
+        pk=_order_at(world, node)),
+    "neighbourhood.feedbackrequest": lambda world, node: __import__("neighbourhood.models", fromlist=["FeedbackRequest"])
+    .FeedbackRequest.objects.get(pk=_feedback_at(world, node)),
 }

@@ -17,6 +17,9 @@ PUBLIC_API = {"/api/v1/public/communities", "/api/v1/public/funds/{code}",
               # Signing in and signing up (throttled; accounts/tests checks them).
               "/api/v1/auth/tokens", "/api/v1/residents", "/api/v1/residents/phone-codes"}
 PUBLIC_PAGES = {"funds/public/<str:code>/",
+                # Open311 GeoReport v2: public requests by design, no names or phones (neighbourhood/tests).
+                "open311/v2/services/<str:service_code>.json", "open311/v2/requests/<str:request_id>.json",
+                "open311/v2/media/<int:request_id>",
                 # A calendar feed: its signed token is the capability (scheduling/tests check forged ones).
                 "scheduling/ical/<str:token>.ics"}
 

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NeighbourhoodConfig(AppConfig):
+    name = "neighbourhood"
+    verbose_name = _("Smart neighbourhood")
+
+    def ready(self):
+        from accounts.permissions import holds_any
+        from core.navigation import dashboard_card, nav_item
+
+        from . import registers, rules  # noqa: F401  (the module's registers and rule kinds)
+        from .views import is_staff, resident_card, staff_card
+
+        nav_item(_("My neighbourhood"), "neighbourhood:home", visible=lambda u: holds_any(u, "neighbourhood.register_activity"),
+                 order=30, icon="house-heart")
+        nav_item(_("Resident services"), "neighbourhood:staff", visible=is_staff, order=42, icon="people", group="services")
+        dashboard_card("neighbourhood/cards/resident.html", context=resident_card, order=5, wide=True)
+        dashboard_card("neighbourhood/cards/staff.html", context=staff_card, order=18)

@@ -1,0 +1,268 @@
+"""API shapes of the smart neighbourhood."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+from .models import (
+    ActivityKind,
+    ActivityStatus,
+    Audience,
+    FeedbackStatus,
+    NeedStatus,
+    OrderStatus,
+    RegistrationStatus,
+    ServiceCategory,
+    ServiceTier,
+)
+
+
+class NeedKindOut(Schema):
+    id: int
+    code: str
+    category: ServiceCategory
+    name: str
+
+
+class NeedOut(Schema):
+    id: int
+    community: str = Field(..., alias="community.code")
+    community_name: str = Field(..., alias="community.name")
+    category: ServiceCategory
+    kind: str = Field(..., alias="kind.code")
+    title: str
+    description: str
+    preferred_tier: str
+    source: str
+    status: NeedStatus
+    supports: int
+    status_note: str
+    met_by_activity_id: int | None = None
+    met_by_order_id: int | None = None
+    met_by_operator_id: int | None = None
+    created_at: datetime
+
+
+class NeedIn(Schema):
+    community: str | None = Field(None, description="Community code (staff recording for a community; residents: their own)")
+    kind: str = Field(..., description="Code of the kind of need", examples=["elderly_meals"])
+    title: str = Field("", max_length=120)
+    description: str = Field("", max_length=2000)
+    preferred_tier: ServiceTier | None = None
+    on_behalf_of: str = Field("", max_length=60)
+
+
+class NeedMarkIn(Schema):
+    status: NeedStatus
+    note: str = Field("", max_length=300)
+    activity_id: int | None = None
+    order_id: int | None = None
+    operator_id: int | None = None
+
+
+class MatchOut(Schema):
+    kind: str
+    name: str
+    operator_id: int | None
+    activity_id: int | None
+    service_id: int | None
+    score: float
+    scores: dict[str, float]
+    distance_km: float | None
+
+
+class InvitationIn(Schema):
+    operator_id: int
+    service_id: int | None = None
+    message: str = Field("", max_length=500)
+
+
+class InvitationOut(Schema):
+    id: int
+    need_id: int
+    operator_id: int
+    service_name: str
+    status: str
+
+
+class ActivityOut(Schema):
+    id: int
+    community: str = Field(..., alias="community.code")
+    organiser_id: int | None = None
+    title: str
+    description: str
+    kind: ActivityKind
+    category: ServiceCategory
+    tier: ServiceTier
+    price: Decimal
+    capacity: int
+    audience: Audience
+    room_id: int | None = None
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+    registration_closes_at: datetime
+    waitlist: bool
+    places_per_registration: int
+    registered_places: int
+    waitlisted_places: int
+    status: ActivityStatus
+
+
+class ActivityIn(Schema):
+    community: str = Field(..., description="Community (or street) code")
+    title: str = Field(..., min_length=1, max_length=120)
+    description: str = Field("", max_length=4000)
+    category: ServiceCategory
+    tier: ServiceTier = ServiceTier.FREE
+    price: Decimal = Field(Decimal("0"), ge=0, max_digits=8, decimal_places=2)
+    capacity: int = Field(..., ge=1, le=5000)
+    audience: Audience = Audience.EVERYONE
+    room_id: int | None = None
+    place: str = Field("", max_length=120)
+    starts_at: datetime
+    ends_at: datetime
+    rrule: str = Field("", max_length=300, description="Sessions of a course, e.g. FREQ=WEEKLY;COUNT=10", examples=["FREQ=WEEKLY;COUNT=10"])
+    organiser_id: int | None = None
+    registration_closes_at: datetime | None = None
+    waitlist: bool = True
+    places_per_registration: int = Field(1, ge=1, le=10)
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=300)
+
+
+class RegistrationIn(Schema):
+    places: int = Field(1, ge=1, le=10)
+
+
+class RegistrationOut(Schema):
+    id: int
+    activity_id: int
+    activity_title: str = Field(..., alias="activity.title")
+    user: str = Field(..., alias="user.label")
+    places: int
+    status: RegistrationStatus
+    created_at: datetime
+    promoted_at: datetime | None = None
+
+
+class CodeIn(Schema):
+    code: str = Field(..., min_length=1, max_length=8)
+
+
+class AttendanceOut(Schema):
+    id: int
+    session_id: int
+    registration_id: int
+    people: int
+    method: str
+    checked_in_at: datetime
+
+
+class PersonTimesOut(Schema):
+    key: str
+    label: str
+    person_times: int
+    attendances: int
+    activities: int
+
+
+class OrderIn(Schema):
+    service_id: int | None = Field(None, description="A service agreed for the community (space for service)")
+    operator_id: int | None = None
+    category: ServiceCategory | None = None
+    title: str = Field("", max_length=120)
+    details: str = Field("", max_length=2000)
+    preferred_time: str = Field("", max_length=120)
+    need_id: int | None = None
+    pooled: bool = False
+    participants: int = Field(1, ge=1, le=50)
+
+
+class OrderOut(Schema):
+    id: int
+    community: str = Field(..., alias="community.code")
+    category: ServiceCategory
+    title: str
+    details: str
+    operator_id: int | None = None
+    service_id: int | None = None
+    service_name: str
+    tier: str
+    price: Decimal | None = None
+    pooled: bool
+    participants: int
+    status: OrderStatus
+    booking_id: int | None = None
+    people_served: int | None = None
+    rating: int | None = None
+    created_at: datetime
+
+
+class AcceptIn(Schema):
+    operator_id: int
+
+
+class ScheduleIn(Schema):
+    room_id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+class DeliverIn(Schema):
+    people_served: int | None = Field(None, ge=0, le=5000)
+    note: str = Field("", max_length=300)
+
+
+class RateIn(Schema):
+    rating: int = Field(..., ge=1, le=5)
+    comment: str = Field("", max_length=300)
+
+
+class FeedbackIn(Schema):
+    category: str = Field(..., max_length=40)
+    description: str = Field(..., min_length=1, max_length=2000)
+    community: str | None = Field(None, description="Staff recording for a community; residents: their own")
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    address: str = Field("", max_length=200)
+    public: bool = True
+
+
+class FeedbackOut(Schema):
+    id: int
+    community: str = Field(..., alias="community.code")
+    routed_to: str = Field(..., alias="routed_to.code")
+    category: str
+    category_name: str
+    description: str
+    status: FeedbackStatus
+    public_note: str
+    address: str
+    public: bool
+    due_at: datetime
+    created_at: datetime
+    closed_at: datetime | None = None
+
+
+class FeedbackUpdateIn(Schema):
+    status: FeedbackStatus
+    public_note: str = Field("", max_length=500)
+
+
+class HouseholdIn(Schema):
+    address: str = Field("", max_length=120)
+    members: int = Field(..., ge=1, le=30)
+    tags: list[str] = []
+    consent: bool = False
+
+
+class HouseholdOut(Schema):
+    community: str = Field(..., alias="community.code")
+    address: str
+    members: int
+    tags: list[str]
+    tags_consented_at: datetime | None = None

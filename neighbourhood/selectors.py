@@ -1,0 +1,348 @@
+"""Reading the smart neighbourhood, always within what the user may see: needs ranked by support,
+activities and their places, registrations, person-times (人次) from check-ins, service orders,
+feedback queues with their deadlines, and a community's home page for its residents."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from accounts.permissions import get_for_user, visible_to
+from core.errors import NotFound
+from org.models import Division, DivisionLevel
+from registry.models import Site, SiteKind
+
+from .models import (
+    FEEDBACK_CLOSED,
+    Activity,
+    ActivitySession,
+    ActivityStatus,
+    Attendance,
+    FeedbackRequest,
+    Household,
+    Invitation,
+    Need,
+    NeedKind,
+    NeedStatus,
+    NeedSupport,
+    OrderStatus,
+    Registration,
+    RegistrationStatus,
+    ServiceOrder,
+)
+from .services import resident_community
+
+OPEN_NEEDS = [NeedStatus.OPEN, NeedStatus.PLANNED]
+
+
+# Needs.
+
+def need_kinds(*, category: str | None = None) -> QuerySet[NeedKind]:
+    from .catalogue import need_kinds_ensure
+
+    need_kinds_ensure()
+    kinds = NeedKind.objects.filter(is_active=True)
+    return kinds.filter(category=category) if category else kinds
+
+
+def need_list(*, user, within: Division | None = None, status: str | None = None, category: str | None = None,
+              open_only: bool = False) -> QuerySet[Need]:
+    """Needs in scope, ranked: most supported first, then the oldest."""
+    needs = visible_to(user, "neighbourhood.view_need", Need.objects.select_related("community", "kind"))
+    if within is not None:
+        needs = needs.filter(community__path__under=within.path)
+    if status:
+        needs = needs.filter(status=status)
+    elif open_only:
+        needs = needs.filter(status__in=OPEN_NEEDS)
+    if category:
+        needs = needs.filter(category=category)
+    if getattr(user, "is_authenticated", False):
+        needs = needs.annotate(supported=Exists(NeedSupport.objects.filter(need=OuterRef("pk"), user=user)))
+    return needs.order_by("-supports", "created_at", "id")
+
+
+def need_get(*, user, pk: int) -> Need:
+    needs = Need.objects.select_related("community", "kind", "recorded_by", "met_by_activity", "met_by_order", "met_by_operator")
+    need = get_for_user(user, "neighbourhood.view_need", needs, pk=pk)
+    need.supported = NeedSupport.objects.filter(need=need, user=user).exists()
+    return need
+
+
+def similar_needs(*, community: Division, kind: NeedKind, text: str, limit: int = 5) -> list[Need]:
+    """Open needs of the community like this one (same kind, or alike in words): support one of them instead."""
+    from .textmatch import Corpus
+
+    candidates = list(Need.objects.filter(community=community, status__in=OPEN_NEEDS).select_related("kind")
+                      .order_by("-supports")[:300])
+    if not candidates:
+        return []
+    corpus = Corpus(f"{n.title} {n.kind.name} {n.kind.keywords} {n.description[:200]}" for n in candidates)
+    query = f"{text} {kind.name} {kind.keywords}"
+    scored = []
+    for index, similarity in corpus.ranked(query):
+        need = candidates[index]
+        score = similarity + (0.5 if need.kind_id == kind.pk else 0)
+        if score >= 0.25:
+            scored.append((score, need))
+    scored.sort(key=lambda pair: -pair[0])
+    return [need for _score, need in scored[:limit]]
+
+
+def need_counts(*, within: Division) -> dict[str, dict[str, int]]:
+    """Needs by category and status below ``within``."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = Need.objects.filter(community__path__under=within.path).values("category", "status").annotate(n=Count("id"))
+    for row in rows:
+        counts.setdefault(row["category"], {})[row["status"]] = row["n"]
+    return counts
+
+
+def invitation_list(*, user, within: Division | None = None, status: str | None = None) -> QuerySet[Invitation]:
+    invitations = visible_to(user, "neighbourhood.view_invitation",
+                             Invitation.objects.select_related("need__kind", "community", "operator", "sent_by"))
+    if within is not None:
+        invitations = invitations.filter(community__path__under=within.path)
+    if status:
+        invitations = invitations.filter(status=status)
+    return invitations
+
+
+def invitation_get(*, user, pk: int) -> Invitation:
+    return get_for_user(user, "neighbourhood.view_invitation", Invitation.objects.select_related("need", "community", "operator"), pk=pk)
+
+
+# Activities.
+
+def activity_list(*, user, within: Division | None = None, since: datetime | None = None, until: datetime | None = None,
+                  category: str | None = None, audience: str | None = None, include_cancelled: bool = False,
+                  sessions_between: tuple[datetime, datetime] | None = None) -> QuerySet[Activity]:
+    """Activities in scope; each with ``next_start``, its next session from now (a course's next week)."""
+    now = timezone.now()
+    activities = visible_to(user, "neighbourhood.view_activity",
+                            Activity.objects.select_related("community", "organiser", "room__site")).annotate(
+        next_start=Subquery(ActivitySession.objects.filter(activity=OuterRef("pk"), starts_at__gte=now, cancelled=False)
+                            .order_by("starts_at").values("starts_at")[:1]),
+        session_count=Subquery(ActivitySession.objects.filter(activity=OuterRef("pk")).order_by().values("activity")
+                               .annotate(n=Count("id")).values("n")[:1]))
+    if sessions_between is not None:
+        activities = activities.filter(Exists(ActivitySession.objects.filter(
+            activity=OuterRef("pk"), starts_at__gte=sessions_between[0], starts_at__lt=sessions_between[1], cancelled=False)))
+    if within is not None:
+        # A community's residents also see what its street puts on for everyone.
+        activities = activities.filter(Q(community__path__under=within.path) | Q(community__path__in=_ancestor_paths(within)))
+    if since is not None:
+        activities = activities.filter(ends_at__gte=since)
+    if until is not None:
+        activities = activities.filter(starts_at__lt=until)
+    if category:
+        activities = activities.filter(category=category)
+    if audience:
+        activities = activities.filter(audience=audience)
+    if not include_cancelled:
+        activities = activities.filter(status=ActivityStatus.PUBLISHED)
+    return activities.order_by("starts_at", "id")
+
+
+def _ancestor_paths(division: Division) -> list[str]:
+    from core.scoping import ancestor_paths
+
+    return ancestor_paths(division.path)
+
+
+def activity_get(*, user, pk: int) -> Activity:
+    return get_for_user(user, "neighbourhood.view_activity",
+                        Activity.objects.select_related("community", "organiser", "room__site", "created_by"), pk=pk)
+
+
+def my_registration(*, user, activity: Activity) -> Registration | None:
+    return Registration.objects.filter(activity=activity, user=user, status__in=[
+        RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]).first()
+
+
+def waitlist_position(registration: Registration) -> int:
+    return Registration.objects.filter(activity_id=registration.activity_id, status=RegistrationStatus.WAITLISTED).filter(
+        Q(created_at__lt=registration.created_at) | Q(created_at=registration.created_at, id__lt=registration.pk)).count() + 1
+
+
+def my_registrations(*, user, upcoming: bool = True, now: datetime | None = None) -> QuerySet[Registration]:
+    now = now or timezone.now()
+    registrations = Registration.objects.filter(user=user).select_related("user", "activity__community", "activity__room__site", "activity__organiser") \
+        .annotate(next_start=Subquery(ActivitySession.objects.filter(activity=OuterRef("activity_id"), starts_at__gte=now, cancelled=False)
+                                      .order_by("starts_at").values("starts_at")[:1]))
+    if upcoming:
+        return registrations.filter(activity__ends_at__gte=now, status__in=[RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]) \
+            .order_by("activity__starts_at")
+    return registrations.filter(Q(activity__ends_at__lt=now) | Q(status=RegistrationStatus.CANCELLED)).order_by("-activity__starts_at")
+
+
+def registration_get(*, user, pk: int) -> Registration:
+    return get_for_user(user, "neighbourhood.view_registration",
+                        Registration.objects.select_related("activity__community", "activity__organiser", "user"), pk=pk)
+
+
+def registrations_of(*, activity: Activity) -> QuerySet[Registration]:
+    """Everyone registered or waiting for an activity, with how often they came."""
+    return activity.registrations.exclude(status=RegistrationStatus.CANCELLED).select_related("user").annotate(
+        attended=Count("attendances")).order_by("status", "created_at", "id")
+
+
+def checked_in_ids(*, session) -> set[int]:
+    return set(Attendance.objects.filter(session=session).values_list("registration_id", flat=True))
+
+
+@dataclass
+class PersonTimes:
+    label: str
+    key: str
+    person_times: int
+    attendances: int
+    activities: int
+
+
+def person_times(*, user, within: Division, since: date, until: date, by: str = "community") -> list[PersonTimes]:
+    """Person-times (人次) served: the places checked in, summed by community, activity or month."""
+    start = timezone.make_aware(datetime.combine(since, datetime.min.time()))
+    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), datetime.min.time()))
+    rows = visible_to(user, "neighbourhood.view_activity", Activity.objects.all()).filter(
+        community__path__under=within.path).values("pk")
+    attendances = Attendance.objects.filter(session__activity__in=rows, session__starts_at__gte=start, session__starts_at__lt=end)
+    if by == "activity":
+        grouped = attendances.values("session__activity_id", "session__activity__title")
+        key, label = "session__activity_id", "session__activity__title"
+    elif by == "month":
+        grouped = attendances.annotate(month=TruncMonth("session__starts_at")).values("month")
+        key, label = "month", "month"
+    else:
+        grouped = attendances.values("session__activity__community__code", "session__activity__community__name")
+        key, label = "session__activity__community__code", "session__activity__community__name"
+    result = grouped.annotate(people=Sum("people"), n=Count("id"), activities=Count("session__activity", distinct=True)).order_by(key)
+    out = []
+    for row in result:
+        shown = row[label]
+        if by == "month":
+            shown = timezone.localtime(row["month"]).strftime("%Y-%m") if isinstance(row["month"], datetime) else str(row["month"])[:7]
+        out.append(PersonTimes(label=str(shown), key=str(row[key]), person_times=row["people"] or 0, attendances=row["n"],
+                               activities=row["activities"]))
+    return out
+
+
+def person_times_total(*, user, within: Division, since: date, until: date) -> int:
+    return sum(row.person_times for row in person_times(user=user, within=within, since=since, until=until))
+
+
+# Service orders.
+
+def order_list(*, user, within: Division | None = None, status: str | None = None, statuses: list[str] | None = None
+               ) -> QuerySet[ServiceOrder]:
+    orders = visible_to(user, "neighbourhood.view_serviceorder",
+                        ServiceOrder.objects.select_related("community", "operator", "resident", "booking__room"))
+    if within is not None:
+        orders = orders.filter(community__path__under=within.path)
+    if status:
+        orders = orders.filter(status=status)
+    if statuses:
+        orders = orders.filter(status__in=statuses)
+    return orders
+
+
+def order_get(*, user, pk: int) -> ServiceOrder:
+    orders = ServiceOrder.objects.select_related("community", "operator", "resident", "booking__room__site", "kind", "need")
+    try:
+        return get_for_user(user, "neighbourhood.view_serviceorder", orders, pk=pk)
+    except NotFound:
+        # Someone who joined a pooled order sees it too.
+        order = orders.filter(pk=pk, members__user=user).first() if getattr(user, "is_authenticated", False) else None
+        if order is None:
+            raise
+        return order
+
+
+def my_orders(*, user) -> QuerySet[ServiceOrder]:
+    return ServiceOrder.objects.filter(Q(resident=user) | Q(members__user=user)).distinct() \
+        .select_related("operator", "community").order_by("-created_at", "-id")
+
+
+def orders_to_join(*, user, community: Division) -> QuerySet[ServiceOrder]:
+    """Pooled orders of the community still gathering people (what is wanted, how many; no names)."""
+    return ServiceOrder.objects.filter(community=community, pooled=True, status__in=[OrderStatus.PLACED, OrderStatus.ACCEPTED]) \
+        .exclude(members__user=user).select_related("operator").order_by("-created_at")
+
+
+# Feedback.
+
+def feedback_list(*, user, within: Division | None = None, status: str | None = None, open_only: bool = False,
+                  routed_to_me: bool = False) -> QuerySet[FeedbackRequest]:
+    requests = visible_to(user, "neighbourhood.view_feedbackrequest",
+                          FeedbackRequest.objects.select_related("community", "routed_to", "submitted_by"))
+    if within is not None:
+        requests = requests.filter(community__path__under=within.path)
+    if status:
+        requests = requests.filter(status=status)
+    elif open_only:
+        requests = requests.exclude(status__in=FEEDBACK_CLOSED)
+    return requests
+
+
+def feedback_queue(*, user, within: Division) -> QuerySet[FeedbackRequest]:
+    """Open requests routed to ``within`` or below, the soonest due first."""
+    return feedback_list(user=user, open_only=True).filter(routed_to__path__under=within.path).order_by("due_at", "id")
+
+
+def feedback_get(*, user, pk: int) -> FeedbackRequest:
+    return get_for_user(user, "neighbourhood.view_feedbackrequest",
+                        FeedbackRequest.objects.select_related("community", "routed_to", "submitted_by"), pk=pk)
+
+
+def feedback_figures(*, user, within: Division, now: datetime | None = None) -> dict:
+    """Open, overdue, closed and the median hours to close, below ``within``."""
+    now = now or timezone.now()
+    requests = feedback_list(user=user, within=within)
+    open_requests = requests.exclude(status__in=FEEDBACK_CLOSED)
+    closed = list(requests.filter(closed_at__isnull=False).values_list("created_at", "closed_at")[:5000])
+    hours = sorted((c - s).total_seconds() / 3600 for s, c in closed)
+    on_time = requests.filter(closed_at__isnull=False, closed_at__lte=F("due_at")).count()
+    return {
+        "open": open_requests.count(), "overdue": open_requests.filter(due_at__lt=now).count(), "closed": len(hours),
+        "median_hours": round(hours[len(hours) // 2], 1) if hours else None,
+        "on_time_share": round(on_time / len(hours), 3) if hours else None,
+    }
+
+
+def public_feedback() -> QuerySet[FeedbackRequest]:
+    """What anyone may read (Open311): requests their senders left public, without names or phones."""
+    return FeedbackRequest.objects.filter(public=True).select_related("community", "routed_to")
+
+
+# A community for its residents.
+
+CENTRE_KINDS = [SiteKind.PARTY_MASS_CENTRE, SiteKind.NEIGHBOURHOOD_CENTRE, SiteKind.SERVICE_STATION]
+
+
+def community_centre(*, community: Division) -> Site | None:
+    """The community's centre (or its street's neighbourhood centre) that residents go to."""
+    sites = Site.objects.filter(closed_on__isnull=True).filter(
+        Q(division=community) | Q(division__path__in=_ancestor_paths(community)))
+    order = {kind: i for i, kind in enumerate(CENTRE_KINDS)}
+    found = sorted(sites.filter(kind__in=CENTRE_KINDS), key=lambda s: (s.division_id != community.pk, order.get(s.kind, 9), s.pk))
+    return found[0] if found else None
+
+
+def household_of(*, user) -> Household | None:
+    return Household.objects.filter(resident=user).select_related("community", "grid").first()
+
+
+def home_community(*, user) -> Division | None:
+    return resident_community(user)
+
+
+def week_window(now: datetime | None = None) -> tuple[datetime, datetime]:
+    now = timezone.localtime(now or timezone.now())
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=7)
+
+
+def community_level(division: Division) -> bool:
+    return division.level == DivisionLevel.COMMUNITY

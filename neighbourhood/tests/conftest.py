@@ -1,0 +1,72 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from scheduling.tests.conftest import at, make_room
+from tests.world import make_user
+
+from .. import services
+
+__all__ = ["at", "make_room"]
+
+
+@pytest.fixture
+def community(world):
+    return world.node("甲市一区一街一社")
+
+
+@pytest.fixture
+def room(world, community):
+    from scheduling.services import policy_update
+
+    room = make_room(community, capacity=40)
+    policy_update(actor="test", room=room, data={"horizon_days": 120})  # a ten-week course fits
+    return room
+
+
+@pytest.fixture
+def worker(world):
+    return world.users["community_worker"]
+
+
+@pytest.fixture
+def resident(world):
+    return world.users["resident"]
+
+
+def residents(world, n: int, community_name: str = "甲市一区一街一社", prefix: str = "jumin") -> list:
+    return [make_user(f"{prefix}{i}", role="resident", division=world.node(community_name)) for i in range(n)]
+
+
+def publish(actor, community, *, room=None, days: int = 3, hour: int = 10, capacity: int = 10, **kwargs):
+    start = at(days, hour)
+    values = {"title": "太极拳入门", "category": "food_recreation", "capacity": capacity, "starts_at": start,
+              "ends_at": start + timedelta(minutes=90), "room": room, "place": "" if room else "社区广场"}
+    values.update(kwargs)
+    return services.activity_publish(actor=actor, community=community, **values)
+
+
+def soon(minutes: int = 0):
+    return timezone.now() + timedelta(minutes=minutes)
+
+
+def agree(world, community, operator, *, name: str, category: str, tier: str = "low_cost", price: str = "15.00",
+          description: str = "", capacity: int = 20, admitted_for=None):
+    """An operator admitted by the street and an agreement in force with the community offering one service."""
+    from datetime import date
+
+    from operations.models import Admission, Agreement, AgreementService
+
+    today = timezone.localdate()
+    street = community.parent
+    admission = Admission.objects.filter(operator=operator, division=street).first() or Admission.objects.create(
+        operator=operator, division=street, status="admitted", categories=admitted_for or [category], scope_description=name,
+        applied_by=world.users["street_admin"], applied_at=timezone.now(), valid_from=date(today.year - 1, 1, 1),
+        valid_until=date(today.year + 2, 12, 31))
+    agreement = Agreement.objects.create(
+        division=community, operator=operator, admission=admission, title=f"{community.name}·{operator.name}", mode="co_operated",
+        status="active", starts_on=date(today.year - 1, 1, 1), ends_on=date(today.year + 2, 12, 31),
+        drafted_by=world.users["community_worker"])
+    return AgreementService.objects.create(agreement=agreement, name=name, description=description, category=category, tier=tier,
+                                           price=price if tier != "free" else "0", capacity=capacity)

@@ -4,24 +4,13 @@ and the API, where it is checked and audited; the back office is for looking."""
 
 from django.contrib import admin
 
-from accounts.admin import ScopedModelAdmin
+from accounts.admin import ReadOnlyScopedAdmin
 
 from .models import Activity, FeedbackRequest, Need, ServiceOrder
 
 
-class ReadOnlyAdmin(ScopedModelAdmin):
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Need)
-class NeedAdmin(ReadOnlyAdmin):
+class NeedAdmin(ReadOnlyScopedAdmin):
     list_display = ("title", "community", "category", "kind", "supports", "status", "created_at")
     list_filter = ("status", "category")
     search_fields = ("title", "community__name", "community__code")
@@ -29,7 +18,7 @@ class NeedAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(ReadOnlyAdmin):
+class ActivityAdmin(ReadOnlyScopedAdmin):
     list_display = ("title", "community", "kind", "tier", "capacity", "registered_places", "waitlisted_places", "starts_at", "status")
     list_filter = ("status", "kind", "tier", "category")
     search_fields = ("title", "community__name", "community__code")
@@ -37,7 +26,7 @@ class ActivityAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ServiceOrder)
-class ServiceOrderAdmin(ReadOnlyAdmin):
+class ServiceOrderAdmin(ReadOnlyScopedAdmin):
     list_display = ("title", "community", "category", "operator", "status", "created_at")
     list_filter = ("status", "category")
     search_fields = ("title", "community__name", "community__code")
@@ -45,7 +34,7 @@ class ServiceOrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(FeedbackRequest)
-class FeedbackRequestAdmin(ReadOnlyAdmin):
+class FeedbackRequestAdmin(ReadOnlyScopedAdmin):
     list_display = ("category_name", "community", "routed_to", "status", "created_at", "due_at", "closed_at")
     list_filter = ("status", "category")
     search_fields = ("description", "community__name", "community__code")

@@ -40,7 +40,7 @@ run: demo
 	$(PY) manage.py serve 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed-test assets messages
-	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 $(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml
 	$(PIP) install --quiet -e ".[test,bench]"

@@ -18,8 +18,7 @@ def demo(django_db_setup, django_db_blocker):
         # The module's data is removed with the test database; nothing else shares it.
 
 
-# One worker builds the city once for all of them (make test runs pytest with --dist loadgroup).
-@pytest.mark.xdist_group("demo_city")
+# One worker builds the city once for all of them: make test sends a file's tests to one worker.
 @pytest.mark.django_db
 class TestDemoCity:
     def test_has_the_size_of_a_real_city(self, demo):

@@ -261,6 +261,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest request body accepted at all (an Excel register of a province fits; 200 MB does not).
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 60 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploaded photos and scans (core.uploads): largest accepted, and the longest side a photo is kept at.
+UPLOAD_PHOTO_MAX_MB = env_int("UPLOAD_PHOTO_MAX_MB", 8)
+UPLOAD_DOCUMENT_MAX_MB = env_int("UPLOAD_DOCUMENT_MAX_MB", 20)
+UPLOAD_PHOTO_MAX_SIDE = 2560
 
 # Email: printed to the console unless EMAIL_URL names an SMTP server.
 EMAIL_URL = env_str("EMAIL_URL")

@@ -24,6 +24,7 @@ from accounts.permissions import active_roles
 from audit.services import audit_record, snapshot
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.services import clean_or_raise
+from core.uploads import document_from_upload
 from ledger.models import Account, AccountKind
 from ledger.services import account_open, ledger_transfer, to_yuan
 from notifications.services import notify
@@ -421,13 +422,16 @@ def evidence_add(*, actor, project: Project, description: str, amount, invoice_n
     """Spending evidence (invoice, voucher, photo) for money paid out."""
     amount = _positive(amount)
     _required(description=description, invoice_no=invoice_no)
+    file = document_from_upload(file, field="file") if file else None
     project = _locked(project)
     _require_status(project, ProjectStatus.DISBURSING)
     if project.spent + amount > project.disbursed:
         raise ValidationFailed(fields={"amount": [_("Evidence covers at most what was paid out: %(left)s yuan remain.")
                                                   % {"left": project.disbursed - project.spent}]})
     evidence = Evidence.objects.create(project=project, description=description.strip(), amount=amount,
-                                       invoice_no=invoice_no.strip(), file=file or "", added_by=actor)
+                                       invoice_no=invoice_no.strip(), added_by=actor)
+    if file is not None:
+        evidence.file.save(file.name, file)
     project.spent += amount
     project.save(update_fields=["spent"])
     _record(actor, project, "evidenced", amount=amount, invoice_no=invoice_no)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("audit.xlsx", views.audit_export, name="audit_export"),
     path("projects/<int:fund_project_id>/", views.project_detail, name="project"),
+    path("evidence/<int:evidence_id>/scan", views.evidence_file, name="evidence_file"),
     path("public/<str:code>/", views.disclosure, name="disclosure"),
     path("found/<str:code>/", views.found, name="found"),
     path("<str:code>/", views.fund_detail, name="fund"),

@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.permissions import holds_any
 from core.errors import ApplicationError, NotFound, ValidationFailed
 from core.forms import add_error_to_form, step_forms
+from core.uploads import serve_upload
 from core.views import public
 from org.models import DivisionLevel, Organisation, OrganisationKind
 from org.selectors import division_get, user_home_division
@@ -34,7 +35,7 @@ from .forms import (
     ReportForm,
     VoteForm,
 )
-from .models import Project, ProjectStatus
+from .models import Evidence, Project, ProjectStatus
 
 
 def _visible(user) -> bool:
@@ -226,6 +227,16 @@ def project_detail(request, fund_project_id: int):
         "votes": list(project.votes.select_related("member__user")),
         "disbursements": list(project.disbursements.all()), "evidence": list(project.evidence.select_related("added_by")),
     })
+
+
+@login_required
+def evidence_file(request, evidence_id: int):
+    """The scan of one piece of spending evidence, to whoever may see its project."""
+    evidence = Evidence.objects.exclude(file="").filter(pk=evidence_id).only("project_id", "file").first()
+    if evidence is None:
+        raise NotFound()
+    selectors.project_get(user=request.user, pk=evidence.project_id)
+    return serve_upload(evidence.file)
 
 
 @public

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import ApiToken, token_digest
 from accounts.permissions import active_roles
 from core.errors import ApplicationError
+from core.uploads import serve_upload
 from core.views import public
 from org.models import Division, DivisionLevel
 
@@ -251,12 +252,11 @@ def request_detail(request, request_id: str):
 @require_GET
 def media(request, request_id: int):
     """The photo of a public request (Open311's media_url)."""
-    from django.http import FileResponse
 
     item = FeedbackRequest.objects.filter(pk=request_id, public=True).exclude(photo="").first()
     if item is None:
         return error(404, _("No photo."))
-    return FileResponse(item.photo.open("rb"))
+    return serve_upload(item.photo)
 
 
 app_name = "open311"

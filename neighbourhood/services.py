@@ -19,13 +19,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
 
 from accounts.models import Role
 from accounts.permissions import active_roles
 from audit.services import audit_record, snapshot
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.services import clean_or_raise
+from core.uploads import photo_from_upload
 from notifications.services import notify
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
 from rulepack.selectors import param, rule
@@ -62,7 +62,6 @@ from .models import (
 )
 from .rules import RULES
 
-PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
 RESIDENT_ROLES = (Role.RESIDENT, Role.FUND_COMMITTEE)
 STAFF_ROLES = (Role.COMMUNITY_WORKER, Role.STREET_ADMIN, Role.SUPERVISOR)
 
@@ -882,21 +881,9 @@ def feedback_category(division: Division, code: str) -> dict:
                            fields={"category": [_("Choose one of the categories in the list.")]}, code="unknown_category")
 
 
-def check_photo(upload, division: Division) -> None:
-    """Refuse what is not a JPEG, PNG or WebP photo within the city's size limit, before anything is stored."""
-    limit_mb = int(rule_value(division, "neighbourhood.photo_max_mb"))
-    if upload.size > limit_mb * 1024 * 1024:
-        raise invalid("photo", _("A photo may be at most %(mb)s MB.") % {"mb": limit_mb}, code="photo_too_large")
-    try:
-        with Image.open(upload) as image:
-            image.verify()
-            kind = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise invalid("photo", _("This file is not a photo (JPEG, PNG or WebP)."), code="not_a_photo") from None
-    finally:
-        upload.seek(0)
-    if kind not in PHOTO_FORMATS:
-        raise invalid("photo", _("This file is not a photo (JPEG, PNG or WebP)."), code="not_a_photo")
+def feedback_photo(upload, division: Division):
+    """A clean copy of a resident's photo within the city's size limit (see core.uploads), before anything is stored."""
+    return photo_from_upload(upload, max_mb=int(rule_value(division, "neighbourhood.photo_max_mb")))
 
 
 def _coordinate(value, low: int, high: int, field: str) -> Decimal | None:
@@ -930,7 +917,7 @@ def feedback_submit(*, actor, category: str, description: str, community: Divisi
     description = _text(description, "description", max_length=2000)
     lat, lon = _coordinate(latitude, -90, 90, "lat"), _coordinate(longitude, -180, 180, "long")
     if photo is not None:
-        check_photo(photo, community)
+        photo = feedback_photo(photo, community)
     routed_to = community if found["level"] == "community" else community.parent
     request = FeedbackRequest(
         community=community, routed_to=routed_to, category=found["code"], category_name=found["name"], description=description,
@@ -939,7 +926,7 @@ def feedback_submit(*, actor, category: str, description: str, community: Divisi
         contact_phone=_text(contact_phone, "contact_phone", max_length=20, required=False), source=source, public=public,
         due_at=now + timedelta(days=int(found["sla_days"])), created_at=now, updated_at=now)
     if photo is not None:
-        request.photo.save(f"{secrets.token_hex(8)}.{(photo.name.rsplit('.', 1)[-1] or 'jpg').lower()[:4]}", photo, save=False)
+        request.photo.save(photo.name, photo, save=False)
     request.save()
     FeedbackUpdate.objects.create(request=request, status=request.status, actor=actor, at=now)
     audit_record(actor=actor, action="neighbourhood.feedback.submitted", target=request, division=community,

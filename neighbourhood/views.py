@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import holds_any, require
 from core.errors import ApplicationError, NotFound, ValidationFailed
 from core.forms import add_error_to_form
+from core.uploads import serve_upload
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
 from org.selectors import division_get, organisation_get, user_home_division
 from registry.models import Room
@@ -411,7 +412,7 @@ def feedback_photo(request, feedback_id: int):
     item = selectors.feedback_get(user=request.user, pk=feedback_id)
     if not item.photo:
         raise Http404
-    return FileResponse(item.photo.open("rb"))
+    return serve_upload(item.photo)
 
 
 @login_required

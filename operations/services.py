@@ -24,11 +24,11 @@ from audit.services import audit_record, snapshot
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.scoping import ancestor_paths
 from core.services import clean_or_raise
+from core.uploads import document_from_upload, photo_from_upload
 from ledger.services import to_yuan
 from notifications.services import notify
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
 from registry.models import Room
-from registry.services import check_photo
 from rulepack.selectors import param, rule
 from scheduling.services import rotation_slots, weekly_hold, weekly_release
 
@@ -104,6 +104,7 @@ def qualification_add(*, actor, operator: Organisation, kind: str, number: str, 
                                   valid_until=valid_until)
     clean_or_raise(qualification, exclude=["document"])
     if document is not None:
+        document = document_from_upload(document)
         qualification.document.save(document.name, document, save=False)
     qualification.save()
     audit_record(actor=actor, action="operations.qualification.added", target=qualification, division=operator.home_division,
@@ -724,8 +725,7 @@ def report_submit(*, actor, agreement: Agreement, month: date, figures: dict, ph
     if month >= first_of_month(timezone.localdate(now)):
         raise ValidationFailed(fields={"month": [_("A month is reported once it is over.")]})
     checked = _report_figures(figures)
-    for photo in photos:
-        check_photo(photo)
+    photos = [photo_from_upload(photo) for photo in photos]
     report = OperatingReport.objects.select_for_update().filter(agreement=agreement, month=month).first()
     if report is not None and report.status != ReportStatus.RETURNED:
         raise Conflict(_("%(month)s has already been reported (%(status)s).") % {
@@ -862,6 +862,7 @@ def milestone_decide(*, actor, milestone: Milestone, met: bool, evidence: str, e
     if funding.status != FundingStatus.ACTIVE or milestone.status != MilestoneStatus.PENDING:
         raise Conflict(_("This milestone has already been decided."), code="wrong_status")
     _required(evidence=evidence)
+    evidence_file = document_from_upload(evidence_file, field="evidence_file") if evidence_file is not None else None
     milestone.status = MilestoneStatus.MET if met else MilestoneStatus.MISSED
     milestone.evidence, milestone.decided_by, milestone.decided_at = evidence.strip(), actor, now or timezone.now()
     if evidence_file is not None:

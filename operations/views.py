@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from accounts.models import Role
 from accounts.permissions import active_roles, get_for_user, holds_any, require, visible_to
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form, step_forms
+from core.uploads import serve_upload
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
 from org.selectors import division_get, user_home_division
 from registry.hours import format_hours, slots_week
@@ -590,20 +590,20 @@ def offer_detail(request, offer_id: int):
 @login_required
 def report_photo(request, report_photo_id: int):
     photo = get_for_user(request.user, "operations.view_operatingreport", ReportPhoto.objects.all(), pk=report_photo_id)
-    return FileResponse(photo.image.open("rb"))
+    return serve_upload(photo.image)
 
 
 @login_required
 def milestone_evidence(request, milestone_id: int):
     milestone = get_for_user(request.user, "operations.view_funding", Milestone.objects.exclude(evidence_file=""), pk=milestone_id)
-    return FileResponse(milestone.evidence_file.open("rb"), as_attachment=True)
+    return serve_upload(milestone.evidence_file)
 
 
 @login_required
 def qualification_document(request, qualification_id: int):
     qualification = get_for_user(request.user, "operations.view_qualification", Qualification.objects.exclude(document=""),
                                  pk=qualification_id)
-    return FileResponse(qualification.document.open("rb"), as_attachment=True)
+    return serve_upload(qualification.document)
 
 
 def operations_card(user) -> dict | None:

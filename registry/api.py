@@ -1,6 +1,5 @@
 """API of the register: /api/v1/registry/... (sites, rooms, costs, compliance, ratings, filings, projects)."""
 
-from django.http import FileResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
@@ -9,6 +8,7 @@ from ninja.pagination import paginate
 from accounts.permissions import holds_any, require
 from core.api import ERRORS, PageNumber
 from core.errors import PermissionDenied, ValidationFailed
+from core.uploads import serve_upload
 from org.selectors import division_get, organisation_get, user_home_division
 
 from . import selectors, services
@@ -143,7 +143,7 @@ def add_photo(request, site_id: int, image: File[UploadedFile], caption: Form[st
 @router.get("/registry/photos/{photo_id}", response={200: None, **ERRORS}, summary="A photo")
 def get_photo(request, photo_id: int):
     photo = selectors.photo_get(user=request.user, pk=photo_id)
-    return FileResponse(photo.image.open("rb"))
+    return serve_upload(photo.image)
 
 
 @router.get("/registry/functions", response=list[AspectOut], summary="The function catalogue of my city")

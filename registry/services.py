@@ -15,13 +15,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
 
 from accounts.models import Role
 from accounts.permissions import active_roles
 from audit.services import audit_record, diff, snapshot
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.services import assign, clean_or_raise
+from core.uploads import photo_from_upload
 from ledger.models import Account, AccountKind
 from ledger.services import account_open, ledger_transfer, to_yuan
 from org.models import Division, DivisionLevel
@@ -57,8 +57,6 @@ SITE_FIELDS = {
     "annual_rent", "opened_on", "closed_on", "note",
 }
 ROOM_FIELDS = {"name", "floor", "area", "capacity", "use", "equipment", "opening_hours", "closed_on", "note"}
-PHOTO_MAX_BYTES = 8 * 1024 * 1024
-PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
 
 
 # Input as people type it.
@@ -270,29 +268,13 @@ def cost_record(*, actor, site: Site, year: int, category: str, amount: Decimal,
     return cost
 
 
-def check_photo(upload: UploadedFile) -> None:
-    """Refuse what is not a JPEG, PNG or WebP photo of a sensible size, before anything is stored."""
-    if upload.size > PHOTO_MAX_BYTES:
-        raise ValidationFailed(fields={"image": [_("A photo may be at most 8 MB.")]})
-    try:
-        with Image.open(upload) as image:
-            image.verify()
-            kind = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError):
-        raise ValidationFailed(fields={"image": [_("This file is not a photo (JPEG, PNG or WebP).")]}) from None
-    finally:
-        upload.seek(0)
-    if kind not in PHOTO_FORMATS:
-        raise ValidationFailed(fields={"image": [_("This file is not a photo (JPEG, PNG or WebP).")]})
-
-
 @transaction.atomic
 def photo_add(*, actor, site: Site, upload: UploadedFile, room: Room | None = None, caption: str = "") -> Photo:
     if room is not None and room.site_id != site.pk:
         raise ValidationFailed(fields={"room": [_("This room is not in this site.")]})
-    check_photo(upload)
+    clean = photo_from_upload(upload, field="image")
     photo = Photo(site=site, room=room, caption=caption[:120], uploaded_by=actor)
-    photo.image.save(upload.name, upload, save=False)
+    photo.image.save(clean.name, clean, save=False)
     photo.save()
     audit_record(actor=actor, action="registry.photo.added", target=photo, division=site.division,
                  changes={"room": room.pk if room else None, "caption": caption})

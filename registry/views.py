@@ -4,7 +4,6 @@ filings with the civil-affairs bureau, and new residential projects."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import holds_any, require
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
+from core.uploads import serve_upload
 from org.models import DivisionLevel
 from org.selectors import division_get, user_home_division
 from rulepack.selectors import rule
@@ -270,7 +270,7 @@ def photo_add(request, site_id: int):
 @login_required
 def photo(request, photo_id: int):
     found = selectors.photo_get(user=request.user, pk=photo_id)
-    return FileResponse(found.image.open("rb"))
+    return serve_upload(found.image)
 
 
 @login_required

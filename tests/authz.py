@@ -237,6 +237,22 @@ def _agreement_at(world: World, node: Division):
     return agreement
 
 
+def _fund_evidence_at(world: World, node: Division) -> int:
+    """A scan of spending evidence on the neighbour's fund project (written directly: the matrix needs only the file)."""
+    from django.core.files.base import ContentFile
+
+    from funds.models import Evidence, Project
+
+    project = Project.objects.get(pk=_fund_project_at(world, node))
+    evidence = project.evidence.exclude(file="").first()
+    if evidence is None:
+        evidence = Evidence(project=project, description="邻居的发票", amount="1.00", invoice_no="邻-1",
+                            added_by=project.fund.members.first().user)
+        evidence.file.save("scan.pdf", ContentFile(b"%PDF-1.4 neighbour"), save=False)
+        evidence.save()
+    return evidence.pk
+
+
 def _report_photo_at(world: World, node: Division) -> int:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -417,6 +433,7 @@ PARAMS = {
     "booking_id": lambda world, node, user: _booking_at(world, node),
     "token": _ical_token,
     "fund_project_id": lambda world, node, user: _fund_project_at(world, node),
+    "evidence_id": lambda world, node, user: _fund_evidence_at(world, node),
     "admission_id": lambda world, node, user: _operator_admitted_at(world, node).admissions.first().pk,
     "agreement_id": lambda world, node, user: _agreement_at(world, node).pk,
     "report_id": lambda world, node, user: _agreement_at(world, node).reports.first().pk,

@@ -132,3 +132,31 @@ class TestAuditExport:
         assert sum(Decimal(str(r[5] or 0)) - Decimal(str(r[6] or 0)) for r in ledger_sheet) == sum(f.account.balance for f in funds_now.values())
         client.force_login(world.users["community_worker"])
         assert client.get("/funds/audit.xlsx", {"since": "2026-01-01", "until": "2026-12-31"}).status_code == 404
+
+
+class TestEvidenceScans:
+    def test_a_scan_is_kept_checked_and_shown_only_within_the_fund(self, client, world, funds):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from core.errors import ValidationFailed
+        from funds import services
+
+        give(funds.fund, "2000.00")
+        project = approved_project(world, funds, budget="1000.00")
+        services.project_disburse(actor=world.users["charity_staff"], project=project, amount="1000.00", payee="某五金店", document="付-9")
+        worker = world.users["community_worker"]
+        with pytest.raises(ValidationFailed):
+            services.evidence_add(actor=worker, project=project, description="材料", amount="400.00", invoice_no="发票-1",
+                                  file=SimpleUploadedFile("发票.pdf", b"<html>not a scan</html>"))
+        project.refresh_from_db()
+        assert project.spent == 0 and not project.evidence.exists()
+        evidence = services.evidence_add(actor=worker, project=project, description="材料", amount="400.00", invoice_no="发票-1",
+                                         file=SimpleUploadedFile("发票.pdf", b"%PDF-1.4\n% invoice\n"))
+        client.force_login(worker)
+        page = client.get(f"/funds/projects/{project.pk}/").content.decode()
+        assert f"/funds/evidence/{evidence.pk}/scan" in page
+        scan = client.get(f"/funds/evidence/{evidence.pk}/scan")
+        assert scan.status_code == 200 and scan["Content-Type"] == "application/pdf"
+        assert scan["Content-Disposition"].startswith("attachment")
+        client.force_login(world.users["resident_b"])
+        assert client.get(f"/funds/evidence/{evidence.pk}/scan").status_code in (403, 404)

@@ -10,10 +10,11 @@ city's pack (``operations.rules``).
 
 ``findings_refresh`` judges an agreement (or one of its reports) and keeps ``Finding`` rows in
 step: a finding that no longer holds is resolved, a new one is recorded with its figures. It
-also cross-checks a report's sessions against the bookings of the agreement's rooms.
+also cross-checks a report's sessions against the bookings of the agreement's rooms, and its
+person-times against the check-ins other modules recorded (``attendance_counter``).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -124,13 +125,37 @@ def judge_agreement(agreement: Agreement) -> list[Verdict]:
     return verdicts
 
 
+# Modules that count people checking in (the smart neighbourhood's activities) register here how
+# many person-times they saw for an agreement between two instants; operations needs not know them.
+ATTENDANCE_COUNTERS: list[Callable[[Agreement, datetime, datetime], int]] = []
+
+
+def attendance_counter(counter: Callable[[Agreement, datetime, datetime], int]):
+    """Register a counter of person-times checked in for an agreement (used as a decorator or a call)."""
+    if counter not in ATTENDANCE_COUNTERS:
+        ATTENDANCE_COUNTERS.append(counter)
+    return counter
+
+
+def _month_bounds(month) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return (datetime.combine(month, time.min, tzinfo=tz),
+            datetime.combine((month + timedelta(days=32)).replace(day=1), time.min, tzinfo=tz))
+
+
+def attendance_in_month(agreement: Agreement, month) -> int | None:
+    """Person-times checked in on the platform for the agreement in ``month`` (None: nothing counts them)."""
+    if not ATTENDANCE_COUNTERS:
+        return None
+    start, end = _month_bounds(month)
+    return sum(counter(agreement, start, end) for counter in ATTENDANCE_COUNTERS)
+
+
 def bookings_in_month(agreement: Agreement, month) -> tuple[int, int]:
     """Sessions the agreement's rooms were booked for in ``month``, and those checked in."""
     from scheduling.models import Booking, BookingStatus
 
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(month, time.min, tzinfo=tz)
-    end = datetime.combine((month + timedelta(days=32)).replace(day=1), time.min, tzinfo=tz)
+    start, end = _month_bounds(month)
     counts = Booking.objects.filter(origin=f"agreement:{agreement.pk}", starts_at__gte=start, starts_at__lt=end).aggregate(
         booked=Count("id", filter=~Q(status__in=[BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXPIRED])),
         used=Count("id", filter=Q(status=BookingStatus.CHECKED_IN)))
@@ -176,6 +201,17 @@ def judge_report(report: OperatingReport) -> list[Verdict]:
                 _("%(month)s: %(reported)s sessions reported, but the rooms were %(label)s for %(count)s; please check.") % {
                     "month": report.month.strftime("%Y-%m"), "reported": sessions, "label": label, "count": count},
                 Severity.WARNING))
+    checked_in = attendance_in_month(agreement, report.month)
+    if checked_in and report.people < checked_in:
+        verdicts.append(Verdict(
+            "operations.attendance_check", _("Person-times reported against check-ins"), "platform",
+            _("%(reported)s person-times reported, %(count)s checked in on the platform") % {
+                "reported": report.people, "count": checked_in},
+            _("at least the check-ins recorded"),
+            _("%(month)s: the report counts %(reported)s person-times, but %(count)s were checked in at the operator's "
+              "activities under this agreement; please check.") % {
+                "month": report.month.strftime("%Y-%m"), "reported": report.people, "count": checked_in},
+            Severity.WARNING))
     return verdicts
 
 

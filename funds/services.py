@@ -14,7 +14,7 @@ import math
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +26,7 @@ from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.services import clean_or_raise
 from core.uploads import document_from_upload
 from ledger.models import Account, AccountKind
-from ledger.services import account_open, ledger_transfer, to_yuan
+from ledger.services import account_get_or_open, account_open, ledger_transfer, to_yuan
 from notifications.services import notify
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
 from rulepack.selectors import rule
@@ -79,16 +79,8 @@ def _required(**values) -> None:
 def _counterparty(fund: Fund, code: str, name) -> Account:
     """The fund's outside account (donors, payees), opened the first time it is needed — once, however
     many postings ask for it at the same moment."""
-    full = f"external:{code}:{fund.division.code}"
-    found = Account.objects.filter(code=full).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return account_open(actor="funds", code=full, kind=AccountKind.EXTERNAL, name=str(name), division=fund.division,
-                                organisation=fund.host)
-    except IntegrityError:  # opened by a concurrent posting, which has committed since
-        return Account.objects.get(code=full)
+    return account_get_or_open(actor="funds", code=f"external:{code}:{fund.division.code}", kind=AccountKind.EXTERNAL,
+                               name=str(name), division=fund.division, organisation=fund.host)
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ last line behind that. Every posting leaves an audit event.
 import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Round
 from django.utils import timezone
@@ -86,6 +86,25 @@ def account_open(
         changes=snapshot(account, ["code", "name", "kind", "division", "organisation", "allow_negative"]),
     )
     return account
+
+
+def account_get_or_open(
+    *, actor, code: str, name: str, kind: str, division: Division, organisation: Organisation | None = None
+) -> Account:
+    """The account with ``code``, opened now if it does not exist yet — once, however many postings
+    ask for it at the same moment (the loser of the race reads the winner's committed row)."""
+    found = Account.objects.filter(code=code).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return account_open(actor=actor, code=code, name=name, kind=kind, division=division, organisation=organisation)
+    except (IntegrityError, Conflict, ValidationFailed):
+        # Opened concurrently: committed before our check, or the unique index made us wait for it.
+        found = Account.objects.filter(code=code).first()
+        if found is None:
+            raise
+        return found
 
 
 @transaction.atomic

@@ -22,8 +22,8 @@ from audit.services import audit_record, diff, snapshot
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.services import assign, clean_or_raise
 from core.uploads import photo_from_upload
-from ledger.models import Account, AccountKind
-from ledger.services import account_open, ledger_transfer, to_yuan
+from ledger.models import AccountKind
+from ledger.services import account_get_or_open, ledger_transfer, to_yuan
 from org.models import Division, DivisionLevel
 from org.services import coordinate
 from rulepack.selectors import active_pack, city_of, param, rule, rules_for
@@ -541,18 +541,14 @@ def provision_delivery_file(*, actor, project: ProvisionProject, delivery_filed_
 
 def street_earmarked_account(*, street: Division):
     """The street's earmarked sub-account (子账户), opened the first time money arrives."""
-    account = Account.objects.filter(code=f"street-earmarked:{street.code}").first()
-    if account is None:
-        account = account_open(actor="registry", code=f"street-earmarked:{street.code}", kind=AccountKind.EARMARKED,
+    return account_get_or_open(actor="registry", code=f"street-earmarked:{street.code}", kind=AccountKind.EARMARKED,
                                name=str(_("%(street)s · earmarked sub-account for community rooms") % {"street": street.name}),
                                division=street)
-    return account
 
 
 def _counterparty(*, street: Division, code: str, name: str):
-    account = Account.objects.filter(code=f"external:{code}:{street.code}").first()
-    return account or account_open(actor="registry", code=f"external:{code}:{street.code}", kind=AccountKind.EXTERNAL,
-                                   name=name, division=street)
+    return account_get_or_open(actor="registry", code=f"external:{code}:{street.code}", kind=AccountKind.EXTERNAL,
+                               name=name, division=street)
 
 
 @transaction.atomic

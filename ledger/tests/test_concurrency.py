@@ -59,3 +59,34 @@ def test_concurrent_disbursements_never_overdraw_the_fund(world):
     assert payee.balance == Decimal("980.00") == selectors.balance_from_legs(payee)
     assert Transaction.objects.filter(kind="disbursement").count() == 14
     assert not selectors.accounts_unreconciled(Account.objects.all()).exists()
+
+
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_an_account_asked_for_by_many_postings_at_once_is_opened_once(world):
+    community = world.node("甲市一区一街一社")
+    barrier = threading.Barrier(20)
+    opened: list = []
+    lock = threading.Lock()
+
+    def ask() -> None:
+        try:
+            barrier.wait(timeout=60)
+            try:
+                account = services.account_get_or_open(actor=ACTOR, code="external:payees:race", name="收款方", kind="external",
+                                                       division=community)
+                outcome = account.pk
+            except Exception as error:  # shown by the assertion below
+                outcome = f"{type(error).__name__}: {error}"
+            with lock:
+                opened.append(outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(opened) == 20 and len(set(opened)) == 1, Counter(opened)
+    assert Account.objects.filter(code="external:payees:race").count() == 1

@@ -96,13 +96,26 @@ def support_need(request, need_id: int):
 def mark_need(request, need_id: int, payload: NeedMarkIn):
     need = selectors.need_get(user=request.user, pk=need_id)
     require(request.user, "neighbourhood.change_need", need)
+    service = _agreed_service(payload.service_id)
     activity = selectors.activity_get(user=request.user, pk=payload.activity_id) if payload.activity_id else None
     order = selectors.order_get(user=request.user, pk=payload.order_id) if payload.order_id else None
     operator = Organisation.objects.filter(pk=payload.operator_id, kind=OrganisationKind.OPERATOR).first() if payload.operator_id else None
     if payload.operator_id and operator is None:
         raise NotFound()
-    return services.need_mark(actor=request.user, need=need, status=payload.status, note=payload.note, activity=activity, order=order,
-                              operator=operator)
+    return services.need_mark(actor=request.user, need=need, status=payload.status, note=payload.note, service=service, activity=activity,
+                              order=order, operator=operator)
+
+
+def _agreed_service(service_id: int | None):
+    """An agreed service by its id (the service then checks it is offered where it is used); 404 when there is none."""
+    if not service_id:
+        return None
+    from operations.models import AgreementService
+
+    service = AgreementService.objects.select_related("agreement__operator", "agreement__division").filter(pk=service_id).first()
+    if service is None:
+        raise NotFound()
+    return service
 
 
 @router.get(P + "/needs/{need_id}/matches", response={200: list[MatchOut], **ERRORS},
@@ -119,13 +132,12 @@ def need_matches(request, need_id: int, limit: int = Query(10, ge=1, le=50)):
 def invite(request, need_id: int, payload: InvitationIn):
     need = selectors.need_get(user=request.user, pk=need_id)
     require(request.user, "neighbourhood.change_need", need)
-    operator = services.operators_in_scope(need.community).filter(pk=payload.operator_id).first() or \
-        Organisation.objects.filter(pk=payload.operator_id, kind=OrganisationKind.OPERATOR, is_active=True).first()
+    # Whether this operator may be invited here (admitted, not blacklisted or suspended) is the service's to say.
+    operator = Organisation.objects.filter(pk=payload.operator_id, kind=OrganisationKind.OPERATOR).first()
     if operator is None:
         raise NotFound()
-    service = services.services_in_scope(need.community).filter(pk=payload.service_id).first() if payload.service_id else None
-    invitation = services.invitation_send(actor=request.user, need=need, operator=operator, message=payload.message,
-                                          service_name=service.name if service else "")
+    invitation = services.invitation_send(actor=request.user, need=need, operator=operator, service=_agreed_service(payload.service_id),
+                                          message=payload.message)
     return Status(201, invitation)
 
 
@@ -245,13 +257,7 @@ def place_order(request, payload: OrderIn):
     community = services.resident_community(request.user)
     if community is None:
         raise PermissionDenied(_("Only residents order services."))
-    service = None
-    if payload.service_id:
-        from operations.models import AgreementService
-
-        service = AgreementService.objects.select_related("agreement__operator").filter(pk=payload.service_id).first()
-        if service is None:
-            raise NotFound()
+    service = _agreed_service(payload.service_id)
     operator = Organisation.objects.filter(pk=payload.operator_id, kind=OrganisationKind.OPERATOR).first() if payload.operator_id else None
     if payload.operator_id and operator is None:
         raise NotFound()

@@ -50,18 +50,22 @@ class NeedForm(BootstrapMixin, forms.Form):
 class NeedMarkForm(BootstrapMixin, forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=NeedStatus.choices)
     note = forms.CharField(label=_("What is done about it"), max_length=300, required=False)
+    service = forms.TypedChoiceField(label=_("Met by agreed service"), coerce=int, required=False, empty_value=None)
     activity = forms.TypedChoiceField(label=_("Met by activity"), coerce=int, required=False, empty_value=None)
+    order = forms.TypedChoiceField(label=_("Met by service order"), coerce=int, required=False, empty_value=None)
     operator = forms.TypedChoiceField(label=_("Met by operator"), coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args, activities=(), operators=(), **kwargs):
+    def __init__(self, *args, offered=(), activities=(), orders=(), operators=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [("", "—")] + [(s.pk, f"{s.name} · {s.agreement.operator.name}") for s in offered]
         self.fields["activity"].choices = [("", "—")] + [(a.pk, a.title) for a in activities]
+        self.fields["order"].choices = [("", "—")] + [(o.pk, f"{o.title} · {o.get_status_display()}") for o in orders]
         self.fields["operator"].choices = [("", "—")] + [(o.pk, o.name) for o in operators]
 
 
 class InviteForm(BootstrapMixin, forms.Form):
     operator = forms.IntegerField(widget=forms.HiddenInput)
-    service_name = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)
+    service = forms.IntegerField(required=False, widget=forms.HiddenInput)
     message = forms.CharField(label=_("Message"), max_length=500, required=False)
 
 

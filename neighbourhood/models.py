@@ -5,7 +5,8 @@ service orders and feedback — and what communities and operators do with them.
   kept only with the resident's consent; demographics steer the offer [Zibo].
 * ``Need`` (需求清单): a need of one of the five categories [Zibo], of a kind from the
   ``NeedKind`` catalogue; residents support needs (one support each) and each community's list
-  is ranked by support; the community marks a need planned or met, naming what meets it.
+  is ranked by support; the community marks a need planned or met, naming what meets it (an
+  agreed service, an activity, a service order or an operator).
 * ``Activity`` and its ``ActivitySession`` rows: one-off events and series such as a ten-week
   course, each session in a room booked through scheduling; ``Registration`` with places,
   a waitlist promoted automatically, and ``Attendance`` (check-in) from which person-times
@@ -147,6 +148,9 @@ class Need(models.Model):
                                      on_delete=models.PROTECT, related_name="needs_met")
     met_by_operator = models.ForeignKey("org.Organisation", verbose_name=_("met by operator"), null=True, blank=True,
                                         on_delete=models.PROTECT, related_name="needs_met")
+    # A service agreed for the community under space for service (以场地换服务).
+    met_by_service = models.ForeignKey("operations.AgreementService", verbose_name=_("met by agreed service"), null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="needs_met")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)

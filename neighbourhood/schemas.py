@@ -38,6 +38,7 @@ class NeedOut(Schema):
     status: NeedStatus
     supports: int
     status_note: str
+    met_by_service_id: int | None = None
     met_by_activity_id: int | None = None
     met_by_order_id: int | None = None
     met_by_operator_id: int | None = None
@@ -56,6 +57,7 @@ class NeedIn(Schema):
 class NeedMarkIn(Schema):
     status: NeedStatus
     note: str = Field("", max_length=300)
+    service_id: int | None = Field(None, description="A service agreed for the need's community (space for service)")
     activity_id: int | None = None
     order_id: int | None = None
     operator_id: int | None = None
@@ -82,6 +84,7 @@ class InvitationOut(Schema):
     id: int
     need_id: int
     operator_id: int
+    service_id: int | None = None
     service_name: str
     status: str
 

@@ -248,6 +248,12 @@ def order_list(*, user, within: Division | None = None, status: str | None = Non
     return orders
 
 
+def orders_meeting_needs(*, user, community: Division) -> QuerySet[ServiceOrder]:
+    """The community's orders that an operator took on (accepted, scheduled, delivered or rated): what may meet a need."""
+    return order_list(user=user, within=community, statuses=[OrderStatus.ACCEPTED, OrderStatus.SCHEDULED, OrderStatus.DELIVERED,
+                                                             OrderStatus.RATED]).order_by("-created_at", "-id")
+
+
 def order_get(*, user, pk: int) -> ServiceOrder:
     orders = ServiceOrder.objects.select_related("community", "operator", "resident", "booking__room__site", "kind", "need")
     try:

@@ -254,10 +254,10 @@ NEED_MOVES = {
 
 
 @transaction.atomic
-def need_mark(*, actor, need: Need, status: str, note: str = "", activity: Activity | None = None,
+def need_mark(*, actor, need: Need, status: str, note: str = "", service=None, activity: Activity | None = None,
               order: ServiceOrder | None = None, operator: Organisation | None = None, now: datetime | None = None) -> Need:
-    """The community marks a need planned or met — naming the activity, order or operator that
-    meets it — or not taken up (with a reason), or opens it again."""
+    """The community marks a need planned or met — naming the agreed service, activity, order or
+    operator that meets it — or not taken up (with a reason), or opens it again."""
     now = now or timezone.now()
     need = Need.objects.select_for_update(of=("self",)).select_related("community").get(pk=need.pk)
     if not staff_reaches(actor, need.community):
@@ -271,16 +271,21 @@ def need_mark(*, actor, need: Need, status: str, note: str = "", activity: Activ
         if linked is not None and not need.community.path.startswith(linked.community.path) \
                 and not linked.community.path.startswith(need.community.path):
             raise invalid(field, _("This is not in the need's community."))
+    if service is not None:
+        if not services_in_scope(need.community).filter(pk=service.pk).exists():
+            raise invalid("service", _("This service is not agreed for the need's community."))
+        operator = operator or service.agreement.operator
     if operator is not None and not operator_serves(operator, need.community):
         raise invalid("operator", _("This operator does not serve the community."))
-    if status == NeedStatus.MET and not (activity or order or operator or note):
-        raise invalid("note", _("Say what meets the need: an activity, a service order, an operator or a note."))
+    if status == NeedStatus.MET and not (service or activity or order or operator or note):
+        raise invalid("note", _("Say what meets the need: an agreed service, an activity, a service order, an operator or a note."))
     before = need.status
     need.status, need.status_note, need.decided_by, need.decided_at = status, note, actor, now
-    need.met_by_activity, need.met_by_order, need.met_by_operator = activity, order, operator
+    need.met_by_service, need.met_by_activity, need.met_by_order, need.met_by_operator = service, activity, order, operator
     need.save()
     audit_record(actor=actor, action=f"neighbourhood.need.{status}", target=need, division=need.community,
-                 changes={"status": [before, status], "activity": activity, "order": order, "operator": operator}, note=note)
+                 changes={"status": [before, status], "service": service, "activity": activity, "order": order, "operator": operator},
+                 note=note)
     # The residents who supported it hear what became of it.
     for support in need.support_rows.select_related("user").exclude(user=actor)[:500]:
         notify(user=support.user, title=_("The need “%(title)s” is now %(status)s") % {"title": need.title, "status": NeedStatus(status).label},
@@ -288,25 +293,48 @@ def need_mark(*, actor, need: Need, status: str, note: str = "", activity: Activ
     return need
 
 
+def _check_invitable(operator: Organisation, community: Division) -> None:
+    """Only an active operator admitted for the community by its street, district or city (and
+    neither blacklisted nor suspended there) is invited to meet its needs."""
+    from operations.selectors import admission_standing
+
+    if operator.kind != OrganisationKind.OPERATOR or not operator.is_active:
+        raise invalid("operator", _("Choose an active operator."))
+    standing = admission_standing(operator=operator, division=community)
+    if standing == "blacklisted":
+        raise invalid("operator", _("%(operator)s is blacklisted here and cannot be invited.") % {"operator": operator.name},
+                      code="operator_blacklisted")
+    if standing == "suspended":
+        raise invalid("operator", _("%(operator)s is suspended here and cannot be invited until it is reinstated.") % {
+            "operator": operator.name}, code="operator_suspended")
+    if standing != "admitted":
+        raise invalid("operator", _("%(operator)s is not admitted to serve %(community)s.") % {
+            "operator": operator.name, "community": community.name}, code="not_admitted")
+
+
 @transaction.atomic
-def invitation_send(*, actor, need: Need, operator: Organisation, service_name: str = "", message: str = "") -> Invitation:
-    """The community invites an operator (found by resource matching) to meet a need."""
+def invitation_send(*, actor, need: Need, operator: Organisation, service=None, service_name: str = "", message: str = "") -> Invitation:
+    """The community invites an operator (found by resource matching) to meet a need, for one of
+    the services agreed for the community when it names one."""
     if not staff_reaches(actor, need.community):
         raise PermissionDenied(_("Only the community's staff invite operators."))
     if need.status not in (NeedStatus.OPEN, NeedStatus.PLANNED):
         raise Conflict(_("This need is closed."))
-    if operator.kind != OrganisationKind.OPERATOR or not operator.is_active:
-        raise invalid("operator", _("Choose an active operator."))
+    _check_invitable(operator, need.community)
+    if service is not None:
+        if service.agreement.operator_id != operator.pk or not services_in_scope(need.community).filter(pk=service.pk).exists():
+            raise invalid("service", _("This service is not one the operator has agreed for the need's community."))
+        service_name = service.name
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
-                need=need, community=need.community, operator=operator, sent_by=actor,
+                need=need, community=need.community, operator=operator, sent_by=actor, service=service,
                 service_name=_text(service_name, "service_name", max_length=200, required=False),
                 message=_text(message, "message", max_length=500, required=False))
     except IntegrityError:
         raise Conflict(_("This operator has already been invited for this need and has not answered yet.")) from None
     audit_record(actor=actor, action="neighbourhood.invitation.sent", target=invitation, division=need.community,
-                 organisation=operator, changes={"need": need.pk, "service": invitation.service_name})
+                 organisation=operator, changes={"need": need.pk, "service": invitation.service_id, "service_name": invitation.service_name})
     for assignment in operator.role_assignments.filter(role=Role.OPERATOR_STAFF, revoked_at__isnull=True).select_related("user"):
         notify(user=assignment.user, title=_("%(community)s invites you to meet a need: %(title)s") % {
             "community": need.community.name, "title": need.title}, body=invitation.message, url="/neighbourhood/staff/invitations/")

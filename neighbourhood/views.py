@@ -15,6 +15,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -226,8 +228,12 @@ def _staff_community(request) -> Division:
 def need_detail(request, need_id: int):
     need = selectors.need_get(user=request.user, pk=need_id)
     staff = services.staff_reaches(request.user, need.community)
+    # What may meet it: the community's own agreed services, activities, orders and operators.
+    offered = list(services.services_in_scope(need.community)) if staff else []
     mark_form = NeedMarkForm(request.POST if "mark" in request.POST else None, initial={"status": need.status},
+                             offered=offered,
                              activities=selectors.activity_list(user=request.user, within=need.community)[:50] if staff else (),
+                             orders=selectors.orders_meeting_needs(user=request.user, community=need.community)[:50] if staff else (),
                              operators=_operators_serving(need.community) if staff else ())
     invite_form = InviteForm(request.POST if "invite" in request.POST else None)
     if request.method == "POST":
@@ -241,16 +247,21 @@ def need_detail(request, need_id: int):
             elif "mark" in request.POST and staff and mark_form.is_valid():
                 data = mark_form.cleaned_data
                 activity = selectors.activity_get(user=request.user, pk=data["activity"]) if data["activity"] else None
+                order = selectors.order_get(user=request.user, pk=data["order"]) if data["order"] else None
                 operator = organisation_get(user=request.user, pk=data["operator"]) if data["operator"] else None
-                services.need_mark(actor=request.user, need=need, status=data["status"], note=data["note"], activity=activity,
-                                   operator=operator)
+                services.need_mark(actor=request.user, need=need, status=data["status"], note=data["note"],
+                                   service=next((s for s in offered if s.pk == data["service"]), None), activity=activity,
+                                   order=order, operator=operator)
                 messages.success(request, _("Saved; the supporters have been told."))
             elif "invite" in request.POST and staff and invite_form.is_valid():
                 operator = Organisation.objects.filter(pk=invite_form.cleaned_data["operator"], kind=OrganisationKind.OPERATOR).first()
                 if operator is None:
                     raise ValidationFailed(fields={"operator": [_("Choose an operator.")]})
-                services.invitation_send(actor=request.user, need=need, operator=operator,
-                                         service_name=invite_form.cleaned_data["service_name"], message=invite_form.cleaned_data["message"])
+                service = next((s for s in offered if s.pk == invite_form.cleaned_data["service"]), None)
+                if invite_form.cleaned_data["service"] and service is None:
+                    raise ValidationFailed(fields={"service": [_("This service is not agreed for the need's community.")]})
+                services.invitation_send(actor=request.user, need=need, operator=operator, service=service,
+                                         message=invite_form.cleaned_data["message"])
                 messages.success(request, _("Invitation sent to %(operator)s.") % {"operator": operator.name})
             else:
                 raise ValidationFailed(_("Nothing to do."))
@@ -258,11 +269,26 @@ def need_detail(request, need_id: int):
         except ApplicationError as error:
             messages.error(request, _error_text(error))
     return render(request, "neighbourhood/need.html", {
-        "need": need, "staff": staff, "mark_form": mark_form, "invite_form": invite_form,
+        "need": need, "met_by": _met_by(need), "staff": staff, "mark_form": mark_form, "invite_form": invite_form,
         "matches": matching.matches_for(need) if staff and need.status in selectors.OPEN_NEEDS else [],
         "invitations": need.invitations.select_related("operator").all() if staff else [],
         "resident": services.resident_community(request.user) is not None, "tab": "needs",
     })
+
+
+def _met_by(need) -> str:
+    """What meets the need, named for the residents: the agreed service (and who runs it), the activity (linked), the order, the operator."""
+    parts = []
+    if need.met_by_service is not None:
+        parts.append(format_html("{}（{}）", need.met_by_service.name, need.met_by_service.agreement.operator.name))
+    if need.met_by_activity is not None:
+        parts.append(format_html('<a href="{}">{}</a>', reverse("neighbourhood:activity", args=[need.met_by_activity.pk]),
+                                 need.met_by_activity.title))
+    if need.met_by_order is not None:
+        parts.append(format_html("{}", need.met_by_order.title))
+    if need.met_by_operator is not None and (need.met_by_service is None or need.met_by_service.agreement.operator_id != need.met_by_operator_id):
+        parts.append(format_html("{}", need.met_by_operator.name))
+    return mark_safe("、".join(parts))  # each part escaped by format_html
 
 
 @login_required

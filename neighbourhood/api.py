@@ -70,15 +70,16 @@ def list_needs(request, within: str | None = Query(None, description="Division c
 
 @router.post(f"{P}/needs", response={201: NeedOut, **ERRORS}, summary="Record a need")
 def record_need(request, payload: NeedIn):
-    community = division_get(user=request.user, code=payload.community) if payload.community else services.resident_community(request.user)
+    community, grid = selectors.need_place(user=request.user, community=payload.community, grid=payload.grid)
     if community is None or community.level != DivisionLevel.COMMUNITY:
         raise ValidationFailed(fields={"community": [_("Give the community's code.")]})
-    require(request.user, "neighbourhood.add_need", community)
+    # A grid worker's permission is at their grid, where the need is filed.
+    require(request.user, "neighbourhood.add_need", grid or community)
     kind = selectors.need_kinds().filter(code=payload.kind).first()
     if kind is None:
         raise ValidationFailed(fields={"kind": [_("Unknown kind of need.")]})
     need = services.need_record(actor=request.user, community=community, kind=kind, title=payload.title, description=payload.description,
-                                preferred_tier=payload.preferred_tier or "", on_behalf_of=payload.on_behalf_of)
+                                preferred_tier=payload.preferred_tier or "", grid=grid, on_behalf_of=payload.on_behalf_of)
     return Status(201, need)
 
 

@@ -36,8 +36,9 @@ class NeedForm(BootstrapMixin, forms.Form):
     preferred_tier = forms.ChoiceField(label=_("What price can you bear?"), choices=[("", _("no preference")), *ServiceTier.choices],
                                        required=False)
     on_behalf_of = forms.CharField(label=_("For (when recorded on a visit)"), max_length=60, required=False)
+    grid = forms.ChoiceField(label=_("Grid"), required=False)
 
-    def __init__(self, *args, kinds=(), staff: bool = False, **kwargs):
+    def __init__(self, *args, kinds=(), staff: bool = False, grids=(), any_grid: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         grouped: dict[str, list] = {}
         for kind in kinds:
@@ -45,6 +46,10 @@ class NeedForm(BootstrapMixin, forms.Form):
         self.fields["kind"].choices = [("", "—")] + [(label, options) for label, options in grouped.items()]
         if not staff:
             del self.fields["on_behalf_of"]
+        if staff and grids:
+            self.fields["grid"].choices = ([("", "—")] if any_grid else []) + [(g.code, g.name) for g in grids]
+        else:
+            del self.fields["grid"]
 
 
 class NeedMarkForm(BootstrapMixin, forms.Form):

@@ -155,7 +155,8 @@ class Need(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
-    scope = ScopeFields(division="community", owner="recorded_by")
+    # A grid worker (a community worker held at a grid) sees the needs filed under their grid.
+    scope = ScopeFields(division=("community", "grid"), owner="recorded_by")
 
     class Meta:
         verbose_name = _("need")

@@ -29,6 +29,7 @@ class NeedOut(Schema):
     id: int
     community: str = Field(..., alias="community.code")
     community_name: str = Field(..., alias="community.name")
+    grid: str | None = None
     category: ServiceCategory
     kind: str = Field(..., alias="kind.code")
     title: str
@@ -44,9 +45,14 @@ class NeedOut(Schema):
     met_by_operator_id: int | None = None
     created_at: datetime
 
+    @staticmethod
+    def resolve_grid(obj) -> str | None:
+        return obj.grid.code if obj.grid_id else None
+
 
 class NeedIn(Schema):
-    community: str | None = Field(None, description="Community code (staff recording for a community; residents: their own)")
+    community: str | None = Field(None, description="Community code (staff recording for a community; residents and grid workers: their own)")
+    grid: str | None = Field(None, description="Grid code (the community's staff name one; a grid worker's own grid by default)")
     kind: str = Field(..., description="Code of the kind of need", examples=["elderly_meals"])
     title: str = Field("", max_length=120)
     description: str = Field("", max_length=2000)

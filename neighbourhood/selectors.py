@@ -8,9 +8,10 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import get_for_user, visible_to
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from org.models import Division, DivisionLevel
 from registry.models import Site, SiteKind
 
@@ -50,9 +51,9 @@ def need_kinds(*, category: str | None = None) -> QuerySet[NeedKind]:
 def need_list(*, user, within: Division | None = None, status: str | None = None, category: str | None = None,
               open_only: bool = False) -> QuerySet[Need]:
     """Needs in scope, ranked: most supported first, then the oldest."""
-    needs = visible_to(user, "neighbourhood.view_need", Need.objects.select_related("community", "kind"))
+    needs = visible_to(user, "neighbourhood.view_need", Need.objects.select_related("community", "grid", "kind"))
     if within is not None:
-        needs = needs.filter(community__path__under=within.path)
+        needs = needs.filter(_needs_within(within))
     if status:
         needs = needs.filter(status=status)
     elif open_only:
@@ -64,8 +65,48 @@ def need_list(*, user, within: Division | None = None, status: str | None = None
     return needs.order_by("-supports", "created_at", "id")
 
 
+def _needs_within(division: Division) -> Q:
+    """Needs of a community at or below ``division``, or filed under a grid there."""
+    return Q(community__path__under=division.path) | Q(grid__path__under=division.path)
+
+
+def need_place(*, user, community: str | None = None, grid: str | None = None) -> tuple[Division | None, Division | None]:
+    """Where ``user`` records a need: the community and grid named by their codes (404 outside what
+    they may see), else their own — a grid worker's grid and its community, a resident's community.
+    A grid worker's community is theirs to record in even though they see only their grid of it."""
+    from org.selectors import division_get
+
+    from .services import worker_grids
+
+    mine = worker_grids(user)
+    grid_division = division_get(user=user, code=grid) if grid else None
+    if grid_division is not None and grid_division.level != DivisionLevel.GRID:
+        raise ValidationFailed(fields={"grid": [_("Give a grid's code.")]})
+    if community:
+        parents = {g.parent.code: g.parent for g in ([grid_division] if grid_division else []) + mine}
+        found = parents.get(community) or division_get(user=user, code=community)
+    elif grid_division is not None:
+        found = grid_division.parent
+    else:
+        found = mine[0].parent if mine else resident_community(user)
+    if found is not None and grid_division is None:
+        # A grid worker files what they record under their grid.
+        grid_division = next((g for g in mine if g.parent_id == found.pk), None)
+    return found, grid_division
+
+
+def need_grids(*, user, community: Division) -> list[Division]:
+    """The grids of ``community`` that ``user`` may file a need under: all of them for its staff, a grid worker's own."""
+    from .services import staff_reaches, worker_grids
+
+    if staff_reaches(user, community):
+        return list(community.children.filter(level=DivisionLevel.GRID).order_by("code"))
+    return worker_grids(user, community)
+
+
 def need_get(*, user, pk: int) -> Need:
-    needs = Need.objects.select_related("community", "kind", "recorded_by", "met_by_activity", "met_by_order", "met_by_operator")
+    needs = Need.objects.select_related("community", "grid", "kind", "recorded_by", "met_by_activity", "met_by_order",
+                                        "met_by_operator", "met_by_service__agreement__operator")
     need = get_for_user(user, "neighbourhood.view_need", needs, pk=pk)
     need.supported = NeedSupport.objects.filter(need=need, user=user).exists()
     return need
@@ -94,7 +135,7 @@ def similar_needs(*, community: Division, kind: NeedKind, text: str, limit: int 
 def need_counts(*, within: Division) -> dict[str, dict[str, int]]:
     """Needs by category and status below ``within``."""
     counts: dict[str, dict[str, int]] = {}
-    rows = Need.objects.filter(community__path__under=within.path).values("category", "status").annotate(n=Count("id"))
+    rows = Need.objects.filter(_needs_within(within)).values("category", "status").annotate(n=Count("id"))
     for row in rows:
         counts.setdefault(row["category"], {})[row["status"]] = row["n"]
     return counts

@@ -110,8 +110,20 @@ def _require_resident_of(user, community: Division) -> None:
         raise PermissionDenied(_("This is for the residents of %(community)s.") % {"community": community.name})
 
 
+def worker_grids(user, community: Division | None = None) -> list[Division]:
+    """The grids where ``user`` works as a grid worker (网格员: a community worker held at a grid
+    [Zibo]), only those of ``community`` when it is given."""
+    return [a.division for a in active_roles(user) if a.role == Role.COMMUNITY_WORKER and a.division_id
+            and a.division.level == DivisionLevel.GRID and (community is None or a.division.parent_id == community.pk)]
+
+
+def may_record_needs(user, community: Division) -> bool:
+    """Whether ``user`` records needs for others in ``community``: its staff, or a grid worker of one of its grids."""
+    return staff_reaches(user, community) or bool(worker_grids(user, community))
+
+
 def staff_reaches(user, division: Division) -> bool:
-    """Whether ``user`` works at ``division`` or above it (community, street or bureau staff)."""
+    """Whether ``user`` runs things at ``division``: community or street staff working there or above it."""
     if getattr(user, "is_superuser", False):
         return True
     return any(a.role in STAFF_ROLES and a.division_id and division.path.startswith(a.division.path) for a in active_roles(user))
@@ -185,23 +197,34 @@ def household_save(*, actor, address: str = "", members: int = 1, tags: list[str
 # Needs (需求清单).
 
 @transaction.atomic
-def need_record(*, actor, community: Division, kind: NeedKind, title: str, description: str = "", preferred_tier: str = "",
+def need_record(*, actor, community: Division, kind: NeedKind, title: str = "", description: str = "", preferred_tier: str = "",
                 grid: Division | None = None, on_behalf_of: str = "") -> Need:
     """A resident records a need of their own; a grid worker or community staff records one they
-    heard on a visit (with whom it is for). The recorder's support counts as the first."""
+    heard on a visit (with whom it is for). A grid worker records for the residents of their grid,
+    which the need is filed under; the community's staff may name one of its grids; a resident's
+    need is filed under the grid of their household. The recorder's support counts as the first."""
     if community.level != DivisionLevel.COMMUNITY:
         raise invalid("community", _("Needs are recorded for a community."))
+    if grid is not None and grid.parent_id != community.pk:
+        raise invalid("grid", _("This grid is not in the community."))
     if staff_reaches(actor, community):
         source = NeedSource.GRID_WORKER if grid is not None or on_behalf_of.strip() else NeedSource.STAFF
+    elif grids := worker_grids(actor, community):
+        if grid is None:
+            grid = grids[0]
+        elif grid not in grids:
+            raise PermissionDenied(_("You record needs for your own grid: %(grids)s.") % {"grids": "、".join(g.name for g in grids)})
+        source = NeedSource.GRID_WORKER
     else:
         _require_resident_of(actor, community)
         source = NeedSource.RESIDENT
+        if grid is None:
+            household = Household.objects.filter(resident=actor, community=community).select_related("grid").first()
+            grid = household.grid if household is not None else None
     if not kind.is_active:
         raise invalid("kind", _("This kind of need is no longer in the catalogue."))
     if preferred_tier:
         _choice(preferred_tier, ServiceTier, "preferred_tier")
-    if grid is not None and grid.parent_id != community.pk:
-        raise invalid("grid", _("This grid is not in the community."))
     need = Need.objects.create(
         community=community, grid=grid, category=kind.category, kind=kind,
         title=_text(title, "title", max_length=120) if title.strip() else kind.name,
@@ -210,7 +233,7 @@ def need_record(*, actor, community: Division, kind: NeedKind, title: str, descr
         recorded_by=actor, supports=1)
     NeedSupport.objects.create(need=need, user=actor)
     audit_record(actor=actor, action="neighbourhood.need.recorded", target=need, division=community,
-                 changes={"kind": kind.code, "title": need.title, "source": source})
+                 changes={"kind": kind.code, "title": need.title, "source": source, "grid": grid.code if grid else None})
     return need
 
 

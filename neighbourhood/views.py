@@ -191,10 +191,15 @@ def needs(request):
 
 @login_required
 def need_new(request):
-    community = services.resident_community(request.user) or _staff_community(request)
-    staff = services.staff_reaches(request.user, community)
+    """Record a need: a resident's own, or one a grid worker or the community's staff heard on a visit."""
+    community, grid = selectors.need_place(user=request.user, community=request.GET.get("community"), grid=request.GET.get("grid"))
+    if community is None or community.level != DivisionLevel.COMMUNITY:
+        raise NotFound()
+    recorder = services.may_record_needs(request.user, community)
+    grids = selectors.need_grids(user=request.user, community=community)
     kinds = selectors.need_kinds()
-    form = NeedForm(request.POST or None, kinds=kinds, staff=staff)
+    form = NeedForm(request.POST or None, kinds=kinds, staff=recorder, grids=grids, any_grid=services.staff_reaches(request.user, community),
+                    initial={"grid": grid.code if grid else ""})
     similar = []
     if request.method == "POST" and form.is_valid():
         kind = kinds.filter(pk=form.cleaned_data["kind"]).first()
@@ -205,6 +210,7 @@ def need_new(request):
             try:
                 need = services.need_record(actor=request.user, community=community, kind=kind, title=data["title"],
                                             description=data["description"], preferred_tier=data["preferred_tier"],
+                                            grid=next((g for g in grids if g.code == data.get("grid")), None),
                                             on_behalf_of=data.get("on_behalf_of", ""))
             except ApplicationError as error:
                 add_error_to_form(form, error)
@@ -212,16 +218,6 @@ def need_new(request):
                 messages.success(request, _("Recorded. Neighbours can now support it."))
                 return redirect("neighbourhood:need", need_id=need.pk)
     return render(request, "neighbourhood/need_new.html", {"form": form, "similar": similar, "community": community, "tab": "needs"})
-
-
-def _staff_community(request) -> Division:
-    code = request.GET.get("community") or request.POST.get("community")
-    if not code:
-        raise NotFound()
-    division = division_get(user=request.user, code=code)
-    if division.level != DivisionLevel.COMMUNITY:
-        raise NotFound()
-    return division
 
 
 @login_required

@@ -7,7 +7,7 @@ from core.errors import Conflict, PermissionDenied, ValidationFailed
 from notifications.models import Notification
 
 from .. import matching, selectors, services
-from ..models import Household, NeedStatus
+from ..models import Household, Need, NeedStatus
 from .conftest import agree, publish, residents
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +104,36 @@ def test_household_tags_are_kept_only_with_consent(resident):
     household = services.household_save(actor=resident, address="3-2-501", members=3, tags=[], consent=False)
     assert household.tags == [] and household.tags_consented_at is None
     assert Household.objects.count() == 1
+
+
+def test_a_grid_worker_records_needs_of_their_grid_for_their_community(world, community, grids):
+    need = services.need_record(actor=grids["worker"], community=community, kind=kind("elderly_meals"), title="独居老人吃饭难",
+                                on_behalf_of="5号楼张大爷")
+    assert (need.community, need.grid, need.source) == (community, grids["first"], "grid_worker")
+    assert list(selectors.need_list(user=grids["worker"], within=grids["first"])) == [need]
+    assert list(selectors.need_list(user=grids["neighbour"])) == []  # the grid beside sees only its own
+    assert AuditEvent.objects.get(action="neighbourhood.need.recorded").changes["grid"] == grids["first"].code
+
+
+def test_a_grid_worker_of_another_grid_or_community_is_refused(world, community, grids):
+    with pytest.raises(PermissionDenied, match="自己网格"):
+        services.need_record(actor=grids["neighbour"], community=community, kind=kind("street_lights"), grid=grids["first"])
+    with pytest.raises(PermissionDenied):
+        services.need_record(actor=grids["next_door"], community=community, kind=kind("street_lights"))
+    assert not Need.objects.exists()
+
+
+def test_the_communitys_staff_may_file_a_need_under_any_of_its_grids(world, community, grids, worker):
+    need = services.need_record(actor=worker, community=community, kind=kind("after_school"), grid=grids["second"])
+    assert need.grid == grids["second"] and need.source == "grid_worker"
+    with pytest.raises(ValidationFailed):
+        services.need_record(actor=worker, community=community, kind=kind("after_school"), grid=world.node("甲市一区一街二社一格"))
+
+
+def test_a_residents_need_is_filed_under_the_grid_of_their_household(community, resident, grids):
+    services.household_save(actor=resident, address="1-1-101", members=2, grid=grids["second"])
+    need = services.need_record(actor=resident, community=community, kind=kind("tai_chi"))
+    assert need.grid == grids["second"] and need.source == "resident"
 
 
 def test_a_need_is_met_by_an_agreed_service_and_the_residents_see_by_what(client, world, community, resident, worker):

@@ -64,7 +64,9 @@ from .rules import RULES
 
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
 RESIDENT_ROLES = (Role.RESIDENT, Role.FUND_COMMITTEE)
-STAFF_ROLES = (Role.COMMUNITY_WORKER, Role.STREET_ADMIN, Role.SUPERVISOR)
+# Who runs a community's needs, activities, orders and feedback: the roles that accounts.permissions.GRANTS
+# lets change them. The civil-affairs supervisor reads and oversees, on pages as in the API.
+STAFF_ROLES = (Role.COMMUNITY_WORKER, Role.STREET_ADMIN)
 
 
 def rule_value(division: Division, key: str):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import holds_any, require
-from core.errors import ApplicationError, NotFound, ValidationFailed
+from core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from core.forms import add_error_to_form
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
 from org.selectors import division_get, organisation_get, user_home_division
@@ -232,6 +232,8 @@ def need_detail(request, need_id: int):
                              orders=selectors.orders_meeting_needs(user=request.user, community=need.community)[:50] if staff else (),
                              operators=_operators_serving(need.community) if staff else ())
     invite_form = InviteForm(request.POST if "invite" in request.POST else None)
+    if request.method == "POST" and ("mark" in request.POST or "invite" in request.POST):
+        require(request.user, "neighbourhood.change_need", need)  # as the API: a supervisor reads, 403
     if request.method == "POST":
         try:
             if "support" in request.POST:
@@ -330,6 +332,8 @@ def order_detail(request, order_id: int):
     schedule_form = ScheduleForm(request.POST if "schedule" in request.POST else None, rooms=rooms)
     deliver_form = DeliverForm(request.POST if "deliver" in request.POST else None, initial={"people_served": order.participants})
     rate_form = RateForm(request.POST if "rate" in request.POST else None)
+    if request.method == "POST" and "schedule" in request.POST:
+        require(request.user, "neighbourhood.change_serviceorder", order)  # as the API: a supervisor reads, 403
     if request.method == "POST":
         try:
             if "accept" in request.POST and operator_here:
@@ -407,6 +411,8 @@ def feedback_detail(request, feedback_id: int):
     item = selectors.feedback_get(user=request.user, pk=feedback_id)
     handler = services.staff_reaches(request.user, item.routed_to)
     form = FeedbackUpdateForm(request.POST or None, initial={"status": item.status}) if handler and not item.is_closed else None
+    if request.method == "POST":
+        require(request.user, "neighbourhood.change_feedbackrequest", item)  # as the API: a supervisor reads, 403
     if request.method == "POST" and handler:
         try:
             if "unpublish" in request.POST or "publish" in request.POST:
@@ -459,16 +465,26 @@ def household(request):
 # Staff pages.
 
 def _staff_home(request) -> Division:
+    if not is_staff(request.user):
+        raise PermissionDenied()
     home = user_home_division(user=request.user)
-    if home is None or not is_staff(request.user):
+    if home is None:
         raise NotFound()
     return home
 
 
 def is_staff(user) -> bool:
-    """Community, street and bureau staff, and operators: those the staff pages are for."""
+    """Community, street and bureau staff, and operators: those the staff pages are for (not residents)."""
     return any(holds_any(user, perm) for perm in (
         "neighbourhood.change_activity", "neighbourhood.change_feedbackrequest", "neighbourhood.view_persontimes"))
+
+
+def _staff_division(request, code: str, perm: str) -> Division:
+    """The division of a staff page: 404 outside what the user may see, 403 for those the staff pages are not for (residents)."""
+    division = division_get(user=request.user, code=code)
+    if not is_staff(request.user) or not holds_any(request.user, perm):
+        raise PermissionDenied()
+    return division
 
 
 @login_required
@@ -489,25 +505,20 @@ def staff(request):
 
 @login_required
 def staff_needs(request, code: str):
-    division = division_get(user=request.user, code=code)
-    if not holds_any(request.user, "neighbourhood.view_need"):
-        raise NotFound()
+    division = _staff_division(request, code, "neighbourhood.view_need")
     category = request.GET.get("category") if request.GET.get("category") in ServiceCategory.values else None
     status = request.GET.get("status") if request.GET.get("status") in NeedStatus.values else None
     rows = selectors.need_list(user=request.user, within=division, category=category, status=status, open_only=status is None)[:200]
     return render(request, "neighbourhood/staff/needs.html", {
         "division": division, "needs": rows, "category": category, "status": status, "categories": ServiceCategory.choices,
         "statuses": NeedStatus.choices, "counts": selectors.need_counts(within=division),
-        "top": matching.top_needs_with_matches(community=division) if division.level == DivisionLevel.COMMUNITY
-        and services.staff_reaches(request.user, division) else [],
+        "top": matching.top_needs_with_matches(community=division) if division.level == DivisionLevel.COMMUNITY else [],
     })
 
 
 @login_required
 def staff_orders(request, code: str):
-    division = division_get(user=request.user, code=code)
-    if not holds_any(request.user, "neighbourhood.view_serviceorder"):
-        raise NotFound()
+    division = _staff_division(request, code, "neighbourhood.view_serviceorder")
     status = request.GET.get("status") if request.GET.get("status") in OrderStatus.values else None
     orders = selectors.order_list(user=request.user, within=division, status=status)
     if status is None:
@@ -518,10 +529,7 @@ def staff_orders(request, code: str):
 
 @login_required
 def staff_activities(request, code: str):
-    division = division_get(user=request.user, code=code)
-    if not holds_any(request.user, "neighbourhood.view_activity") or services.resident_community(request.user) and not \
-            holds_any(request.user, "neighbourhood.change_activity"):
-        raise NotFound()
+    division = _staff_division(request, code, "neighbourhood.view_activity")
     since = timezone.now() - timedelta(days=30)
     return render(request, "neighbourhood/staff/activities.html", {
         "division": division, "activities": selectors.activity_list(user=request.user, within=division, since=since,
@@ -540,7 +548,7 @@ def activity_new(request, code: str):
     staff_here = services.staff_reaches(request.user, division)
     mine = [o for o in services.operator_of(request.user) if services.operator_serves(o, division)]
     if not staff_here and not mine:
-        raise NotFound()
+        raise PermissionDenied()  # as the API: those who may see the community but not publish there
     rooms = list(Room.objects.filter(site__division__path__under=division.path, closed_on__isnull=True)
                  .select_related("site").order_by("site__name", "name")[:200])
     organisers = list(_operators_serving(division)) if staff_here else mine
@@ -617,9 +625,7 @@ def activity_qr(request, activity_id: int):
 @login_required
 def staff_feedback(request, code: str):
     """The feedback queue: open requests routed here, the soonest due first, overdue ones marked."""
-    division = division_get(user=request.user, code=code)
-    if not holds_any(request.user, "neighbourhood.change_feedbackrequest"):
-        raise NotFound()
+    division = _staff_division(request, code, "neighbourhood.view_feedbackrequest")
     status = request.GET.get("status") if request.GET.get("status") in FeedbackStatus.values else None
     if status:
         rows = selectors.feedback_list(user=request.user, within=division, status=status).order_by("-created_at")[:200]
@@ -638,8 +644,8 @@ def staff_feedback(request, code: str):
 @login_required
 def invitations(request):
     """An operator's invitations from communities; answer them."""
-    if not holds_any(request.user, "neighbourhood.view_invitation"):
-        raise NotFound()
+    if not is_staff(request.user) or not holds_any(request.user, "neighbourhood.view_invitation"):
+        raise PermissionDenied()
     form = AnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -659,9 +665,7 @@ def invitations(request):
 
 @login_required
 def staff_person_times(request, code: str):
-    division = division_get(user=request.user, code=code)
-    if not holds_any(request.user, "neighbourhood.view_persontimes"):
-        raise NotFound()
+    division = _staff_division(request, code, "neighbourhood.view_persontimes")
     today = timezone.localdate()
     try:
         since = date.fromisoformat(request.GET["since"]) if request.GET.get("since") else today - timedelta(days=90)

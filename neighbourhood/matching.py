@@ -94,7 +94,8 @@ def candidates_for(community: Division, *, max_km: float) -> list[Candidate]:
     district_path = "/".join(community.path.split("/")[:2]) + "/"
     operators = Organisation.objects.filter(kind=OrganisationKind.OPERATOR, is_active=True).filter(
         Q(pk__in=list(admitted)) | Q(served_divisions__path__startswith=district_path) | Q(served_divisions__level=DivisionLevel.CITY)
-    ).exclude(pk__in=blacklisted_operator_ids(division=community)).distinct().prefetch_related("served_divisions")
+    ).exclude(pk__in=blacklisted_operator_ids(division=community)).distinct().select_related("home_division") \
+        .prefetch_related("served_divisions")
     by_operator: dict[int, Candidate] = {}
     for operator in operators:
         served = list(operator.served_divisions.all())

@@ -5,8 +5,20 @@ feedback queues with their deadlines, and a community's home page for its reside
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -203,16 +215,26 @@ def my_registration(*, user, activity: Activity) -> Registration | None:
         RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]).first()
 
 
+def _waitlist_position():
+    """A registration's place on its activity's waitlist (1 = next to move up), as an expression: the
+    waitlisted registrations of the same activity made before it, plus one; null unless it waits."""
+    earlier = Registration.objects.filter(activity_id=OuterRef("activity_id"), status=RegistrationStatus.WAITLISTED).filter(
+        Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))) \
+        .order_by().values("activity_id").annotate(n=Count("id")).values("n")
+    return Case(When(status=RegistrationStatus.WAITLISTED, then=Coalesce(Subquery(earlier), 0) + 1), default=None,
+                output_field=IntegerField())
+
+
 def waitlist_position(registration: Registration) -> int:
-    return Registration.objects.filter(activity_id=registration.activity_id, status=RegistrationStatus.WAITLISTED).filter(
-        Q(created_at__lt=registration.created_at) | Q(created_at=registration.created_at, id__lt=registration.pk)).count() + 1
+    return Registration.objects.filter(pk=registration.pk).annotate(position=_waitlist_position()).values_list("position", flat=True)[0]
 
 
 def my_registrations(*, user, upcoming: bool = True, now: datetime | None = None) -> QuerySet[Registration]:
+    """A resident's registrations, each with ``next_start`` (its next session) and ``position`` on the waitlist, in one query."""
     now = now or timezone.now()
     registrations = Registration.objects.filter(user=user).select_related("user", "activity__community", "activity__room__site", "activity__organiser") \
         .annotate(next_start=Subquery(ActivitySession.objects.filter(activity=OuterRef("activity_id"), starts_at__gte=now, cancelled=False)
-                                      .order_by("starts_at").values("starts_at")[:1]))
+                                      .order_by("starts_at").values("starts_at")[:1]), position=_waitlist_position())
     if upcoming:
         return registrations.filter(activity__ends_at__gte=now, status__in=[RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]) \
             .order_by("activity__starts_at")
@@ -268,6 +290,11 @@ def person_times(*, user, within: Division, since: date, until: date, by: str = 
         out.append(PersonTimes(label=str(shown), key=str(row[key]), person_times=row["people"] or 0, attendances=row["n"],
                                activities=row["activities"]))
     return out
+
+
+def activity_person_times(*, activity: Activity) -> int:
+    """Person-times (人次) an activity has served so far: the places checked in over all its sessions."""
+    return Attendance.objects.filter(session__activity=activity).aggregate(n=Sum("people"))["n"] or 0
 
 
 def person_times_total(*, user, within: Division, since: date, until: date) -> int:

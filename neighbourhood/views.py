@@ -170,12 +170,8 @@ def activity_check_in(request, activity_id: int):
 @login_required
 def my_registrations(request):
     _resident_home(request)
-    upcoming = list(selectors.my_registrations(user=request.user))
-    for registration in upcoming:
-        if registration.status == RegistrationStatus.WAITLISTED:
-            registration.position = selectors.waitlist_position(registration)
     return render(request, "neighbourhood/registrations.html", {
-        "upcoming": upcoming, "past": selectors.my_registrations(user=request.user, upcoming=False)[:20], "tab": "me"})
+        "upcoming": selectors.my_registrations(user=request.user), "past": selectors.my_registrations(user=request.user, upcoming=False)[:20], "tab": "me"})
 
 
 @login_required
@@ -608,7 +604,7 @@ def activity_manage(request, activity_id: int):
         "activity": activity, "sessions": sessions, "session": session, "people": people, "checked": checked,
         "checked_people": sum(p.places for p in people if p.pk in checked), "cancel_form": cancel_form,
         "check_in_url": request.build_absolute_uri(reverse("neighbourhood:check_in", args=[activity.pk])) + f"?code={activity.attendance_code}",
-        "person_times": sum(a.people for s in sessions for a in s.attendances.all()) if len(sessions) <= 60 else None,
+        "person_times": selectors.activity_person_times(activity=activity),
     })
 
 

@@ -26,6 +26,7 @@ RULES = {
     "neighbourhood.check_in_opens_minutes_before": 30,
     "neighbourhood.photo_max_mb": 5,
     "neighbourhood.rating_days": 30,
+    "neighbourhood.feedback_due_soon_hours": 24,
 }
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     Exists,
@@ -45,7 +46,7 @@ from .models import (
     RegistrationStatus,
     ServiceOrder,
 )
-from .services import resident_community
+from .services import is_resident_of, resident_community, rule_value
 
 OPEN_NEEDS = [NeedStatus.OPEN, NeedStatus.PLANNED]
 
@@ -210,6 +211,17 @@ def activity_get(*, user, pk: int) -> Activity:
                         Activity.objects.select_related("community", "organiser", "room__site", "created_by"), pk=pk)
 
 
+def registration_offer(*, user, activity: Activity, now: datetime | None = None) -> str:
+    """What an activity's page offers ``user`` about registering: ``"register"`` (a resident of its
+    community while registration is open), ``"closed"`` (the deadline has passed), or ``""``
+    (nothing: not a resident there, or the activity is cancelled). ``registration_create`` decides
+    again when they press the button."""
+    now = now or timezone.now()
+    if activity.status != ActivityStatus.PUBLISHED or not is_resident_of(user, activity.community):
+        return ""
+    return "register" if now <= activity.registration_closes_at else "closed"
+
+
 def my_registration(*, user, activity: Activity) -> Registration | None:
     return Registration.objects.filter(activity=activity, user=user, status__in=[
         RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]).first()
@@ -358,6 +370,17 @@ def feedback_list(*, user, within: Division | None = None, status: str | None = 
     elif open_only:
         requests = requests.exclude(status__in=FEEDBACK_CLOSED)
     return requests
+
+
+def with_deadlines(requests: QuerySet[FeedbackRequest], *, division: Division, now: datetime | None = None) -> QuerySet[FeedbackRequest]:
+    """Each request with ``overdue`` (open past its deadline) and ``due_soon`` (open, due within the
+    city's ``neighbourhood.feedback_due_soon_hours``)."""
+    now = now or timezone.now()
+    soon = now + timedelta(hours=int(rule_value(division, "neighbourhood.feedback_due_soon_hours")))
+    open_ = ~Q(status__in=FEEDBACK_CLOSED)
+    return requests.annotate(
+        overdue=Case(When(open_ & Q(due_at__lt=now), then=True), default=False, output_field=BooleanField()),
+        due_soon=Case(When(open_ & Q(due_at__gte=now, due_at__lt=soon), then=True), default=False, output_field=BooleanField()))
 
 
 def feedback_queue(*, user, within: Division) -> QuerySet[FeedbackRequest]:

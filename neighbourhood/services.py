@@ -105,10 +105,15 @@ def resident_community(user) -> Division | None:
     return None
 
 
+def is_resident_of(user, community: Division) -> bool:
+    """Whether ``user`` lives in ``community`` (or, for a street's activity, in one of its communities)."""
+    home = resident_community(user)
+    return home is not None and home.path.startswith(community.path)
+
+
 def _require_resident_of(user, community: Division) -> None:
     """Residents act in their own community (or, for a street's activity, one of its communities)."""
-    home = resident_community(user)
-    if home is None or not home.path.startswith(community.path):
+    if not is_resident_of(user, community):
         raise PermissionDenied(_("This is for the residents of %(community)s.") % {"community": community.name})
 
 
@@ -154,6 +159,20 @@ def operators_in_scope(community: Division, *, category: str | None = None):
 
 def operator_serves(organisation: Organisation, community: Division) -> bool:
     return organisation.kind == OrganisationKind.OPERATOR and operators_in_scope(community).filter(pk=organisation.pk).exists()
+
+
+def order_operator_for(user, order: ServiceOrder) -> Organisation | None:
+    """The operator ``user`` works for that may act on ``order`` (accept, decline, confirm delivery):
+    the one it was placed with or accepted by, or — while nobody has it — one in scope for its
+    category in its community."""
+    mine = operator_of(user)
+    if order.operator_id is not None:
+        return next((o for o in mine if o.pk == order.operator_id), None)
+    if not mine:
+        return None
+    in_scope = set(operators_in_scope(order.community, category=order.category).filter(pk__in=[o.pk for o in mine])
+                   .values_list("pk", flat=True))
+    return next((o for o in mine if o.pk in in_scope), None)
 
 
 def services_in_scope(community: Division):

@@ -48,7 +48,6 @@ from .forms import (
 )
 from .models import (
     AUDIENCE_TAGS,
-    FEEDBACK_CLOSED,
     CheckInMethod,
     FeedbackStatus,
     InvitationStatus,
@@ -126,8 +125,6 @@ def activities(request):
 def activity_detail(request, activity_id: int):
     activity = selectors.activity_get(user=request.user, pk=activity_id)
     registration = selectors.my_registration(user=request.user, activity=activity)
-    may_register = request.user.has_perm("neighbourhood.register_activity", activity) or \
-        services.resident_community(request.user) is not None
     form = RegisterForm(request.POST or None, initial={"places": 1})
     if request.method == "POST":
         try:
@@ -142,7 +139,8 @@ def activity_detail(request, activity_id: int):
         except ApplicationError as error:
             messages.error(request, _error_text(error))
     return render(request, "neighbourhood/activity.html", {
-        "activity": activity, "registration": registration, "form": form, "may_register": may_register,
+        "activity": activity, "registration": registration, "form": form,
+        "offer": selectors.registration_offer(user=request.user, activity=activity),
         "sessions": list(activity.sessions.all()), "position": selectors.waitlist_position(registration)
         if registration and registration.status == RegistrationStatus.WAITLISTED else None,
         "can_manage": request.user.has_perm("neighbourhood.change_activity", activity), "tab": "activities",
@@ -320,9 +318,8 @@ def my_orders(request):
 @login_required
 def order_detail(request, order_id: int):
     order = selectors.order_get(user=request.user, pk=order_id)
-    mine_ops = services.operator_of(request.user)
     staff = services.staff_reaches(request.user, order.community)
-    operator_here = next((o for o in mine_ops if o.pk == order.operator_id or (order.operator_id is None and services.operator_serves(o, order.community))), None)
+    operator_here = services.order_operator_for(request.user, order)
     rooms = Room.objects.filter(site__division__path__under=order.community.path, closed_on__isnull=True).select_related("site")[:100] \
         if staff and order.status == OrderStatus.ACCEPTED else []
     schedule_form = ScheduleForm(request.POST if "schedule" in request.POST else None, rooms=rooms)
@@ -624,14 +621,10 @@ def staff_feedback(request, code: str):
     division = _staff_division(request, code, "neighbourhood.view_feedbackrequest")
     status = request.GET.get("status") if request.GET.get("status") in FeedbackStatus.values else None
     if status:
-        rows = selectors.feedback_list(user=request.user, within=division, status=status).order_by("-created_at")[:200]
+        rows = selectors.feedback_list(user=request.user, within=division, status=status).order_by("-created_at")
     else:
-        rows = selectors.feedback_queue(user=request.user, within=division)[:200]
-    now = timezone.now()
-    rows = list(rows)
-    for row in rows:
-        row.overdue = row.status not in FEEDBACK_CLOSED and row.due_at < now
-        row.due_soon = not row.overdue and row.status not in FEEDBACK_CLOSED and row.due_at < now + timedelta(days=1)
+        rows = selectors.feedback_queue(user=request.user, within=division)
+    rows = selectors.with_deadlines(rows, division=division)[:200]
     return render(request, "neighbourhood/staff/feedback.html", {
         "division": division, "rows": rows, "status": status, "statuses": FeedbackStatus.choices,
         "figures": selectors.feedback_figures(user=request.user, within=division)})

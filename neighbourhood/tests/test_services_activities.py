@@ -4,11 +4,13 @@ check-in and person-times."""
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from notifications.models import Notification
 from scheduling.models import Booking, BookingStatus
+from tests.world import make_user
 
 from .. import selectors, services
 from ..models import Activity, Attendance, Registration, RegistrationStatus
@@ -153,3 +155,27 @@ def test_check_in_by_code_and_by_staff_counts_person_times(world, worker, commun
     assert Attendance.objects.filter(session=session).count() == 2
     assert selectors.person_times_total(user=worker, within=community, since=at(0, 0).date(), until=at(2, 0).date()) == 3
     assert ra.attendances.get().people == 2
+
+
+def test_the_register_button_is_gone_after_the_deadline_and_the_service_still_refuses(client, world, worker, community, resident):
+    activity = publish(worker, community)
+    client.force_login(resident)
+    assert 'name="register"' in client.get(f"/neighbourhood/activities/{activity.pk}/").content.decode()
+    Activity.objects.filter(pk=activity.pk).update(registration_closes_at=timezone.now() - timedelta(minutes=1))
+    page = client.get(f"/neighbourhood/activities/{activity.pk}/").content.decode()
+    assert 'name="register"' not in page and "报名已截止" in page
+    refused = client.post(f"/neighbourhood/activities/{activity.pk}/", {"register": "1", "places": 1}, follow=True).content.decode()
+    assert "报名已于" in refused and not activity.registrations.exists()
+    client.force_login(world.users["resident_b"])  # another community's resident is offered nothing
+    assert selectors.registration_offer(user=world.users["resident_b"], activity=activity) == ""
+
+
+def test_the_operator_who_may_act_on_an_order_is_the_services_to_say(world, community, resident):
+    operator = world.organisations["甲市一区一街一社服务中心"]
+    staff = world.users["operator_staff"]
+    open_order = services.order_place(actor=resident, category="living_environment", title="修门锁")
+    assert services.order_operator_for(staff, open_order) == operator
+    assert services.order_operator_for(resident, open_order) is None
+    elsewhere = world.organisations["甲市一区一街二社服务中心"]
+    other_staff = make_user("yunying_b", role="operator_staff", organisation=elsewhere)
+    assert services.order_operator_for(other_staff, open_order) is None

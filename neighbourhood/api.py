@@ -234,8 +234,9 @@ def my_registrations(request, past: bool = False):
 def person_times(request, within: str, since: date, until: date, by: str = Query("community", pattern="^(community|activity|month)$")):
     if not holds_any(request.user, "neighbourhood.view_persontimes"):
         raise PermissionDenied()
-    if until < since or (until - since) > timedelta(days=400):
-        raise ValidationFailed(fields={"until": [_("Ask for at most 400 days that end after they start.")]})
+    if until < since or (until - since) > timedelta(days=selectors.PERSON_TIMES_MAX_DAYS):
+        raise ValidationFailed(fields={"until": [_("Ask for at most %(n)s days that end after they start.") % {
+            "n": selectors.PERSON_TIMES_MAX_DAYS}]})
     return selectors.person_times(user=request.user, within=division_get(user=request.user, code=within), since=since, until=until, by=by)
 
 

@@ -86,7 +86,7 @@ class ActivityForm(BootstrapMixin, forms.Form):
     tier = forms.ChoiceField(label=_("Tier"), choices=ServiceTier.choices)
     price = forms.DecimalField(label=_("Price (yuan)"), min_value=0, max_digits=8, decimal_places=2, initial=0)
     capacity = forms.IntegerField(label=_("Places"), min_value=1, max_value=5000, initial=20)
-    places_per_registration = forms.IntegerField(label=_("Places one person may take"), min_value=1, max_value=10, initial=1)
+    places_per_registration = forms.IntegerField(label=_("Places one person may take"), min_value=1, initial=1)
     room = forms.TypedChoiceField(label=_("Room"), coerce=int, required=False, empty_value=None)
     place = forms.CharField(label=_("Or a place outside the register"), max_length=120, required=False)
     day = forms.DateField(label=_("Date (first session)"), widget=date_input())
@@ -118,7 +118,7 @@ class CancelForm(BootstrapMixin, forms.Form):
 
 
 class RegisterForm(BootstrapMixin, forms.Form):
-    places = forms.IntegerField(label=_("Places"), min_value=1, max_value=10, initial=1)
+    places = forms.IntegerField(label=_("Places"), min_value=1, initial=1)
 
 
 class CodeForm(BootstrapMixin, forms.Form):
@@ -134,7 +134,7 @@ class OrderForm(BootstrapMixin, forms.Form):
     preferred_time = forms.CharField(label=_("When suits you"), max_length=120, required=False,
                                      widget=forms.TextInput(attrs={"placeholder": _("e.g. weekday mornings")}))
     operator = forms.TypedChoiceField(label=_("Offered by"), coerce=int, required=False, empty_value=None)
-    participants = forms.IntegerField(label=_("People"), min_value=1, max_value=50, initial=1)
+    participants = forms.IntegerField(label=_("People"), min_value=1, initial=1)
     pooled = forms.BooleanField(label=_("Neighbours with the same need may join"), required=False)
 
     def __init__(self, *args, operators=(), offered=(), **kwargs):
@@ -164,7 +164,7 @@ class ScheduleForm(BootstrapMixin, forms.Form):
 
 
 class DeliverForm(BootstrapMixin, forms.Form):
-    people_served = forms.IntegerField(label=_("People served"), min_value=0, max_value=5000)
+    people_served = forms.IntegerField(label=_("People served"), min_value=0)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 

@@ -212,8 +212,9 @@ class Activity(models.Model):
     place = models.CharField(_("place"), max_length=120, blank=True, help_text=_("Where it is, when not in a room of the register."))
     registration_closes_at = models.DateTimeField(_("registration closes at"))
     waitlist = models.BooleanField(_("waitlist when full"), default=True)
+    # At most the city's neighbourhood.places_per_registration (checked when the activity is published).
     places_per_registration = models.PositiveSmallIntegerField(_("places one person may take"), default=1,
-                                                               validators=[MinValueValidator(1), MaxValueValidator(10)])
+                                                               validators=[MinValueValidator(1)])
     status = models.CharField(_("status"), max_length=10, choices=ActivityStatus.choices, default=ActivityStatus.PUBLISHED,
                               db_index=True)
     registered_places = models.PositiveIntegerField(_("places taken"), default=0)

@@ -27,6 +27,8 @@ RULES = {
     "neighbourhood.photo_max_mb": 5,
     "neighbourhood.rating_days": 30,
     "neighbourhood.feedback_due_soon_hours": 24,
+    "neighbourhood.order_participants_max": 50,
+    "neighbourhood.people_served_max": 5000,
 }
 
 

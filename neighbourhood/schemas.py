@@ -136,7 +136,7 @@ class ActivityIn(Schema):
     organiser_id: int | None = None
     registration_closes_at: datetime | None = None
     waitlist: bool = True
-    places_per_registration: int = Field(1, ge=1, le=10)
+    places_per_registration: int = Field(1, ge=1, description="At most the city's rule (neighbourhood.places_per_registration)")
 
 
 class ReasonIn(Schema):
@@ -144,7 +144,7 @@ class ReasonIn(Schema):
 
 
 class RegistrationIn(Schema):
-    places: int = Field(1, ge=1, le=10)
+    places: int = Field(1, ge=1, description="At most the activity's places_per_registration")
 
 
 class RegistrationOut(Schema):
@@ -188,7 +188,7 @@ class OrderIn(Schema):
     preferred_time: str = Field("", max_length=120)
     need_id: int | None = None
     pooled: bool = False
-    participants: int = Field(1, ge=1, le=50)
+    participants: int = Field(1, ge=1, description="At most the city's rule (neighbourhood.order_participants_max)")
 
 
 class OrderOut(Schema):
@@ -222,7 +222,7 @@ class ScheduleIn(Schema):
 
 
 class DeliverIn(Schema):
-    people_served: int | None = Field(None, ge=0, le=5000)
+    people_served: int | None = Field(None, ge=0, description="At most the city's rule (neighbourhood.people_served_max)")
     note: str = Field("", max_length=300)
 
 

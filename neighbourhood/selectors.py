@@ -49,6 +49,15 @@ from .models import (
 from .services import is_resident_of, resident_community, rule_value
 
 OPEN_NEEDS = [NeedStatus.OPEN, NeedStatus.PLANNED]
+# Tuning of "similar needs", not policy: the score from which an open need is offered instead of a
+# new one, and what sharing the kind of need adds to the text similarity (0..1).
+SIMILAR_NEED_MIN_SCORE = 0.25
+SAME_KIND_BONUS = 0.5
+# The longest span person-times are asked for at once, and the span the staff page shows unless told.
+PERSON_TIMES_MAX_DAYS = 400
+PERSON_TIMES_DEFAULT_DAYS = 90
+# The staff's activities page also lists what ended this long ago.
+STAFF_ACTIVITIES_LOOK_BACK = timedelta(days=30)
 
 
 # Needs.
@@ -138,8 +147,8 @@ def similar_needs(*, community: Division, kind: NeedKind, text: str, limit: int 
     scored = []
     for index, similarity in corpus.ranked(query):
         need = candidates[index]
-        score = similarity + (0.5 if need.kind_id == kind.pk else 0)
-        if score >= 0.25:
+        score = similarity + (SAME_KIND_BONUS if need.kind_id == kind.pk else 0)
+        if score >= SIMILAR_NEED_MIN_SCORE:
             scored.append((score, need))
     scored.sort(key=lambda pair: -pair[0])
     return [need for _score, need in scored[:limit]]

@@ -418,10 +418,11 @@ def _check_price(community: Division, tier: str, price: Decimal) -> Decimal:
         raise invalid("price", _("The price cannot be negative."))
     if tier == ServiceTier.FREE and price != 0:
         raise invalid("price", _("A free activity costs nothing."))
-    # The same cap as the low-cost services of space-for-service agreements [Huli].
-    found = rule(division=community, key="operations.low_cost_cap")
-    cap = Decimal(str(found.params["max_price"])) if found is not None else Decimal("50")
-    if tier == ServiceTier.LOW_COST and price > cap:
+    # The same cap as the low-cost services of space-for-service agreements [Huli], read from space for service.
+    from operations.services import low_cost_cap
+
+    cap = low_cost_cap(community, None, None)
+    if tier == ServiceTier.LOW_COST and cap is not None and price > cap:
         raise invalid("price", _("A low-cost activity costs at most ¥%(cap)s a person.") % {"cap": cap})
     return price
 
@@ -772,8 +773,9 @@ def order_place(*, actor, title: str, category: str = "", details: str = "", pre
                                    "operator": operator.name, "community": community.name}]}, code="outside_community")
     if need is not None and need.community_id != community.pk:
         raise invalid("need", _("This need is not in your community."))
-    if not 1 <= participants <= 50:
-        raise invalid("participants", _("From 1 to 50 people."))
+    most = int(rule_value(community, "neighbourhood.order_participants_max"))
+    if not 1 <= participants <= most:
+        raise invalid("participants", _("From 1 to %(n)s people.") % {"n": most})
     order = ServiceOrder.objects.create(
         community=community, resident=actor, category=category, kind=kind, need=need,
         title=_text(title or service_name, "title", max_length=120),
@@ -798,6 +800,9 @@ def order_join(*, actor, order: ServiceOrder, now: datetime | None = None) -> Se
     if not order.pooled:
         raise Conflict(_("This order is not open for others to join."))
     _moving(order, {OrderStatus.PLACED, OrderStatus.ACCEPTED})
+    most = int(rule_value(order.community, "neighbourhood.order_participants_max"))
+    if order.participants >= most:
+        raise Conflict(_("This order already has %(n)s people, the most one order takes.") % {"n": most}, code="order_full")
     try:
         with transaction.atomic():
             OrderMember.objects.create(order=order, user=actor)
@@ -884,8 +889,9 @@ def order_deliver(*, actor, order: ServiceOrder, people_served: int | None = Non
         raise Conflict(_("The service is set for %(at)s; confirm delivery after it.") % {
             "at": timezone.localtime(order.booking.starts_at).strftime("%Y-%m-%d %H:%M")})
     served = people_served if people_served is not None else order.participants
-    if not 0 <= served <= 5000:
-        raise invalid("people_served", _("From 0 to 5000 people."))
+    most = int(rule_value(order.community, "neighbourhood.people_served_max"))
+    if not 0 <= served <= most:
+        raise invalid("people_served", _("From 0 to %(n)s people.") % {"n": most})
     order.status, order.people_served = OrderStatus.DELIVERED, served
     order.save(update_fields=["status", "people_served", "updated_at"])
     _order_event(order, before, actor, _text(note, "note", max_length=300, required=False), now)

@@ -523,7 +523,7 @@ def staff_orders(request, code: str):
 @login_required
 def staff_activities(request, code: str):
     division = _staff_division(request, code, "neighbourhood.view_activity")
-    since = timezone.now() - timedelta(days=30)
+    since = timezone.now() - selectors.STAFF_ACTIVITIES_LOOK_BACK
     return render(request, "neighbourhood/staff/activities.html", {
         "division": division, "activities": selectors.activity_list(user=request.user, within=division, since=since,
                                                                     include_cancelled=True)[:200],
@@ -656,11 +656,12 @@ def invitations(request):
 def staff_person_times(request, code: str):
     division = _staff_division(request, code, "neighbourhood.view_persontimes")
     today = timezone.localdate()
+    default_since = today - timedelta(days=selectors.PERSON_TIMES_DEFAULT_DAYS)
     try:
-        since = date.fromisoformat(request.GET["since"]) if request.GET.get("since") else today - timedelta(days=90)
+        since = date.fromisoformat(request.GET["since"]) if request.GET.get("since") else default_since
         until = date.fromisoformat(request.GET["until"]) if request.GET.get("until") else today
     except ValueError:
-        since, until = today - timedelta(days=90), today
+        since, until = default_since, today
     by = request.GET.get("by") if request.GET.get("by") in ("community", "activity", "month") else (
         "activity" if division.level == DivisionLevel.COMMUNITY else "community")
     rows = selectors.person_times(user=request.user, within=division, since=since, until=until, by=by)

@@ -179,3 +179,13 @@ def test_the_operator_who_may_act_on_an_order_is_the_services_to_say(world, comm
     elsewhere = world.organisations["甲市一区一街二社服务中心"]
     other_staff = make_user("yunying_b", role="operator_staff", organisation=elsewhere)
     assert services.order_operator_for(other_staff, open_order) is None
+
+
+def test_the_places_one_person_may_take_come_from_the_pack_alone(client, worker, community, resident):
+    with pytest.raises(ValidationFailed, match="1至2个"):
+        publish(worker, community, places_per_registration=3)  # the pack's 2
+    activity = publish(worker, community, places_per_registration=2)
+    client.force_login(resident)
+    refused = client.post(f"/api/v1/neighbourhood/activities/{activity.pk}/registrations", {"places": 11},
+                          content_type="application/json")
+    assert refused.status_code == 422 and "1至2个" in refused.json()["message"] and not activity.registrations.exists()

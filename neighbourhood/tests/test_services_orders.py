@@ -85,3 +85,16 @@ def test_ratings_come_from_the_person_who_ordered_after_delivery(world, communit
         services.order_rate(actor=resident, order=order, rating=6)
     with pytest.raises(Conflict):  # the pack's 30 days
         services.order_rate(actor=resident, order=order, rating=4, now=timezone.now() + timezone.timedelta(days=31))
+
+
+def test_the_packs_limits_hold_for_the_people_in_an_order_and_the_people_served(world, community, resident, operator):
+    with pytest.raises(ValidationFailed, match="1至50人"):
+        services.order_place(actor=resident, category="living_environment", title="大扫除", participants=51)
+    order = services.order_place(actor=resident, category="living_environment", title="大扫除", participants=50, pooled=True)
+    with pytest.raises(Conflict, match="已达每单人数上限"):
+        services.order_join(actor=residents(world, 1)[0], order=order)
+    staff = world.users["operator_staff"]
+    services.order_accept(actor=staff, order=order, operator=operator)
+    with pytest.raises(ValidationFailed, match="0至5000人"):
+        services.order_deliver(actor=staff, order=order, people_served=5001)
+    assert services.order_deliver(actor=staff, order=order, people_served=5000).people_served == 5000

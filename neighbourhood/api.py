@@ -22,6 +22,7 @@ from .schemas import (
     ActivityIn,
     ActivityOut,
     AttendanceOut,
+    CancelIn,
     CodeIn,
     DeliverIn,
     FeedbackIn,
@@ -311,9 +312,10 @@ def rate_order(request, order_id: int, payload: RateIn):
     return services.order_rate(actor=request.user, order=order, rating=payload.rating, comment=payload.comment)
 
 
-@router.post(P + "/orders/{order_id}/cancel", response={200: OrderOut, **ERRORS})
-def cancel_order(request, order_id: int):
-    return services.order_cancel(actor=request.user, order=selectors.order_get(user=request.user, pk=order_id))
+@router.post(P + "/orders/{order_id}/cancel", response={200: OrderOut, **ERRORS}, summary="Cancel an order, saying why (optional)")
+def cancel_order(request, order_id: int, payload: CancelIn | None = None):
+    return services.order_cancel(actor=request.user, order=selectors.order_get(user=request.user, pk=order_id),
+                                 reason=payload.reason if payload else "")
 
 
 @router.post(P + "/orders/{order_id}/join", response={200: OrderOut, **ERRORS}, summary="Join a pooled order")

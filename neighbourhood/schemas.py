@@ -143,6 +143,10 @@ class ReasonIn(Schema):
     reason: str = Field(..., min_length=1, max_length=300)
 
 
+class CancelIn(Schema):
+    reason: str = Field("", max_length=300, description="Why (told to the operator and kept with the order's steps)")
+
+
 class RegistrationIn(Schema):
     places: int = Field(1, ge=1, description="At most the activity's places_per_registration")
 

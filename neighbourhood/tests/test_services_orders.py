@@ -98,3 +98,14 @@ def test_the_packs_limits_hold_for_the_people_in_an_order_and_the_people_served(
     with pytest.raises(ValidationFailed, match="0至5000人"):
         services.order_deliver(actor=staff, order=order, people_served=5001)
     assert services.order_deliver(actor=staff, order=order, people_served=5000).people_served == 5000
+
+
+def test_an_order_is_cancelled_through_the_api_with_a_reason_or_without(client, world, community, resident, operator):
+    first = services.order_place(actor=resident, category="living_environment", title="修水管", operator=operator)
+    second = services.order_place(actor=resident, category="living_environment", title="修窗户", operator=operator)
+    client.force_login(resident)
+    response = client.post(f"/api/v1/neighbourhood/orders/{first.pk}/cancel", {"reason": "自己修好了"}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    assert OrderEvent.objects.get(order=first, to_status="cancelled").note == "自己修好了"
+    assert client.post(f"/api/v1/neighbourhood/orders/{second.pk}/cancel", content_type="application/json").status_code == 200  # no body
+    assert OrderEvent.objects.get(order=second, to_status="cancelled").note == ""

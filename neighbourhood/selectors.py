@@ -251,11 +251,14 @@ def waitlist_position(registration: Registration) -> int:
 
 
 def my_registrations(*, user, upcoming: bool = True, now: datetime | None = None) -> QuerySet[Registration]:
-    """A resident's registrations, each with ``next_start`` (its next session) and ``position`` on the waitlist, in one query."""
+    """A resident's registrations, each with ``next_start`` (its next session), ``position`` on the
+    waitlist and ``attended`` (the sessions checked in), in one query."""
     now = now or timezone.now()
     registrations = Registration.objects.filter(user=user).select_related("user", "activity__community", "activity__room__site", "activity__organiser") \
         .annotate(next_start=Subquery(ActivitySession.objects.filter(activity=OuterRef("activity_id"), starts_at__gte=now, cancelled=False)
-                                      .order_by("starts_at").values("starts_at")[:1]), position=_waitlist_position())
+                                      .order_by("starts_at").values("starts_at")[:1]), position=_waitlist_position(),
+                  attended=Coalesce(Subquery(Attendance.objects.filter(registration=OuterRef("pk")).order_by().values("registration")
+                                             .annotate(n=Count("id")).values("n")), 0))
     if upcoming:
         return registrations.filter(activity__ends_at__gte=now, status__in=[RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]) \
             .order_by("activity__starts_at")
@@ -434,6 +437,13 @@ def community_centre(*, community: Division) -> Site | None:
     order = {kind: i for i, kind in enumerate(CENTRE_KINDS)}
     found = sorted(sites.filter(kind__in=CENTRE_KINDS), key=lambda s: (s.division_id != community.pk, order.get(s.kind, 9), s.pk))
     return found[0] if found else None
+
+
+def community_has_fund(*, community: Division) -> bool:
+    """Whether the community has a development fund, whose public disclosure its residents may read."""
+    from funds.models import Fund
+
+    return Fund.objects.filter(division=community).exists()
 
 
 def household_of(*, user) -> Household | None:

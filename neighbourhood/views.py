@@ -93,7 +93,7 @@ def home(request):
         "registrations": list(selectors.my_registrations(user=request.user)[:3]),
         "open_feedback": selectors.feedback_list(user=request.user, open_only=True).filter(submitted_by=request.user).count(),
         "top_needs": list(selectors.need_list(user=request.user, within=community, open_only=True)[:3]),
-        "tab": "home",
+        "has_fund": selectors.community_has_fund(community=community), "tab": "home",
     })
 
 

@@ -29,11 +29,6 @@ from .models import (
 from .permissions import forget_roles
 from .sms import send_sms
 
-PHONE_CODE_TTL = timedelta(minutes=10)
-PHONE_CODE_RESEND_AFTER = timedelta(seconds=60)
-PHONE_CODES_PER_DAY = 10
-PHONE_CODE_MAX_ATTEMPTS = 5
-
 
 def _password_errors(password: str, user: User | None = None) -> list[str]:
     try:
@@ -169,21 +164,24 @@ def _code_digest(phone: str, code: str) -> str:
 
 @transaction.atomic
 def phone_code_send(*, phone: str, purpose: str, now=None) -> PhoneVerification:
-    """Text a 6-digit code to ``phone``; at most one a minute and ten a day per number."""
+    """Text a 6-digit code to ``phone``; at most one every ``PHONE_CODE_RESEND_SECONDS`` and
+    ``PHONE_CODES_PER_DAY`` a day per number (settings)."""
     now = now or timezone.now()
     recent = PhoneVerification.objects.select_for_update().filter(phone=phone, created_at__gte=now - timedelta(days=1))
-    if recent.filter(created_at__gte=now - PHONE_CODE_RESEND_AFTER).exists():
-        raise RateLimited(_("A code was sent less than a minute ago. Please wait before asking for another."))
-    if recent.count() >= PHONE_CODES_PER_DAY:
+    wait = settings.PHONE_CODE_RESEND_SECONDS
+    if recent.filter(created_at__gte=now - timedelta(seconds=wait)).exists():
+        raise RateLimited(_("A code was sent less than %(seconds)s seconds ago. Please wait before asking for another.") % {"seconds": wait})
+    if recent.count() >= settings.PHONE_CODES_PER_DAY:
         raise RateLimited(_("Too many codes for this number today. Please try again tomorrow."))
     code = f"{secrets.randbelow(1_000_000):06d}"
     verification = PhoneVerification(
         phone=phone, purpose=purpose, code_digest=_code_digest(phone, code), created_at=now,
-        expires_at=now + PHONE_CODE_TTL,
+        expires_at=now + timedelta(minutes=settings.PHONE_CODE_TTL_MINUTES),
     )
     clean_or_raise(verification, exclude=["code_digest"])
     verification.save()
-    text = _("Your Linli verification code is %(code)s. It is valid for 10 minutes.") % {"code": code}
+    text = _("Your Linli verification code is %(code)s. It is valid for %(minutes)s minutes.") % {
+        "code": code, "minutes": settings.PHONE_CODE_TTL_MINUTES}
     transaction.on_commit(lambda: send_sms(phone, str(text)))
     return verification
 
@@ -200,7 +198,7 @@ def phone_code_check(*, phone: str, purpose: str, code: str, now=None) -> PhoneV
         )
         if verification is None:
             raise ValidationFailed(fields={"code": [_("The code has expired or was never sent. Ask for a new one.")]})
-        if verification.attempts >= PHONE_CODE_MAX_ATTEMPTS:
+        if verification.attempts >= settings.PHONE_CODE_MAX_ATTEMPTS:
             raise RateLimited(_("Too many wrong codes. Ask for a new one."))
         if not hmac.compare_digest(verification.code_digest, _code_digest(phone, code.strip())):
             verification.attempts += 1

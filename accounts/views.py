@@ -1,5 +1,6 @@
 """Pages for signing in and out, resident sign-up, one's own profile and tokens, and people & roles."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -86,7 +87,7 @@ def sign_up_send_code(request):
         services.phone_code_send(phone=form.cleaned_data["phone"], purpose=PhoneVerification.Purpose.REGISTER)
     except ApplicationError as error:
         return render(request, "accounts/partials/code_status.html", {"error": error.message}, status=error.status)
-    return render(request, "accounts/partials/code_status.html", {"sent": True})
+    return render(request, "accounts/partials/code_status.html", {"sent": True, "minutes": settings.PHONE_CODE_TTL_MINUTES})
 
 
 @public

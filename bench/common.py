@@ -7,7 +7,8 @@ one line per figure:
 
 The benchmarks that the issues set on PostgreSQL run there: on DATABASE_URL if it is set,
 else on the local server at 127.0.0.1:5432 when one answers (a fresh database is created and
-dropped); only when no PostgreSQL is reachable do they fall back to SQLite, and say so.
+dropped); only when no PostgreSQL is reachable do they fall back to SQLite, and say so — except
+those that measure concurrency (``require_postgres``), which refuse to run without it.
 """
 
 import os
@@ -37,6 +38,33 @@ def prefer_postgres() -> None:
         print("  (no PostgreSQL on 127.0.0.1:5432: measuring on SQLite)")
         return
     os.environ["DATABASE_URL"] = LOCAL_POSTGRES
+
+
+def refuse(message: str) -> None:
+    """Stop the benchmark before it measures anything, saying why (exit status 2)."""
+    print(f"refusing to run: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def require_postgres(why: str) -> None:
+    """Run on PostgreSQL or not at all: on DATABASE_URL if it names one, else on the local server at
+    127.0.0.1:5432. Exits with status 2 and says why when none is reachable (never SQLite)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url and not url.startswith(("postgres://", "postgresql://")):
+        refuse(f"this benchmark needs PostgreSQL ({why}); DATABASE_URL names another database")
+    if not url:
+        url = LOCAL_POSTGRES
+    import dj_database_url
+    import psycopg
+
+    conf = dj_database_url.parse(url)
+    try:
+        psycopg.connect(host=conf["HOST"] or "127.0.0.1", port=conf["PORT"] or 5432, user=conf["USER"] or None,
+                        password=conf["PASSWORD"] or None, dbname=conf["NAME"] or "postgres", connect_timeout=3).close()
+    except psycopg.Error as error:
+        refuse(f"this benchmark needs PostgreSQL ({why}), and none answers at "
+               f"{conf['HOST'] or '127.0.0.1'}:{conf['PORT'] or 5432}: {str(error).strip()}")
+    os.environ["DATABASE_URL"] = url
 
 
 def setup_django():

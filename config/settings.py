@@ -282,6 +282,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "linli@localhost")
 
 # Text messages for phone verification: printed to the console unless a gateway is configured.
 SMS_BACKEND = env_str("SMS_BACKEND", "accounts.sms.ConsoleBackend")
+# Phone verification codes: how long one is valid, how soon another may be sent, how many a number
+# gets a day, and how many wrong tries one allows.
+PHONE_CODE_TTL_MINUTES = env_int("PHONE_CODE_TTL_MINUTES", 10)
+PHONE_CODE_RESEND_SECONDS = env_int("PHONE_CODE_RESEND_SECONDS", 60)
+PHONE_CODES_PER_DAY = env_int("PHONE_CODES_PER_DAY", 10)
+PHONE_CODE_MAX_ATTEMPTS = env_int("PHONE_CODE_MAX_ATTEMPTS", 5)
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500

@@ -22,6 +22,7 @@ from .schemas import (
     ActivityIn,
     ActivityOut,
     AttendanceOut,
+    CancelIn,
     CodeIn,
     DeliverIn,
     FeedbackIn,
@@ -70,15 +71,16 @@ def list_needs(request, within: str | None = Query(None, description="Division c
 
 @router.post(f"{P}/needs", response={201: NeedOut, **ERRORS}, summary="Record a need")
 def record_need(request, payload: NeedIn):
-    community = division_get(user=request.user, code=payload.community) if payload.community else services.resident_community(request.user)
+    community, grid = selectors.need_place(user=request.user, community=payload.community, grid=payload.grid)
     if community is None or community.level != DivisionLevel.COMMUNITY:
         raise ValidationFailed(fields={"community": [_("Give the community's code.")]})
-    require(request.user, "neighbourhood.add_need", community)
+    # A grid worker's permission is at their grid, where the need is filed.
+    require(request.user, "neighbourhood.add_need", grid or community)
     kind = selectors.need_kinds().filter(code=payload.kind).first()
     if kind is None:
         raise ValidationFailed(fields={"kind": [_("Unknown kind of need.")]})
     need = services.need_record(actor=request.user, community=community, kind=kind, title=payload.title, description=payload.description,
-                                preferred_tier=payload.preferred_tier or "", on_behalf_of=payload.on_behalf_of)
+                                preferred_tier=payload.preferred_tier or "", grid=grid, on_behalf_of=payload.on_behalf_of)
     return Status(201, need)
 
 
@@ -96,13 +98,26 @@ def support_need(request, need_id: int):
 def mark_need(request, need_id: int, payload: NeedMarkIn):
     need = selectors.need_get(user=request.user, pk=need_id)
     require(request.user, "neighbourhood.change_need", need)
+    service = _agreed_service(payload.service_id)
     activity = selectors.activity_get(user=request.user, pk=payload.activity_id) if payload.activity_id else None
     order = selectors.order_get(user=request.user, pk=payload.order_id) if payload.order_id else None
     operator = Organisation.objects.filter(pk=payload.operator_id, kind=OrganisationKind.OPERATOR).first() if payload.operator_id else None
     if payload.operator_id and operator is None:
         raise NotFound()
-    return services.need_mark(actor=request.user, need=need, status=payload.status, note=payload.note, activity=activity, order=order,
-                              operator=operator)
+    return services.need_mark(actor=request.user, need=need, status=payload.status, note=payload.note, service=service, activity=activity,
+                              order=order, operator=operator)
+
+
+def _agreed_service(service_id: int | None):
+    """An agreed service by its id (the service then checks it is offered where it is used); 404 when there is none."""
+    if not service_id:
+        return None
+    from operations.models import AgreementService
+
+    service = AgreementService.objects.select_related("agreement__operator", "agreement__division").filter(pk=service_id).first()
+    if service is None:
+        raise NotFound()
+    return service
 
 
 @router.get(P + "/needs/{need_id}/matches", response={200: list[MatchOut], **ERRORS},
@@ -119,13 +134,12 @@ def need_matches(request, need_id: int, limit: int = Query(10, ge=1, le=50)):
 def invite(request, need_id: int, payload: InvitationIn):
     need = selectors.need_get(user=request.user, pk=need_id)
     require(request.user, "neighbourhood.change_need", need)
-    operator = services.operators_in_scope(need.community).filter(pk=payload.operator_id).first() or \
-        Organisation.objects.filter(pk=payload.operator_id, kind=OrganisationKind.OPERATOR, is_active=True).first()
+    # Whether this operator may be invited here (admitted, not blacklisted or suspended) is the service's to say.
+    operator = Organisation.objects.filter(pk=payload.operator_id, kind=OrganisationKind.OPERATOR).first()
     if operator is None:
         raise NotFound()
-    service = services.services_in_scope(need.community).filter(pk=payload.service_id).first() if payload.service_id else None
-    invitation = services.invitation_send(actor=request.user, need=need, operator=operator, message=payload.message,
-                                          service_name=service.name if service else "")
+    invitation = services.invitation_send(actor=request.user, need=need, operator=operator, service=_agreed_service(payload.service_id),
+                                          message=payload.message)
     return Status(201, invitation)
 
 
@@ -221,8 +235,9 @@ def my_registrations(request, past: bool = False):
 def person_times(request, within: str, since: date, until: date, by: str = Query("community", pattern="^(community|activity|month)$")):
     if not holds_any(request.user, "neighbourhood.view_persontimes"):
         raise PermissionDenied()
-    if until < since or (until - since) > timedelta(days=400):
-        raise ValidationFailed(fields={"until": [_("Ask for at most 400 days that end after they start.")]})
+    if until < since or (until - since) > timedelta(days=selectors.PERSON_TIMES_MAX_DAYS):
+        raise ValidationFailed(fields={"until": [_("Ask for at most %(n)s days that end after they start.") % {
+            "n": selectors.PERSON_TIMES_MAX_DAYS}]})
     return selectors.person_times(user=request.user, within=division_get(user=request.user, code=within), since=since, until=until, by=by)
 
 
@@ -245,13 +260,7 @@ def place_order(request, payload: OrderIn):
     community = services.resident_community(request.user)
     if community is None:
         raise PermissionDenied(_("Only residents order services."))
-    service = None
-    if payload.service_id:
-        from operations.models import AgreementService
-
-        service = AgreementService.objects.select_related("agreement__operator").filter(pk=payload.service_id).first()
-        if service is None:
-            raise NotFound()
+    service = _agreed_service(payload.service_id)
     operator = Organisation.objects.filter(pk=payload.operator_id, kind=OrganisationKind.OPERATOR).first() if payload.operator_id else None
     if payload.operator_id and operator is None:
         raise NotFound()
@@ -303,9 +312,10 @@ def rate_order(request, order_id: int, payload: RateIn):
     return services.order_rate(actor=request.user, order=order, rating=payload.rating, comment=payload.comment)
 
 
-@router.post(P + "/orders/{order_id}/cancel", response={200: OrderOut, **ERRORS})
-def cancel_order(request, order_id: int):
-    return services.order_cancel(actor=request.user, order=selectors.order_get(user=request.user, pk=order_id))
+@router.post(P + "/orders/{order_id}/cancel", response={200: OrderOut, **ERRORS}, summary="Cancel an order, saying why (optional)")
+def cancel_order(request, order_id: int, payload: CancelIn | None = None):
+    return services.order_cancel(actor=request.user, order=selectors.order_get(user=request.user, pk=order_id),
+                                 reason=payload.reason if payload else "")
 
 
 @router.post(P + "/orders/{order_id}/join", response={200: OrderOut, **ERRORS}, summary="Join a pooled order")

@@ -36,8 +36,9 @@ class NeedForm(BootstrapMixin, forms.Form):
     preferred_tier = forms.ChoiceField(label=_("What price can you bear?"), choices=[("", _("no preference")), *ServiceTier.choices],
                                        required=False)
     on_behalf_of = forms.CharField(label=_("For (when recorded on a visit)"), max_length=60, required=False)
+    grid = forms.ChoiceField(label=_("Grid"), required=False)
 
-    def __init__(self, *args, kinds=(), staff: bool = False, **kwargs):
+    def __init__(self, *args, kinds=(), staff: bool = False, grids=(), any_grid: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         grouped: dict[str, list] = {}
         for kind in kinds:
@@ -45,23 +46,31 @@ class NeedForm(BootstrapMixin, forms.Form):
         self.fields["kind"].choices = [("", "—")] + [(label, options) for label, options in grouped.items()]
         if not staff:
             del self.fields["on_behalf_of"]
+        if staff and grids:
+            self.fields["grid"].choices = ([("", "—")] if any_grid else []) + [(g.code, g.name) for g in grids]
+        else:
+            del self.fields["grid"]
 
 
 class NeedMarkForm(BootstrapMixin, forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=NeedStatus.choices)
     note = forms.CharField(label=_("What is done about it"), max_length=300, required=False)
+    service = forms.TypedChoiceField(label=_("Met by agreed service"), coerce=int, required=False, empty_value=None)
     activity = forms.TypedChoiceField(label=_("Met by activity"), coerce=int, required=False, empty_value=None)
+    order = forms.TypedChoiceField(label=_("Met by service order"), coerce=int, required=False, empty_value=None)
     operator = forms.TypedChoiceField(label=_("Met by operator"), coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args, activities=(), operators=(), **kwargs):
+    def __init__(self, *args, offered=(), activities=(), orders=(), operators=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [("", "—")] + [(s.pk, f"{s.name} · {s.agreement.operator.name}") for s in offered]
         self.fields["activity"].choices = [("", "—")] + [(a.pk, a.title) for a in activities]
+        self.fields["order"].choices = [("", "—")] + [(o.pk, f"{o.title} · {o.get_status_display()}") for o in orders]
         self.fields["operator"].choices = [("", "—")] + [(o.pk, o.name) for o in operators]
 
 
 class InviteForm(BootstrapMixin, forms.Form):
     operator = forms.IntegerField(widget=forms.HiddenInput)
-    service_name = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)
+    service = forms.IntegerField(required=False, widget=forms.HiddenInput)
     message = forms.CharField(label=_("Message"), max_length=500, required=False)
 
 
@@ -77,7 +86,7 @@ class ActivityForm(BootstrapMixin, forms.Form):
     tier = forms.ChoiceField(label=_("Tier"), choices=ServiceTier.choices)
     price = forms.DecimalField(label=_("Price (yuan)"), min_value=0, max_digits=8, decimal_places=2, initial=0)
     capacity = forms.IntegerField(label=_("Places"), min_value=1, max_value=5000, initial=20)
-    places_per_registration = forms.IntegerField(label=_("Places one person may take"), min_value=1, max_value=10, initial=1)
+    places_per_registration = forms.IntegerField(label=_("Places one person may take"), min_value=1, initial=1)
     room = forms.TypedChoiceField(label=_("Room"), coerce=int, required=False, empty_value=None)
     place = forms.CharField(label=_("Or a place outside the register"), max_length=120, required=False)
     day = forms.DateField(label=_("Date (first session)"), widget=date_input())
@@ -109,7 +118,7 @@ class CancelForm(BootstrapMixin, forms.Form):
 
 
 class RegisterForm(BootstrapMixin, forms.Form):
-    places = forms.IntegerField(label=_("Places"), min_value=1, max_value=10, initial=1)
+    places = forms.IntegerField(label=_("Places"), min_value=1, initial=1)
 
 
 class CodeForm(BootstrapMixin, forms.Form):
@@ -125,7 +134,7 @@ class OrderForm(BootstrapMixin, forms.Form):
     preferred_time = forms.CharField(label=_("When suits you"), max_length=120, required=False,
                                      widget=forms.TextInput(attrs={"placeholder": _("e.g. weekday mornings")}))
     operator = forms.TypedChoiceField(label=_("Offered by"), coerce=int, required=False, empty_value=None)
-    participants = forms.IntegerField(label=_("People"), min_value=1, max_value=50, initial=1)
+    participants = forms.IntegerField(label=_("People"), min_value=1, initial=1)
     pooled = forms.BooleanField(label=_("Neighbours with the same need may join"), required=False)
 
     def __init__(self, *args, operators=(), offered=(), **kwargs):
@@ -155,7 +164,7 @@ class ScheduleForm(BootstrapMixin, forms.Form):
 
 
 class DeliverForm(BootstrapMixin, forms.Form):
-    people_served = forms.IntegerField(label=_("People served"), min_value=0, max_value=5000)
+    people_served = forms.IntegerField(label=_("People served"), min_value=0)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 

@@ -24,8 +24,11 @@ from .models import Activity, ActivityStatus, Need, OrderStatus, ServiceOrder, S
 from .textmatch import Corpus
 
 DEFAULT_WEIGHTS = {"category": 3.0, "text": 4.0, "distance": 1.5, "capacity": 1.0, "tier": 1.0, "max_km": 10}
-# The text score (0..1) from which a candidate counts as offering what the need asks for.
+# Tuning of the text comparison, not policy (the weights above are the pack's): the text score
+# (0..1) from which a candidate counts as offering what the need asks for, and the factor that
+# stretches a cosine similarity (short texts rarely share more than 40 % of their n-grams) onto 0..1.
 RELEVANT_TEXT = 0.1
+TEXT_STRETCH = 2.5
 TIER_ORDER = {ServiceTier.FREE: 0, ServiceTier.LOW_COST: 1, ServiceTier.MARKET: 2}
 
 
@@ -94,7 +97,8 @@ def candidates_for(community: Division, *, max_km: float) -> list[Candidate]:
     district_path = "/".join(community.path.split("/")[:2]) + "/"
     operators = Organisation.objects.filter(kind=OrganisationKind.OPERATOR, is_active=True).filter(
         Q(pk__in=list(admitted)) | Q(served_divisions__path__startswith=district_path) | Q(served_divisions__level=DivisionLevel.CITY)
-    ).exclude(pk__in=blacklisted_operator_ids(division=community)).distinct().prefetch_related("served_divisions")
+    ).exclude(pk__in=blacklisted_operator_ids(division=community)).distinct().select_related("home_division") \
+        .prefetch_related("served_divisions")
     by_operator: dict[int, Candidate] = {}
     for operator in operators:
         served = list(operator.served_divisions.all())
@@ -146,7 +150,7 @@ def _ranked(need: Need, candidates: list[Candidate], corpus: Corpus, weights: di
         candidate = replace(base)
         scores = {
             "category": 1.0 if need.category in candidate.categories else 0.0,
-            "text": min(1.0, corpus.similarity(query, index) * 2.5),
+            "text": min(1.0, corpus.similarity(query, index) * TEXT_STRETCH),
             "distance": 1.0 if candidate.serves_community else 0.5 if candidate.distance_km is None
             else max(0.0, 1 - candidate.distance_km / max_km),
             "capacity": 0.5 if not candidate.capacity else min(1.0, candidate.capacity / max(1, need.supports)),

@@ -5,7 +5,8 @@ service orders and feedback — and what communities and operators do with them.
   kept only with the resident's consent; demographics steer the offer [Zibo].
 * ``Need`` (需求清单): a need of one of the five categories [Zibo], of a kind from the
   ``NeedKind`` catalogue; residents support needs (one support each) and each community's list
-  is ranked by support; the community marks a need planned or met, naming what meets it.
+  is ranked by support; the community marks a need planned or met, naming what meets it (an
+  agreed service, an activity, a service order or an operator).
 * ``Activity`` and its ``ActivitySession`` rows: one-off events and series such as a ten-week
   course, each session in a room booked through scheduling; ``Registration`` with places,
   a waitlist promoted automatically, and ``Attendance`` (check-in) from which person-times
@@ -147,11 +148,15 @@ class Need(models.Model):
                                      on_delete=models.PROTECT, related_name="needs_met")
     met_by_operator = models.ForeignKey("org.Organisation", verbose_name=_("met by operator"), null=True, blank=True,
                                         on_delete=models.PROTECT, related_name="needs_met")
+    # A service agreed for the community under space for service (以场地换服务).
+    met_by_service = models.ForeignKey("operations.AgreementService", verbose_name=_("met by agreed service"), null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="needs_met")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
-    scope = ScopeFields(division="community", owner="recorded_by")
+    # A grid worker (a community worker held at a grid) sees the needs filed under their grid.
+    scope = ScopeFields(division=("community", "grid"), owner="recorded_by")
 
     class Meta:
         verbose_name = _("need")
@@ -207,8 +212,9 @@ class Activity(models.Model):
     place = models.CharField(_("place"), max_length=120, blank=True, help_text=_("Where it is, when not in a room of the register."))
     registration_closes_at = models.DateTimeField(_("registration closes at"))
     waitlist = models.BooleanField(_("waitlist when full"), default=True)
+    # At most the city's neighbourhood.places_per_registration (checked when the activity is published).
     places_per_registration = models.PositiveSmallIntegerField(_("places one person may take"), default=1,
-                                                               validators=[MinValueValidator(1), MaxValueValidator(10)])
+                                                               validators=[MinValueValidator(1)])
     status = models.CharField(_("status"), max_length=10, choices=ActivityStatus.choices, default=ActivityStatus.PUBLISHED,
                               db_index=True)
     registered_places = models.PositiveIntegerField(_("places taken"), default=0)

@@ -52,6 +52,8 @@ def _local(moment) -> str:
 NEED_COLUMNS = [
     Column("community", _("Community code"), parse_code, required=True, width=14),
     Column("community_name", _("Community"), parse_text, width=16),
+    Column("grid", _("Grid code"), parse_code, width=16,
+           note=_("Empty for a grid worker: their own grid. The community's staff may name one of its grids.")),
     Column("kind", _("Kind of need"), parse_text, required=True, width=16,
            note=_("A kind from the catalogue, by name (老年助餐) or code (elderly_meals).")),
     Column("title", _("Need"), parse_text, width=28),
@@ -67,12 +69,12 @@ NEED_COLUMNS = [
 
 
 def export_needs(*, user, params: dict):
-    needs = _within(user, visible_to(user, "neighbourhood.view_need", Need.objects.select_related("community", "kind")),
+    needs = _within(user, visible_to(user, "neighbourhood.view_need", Need.objects.select_related("community", "grid", "kind")),
                     params, "community__path").order_by("community__code", "-supports", "id")
 
     def rows():
         for n in needs.iterator(chunk_size=2000):
-            yield [n.community.code, n.community.name, n.kind.name, n.title, n.description, n.on_behalf_of,
+            yield [n.community.code, n.community.name, n.grid.code if n.grid_id else "", n.kind.name, n.title, n.description, n.on_behalf_of,
                    choice_label(ServiceTier, n.preferred_tier) if n.preferred_tier else "", choice_label(ServiceCategory, n.category),
                    n.supports, choice_label(NeedStatus, n.status), n.status_note, _local(n.created_at)]
 
@@ -80,8 +82,10 @@ def export_needs(*, user, params: dict):
 
 
 def import_needs(*, actor, rows, params: dict, progress) -> dict:
-    """Needs gathered on visits (走访摸排), recorded by the community's staff, all or nothing."""
+    """Needs gathered on visits (走访摸排), recorded by the community's staff or its grid workers
+    (filed under their grid), all or nothing."""
     communities: dict[str, Division] = {}
+    grids: dict[str, Division | None] = {}
     from .selectors import need_kinds
 
     active = list(need_kinds())
@@ -93,13 +97,18 @@ def import_needs(*, actor, rows, params: dict, progress) -> dict:
             community = Division.objects.filter(code=code, level=DivisionLevel.COMMUNITY).first()
             if community is None:
                 raise ValidationFailed(fields={str(_("Community code")): [_("%(code)s is not a community.") % {"code": code}]})
-            if not services.staff_reaches(actor, community):
+            if not services.may_record_needs(actor, community):
                 raise PermissionDenied(_("You cannot record needs of %(code)s.") % {"code": code})
             communities[code] = community
+        grid_code = record.get("grid") or ""
+        if grid_code and grid_code not in grids:
+            grids[grid_code] = Division.objects.filter(code=grid_code, level=DivisionLevel.GRID, parent=communities[code]).first()
+        if grid_code and grids[grid_code] is None:
+            raise ValidationFailed(fields={str(_("Grid code")): [_("%(code)s is not a grid of the community.") % {"code": grid_code}]})
         kind = kinds.get(record["kind"])
         if kind is None:
             raise ValidationFailed(fields={str(_("Kind of need")): [_("Unknown kind of need.")]})
-        services.need_record(actor=actor, community=communities[code], kind=kind, title=record.get("title") or "",
+        services.need_record(actor=actor, community=communities[code], kind=kind, grid=grids.get(grid_code), title=record.get("title") or "",
                              description=record.get("description") or "", preferred_tier=record.get("preferred_tier") or "",
                              on_behalf_of=record.get("on_behalf_of") or str(_("visit")))
         return "created"

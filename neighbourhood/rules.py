@@ -26,6 +26,9 @@ RULES = {
     "neighbourhood.check_in_opens_minutes_before": 30,
     "neighbourhood.photo_max_mb": 5,
     "neighbourhood.rating_days": 30,
+    "neighbourhood.feedback_due_soon_hours": 24,
+    "neighbourhood.order_participants_max": 50,
+    "neighbourhood.people_served_max": 5000,
 }
 
 

@@ -29,6 +29,7 @@ class NeedOut(Schema):
     id: int
     community: str = Field(..., alias="community.code")
     community_name: str = Field(..., alias="community.name")
+    grid: str | None = None
     category: ServiceCategory
     kind: str = Field(..., alias="kind.code")
     title: str
@@ -38,14 +39,20 @@ class NeedOut(Schema):
     status: NeedStatus
     supports: int
     status_note: str
+    met_by_service_id: int | None = None
     met_by_activity_id: int | None = None
     met_by_order_id: int | None = None
     met_by_operator_id: int | None = None
     created_at: datetime
 
+    @staticmethod
+    def resolve_grid(obj) -> str | None:
+        return obj.grid.code if obj.grid_id else None
+
 
 class NeedIn(Schema):
-    community: str | None = Field(None, description="Community code (staff recording for a community; residents: their own)")
+    community: str | None = Field(None, description="Community code (staff recording for a community; residents and grid workers: their own)")
+    grid: str | None = Field(None, description="Grid code (the community's staff name one; a grid worker's own grid by default)")
     kind: str = Field(..., description="Code of the kind of need", examples=["elderly_meals"])
     title: str = Field("", max_length=120)
     description: str = Field("", max_length=2000)
@@ -56,6 +63,7 @@ class NeedIn(Schema):
 class NeedMarkIn(Schema):
     status: NeedStatus
     note: str = Field("", max_length=300)
+    service_id: int | None = Field(None, description="A service agreed for the need's community (space for service)")
     activity_id: int | None = None
     order_id: int | None = None
     operator_id: int | None = None
@@ -82,6 +90,7 @@ class InvitationOut(Schema):
     id: int
     need_id: int
     operator_id: int
+    service_id: int | None = None
     service_name: str
     status: str
 
@@ -127,15 +136,19 @@ class ActivityIn(Schema):
     organiser_id: int | None = None
     registration_closes_at: datetime | None = None
     waitlist: bool = True
-    places_per_registration: int = Field(1, ge=1, le=10)
+    places_per_registration: int = Field(1, ge=1, description="At most the city's rule (neighbourhood.places_per_registration)")
 
 
 class ReasonIn(Schema):
     reason: str = Field(..., min_length=1, max_length=300)
 
 
+class CancelIn(Schema):
+    reason: str = Field("", max_length=300, description="Why (told to the operator and kept with the order's steps)")
+
+
 class RegistrationIn(Schema):
-    places: int = Field(1, ge=1, le=10)
+    places: int = Field(1, ge=1, description="At most the activity's places_per_registration")
 
 
 class RegistrationOut(Schema):
@@ -179,7 +192,7 @@ class OrderIn(Schema):
     preferred_time: str = Field("", max_length=120)
     need_id: int | None = None
     pooled: bool = False
-    participants: int = Field(1, ge=1, le=50)
+    participants: int = Field(1, ge=1, description="At most the city's rule (neighbourhood.order_participants_max)")
 
 
 class OrderOut(Schema):
@@ -213,7 +226,7 @@ class ScheduleIn(Schema):
 
 
 class DeliverIn(Schema):
-    people_served: int | None = Field(None, ge=0, le=5000)
+    people_served: int | None = Field(None, ge=0, description="At most the city's rule (neighbourhood.people_served_max)")
     note: str = Field("", max_length=300)
 
 

@@ -5,12 +5,26 @@ feedback queues with their deadlines, and a community's home page for its reside
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import get_for_user, visible_to
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from org.models import Division, DivisionLevel
 from registry.models import Site, SiteKind
 
@@ -32,9 +46,18 @@ from .models import (
     RegistrationStatus,
     ServiceOrder,
 )
-from .services import resident_community
+from .services import is_resident_of, resident_community, rule_value
 
 OPEN_NEEDS = [NeedStatus.OPEN, NeedStatus.PLANNED]
+# Tuning of "similar needs", not policy: the score from which an open need is offered instead of a
+# new one, and what sharing the kind of need adds to the text similarity (0..1).
+SIMILAR_NEED_MIN_SCORE = 0.25
+SAME_KIND_BONUS = 0.5
+# The longest span person-times are asked for at once, and the span the staff page shows unless told.
+PERSON_TIMES_MAX_DAYS = 400
+PERSON_TIMES_DEFAULT_DAYS = 90
+# The staff's activities page also lists what ended this long ago.
+STAFF_ACTIVITIES_LOOK_BACK = timedelta(days=30)
 
 
 # Needs.
@@ -50,9 +73,9 @@ def need_kinds(*, category: str | None = None) -> QuerySet[NeedKind]:
 def need_list(*, user, within: Division | None = None, status: str | None = None, category: str | None = None,
               open_only: bool = False) -> QuerySet[Need]:
     """Needs in scope, ranked: most supported first, then the oldest."""
-    needs = visible_to(user, "neighbourhood.view_need", Need.objects.select_related("community", "kind"))
+    needs = visible_to(user, "neighbourhood.view_need", Need.objects.select_related("community", "grid", "kind"))
     if within is not None:
-        needs = needs.filter(community__path__under=within.path)
+        needs = needs.filter(_needs_within(within))
     if status:
         needs = needs.filter(status=status)
     elif open_only:
@@ -64,8 +87,48 @@ def need_list(*, user, within: Division | None = None, status: str | None = None
     return needs.order_by("-supports", "created_at", "id")
 
 
+def _needs_within(division: Division) -> Q:
+    """Needs of a community at or below ``division``, or filed under a grid there."""
+    return Q(community__path__under=division.path) | Q(grid__path__under=division.path)
+
+
+def need_place(*, user, community: str | None = None, grid: str | None = None) -> tuple[Division | None, Division | None]:
+    """Where ``user`` records a need: the community and grid named by their codes (404 outside what
+    they may see), else their own — a grid worker's grid and its community, a resident's community.
+    A grid worker's community is theirs to record in even though they see only their grid of it."""
+    from org.selectors import division_get
+
+    from .services import worker_grids
+
+    mine = worker_grids(user)
+    grid_division = division_get(user=user, code=grid) if grid else None
+    if grid_division is not None and grid_division.level != DivisionLevel.GRID:
+        raise ValidationFailed(fields={"grid": [_("Give a grid's code.")]})
+    if community:
+        parents = {g.parent.code: g.parent for g in ([grid_division] if grid_division else []) + mine}
+        found = parents.get(community) or division_get(user=user, code=community)
+    elif grid_division is not None:
+        found = grid_division.parent
+    else:
+        found = mine[0].parent if mine else resident_community(user)
+    if found is not None and grid_division is None:
+        # A grid worker files what they record under their grid.
+        grid_division = next((g for g in mine if g.parent_id == found.pk), None)
+    return found, grid_division
+
+
+def need_grids(*, user, community: Division) -> list[Division]:
+    """The grids of ``community`` that ``user`` may file a need under: all of them for its staff, a grid worker's own."""
+    from .services import staff_reaches, worker_grids
+
+    if staff_reaches(user, community):
+        return list(community.children.filter(level=DivisionLevel.GRID).order_by("code"))
+    return worker_grids(user, community)
+
+
 def need_get(*, user, pk: int) -> Need:
-    needs = Need.objects.select_related("community", "kind", "recorded_by", "met_by_activity", "met_by_order", "met_by_operator")
+    needs = Need.objects.select_related("community", "grid", "kind", "recorded_by", "met_by_activity", "met_by_order",
+                                        "met_by_operator", "met_by_service__agreement__operator")
     need = get_for_user(user, "neighbourhood.view_need", needs, pk=pk)
     need.supported = NeedSupport.objects.filter(need=need, user=user).exists()
     return need
@@ -84,8 +147,8 @@ def similar_needs(*, community: Division, kind: NeedKind, text: str, limit: int 
     scored = []
     for index, similarity in corpus.ranked(query):
         need = candidates[index]
-        score = similarity + (0.5 if need.kind_id == kind.pk else 0)
-        if score >= 0.25:
+        score = similarity + (SAME_KIND_BONUS if need.kind_id == kind.pk else 0)
+        if score >= SIMILAR_NEED_MIN_SCORE:
             scored.append((score, need))
     scored.sort(key=lambda pair: -pair[0])
     return [need for _score, need in scored[:limit]]
@@ -94,7 +157,7 @@ def similar_needs(*, community: Division, kind: NeedKind, text: str, limit: int 
 def need_counts(*, within: Division) -> dict[str, dict[str, int]]:
     """Needs by category and status below ``within``."""
     counts: dict[str, dict[str, int]] = {}
-    rows = Need.objects.filter(community__path__under=within.path).values("category", "status").annotate(n=Count("id"))
+    rows = Need.objects.filter(_needs_within(within)).values("category", "status").annotate(n=Count("id"))
     for row in rows:
         counts.setdefault(row["category"], {})[row["status"]] = row["n"]
     return counts
@@ -157,21 +220,45 @@ def activity_get(*, user, pk: int) -> Activity:
                         Activity.objects.select_related("community", "organiser", "room__site", "created_by"), pk=pk)
 
 
+def registration_offer(*, user, activity: Activity, now: datetime | None = None) -> str:
+    """What an activity's page offers ``user`` about registering: ``"register"`` (a resident of its
+    community while registration is open), ``"closed"`` (the deadline has passed), or ``""``
+    (nothing: not a resident there, or the activity is cancelled). ``registration_create`` decides
+    again when they press the button."""
+    now = now or timezone.now()
+    if activity.status != ActivityStatus.PUBLISHED or not is_resident_of(user, activity.community):
+        return ""
+    return "register" if now <= activity.registration_closes_at else "closed"
+
+
 def my_registration(*, user, activity: Activity) -> Registration | None:
     return Registration.objects.filter(activity=activity, user=user, status__in=[
         RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]).first()
 
 
+def _waitlist_position():
+    """A registration's place on its activity's waitlist (1 = next to move up), as an expression: the
+    waitlisted registrations of the same activity made before it, plus one; null unless it waits."""
+    earlier = Registration.objects.filter(activity_id=OuterRef("activity_id"), status=RegistrationStatus.WAITLISTED).filter(
+        Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))) \
+        .order_by().values("activity_id").annotate(n=Count("id")).values("n")
+    return Case(When(status=RegistrationStatus.WAITLISTED, then=Coalesce(Subquery(earlier), 0) + 1), default=None,
+                output_field=IntegerField())
+
+
 def waitlist_position(registration: Registration) -> int:
-    return Registration.objects.filter(activity_id=registration.activity_id, status=RegistrationStatus.WAITLISTED).filter(
-        Q(created_at__lt=registration.created_at) | Q(created_at=registration.created_at, id__lt=registration.pk)).count() + 1
+    return Registration.objects.filter(pk=registration.pk).annotate(position=_waitlist_position()).values_list("position", flat=True)[0]
 
 
 def my_registrations(*, user, upcoming: bool = True, now: datetime | None = None) -> QuerySet[Registration]:
+    """A resident's registrations, each with ``next_start`` (its next session), ``position`` on the
+    waitlist and ``attended`` (the sessions checked in), in one query."""
     now = now or timezone.now()
     registrations = Registration.objects.filter(user=user).select_related("user", "activity__community", "activity__room__site", "activity__organiser") \
         .annotate(next_start=Subquery(ActivitySession.objects.filter(activity=OuterRef("activity_id"), starts_at__gte=now, cancelled=False)
-                                      .order_by("starts_at").values("starts_at")[:1]))
+                                      .order_by("starts_at").values("starts_at")[:1]), position=_waitlist_position(),
+                  attended=Coalesce(Subquery(Attendance.objects.filter(registration=OuterRef("pk")).order_by().values("registration")
+                                             .annotate(n=Count("id")).values("n")), 0))
     if upcoming:
         return registrations.filter(activity__ends_at__gte=now, status__in=[RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]) \
             .order_by("activity__starts_at")
@@ -229,6 +316,11 @@ def person_times(*, user, within: Division, since: date, until: date, by: str = 
     return out
 
 
+def activity_person_times(*, activity: Activity) -> int:
+    """Person-times (人次) an activity has served so far: the places checked in over all its sessions."""
+    return Attendance.objects.filter(session__activity=activity).aggregate(n=Sum("people"))["n"] or 0
+
+
 def person_times_total(*, user, within: Division, since: date, until: date) -> int:
     return sum(row.person_times for row in person_times(user=user, within=within, since=since, until=until))
 
@@ -246,6 +338,12 @@ def order_list(*, user, within: Division | None = None, status: str | None = Non
     if statuses:
         orders = orders.filter(status__in=statuses)
     return orders
+
+
+def orders_meeting_needs(*, user, community: Division) -> QuerySet[ServiceOrder]:
+    """The community's orders that an operator took on (accepted, scheduled, delivered or rated): what may meet a need."""
+    return order_list(user=user, within=community, statuses=[OrderStatus.ACCEPTED, OrderStatus.SCHEDULED, OrderStatus.DELIVERED,
+                                                             OrderStatus.RATED]).order_by("-created_at", "-id")
 
 
 def order_get(*, user, pk: int) -> ServiceOrder:
@@ -284,6 +382,17 @@ def feedback_list(*, user, within: Division | None = None, status: str | None = 
     elif open_only:
         requests = requests.exclude(status__in=FEEDBACK_CLOSED)
     return requests
+
+
+def with_deadlines(requests: QuerySet[FeedbackRequest], *, division: Division, now: datetime | None = None) -> QuerySet[FeedbackRequest]:
+    """Each request with ``overdue`` (open past its deadline) and ``due_soon`` (open, due within the
+    city's ``neighbourhood.feedback_due_soon_hours``)."""
+    now = now or timezone.now()
+    soon = now + timedelta(hours=int(rule_value(division, "neighbourhood.feedback_due_soon_hours")))
+    open_ = ~Q(status__in=FEEDBACK_CLOSED)
+    return requests.annotate(
+        overdue=Case(When(open_ & Q(due_at__lt=now), then=True), default=False, output_field=BooleanField()),
+        due_soon=Case(When(open_ & Q(due_at__gte=now, due_at__lt=soon), then=True), default=False, output_field=BooleanField()))
 
 
 def feedback_queue(*, user, within: Division) -> QuerySet[FeedbackRequest]:
@@ -328,6 +437,13 @@ def community_centre(*, community: Division) -> Site | None:
     order = {kind: i for i, kind in enumerate(CENTRE_KINDS)}
     found = sorted(sites.filter(kind__in=CENTRE_KINDS), key=lambda s: (s.division_id != community.pk, order.get(s.kind, 9), s.pk))
     return found[0] if found else None
+
+
+def community_has_fund(*, community: Division) -> bool:
+    """Whether the community has a development fund, whose public disclosure its residents may read."""
+    from funds.models import Fund
+
+    return Fund.objects.filter(division=community).exists()
 
 
 def household_of(*, user) -> Household | None:

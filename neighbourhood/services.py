@@ -63,7 +63,9 @@ from .models import (
 from .rules import RULES
 
 RESIDENT_ROLES = (Role.RESIDENT, Role.FUND_COMMITTEE)
-STAFF_ROLES = (Role.COMMUNITY_WORKER, Role.STREET_ADMIN, Role.SUPERVISOR)
+# Who runs a community's needs, activities, orders and feedback: the roles that accounts.permissions.GRANTS
+# lets change them. The civil-affairs supervisor reads and oversees, on pages as in the API.
+STAFF_ROLES = (Role.COMMUNITY_WORKER, Role.STREET_ADMIN)
 
 
 def rule_value(division: Division, key: str):
@@ -102,15 +104,32 @@ def resident_community(user) -> Division | None:
     return None
 
 
+def is_resident_of(user, community: Division) -> bool:
+    """Whether ``user`` lives in ``community`` (or, for a street's activity, in one of its communities)."""
+    home = resident_community(user)
+    return home is not None and home.path.startswith(community.path)
+
+
 def _require_resident_of(user, community: Division) -> None:
     """Residents act in their own community (or, for a street's activity, one of its communities)."""
-    home = resident_community(user)
-    if home is None or not home.path.startswith(community.path):
+    if not is_resident_of(user, community):
         raise PermissionDenied(_("This is for the residents of %(community)s.") % {"community": community.name})
 
 
+def worker_grids(user, community: Division | None = None) -> list[Division]:
+    """The grids where ``user`` works as a grid worker (网格员: a community worker held at a grid
+    [Zibo]), only those of ``community`` when it is given."""
+    return [a.division for a in active_roles(user) if a.role == Role.COMMUNITY_WORKER and a.division_id
+            and a.division.level == DivisionLevel.GRID and (community is None or a.division.parent_id == community.pk)]
+
+
+def may_record_needs(user, community: Division) -> bool:
+    """Whether ``user`` records needs for others in ``community``: its staff, or a grid worker of one of its grids."""
+    return staff_reaches(user, community) or bool(worker_grids(user, community))
+
+
 def staff_reaches(user, division: Division) -> bool:
-    """Whether ``user`` works at ``division`` or above it (community, street or bureau staff)."""
+    """Whether ``user`` runs things at ``division``: community or street staff working there or above it."""
     if getattr(user, "is_superuser", False):
         return True
     return any(a.role in STAFF_ROLES and a.division_id and division.path.startswith(a.division.path) for a in active_roles(user))
@@ -139,6 +158,20 @@ def operators_in_scope(community: Division, *, category: str | None = None):
 
 def operator_serves(organisation: Organisation, community: Division) -> bool:
     return organisation.kind == OrganisationKind.OPERATOR and operators_in_scope(community).filter(pk=organisation.pk).exists()
+
+
+def order_operator_for(user, order: ServiceOrder) -> Organisation | None:
+    """The operator ``user`` works for that may act on ``order`` (accept, decline, confirm delivery):
+    the one it was placed with or accepted by, or — while nobody has it — one in scope for its
+    category in its community."""
+    mine = operator_of(user)
+    if order.operator_id is not None:
+        return next((o for o in mine if o.pk == order.operator_id), None)
+    if not mine:
+        return None
+    in_scope = set(operators_in_scope(order.community, category=order.category).filter(pk__in=[o.pk for o in mine])
+                   .values_list("pk", flat=True))
+    return next((o for o in mine if o.pk in in_scope), None)
 
 
 def services_in_scope(community: Division):
@@ -184,23 +217,34 @@ def household_save(*, actor, address: str = "", members: int = 1, tags: list[str
 # Needs (需求清单).
 
 @transaction.atomic
-def need_record(*, actor, community: Division, kind: NeedKind, title: str, description: str = "", preferred_tier: str = "",
+def need_record(*, actor, community: Division, kind: NeedKind, title: str = "", description: str = "", preferred_tier: str = "",
                 grid: Division | None = None, on_behalf_of: str = "") -> Need:
     """A resident records a need of their own; a grid worker or community staff records one they
-    heard on a visit (with whom it is for). The recorder's support counts as the first."""
+    heard on a visit (with whom it is for). A grid worker records for the residents of their grid,
+    which the need is filed under; the community's staff may name one of its grids; a resident's
+    need is filed under the grid of their household. The recorder's support counts as the first."""
     if community.level != DivisionLevel.COMMUNITY:
         raise invalid("community", _("Needs are recorded for a community."))
+    if grid is not None and grid.parent_id != community.pk:
+        raise invalid("grid", _("This grid is not in the community."))
     if staff_reaches(actor, community):
         source = NeedSource.GRID_WORKER if grid is not None or on_behalf_of.strip() else NeedSource.STAFF
+    elif grids := worker_grids(actor, community):
+        if grid is None:
+            grid = grids[0]
+        elif grid not in grids:
+            raise PermissionDenied(_("You record needs for your own grid: %(grids)s.") % {"grids": "、".join(g.name for g in grids)})
+        source = NeedSource.GRID_WORKER
     else:
         _require_resident_of(actor, community)
         source = NeedSource.RESIDENT
+        if grid is None:
+            household = Household.objects.filter(resident=actor, community=community).select_related("grid").first()
+            grid = household.grid if household is not None else None
     if not kind.is_active:
         raise invalid("kind", _("This kind of need is no longer in the catalogue."))
     if preferred_tier:
         _choice(preferred_tier, ServiceTier, "preferred_tier")
-    if grid is not None and grid.parent_id != community.pk:
-        raise invalid("grid", _("This grid is not in the community."))
     need = Need.objects.create(
         community=community, grid=grid, category=kind.category, kind=kind,
         title=_text(title, "title", max_length=120) if title.strip() else kind.name,
@@ -209,7 +253,7 @@ def need_record(*, actor, community: Division, kind: NeedKind, title: str, descr
         recorded_by=actor, supports=1)
     NeedSupport.objects.create(need=need, user=actor)
     audit_record(actor=actor, action="neighbourhood.need.recorded", target=need, division=community,
-                 changes={"kind": kind.code, "title": need.title, "source": source})
+                 changes={"kind": kind.code, "title": need.title, "source": source, "grid": grid.code if grid else None})
     return need
 
 
@@ -253,10 +297,10 @@ NEED_MOVES = {
 
 
 @transaction.atomic
-def need_mark(*, actor, need: Need, status: str, note: str = "", activity: Activity | None = None,
+def need_mark(*, actor, need: Need, status: str, note: str = "", service=None, activity: Activity | None = None,
               order: ServiceOrder | None = None, operator: Organisation | None = None, now: datetime | None = None) -> Need:
-    """The community marks a need planned or met — naming the activity, order or operator that
-    meets it — or not taken up (with a reason), or opens it again."""
+    """The community marks a need planned or met — naming the agreed service, activity, order or
+    operator that meets it — or not taken up (with a reason), or opens it again."""
     now = now or timezone.now()
     need = Need.objects.select_for_update(of=("self",)).select_related("community").get(pk=need.pk)
     if not staff_reaches(actor, need.community):
@@ -270,16 +314,21 @@ def need_mark(*, actor, need: Need, status: str, note: str = "", activity: Activ
         if linked is not None and not need.community.path.startswith(linked.community.path) \
                 and not linked.community.path.startswith(need.community.path):
             raise invalid(field, _("This is not in the need's community."))
+    if service is not None:
+        if not services_in_scope(need.community).filter(pk=service.pk).exists():
+            raise invalid("service", _("This service is not agreed for the need's community."))
+        operator = operator or service.agreement.operator
     if operator is not None and not operator_serves(operator, need.community):
         raise invalid("operator", _("This operator does not serve the community."))
-    if status == NeedStatus.MET and not (activity or order or operator or note):
-        raise invalid("note", _("Say what meets the need: an activity, a service order, an operator or a note."))
+    if status == NeedStatus.MET and not (service or activity or order or operator or note):
+        raise invalid("note", _("Say what meets the need: an agreed service, an activity, a service order, an operator or a note."))
     before = need.status
     need.status, need.status_note, need.decided_by, need.decided_at = status, note, actor, now
-    need.met_by_activity, need.met_by_order, need.met_by_operator = activity, order, operator
+    need.met_by_service, need.met_by_activity, need.met_by_order, need.met_by_operator = service, activity, order, operator
     need.save()
     audit_record(actor=actor, action=f"neighbourhood.need.{status}", target=need, division=need.community,
-                 changes={"status": [before, status], "activity": activity, "order": order, "operator": operator}, note=note)
+                 changes={"status": [before, status], "service": service, "activity": activity, "order": order, "operator": operator},
+                 note=note)
     # The residents who supported it hear what became of it.
     for support in need.support_rows.select_related("user").exclude(user=actor)[:500]:
         notify(user=support.user, title=_("The need “%(title)s” is now %(status)s") % {"title": need.title, "status": NeedStatus(status).label},
@@ -287,25 +336,48 @@ def need_mark(*, actor, need: Need, status: str, note: str = "", activity: Activ
     return need
 
 
+def _check_invitable(operator: Organisation, community: Division) -> None:
+    """Only an active operator admitted for the community by its street, district or city (and
+    neither blacklisted nor suspended there) is invited to meet its needs."""
+    from operations.selectors import admission_standing
+
+    if operator.kind != OrganisationKind.OPERATOR or not operator.is_active:
+        raise invalid("operator", _("Choose an active operator."))
+    standing = admission_standing(operator=operator, division=community)
+    if standing == "blacklisted":
+        raise invalid("operator", _("%(operator)s is blacklisted here and cannot be invited.") % {"operator": operator.name},
+                      code="operator_blacklisted")
+    if standing == "suspended":
+        raise invalid("operator", _("%(operator)s is suspended here and cannot be invited until it is reinstated.") % {
+            "operator": operator.name}, code="operator_suspended")
+    if standing != "admitted":
+        raise invalid("operator", _("%(operator)s is not admitted to serve %(community)s.") % {
+            "operator": operator.name, "community": community.name}, code="not_admitted")
+
+
 @transaction.atomic
-def invitation_send(*, actor, need: Need, operator: Organisation, service_name: str = "", message: str = "") -> Invitation:
-    """The community invites an operator (found by resource matching) to meet a need."""
+def invitation_send(*, actor, need: Need, operator: Organisation, service=None, service_name: str = "", message: str = "") -> Invitation:
+    """The community invites an operator (found by resource matching) to meet a need, for one of
+    the services agreed for the community when it names one."""
     if not staff_reaches(actor, need.community):
         raise PermissionDenied(_("Only the community's staff invite operators."))
     if need.status not in (NeedStatus.OPEN, NeedStatus.PLANNED):
         raise Conflict(_("This need is closed."))
-    if operator.kind != OrganisationKind.OPERATOR or not operator.is_active:
-        raise invalid("operator", _("Choose an active operator."))
+    _check_invitable(operator, need.community)
+    if service is not None:
+        if service.agreement.operator_id != operator.pk or not services_in_scope(need.community).filter(pk=service.pk).exists():
+            raise invalid("service", _("This service is not one the operator has agreed for the need's community."))
+        service_name = service.name
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
-                need=need, community=need.community, operator=operator, sent_by=actor,
+                need=need, community=need.community, operator=operator, sent_by=actor, service=service,
                 service_name=_text(service_name, "service_name", max_length=200, required=False),
                 message=_text(message, "message", max_length=500, required=False))
     except IntegrityError:
         raise Conflict(_("This operator has already been invited for this need and has not answered yet.")) from None
     audit_record(actor=actor, action="neighbourhood.invitation.sent", target=invitation, division=need.community,
-                 organisation=operator, changes={"need": need.pk, "service": invitation.service_name})
+                 organisation=operator, changes={"need": need.pk, "service": invitation.service_id, "service_name": invitation.service_name})
     for assignment in operator.role_assignments.filter(role=Role.OPERATOR_STAFF, revoked_at__isnull=True).select_related("user"):
         notify(user=assignment.user, title=_("%(community)s invites you to meet a need: %(title)s") % {
             "community": need.community.name, "title": need.title}, body=invitation.message, url="/neighbourhood/staff/invitations/")
@@ -345,10 +417,11 @@ def _check_price(community: Division, tier: str, price: Decimal) -> Decimal:
         raise invalid("price", _("The price cannot be negative."))
     if tier == ServiceTier.FREE and price != 0:
         raise invalid("price", _("A free activity costs nothing."))
-    # The same cap as the low-cost services of space-for-service agreements [Huli].
-    found = rule(division=community, key="operations.low_cost_cap")
-    cap = Decimal(str(found.params["max_price"])) if found is not None else Decimal("50")
-    if tier == ServiceTier.LOW_COST and price > cap:
+    # The same cap as the low-cost services of space-for-service agreements [Huli], read from space for service.
+    from operations.services import low_cost_cap
+
+    cap = low_cost_cap(community, None, None)
+    if tier == ServiceTier.LOW_COST and cap is not None and price > cap:
         raise invalid("price", _("A low-cost activity costs at most ¥%(cap)s a person.") % {"cap": cap})
     return price
 
@@ -699,8 +772,9 @@ def order_place(*, actor, title: str, category: str = "", details: str = "", pre
                                    "operator": operator.name, "community": community.name}]}, code="outside_community")
     if need is not None and need.community_id != community.pk:
         raise invalid("need", _("This need is not in your community."))
-    if not 1 <= participants <= 50:
-        raise invalid("participants", _("From 1 to 50 people."))
+    most = int(rule_value(community, "neighbourhood.order_participants_max"))
+    if not 1 <= participants <= most:
+        raise invalid("participants", _("From 1 to %(n)s people.") % {"n": most})
     order = ServiceOrder.objects.create(
         community=community, resident=actor, category=category, kind=kind, need=need,
         title=_text(title or service_name, "title", max_length=120),
@@ -725,6 +799,9 @@ def order_join(*, actor, order: ServiceOrder, now: datetime | None = None) -> Se
     if not order.pooled:
         raise Conflict(_("This order is not open for others to join."))
     _moving(order, {OrderStatus.PLACED, OrderStatus.ACCEPTED})
+    most = int(rule_value(order.community, "neighbourhood.order_participants_max"))
+    if order.participants >= most:
+        raise Conflict(_("This order already has %(n)s people, the most one order takes.") % {"n": most}, code="order_full")
     try:
         with transaction.atomic():
             OrderMember.objects.create(order=order, user=actor)
@@ -811,8 +888,9 @@ def order_deliver(*, actor, order: ServiceOrder, people_served: int | None = Non
         raise Conflict(_("The service is set for %(at)s; confirm delivery after it.") % {
             "at": timezone.localtime(order.booking.starts_at).strftime("%Y-%m-%d %H:%M")})
     served = people_served if people_served is not None else order.participants
-    if not 0 <= served <= 5000:
-        raise invalid("people_served", _("From 0 to 5000 people."))
+    most = int(rule_value(order.community, "neighbourhood.people_served_max"))
+    if not 0 <= served <= most:
+        raise invalid("people_served", _("From 0 to %(n)s people.") % {"n": most})
     order.status, order.people_served = OrderStatus.DELIVERED, served
     order.save(update_fields=["status", "people_served", "updated_at"])
     _order_event(order, before, actor, _text(note, "note", max_length=300, required=False), now)

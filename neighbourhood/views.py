@@ -15,11 +15,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import holds_any, require
-from core.errors import ApplicationError, NotFound, ValidationFailed
+from core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from core.forms import add_error_to_form
 from core.uploads import serve_upload
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
@@ -47,7 +49,6 @@ from .forms import (
 )
 from .models import (
     AUDIENCE_TAGS,
-    FEEDBACK_CLOSED,
     CheckInMethod,
     FeedbackStatus,
     InvitationStatus,
@@ -93,7 +94,7 @@ def home(request):
         "registrations": list(selectors.my_registrations(user=request.user)[:3]),
         "open_feedback": selectors.feedback_list(user=request.user, open_only=True).filter(submitted_by=request.user).count(),
         "top_needs": list(selectors.need_list(user=request.user, within=community, open_only=True)[:3]),
-        "tab": "home",
+        "has_fund": selectors.community_has_fund(community=community), "tab": "home",
     })
 
 
@@ -125,8 +126,6 @@ def activities(request):
 def activity_detail(request, activity_id: int):
     activity = selectors.activity_get(user=request.user, pk=activity_id)
     registration = selectors.my_registration(user=request.user, activity=activity)
-    may_register = request.user.has_perm("neighbourhood.register_activity", activity) or \
-        services.resident_community(request.user) is not None
     form = RegisterForm(request.POST or None, initial={"places": 1})
     if request.method == "POST":
         try:
@@ -141,7 +140,8 @@ def activity_detail(request, activity_id: int):
         except ApplicationError as error:
             messages.error(request, _error_text(error))
     return render(request, "neighbourhood/activity.html", {
-        "activity": activity, "registration": registration, "form": form, "may_register": may_register,
+        "activity": activity, "registration": registration, "form": form,
+        "offer": selectors.registration_offer(user=request.user, activity=activity),
         "sessions": list(activity.sessions.all()), "position": selectors.waitlist_position(registration)
         if registration and registration.status == RegistrationStatus.WAITLISTED else None,
         "can_manage": request.user.has_perm("neighbourhood.change_activity", activity), "tab": "activities",
@@ -169,12 +169,8 @@ def activity_check_in(request, activity_id: int):
 @login_required
 def my_registrations(request):
     _resident_home(request)
-    upcoming = list(selectors.my_registrations(user=request.user))
-    for registration in upcoming:
-        if registration.status == RegistrationStatus.WAITLISTED:
-            registration.position = selectors.waitlist_position(registration)
     return render(request, "neighbourhood/registrations.html", {
-        "upcoming": upcoming, "past": selectors.my_registrations(user=request.user, upcoming=False)[:20], "tab": "me"})
+        "upcoming": selectors.my_registrations(user=request.user), "past": selectors.my_registrations(user=request.user, upcoming=False)[:20], "tab": "me"})
 
 
 @login_required
@@ -190,10 +186,15 @@ def needs(request):
 
 @login_required
 def need_new(request):
-    community = services.resident_community(request.user) or _staff_community(request)
-    staff = services.staff_reaches(request.user, community)
+    """Record a need: a resident's own, or one a grid worker or the community's staff heard on a visit."""
+    community, grid = selectors.need_place(user=request.user, community=request.GET.get("community"), grid=request.GET.get("grid"))
+    if community is None or community.level != DivisionLevel.COMMUNITY:
+        raise NotFound()
+    recorder = services.may_record_needs(request.user, community)
+    grids = selectors.need_grids(user=request.user, community=community)
     kinds = selectors.need_kinds()
-    form = NeedForm(request.POST or None, kinds=kinds, staff=staff)
+    form = NeedForm(request.POST or None, kinds=kinds, staff=recorder, grids=grids, any_grid=services.staff_reaches(request.user, community),
+                    initial={"grid": grid.code if grid else ""})
     similar = []
     if request.method == "POST" and form.is_valid():
         kind = kinds.filter(pk=form.cleaned_data["kind"]).first()
@@ -204,6 +205,7 @@ def need_new(request):
             try:
                 need = services.need_record(actor=request.user, community=community, kind=kind, title=data["title"],
                                             description=data["description"], preferred_tier=data["preferred_tier"],
+                                            grid=next((g for g in grids if g.code == data.get("grid")), None),
                                             on_behalf_of=data.get("on_behalf_of", ""))
             except ApplicationError as error:
                 add_error_to_form(form, error)
@@ -213,24 +215,20 @@ def need_new(request):
     return render(request, "neighbourhood/need_new.html", {"form": form, "similar": similar, "community": community, "tab": "needs"})
 
 
-def _staff_community(request) -> Division:
-    code = request.GET.get("community") or request.POST.get("community")
-    if not code:
-        raise NotFound()
-    division = division_get(user=request.user, code=code)
-    if division.level != DivisionLevel.COMMUNITY:
-        raise NotFound()
-    return division
-
-
 @login_required
 def need_detail(request, need_id: int):
     need = selectors.need_get(user=request.user, pk=need_id)
     staff = services.staff_reaches(request.user, need.community)
+    # What may meet it: the community's own agreed services, activities, orders and operators.
+    offered = list(services.services_in_scope(need.community)) if staff else []
     mark_form = NeedMarkForm(request.POST if "mark" in request.POST else None, initial={"status": need.status},
+                             offered=offered,
                              activities=selectors.activity_list(user=request.user, within=need.community)[:50] if staff else (),
+                             orders=selectors.orders_meeting_needs(user=request.user, community=need.community)[:50] if staff else (),
                              operators=_operators_serving(need.community) if staff else ())
     invite_form = InviteForm(request.POST if "invite" in request.POST else None)
+    if request.method == "POST" and ("mark" in request.POST or "invite" in request.POST):
+        require(request.user, "neighbourhood.change_need", need)  # as the API: a supervisor reads, 403
     if request.method == "POST":
         try:
             if "support" in request.POST:
@@ -242,16 +240,21 @@ def need_detail(request, need_id: int):
             elif "mark" in request.POST and staff and mark_form.is_valid():
                 data = mark_form.cleaned_data
                 activity = selectors.activity_get(user=request.user, pk=data["activity"]) if data["activity"] else None
+                order = selectors.order_get(user=request.user, pk=data["order"]) if data["order"] else None
                 operator = organisation_get(user=request.user, pk=data["operator"]) if data["operator"] else None
-                services.need_mark(actor=request.user, need=need, status=data["status"], note=data["note"], activity=activity,
-                                   operator=operator)
+                services.need_mark(actor=request.user, need=need, status=data["status"], note=data["note"],
+                                   service=next((s for s in offered if s.pk == data["service"]), None), activity=activity,
+                                   order=order, operator=operator)
                 messages.success(request, _("Saved; the supporters have been told."))
             elif "invite" in request.POST and staff and invite_form.is_valid():
                 operator = Organisation.objects.filter(pk=invite_form.cleaned_data["operator"], kind=OrganisationKind.OPERATOR).first()
                 if operator is None:
                     raise ValidationFailed(fields={"operator": [_("Choose an operator.")]})
-                services.invitation_send(actor=request.user, need=need, operator=operator,
-                                         service_name=invite_form.cleaned_data["service_name"], message=invite_form.cleaned_data["message"])
+                service = next((s for s in offered if s.pk == invite_form.cleaned_data["service"]), None)
+                if invite_form.cleaned_data["service"] and service is None:
+                    raise ValidationFailed(fields={"service": [_("This service is not agreed for the need's community.")]})
+                services.invitation_send(actor=request.user, need=need, operator=operator, service=service,
+                                         message=invite_form.cleaned_data["message"])
                 messages.success(request, _("Invitation sent to %(operator)s.") % {"operator": operator.name})
             else:
                 raise ValidationFailed(_("Nothing to do."))
@@ -259,11 +262,26 @@ def need_detail(request, need_id: int):
         except ApplicationError as error:
             messages.error(request, _error_text(error))
     return render(request, "neighbourhood/need.html", {
-        "need": need, "staff": staff, "mark_form": mark_form, "invite_form": invite_form,
+        "need": need, "met_by": _met_by(need), "staff": staff, "mark_form": mark_form, "invite_form": invite_form,
         "matches": matching.matches_for(need) if staff and need.status in selectors.OPEN_NEEDS else [],
         "invitations": need.invitations.select_related("operator").all() if staff else [],
         "resident": services.resident_community(request.user) is not None, "tab": "needs",
     })
+
+
+def _met_by(need) -> str:
+    """What meets the need, named for the residents: the agreed service (and who runs it), the activity (linked), the order, the operator."""
+    parts = []
+    if need.met_by_service is not None:
+        parts.append(format_html("{}（{}）", need.met_by_service.name, need.met_by_service.agreement.operator.name))
+    if need.met_by_activity is not None:
+        parts.append(format_html('<a href="{}">{}</a>', reverse("neighbourhood:activity", args=[need.met_by_activity.pk]),
+                                 need.met_by_activity.title))
+    if need.met_by_order is not None:
+        parts.append(format_html("{}", need.met_by_order.title))
+    if need.met_by_operator is not None and (need.met_by_service is None or need.met_by_service.agreement.operator_id != need.met_by_operator_id):
+        parts.append(format_html("{}", need.met_by_operator.name))
+    return mark_safe("、".join(parts))  # each part escaped by format_html
 
 
 @login_required
@@ -301,14 +319,15 @@ def my_orders(request):
 @login_required
 def order_detail(request, order_id: int):
     order = selectors.order_get(user=request.user, pk=order_id)
-    mine_ops = services.operator_of(request.user)
     staff = services.staff_reaches(request.user, order.community)
-    operator_here = next((o for o in mine_ops if o.pk == order.operator_id or (order.operator_id is None and services.operator_serves(o, order.community))), None)
+    operator_here = services.order_operator_for(request.user, order)
     rooms = Room.objects.filter(site__division__path__under=order.community.path, closed_on__isnull=True).select_related("site")[:100] \
         if staff and order.status == OrderStatus.ACCEPTED else []
     schedule_form = ScheduleForm(request.POST if "schedule" in request.POST else None, rooms=rooms)
     deliver_form = DeliverForm(request.POST if "deliver" in request.POST else None, initial={"people_served": order.participants})
     rate_form = RateForm(request.POST if "rate" in request.POST else None)
+    if request.method == "POST" and "schedule" in request.POST:
+        require(request.user, "neighbourhood.change_serviceorder", order)  # as the API: a supervisor reads, 403
     if request.method == "POST":
         try:
             if "accept" in request.POST and operator_here:
@@ -386,6 +405,8 @@ def feedback_detail(request, feedback_id: int):
     item = selectors.feedback_get(user=request.user, pk=feedback_id)
     handler = services.staff_reaches(request.user, item.routed_to)
     form = FeedbackUpdateForm(request.POST or None, initial={"status": item.status}) if handler and not item.is_closed else None
+    if request.method == "POST":
+        require(request.user, "neighbourhood.change_feedbackrequest", item)  # as the API: a supervisor reads, 403
     if request.method == "POST" and handler:
         try:
             if "unpublish" in request.POST or "publish" in request.POST:
@@ -438,16 +459,26 @@ def household(request):
 # Staff pages.
 
 def _staff_home(request) -> Division:
+    if not is_staff(request.user):
+        raise PermissionDenied()
     home = user_home_division(user=request.user)
-    if home is None or not is_staff(request.user):
+    if home is None:
         raise NotFound()
     return home
 
 
 def is_staff(user) -> bool:
-    """Community, street and bureau staff, and operators: those the staff pages are for."""
+    """Community, street and bureau staff, and operators: those the staff pages are for (not residents)."""
     return any(holds_any(user, perm) for perm in (
         "neighbourhood.change_activity", "neighbourhood.change_feedbackrequest", "neighbourhood.view_persontimes"))
+
+
+def _staff_division(request, code: str, perm: str) -> Division:
+    """The division of a staff page: 404 outside what the user may see, 403 for those the staff pages are not for (residents)."""
+    division = division_get(user=request.user, code=code)
+    if not is_staff(request.user) or not holds_any(request.user, perm):
+        raise PermissionDenied()
+    return division
 
 
 @login_required
@@ -468,25 +499,20 @@ def staff(request):
 
 @login_required
 def staff_needs(request, code: str):
-    division = division_get(user=request.user, code=code)
-    if not holds_any(request.user, "neighbourhood.view_need"):
-        raise NotFound()
+    division = _staff_division(request, code, "neighbourhood.view_need")
     category = request.GET.get("category") if request.GET.get("category") in ServiceCategory.values else None
     status = request.GET.get("status") if request.GET.get("status") in NeedStatus.values else None
     rows = selectors.need_list(user=request.user, within=division, category=category, status=status, open_only=status is None)[:200]
     return render(request, "neighbourhood/staff/needs.html", {
         "division": division, "needs": rows, "category": category, "status": status, "categories": ServiceCategory.choices,
         "statuses": NeedStatus.choices, "counts": selectors.need_counts(within=division),
-        "top": matching.top_needs_with_matches(community=division) if division.level == DivisionLevel.COMMUNITY
-        and services.staff_reaches(request.user, division) else [],
+        "top": matching.top_needs_with_matches(community=division) if division.level == DivisionLevel.COMMUNITY else [],
     })
 
 
 @login_required
 def staff_orders(request, code: str):
-    division = division_get(user=request.user, code=code)
-    if not holds_any(request.user, "neighbourhood.view_serviceorder"):
-        raise NotFound()
+    division = _staff_division(request, code, "neighbourhood.view_serviceorder")
     status = request.GET.get("status") if request.GET.get("status") in OrderStatus.values else None
     orders = selectors.order_list(user=request.user, within=division, status=status)
     if status is None:
@@ -497,11 +523,8 @@ def staff_orders(request, code: str):
 
 @login_required
 def staff_activities(request, code: str):
-    division = division_get(user=request.user, code=code)
-    if not holds_any(request.user, "neighbourhood.view_activity") or services.resident_community(request.user) and not \
-            holds_any(request.user, "neighbourhood.change_activity"):
-        raise NotFound()
-    since = timezone.now() - timedelta(days=30)
+    division = _staff_division(request, code, "neighbourhood.view_activity")
+    since = timezone.now() - selectors.STAFF_ACTIVITIES_LOOK_BACK
     return render(request, "neighbourhood/staff/activities.html", {
         "division": division, "activities": selectors.activity_list(user=request.user, within=division, since=since,
                                                                     include_cancelled=True)[:200],
@@ -519,7 +542,7 @@ def activity_new(request, code: str):
     staff_here = services.staff_reaches(request.user, division)
     mine = [o for o in services.operator_of(request.user) if services.operator_serves(o, division)]
     if not staff_here and not mine:
-        raise NotFound()
+        raise PermissionDenied()  # as the API: those who may see the community but not publish there
     rooms = list(Room.objects.filter(site__division__path__under=division.path, closed_on__isnull=True)
                  .select_related("site").order_by("site__name", "name")[:200])
     organisers = list(_operators_serving(division)) if staff_here else mine
@@ -579,7 +602,7 @@ def activity_manage(request, activity_id: int):
         "activity": activity, "sessions": sessions, "session": session, "people": people, "checked": checked,
         "checked_people": sum(p.places for p in people if p.pk in checked), "cancel_form": cancel_form,
         "check_in_url": request.build_absolute_uri(reverse("neighbourhood:check_in", args=[activity.pk])) + f"?code={activity.attendance_code}",
-        "person_times": sum(a.people for s in sessions for a in s.attendances.all()) if len(sessions) <= 60 else None,
+        "person_times": selectors.activity_person_times(activity=activity),
     })
 
 
@@ -596,19 +619,13 @@ def activity_qr(request, activity_id: int):
 @login_required
 def staff_feedback(request, code: str):
     """The feedback queue: open requests routed here, the soonest due first, overdue ones marked."""
-    division = division_get(user=request.user, code=code)
-    if not holds_any(request.user, "neighbourhood.change_feedbackrequest"):
-        raise NotFound()
+    division = _staff_division(request, code, "neighbourhood.view_feedbackrequest")
     status = request.GET.get("status") if request.GET.get("status") in FeedbackStatus.values else None
     if status:
-        rows = selectors.feedback_list(user=request.user, within=division, status=status).order_by("-created_at")[:200]
+        rows = selectors.feedback_list(user=request.user, within=division, status=status).order_by("-created_at")
     else:
-        rows = selectors.feedback_queue(user=request.user, within=division)[:200]
-    now = timezone.now()
-    rows = list(rows)
-    for row in rows:
-        row.overdue = row.status not in FEEDBACK_CLOSED and row.due_at < now
-        row.due_soon = not row.overdue and row.status not in FEEDBACK_CLOSED and row.due_at < now + timedelta(days=1)
+        rows = selectors.feedback_queue(user=request.user, within=division)
+    rows = selectors.with_deadlines(rows, division=division)[:200]
     return render(request, "neighbourhood/staff/feedback.html", {
         "division": division, "rows": rows, "status": status, "statuses": FeedbackStatus.choices,
         "figures": selectors.feedback_figures(user=request.user, within=division)})
@@ -617,8 +634,8 @@ def staff_feedback(request, code: str):
 @login_required
 def invitations(request):
     """An operator's invitations from communities; answer them."""
-    if not holds_any(request.user, "neighbourhood.view_invitation"):
-        raise NotFound()
+    if not is_staff(request.user) or not holds_any(request.user, "neighbourhood.view_invitation"):
+        raise PermissionDenied()
     form = AnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -638,15 +655,14 @@ def invitations(request):
 
 @login_required
 def staff_person_times(request, code: str):
-    division = division_get(user=request.user, code=code)
-    if not holds_any(request.user, "neighbourhood.view_persontimes"):
-        raise NotFound()
+    division = _staff_division(request, code, "neighbourhood.view_persontimes")
     today = timezone.localdate()
+    default_since = today - timedelta(days=selectors.PERSON_TIMES_DEFAULT_DAYS)
     try:
-        since = date.fromisoformat(request.GET["since"]) if request.GET.get("since") else today - timedelta(days=90)
+        since = date.fromisoformat(request.GET["since"]) if request.GET.get("since") else default_since
         until = date.fromisoformat(request.GET["until"]) if request.GET.get("until") else today
     except ValueError:
-        since, until = today - timedelta(days=90), today
+        since, until = default_since, today
     by = request.GET.get("by") if request.GET.get("by") in ("community", "activity", "month") else (
         "activity" if division.level == DivisionLevel.COMMUNITY else "community")
     rows = selectors.person_times(user=request.user, within=division, since=since, until=until, by=by)

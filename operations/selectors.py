@@ -71,6 +71,19 @@ def admitted_operators(*, division: Division, on: date | None = None, category: 
     return Organisation.objects.filter(pk__in=ids, is_active=True).order_by("name")
 
 
+def admission_standing(*, operator: Organisation, division: Division, on: date | None = None) -> str:
+    """Where ``operator`` stands for work in ``division`` on ``on``: ``"blacklisted"`` there or above,
+    ``"admitted"`` (an admission in force), ``"suspended"`` (no admission in force, one suspended), or
+    ``"not_admitted"``."""
+    if operator.pk in blacklisted_operator_ids(division=division):
+        return "blacklisted"
+    if admissions_in_force(division=division, on=on).filter(operator=operator).exists():
+        return "admitted"
+    if Admission.objects.filter(operator=operator, status=AdmissionStatus.SUSPENDED, division__path__in=_places_above(division)).exists():
+        return "suspended"
+    return "not_admitted"
+
+
 def agreements_in_force(*, on: date | None = None) -> QuerySet[Agreement]:
     on = on or timezone.localdate()
     return Agreement.objects.filter(status=AgreementStatus.ACTIVE, starts_on__lte=on).filter(

@@ -48,6 +48,18 @@ class TestResidentSignUp:
         assert again.status_code == 429
         assert len(MemoryBackend.outbox) == 1
 
+    def test_the_codes_validity_and_the_wait_for_another_come_from_the_settings(self, client, world, settings):
+        settings.PHONE_CODE_TTL_MINUTES, settings.PHONE_CODE_RESEND_SECONDS = 3, 30
+        before = timezone.now()
+        post(client, "/api/v1/residents/phone-codes", {"phone": "13912345678"})
+        verification = PhoneVerification.objects.get()
+        assert timezone.timedelta(minutes=3) <= verification.expires_at - before < timezone.timedelta(minutes=3, seconds=5)
+        assert "3 分钟内有效" in MemoryBackend.outbox[-1][1]
+        again = post(client, "/api/v1/residents/phone-codes", {"phone": "13912345678"})
+        assert again.status_code == 429 and "未满30秒" in again.json()["message"]
+        PhoneVerification.objects.update(created_at=timezone.now() - timezone.timedelta(seconds=31))
+        assert post(client, "/api/v1/residents/phone-codes", {"phone": "13912345678"}).status_code == 202
+
     def test_a_bad_phone_number_is_refused(self, client, world):
         response = post(client, "/api/v1/residents/phone-codes", {"phone": "12345"})
         assert response.status_code == 422

@@ -35,6 +35,22 @@ def resident(world):
     return world.users["resident"]
 
 
+@pytest.fixture
+def grids(world, community):
+    """The community's grid 一格 with a second grid 二格 beside it, and a grid worker at each (and one next door)."""
+    from org import services as org_services
+    from tests.world import make_user
+
+    first = world.node("甲市一区一街一社一格")
+    second = org_services.division_create(actor="test", parent=community, code=f"{community.code}-02", name="甲市一区一街一社二格")
+    return {
+        "first": first, "second": second,
+        "worker": make_user("wangge1", role="community_worker", division=first),
+        "neighbour": make_user("wangge2", role="community_worker", division=second),
+        "next_door": make_user("wangge3", role="community_worker", division=world.node("甲市一区一街二社一格")),
+    }
+
+
 def residents(world, n: int, community_name: str = "甲市一区一街一社", prefix: str = "jumin") -> list:
     return [make_user(f"{prefix}{i}", role="resident", division=world.node(community_name)) for i in range(n)]
 

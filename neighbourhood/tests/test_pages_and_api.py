@@ -120,3 +120,60 @@ def test_registering_twice_through_the_api_is_a_409_in_chinese(client, world):
     second = client.post(f"/api/v1/neighbourhood/activities/{activity.pk}/registrations", {}, content_type="application/json")
     assert first.status_code == 201 and second.status_code == 409
     assert second.json()["message"] == "您已经报名了这个活动。"
+
+
+def _manage_queries(client, world, n: int) -> int:
+    """The management page of a course with ``n`` sessions and ``n`` people registered (some waiting), half of them checked in each time."""
+    from ..models import Attendance, CheckInMethod, Registration
+
+    worker = world.users["community_worker"]
+    course = publish(worker, world.node(COMMUNITY), title=f"课程{n}", days=1, capacity=n - 2, rrule=f"FREQ=WEEKLY;COUNT={n}")
+    registrations = [services.registration_create(actor=p, activity=course) for p in residents(world, n, prefix=f"m{n}_")]
+    sessions = list(course.sessions.all())
+    Attendance.objects.bulk_create([
+        Attendance(session=s, registration=r, people=r.places, method=CheckInMethod.STAFF, checked_in_at=s.starts_at, checked_in_by=worker)
+        for s in sessions for r in registrations[: n // 2] if r.status == "registered"])
+    assert Registration.objects.filter(activity=course, status="waitlisted").count() == 2
+    client.force_login(worker)
+    return queries(client, f"/neighbourhood/staff/activities/{course.pk}/")
+
+
+def test_the_activity_management_page_costs_the_same_queries_for_four_times_the_sessions_and_people(client, world):
+    assert _manage_queries(client, world, 5) == _manage_queries(client, world, 20)
+
+
+def test_the_person_times_of_an_activity_come_from_its_check_ins(world):
+    from ..models import Attendance
+
+    worker = world.users["community_worker"]
+    course = publish(worker, world.node(COMMUNITY), title="三次课", days=1, places_per_registration=2, rrule="FREQ=WEEKLY;COUNT=3")
+    pair, single = residents(world, 2)
+    registrations = [services.registration_create(actor=pair, activity=course, places=2),
+                     services.registration_create(actor=single, activity=course)]
+    Attendance.objects.bulk_create([
+        Attendance(session=s, registration=r, people=r.places, method="staff", checked_in_at=s.starts_at, checked_in_by=worker)
+        for s in course.sessions.all()[:2] for r in registrations])
+    assert selectors.activity_person_times(activity=course) == 6
+
+
+def _waiting_on(world, n: int, resident) -> None:
+    """``resident`` waits behind someone else on ``n`` more full activities."""
+    worker = world.users["community_worker"]
+    for i, other in enumerate(residents(world, n, prefix=f"w{n}_")):
+        activity = publish(worker, world.node(COMMUNITY), title=f"满员{n}-{i}", days=1 + i % 5, capacity=1)
+        services.registration_create(actor=other, activity=activity)
+        services.registration_create(actor=residents(world, 1, prefix=f"v{n}_{i}_")[0], activity=activity)
+        services.registration_create(actor=resident, activity=activity)
+
+
+def test_my_registrations_cost_the_same_queries_for_four_times_the_waitlisted_rows(client, world):
+    resident = world.users["resident"]
+    client.force_login(resident)
+    _waiting_on(world, 3, resident)
+    few = queries(client, "/neighbourhood/me/registrations/")
+    _waiting_on(world, 12, resident)
+    page = client.get("/neighbourhood/me/registrations/").content.decode()
+    assert page.count("#2") == 15  # second in line everywhere
+    assert queries(client, "/neighbourhood/me/registrations/") == few
+    positions = {r.activity.title: r.position for r in selectors.my_registrations(user=resident)}
+    assert set(positions.values()) == {2} and selectors.waitlist_position(selectors.my_registrations(user=resident).first()) == 2

@@ -56,3 +56,22 @@ def test_exports_hold_what_the_user_may_see(world):
             user=__import__("tests.world", fromlist=["make_user"]).make_user(f"w2_{name}", role="community_worker",
                                                                                division=world.node("甲市一区一街二社")), params={})
         assert outsider_count == 0, name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_grid_worker_imports_their_grids_needs_and_not_the_neighbours(world, django_capture_on_commit_callbacks, settings):
+    from tests.world import make_user
+
+    community = world.node("甲市一区一街一社")
+    grid = world.node("甲市一区一街一社一格")
+    worker = make_user("wangge_a", role="community_worker", division=grid)
+    header = [*HEADER, "网格代码"]
+    good = workbook_bytes([header, [community.code, "", "老年助餐", "老人吃饭难", "", "3号楼李奶奶", "低偿", ""],
+                           [community.code, "", "after_school", "四点半课堂", "", "", "", grid.code]])
+    job = _import(worker, good, django_capture_on_commit_callbacks, settings)
+    assert job.status == "done", job.errors
+    assert list(Need.objects.values_list("grid__code", "source")) == [(grid.code, "grid_worker")] * 2
+    next_door = make_user("wangge_b", role="community_worker", division=world.node("甲市一区一街二社一格"))
+    job = _import(next_door, workbook_bytes([header, [community.code, "", "老年助餐", "邻居的", "", "", "", ""]]),
+                  django_capture_on_commit_callbacks, settings)
+    assert job.status == "failed" and Need.objects.count() == 2

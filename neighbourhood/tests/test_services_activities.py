@@ -4,11 +4,13 @@ check-in and person-times."""
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from notifications.models import Notification
 from scheduling.models import Booking, BookingStatus
+from tests.world import make_user
 
 from .. import selectors, services
 from ..models import Activity, Attendance, Registration, RegistrationStatus
@@ -59,7 +61,7 @@ def test_places_are_taken_then_the_waitlist_then_refused_without_one(world, work
     assert (activity.registered_places, activity.waitlisted_places) == (2, 1)
     closed = publish(worker, community, capacity=1, waitlist=False, title="满员不候补")
     services.registration_create(actor=people[0], activity=closed)
-    with pytest.raises(Conflict, match="满|full"):
+    with pytest.raises(Conflict, match="^该活动已满员，且不设候补。$"):
         services.registration_create(actor=people[1], activity=closed)
     assert closed.registrations.count() == 1
 
@@ -69,11 +71,12 @@ def test_bad_registrations_are_refused_and_write_nothing(world, worker, communit
     services.registration_create(actor=resident, activity=activity)
     other, late = residents(world, 2)
     events = AuditEvent.objects.count()
-    with pytest.raises(Conflict, match="已经报名|already registered"):
+    with pytest.raises(Conflict, match="^您已经报名了这个活动。$"):
         services.registration_create(actor=resident, activity=activity)
     with pytest.raises(ValidationFailed):
         services.registration_create(actor=other, activity=activity, places=3)
-    with pytest.raises(Conflict, match="截止|closed"):
+    closed_at = timezone.localtime(activity.registration_closes_at).strftime("%Y-%m-%d %H:%M")
+    with pytest.raises(Conflict, match=f"^报名已于{closed_at}截止。$"):
         services.registration_create(actor=late, activity=activity,
                                      now=activity.registration_closes_at + timedelta(minutes=1))
     with pytest.raises(PermissionDenied):
@@ -119,7 +122,7 @@ def test_one_person_follows_at_most_three_courses_at_once(world, worker, communi
 def test_prices_follow_the_tier(worker, community):
     with pytest.raises(ValidationFailed):
         publish(worker, community, tier="free", price="10")
-    with pytest.raises(ValidationFailed, match="50|低偿|low-cost"):
+    with pytest.raises(ValidationFailed, match="^低偿活动每人每次不超过50元。$"):
         publish(worker, community, tier="low_cost", price="80")
     assert publish(worker, community, tier="low_cost", price="20.00").price == 20
 
@@ -153,3 +156,37 @@ def test_check_in_by_code_and_by_staff_counts_person_times(world, worker, commun
     assert Attendance.objects.filter(session=session).count() == 2
     assert selectors.person_times_total(user=worker, within=community, since=at(0, 0).date(), until=at(2, 0).date()) == 3
     assert ra.attendances.get().people == 2
+
+
+def test_the_register_button_is_gone_after_the_deadline_and_the_service_still_refuses(client, world, worker, community, resident):
+    activity = publish(worker, community)
+    client.force_login(resident)
+    assert 'name="register"' in client.get(f"/neighbourhood/activities/{activity.pk}/").content.decode()
+    Activity.objects.filter(pk=activity.pk).update(registration_closes_at=timezone.now() - timedelta(minutes=1))
+    page = client.get(f"/neighbourhood/activities/{activity.pk}/").content.decode()
+    assert 'name="register"' not in page and "报名已截止" in page
+    refused = client.post(f"/neighbourhood/activities/{activity.pk}/", {"register": "1", "places": 1}, follow=True).content.decode()
+    assert "报名已于" in refused and not activity.registrations.exists()
+    client.force_login(world.users["resident_b"])  # another community's resident is offered nothing
+    assert selectors.registration_offer(user=world.users["resident_b"], activity=activity) == ""
+
+
+def test_the_operator_who_may_act_on_an_order_is_the_services_to_say(world, community, resident):
+    operator = world.organisations["甲市一区一街一社服务中心"]
+    staff = world.users["operator_staff"]
+    open_order = services.order_place(actor=resident, category="living_environment", title="修门锁")
+    assert services.order_operator_for(staff, open_order) == operator
+    assert services.order_operator_for(resident, open_order) is None
+    elsewhere = world.organisations["甲市一区一街二社服务中心"]
+    other_staff = make_user("yunying_b", role="operator_staff", organisation=elsewhere)
+    assert services.order_operator_for(other_staff, open_order) is None
+
+
+def test_the_places_one_person_may_take_come_from_the_pack_alone(client, worker, community, resident):
+    with pytest.raises(ValidationFailed, match="1至2个"):
+        publish(worker, community, places_per_registration=3)  # the pack's 2
+    activity = publish(worker, community, places_per_registration=2)
+    client.force_login(resident)
+    refused = client.post(f"/api/v1/neighbourhood/activities/{activity.pk}/registrations", {"places": 11},
+                          content_type="application/json")
+    assert refused.status_code == 422 and "1至2个" in refused.json()["message"] and not activity.registrations.exists()

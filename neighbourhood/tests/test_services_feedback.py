@@ -64,3 +64,17 @@ def test_the_queue_puts_the_soonest_due_first_and_flags_overdue(world, community
     queue = list(selectors.feedback_queue(user=worker, within=community))
     assert queue == [overdue, sooner, later]
     assert selectors.feedback_figures(user=worker, within=community)["overdue"] == 1
+
+
+def test_the_queue_flags_requests_due_within_the_packs_window_and_overdue_ones(world):
+    community = world.node("甲市一区一街一社")
+    item = services.feedback_submit(actor=world.users["resident"], category="noise", description="夜里噪音")
+    rows = FeedbackRequest.objects.filter(pk=item.pk)
+
+    def flags(now):
+        row = selectors.with_deadlines(rows, division=community, now=now).get()
+        return row.overdue, row.due_soon
+
+    assert flags(item.due_at - timedelta(hours=25)) == (False, False)
+    assert flags(item.due_at - timedelta(hours=23)) == (False, True)  # the pack's 24 hours
+    assert flags(item.due_at + timedelta(minutes=1)) == (True, False)

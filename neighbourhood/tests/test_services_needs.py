@@ -7,7 +7,7 @@ from core.errors import Conflict, PermissionDenied, ValidationFailed
 from notifications.models import Notification
 
 from .. import matching, selectors, services
-from ..models import Household, NeedStatus
+from ..models import Household, Need, NeedStatus
 from .conftest import agree, publish, residents
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +104,111 @@ def test_household_tags_are_kept_only_with_consent(resident):
     household = services.household_save(actor=resident, address="3-2-501", members=3, tags=[], consent=False)
     assert household.tags == [] and household.tags_consented_at is None
     assert Household.objects.count() == 1
+
+
+def test_a_grid_worker_records_needs_of_their_grid_for_their_community(world, community, grids):
+    need = services.need_record(actor=grids["worker"], community=community, kind=kind("elderly_meals"), title="独居老人吃饭难",
+                                on_behalf_of="5号楼张大爷")
+    assert (need.community, need.grid, need.source) == (community, grids["first"], "grid_worker")
+    assert list(selectors.need_list(user=grids["worker"], within=grids["first"])) == [need]
+    assert list(selectors.need_list(user=grids["neighbour"])) == []  # the grid beside sees only its own
+    assert AuditEvent.objects.get(action="neighbourhood.need.recorded").changes["grid"] == grids["first"].code
+
+
+def test_a_grid_worker_of_another_grid_or_community_is_refused(world, community, grids):
+    with pytest.raises(PermissionDenied, match="自己网格"):
+        services.need_record(actor=grids["neighbour"], community=community, kind=kind("street_lights"), grid=grids["first"])
+    with pytest.raises(PermissionDenied):
+        services.need_record(actor=grids["next_door"], community=community, kind=kind("street_lights"))
+    assert not Need.objects.exists()
+
+
+def test_the_communitys_staff_may_file_a_need_under_any_of_its_grids(world, community, grids, worker):
+    need = services.need_record(actor=worker, community=community, kind=kind("after_school"), grid=grids["second"])
+    assert need.grid == grids["second"] and need.source == "grid_worker"
+    with pytest.raises(ValidationFailed):
+        services.need_record(actor=worker, community=community, kind=kind("after_school"), grid=world.node("甲市一区一街二社一格"))
+
+
+def test_a_residents_need_is_filed_under_the_grid_of_their_household(community, resident, grids):
+    services.household_save(actor=resident, address="1-1-101", members=2, grid=grids["second"])
+    need = services.need_record(actor=resident, community=community, kind=kind("tai_chi"))
+    assert need.grid == grids["second"] and need.source == "resident"
+
+
+def test_a_need_is_met_by_an_agreed_service_and_the_residents_see_by_what(client, world, community, resident, worker):
+    operator = world.organisations["甲市一区一街一社服务中心"]
+    canteen = agree(world, community, operator, name="长者食堂助餐服务", category="elderly_child")
+    elsewhere = agree(world, world.node("甲市一区一街二社"), world.organisations["甲市一区一街二社服务中心"], name="外社区助餐",
+                      category="elderly_child")
+    need = services.need_record(actor=resident, community=community, kind=kind("elderly_meals"), title="老年助餐")
+    with pytest.raises(ValidationFailed, match="不是为本需求所在社区约定的服务"):
+        services.need_mark(actor=worker, need=need, status=NeedStatus.MET, service=elsewhere)
+    services.need_mark(actor=worker, need=need, status=NeedStatus.MET, service=canteen)
+    need.refresh_from_db()
+    assert (need.met_by_service, need.met_by_operator) == (canteen, operator)
+    client.force_login(resident)
+    page = client.get(f"/neighbourhood/needs/{need.pk}/").content.decode()
+    assert "由长者食堂助餐服务（甲市一区一街一社服务中心）满足" in page
+
+
+def test_the_staff_page_offers_only_the_communitys_services_and_marks_with_one(client, world, community, resident, worker):
+    operator = world.organisations["甲市一区一街一社服务中心"]
+    canteen = agree(world, community, operator, name="长者食堂助餐服务", category="elderly_child")
+    agree(world, world.node("甲市一区一街二社"), world.organisations["甲市一区一街二社服务中心"], name="外社区助餐", category="elderly_child")
+    need = services.need_record(actor=resident, community=community, kind=kind("elderly_meals"), title="老年助餐")
+    client.force_login(worker)
+    page = client.get(f"/neighbourhood/needs/{need.pk}/").content.decode()
+    assert "长者食堂助餐服务" in page and "外社区助餐" not in page
+    client.post(f"/neighbourhood/needs/{need.pk}/", {"mark": "1", "status": "met", "service": canteen.pk})
+    need.refresh_from_db()
+    assert need.status == "met" and need.met_by_service == canteen
+
+
+def test_the_api_marks_a_need_met_by_an_agreed_service(client, world, community, resident, worker):
+    canteen = agree(world, community, world.organisations["甲市一区一街一社服务中心"], name="长者食堂助餐服务", category="elderly_child")
+    need = services.need_record(actor=resident, community=community, kind=kind("elderly_meals"), title="老年助餐")
+    client.force_login(worker)
+    response = client.post(f"/api/v1/neighbourhood/needs/{need.pk}/status", {"status": "met", "service_id": canteen.pk},
+                           content_type="application/json")
+    assert response.status_code == 200 and response.json()["met_by_service_id"] == canteen.pk
+
+
+# Invitations go only to operators admitted for the community.
+
+@pytest.fixture
+def canteen_need(community, resident):
+    return services.need_record(actor=resident, community=community, kind=kind("elderly_meals"), title="老年助餐")
+
+
+def test_an_invitation_for_an_agreed_service_names_it(world, community, worker, canteen_need):
+    operator = world.organisations["甲市一区一街一社服务中心"]
+    canteen = agree(world, community, operator, name="长者食堂助餐服务", category="elderly_child")
+    invitation = services.invitation_send(actor=worker, need=canteen_need, operator=operator, service=canteen)
+    assert (invitation.service, invitation.service_name) == (canteen, "长者食堂助餐服务")
+
+
+@pytest.mark.parametrize(("standing", "message"), [("suspended", "已被暂停准入"), ("blacklisted", "已被列入黑名单"), ("none", "未获准入")])
+def test_operators_not_admitted_suspended_or_blacklisted_are_not_invited(world, community, worker, canteen_need, standing, message):
+    from operations import services as operations
+
+    operator = world.organisations["甲市一区一街一社服务中心"]  # serves the community, but is it admitted?
+    if standing != "none":
+        admission = agree(world, community, operator, name="助餐", category="elderly_child").agreement.admission
+        change = operations.admission_suspend if standing == "suspended" else operations.admission_blacklist
+        change(actor=world.users["street_admin"], admission=admission, reason="居民投诉")
+    events = AuditEvent.objects.count()
+    with pytest.raises(ValidationFailed, match=message):
+        services.invitation_send(actor=worker, need=canteen_need, operator=operator)
+    assert not canteen_need.invitations.exists() and AuditEvent.objects.count() == events
+
+
+def test_the_page_and_the_api_refuse_an_operator_not_admitted_in_chinese(client, world, community, worker, canteen_need):
+    outsider = world.organisations["乙市一区一街一社服务中心"]
+    client.force_login(worker)
+    page = client.post(f"/neighbourhood/needs/{canteen_need.pk}/", {"invite": "1", "operator": outsider.pk}, follow=True)
+    assert "未获准入" in page.content.decode()
+    response = client.post(f"/api/v1/neighbourhood/needs/{canteen_need.pk}/invitations", {"operator_id": outsider.pk},
+                           content_type="application/json")
+    assert response.status_code == 422 and "未获准入" in response.json()["message"]
+    assert not canteen_need.invitations.exists()

@@ -39,7 +39,7 @@ def test_an_order_goes_the_whole_way_and_every_step_is_kept(world, community, ro
 def test_an_order_for_a_service_outside_ones_community_is_refused(world, community, resident):
     elsewhere = world.node("甲市一区一街二社")
     service = agree(world, elsewhere, world.organisations["甲市一区一街二社服务中心"], name="家电维修", category="living_environment")
-    with pytest.raises(ValidationFailed, match="没有这项服务|not offered"):
+    with pytest.raises(ValidationFailed, match="^您所在社区没有这项服务。$"):
         services.order_place(actor=resident, service=service, title="")
     with pytest.raises(ValidationFailed):
         services.order_place(actor=resident, operator=world.organisations["乙市一区一街一社服务中心"], category="living_environment",
@@ -85,3 +85,27 @@ def test_ratings_come_from_the_person_who_ordered_after_delivery(world, communit
         services.order_rate(actor=resident, order=order, rating=6)
     with pytest.raises(Conflict):  # the pack's 30 days
         services.order_rate(actor=resident, order=order, rating=4, now=timezone.now() + timezone.timedelta(days=31))
+
+
+def test_the_packs_limits_hold_for_the_people_in_an_order_and_the_people_served(world, community, resident, operator):
+    with pytest.raises(ValidationFailed, match="1至50人"):
+        services.order_place(actor=resident, category="living_environment", title="大扫除", participants=51)
+    order = services.order_place(actor=resident, category="living_environment", title="大扫除", participants=50, pooled=True)
+    with pytest.raises(Conflict, match="已达每单人数上限"):
+        services.order_join(actor=residents(world, 1)[0], order=order)
+    staff = world.users["operator_staff"]
+    services.order_accept(actor=staff, order=order, operator=operator)
+    with pytest.raises(ValidationFailed, match="0至5000人"):
+        services.order_deliver(actor=staff, order=order, people_served=5001)
+    assert services.order_deliver(actor=staff, order=order, people_served=5000).people_served == 5000
+
+
+def test_an_order_is_cancelled_through_the_api_with_a_reason_or_without(client, world, community, resident, operator):
+    first = services.order_place(actor=resident, category="living_environment", title="修水管", operator=operator)
+    second = services.order_place(actor=resident, category="living_environment", title="修窗户", operator=operator)
+    client.force_login(resident)
+    response = client.post(f"/api/v1/neighbourhood/orders/{first.pk}/cancel", {"reason": "自己修好了"}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    assert OrderEvent.objects.get(order=first, to_status="cancelled").note == "自己修好了"
+    assert client.post(f"/api/v1/neighbourhood/orders/{second.pk}/cancel", content_type="application/json").status_code == 200  # no body
+    assert OrderEvent.objects.get(order=second, to_status="cancelled").note == ""

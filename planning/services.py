@@ -656,7 +656,7 @@ def _covering(scenario, graph, demand, covered, cand_node, cand_snap, threshold,
                 % {"people": f"{unreachable:,.0f}", "places": "、".join(names) or "—", "minutes": f"{scenario.minutes:g}"},
                 fields={"reachable_only": [_("The target cannot be reached with these candidates.")]}, code="unreachable_target")
         if not reach.any():
-            result = siting.Solution([], 0.0, 0.0, "none", True, 0.0)
+            result = siting.Solution([], 0.0, 0.0, siting.NONE, True, 0.0)
         else:
             result = siting.set_covering(cover[reach], time_limit=time_limit)
         # Report what each chosen site newly covers, in people.

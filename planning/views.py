@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import holds_any, require
@@ -15,23 +14,12 @@ from excel.services import excel_export_start
 from org.models import DivisionLevel
 from org.selectors import division_get, user_home_division
 
-from . import selectors, services
+from . import labels, selectors, services
 from .forms import DemandForm, NetworkForm, ScenarioForm
 from .models import JobStatus
 from .progress import progress_get
 
 EXPORTS = ("planning.gaps", "planning.gap_points", "planning.proposal")
-
-
-# How the siting engine found a solution (``planning.siting`` names it), as the page says it.
-METHOD_LABELS = {
-    "exact enumeration": gettext_lazy("every combination tried (exact)"),
-    "greedy": gettext_lazy("greedy"),
-    "greedy+swap": gettext_lazy("greedy with improving swaps"),
-    "milp": gettext_lazy("integer programme (HiGHS, exact)"),
-    "greedy/milp": gettext_lazy("greedy, bounded by the integer programme"),
-    "greedy+swap/milp": gettext_lazy("greedy with swaps, bounded by the integer programme"),
-}
 
 
 def _planner(user) -> bool:
@@ -149,7 +137,7 @@ def scenario_detail(request, scenario_id: int):
         "map_boundaries": scenario.division.code,
         "has_after": scenario.covered_after is not None,
         "network_bbox": ",".join(str(v) for v in selectors.demand_bbox(scenario.demand)),
-        "method": METHOD_LABELS.get((scenario.solution or {}).get("method"), (scenario.solution or {}).get("method")),
+        "method": labels.method_label((scenario.solution or {}).get("method")),
     })
 
 

@@ -201,11 +201,16 @@ def network_import_run(*, network_id: int, upload: str, progress: Progress = _qu
         _fail(Network, network.pk, error.fields.get("file", [error.message])[0] if error.fields else error.message)
     except Exception as error:
         logger.exception("Network import %s failed", network.pk)
-        _fail(Network, network.pk, gettext("The import failed unexpectedly: %(error)s") % {"error": error})
+        _fail(Network, network.pk, gettext("The import failed unexpectedly and nothing was saved (%(error)s).") % {"error": _detail(error)})
     finally:
         path.unlink(missing_ok=True)
     network.refresh_from_db()
     return network
+
+
+def _detail(error: Exception) -> str:
+    """An unexpected error's own words, to go in brackets after a sentence in the user's language."""
+    return (str(error) or type(error).__name__)[:300]
 
 
 def _fail(model, pk: int, message) -> None:
@@ -548,7 +553,7 @@ def scenario_run(*, scenario_id: int, progress: Progress = _quiet, raise_errors:
             raise
     except Exception as error:
         logger.exception("Scenario %s failed", scenario.pk)
-        _fail(Scenario, scenario.pk, gettext("The analysis failed unexpectedly: %(error)s") % {"error": error})
+        _fail(Scenario, scenario.pk, gettext("The analysis failed unexpectedly and no results were saved (%(error)s).") % {"error": _detail(error)})
         if raise_errors:
             raise
     finally:
@@ -634,9 +639,9 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
 
 def _covering(scenario, graph, demand, covered, cand_node, cand_snap, threshold, time_limit, report):
     open_ = np.flatnonzero(~covered)
-    report("coverage matrix", 35)
+    report("coverage_matrix", 35)
     matrix = graph.within(cand_node, cand_snap, threshold, demand.node[open_], demand.snap_m[open_],
-                          progress=lambda done, total: report("coverage matrix", 35 + int(30 * done / max(total, 1))))
+                          progress=lambda done, total: report("coverage_matrix", 35 + int(30 * done / max(total, 1))))
     cover = matrix.T.tocsr()
     cover.data[:] = 1.0  # reached or not: the distances only decided which
     weight = demand.population[open_]
@@ -690,7 +695,7 @@ def _p_median(graph, demand, node_dist, cand_node, cand_snap, k, time_limit, rep
     for start in range(0, len(cand_node), chunk):
         block = dijkstra(graph.matrix, directed=True, indices=cand_node[start:start + chunk])
         distance[:, start:start + chunk] = (block[:, nodes] + cand_snap[start:start + chunk, None]).T
-        report("distances to candidates", 35 + int(30 * min(start + chunk, len(cand_node)) / len(cand_node)))
+        report("candidate_distances", 35 + int(30 * min(start + chunk, len(cand_node)) / len(cand_node)))
     report("solving", 70)
     result = siting.p_median(distance, weight, node_dist[nodes], k, time_limit=time_limit)
     current = np.where(np.isfinite(node_dist[nodes]), node_dist[nodes], np.inf)
@@ -703,7 +708,7 @@ def _p_median(graph, demand, node_dist, cand_node, cand_snap, k, time_limit, rep
         best = improved
     result.gains = gains
     total = float(demand.population.sum()) or 1.0
-    sol = _solution_dict(result, "person-metres")
+    sol = _solution_dict(result, "person_metres")
     sol["mean_objective_m"] = round((result.objective + float(demand.population @ demand.snap_m)) / total, 1)
     return result.chosen, sol
 

@@ -111,7 +111,8 @@ def network_detail(request, network_id: int):
 @login_required
 def demand_detail(request, demand_id: int):
     demand = selectors.demand_get(user=request.user, pk=demand_id)
-    return render(request, "planning/demand.html", {"demand": demand, "dropped": demand.dropped[:300]})
+    return render(request, "planning/demand.html", {"demand": demand, "dropped": demand.dropped[:300],
+                                                    "params": labels.demand_params(demand.params)})
 
 
 @login_required

@@ -101,6 +101,27 @@ def test_pages_show_the_scenario_its_map_and_the_comparison(client, world, helsi
 
 
 @pytest.mark.django_db
+def test_pages_say_the_stage_the_unit_and_the_demand_parameters_in_chinese(client, world, helsinki):
+    from planning.progress import progress_set
+
+    client.force_login(world.users["supervisor"])
+    queued = Network.objects.create(division=helsinki.district, name="排队路网", source="osm")
+    progress_set("network", queued.pk, stage="pois", percent=80)
+    page = client.get(f"/planning/networks/{queued.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "读取设施兴趣点" in page and "pois" not in page
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="排队", facility_kind="health_station")
+    progress_set("scenario", scenario.pk, stage="coverage_matrix", percent=40)
+    page = client.get(f"/planning/scenarios/{scenario.pk}/").content.decode()
+    assert "计算各候选点覆盖的居民" in page and "coverage_matrix" not in page
+    sited = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="补一处", facility_kind="health_station",
+                                     objective="max_cover", k=1, candidate_source="network", run=True)
+    page = client.get(f"/planning/scenarios/{sited.pk}/").content.decode()
+    assert "(人)" in page and "(people)" not in page
+    page = client.get(f"/planning/demand/{helsinki.demand.pk}/").content.decode()
+    assert "需求点距步行道路最远（米）" in page and "每平方米建筑面积人数" in page and "snap_max_m" not in page
+
+
+@pytest.mark.django_db
 def test_a_street_plans_on_its_districts_network_and_a_community_worker_reads_its_coverage(client, world, helsinki):
     services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="区级现状", facility_kind="health_station", run=True)
     street = world.node("甲市一区一街")

@@ -9,12 +9,13 @@ import osmium
 import pyrosm
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from scipy.sparse.csgraph import dijkstra
 
 from audit.models import AuditEvent
 from core.errors import Conflict, ValidationFailed
 from org.models import Division
-from planning import selectors, services
+from planning import labels, selectors, services
 from planning.models import CoverageArea, DemandSet, JobStatus, Network, ProposedSite, Scenario
 from registry import services as registry_services
 from rulepack.models import RulePack
@@ -41,6 +42,7 @@ def test_importing_the_helsinki_extract_keeps_its_walkable_ways_buildings_and_fa
     graph = services.network_graph(network)
     assert graph.node_count == network.node_count and 60 < graph.total_length_m() / 1000 < 100
     assert stages[0] == "reading" and "buildings" in stages
+    assert set(stages) <= set(labels.STAGE_LABELS)  # every stage has words on the page
     assert AuditEvent.objects.filter(action="planning.network.imported", division=district).exists()
 
 
@@ -79,6 +81,22 @@ def test_a_damaged_file_and_a_file_without_walkable_ways_are_refused_and_nothing
     with pytest.raises(ValidationFailed) as error:
         services.network_import_file(actor=ACTOR, division=district, name="x", path=str(no_ways))
     assert "walkable" in str(error.value.fields["file"][0]) or "步行" in str(error.value.fields["file"][0])
+    assert not Network.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_extract_cut_anywhere_is_refused_in_the_users_language_never_with_a_traceback(world, tmp_path):
+    district = world.node("甲市一区")
+    real = Path(pyrosm.get_data("test_pbf")).read_bytes()
+    # The extract is a header and three data blocks (at bytes 99, 39,912 and 105,385): cut it in
+    # the header, in each block and just before the end.
+    for offset in (40, 2_000, 39_950, 70_000, 105_400, 120_000, len(real) - 3):
+        cut = tmp_path / f"cut-{offset}.osm.pbf"
+        cut.write_bytes(real[:offset])
+        with translation.override("zh-hans"), pytest.raises(ValidationFailed) as error:
+            services.network_import_file(actor=ACTOR, division=district, name="x", path=str(cut))
+        message = str(error.value.fields["file"][0])
+        assert message.startswith("文件") and "OpenStreetMap" in message, (offset, message)
     assert not Network.objects.exists()
 
 
@@ -145,9 +163,13 @@ def test_registry_sites_count_as_facilities_by_kind_or_by_a_rooms_function(helsi
 
 @pytest.mark.django_db
 def test_maximal_covering_sites_new_health_stations_where_most_people_are_uncovered(helsinki):
+    stages = []
     scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="补点", facility_kind="health_station",
-                                        objective="max_cover", k=2, candidate_source="network", run=True)
+                                        objective="max_cover", k=2, candidate_source="network", run=True,
+                                        progress=lambda stage, percent: stages.append(stage))
     assert scenario.status == JobStatus.DONE, scenario.error
+    assert "coverage_matrix" in stages and set(stages) <= set(labels.STAGE_LABELS)
+    assert scenario.solution["method"] in labels.METHOD_LABELS and scenario.solution["unit"] in labels.UNIT_LABELS
     sites = list(scenario.proposed_sites.order_by("order"))
     assert 1 <= len(sites) <= 2
     solution = scenario.solution
@@ -178,9 +200,13 @@ def test_set_covering_refuses_an_unreachable_target_and_saves_no_results(helsink
 
 @pytest.mark.django_db
 def test_p_median_shortens_the_mean_walk(helsinki):
+    stages = []
     scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="最短步行", facility_kind="neighbourhood_centre",
-                                        objective="p_median", k=2, candidate_source="network", run=True)
+                                        objective="p_median", k=2, candidate_source="network", run=True,
+                                        progress=lambda stage, percent: stages.append(stage))
     assert scenario.status == JobStatus.DONE, scenario.error
+    assert "candidate_distances" in stages and set(stages) <= set(labels.STAGE_LABELS)
+    assert scenario.solution["unit"] == "person_metres" and scenario.solution["method"] in labels.METHOD_LABELS
     assert scenario.proposed_sites.count() == 2
     assert scenario.mean_distance_after_m < scenario.mean_distance_m
     assert scenario.solution["mean_objective_m"] == pytest.approx(scenario.mean_distance_after_m, rel=1e-3)

@@ -292,23 +292,57 @@ def test_a_city_whose_pack_has_no_life_circle_rules_is_told_to_load_a_newer_pack
 
 
 @pytest.mark.django_db
-def test_the_command_line_prints_progress_and_a_summary(helsinki):
+def test_the_command_line_prints_progress_and_a_summary_in_chinese(world, helsinki):
     from django.core.management import call_command
-
-    out = io.StringIO()
-    call_command("planning", "coverage", "--demand", str(helsinki.demand.pk), "--kind", "health_station", "--name", "命令行",
-                 stdout=out)
-    text = out.getvalue()
-    assert "命令行" in text and "%" in text
-    out = io.StringIO()
-    call_command("planning", "site", "--demand", str(helsinki.demand.pk), "--kind", "health_station", "--k", "2",
-                 "--candidates", "network", "--name", "命令行补点", stdout=out)
-    assert "1." in out.getvalue()
     from django.core.management.base import CommandError
 
+    planner = world.users["supervisor"].username
+    out = io.StringIO()
+    call_command("planning", "--user", planner, "coverage", "--demand", str(helsinki.demand.pk), "--kind", "health_station",
+                 "--name", "命令行", stdout=out)
+    text = out.getvalue()
+    assert "命令行" in text and "%" in text and "人口" in text and "within the threshold" not in text
+    assert AuditEvent.objects.filter(action="planning.scenario.created", actor=world.users["supervisor"]).exists()
+    out = io.StringIO()
+    call_command("planning", "--user", planner, "site", "--demand", str(helsinki.demand.pk), "--kind", "health_station",
+                 "--k", "2", "--candidates", "network", "--name", "命令行补点", stdout=out)
+    assert "1." in out.getvalue() and "求解方法" in out.getvalue()
     with pytest.raises(CommandError, match="k"):
-        call_command("planning", "site", "--demand", str(helsinki.demand.pk), "--kind", "health_station", "--k", "100000",
-                     "--candidates", "network", stdout=io.StringIO())
+        call_command("planning", "--user", planner, "site", "--demand", str(helsinki.demand.pk), "--kind", "health_station",
+                     "--k", "100000", "--candidates", "network", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="--user"):
+        call_command("planning", "list", "--area", helsinki.district.code, stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_the_command_line_refuses_what_the_pages_refuse_and_writes_nothing(world, helsinki, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from tests.world import make_user
+
+    neighbour = make_user("planner_next_street", role="street_admin", division=world.node("甲市一区二街")).username
+    worker = world.users["community_worker"].username
+    first_street = world.node("甲市一区一街")
+    scenarios, demand_sets, networks, events = (Scenario.objects.count(), DemandSet.objects.count(), Network.objects.count(),
+                                                AuditEvent.objects.count())
+    refusals = [
+        (neighbour, ["import", pyrosm.get_data("test_pbf"), "--area", first_street.code]),
+        (neighbour, ["demand", "--network", str(helsinki.network.pk), "--area", first_street.code, "--source", "communities"]),
+        (neighbour, ["coverage", "--demand", str(helsinki.demand.pk), "--kind", "health_station"]),
+        (neighbour, ["list", "--area", first_street.code]),
+        (worker, ["import", pyrosm.get_data("test_pbf"), "--area", first_street.code]),  # sees the street, may not plan it
+        (worker, ["coverage", "--demand", str(helsinki.demand.pk), "--kind", "health_station"]),
+        ("nobody", ["list", "--area", first_street.code]),
+    ]
+    for user, arguments in refusals:
+        with pytest.raises(CommandError):
+            call_command("planning", "--user", user, *arguments, stdout=io.StringIO())
+    assert (Scenario.objects.count(), DemandSet.objects.count(), Network.objects.count(), AuditEvent.objects.count()) == (
+        scenarios, demand_sets, networks, events)
+    out = io.StringIO()
+    call_command("planning", "--user", neighbour, "list", "--area", world.node("甲市一区二街").code, stdout=out)
+    assert "Helsinki" in out.getvalue() and "住宅" not in out.getvalue()  # the district's network, not 一街's demand
 
 
 @pytest.mark.django_db

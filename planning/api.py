@@ -123,7 +123,7 @@ def create_scenario(request, payload: ScenarioIn):
     data = payload.dict()
     data["candidate_source"] = data["candidate_source"] or ""
     scenario = services.scenario_create(actor=request.user, demand=demand, **{k: v for k, v in data.items() if k != "demand_id"})
-    return Status(202, scenario)
+    return Status(202, _with_progress(_scenario(request, scenario.pk), "scenario"))
 
 
 def _scenario(request, scenario_id: int) -> Scenario:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from accounts.permissions import get_for_user, visible_to
 from org.models import Division, DivisionLevel
@@ -57,9 +57,15 @@ def scenario_list(*, user, within: Division | None = None, facility_kind: str | 
     return scenarios.order_by("-created_at", "-id")
 
 
+def _proposed_sites() -> Prefetch:
+    return Prefetch("proposed_sites", queryset=ProposedSite.objects.select_related("site", "community").order_by("order"))
+
+
 def scenario_get(*, user, pk: int) -> Scenario:
+    """A scenario the user may see, with its proposed sites (and their sites and communities) at hand."""
     return get_for_user(user, "planning.view_scenario",
-                        Scenario.objects.select_related("division", "demand__network__division", "created_by"), pk=pk)
+                        Scenario.objects.select_related("division", "demand__network__division", "created_by")
+                        .prefetch_related(_proposed_sites()), pk=pk)
 
 
 def scenario_areas(*, scenario: Scenario, level: str | None = None) -> list[CoverageArea]:
@@ -162,7 +168,7 @@ def scenario_geojson(*, user, scenario: Scenario) -> dict:
             label = ""  # a facility of a neighbouring area counts, but its name is not this user's to see
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(float(lon), 6), round(float(lat), 6)]},
                          "properties": {"layer": "facility", "source": str(source), "name": str(label)}})
-    for site in scenario.proposed_sites.all():
+    for site in proposed_list(scenario=scenario):
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(site.longitude, 6), round(site.latitude, 6)]},
                          "properties": {"layer": "proposed", "order": site.order, "name": site.label, "gain": round(site.gain)}})
     return {"type": "FeatureCollection", "features": features,
@@ -220,4 +226,6 @@ def scenario_compare(*, a: Scenario, b: Scenario) -> list[CompareRow]:
 
 
 def proposed_list(*, scenario: Scenario) -> list[ProposedSite]:
-    return list(scenario.proposed_sites.select_related("site", "community").order_by("order"))
+    """The proposed sites in order (fetched once: a scenario from ``scenario_get`` has them already)."""
+    prefetch_related_objects([scenario], _proposed_sites())
+    return list(scenario.proposed_sites.all())

@@ -192,3 +192,19 @@ def test_planning_lists_cost_the_same_queries_for_four_times_the_rows(client, wo
     fill(6, "多")
     many = {url: queries(client, url) for url in urls}
     assert many == few
+
+
+@pytest.mark.django_db
+def test_a_scenario_costs_the_same_queries_with_one_proposed_site_or_three(client, world, helsinki):
+    client.force_login(world.users["supervisor"])
+
+    def sited(name: str, k: int) -> Scenario:
+        return services.scenario_create(actor=ACTOR, demand=helsinki.demand, name=name, facility_kind="elderly_canteen",
+                                        objective="max_cover", k=k, candidate_source="network", run=True)
+
+    one, three = sited("补一处", 1), sited("补三处", 3)
+    assert one.proposed_sites.count() == 1 and three.proposed_sites.count() == 3
+    assert all(site.community_id for site in three.proposed_sites.all())  # each site's community is read too
+    for url in ("/api/v1/planning/scenarios/{}", "/planning/scenarios/{}/", "/api/v1/planning/scenarios/{}/map"):
+        assert queries(client, url.format(three.pk)) == queries(client, url.format(one.pk)), url
+    assert client.get(f"/api/v1/planning/scenarios/{three.pk}").json()["proposed_sites"][2]["community"]

@@ -85,6 +85,8 @@ class DemandSet(models.Model):
     dropped_count = models.PositiveIntegerField(_("points dropped"), default=0)
     dropped_population = models.FloatField(_("population dropped"), default=0)
     dropped = models.JSONField(_("dropped points"), default=list, blank=True)
+    # West, south, east, north of the points, so that a page can frame them without the file.
+    bbox = models.JSONField(_("bounding box"), default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

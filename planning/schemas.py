@@ -35,6 +35,7 @@ class DemandOut(Schema):
     population: float
     dropped_count: int
     dropped_population: float
+    bbox: list[float] = Field(..., description="West, south, east, north of the points")
     dropped: list[dict] = Field(..., description="Points left out (at most 1000): off the network, or outside the area")
     created_at: datetime
 

@@ -202,9 +202,9 @@ def network_geojson(*, network: Network, bbox: tuple[float, float, float, float]
 
 
 def demand_bbox(demand: DemandSet, margin: float = 0.005) -> tuple[float, float, float, float]:
-    arrays = demand_arrays(demand)
-    return (round(float(arrays.lon.min()) - margin, 6), round(float(arrays.lat.min()) - margin, 6),
-            round(float(arrays.lon.max()) + margin, 6), round(float(arrays.lat.max()) + margin, 6))
+    """The box around the demand's points (kept on the record; its network's when that is all there is)."""
+    west, south, east, north = demand.bbox or demand.network.bbox
+    return round(west - margin, 6), round(south - margin, 6), round(east + margin, 6), round(north + margin, 6)
 
 
 @dataclass

@@ -308,6 +308,7 @@ def demand_create(*, actor, division: Division, network: Network, name: str, sou
             demand = DemandSet.objects.create(
                 division=division, network=network, name=(name or str(DemandSource(source).label))[:120], source=source,
                 params=params, file=relative, sha256=sha, point_count=len(placed.lon), population=float(placed.population.sum()),
+                bbox=[round(float(v), 6) for v in (placed.lon.min(), placed.lat.min(), placed.lon.max(), placed.lat.max())],
                 dropped_count=len(points.lon) - len(placed.lon), dropped_population=placed.dropped_population,
                 dropped=placed.dropped, created_by=_user(actor))
             audit_record(actor=actor, action="planning.demand.created", target=demand, division=division,
@@ -488,8 +489,7 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
         raise ValidationFailed(fields=errors)
     network = demand.network
     if siting_objective and objective != Objective.SET_COVER:
-        graph = network_graph(network)
-        available = _candidate_count(candidate_source, division, network, graph, demand, candidates)
+        available = _candidate_count(candidate_source, division, network, candidates)
         if available == 0:
             raise ValidationFailed(fields={"candidate_source": [_("There is no candidate site to choose from.")]})
         if k > available:
@@ -522,14 +522,15 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
     return scenario
 
 
-def _candidate_count(source, division, network, graph, demand, candidates) -> int:
+def _candidate_count(source, division, network, candidates) -> int:
+    """How many candidates there can be, from what the records say (no arrays loaded in the request):
+    uploaded points and idle rooms are counted; network points cannot outnumber the network's
+    nodes. The task checks the exact number when it computes (``_compute``)."""
     if source == CandidateSource.UPLOADED:
         return len(candidates)
     if source == CandidateSource.IDLE_ROOMS:
         return len(idle_room_candidates(division, network))
-    rules = siting_rule(division)
-    return len(network_candidates(division, graph, demand_arrays(demand), float(rules["candidate_spacing_m"]),
-                                  int(rules["max_candidates"])))
+    return network.node_count
 
 
 def scenario_run(*, scenario_id: int, progress: Progress = _quiet, raise_errors: bool = False) -> Scenario:

@@ -98,6 +98,11 @@ def test_pages_show_the_scenario_its_map_and_the_comparison(client, world, helsi
     assert client.get(f"/planning/networks/{helsinki.network.pk}/").status_code == 200
     assert client.get(f"/planning/demand/{helsinki.demand.pk}/").status_code == 200
     assert client.get("/planning/").status_code == 302
+    # The page frames the map from the demand set's record, without reading its points.
+    services.media_path(helsinki.demand.file).unlink()
+    page = client.get(f"/planning/scenarios/{b.pk}/").content.decode()
+    west, south = helsinki.demand.bbox[:2]
+    assert f"?bbox={round(west - 0.005, 6)},{round(south - 0.005, 6)}," in page
 
 
 @pytest.mark.django_db

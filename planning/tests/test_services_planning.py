@@ -110,6 +110,7 @@ def test_buildings_become_people_by_footprint_levels_and_the_rule_packs_persons_
     assert demand.point_count + demand.dropped_count == len(graph.extra["building_lon"])
     arrays = services.demand_arrays(demand)
     assert (arrays.snap_m <= 300).all()
+    assert demand.bbox == pytest.approx([arrays.lon.min(), arrays.lat.min(), arrays.lon.max(), arrays.lat.max()], abs=1e-6)
     quarters = set(Division.objects.filter(name__in=["甲市一区一街一社", "甲市一区二街二社"]).values_list("pk", flat=True))
     assert quarters <= set(arrays.community.tolist())
 
@@ -227,6 +228,24 @@ def test_more_sites_than_candidates_and_unknown_kinds_are_refused_before_anythin
         services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="无k", facility_kind="health_station",
                                  objective="max_cover", candidate_source="network")
     assert Scenario.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_queueing_a_siting_reads_no_arrays_and_the_task_refuses_more_sites_than_network_points(helsinki):
+    # Only the records are consulted in the request: the demand's points may be elsewhere by then.
+    demand_file = services.media_path(helsinki.demand.file)
+    demand_file.rename(demand_file.with_suffix(".away"))
+    queued = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="五百处", facility_kind="health_station",
+                                      objective="max_cover", k=500, candidate_source="network")
+    assert queued.status == JobStatus.QUEUED
+    with pytest.raises(ValidationFailed) as error:  # more sites than the network has nodes: refused at once
+        services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="太多", facility_kind="health_station",
+                                 objective="max_cover", k=helsinki.network.node_count + 1, candidate_source="network")
+    assert "k" in error.value.fields
+    demand_file.with_suffix(".away").rename(demand_file)
+    failed = services.scenario_run(scenario_id=queued.pk)
+    assert failed.status == JobStatus.FAILED and "500" in failed.error  # only some dozens of network points
+    assert not CoverageArea.objects.filter(scenario=failed).exists()
 
 
 @pytest.mark.django_db

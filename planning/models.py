@@ -16,6 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core.scoping import ScopeFields
 
+# A walking threshold, in minutes: the bounds a scenario, a form, the API and the rule pack's
+# life-circle rules all keep to.
+MIN_MINUTES = 1
+MAX_MINUTES = 120
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", _("queued")
@@ -138,7 +143,8 @@ class Scenario(CoverageFigures, models.Model):
     name = models.CharField(_("name"), max_length=120)
     facility_kind = models.CharField(_("facility kind"), max_length=60)
     facility_title = models.CharField(_("facility"), max_length=120)
-    minutes = models.FloatField(_("threshold (minutes)"), validators=[MinValueValidator(1), MaxValueValidator(120)])
+    minutes = models.FloatField(_("threshold (minutes)"), validators=[MinValueValidator(MIN_MINUTES),
+                                                                          MaxValueValidator(MAX_MINUTES)])
     speed_m_per_min = models.FloatField(_("walking speed (m/min)"))
     include_osm = models.BooleanField(_("count OpenStreetMap facilities too"), default=True)
     objective = models.CharField(_("objective"), max_length=12, choices=Objective.choices, default=Objective.COVERAGE)

@@ -13,7 +13,7 @@ from org.models import Division, DivisionLevel
 
 from .models import CoverageArea, DemandSet, JobStatus, Network, ProposedSite, Scenario
 from .network import Graph
-from .services import demand_arrays, media_path, network_graph
+from .services import demand_arrays, media_path, network_graph, pack_parameter
 
 MAP_POINTS_MAX = 20_000
 MAP_EDGES_MAX = 40_000
@@ -115,10 +115,12 @@ class GapRow:
 
 
 def gap_list(*, scenario: Scenario) -> list[GapRow]:
-    """Communities with people beyond the threshold, most people first."""
+    """Communities with more people beyond the threshold than the pack's ``planning.gap_min_people``,
+    most people first."""
+    least = float(pack_parameter(scenario.division, "planning.gap_min_people"))
     rows = []
     for area in scenario_areas(scenario=scenario, level=DivisionLevel.COMMUNITY):
-        if area.uncovered <= 0.5:
+        if area.uncovered <= least:
             continue
         rows.append(GapRow(community=area.division, population=area.population, uncovered=area.uncovered,
                            uncovered_after=None if area.covered_after is None else max(0.0, area.population - area.covered_after),

@@ -26,12 +26,14 @@ from django.utils.translation import gettext_lazy as _
 from audit.services import audit_record
 from core.errors import ApplicationError, Conflict, ValidationFailed
 from org.models import Division, DivisionLevel
-from rulepack.selectors import param, rule, rules_for
+from rulepack.selectors import rule, rules_for
 
 from . import demand as demand_mod
 from . import network as net
 from . import siting
 from .models import (
+    MAX_MINUTES,
+    MIN_MINUTES,
     CandidateSource,
     CoverageArea,
     DemandSet,
@@ -51,9 +53,6 @@ logger = logging.getLogger(__name__)
 MAX_PBF_BYTES = 512 * 1024 * 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_P_MEDIAN_CELLS = 30_000_000
-# A room is an idle-room candidate when its bookings over this many past days fall under the
-# scheduling pack's idle share (the same share the utilisation page uses).
-IDLE_WINDOW_DAYS = 90
 Progress = Callable[[str, int], None]
 
 
@@ -64,10 +63,24 @@ def _quiet(stage: str, percent: int) -> None:
 # Rules from the pack --------------------------------------------------------------------------
 
 def _rule_params(division: Division, key: str) -> dict:
+    """The parameters of the city's rule ``key``; a pack loaded before the rule (or one of the
+    parameters its kind requires) existed is told to load a newer pack."""
+    from rulepack.kinds import RULE_KINDS
+
     found = rule(division=division, key=key)
     if found is None:
         raise Conflict(_("The city's rule pack has no %(key)s rule; load a newer pack.") % {"key": key}, code="rule_missing")
+    kind = RULE_KINDS.get(found.kind)
+    missing = [name for name, spec in (kind.params.items() if kind else ()) if spec.required and name not in found.params]
+    if missing:
+        raise Conflict(_("The city's rule pack's %(key)s rule has no %(params)s; load a newer pack.")
+                       % {"key": key, "params": ", ".join(missing)}, code="rule_missing")
     return found.params
+
+
+def pack_parameter(division: Division, key: str):
+    """The value of the city's ``parameter`` rule ``key`` (no default here: the pack says it)."""
+    return _rule_params(division, key)["value"]
 
 
 def walk_rule(division: Division) -> dict:
@@ -93,14 +106,17 @@ class FacilityKind:
 
 
 def facility_kinds(division: Division) -> dict[str, FacilityKind]:
-    """The facility kinds of the division's city, from its pack, in the pack's order."""
+    """The facility kinds of the division's city, from its pack, in the pack's order; a kind that
+    names no minutes has the walking rule's."""
     kinds = {}
-    for found in rules_for(division=division, module="planning", kind="life_circle_facility"):
+    found_kinds = rules_for(division=division, module="planning", kind="life_circle_facility")
+    default_minutes = walk_rule(division)["minutes"] if any("minutes" not in f.params for f in found_kinds) else None
+    for found in found_kinds:
         code = found.key.removeprefix(FACILITY_PREFIX)
         p = found.params
         kinds[code] = FacilityKind(code=code, title=found.title, site_kinds=tuple(p.get("site_kinds", [])),
                                    functions=tuple(p.get("functions", [])), osm_tags=tuple(p.get("osm_tags", [])),
-                                   minutes=float(p["minutes"]))
+                                   minutes=float(p.get("minutes", default_minutes)))
     return kinds
 
 
@@ -268,12 +284,15 @@ def demand_create(*, actor, division: Division, network: Network, name: str, sou
     graph = network_graph(network)
     walk, rules = walk_rule(division), demand_rule(division)
     communities = list(Division.objects.subtree(division).communities().only(
-        "id", "path", "population", "boundary", "latitude", "longitude"))
+        "id", "name", "path", "population", "households", "boundary", "latitude", "longitude"))
     progress("points", 10)
     if source == DemandSource.COMMUNITIES:
-        points = demand_mod.from_communities(communities, float(rules["spacing_m"]))
+        points = demand_mod.from_communities(
+            communities, float(rules["spacing_m"]), max_points=int(rules["max_points_per_community"]),
+            persons_per_household=float(pack_parameter(division, "planning.persons_per_household")))
         if not len(points.lon):
-            raise ValidationFailed(fields={"source": [_("No community of the area has a population and a location.")]})
+            raise ValidationFailed(fields={"source": [_("No community of the area has a population (or households) and a "
+                                                        "location.")]})
     elif source == DemandSource.BUILDINGS:
         points = demand_mod.from_buildings(graph, persons_per_m2=float(rules["persons_per_m2"]),
                                            default_levels=int(rules["default_levels"]))
@@ -302,6 +321,7 @@ def demand_create(*, actor, division: Division, network: Network, name: str, sou
     params = {"snap_max_m": walk["snap_max_m"], **({k: rules[k] for k in ("persons_per_m2", "default_levels")}
                                                    if source == DemandSource.BUILDINGS else {}),
               **({"spacing_m": rules["spacing_m"]} if source == DemandSource.COMMUNITIES else {}),
+              **points.notes,
               **({"file": upload.name[:200]} if upload is not None else {})}
     try:
         with transaction.atomic():
@@ -387,7 +407,8 @@ def facilities_of(kind: FacilityKind, network: Network, graph: net.Graph, includ
 
 
 def idle_room_candidates(division: Division, network: Network, today: date | None = None) -> PointSet:
-    """Sites of the area with a room booked less than the city's idle share over the last ``IDLE_WINDOW_DAYS``."""
+    """Sites of the area with a room booked less than the city's idle share (the scheduling pack's,
+    the same the utilisation page uses) over the siting rule's ``idle_window_days``."""
     from registry.models import Room
     from registry.selectors import usage_rates
 
@@ -395,8 +416,9 @@ def idle_room_candidates(division: Division, network: Network, today: date | Non
     rooms = list(Room.objects.select_related("site").filter(
         closed_on__isnull=True, site__closed_on__isnull=True, site__division__path__startswith=division.path,
         site__latitude__isnull=False, site__longitude__isnull=False).order_by("site__code", "name"))
-    rates = usage_rates(rooms, since=today - timedelta(days=IDLE_WINDOW_DAYS), until=today)
-    threshold = float(param(division=division, key="scheduling.idle_usage_share", default=0.2))
+    window = int(siting_rule(division)["idle_window_days"])
+    threshold = float(pack_parameter(division, "scheduling.idle_usage_share"))
+    rates = usage_rates(rooms, since=today - timedelta(days=window), until=today)
     by_site: dict[int, tuple] = {}
     for room in rooms:
         rate = rates.get(room.pk)
@@ -469,8 +491,9 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
         errors["name"] = [_("Give the scenario a name.")]
     elif Scenario.objects.filter(division=division, name=name).exists():
         errors["name"] = [_("%(area)s already has a scenario named %(name)s.") % {"area": division.name, "name": name}]
-    if minutes is not None and not 1 <= minutes <= 120:
-        errors["minutes"] = [_("The threshold must be between 1 and 120 minutes.")]
+    if minutes is not None and not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        errors["minutes"] = [_("The threshold must be between %(min)s and %(max)s minutes.") % {"min": MIN_MINUTES,
+                                                                                                 "max": MAX_MINUTES}]
     siting_objective = objective in (Objective.MAX_COVER, Objective.SET_COVER, Objective.P_MEDIAN)
     candidates = [{"lon": float(c["lon"]), "lat": float(c["lat"]),
                    "label": str(c.get("label") or "")[:200] or gettext("Candidate %(n)s") % {"n": i + 1}}

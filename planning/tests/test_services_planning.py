@@ -284,6 +284,73 @@ def test_demand_from_communities_spreads_each_population_over_its_boundary(helsi
 
 
 @pytest.mark.django_db
+def test_a_community_known_only_by_its_households_counts_them_times_the_packs_persons_per_household(client, world, helsinki):
+    first = Division.objects.get(name="甲市一区一街一社")  # 1,000 people, 400 households in the test world
+    first.population = 0
+    first.save(update_fields=["population"])
+    street = Division.objects.get(name="甲市一区一街")
+    demand = services.demand_create(actor=ACTOR, division=street, network=helsinki.network, name="按户估算", source="communities")
+    assert demand.population + demand.dropped_population == pytest.approx(400 * 2.62 + 2000)  # 7th census: 2.62 a household
+    assert demand.params["persons_per_household"] == 2.62 and demand.params["from_households"] == ["甲市一区一街一社"]
+    client.force_login(world.users["supervisor"])
+    page = client.get(f"/planning/demand/{demand.pk}/").content.decode()
+    assert "按户数估算人口的社区" in page and "甲市一区一街一社" in page and "2.62" in page
+
+
+def _load_pack(world, **replacements):
+    from rulepack import selectors as rule_selectors
+    from rulepack.services import default_pack_content, rulepack_load
+
+    content = default_pack_content()
+    for old, new in replacements.items():
+        assert old in content, old
+        content = content.replace(old, new)
+    rulepack_load(actor=ACTOR, city=world.node("甲市"), content=content)
+    rule_selectors._RULES_BY_PACK.clear()
+
+
+@pytest.mark.django_db
+def test_a_community_too_large_for_the_packs_points_gets_them_further_apart_and_the_page_says_so(client, world, helsinki):
+    _load_pack(world, **{"max_points_per_community = 2000": "max_points_per_community = 10"})
+    street = Division.objects.get(name="甲市一区一街")
+    demand = services.demand_create(actor=ACTOR, division=street, network=helsinki.network, name="放大点距", source="communities")
+    assert set(demand.params["coarsened"]) == {"甲市一区一街一社", "甲市一区一街二社"}
+    assert all(step > 100 for step in demand.params["coarsened"].values())
+    arrays = services.demand_arrays(demand)
+    assert all((arrays.community == c.pk).sum() <= 10 for c in street.children.all())
+    client.force_login(world.users["supervisor"])
+    page = client.get(f"/planning/demand/{demand.pk}/").content.decode()
+    assert "已放大点距的社区" in page
+
+
+@pytest.mark.django_db
+def test_a_facility_kind_without_minutes_takes_the_walking_rules(world, helsinki):
+    _load_pack(world, **{'speed_kmh = 4.0\nminutes = 15': 'speed_kmh = 4.0\nminutes = 10',
+                         'osm_tags = ["amenity=clinic", "amenity=doctors", "amenity=pharmacy"]\nminutes = 15':
+                         'osm_tags = ["amenity=clinic", "amenity=doctors", "amenity=pharmacy"]'})
+    kinds = services.facility_kinds(helsinki.district)
+    assert kinds["health_station"].minutes == 10 and kinds["childcare"].minutes == 15
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="十分钟", facility_kind="health_station")
+    assert scenario.minutes == 10
+
+
+@pytest.mark.django_db
+def test_a_pack_whose_rule_lacks_a_newer_parameter_is_told_to_load_a_newer_pack(helsinki):
+    from rulepack import selectors as rule_selectors
+    from rulepack.models import Rule
+
+    rule = Rule.objects.get(pack__city__name="甲市", pack__is_active=True, key="planning.siting")
+    rule.params.pop("idle_window_days")
+    Rule.objects.filter(pk=rule.pk).update(params=rule.params)
+    rule_selectors._RULES_BY_PACK.clear()
+    with pytest.raises(Conflict) as error:
+        services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="旧包闲置", facility_kind="health_station",
+                                 objective="max_cover", k=1, candidate_source="idle_rooms")
+    assert error.value.code == "rule_missing" and "idle_window_days" in str(error.value.message)
+    rule_selectors._RULES_BY_PACK.clear()
+
+
+@pytest.mark.django_db
 def test_two_scenarios_compare_area_by_area_and_a_removed_one_leaves_its_trace(helsinki):
     a = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="A", facility_kind="neighbourhood_centre", run=True)
     b = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="B", facility_kind="neighbourhood_centre", minutes=25,

@@ -178,19 +178,8 @@ def compare_scenarios(request, scenario_id: int, other_id: int):
 
 
 def _compare_row(row) -> dict:
-    def share(area):
-        if area is None:
-            return None
-        return area.share_after if area.share_after is not None else area.share
-
-    def covered(area):
-        if area is None:
-            return None
-        return area.covered_after if area.covered_after is not None else area.covered
-
-    population = (row.a or row.b).population
-    return {"code": row.division.code, "name": row.division.name, "level": row.division.level, "a_share": share(row.a),
-            "b_share": share(row.b), "a_covered": covered(row.a), "b_covered": covered(row.b), "population": population}
+    return {"code": row.division.code, "name": row.division.name, "level": row.division.level, "a_share": row.a_share,
+            "b_share": row.b_share, "a_covered": row.a_covered, "b_covered": row.b_covered, "population": row.population}
 
 
 @router.get("/planning/coverage", response=list[CoverageOut], summary="Coverage rows of my divisions (community workers too)")

@@ -209,11 +209,41 @@ def demand_bbox(demand: DemandSet, margin: float = 0.005) -> tuple[float, float,
     return round(west - margin, 6), round(south - margin, 6), round(east + margin, 6), round(north + margin, 6)
 
 
+def _latest(area: CoverageArea | None, now: str, after: str) -> float | None:
+    """A figure with the new sites where the scenario has them, as it is otherwise."""
+    if area is None:
+        return None
+    value = getattr(area, after)
+    return value if value is not None else getattr(area, now)
+
+
 @dataclass
 class CompareRow:
+    """One area in two scenarios; each side counts its new sites where it has them."""
+
     division: Division
     a: CoverageArea | None
     b: CoverageArea | None
+
+    @property
+    def a_share(self) -> float | None:
+        return _latest(self.a, "share", "share_after")
+
+    @property
+    def b_share(self) -> float | None:
+        return _latest(self.b, "share", "share_after")
+
+    @property
+    def a_covered(self) -> float | None:
+        return _latest(self.a, "covered", "covered_after")
+
+    @property
+    def b_covered(self) -> float | None:
+        return _latest(self.b, "covered", "covered_after")
+
+    @property
+    def population(self) -> float:
+        return (self.a or self.b).population
 
 
 def scenario_compare(*, a: Scenario, b: Scenario) -> list[CompareRow]:

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from excel.models import ExcelJob
-from planning import services
+from planning import selectors, services
 from planning.models import JobStatus, Network, Scenario
 
 from .conftest import ACTOR, helsinki_in, set_boundaries
@@ -95,6 +95,16 @@ def test_pages_show_the_scenario_its_map_and_the_comparison(client, world, helsi
     assert 'id="planning-map"' in page and "甲市一区一街一社" in page and f"/planning/scenarios/{b.pk}/compare/{a.pk}/" in page
     page = client.get(f"/planning/scenarios/{b.pk}/compare/{a.pk}/").content.decode()
     assert "甲市一区二街" in page and "B − A" in page
+    # Each side counts its new sites where it has them, the same on the page and in the API, one decimal everywhere.
+    district = next(r for r in selectors.scenario_compare(a=b, b=a) if r.division == helsinki.district)
+    b_district = b.areas.get(division=helsinki.district)
+    assert district.a_share == b_district.share_after and district.b_share == pytest.approx(a.share)
+    assert f"{district.a_share * 100:.1f}%" in page and f"{district.b_share * 100:.1f}%" in page
+    rows = client.get(f"/api/v1/planning/scenarios/{b.pk}/compare/{a.pk}").json()
+    api_district = next(r for r in rows if r["code"] == helsinki.district.code)
+    assert api_district["a_share"] == pytest.approx(district.a_share) and api_district["b_covered"] == pytest.approx(a.covered)
+    page = client.get(f"/planning/{helsinki.district.code}/").content.decode()
+    assert f"{b.share * 100:.1f}%" in page and f"{b.share_after * 100:.1f}%" in page
     assert client.get(f"/planning/networks/{helsinki.network.pk}/").status_code == 200
     assert client.get(f"/planning/demand/{helsinki.demand.pk}/").status_code == 200
     assert client.get("/planning/").status_code == 302

@@ -9,9 +9,11 @@ runs the same functions in the foreground with progress printed.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -134,6 +136,18 @@ def _new_file(folder: str, suffix: str) -> str:
     return f"planning/{folder}/{uuid.uuid4().hex}{suffix}"
 
 
+@contextmanager
+def _removed_on_failure(path: Path):
+    """A file is written for rows saved in this block: if writing or saving fails (the commit
+    too, when the block holds the transaction), the file goes, so no failure leaves one behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
 def network_graph(network: Network) -> net.Graph:
     if not network.is_ready:
         raise Conflict(_("The walking network %(name)s is not ready yet.") % {"name": network.name}, code="network_not_ready")
@@ -168,14 +182,12 @@ def network_import_start(*, actor, division: Division, name: str, upload) -> Net
     check_pbf(upload.name, upload.size, head)
     walk_rule(division)
     relative = _new_file("uploads", ".osm.pbf")
-    path = media_path(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
     from .tasks import network_import_task
 
-    with transaction.atomic():
+    with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
         network = Network.objects.create(division=division, name=(name or upload.name)[:120].strip() or upload.name,
                                          source=NetworkSource.OSM, source_file=upload.name[:200], created_by=_user(actor))
         audit_record(actor=actor, action="planning.network.import_queued", target=network, division=division,
@@ -241,26 +253,28 @@ def network_generate(*, actor, division: Division, name: str, graph: net.Graph) 
 
 
 def _network_save(*, actor, division, name, source, source_file, graph, dropped) -> Network:
-    with transaction.atomic():
+    relative = _new_file("networks", ".npz")
+    with _removed_on_failure(media_path(relative)), transaction.atomic():
         network = Network.objects.create(division=division, name=name[:120], source=source, source_file=source_file[:200],
                                          created_by=_user(actor), status=JobStatus.RUNNING)
-        _network_store(network, graph, dropped, actor=actor)
+        _network_store(network, graph, dropped, actor=actor, relative=relative)
     network.refresh_from_db()
     return network
 
 
-@transaction.atomic
-def _network_store(network: Network, graph: net.Graph, dropped: dict, actor=None) -> None:
-    relative = _new_file("networks", ".npz")
-    sha = net.save(graph, media_path(relative))
-    west, south, east, north = graph.bbox()
-    Network.objects.filter(pk=network.pk).update(
-        status=JobStatus.DONE, file=relative, sha256=sha, node_count=graph.node_count, edge_count=graph.edge_count,
-        length_km=round(graph.total_length_m() / 1000, 2), building_count=len(graph.extra.get("building_lon", [])),
-        poi_count=len(graph.extra.get("poi_lon", [])), bbox=[round(v, 6) for v in (west, south, east, north)], dropped=dropped,
-        finished_at=timezone.now(), error="")
-    audit_record(actor=actor or network.created_by or "planning", action="planning.network.imported", target=network,
-                 division=network.division, changes={"nodes": graph.node_count, "edges": graph.edge_count, **dropped})
+def _network_store(network: Network, graph: net.Graph, dropped: dict, actor=None, relative: str | None = None) -> None:
+    """Write the network's arrays and mark it done with its audit row, or neither."""
+    relative = relative or _new_file("networks", ".npz")
+    with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
+        sha = net.save(graph, path)
+        west, south, east, north = graph.bbox()
+        Network.objects.filter(pk=network.pk).update(
+            status=JobStatus.DONE, file=relative, sha256=sha, node_count=graph.node_count, edge_count=graph.edge_count,
+            length_km=round(graph.total_length_m() / 1000, 2), building_count=len(graph.extra.get("building_lon", [])),
+            poi_count=len(graph.extra.get("poi_lon", [])), bbox=[round(v, 6) for v in (west, south, east, north)],
+            dropped=dropped, finished_at=timezone.now(), error="")
+        audit_record(actor=actor or network.created_by or "planning", action="planning.network.imported", target=network,
+                     division=network.division, changes={"nodes": graph.node_count, "edges": graph.edge_count, **dropped})
 
 
 def _user(actor):
@@ -310,33 +324,25 @@ def demand_create(*, actor, division: Division, network: Network, name: str, sou
     if not len(placed.lon):
         raise ValidationFailed(_("No point lies within %(m)s m of the walking network and inside the area; nothing was saved.")
                                % {"m": walk["snap_max_m"]}, fields={"source": [_("No usable demand point.")]})
-    relative = _new_file("demand", ".npz")
-    path = media_path(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, lon=placed.lon, lat=placed.lat, population=placed.population, node=placed.node,
-                        snap_m=placed.snap_m, community=placed.community)
-    import hashlib
-
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
     params = {"snap_max_m": walk["snap_max_m"], **({k: rules[k] for k in ("persons_per_m2", "default_levels")}
                                                    if source == DemandSource.BUILDINGS else {}),
               **({"spacing_m": rules["spacing_m"]} if source == DemandSource.COMMUNITIES else {}),
               **points.notes,
               **({"file": upload.name[:200]} if upload is not None else {})}
-    try:
-        with transaction.atomic():
-            demand = DemandSet.objects.create(
-                division=division, network=network, name=(name or str(DemandSource(source).label))[:120], source=source,
-                params=params, file=relative, sha256=sha, point_count=len(placed.lon), population=float(placed.population.sum()),
-                bbox=[round(float(v), 6) for v in (placed.lon.min(), placed.lat.min(), placed.lon.max(), placed.lat.max())],
-                dropped_count=len(points.lon) - len(placed.lon), dropped_population=placed.dropped_population,
-                dropped=placed.dropped, created_by=_user(actor))
-            audit_record(actor=actor, action="planning.demand.created", target=demand, division=division,
-                         changes={"source": source, "points": demand.point_count, "population": round(demand.population),
-                                  "dropped": demand.dropped_count})
-    except Exception:
-        path.unlink(missing_ok=True)
-        raise
+    relative = _new_file("demand", ".npz")
+    with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
+        np.savez_compressed(path, lon=placed.lon, lat=placed.lat, population=placed.population, node=placed.node,
+                            snap_m=placed.snap_m, community=placed.community)
+        demand = DemandSet.objects.create(
+            division=division, network=network, name=(name or str(DemandSource(source).label))[:120], source=source,
+            params=params, file=relative, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), point_count=len(placed.lon),
+            population=float(placed.population.sum()),
+            bbox=[round(float(v), 6) for v in (placed.lon.min(), placed.lat.min(), placed.lon.max(), placed.lat.max())],
+            dropped_count=len(points.lon) - len(placed.lon), dropped_population=placed.dropped_population,
+            dropped=placed.dropped, created_by=_user(actor))
+        audit_record(actor=actor, action="planning.demand.created", target=demand, division=division,
+                     changes={"source": source, "points": demand.point_count, "population": round(demand.population),
+                              "dropped": demand.dropped_count})
     progress("done", 100)
     return demand
 
@@ -740,15 +746,11 @@ def _p_median(graph, demand, node_dist, cand_node, cand_snap, k, time_limit, rep
 def _save_results(scenario: Scenario, result: Result) -> None:
     demand = demand_arrays(scenario.demand)
     threshold = scenario.threshold_m
-    relative = _new_file("scenarios", ".npz")
-    path = media_path(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {"distance": result.distance, "fac_lon": result.facilities.lon, "fac_lat": result.facilities.lat,
               "fac_label": np.array(result.facilities.label, dtype="<U120"), "fac_source": np.array(result.facilities.source, dtype="<U8"),
               "fac_ref": np.array([r or 0 for r in result.facilities.ref], dtype=np.int64)}
     if result.distance_after is not None:
         arrays["distance_after"] = result.distance_after
-    np.savez_compressed(path, **arrays)
     rows = _area_rows(scenario, demand, result.distance, result.distance_after, threshold)
     population = float(demand.population.sum())
     covered = float(demand.population[result.distance <= threshold].sum())
@@ -757,7 +759,9 @@ def _save_results(scenario: Scenario, result: Result) -> None:
     if result.distance_after is not None:
         after_cov = float(demand.population[result.distance_after <= threshold].sum())
         after_mean = _mean_walk(result.distance_after, demand.population)
-    with transaction.atomic():
+    relative = _new_file("scenarios", ".npz")
+    with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
+        np.savez_compressed(path, **arrays)
         CoverageArea.objects.bulk_create([CoverageArea(scenario=scenario, **row) for row in rows["areas"]])
         ProposedSite.objects.bulk_create([
             ProposedSite(scenario=scenario, order=p["order"], label=p["label"], longitude=p["lon"], latitude=p["lat"],

@@ -93,7 +93,7 @@ def list_demand(request, within: str | None = Query(None, description="Division 
 @router.post("/planning/demand", response={201: DemandOut, **ERRORS},
              summary="Place an area's people on a network: from communities, buildings, or an uploaded CSV/GeoJSON")
 def create_demand(request, division: Form[str], network_id: Form[int], source: Form[str], name: Form[str] = "",
-                  file: File[UploadedFile] | None = None):
+                  file: UploadedFile | None = File(None)):
     area = division_get(user=request.user, code=division)
     require(request.user, "planning.add_demandset", area)
     network = selectors.network_get(user=request.user, pk=network_id)

@@ -5,6 +5,7 @@ query count does not grow with their rows."""
 import io
 import json
 
+import numpy as np
 import pyrosm
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -223,3 +224,49 @@ def test_a_scenario_costs_the_same_queries_with_one_proposed_site_or_three(clien
     for url in ("/api/v1/planning/scenarios/{}", "/planning/scenarios/{}/", "/api/v1/planning/scenarios/{}/map"):
         assert queries(client, url.format(three.pk)) == queries(client, url.format(one.pk)), url
     assert client.get(f"/api/v1/planning/scenarios/{three.pk}").json()["proposed_sites"][2]["community"]
+
+
+@pytest.mark.django_db
+def test_a_neighbouring_streets_planner_cannot_upload_a_network_or_demand_into_this_street(client, world, helsinki, settings):
+    from pathlib import Path
+
+    from audit.models import AuditEvent
+    from planning.demo import walking_grid
+    from planning.models import DemandSet
+    from tests.world import make_user
+
+    first, second = world.node("甲市一区一街"), world.node("甲市一区二街")
+    west, south, east, north = helsinki.network.bbox
+    first_network = services.network_generate(actor=ACTOR, division=first, name="一街路网",
+                                              graph=walking_grid(west, south, east, north, spacing_m=150, seed=1))
+    client.force_login(make_user("planner_second_street", role="street_admin", division=second))
+    home = services.demand_arrays(helsinki.demand)
+    i = int(np.flatnonzero(np.isin(home.community, list(second.children.values_list("pk", flat=True))))[0])
+    points = f"lon,lat,population\n{home.lon[i]},{home.lat[i]},120\n"  # a home in the second street
+
+    def files():
+        return {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+
+    before = (Network.objects.count(), DemandSet.objects.count(), AuditEvent.objects.count(), files())
+    with open(pyrosm.get_data("test_pbf"), "rb") as stream:
+        extract = stream.read()
+    attempts = [
+        ("/api/v1/planning/networks", {"division": first.code, "file": SimpleUploadedFile("a.osm.pbf", extract)}),
+        ("/api/v1/planning/demand", {"division": first.code, "network_id": helsinki.network.pk, "source": "upload",
+                                     "file": SimpleUploadedFile("p.csv", points.encode())}),
+        # Its own street, but the neighbour's network.
+        ("/api/v1/planning/demand", {"division": second.code, "network_id": first_network.pk, "source": "upload",
+                                     "file": SimpleUploadedFile("p.csv", points.encode())}),
+        (f"/planning/{first.code}/", {"action": "network", "network-name": "越界",
+                                      "network-file": SimpleUploadedFile("a.osm.pbf", extract)}),
+        (f"/planning/{first.code}/", {"action": "demand", "demand-network": helsinki.network.pk, "demand-source": "upload",
+                                      "demand-file": SimpleUploadedFile("p.csv", points.encode())}),
+    ]
+    for url, data in attempts:
+        response = client.post(url, data)  # multipart, as a browser or a script uploads
+        assert response.status_code in (403, 404), (url, response.status_code, response.content[:200])
+    assert (Network.objects.count(), DemandSet.objects.count(), AuditEvent.objects.count(), files()) == before
+    # The same uploads into its own street go through.
+    response = client.post("/api/v1/planning/demand", {"division": second.code, "network_id": helsinki.network.pk,
+                                                       "source": "upload", "file": SimpleUploadedFile("p.csv", points.encode())})
+    assert response.status_code == 201, response.content[:300]

@@ -178,6 +178,20 @@ def scenario_geojson(*, user, scenario: Scenario) -> dict:
                            "shown": len(order)}}
 
 
+def facilities_off_network(*, user, scenario: Scenario) -> list[dict]:
+    """The facilities the analysis left out for lying too far from any walkable way, for the
+    planner to correct; a site outside the user's reach keeps its place but not its name, as on
+    the map."""
+    rows = [dict(row) for row in scenario.off_network]
+    refs = [row["ref"] for row in rows if row["source"] == "site" and row["ref"]]
+    visible = set(visible_to(user, "registry.view_site", _sites(refs)).values_list("pk", flat=True)) if refs else set()
+    for row in rows:
+        row["hidden"] = row["source"] == "site" and row["ref"] not in visible
+        if row["hidden"]:
+            row["name"] = ""
+    return rows
+
+
 def _sites(refs):
     from registry.models import Site
 

@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 MAX_PBF_BYTES = 512 * 1024 * 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_P_MEDIAN_CELLS = 30_000_000
+MAX_LISTED_OFF_NETWORK = 500  # facilities too far from the network, listed by name for the planner to fix
 Progress = Callable[[str, int], None]
 
 
@@ -598,6 +599,7 @@ class Result:
     distance_after: np.ndarray | None
     facilities: PointSet
     facility_snap_dropped: int
+    off_network: list[dict]
     proposed: list[dict]
     solution: dict
 
@@ -623,6 +625,9 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
     distance = demand.snap_m + node_dist[demand.node]
     covered = distance <= threshold
     solution: dict = {"threshold_m": round(threshold, 1), "facilities_off_network": int((~usable).sum())}
+    off_network = [{"name": facilities.label[i], "source": facilities.source[i], "ref": facilities.ref[i],
+                    "lon": round(float(facilities.lon[i]), 6), "lat": round(float(facilities.lat[i]), 6),
+                    "distance_m": round(float(fac_snap[i]))} for i in np.flatnonzero(~usable)[:MAX_LISTED_OFF_NETWORK]]
     proposed: list[dict] = []
     distance_after = None
     if scenario.objective != Objective.COVERAGE:
@@ -664,7 +669,7 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
                              "community_id": community_id, "gain": float(gain)})
     report("saving", 95)
     return Result(distance=distance, distance_after=distance_after, facilities=facilities,
-                  facility_snap_dropped=int((~usable).sum()), proposed=proposed, solution=solution)
+                  facility_snap_dropped=int((~usable).sum()), off_network=off_network, proposed=proposed, solution=solution)
 
 
 def _covering(scenario, graph, demand, covered, cand_node, cand_snap, threshold, time_limit, report):
@@ -768,6 +773,7 @@ def _save_results(scenario: Scenario, result: Result) -> None:
                          site_id=p["site_id"], community_id=p["community_id"], gain=p["gain"]) for p in result.proposed])
         Scenario.objects.filter(pk=scenario.pk).update(
             status=JobStatus.DONE, file=relative, facility_count=len(result.facilities) - result.facility_snap_dropped,
+            off_network=result.off_network,
             population=population, covered=covered, covered_after=after_cov, mean_distance_m=mean, mean_distance_after_m=after_mean,
             solution=result.solution, by_type=rows["by_type"], finished_at=timezone.now(), error="")
         audit_record(actor=scenario.created_by or "planning", action="planning.scenario.computed", target=scenario,

@@ -270,3 +270,38 @@ def test_a_neighbouring_streets_planner_cannot_upload_a_network_or_demand_into_t
     response = client.post("/api/v1/planning/demand", {"division": second.code, "network_id": helsinki.network.pk,
                                                        "source": "upload", "file": SimpleUploadedFile("p.csv", points.encode())})
     assert response.status_code == 201, response.content[:300]
+
+
+@pytest.mark.django_db
+def test_the_scenario_page_names_the_facilities_left_off_the_network_and_says_when_the_map_samples(client, world, helsinki,
+                                                                                                 monkeypatch):
+    from decimal import Decimal
+
+    from org.models import Division
+    from registry import services as registry_services
+
+    west, south, east, north = helsinki.network.bbox
+    for name, community in (("远离道路的健康站", "甲市一区一街一社"), ("邻街远处健康站", "甲市一区二街二社")):
+        registry_services.site_create(actor=ACTOR, division=Division.objects.get(name=community), name=name, kind="health_station",
+                                      floor_area=Decimal("100"), property_class="state_admin", property_source="street_owned",
+                                      latitude=Decimal(f"{north:.6f}"), longitude=Decimal(f"{east + 0.012:.6f}"))  # ~650 m off
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="离路", facility_kind="health_station", run=True)
+    assert scenario.solution["facilities_off_network"] >= 2
+    assert {"远离道路的健康站", "邻街远处健康站"} <= {f["name"] for f in scenario.off_network}
+    client.force_login(world.users["supervisor"])
+    page = client.get(f"/planning/scenarios/{scenario.pk}/").content.decode()
+    assert 'id="off-network"' in page and "远离道路的健康站" in page and "邻街远处健康站" in page
+    assert 'id="map-sampled"' not in page
+    # A street's planner sees where the neighbouring street's site lies, not its name (as on the map).
+    street = world.node("甲市一区一街")
+    demand = services.demand_create(actor=ACTOR, division=street, network=helsinki.network, name="一街人口", source="communities")
+    own = services.scenario_create(actor=ACTOR, demand=demand, name="一街离路", facility_kind="health_station", run=True)
+    client.force_login(world.users["street_admin"])
+    page = client.get(f"/planning/scenarios/{own.pk}/").content.decode()
+    assert "远离道路的健康站" in page and "邻街远处健康站" not in page
+    # When the map shows a sample of the demand points, the page says so.
+    monkeypatch.setattr(selectors, "MAP_POINTS_MAX", 20)
+    page = client.get(f"/planning/scenarios/{own.pk}/").content.decode()
+    assert 'id="map-sampled"' in page
+    shown = client.get(f"/api/v1/planning/scenarios/{own.pk}/map").json()["properties"]
+    assert shown["shown"] == 20 < shown["points"] == demand.point_count

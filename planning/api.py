@@ -93,7 +93,7 @@ def list_demand(request, within: str | None = Query(None, description="Division 
 @router.post("/planning/demand", response={201: DemandOut, **ERRORS},
              summary="Place an area's people on a network: from communities, buildings, or an uploaded CSV/GeoJSON")
 def create_demand(request, division: Form[str], network_id: Form[int], source: Form[str], name: Form[str] = "",
-                  file: File[UploadedFile] | None = None):
+                  file: UploadedFile | None = File(None)):
     area = division_get(user=request.user, code=division)
     require(request.user, "planning.add_demandset", area)
     network = selectors.network_get(user=request.user, pk=network_id)
@@ -123,7 +123,7 @@ def create_scenario(request, payload: ScenarioIn):
     data = payload.dict()
     data["candidate_source"] = data["candidate_source"] or ""
     scenario = services.scenario_create(actor=request.user, demand=demand, **{k: v for k, v in data.items() if k != "demand_id"})
-    return Status(202, scenario)
+    return Status(202, _with_progress(_scenario(request, scenario.pk), "scenario"))
 
 
 def _scenario(request, scenario_id: int) -> Scenario:
@@ -178,19 +178,8 @@ def compare_scenarios(request, scenario_id: int, other_id: int):
 
 
 def _compare_row(row) -> dict:
-    def share(area):
-        if area is None:
-            return None
-        return area.share_after if area.share_after is not None else area.share
-
-    def covered(area):
-        if area is None:
-            return None
-        return area.covered_after if area.covered_after is not None else area.covered
-
-    population = (row.a or row.b).population
-    return {"code": row.division.code, "name": row.division.name, "level": row.division.level, "a_share": share(row.a),
-            "b_share": share(row.b), "a_covered": covered(row.a), "b_covered": covered(row.b), "population": population}
+    return {"code": row.division.code, "name": row.division.name, "level": row.division.level, "a_share": row.a_share,
+            "b_share": row.b_share, "a_covered": row.a_covered, "b_covered": row.b_covered, "population": row.population}
 
 
 @router.get("/planning/coverage", response=list[CoverageOut], summary="Coverage rows of my divisions (community workers too)")

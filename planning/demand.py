@@ -1,6 +1,8 @@
 """Where people live, as points with a population: from communities, buildings or an upload.
 
-Each builder returns plain arrays (lon, lat, population); ``place`` then snaps the points to
+Each builder returns plain arrays (lon, lat, population), and notes on what it had to assume
+(communities counted from their households, points laid further apart than asked) for the
+demand set to record and its page to show; ``place`` then snaps the points to
 the network (dropping, and listing, those further than the rule pack's distance from any
 walkable way) and finds each point's community, by boundary where communities have one and
 by the nearest centre otherwise.
@@ -11,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +23,6 @@ from core.errors import ValidationFailed
 from .network import Graph, Projection
 
 MAX_UPLOAD_POINTS = 500_000
-MAX_POINTS_PER_COMMUNITY = 2_000
 LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
 POP_NAMES = ("population", "pop", "people", "人口", "人数", "常住人口")
@@ -34,6 +35,7 @@ class Points:
     lat: np.ndarray
     population: np.ndarray
     label: list[str] | None = None
+    notes: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -59,14 +61,22 @@ def polygons_of(geometry: dict | None) -> list[list]:
     return []
 
 
-def from_communities(communities, spacing_m: float) -> Points:
+def from_communities(communities, spacing_m: float, *, max_points: int, persons_per_household: float) -> Points:
     """Each community's population spread evenly over points ``spacing_m`` apart inside its boundary
-    (or at its centre when it has no boundary)."""
+    (or at its centre when it has no boundary). A community whose population is not known but its
+    households are has households × ``persons_per_household`` people; one whose boundary would hold
+    more than ``max_points`` points gets them further apart. The notes name both kinds."""
     import shapely
 
     lons, lats, pops = [], [], []
+    estimated: list[str] = []
+    coarsened: dict[str, float] = {}
     for community in communities:
-        if not community.population:
+        population = float(community.population or 0)
+        if not population and community.households:
+            population = community.households * persons_per_household
+            estimated.append(community.name)
+        if not population:
             continue
         rings = polygons_of(community.boundary)
         points = np.zeros((0, 2))
@@ -76,8 +86,10 @@ def from_communities(communities, spacing_m: float) -> Points:
             projection = Projection((west + east) / 2, (south + north) / 2)
             corner = projection.xy([west, east], [south, north])
             step = spacing_m
-            while ((corner[1, 0] - corner[0, 0]) / step) * ((corner[1, 1] - corner[0, 1]) / step) > MAX_POINTS_PER_COMMUNITY:
+            while ((corner[1, 0] - corner[0, 0]) / step) * ((corner[1, 1] - corner[0, 1]) / step) > max_points:
                 step *= 1.5
+            if step > spacing_m:
+                coarsened[community.name] = round(step)
             xs = np.arange(corner[0, 0] + step / 2, corner[1, 0], step)
             ys = np.arange(corner[0, 1] + step / 2, corner[1, 1], step)
             gx, gy = np.meshgrid(xs, ys)
@@ -94,10 +106,12 @@ def from_communities(communities, spacing_m: float) -> Points:
             continue
         lons.append(points[:, 0])
         lats.append(points[:, 1])
-        pops.append(np.full(len(points), community.population / len(points)))
+        pops.append(np.full(len(points), population / len(points)))
+    notes = {**({"persons_per_household": persons_per_household, "from_households": estimated} if estimated else {}),
+             **({"coarsened": coarsened} if coarsened else {})}
     if not lons:
-        return Points(np.zeros(0), np.zeros(0), np.zeros(0))
-    return Points(np.concatenate(lons), np.concatenate(lats), np.concatenate(pops))
+        return Points(np.zeros(0), np.zeros(0), np.zeros(0), notes=notes)
+    return Points(np.concatenate(lons), np.concatenate(lats), np.concatenate(pops), notes=notes)
 
 
 def from_buildings(graph: Graph, *, persons_per_m2: float, default_levels: int) -> Points:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapMixin
 
-from .models import CandidateSource, DemandSource, Objective
+from .models import MAX_MINUTES, MIN_MINUTES, CandidateSource, DemandSource, Objective
 
 
 class NetworkForm(BootstrapMixin, forms.Form):
@@ -33,7 +33,7 @@ class ScenarioForm(BootstrapMixin, forms.Form):
     k = forms.IntegerField(label=_("new sites (k)"), min_value=1, max_value=10_000, required=False)
     candidate_source = forms.ChoiceField(label=_("candidate sites"), choices=[("", "—"), *CandidateSource.choices], required=False)
     file = forms.FileField(label=_("candidate points (CSV or GeoJSON)"), required=False)
-    minutes = forms.FloatField(label=_("threshold (minutes)"), min_value=1, max_value=120, required=False,
+    minutes = forms.FloatField(label=_("threshold (minutes)"), min_value=MIN_MINUTES, max_value=MAX_MINUTES, required=False,
                                help_text=_("Empty: the rule pack's threshold for the facility kind."))
     include_osm = forms.BooleanField(label=_("count OpenStreetMap facilities too"), required=False, initial=True)
     reachable_only = forms.BooleanField(label=_("set covering: leave out people no candidate can reach"), required=False)

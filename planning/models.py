@@ -16,6 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core.scoping import ScopeFields
 
+# A walking threshold, in minutes: the bounds a scenario, a form, the API and the rule pack's
+# life-circle rules all keep to.
+MIN_MINUTES = 1
+MAX_MINUTES = 120
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", _("queued")
@@ -85,6 +90,8 @@ class DemandSet(models.Model):
     dropped_count = models.PositiveIntegerField(_("points dropped"), default=0)
     dropped_population = models.FloatField(_("population dropped"), default=0)
     dropped = models.JSONField(_("dropped points"), default=list, blank=True)
+    # West, south, east, north of the points, so that a page can frame them without the file.
+    bbox = models.JSONField(_("bounding box"), default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -136,7 +143,8 @@ class Scenario(CoverageFigures, models.Model):
     name = models.CharField(_("name"), max_length=120)
     facility_kind = models.CharField(_("facility kind"), max_length=60)
     facility_title = models.CharField(_("facility"), max_length=120)
-    minutes = models.FloatField(_("threshold (minutes)"), validators=[MinValueValidator(1), MaxValueValidator(120)])
+    minutes = models.FloatField(_("threshold (minutes)"), validators=[MinValueValidator(MIN_MINUTES),
+                                                                          MaxValueValidator(MAX_MINUTES)])
     speed_m_per_min = models.FloatField(_("walking speed (m/min)"))
     include_osm = models.BooleanField(_("count OpenStreetMap facilities too"), default=True)
     objective = models.CharField(_("objective"), max_length=12, choices=Objective.choices, default=Objective.COVERAGE)
@@ -153,6 +161,9 @@ class Scenario(CoverageFigures, models.Model):
     mean_distance_m = models.FloatField(_("mean walk now (m)"), null=True, blank=True)
     mean_distance_after_m = models.FloatField(_("mean walk with the new sites (m)"), null=True, blank=True)
     solution = models.JSONField(_("solution"), default=dict, blank=True)
+    # Facilities further than the walking rule's snap_max_m from any walkable way, which the
+    # analysis could not count: name, source, site, where and how far.
+    off_network = models.JSONField(_("facilities off the network"), default=list, blank=True)
     by_type = models.JSONField(_("by community type"), default=list, blank=True)
     file = models.CharField(_("results file"), max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,

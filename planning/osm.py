@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,48 +50,71 @@ def read_pbf(path: str, *, building_tags: list[str], poi_tags: dict[str, list[st
     """The walking network, residential buildings and facility POIs of the PBF file at ``path``.
 
     Raises ValidationFailed with a message a planner can act on when the file is not a PBF, is
-    damaged, or has no walkable ways.
+    damaged (in any of its parts: what pyrosm raises while reading is the file's fault, never a
+    traceback), or has no walkable ways. ``progress`` gets the stage's code
+    (``planning.labels.STAGE_LABELS``) and a percentage.
     """
     import pyrosm
-    from pyrosm.exceptions import InvalidOSMFileError
 
     progress("reading", 5)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            osm = pyrosm.OSM(str(path))
-            progress("network", 10)
-            result = osm.get_network(network_type="walking", nodes=True)
-    except (InvalidOSMFileError, ValueError, OSError, EOFError, KeyError, IndexError, TypeError) as error:
-        raise _fail(_("The file is not a readable OpenStreetMap PBF extract (%(error)s).") % {"error": str(error)[:200]}) from None
-    except Exception as error:  # pyrosm's decoders raise a variety of errors on damaged blocks
-        raise _fail(_("The file is damaged and cannot be read as OpenStreetMap data (%(error)s).")
-                    % {"error": str(error)[:200]}) from None
+    with _reading(None):
+        osm = pyrosm.OSM(str(path))
+    progress("network", 10)
+    with _reading(_("walkable ways")):
+        result = osm.get_network(network_type="walking", nodes=True)
     if result is None or result[1] is None or len(result[1]) == 0:
         raise _fail(_("The file has no walkable ways (footways, paths, residential streets): it cannot make a walking network."))
     nodes, edges = result
     progress("graph", 40)
-    node_ids = nodes["id"].to_numpy(dtype=np.int64)
-    order = np.argsort(node_ids)
-    node_ids = node_ids[order]
-    lon = nodes["lon"].to_numpy(dtype=np.float64)[order]
-    lat = nodes["lat"].to_numpy(dtype=np.float64)[order]
-    u_ids = edges["u"].to_numpy(dtype=np.int64)
-    v_ids = edges["v"].to_numpy(dtype=np.int64)
+    with _reading(_("walkable ways")):
+        node_ids = nodes["id"].to_numpy(dtype=np.int64)
+        order = np.argsort(node_ids)
+        node_ids = node_ids[order]
+        lon = nodes["lon"].to_numpy(dtype=np.float64)[order]
+        lat = nodes["lat"].to_numpy(dtype=np.float64)[order]
+        u_ids = edges["u"].to_numpy(dtype=np.int64)
+        v_ids = edges["v"].to_numpy(dtype=np.int64)
+        length = edges["length"].to_numpy(dtype=np.float64) if "length" in edges else None
     u = np.searchsorted(node_ids, u_ids)
     v = np.searchsorted(node_ids, v_ids)
     known = (u < len(node_ids)) & (v < len(node_ids))
     known[known] &= (node_ids[u[known]] == u_ids[known]) & (node_ids[v[known]] == v_ids[known])
-    length = edges["length"].to_numpy(dtype=np.float64) if "length" in edges else None
     graph, dropped = build_graph(lon, lat, u[known], v[known], None if length is None else length[known], osm_id=node_ids)
     if graph.node_count < 2:
         raise _fail(_("The file's walkable ways do not connect into a network."))
     progress("buildings", 60)
-    graph.extra.update(_buildings(osm, building_tags, graph.projection))
+    with _reading(_("residential buildings")):
+        graph.extra.update(_buildings(osm, building_tags, graph.projection))
     progress("pois", 80)
-    graph.extra.update(_pois(osm, poi_tags))
+    with _reading(_("facilities (POIs)")):
+        graph.extra.update(_pois(osm, poi_tags))
     progress("saving", 90)
     return Extract(graph=graph, dropped=dropped, buildings=len(graph.extra["building_lon"]), pois=len(graph.extra["poi_lon"]))
+
+
+@contextmanager
+def _reading(part):
+    """Turn whatever goes wrong while pyrosm reads a ``part`` of the file (None: opening it) into
+    a ValidationFailed whose sentence is the user's language, the reader's own words in brackets."""
+    from pyrosm.exceptions import InvalidOSMFileError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    except ValidationFailed:
+        raise
+    except Exception as error:  # pyrosm's decoders raise a variety of errors on damaged blocks
+        detail = (str(error) or type(error).__name__)[:200]
+        if part is None and isinstance(error, InvalidOSMFileError | ValueError | OSError | EOFError | KeyError | IndexError
+                                       | TypeError):
+            message = _("The file is not a readable OpenStreetMap PBF extract (%(error)s).") % {"error": detail}
+        elif part is None:
+            message = _("The file is damaged and cannot be read as OpenStreetMap data (%(error)s).") % {"error": detail}
+        else:
+            message = _("The file is damaged: its %(part)s cannot be read as OpenStreetMap data (%(error)s).") % {
+                "part": part, "error": detail}
+        raise _fail(message) from None
 
 
 def _centroids(gdf) -> tuple[np.ndarray, np.ndarray]:
@@ -103,9 +127,7 @@ def _buildings(osm, building_tags: list[str], projection: Projection) -> dict[st
 
     empty = {"building_lon": np.zeros(0), "building_lat": np.zeros(0), "building_footprint": np.zeros(0),
              "building_levels": np.zeros(0)}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        buildings = osm.get_buildings()
+    buildings = osm.get_buildings()
     if buildings is None or len(buildings) == 0:
         return empty
     kinds = buildings["building"].fillna("yes").astype(str)
@@ -136,9 +158,7 @@ def _pois(osm, poi_tags: dict[str, list[str]]) -> dict[str, np.ndarray]:
              "poi_name": np.zeros(0, dtype="<U80")}
     if not wanted:
         return empty
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pois = osm.get_pois(custom_filter={key: sorted(values)[:MAX_TAG_VALUES] for key, values in wanted.items()})
+    pois = osm.get_pois(custom_filter={key: sorted(values)[:MAX_TAG_VALUES] for key, values in wanted.items()})
     if pois is None or len(pois) == 0:
         return empty
     pois = pois[pois.geometry.notna()]

@@ -2,7 +2,15 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from .models import CandidateSource, DemandSource, JobStatus, NetworkSource, Objective
+from .models import (
+    MAX_MINUTES,
+    MIN_MINUTES,
+    CandidateSource,
+    DemandSource,
+    JobStatus,
+    NetworkSource,
+    Objective,
+)
 
 
 class NetworkOut(Schema):
@@ -35,6 +43,7 @@ class DemandOut(Schema):
     population: float
     dropped_count: int
     dropped_population: float
+    bbox: list[float] = Field(..., description="West, south, east, north of the points")
     dropped: list[dict] = Field(..., description="Points left out (at most 1000): off the network, or outside the area")
     created_at: datetime
 
@@ -53,7 +62,7 @@ class ScenarioIn(Schema):
     k: int | None = Field(None, ge=1, le=10_000, description="New sites to choose (max_cover, p_median)")
     candidate_source: CandidateSource | None = None
     candidates: list[CandidateIn] = Field([], max_length=50_000, description="Candidate points when candidate_source is uploaded")
-    minutes: float | None = Field(None, ge=1, le=120, description="Threshold; the facility kind's own when omitted")
+    minutes: float | None = Field(None, ge=MIN_MINUTES, le=MAX_MINUTES, description="Threshold; the facility kind's own when omitted")
     include_osm: bool = True
     reachable_only: bool = Field(False, description="Set covering: cover the people some candidate can reach, leave the rest")
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from accounts.permissions import get_for_user, visible_to
 from org.models import Division, DivisionLevel
 
 from .models import CoverageArea, DemandSet, JobStatus, Network, ProposedSite, Scenario
 from .network import Graph
-from .services import demand_arrays, media_path, network_graph
+from .services import demand_arrays, media_path, network_graph, pack_parameter
 
 MAP_POINTS_MAX = 20_000
 MAP_EDGES_MAX = 40_000
@@ -57,9 +57,15 @@ def scenario_list(*, user, within: Division | None = None, facility_kind: str | 
     return scenarios.order_by("-created_at", "-id")
 
 
+def _proposed_sites() -> Prefetch:
+    return Prefetch("proposed_sites", queryset=ProposedSite.objects.select_related("site", "community").order_by("order"))
+
+
 def scenario_get(*, user, pk: int) -> Scenario:
+    """A scenario the user may see, with its proposed sites (and their sites and communities) at hand."""
     return get_for_user(user, "planning.view_scenario",
-                        Scenario.objects.select_related("division", "demand__network__division", "created_by"), pk=pk)
+                        Scenario.objects.select_related("division", "demand__network__division", "created_by")
+                        .prefetch_related(_proposed_sites()), pk=pk)
 
 
 def scenario_areas(*, scenario: Scenario, level: str | None = None) -> list[CoverageArea]:
@@ -109,10 +115,12 @@ class GapRow:
 
 
 def gap_list(*, scenario: Scenario) -> list[GapRow]:
-    """Communities with people beyond the threshold, most people first."""
+    """Communities with more people beyond the threshold than the pack's ``planning.gap_min_people``,
+    most people first."""
+    least = float(pack_parameter(scenario.division, "planning.gap_min_people"))
     rows = []
     for area in scenario_areas(scenario=scenario, level=DivisionLevel.COMMUNITY):
-        if area.uncovered <= 0.5:
+        if area.uncovered <= least:
             continue
         rows.append(GapRow(community=area.division, population=area.population, uncovered=area.uncovered,
                            uncovered_after=None if area.covered_after is None else max(0.0, area.population - area.covered_after),
@@ -162,12 +170,26 @@ def scenario_geojson(*, user, scenario: Scenario) -> dict:
             label = ""  # a facility of a neighbouring area counts, but its name is not this user's to see
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(float(lon), 6), round(float(lat), 6)]},
                          "properties": {"layer": "facility", "source": str(source), "name": str(label)}})
-    for site in scenario.proposed_sites.all():
+    for site in proposed_list(scenario=scenario):
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(site.longitude, 6), round(site.latitude, 6)]},
                          "properties": {"layer": "proposed", "order": site.order, "name": site.label, "gain": round(site.gain)}})
     return {"type": "FeatureCollection", "features": features,
             "properties": {"threshold_m": round(threshold), "minutes": scenario.minutes, "points": len(demand.lon),
                            "shown": len(order)}}
+
+
+def facilities_off_network(*, user, scenario: Scenario) -> list[dict]:
+    """The facilities the analysis left out for lying too far from any walkable way, for the
+    planner to correct; a site outside the user's reach keeps its place but not its name, as on
+    the map."""
+    rows = [dict(row) for row in scenario.off_network]
+    refs = [row["ref"] for row in rows if row["source"] == "site" and row["ref"]]
+    visible = set(visible_to(user, "registry.view_site", _sites(refs)).values_list("pk", flat=True)) if refs else set()
+    for row in rows:
+        row["hidden"] = row["source"] == "site" and row["ref"] not in visible
+        if row["hidden"]:
+            row["name"] = ""
+    return rows
 
 
 def _sites(refs):
@@ -196,16 +218,46 @@ def network_geojson(*, network: Network, bbox: tuple[float, float, float, float]
 
 
 def demand_bbox(demand: DemandSet, margin: float = 0.005) -> tuple[float, float, float, float]:
-    arrays = demand_arrays(demand)
-    return (round(float(arrays.lon.min()) - margin, 6), round(float(arrays.lat.min()) - margin, 6),
-            round(float(arrays.lon.max()) + margin, 6), round(float(arrays.lat.max()) + margin, 6))
+    """The box around the demand's points (kept on the record; its network's when that is all there is)."""
+    west, south, east, north = demand.bbox or demand.network.bbox
+    return round(west - margin, 6), round(south - margin, 6), round(east + margin, 6), round(north + margin, 6)
+
+
+def _latest(area: CoverageArea | None, now: str, after: str) -> float | None:
+    """A figure with the new sites where the scenario has them, as it is otherwise."""
+    if area is None:
+        return None
+    value = getattr(area, after)
+    return value if value is not None else getattr(area, now)
 
 
 @dataclass
 class CompareRow:
+    """One area in two scenarios; each side counts its new sites where it has them."""
+
     division: Division
     a: CoverageArea | None
     b: CoverageArea | None
+
+    @property
+    def a_share(self) -> float | None:
+        return _latest(self.a, "share", "share_after")
+
+    @property
+    def b_share(self) -> float | None:
+        return _latest(self.b, "share", "share_after")
+
+    @property
+    def a_covered(self) -> float | None:
+        return _latest(self.a, "covered", "covered_after")
+
+    @property
+    def b_covered(self) -> float | None:
+        return _latest(self.b, "covered", "covered_after")
+
+    @property
+    def population(self) -> float:
+        return (self.a or self.b).population
 
 
 def scenario_compare(*, a: Scenario, b: Scenario) -> list[CompareRow]:
@@ -220,4 +272,6 @@ def scenario_compare(*, a: Scenario, b: Scenario) -> list[CompareRow]:
 
 
 def proposed_list(*, scenario: Scenario) -> list[ProposedSite]:
-    return list(scenario.proposed_sites.select_related("site", "community").order_by("order"))
+    """The proposed sites in order (fetched once: a scenario from ``scenario_get`` has them already)."""
+    prefetch_related_objects([scenario], _proposed_sites())
+    return list(scenario.proposed_sites.all())

@@ -9,9 +9,11 @@ runs the same functions in the foreground with progress printed.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,12 +28,14 @@ from django.utils.translation import gettext_lazy as _
 from audit.services import audit_record
 from core.errors import ApplicationError, Conflict, ValidationFailed
 from org.models import Division, DivisionLevel
-from rulepack.selectors import param, rule, rules_for
+from rulepack.selectors import rule, rules_for
 
 from . import demand as demand_mod
 from . import network as net
 from . import siting
 from .models import (
+    MAX_MINUTES,
+    MIN_MINUTES,
     CandidateSource,
     CoverageArea,
     DemandSet,
@@ -51,9 +55,7 @@ logger = logging.getLogger(__name__)
 MAX_PBF_BYTES = 512 * 1024 * 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_P_MEDIAN_CELLS = 30_000_000
-# A room is an idle-room candidate when its bookings over this many past days fall under the
-# scheduling pack's idle share (the same share the utilisation page uses).
-IDLE_WINDOW_DAYS = 90
+MAX_LISTED_OFF_NETWORK = 500  # facilities too far from the network, listed by name for the planner to fix
 Progress = Callable[[str, int], None]
 
 
@@ -64,10 +66,24 @@ def _quiet(stage: str, percent: int) -> None:
 # Rules from the pack --------------------------------------------------------------------------
 
 def _rule_params(division: Division, key: str) -> dict:
+    """The parameters of the city's rule ``key``; a pack loaded before the rule (or one of the
+    parameters its kind requires) existed is told to load a newer pack."""
+    from rulepack.kinds import RULE_KINDS
+
     found = rule(division=division, key=key)
     if found is None:
         raise Conflict(_("The city's rule pack has no %(key)s rule; load a newer pack.") % {"key": key}, code="rule_missing")
+    kind = RULE_KINDS.get(found.kind)
+    missing = [name for name, spec in (kind.params.items() if kind else ()) if spec.required and name not in found.params]
+    if missing:
+        raise Conflict(_("The city's rule pack's %(key)s rule has no %(params)s; load a newer pack.")
+                       % {"key": key, "params": ", ".join(missing)}, code="rule_missing")
     return found.params
+
+
+def pack_parameter(division: Division, key: str):
+    """The value of the city's ``parameter`` rule ``key`` (no default here: the pack says it)."""
+    return _rule_params(division, key)["value"]
 
 
 def walk_rule(division: Division) -> dict:
@@ -93,14 +109,17 @@ class FacilityKind:
 
 
 def facility_kinds(division: Division) -> dict[str, FacilityKind]:
-    """The facility kinds of the division's city, from its pack, in the pack's order."""
+    """The facility kinds of the division's city, from its pack, in the pack's order; a kind that
+    names no minutes has the walking rule's."""
     kinds = {}
-    for found in rules_for(division=division, module="planning", kind="life_circle_facility"):
+    found_kinds = rules_for(division=division, module="planning", kind="life_circle_facility")
+    default_minutes = walk_rule(division)["minutes"] if any("minutes" not in f.params for f in found_kinds) else None
+    for found in found_kinds:
         code = found.key.removeprefix(FACILITY_PREFIX)
         p = found.params
         kinds[code] = FacilityKind(code=code, title=found.title, site_kinds=tuple(p.get("site_kinds", [])),
                                    functions=tuple(p.get("functions", [])), osm_tags=tuple(p.get("osm_tags", [])),
-                                   minutes=float(p["minutes"]))
+                                   minutes=float(p.get("minutes", default_minutes)))
     return kinds
 
 
@@ -116,6 +135,18 @@ def media_path(relative: str) -> Path:
 
 def _new_file(folder: str, suffix: str) -> str:
     return f"planning/{folder}/{uuid.uuid4().hex}{suffix}"
+
+
+@contextmanager
+def _removed_on_failure(path: Path):
+    """A file is written for rows saved in this block: if writing or saving fails (the commit
+    too, when the block holds the transaction), the file goes, so no failure leaves one behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def network_graph(network: Network) -> net.Graph:
@@ -152,14 +183,12 @@ def network_import_start(*, actor, division: Division, name: str, upload) -> Net
     check_pbf(upload.name, upload.size, head)
     walk_rule(division)
     relative = _new_file("uploads", ".osm.pbf")
-    path = media_path(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
     from .tasks import network_import_task
 
-    with transaction.atomic():
+    with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
         network = Network.objects.create(division=division, name=(name or upload.name)[:120].strip() or upload.name,
                                          source=NetworkSource.OSM, source_file=upload.name[:200], created_by=_user(actor))
         audit_record(actor=actor, action="planning.network.import_queued", target=network, division=division,
@@ -201,11 +230,16 @@ def network_import_run(*, network_id: int, upload: str, progress: Progress = _qu
         _fail(Network, network.pk, error.fields.get("file", [error.message])[0] if error.fields else error.message)
     except Exception as error:
         logger.exception("Network import %s failed", network.pk)
-        _fail(Network, network.pk, gettext("The import failed unexpectedly: %(error)s") % {"error": error})
+        _fail(Network, network.pk, gettext("The import failed unexpectedly and nothing was saved (%(error)s).") % {"error": _detail(error)})
     finally:
         path.unlink(missing_ok=True)
     network.refresh_from_db()
     return network
+
+
+def _detail(error: Exception) -> str:
+    """An unexpected error's own words, to go in brackets after a sentence in the user's language."""
+    return (str(error) or type(error).__name__)[:300]
 
 
 def _fail(model, pk: int, message) -> None:
@@ -220,26 +254,28 @@ def network_generate(*, actor, division: Division, name: str, graph: net.Graph) 
 
 
 def _network_save(*, actor, division, name, source, source_file, graph, dropped) -> Network:
-    with transaction.atomic():
+    relative = _new_file("networks", ".npz")
+    with _removed_on_failure(media_path(relative)), transaction.atomic():
         network = Network.objects.create(division=division, name=name[:120], source=source, source_file=source_file[:200],
                                          created_by=_user(actor), status=JobStatus.RUNNING)
-        _network_store(network, graph, dropped, actor=actor)
+        _network_store(network, graph, dropped, actor=actor, relative=relative)
     network.refresh_from_db()
     return network
 
 
-@transaction.atomic
-def _network_store(network: Network, graph: net.Graph, dropped: dict, actor=None) -> None:
-    relative = _new_file("networks", ".npz")
-    sha = net.save(graph, media_path(relative))
-    west, south, east, north = graph.bbox()
-    Network.objects.filter(pk=network.pk).update(
-        status=JobStatus.DONE, file=relative, sha256=sha, node_count=graph.node_count, edge_count=graph.edge_count,
-        length_km=round(graph.total_length_m() / 1000, 2), building_count=len(graph.extra.get("building_lon", [])),
-        poi_count=len(graph.extra.get("poi_lon", [])), bbox=[round(v, 6) for v in (west, south, east, north)], dropped=dropped,
-        finished_at=timezone.now(), error="")
-    audit_record(actor=actor or network.created_by or "planning", action="planning.network.imported", target=network,
-                 division=network.division, changes={"nodes": graph.node_count, "edges": graph.edge_count, **dropped})
+def _network_store(network: Network, graph: net.Graph, dropped: dict, actor=None, relative: str | None = None) -> None:
+    """Write the network's arrays and mark it done with its audit row, or neither."""
+    relative = relative or _new_file("networks", ".npz")
+    with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
+        sha = net.save(graph, path)
+        west, south, east, north = graph.bbox()
+        Network.objects.filter(pk=network.pk).update(
+            status=JobStatus.DONE, file=relative, sha256=sha, node_count=graph.node_count, edge_count=graph.edge_count,
+            length_km=round(graph.total_length_m() / 1000, 2), building_count=len(graph.extra.get("building_lon", [])),
+            poi_count=len(graph.extra.get("poi_lon", [])), bbox=[round(v, 6) for v in (west, south, east, north)],
+            dropped=dropped, finished_at=timezone.now(), error="")
+        audit_record(actor=actor or network.created_by or "planning", action="planning.network.imported", target=network,
+                     division=network.division, changes={"nodes": graph.node_count, "edges": graph.edge_count, **dropped})
 
 
 def _user(actor):
@@ -263,12 +299,15 @@ def demand_create(*, actor, division: Division, network: Network, name: str, sou
     graph = network_graph(network)
     walk, rules = walk_rule(division), demand_rule(division)
     communities = list(Division.objects.subtree(division).communities().only(
-        "id", "path", "population", "boundary", "latitude", "longitude"))
+        "id", "name", "path", "population", "households", "boundary", "latitude", "longitude"))
     progress("points", 10)
     if source == DemandSource.COMMUNITIES:
-        points = demand_mod.from_communities(communities, float(rules["spacing_m"]))
+        points = demand_mod.from_communities(
+            communities, float(rules["spacing_m"]), max_points=int(rules["max_points_per_community"]),
+            persons_per_household=float(pack_parameter(division, "planning.persons_per_household")))
         if not len(points.lon):
-            raise ValidationFailed(fields={"source": [_("No community of the area has a population and a location.")]})
+            raise ValidationFailed(fields={"source": [_("No community of the area has a population (or households) and a "
+                                                        "location.")]})
     elif source == DemandSource.BUILDINGS:
         points = demand_mod.from_buildings(graph, persons_per_m2=float(rules["persons_per_m2"]),
                                            default_levels=int(rules["default_levels"]))
@@ -286,31 +325,25 @@ def demand_create(*, actor, division: Division, network: Network, name: str, sou
     if not len(placed.lon):
         raise ValidationFailed(_("No point lies within %(m)s m of the walking network and inside the area; nothing was saved.")
                                % {"m": walk["snap_max_m"]}, fields={"source": [_("No usable demand point.")]})
-    relative = _new_file("demand", ".npz")
-    path = media_path(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, lon=placed.lon, lat=placed.lat, population=placed.population, node=placed.node,
-                        snap_m=placed.snap_m, community=placed.community)
-    import hashlib
-
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
     params = {"snap_max_m": walk["snap_max_m"], **({k: rules[k] for k in ("persons_per_m2", "default_levels")}
                                                    if source == DemandSource.BUILDINGS else {}),
               **({"spacing_m": rules["spacing_m"]} if source == DemandSource.COMMUNITIES else {}),
+              **points.notes,
               **({"file": upload.name[:200]} if upload is not None else {})}
-    try:
-        with transaction.atomic():
-            demand = DemandSet.objects.create(
-                division=division, network=network, name=(name or str(DemandSource(source).label))[:120], source=source,
-                params=params, file=relative, sha256=sha, point_count=len(placed.lon), population=float(placed.population.sum()),
-                dropped_count=len(points.lon) - len(placed.lon), dropped_population=placed.dropped_population,
-                dropped=placed.dropped, created_by=_user(actor))
-            audit_record(actor=actor, action="planning.demand.created", target=demand, division=division,
-                         changes={"source": source, "points": demand.point_count, "population": round(demand.population),
-                                  "dropped": demand.dropped_count})
-    except Exception:
-        path.unlink(missing_ok=True)
-        raise
+    relative = _new_file("demand", ".npz")
+    with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
+        np.savez_compressed(path, lon=placed.lon, lat=placed.lat, population=placed.population, node=placed.node,
+                            snap_m=placed.snap_m, community=placed.community)
+        demand = DemandSet.objects.create(
+            division=division, network=network, name=(name or str(DemandSource(source).label))[:120], source=source,
+            params=params, file=relative, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), point_count=len(placed.lon),
+            population=float(placed.population.sum()),
+            bbox=[round(float(v), 6) for v in (placed.lon.min(), placed.lat.min(), placed.lon.max(), placed.lat.max())],
+            dropped_count=len(points.lon) - len(placed.lon), dropped_population=placed.dropped_population,
+            dropped=placed.dropped, created_by=_user(actor))
+        audit_record(actor=actor, action="planning.demand.created", target=demand, division=division,
+                     changes={"source": source, "points": demand.point_count, "population": round(demand.population),
+                              "dropped": demand.dropped_count})
     progress("done", 100)
     return demand
 
@@ -381,7 +414,8 @@ def facilities_of(kind: FacilityKind, network: Network, graph: net.Graph, includ
 
 
 def idle_room_candidates(division: Division, network: Network, today: date | None = None) -> PointSet:
-    """Sites of the area with a room booked less than the city's idle share over the last ``IDLE_WINDOW_DAYS``."""
+    """Sites of the area with a room booked less than the city's idle share (the scheduling pack's,
+    the same the utilisation page uses) over the siting rule's ``idle_window_days``."""
     from registry.models import Room
     from registry.selectors import usage_rates
 
@@ -389,8 +423,9 @@ def idle_room_candidates(division: Division, network: Network, today: date | Non
     rooms = list(Room.objects.select_related("site").filter(
         closed_on__isnull=True, site__closed_on__isnull=True, site__division__path__startswith=division.path,
         site__latitude__isnull=False, site__longitude__isnull=False).order_by("site__code", "name"))
-    rates = usage_rates(rooms, since=today - timedelta(days=IDLE_WINDOW_DAYS), until=today)
-    threshold = float(param(division=division, key="scheduling.idle_usage_share", default=0.2))
+    window = int(siting_rule(division)["idle_window_days"])
+    threshold = float(pack_parameter(division, "scheduling.idle_usage_share"))
+    rates = usage_rates(rooms, since=today - timedelta(days=window), until=today)
     by_site: dict[int, tuple] = {}
     for room in rooms:
         rate = rates.get(room.pk)
@@ -463,8 +498,9 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
         errors["name"] = [_("Give the scenario a name.")]
     elif Scenario.objects.filter(division=division, name=name).exists():
         errors["name"] = [_("%(area)s already has a scenario named %(name)s.") % {"area": division.name, "name": name}]
-    if minutes is not None and not 1 <= minutes <= 120:
-        errors["minutes"] = [_("The threshold must be between 1 and 120 minutes.")]
+    if minutes is not None and not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        errors["minutes"] = [_("The threshold must be between %(min)s and %(max)s minutes.") % {"min": MIN_MINUTES,
+                                                                                                 "max": MAX_MINUTES}]
     siting_objective = objective in (Objective.MAX_COVER, Objective.SET_COVER, Objective.P_MEDIAN)
     candidates = [{"lon": float(c["lon"]), "lat": float(c["lat"]),
                    "label": str(c.get("label") or "")[:200] or gettext("Candidate %(n)s") % {"n": i + 1}}
@@ -483,8 +519,7 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
         raise ValidationFailed(fields=errors)
     network = demand.network
     if siting_objective and objective != Objective.SET_COVER:
-        graph = network_graph(network)
-        available = _candidate_count(candidate_source, division, network, graph, demand, candidates)
+        available = _candidate_count(candidate_source, division, network, candidates)
         if available == 0:
             raise ValidationFailed(fields={"candidate_source": [_("There is no candidate site to choose from.")]})
         if k > available:
@@ -517,14 +552,15 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
     return scenario
 
 
-def _candidate_count(source, division, network, graph, demand, candidates) -> int:
+def _candidate_count(source, division, network, candidates) -> int:
+    """How many candidates there can be, from what the records say (no arrays loaded in the request):
+    uploaded points and idle rooms are counted; network points cannot outnumber the network's
+    nodes. The task checks the exact number when it computes (``_compute``)."""
     if source == CandidateSource.UPLOADED:
         return len(candidates)
     if source == CandidateSource.IDLE_ROOMS:
         return len(idle_room_candidates(division, network))
-    rules = siting_rule(division)
-    return len(network_candidates(division, graph, demand_arrays(demand), float(rules["candidate_spacing_m"]),
-                                  int(rules["max_candidates"])))
+    return network.node_count
 
 
 def scenario_run(*, scenario_id: int, progress: Progress = _quiet, raise_errors: bool = False) -> Scenario:
@@ -548,7 +584,7 @@ def scenario_run(*, scenario_id: int, progress: Progress = _quiet, raise_errors:
             raise
     except Exception as error:
         logger.exception("Scenario %s failed", scenario.pk)
-        _fail(Scenario, scenario.pk, gettext("The analysis failed unexpectedly: %(error)s") % {"error": error})
+        _fail(Scenario, scenario.pk, gettext("The analysis failed unexpectedly and no results were saved (%(error)s).") % {"error": _detail(error)})
         if raise_errors:
             raise
     finally:
@@ -563,6 +599,7 @@ class Result:
     distance_after: np.ndarray | None
     facilities: PointSet
     facility_snap_dropped: int
+    off_network: list[dict]
     proposed: list[dict]
     solution: dict
 
@@ -588,6 +625,9 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
     distance = demand.snap_m + node_dist[demand.node]
     covered = distance <= threshold
     solution: dict = {"threshold_m": round(threshold, 1), "facilities_off_network": int((~usable).sum())}
+    off_network = [{"name": facilities.label[i], "source": facilities.source[i], "ref": facilities.ref[i],
+                    "lon": round(float(facilities.lon[i]), 6), "lat": round(float(facilities.lat[i]), 6),
+                    "distance_m": round(float(fac_snap[i]))} for i in np.flatnonzero(~usable)[:MAX_LISTED_OFF_NETWORK]]
     proposed: list[dict] = []
     distance_after = None
     if scenario.objective != Objective.COVERAGE:
@@ -629,14 +669,14 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
                              "community_id": community_id, "gain": float(gain)})
     report("saving", 95)
     return Result(distance=distance, distance_after=distance_after, facilities=facilities,
-                  facility_snap_dropped=int((~usable).sum()), proposed=proposed, solution=solution)
+                  facility_snap_dropped=int((~usable).sum()), off_network=off_network, proposed=proposed, solution=solution)
 
 
 def _covering(scenario, graph, demand, covered, cand_node, cand_snap, threshold, time_limit, report):
     open_ = np.flatnonzero(~covered)
-    report("coverage matrix", 35)
+    report("coverage_matrix", 35)
     matrix = graph.within(cand_node, cand_snap, threshold, demand.node[open_], demand.snap_m[open_],
-                          progress=lambda done, total: report("coverage matrix", 35 + int(30 * done / max(total, 1))))
+                          progress=lambda done, total: report("coverage_matrix", 35 + int(30 * done / max(total, 1))))
     cover = matrix.T.tocsr()
     cover.data[:] = 1.0  # reached or not: the distances only decided which
     weight = demand.population[open_]
@@ -656,7 +696,7 @@ def _covering(scenario, graph, demand, covered, cand_node, cand_snap, threshold,
                 % {"people": f"{unreachable:,.0f}", "places": "、".join(names) or "—", "minutes": f"{scenario.minutes:g}"},
                 fields={"reachable_only": [_("The target cannot be reached with these candidates.")]}, code="unreachable_target")
         if not reach.any():
-            result = siting.Solution([], 0.0, 0.0, "none", True, 0.0)
+            result = siting.Solution([], 0.0, 0.0, siting.NONE, True, 0.0)
         else:
             result = siting.set_covering(cover[reach], time_limit=time_limit)
         # Report what each chosen site newly covers, in people.
@@ -690,7 +730,7 @@ def _p_median(graph, demand, node_dist, cand_node, cand_snap, k, time_limit, rep
     for start in range(0, len(cand_node), chunk):
         block = dijkstra(graph.matrix, directed=True, indices=cand_node[start:start + chunk])
         distance[:, start:start + chunk] = (block[:, nodes] + cand_snap[start:start + chunk, None]).T
-        report("distances to candidates", 35 + int(30 * min(start + chunk, len(cand_node)) / len(cand_node)))
+        report("candidate_distances", 35 + int(30 * min(start + chunk, len(cand_node)) / len(cand_node)))
     report("solving", 70)
     result = siting.p_median(distance, weight, node_dist[nodes], k, time_limit=time_limit)
     current = np.where(np.isfinite(node_dist[nodes]), node_dist[nodes], np.inf)
@@ -703,7 +743,7 @@ def _p_median(graph, demand, node_dist, cand_node, cand_snap, k, time_limit, rep
         best = improved
     result.gains = gains
     total = float(demand.population.sum()) or 1.0
-    sol = _solution_dict(result, "person-metres")
+    sol = _solution_dict(result, "person_metres")
     sol["mean_objective_m"] = round((result.objective + float(demand.population @ demand.snap_m)) / total, 1)
     return result.chosen, sol
 
@@ -711,15 +751,11 @@ def _p_median(graph, demand, node_dist, cand_node, cand_snap, k, time_limit, rep
 def _save_results(scenario: Scenario, result: Result) -> None:
     demand = demand_arrays(scenario.demand)
     threshold = scenario.threshold_m
-    relative = _new_file("scenarios", ".npz")
-    path = media_path(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {"distance": result.distance, "fac_lon": result.facilities.lon, "fac_lat": result.facilities.lat,
               "fac_label": np.array(result.facilities.label, dtype="<U120"), "fac_source": np.array(result.facilities.source, dtype="<U8"),
               "fac_ref": np.array([r or 0 for r in result.facilities.ref], dtype=np.int64)}
     if result.distance_after is not None:
         arrays["distance_after"] = result.distance_after
-    np.savez_compressed(path, **arrays)
     rows = _area_rows(scenario, demand, result.distance, result.distance_after, threshold)
     population = float(demand.population.sum())
     covered = float(demand.population[result.distance <= threshold].sum())
@@ -728,13 +764,16 @@ def _save_results(scenario: Scenario, result: Result) -> None:
     if result.distance_after is not None:
         after_cov = float(demand.population[result.distance_after <= threshold].sum())
         after_mean = _mean_walk(result.distance_after, demand.population)
-    with transaction.atomic():
+    relative = _new_file("scenarios", ".npz")
+    with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
+        np.savez_compressed(path, **arrays)
         CoverageArea.objects.bulk_create([CoverageArea(scenario=scenario, **row) for row in rows["areas"]])
         ProposedSite.objects.bulk_create([
             ProposedSite(scenario=scenario, order=p["order"], label=p["label"], longitude=p["lon"], latitude=p["lat"],
                          site_id=p["site_id"], community_id=p["community_id"], gain=p["gain"]) for p in result.proposed])
         Scenario.objects.filter(pk=scenario.pk).update(
             status=JobStatus.DONE, file=relative, facility_count=len(result.facilities) - result.facility_snap_dropped,
+            off_network=result.off_network,
             population=population, covered=covered, covered_after=after_cov, mean_distance_m=mean, mean_distance_after_m=after_mean,
             solution=result.solution, by_type=rows["by_type"], finished_at=timezone.now(), error="")
         audit_record(actor=scenario.created_by or "planning", action="planning.scenario.computed", target=scenario,

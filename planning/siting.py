@@ -28,6 +28,18 @@ from scipy.sparse import vstack as sparse_vstack
 
 EPS = 1e-9
 
+# How a solution was found: a stable code, saved with the solution; the pages and the command
+# line say it in words (``planning.labels.METHOD_LABELS``).
+NONE = "none"  # nothing to choose
+ENUMERATION = "enumeration"  # every choice scored: exact
+GREEDY = "greedy"  # greedy; proven optimal when nothing is left to gain
+GREEDY_SWAP = "greedy_swap"  # greedy with improving swaps, bounded by a Lagrangian relaxation
+GREEDY_SWAP_LP = "greedy_swap_lp"  # greedy with improving swaps, bounded by the linear relaxation (HiGHS)
+GREEDY_SWAP_MILP = "greedy_swap_milp"  # greedy with improving swaps, then the integer programme (HiGHS) to bound it
+GREEDY_MILP = "greedy_milp"  # set covering: greedy, then the integer programme to bound it
+MILP = "milp"  # the integer programme (HiGHS) found the answer
+METHODS = (NONE, ENUMERATION, GREEDY, GREEDY_SWAP, GREEDY_SWAP_LP, GREEDY_SWAP_MILP, GREEDY_MILP, MILP)
+
 
 @dataclass
 class Solution:
@@ -220,77 +232,127 @@ def _milp_cover(cover: csr_matrix, weight: np.ndarray, k: int, time_limit: float
     return chosen, (None if bound is None else -float(bound)), result.status == 0
 
 
+ENUMERATION_CELLS = 3_000_000
+DENSE_CELLS = 250_000
+LP_FIRST_NONZEROS = 200_000
+LP_FIRST_ROWS = 5_000
+
+
+@dataclass
+class Reduced:
+    """A covering problem without its redundancy: demand merged into groups reached by the same
+    candidates, and only the undominated candidates (``columns``, indices into the original)."""
+
+    cover: csr_matrix  # groups × undominated candidates
+    weight: np.ndarray
+    columns: np.ndarray
+    unreachable_weight: float
+
+
+def _reduce(cover, weight: np.ndarray) -> Reduced:
+    """Aggregate and drop dominated candidates: on a dense matrix for small problems (where the
+    sparse machinery would cost more than the work), on the sparse one otherwise."""
+    if cover.shape[0] * cover.shape[1] <= DENSE_CELLS:
+        return _reduce_dense(cover, weight)
+    groups = aggregate(cover, weight)
+    columns = _undominated_columns(groups.cover)
+    return Reduced(groups.cover[:, columns].tocsr(), groups.weight, columns, groups.unreachable_weight)
+
+
+def _reduce_dense(cover, weight: np.ndarray) -> Reduced:
+    dense = (cover.toarray() if hasattr(cover, "toarray") else np.asarray(cover)) != 0
+    weight = np.asarray(weight, dtype=np.float64)
+    reach = dense.any(axis=1)
+    if not reach.any():
+        return Reduced(csr_matrix((0, 0)), np.zeros(0), np.zeros(0, dtype=np.int64), float(weight.sum()))
+    _unique, first, inverse = np.unique(np.packbits(dense[reach], axis=1), axis=0, return_index=True, return_inverse=True)
+    groups = dense[reach][first]
+    w = np.bincount(inverse.ravel(), weights=weight[reach], minlength=len(first))
+    as_int = groups.astype(np.int32)
+    overlap = as_int.T @ as_int
+    size = np.diag(overlap)
+    index = np.arange(len(size))
+    bigger = (size[None, :] > size[:, None]) | ((size[None, :] == size[:, None]) & (index[None, :] < index[:, None]))
+    contained = (overlap >= size[:, None]) & bigger
+    np.fill_diagonal(contained, False)
+    columns = np.flatnonzero((size > 0) & ~contained.any(axis=1))
+    return Reduced(csr_matrix(groups[:, columns].astype(np.float64)), w, columns, float(weight[~reach].sum()))
+
+
 def maximal_covering(cover: csr_matrix, weight: np.ndarray, k: int, *, time_limit: float = 60.0, rel_gap: float = 0.0,
                      milp_max_nonzeros: int = 5_000_000) -> Solution:
     """Choose at most ``k`` candidates (columns) covering the most weight (rows).
 
-    Small problems are solved exactly by enumerating every choice (vectorised); larger ones by
-    greedy with swaps, then HiGHS on the aggregated problem within the time left; when HiGHS
-    does not fit or does not finish, a Lagrangian bound still says how far from the optimum the
-    answer can be.
+    After aggregation, small problems are solved exactly by enumerating every choice
+    (vectorised); larger ones by greedy with swaps, then HiGHS on the aggregated problem within
+    the time left; when HiGHS does not fit or does not finish, a Lagrangian bound still says how
+    far from the optimum the answer can be.
     """
     started = time.perf_counter()
     deadline = started + time_limit
-    if cover.shape[0] * cover.shape[1] <= DENSE_CELLS:
-        small = _small_maximal_covering(cover, weight, k, started)
-        if small is not None:
-            return small
-    groups = aggregate(cover, weight)
-    columns = _undominated_columns(groups.cover)
-    a, w = groups.cover[:, columns].tocsr(), groups.weight
+    reduced = _reduce(cover, weight)
+    a, w, columns = reduced.cover, reduced.weight, reduced.columns
     m = a.shape[1]
     k = min(k, m)
     a_t = a.T.tocsr()
-    chosen, _gains = _greedy_cover(a, a_t, w, k)
-    value = _coverage_value(a, w, chosen)
     total = float(w.sum())
-    if len(chosen) < k or value >= total - EPS:
-        # Every reachable person is covered, or no further site adds anyone: greedy is optimal.
-        method, bound = "greedy", value
-    elif math.comb(m, k) * a.shape[0] <= ENUMERATION_CELLS:
+    if math.comb(m, k) * a.shape[0] <= ENUMERATION_CELLS:
         chosen, value = _enumerate_cover(a, w, k)
-        method, bound = "exact enumeration", value
+        method, bound = ENUMERATION, value
     else:
-        chosen = _swap_improve(a, a_t, w, chosen, deadline)
+        chosen, _gains = _greedy_cover(a, a_t, w, k)
         value = _coverage_value(a, w, chosen)
-        method = "greedy+swap"
-        bound = min(total, float(np.sort(a_t @ w)[-k:].sum()))
-        # Two bounds of the same relaxation: the linear one (HiGHS; exact, often the optimum itself,
-        # quick on a small matrix) and the Lagrangian one (subgradient steps on the sparse matrix;
-        # quick on a large one, and enough when a gap is allowed). The cheaper goes first.
-        def lagrangian():
-            return _lagrangian_cover_bound(a, a_t, w, k, value, min(deadline, time.perf_counter() + max(1.0, time_limit / 10)),
-                                           target_gap=rel_gap), ""
-
-        def linear():
-            if a.nnz > milp_max_nonzeros:
-                return None, ""
-            return _lp_cover_bound(a, w, k, max(0.05, (deadline - time.perf_counter()) / 3)), ", LP bound"
-
-        small = a.nnz <= LP_FIRST_NONZEROS and a.shape[0] <= LP_FIRST_ROWS
-        for relaxation in ((linear, lagrangian) if small else (lagrangian, linear)):
-            if _closed(bound, value, rel_gap):
-                break
-            relaxed, note = relaxation()
-            if relaxed is not None and relaxed < bound:
-                bound, method = relaxed, method + note
-        if not _closed(bound, value, rel_gap) and a.nnz <= milp_max_nonzeros and time.perf_counter() < deadline:
-            exact, milp_bound, optimal = _milp_cover(a, w, k, deadline - time.perf_counter(), rel_gap)
-            if exact is not None and _coverage_value(a, w, exact) > value:
-                chosen, method = exact, "milp"
-                value = _coverage_value(a, w, chosen)
-            if optimal and rel_gap == 0:
-                bound = value
-            elif milp_bound is not None:
-                bound = min(bound, milp_bound)
-            if method != "milp":
-                method += "/milp"
+        if len(chosen) < k or value >= total - EPS:
+            # Every reachable person is covered, or no further site adds anyone: greedy is optimal.
+            method, bound = GREEDY, value
+        else:
+            chosen, value, bound, method = _improve_and_bound(a, a_t, w, k, chosen, deadline, time_limit, rel_gap,
+                                                              milp_max_nonzeros)
     bound = max(bound, value)
     chosen, gains = _order_by_gain(a, a_t, w, chosen)
     return Solution(chosen=[int(columns[j]) for j in chosen], objective=value, bound=bound, method=method,
                     proven_optimal=_closed(bound, value, 0.0), seconds=time.perf_counter() - started,
                     gains=gains, details={"groups": a.shape[0], "candidates": int(cover.shape[1]), "undominated": m,
-                                          "nonzeros": int(a.nnz), "unreachable": groups.unreachable_weight})
+                                          "nonzeros": int(a.nnz), "unreachable": reduced.unreachable_weight})
+
+
+def _improve_and_bound(a, a_t, w, k, chosen, deadline, time_limit, rel_gap, milp_max_nonzeros):
+    """Swaps on the greedy answer, then bounds: the linear relaxation (HiGHS; exact, often the
+    optimum itself, quick on a small matrix) and the Lagrangian one (subgradient steps on the
+    sparse matrix; quick on a large one, and enough when a gap is allowed), the cheaper first;
+    then the integer programme with the time left when the gap is still open."""
+    chosen = _swap_improve(a, a_t, w, chosen, deadline)
+    value = _coverage_value(a, w, chosen)
+    method = GREEDY_SWAP
+    bound = min(float(w.sum()), float(np.sort(a_t @ w)[-k:].sum()))
+
+    def lagrangian():
+        return _lagrangian_cover_bound(a, a_t, w, k, value, min(deadline, time.perf_counter() + max(1.0, time_limit / 10)),
+                                       target_gap=rel_gap), GREEDY_SWAP
+
+    def linear():
+        if a.nnz > milp_max_nonzeros:
+            return None, GREEDY_SWAP
+        return _lp_cover_bound(a, w, k, max(0.05, (deadline - time.perf_counter()) / 3)), GREEDY_SWAP_LP
+
+    small = a.nnz <= LP_FIRST_NONZEROS and a.shape[0] <= LP_FIRST_ROWS
+    for relaxation in ((linear, lagrangian) if small else (lagrangian, linear)):
+        if _closed(bound, value, rel_gap):
+            break
+        relaxed, by = relaxation()
+        if relaxed is not None and relaxed < bound:
+            bound, method = relaxed, by
+    if not _closed(bound, value, rel_gap) and a.nnz <= milp_max_nonzeros and time.perf_counter() < deadline:
+        exact, milp_bound, optimal = _milp_cover(a, w, k, deadline - time.perf_counter(), rel_gap)
+        method = GREEDY_SWAP_MILP
+        if exact is not None and _coverage_value(a, w, exact) > value:
+            chosen, method = exact, MILP
+            value = _coverage_value(a, w, chosen)
+        if optimal and rel_gap == 0:
+            bound = value
+        elif milp_bound is not None:
+            bound = min(bound, milp_bound)
+    return chosen, value, bound, method
 
 
 def _closed(bound: float, value: float, rel_gap: float) -> bool:
@@ -317,79 +379,24 @@ def _undominated_columns(a: csr_matrix, max_pairs: int = 40_000_000) -> np.ndarr
     return useful[~dominated]
 
 
-ENUMERATION_CELLS = 3_000_000
-DENSE_CELLS = 250_000
-
-
-def _small_maximal_covering(cover, weight: np.ndarray, k: int, started: float) -> Solution | None:
-    """The same steps as ``maximal_covering`` on a dense matrix, exact by enumeration; for small
-    problems, where the sparse machinery would cost more than the work. None when enumeration is
-    too large."""
-    from itertools import combinations, islice
-
-    dense = (cover.toarray() if hasattr(cover, "toarray") else np.asarray(cover)) != 0
-    weight = np.asarray(weight, dtype=np.float64)
-    reach = dense.any(axis=1)
-    _unique, first, inverse = np.unique(np.packbits(dense[reach], axis=1), axis=0, return_index=True, return_inverse=True)
-    groups = dense[reach][first]
-    w = np.bincount(inverse.ravel(), weights=weight[reach], minlength=len(first))
-    as_int = groups.astype(np.int32)
-    overlap = as_int.T @ as_int
-    size = np.diag(overlap)
-    j_bigger = (size[None, :] > size[:, None]) | ((size[None, :] == size[:, None]) & (np.arange(len(size))[None, :] < np.arange(len(size))[:, None]))
-    contained = (overlap >= size[:, None]) & j_bigger
-    np.fill_diagonal(contained, False)
-    columns = np.flatnonzero((size > 0) & ~contained.any(axis=1))
-    a = groups[:, columns]
-    m = len(columns)
-    k = min(k, m)
-    if math.comb(m, k) * a.shape[0] > ENUMERATION_CELLS:
-        return None
-    best_value, best = -1.0, []
-    combos = combinations(range(m), k)
-    while k:
-        block = np.array(list(islice(combos, 20_000)), dtype=np.int64)
-        if not len(block):
-            break
-        values = w @ a[:, block].any(axis=2)
-        i = int(np.argmax(values))
-        if values[i] > best_value:
-            best_value, best = float(values[i]), block[i].tolist()
-    # In the order a planner would build them, each adding the most people next.
-    order, gains, hit = [], [], np.zeros(a.shape[0], dtype=bool)
-    remaining = list(best)
-    while remaining:
-        adds = [float(w[a[:, j] & ~hit].sum()) for j in remaining]
-        pick = remaining.pop(int(np.argmax(adds)))
-        order.append(pick)
-        gains.append(max(adds))
-        hit |= a[:, pick]
-    value = max(best_value, 0.0)
-    return Solution(chosen=[int(columns[j]) for j in order], objective=value, bound=value, method="exact enumeration",
-                    proven_optimal=True, seconds=time.perf_counter() - started, gains=gains,
-                    details={"groups": a.shape[0], "candidates": int(dense.shape[1]), "undominated": m,
-                             "nonzeros": int(a.sum()), "unreachable": float(weight[~reach].sum())})
-LP_FIRST_NONZEROS = 200_000
-LP_FIRST_ROWS = 5_000
-
-
 def _enumerate_cover(a: csr_matrix, w: np.ndarray, k: int) -> tuple[list[int], float]:
     """Every choice of k candidates, scored in blocks: exact for small problems."""
     from itertools import combinations, islice
 
-    dense = a.toarray().astype(bool)
-    best_value, best = -1.0, None
+    if k == 0 or a.shape[0] == 0:
+        return [], 0.0
+    dense = a.toarray() != 0
+    best_value, best = -1.0, []
     combos = combinations(range(a.shape[1]), k)
     while True:
         block = np.array(list(islice(combos, 20_000)), dtype=np.int64)
         if not len(block):
             break
-        covered = dense[:, block].any(axis=2)  # groups × block
-        values = w @ covered
+        values = w @ dense[:, block].any(axis=2)  # groups × block -> block
         i = int(np.argmax(values))
         if values[i] > best_value:
             best_value, best = float(values[i]), block[i].tolist()
-    return best, best_value
+    return best, max(best_value, 0.0)
 
 
 def _order_by_gain(a: csr_matrix, a_t: csr_matrix, w: np.ndarray, chosen: list[int]) -> tuple[list[int], list[float]]:
@@ -415,7 +422,7 @@ def set_covering(cover: csr_matrix, *, time_limit: float = 60.0, rel_gap: float 
     a = groups.cover
     g, m = a.shape
     if g == 0:
-        return Solution([], 0.0, 0.0, "none", True, time.perf_counter() - started)
+        return Solution([], 0.0, 0.0, NONE, True, time.perf_counter() - started)
     a_t = a.T.tocsr()
     ones = np.ones(g)
     chosen, _ = _greedy_cover(a, a_t, ones, m)
@@ -428,21 +435,21 @@ def set_covering(cover: csr_matrix, *, time_limit: float = 60.0, rel_gap: float 
         if np.all(count[rows] >= 2):
             count[rows] -= 1
             chosen.remove(j)
-    method = "greedy"
+    method = GREEDY
     bound = float(_set_cover_lower_bound(a))
     value = float(len(chosen))
     if value - bound > max(rel_gap * value, 0) + 1e-9 and a.nnz <= milp_max_nonzeros:
         result = milp(np.ones(m), constraints=[LinearConstraint(a, 1.0, np.inf)], integrality=np.ones(m), bounds=Bounds(0, 1),
                       options={"time_limit": max(deadline - time.perf_counter(), 0.05), "mip_rel_gap": rel_gap, "disp": False})
         if result.x is not None and round(result.fun) < value:
-            chosen, method = [int(j) for j in np.flatnonzero(result.x > 0.5)], "milp"
+            chosen, method = [int(j) for j in np.flatnonzero(result.x > 0.5)], MILP
             value = float(len(chosen))
         dual = getattr(result, "mip_dual_bound", None)
         if dual is not None:
             bound = max(bound, math.ceil(float(dual) - 1e-6))
         if result.status == 0:
             bound = value
-            method = "milp" if method == "milp" else "greedy/milp"
+            method = MILP if method == MILP else GREEDY_MILP
     chosen, gains = _order_by_gain(a, a_t, np.bincount(groups.of_point[groups.of_point >= 0], minlength=g).astype(float), chosen)
     return Solution(chosen=chosen, objective=value, bound=min(bound, value), method=method, proven_optimal=bound >= value - 1e-9,
                     seconds=time.perf_counter() - started, gains=gains,
@@ -451,7 +458,6 @@ def set_covering(cover: csr_matrix, *, time_limit: float = 60.0, rel_gap: float 
 
 def _set_cover_lower_bound(a: csr_matrix) -> int:
     """Rows that share no candidate each need their own site: a greedy packing gives a lower bound."""
-    a_t = a.T.tocsr()
     order = np.argsort(np.diff(a.indptr), kind="stable")
     blocked = np.zeros(a.shape[1], dtype=bool)
     packed = 0
@@ -460,7 +466,6 @@ def _set_cover_lower_bound(a: csr_matrix) -> int:
         if not blocked[cols].any():
             packed += 1
             blocked[cols] = True
-    del a_t
     return max(packed, 1)
 
 
@@ -508,7 +513,7 @@ def p_median(distance: np.ndarray, weight: np.ndarray, current: np.ndarray, k: i
     bound, method, proven = _p_median_bound(d, weight, base, k, objective, deadline, n * m <= milp_max_cells)
     lower, exact = bound
     if exact is not None and exact[0] < objective - 1e-7 * max(1.0, objective):
-        objective, chosen, method = exact[0], exact[1], "milp"
+        objective, chosen, method = exact[0], exact[1], MILP
     lower = min(lower, objective)
     proven = proven or objective - lower <= 1e-9 * max(1.0, objective)
     order = sorted(chosen, key=lambda j: -float(weight @ np.maximum(base - d[:, j], 0)))
@@ -549,7 +554,7 @@ def _p_median_bound(d, weight, base, k, incumbent, deadline, try_milp):
             break
         lam = lam + scale * (incumbent - value) / norm * subgradient
     if not try_milp or time.perf_counter() >= deadline:
-        return (best, None), "greedy+swap", False
+        return (best, None), GREEDY_SWAP, False
     # Exact: y_j open, x_ij assignment (plus x_i0 to the existing facilities).
     x_count = n * m
     c = np.concatenate([np.zeros(m), cost.ravel(), base_cost])
@@ -568,7 +573,7 @@ def _p_median_bound(d, weight, base, k, incumbent, deadline, try_milp):
     lower = max(best, float(dual)) if dual is not None else best
     if result.status == 0 and exact is not None:
         lower = exact[0]
-    return (lower, exact), "greedy+swap/milp", result.status == 0
+    return (lower, exact), GREEDY_SWAP_MILP, result.status == 0
 
 
 def sparse_kron_rows(n: int, m: int) -> csr_matrix:

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import holds_any, require
@@ -15,23 +14,12 @@ from excel.services import excel_export_start
 from org.models import DivisionLevel
 from org.selectors import division_get, user_home_division
 
-from . import selectors, services
+from . import labels, selectors, services
 from .forms import DemandForm, NetworkForm, ScenarioForm
 from .models import JobStatus
 from .progress import progress_get
 
 EXPORTS = ("planning.gaps", "planning.gap_points", "planning.proposal")
-
-
-# How the siting engine found a solution (``planning.siting`` names it), as the page says it.
-METHOD_LABELS = {
-    "exact enumeration": gettext_lazy("every combination tried (exact)"),
-    "greedy": gettext_lazy("greedy"),
-    "greedy+swap": gettext_lazy("greedy with improving swaps"),
-    "milp": gettext_lazy("integer programme (HiGHS, exact)"),
-    "greedy/milp": gettext_lazy("greedy, bounded by the integer programme"),
-    "greedy+swap/milp": gettext_lazy("greedy with swaps, bounded by the integer programme"),
-}
 
 
 def _planner(user) -> bool:
@@ -123,7 +111,8 @@ def network_detail(request, network_id: int):
 @login_required
 def demand_detail(request, demand_id: int):
     demand = selectors.demand_get(user=request.user, pk=demand_id)
-    return render(request, "planning/demand.html", {"demand": demand, "dropped": demand.dropped[:300]})
+    return render(request, "planning/demand.html", {"demand": demand, "dropped": demand.dropped[:300],
+                                                    "params": labels.demand_params(demand.params)})
 
 
 @login_required
@@ -143,13 +132,16 @@ def scenario_detail(request, scenario_id: int):
         "streets": [a for a in areas if a.level == DivisionLevel.STREET],
         "communities": [a for a in areas if a.level == DivisionLevel.COMMUNITY],
         "gaps": selectors.gap_list(scenario=scenario)[:15],
+        "off_network": selectors.facilities_off_network(user=request.user, scenario=scenario),
+        "map_sampled": scenario.demand.point_count > selectors.MAP_POINTS_MAX,
+        "map_points_max": selectors.MAP_POINTS_MAX,
         "proposed": selectors.proposed_list(scenario=scenario),
         "others": others,
         "may_delete": request.user.has_perm("planning.delete_scenario", scenario),
         "map_boundaries": scenario.division.code,
         "has_after": scenario.covered_after is not None,
         "network_bbox": ",".join(str(v) for v in selectors.demand_bbox(scenario.demand)),
-        "method": METHOD_LABELS.get((scenario.solution or {}).get("method"), (scenario.solution or {}).get("method")),
+        "method": labels.method_label((scenario.solution or {}).get("method")),
     })
 
 

@@ -5,6 +5,7 @@ query count does not grow with their rows."""
 import io
 import json
 
+import numpy as np
 import pyrosm
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from excel.models import ExcelJob
-from planning import services
+from planning import selectors, services
 from planning.models import JobStatus, Network, Scenario
 
 from .conftest import ACTOR, helsinki_in, set_boundaries
@@ -95,9 +96,45 @@ def test_pages_show_the_scenario_its_map_and_the_comparison(client, world, helsi
     assert 'id="planning-map"' in page and "甲市一区一街一社" in page and f"/planning/scenarios/{b.pk}/compare/{a.pk}/" in page
     page = client.get(f"/planning/scenarios/{b.pk}/compare/{a.pk}/").content.decode()
     assert "甲市一区二街" in page and "B − A" in page
+    # Each side counts its new sites where it has them, the same on the page and in the API, one decimal everywhere.
+    district = next(r for r in selectors.scenario_compare(a=b, b=a) if r.division == helsinki.district)
+    b_district = b.areas.get(division=helsinki.district)
+    assert district.a_share == b_district.share_after and district.b_share == pytest.approx(a.share)
+    assert f"{district.a_share * 100:.1f}%" in page and f"{district.b_share * 100:.1f}%" in page
+    rows = client.get(f"/api/v1/planning/scenarios/{b.pk}/compare/{a.pk}").json()
+    api_district = next(r for r in rows if r["code"] == helsinki.district.code)
+    assert api_district["a_share"] == pytest.approx(district.a_share) and api_district["b_covered"] == pytest.approx(a.covered)
+    page = client.get(f"/planning/{helsinki.district.code}/").content.decode()
+    assert f"{b.share * 100:.1f}%" in page and f"{b.share_after * 100:.1f}%" in page
     assert client.get(f"/planning/networks/{helsinki.network.pk}/").status_code == 200
     assert client.get(f"/planning/demand/{helsinki.demand.pk}/").status_code == 200
     assert client.get("/planning/").status_code == 302
+    # The page frames the map from the demand set's record, without reading its points.
+    services.media_path(helsinki.demand.file).unlink()
+    page = client.get(f"/planning/scenarios/{b.pk}/").content.decode()
+    west, south = helsinki.demand.bbox[:2]
+    assert f"?bbox={round(west - 0.005, 6)},{round(south - 0.005, 6)}," in page
+
+
+@pytest.mark.django_db
+def test_pages_say_the_stage_the_unit_and_the_demand_parameters_in_chinese(client, world, helsinki):
+    from planning.progress import progress_set
+
+    client.force_login(world.users["supervisor"])
+    queued = Network.objects.create(division=helsinki.district, name="排队路网", source="osm")
+    progress_set("network", queued.pk, stage="pois", percent=80)
+    page = client.get(f"/planning/networks/{queued.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "读取设施兴趣点" in page and "pois" not in page
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="排队", facility_kind="health_station")
+    progress_set("scenario", scenario.pk, stage="coverage_matrix", percent=40)
+    page = client.get(f"/planning/scenarios/{scenario.pk}/").content.decode()
+    assert "计算各候选点覆盖的居民" in page and "coverage_matrix" not in page
+    sited = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="补一处", facility_kind="health_station",
+                                     objective="max_cover", k=1, candidate_source="network", run=True)
+    page = client.get(f"/planning/scenarios/{sited.pk}/").content.decode()
+    assert "(人)" in page and "(people)" not in page
+    page = client.get(f"/planning/demand/{helsinki.demand.pk}/").content.decode()
+    assert "需求点距步行道路最远（米）" in page and "每平方米建筑面积人数" in page and "snap_max_m" not in page
 
 
 @pytest.mark.django_db
@@ -171,3 +208,100 @@ def test_planning_lists_cost_the_same_queries_for_four_times_the_rows(client, wo
     fill(6, "多")
     many = {url: queries(client, url) for url in urls}
     assert many == few
+
+
+@pytest.mark.django_db
+def test_a_scenario_costs_the_same_queries_with_one_proposed_site_or_three(client, world, helsinki):
+    client.force_login(world.users["supervisor"])
+
+    def sited(name: str, k: int) -> Scenario:
+        return services.scenario_create(actor=ACTOR, demand=helsinki.demand, name=name, facility_kind="elderly_canteen",
+                                        objective="max_cover", k=k, candidate_source="network", run=True)
+
+    one, three = sited("补一处", 1), sited("补三处", 3)
+    assert one.proposed_sites.count() == 1 and three.proposed_sites.count() == 3
+    assert all(site.community_id for site in three.proposed_sites.all())  # each site's community is read too
+    for url in ("/api/v1/planning/scenarios/{}", "/planning/scenarios/{}/", "/api/v1/planning/scenarios/{}/map"):
+        assert queries(client, url.format(three.pk)) == queries(client, url.format(one.pk)), url
+    assert client.get(f"/api/v1/planning/scenarios/{three.pk}").json()["proposed_sites"][2]["community"]
+
+
+@pytest.mark.django_db
+def test_a_neighbouring_streets_planner_cannot_upload_a_network_or_demand_into_this_street(client, world, helsinki, settings):
+    from pathlib import Path
+
+    from audit.models import AuditEvent
+    from planning.demo import walking_grid
+    from planning.models import DemandSet
+    from tests.world import make_user
+
+    first, second = world.node("甲市一区一街"), world.node("甲市一区二街")
+    west, south, east, north = helsinki.network.bbox
+    first_network = services.network_generate(actor=ACTOR, division=first, name="一街路网",
+                                              graph=walking_grid(west, south, east, north, spacing_m=150, seed=1))
+    client.force_login(make_user("planner_second_street", role="street_admin", division=second))
+    home = services.demand_arrays(helsinki.demand)
+    i = int(np.flatnonzero(np.isin(home.community, list(second.children.values_list("pk", flat=True))))[0])
+    points = f"lon,lat,population\n{home.lon[i]},{home.lat[i]},120\n"  # a home in the second street
+
+    def files():
+        return {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+
+    before = (Network.objects.count(), DemandSet.objects.count(), AuditEvent.objects.count(), files())
+    with open(pyrosm.get_data("test_pbf"), "rb") as stream:
+        extract = stream.read()
+    attempts = [
+        ("/api/v1/planning/networks", {"division": first.code, "file": SimpleUploadedFile("a.osm.pbf", extract)}),
+        ("/api/v1/planning/demand", {"division": first.code, "network_id": helsinki.network.pk, "source": "upload",
+                                     "file": SimpleUploadedFile("p.csv", points.encode())}),
+        # Its own street, but the neighbour's network.
+        ("/api/v1/planning/demand", {"division": second.code, "network_id": first_network.pk, "source": "upload",
+                                     "file": SimpleUploadedFile("p.csv", points.encode())}),
+        (f"/planning/{first.code}/", {"action": "network", "network-name": "越界",
+                                      "network-file": SimpleUploadedFile("a.osm.pbf", extract)}),
+        (f"/planning/{first.code}/", {"action": "demand", "demand-network": helsinki.network.pk, "demand-source": "upload",
+                                      "demand-file": SimpleUploadedFile("p.csv", points.encode())}),
+    ]
+    for url, data in attempts:
+        response = client.post(url, data)  # multipart, as a browser or a script uploads
+        assert response.status_code in (403, 404), (url, response.status_code, response.content[:200])
+    assert (Network.objects.count(), DemandSet.objects.count(), AuditEvent.objects.count(), files()) == before
+    # The same uploads into its own street go through.
+    response = client.post("/api/v1/planning/demand", {"division": second.code, "network_id": helsinki.network.pk,
+                                                       "source": "upload", "file": SimpleUploadedFile("p.csv", points.encode())})
+    assert response.status_code == 201, response.content[:300]
+
+
+@pytest.mark.django_db
+def test_the_scenario_page_names_the_facilities_left_off_the_network_and_says_when_the_map_samples(client, world, helsinki,
+                                                                                                 monkeypatch):
+    from decimal import Decimal
+
+    from org.models import Division
+    from registry import services as registry_services
+
+    west, south, east, north = helsinki.network.bbox
+    for name, community in (("远离道路的健康站", "甲市一区一街一社"), ("邻街远处健康站", "甲市一区二街二社")):
+        registry_services.site_create(actor=ACTOR, division=Division.objects.get(name=community), name=name, kind="health_station",
+                                      floor_area=Decimal("100"), property_class="state_admin", property_source="street_owned",
+                                      latitude=Decimal(f"{north:.6f}"), longitude=Decimal(f"{east + 0.012:.6f}"))  # ~650 m off
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="离路", facility_kind="health_station", run=True)
+    assert scenario.solution["facilities_off_network"] >= 2
+    assert {"远离道路的健康站", "邻街远处健康站"} <= {f["name"] for f in scenario.off_network}
+    client.force_login(world.users["supervisor"])
+    page = client.get(f"/planning/scenarios/{scenario.pk}/").content.decode()
+    assert 'id="off-network"' in page and "远离道路的健康站" in page and "邻街远处健康站" in page
+    assert 'id="map-sampled"' not in page
+    # A street's planner sees where the neighbouring street's site lies, not its name (as on the map).
+    street = world.node("甲市一区一街")
+    demand = services.demand_create(actor=ACTOR, division=street, network=helsinki.network, name="一街人口", source="communities")
+    own = services.scenario_create(actor=ACTOR, demand=demand, name="一街离路", facility_kind="health_station", run=True)
+    client.force_login(world.users["street_admin"])
+    page = client.get(f"/planning/scenarios/{own.pk}/").content.decode()
+    assert "远离道路的健康站" in page and "邻街远处健康站" not in page
+    # When the map shows a sample of the demand points, the page says so.
+    monkeypatch.setattr(selectors, "MAP_POINTS_MAX", 20)
+    page = client.get(f"/planning/scenarios/{own.pk}/").content.decode()
+    assert 'id="map-sampled"' in page
+    shown = client.get(f"/api/v1/planning/scenarios/{own.pk}/map").json()["properties"]
+    assert shown["shown"] == 20 < shown["points"] == demand.point_count

@@ -8,8 +8,8 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from planning import labels, siting
 from planning import network as net
-from planning import siting
 
 
 def random_graph(seed: int, n: int = 120, extra: int = 150):
@@ -103,11 +103,13 @@ def test_maximal_covering_finds_the_optimum_by_every_route(seed, monkeypatch):
         optimum = brute_max_cover(dense, weight, k)
         solution = siting.maximal_covering(cover, weight, k)
         assert solution.objective == pytest.approx(optimum) and solution.proven_optimal and solution.gap == 0
+        assert solution.method == siting.ENUMERATION
         assert weight[dense[:, solution.chosen].any(axis=1)].sum() == pytest.approx(optimum)
         # Without enumeration: greedy, swaps, the Lagrangian bound, then HiGHS.
         monkeypatch.setattr(siting, "ENUMERATION_CELLS", 0)
         solution = siting.maximal_covering(cover, weight, k)
         assert solution.objective == pytest.approx(optimum) and solution.proven_optimal
+        assert solution.method in siting.METHODS and solution.method != siting.ENUMERATION
         monkeypatch.undo()
 
 
@@ -138,7 +140,7 @@ def test_set_covering_uses_the_fewest_sites(seed):
     fewest = next(k for k in range(1, 11) if any(dense[:, list(c)].any(axis=1).all()
                                                   for c in itertools.combinations(range(10), k)))
     solution = siting.set_covering(csr_matrix(dense.astype(float)))
-    assert solution.objective == fewest and solution.proven_optimal
+    assert solution.objective == fewest and solution.proven_optimal and solution.method in siting.METHODS
     assert dense[:, solution.chosen].any(axis=1).all()
 
 
@@ -157,3 +159,21 @@ def test_p_median_minimises_the_weighted_walk(seed):
     solution = siting.p_median(distance, weight, current, 3)
     assert solution.objective == pytest.approx(best)
     assert solution.proven_optimal and solution.bound <= solution.objective + 1e-6
+    assert solution.method in siting.METHODS
+
+
+def test_maximal_covering_on_a_dense_and_on_a_sparse_matrix_gives_the_same_answer(monkeypatch):
+    cover, dense, weight = random_cover(21, n=80, m=14, density=0.2)
+    small = siting.maximal_covering(dense, weight, 3)  # a dense array, reduced densely
+    monkeypatch.setattr(siting, "DENSE_CELLS", 0)
+    large = siting.maximal_covering(cover, weight, 3)  # the same, reduced on the sparse matrix
+    assert small.objective == pytest.approx(large.objective) == pytest.approx(brute_max_cover(dense, weight, 3))
+    assert small.method == large.method == siting.ENUMERATION
+    assert small.gains == pytest.approx(large.gains) and sum(small.gains) == pytest.approx(small.objective)
+    nobody = siting.maximal_covering(np.zeros((5, 3), dtype=bool), np.ones(5), 2)
+    assert nobody.chosen == [] and nobody.objective == 0 and nobody.details["unreachable"] == 5
+
+
+def test_every_way_the_engine_can_solve_is_named_in_words():
+    assert set(labels.METHOD_LABELS) == set(siting.METHODS)
+    assert all(labels.method_label(code) for code in siting.METHODS)

@@ -9,12 +9,13 @@ import osmium
 import pyrosm
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from scipy.sparse.csgraph import dijkstra
 
 from audit.models import AuditEvent
 from core.errors import Conflict, ValidationFailed
 from org.models import Division
-from planning import selectors, services
+from planning import labels, selectors, services
 from planning.models import CoverageArea, DemandSet, JobStatus, Network, ProposedSite, Scenario
 from registry import services as registry_services
 from rulepack.models import RulePack
@@ -41,6 +42,7 @@ def test_importing_the_helsinki_extract_keeps_its_walkable_ways_buildings_and_fa
     graph = services.network_graph(network)
     assert graph.node_count == network.node_count and 60 < graph.total_length_m() / 1000 < 100
     assert stages[0] == "reading" and "buildings" in stages
+    assert set(stages) <= set(labels.STAGE_LABELS)  # every stage has words on the page
     assert AuditEvent.objects.filter(action="planning.network.imported", division=district).exists()
 
 
@@ -83,6 +85,61 @@ def test_a_damaged_file_and_a_file_without_walkable_ways_are_refused_and_nothing
 
 
 @pytest.mark.django_db
+def test_an_extract_cut_anywhere_is_refused_in_the_users_language_never_with_a_traceback(world, tmp_path):
+    district = world.node("甲市一区")
+    real = Path(pyrosm.get_data("test_pbf")).read_bytes()
+    # The extract is a header and three data blocks (at bytes 99, 39,912 and 105,385): cut it in
+    # the header, in each block and just before the end.
+    for offset in (40, 2_000, 39_950, 70_000, 105_400, 120_000, len(real) - 3):
+        cut = tmp_path / f"cut-{offset}.osm.pbf"
+        cut.write_bytes(real[:offset])
+        with translation.override("zh-hans"), pytest.raises(ValidationFailed) as error:
+            services.network_import_file(actor=ACTOR, division=district, name="x", path=str(cut))
+        message = str(error.value.fields["file"][0])
+        assert message.startswith("文件") and "OpenStreetMap" in message, (offset, message)
+    assert not Network.objects.exists()
+
+
+def _files(settings) -> set:
+    return {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+
+
+@pytest.mark.django_db
+def test_a_failure_while_saving_leaves_no_file_behind(world, helsinki, settings, monkeypatch):
+    """Imports, demand and scenarios write arrays beside the database: when the rows that would
+    refer to them cannot be saved (here the audit row fails, as a broken database would), the
+    files go with them."""
+    before = _files(settings)
+
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "audit_record", broken)
+    district = world.node("甲市一区")
+    with open(pyrosm.get_data("test_pbf"), "rb") as stream:
+        extract = SimpleUploadedFile("test.osm.pbf", stream.read())
+    with pytest.raises(RuntimeError):  # the upload of a page or the API
+        services.network_import_start(actor=ACTOR, division=district, name="上传", upload=extract)
+    with pytest.raises(RuntimeError):  # the command line
+        services.network_import_file(actor=ACTOR, division=district, name="命令行", path=pyrosm.get_data("test_pbf"))
+    with pytest.raises(RuntimeError):
+        services.demand_create(actor=ACTOR, division=district, network=helsinki.network, name="人口", source="communities")
+    assert _files(settings) == before and Network.objects.count() == 1 and DemandSet.objects.count() == 1
+    # The task worker: a queued import and a queued scenario end failed, with no file of theirs left.
+    monkeypatch.undo()
+    queued = Scenario.objects.create(division=district, demand=helsinki.demand, name="排队", facility_kind="health_station",
+                                     facility_title="健康站", minutes=15, speed_m_per_min=66.7)
+    network = Network.objects.create(division=district, name="排队路网", source="osm")
+    upload = services.media_path("planning/uploads/queued.osm.pbf")
+    upload.write_bytes(Path(pyrosm.get_data("test_pbf")).read_bytes())
+    monkeypatch.setattr(services, "audit_record", broken)
+    assert services.network_import_run(network_id=network.pk, upload="planning/uploads/queued.osm.pbf").status == JobStatus.FAILED
+    assert services.scenario_run(scenario_id=queued.pk).status == JobStatus.FAILED
+    assert _files(settings) == before
+    assert not CoverageArea.objects.filter(scenario=queued).exists()
+
+
+@pytest.mark.django_db
 def test_buildings_become_people_by_footprint_levels_and_the_rule_packs_persons_per_m2(helsinki):
     graph = services.network_graph(helsinki.network)
     levels = np.where(np.isnan(graph.extra["building_levels"]), 4, graph.extra["building_levels"])
@@ -92,6 +149,7 @@ def test_buildings_become_people_by_footprint_levels_and_the_rule_packs_persons_
     assert demand.point_count + demand.dropped_count == len(graph.extra["building_lon"])
     arrays = services.demand_arrays(demand)
     assert (arrays.snap_m <= 300).all()
+    assert demand.bbox == pytest.approx([arrays.lon.min(), arrays.lat.min(), arrays.lon.max(), arrays.lat.max()], abs=1e-6)
     quarters = set(Division.objects.filter(name__in=["甲市一区一街一社", "甲市一区二街二社"]).values_list("pk", flat=True))
     assert quarters <= set(arrays.community.tolist())
 
@@ -145,9 +203,13 @@ def test_registry_sites_count_as_facilities_by_kind_or_by_a_rooms_function(helsi
 
 @pytest.mark.django_db
 def test_maximal_covering_sites_new_health_stations_where_most_people_are_uncovered(helsinki):
+    stages = []
     scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="补点", facility_kind="health_station",
-                                        objective="max_cover", k=2, candidate_source="network", run=True)
+                                        objective="max_cover", k=2, candidate_source="network", run=True,
+                                        progress=lambda stage, percent: stages.append(stage))
     assert scenario.status == JobStatus.DONE, scenario.error
+    assert "coverage_matrix" in stages and set(stages) <= set(labels.STAGE_LABELS)
+    assert scenario.solution["method"] in labels.METHOD_LABELS and scenario.solution["unit"] in labels.UNIT_LABELS
     sites = list(scenario.proposed_sites.order_by("order"))
     assert 1 <= len(sites) <= 2
     solution = scenario.solution
@@ -178,9 +240,13 @@ def test_set_covering_refuses_an_unreachable_target_and_saves_no_results(helsink
 
 @pytest.mark.django_db
 def test_p_median_shortens_the_mean_walk(helsinki):
+    stages = []
     scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="最短步行", facility_kind="neighbourhood_centre",
-                                        objective="p_median", k=2, candidate_source="network", run=True)
+                                        objective="p_median", k=2, candidate_source="network", run=True,
+                                        progress=lambda stage, percent: stages.append(stage))
     assert scenario.status == JobStatus.DONE, scenario.error
+    assert "candidate_distances" in stages and set(stages) <= set(labels.STAGE_LABELS)
+    assert scenario.solution["unit"] == "person_metres" and scenario.solution["method"] in labels.METHOD_LABELS
     assert scenario.proposed_sites.count() == 2
     assert scenario.mean_distance_after_m < scenario.mean_distance_m
     assert scenario.solution["mean_objective_m"] == pytest.approx(scenario.mean_distance_after_m, rel=1e-3)
@@ -201,6 +267,24 @@ def test_more_sites_than_candidates_and_unknown_kinds_are_refused_before_anythin
         services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="无k", facility_kind="health_station",
                                  objective="max_cover", candidate_source="network")
     assert Scenario.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_queueing_a_siting_reads_no_arrays_and_the_task_refuses_more_sites_than_network_points(helsinki):
+    # Only the records are consulted in the request: the demand's points may be elsewhere by then.
+    demand_file = services.media_path(helsinki.demand.file)
+    demand_file.rename(demand_file.with_suffix(".away"))
+    queued = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="五百处", facility_kind="health_station",
+                                      objective="max_cover", k=500, candidate_source="network")
+    assert queued.status == JobStatus.QUEUED
+    with pytest.raises(ValidationFailed) as error:  # more sites than the network has nodes: refused at once
+        services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="太多", facility_kind="health_station",
+                                 objective="max_cover", k=helsinki.network.node_count + 1, candidate_source="network")
+    assert "k" in error.value.fields
+    demand_file.with_suffix(".away").rename(demand_file)
+    failed = services.scenario_run(scenario_id=queued.pk)
+    assert failed.status == JobStatus.FAILED and "500" in failed.error  # only some dozens of network points
+    assert not CoverageArea.objects.filter(scenario=failed).exists()
 
 
 @pytest.mark.django_db
@@ -239,6 +323,73 @@ def test_demand_from_communities_spreads_each_population_over_its_boundary(helsi
 
 
 @pytest.mark.django_db
+def test_a_community_known_only_by_its_households_counts_them_times_the_packs_persons_per_household(client, world, helsinki):
+    first = Division.objects.get(name="甲市一区一街一社")  # 1,000 people, 400 households in the test world
+    first.population = 0
+    first.save(update_fields=["population"])
+    street = Division.objects.get(name="甲市一区一街")
+    demand = services.demand_create(actor=ACTOR, division=street, network=helsinki.network, name="按户估算", source="communities")
+    assert demand.population + demand.dropped_population == pytest.approx(400 * 2.62 + 2000)  # 7th census: 2.62 a household
+    assert demand.params["persons_per_household"] == 2.62 and demand.params["from_households"] == ["甲市一区一街一社"]
+    client.force_login(world.users["supervisor"])
+    page = client.get(f"/planning/demand/{demand.pk}/").content.decode()
+    assert "按户数估算人口的社区" in page and "甲市一区一街一社" in page and "2.62" in page
+
+
+def _load_pack(world, **replacements):
+    from rulepack import selectors as rule_selectors
+    from rulepack.services import default_pack_content, rulepack_load
+
+    content = default_pack_content()
+    for old, new in replacements.items():
+        assert old in content, old
+        content = content.replace(old, new)
+    rulepack_load(actor=ACTOR, city=world.node("甲市"), content=content)
+    rule_selectors._RULES_BY_PACK.clear()
+
+
+@pytest.mark.django_db
+def test_a_community_too_large_for_the_packs_points_gets_them_further_apart_and_the_page_says_so(client, world, helsinki):
+    _load_pack(world, **{"max_points_per_community = 2000": "max_points_per_community = 10"})
+    street = Division.objects.get(name="甲市一区一街")
+    demand = services.demand_create(actor=ACTOR, division=street, network=helsinki.network, name="放大点距", source="communities")
+    assert set(demand.params["coarsened"]) == {"甲市一区一街一社", "甲市一区一街二社"}
+    assert all(step > 100 for step in demand.params["coarsened"].values())
+    arrays = services.demand_arrays(demand)
+    assert all((arrays.community == c.pk).sum() <= 10 for c in street.children.all())
+    client.force_login(world.users["supervisor"])
+    page = client.get(f"/planning/demand/{demand.pk}/").content.decode()
+    assert "已放大点距的社区" in page
+
+
+@pytest.mark.django_db
+def test_a_facility_kind_without_minutes_takes_the_walking_rules(world, helsinki):
+    _load_pack(world, **{'speed_kmh = 4.0\nminutes = 15': 'speed_kmh = 4.0\nminutes = 10',
+                         'osm_tags = ["amenity=clinic", "amenity=doctors", "amenity=pharmacy"]\nminutes = 15':
+                         'osm_tags = ["amenity=clinic", "amenity=doctors", "amenity=pharmacy"]'})
+    kinds = services.facility_kinds(helsinki.district)
+    assert kinds["health_station"].minutes == 10 and kinds["childcare"].minutes == 15
+    scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="十分钟", facility_kind="health_station")
+    assert scenario.minutes == 10
+
+
+@pytest.mark.django_db
+def test_a_pack_whose_rule_lacks_a_newer_parameter_is_told_to_load_a_newer_pack(helsinki):
+    from rulepack import selectors as rule_selectors
+    from rulepack.models import Rule
+
+    rule = Rule.objects.get(pack__city__name="甲市", pack__is_active=True, key="planning.siting")
+    rule.params.pop("idle_window_days")
+    Rule.objects.filter(pk=rule.pk).update(params=rule.params)
+    rule_selectors._RULES_BY_PACK.clear()
+    with pytest.raises(Conflict) as error:
+        services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="旧包闲置", facility_kind="health_station",
+                                 objective="max_cover", k=1, candidate_source="idle_rooms")
+    assert error.value.code == "rule_missing" and "idle_window_days" in str(error.value.message)
+    rule_selectors._RULES_BY_PACK.clear()
+
+
+@pytest.mark.django_db
 def test_two_scenarios_compare_area_by_area_and_a_removed_one_leaves_its_trace(helsinki):
     a = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="A", facility_kind="neighbourhood_centre", run=True)
     b = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="B", facility_kind="neighbourhood_centre", minutes=25,
@@ -266,23 +417,57 @@ def test_a_city_whose_pack_has_no_life_circle_rules_is_told_to_load_a_newer_pack
 
 
 @pytest.mark.django_db
-def test_the_command_line_prints_progress_and_a_summary(helsinki):
+def test_the_command_line_prints_progress_and_a_summary_in_chinese(world, helsinki):
     from django.core.management import call_command
-
-    out = io.StringIO()
-    call_command("planning", "coverage", "--demand", str(helsinki.demand.pk), "--kind", "health_station", "--name", "命令行",
-                 stdout=out)
-    text = out.getvalue()
-    assert "命令行" in text and "%" in text
-    out = io.StringIO()
-    call_command("planning", "site", "--demand", str(helsinki.demand.pk), "--kind", "health_station", "--k", "2",
-                 "--candidates", "network", "--name", "命令行补点", stdout=out)
-    assert "1." in out.getvalue()
     from django.core.management.base import CommandError
 
+    planner = world.users["supervisor"].username
+    out = io.StringIO()
+    call_command("planning", "--user", planner, "coverage", "--demand", str(helsinki.demand.pk), "--kind", "health_station",
+                 "--name", "命令行", stdout=out)
+    text = out.getvalue()
+    assert "命令行" in text and "%" in text and "人口" in text and "within the threshold" not in text
+    assert AuditEvent.objects.filter(action="planning.scenario.created", actor=world.users["supervisor"]).exists()
+    out = io.StringIO()
+    call_command("planning", "--user", planner, "site", "--demand", str(helsinki.demand.pk), "--kind", "health_station",
+                 "--k", "2", "--candidates", "network", "--name", "命令行补点", stdout=out)
+    assert "1." in out.getvalue() and "求解方法" in out.getvalue()
     with pytest.raises(CommandError, match="k"):
-        call_command("planning", "site", "--demand", str(helsinki.demand.pk), "--kind", "health_station", "--k", "100000",
-                     "--candidates", "network", stdout=io.StringIO())
+        call_command("planning", "--user", planner, "site", "--demand", str(helsinki.demand.pk), "--kind", "health_station",
+                     "--k", "100000", "--candidates", "network", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="--user"):
+        call_command("planning", "list", "--area", helsinki.district.code, stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_the_command_line_refuses_what_the_pages_refuse_and_writes_nothing(world, helsinki, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from tests.world import make_user
+
+    neighbour = make_user("planner_next_street", role="street_admin", division=world.node("甲市一区二街")).username
+    worker = world.users["community_worker"].username
+    first_street = world.node("甲市一区一街")
+    scenarios, demand_sets, networks, events = (Scenario.objects.count(), DemandSet.objects.count(), Network.objects.count(),
+                                                AuditEvent.objects.count())
+    refusals = [
+        (neighbour, ["import", pyrosm.get_data("test_pbf"), "--area", first_street.code]),
+        (neighbour, ["demand", "--network", str(helsinki.network.pk), "--area", first_street.code, "--source", "communities"]),
+        (neighbour, ["coverage", "--demand", str(helsinki.demand.pk), "--kind", "health_station"]),
+        (neighbour, ["list", "--area", first_street.code]),
+        (worker, ["import", pyrosm.get_data("test_pbf"), "--area", first_street.code]),  # sees the street, may not plan it
+        (worker, ["coverage", "--demand", str(helsinki.demand.pk), "--kind", "health_station"]),
+        ("nobody", ["list", "--area", first_street.code]),
+    ]
+    for user, arguments in refusals:
+        with pytest.raises(CommandError):
+            call_command("planning", "--user", user, *arguments, stdout=io.StringIO())
+    assert (Scenario.objects.count(), DemandSet.objects.count(), Network.objects.count(), AuditEvent.objects.count()) == (
+        scenarios, demand_sets, networks, events)
+    out = io.StringIO()
+    call_command("planning", "--user", neighbour, "list", "--area", world.node("甲市一区二街").code, stdout=out)
+    assert "Helsinki" in out.getvalue() and "住宅" not in out.getvalue()  # the district's network, not 一街's demand
 
 
 @pytest.mark.django_db

@@ -46,6 +46,17 @@ def browser_page(*, phone: bool = False, locale: str = "zh-CN"):
             connections.close_all()
 
 
+def sign_in(page, base: str, username: str, *, next_path: str = "/") -> None:
+    """Sign in on the login page as a user of the test world, landing on ``next_path``."""
+    from tests.world import PASSWORD
+
+    page.goto(f"{base}/accounts/login/" + (f"?next={next_path}" if next_path != "/" else ""))
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}{next_path}")
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     # The whole page in the window first, so no chart redraws for a resize while it is taken,

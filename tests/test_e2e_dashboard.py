@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser import browser_page, requires_chromium, screenshot
+from tests.browser import browser_page, requires_chromium, screenshot, sign_in
 from tests.world import PASSWORD
 
 
@@ -35,11 +35,7 @@ def test_a_community_worker_signs_in_and_sees_the_chinese_dashboard(live_server,
 @pytest.mark.django_db(transaction=True)
 def test_the_dashboard_fits_a_phone(live_server, world):
     with browser_page(phone=True) as page:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=username]", "street_admin_a")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server.url, "street_admin_a")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the page is {width}px wide on a 390px phone"
         page.click(".navbar-toggler")

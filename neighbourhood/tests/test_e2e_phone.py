@@ -3,9 +3,8 @@ registers, sends feedback with a photo, supports a need — in Chinese, without 
 
 import pytest
 
-from tests.browser import browser_page, requires_chromium, screenshot
+from tests.browser import browser_page, requires_chromium, screenshot, sign_in
 from tests.images import jpeg_bytes
-from tests.world import PASSWORD
 
 from .. import selectors, services
 from ..models import FeedbackRequest, Registration
@@ -30,11 +29,7 @@ def test_a_resident_registers_sends_feedback_and_supports_a_need_on_a_phone(live
     photo = tmp_path / "rubbish.jpg"
     photo.write_bytes(jpeg_bytes(64, 48))
     with browser_page(phone=True) as page:
-        page.goto(f"{live_server.url}/accounts/login/?next=/neighbourhood/")
-        page.fill("input[name=username]", "resident_a")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/neighbourhood/")
+        sign_in(page, live_server.url, "resident_a", next_path="/neighbourhood/")
         assert "我的社区" in page.content() and "甲市一区一街一社" in page.locator(".nb-hero").inner_text()
         assert "本周活动" in page.content() and "亲子绘本故事会" in page.content()
         assert "甲市一区一街二社" not in page.content()
@@ -112,11 +107,7 @@ def test_a_resident_checks_in_orders_a_service_and_reads_the_fund_on_a_phone(liv
     need = services.need_record(actor=resident, community=community, kind=selectors.need_kinds().get(code="home_care"), title="老人在家理发难")
     services.need_mark(actor=worker, need=need, status="met", service=haircut)
     with browser_page(phone=True) as page:
-        page.goto(f"{live_server.url}/accounts/login/?next=/neighbourhood/")
-        page.fill("input[name=username]", "resident_a")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/neighbourhood/")
+        sign_in(page, live_server.url, "resident_a", next_path="/neighbourhood/")
 
         # Register for what starts in twenty minutes, then check in with the code shown at the door.
         page.click("text=银发健步走")

@@ -2,27 +2,18 @@
 
 import pytest
 
-from tests.browser import browser_page, requires_chromium, screenshot
-from tests.world import PASSWORD
+from tests.browser import browser_page, requires_chromium, screenshot, sign_in
 
 from .conftest import in_force, last_month
 
 pytestmark = [requires_chromium, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_the_street_sees_the_breach_with_its_figures_and_the_savings(live_server, world, ops):
     in_force(world, ops, terms={"annual_rent": "0"})
     in_force(world, ops, room=ops.barn, terms={"title": "村集体活动室托育", "collective_resolution": "村代会〔2026〕1号"})
     with browser_page() as page:
-        sign_in(page, live_server, "street_admin_a")
+        sign_in(page, live_server.url, "street_admin_a")
         page.goto(f"{live_server.url}/operations/compliance/{ops.street.code}/")
         page.wait_for_selector("#savings-chart canvas")
         text = page.inner_text("main")
@@ -36,7 +27,7 @@ def test_the_street_sees_the_breach_with_its_figures_and_the_savings(live_server
 def test_an_operator_files_a_report_and_the_community_confirms_it(live_server, world, ops):
     agreement = in_force(world, ops)
     with browser_page(phone=True) as page:
-        sign_in(page, live_server, "operator_staff_a")
+        sign_in(page, live_server.url, "operator_staff_a")
         page.goto(f"{live_server.url}/operations/agreements/{agreement.pk}/")
         page.fill("input[name=report-month]", last_month().strftime("%Y-%m"))
         page.fill("input[name=report-revenue_low_cost]", "8000")
@@ -51,7 +42,7 @@ def test_an_operator_files_a_report_and_the_community_confirms_it(live_server, w
         assert width <= 390, f"the page is {width}px wide on a 390px phone"
         screenshot(page, "operations-report-phone")
     with browser_page() as page:
-        sign_in(page, live_server, "community_worker_a")
+        sign_in(page, live_server.url, "community_worker_a")
         page.goto(f"{live_server.url}/operations/")
         page.click(f"text={last_month().strftime('%Y-%m')} · {ops.operator.name}")
         page.click("text=确认：反哺资金入账")

@@ -3,8 +3,7 @@
 import pytest
 
 from planning import services
-from tests.browser import browser_page, requires_chromium, screenshot
-from tests.world import PASSWORD
+from tests.browser import browser_page, requires_chromium, screenshot, sign_in
 
 from .conftest import ACTOR, helsinki_in
 
@@ -16,11 +15,7 @@ def test_the_scenario_map_shows_who_is_covered_and_where_the_new_sites_go(live_s
     scenario = services.scenario_create(actor=ACTOR, demand=demand, name="健康站补点", facility_kind="health_station",
                                         objective="max_cover", k=2, candidate_source="network", run=True)
     with browser_page() as page:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=username]", world.users["supervisor"].username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server.url, world.users["supervisor"].username)
         page.goto(f"{live_server.url}/planning/scenarios/{scenario.pk}/")
         page.wait_for_selector("#planning-map[data-loaded]", timeout=15000)
         assert int(page.get_attribute("#planning-map", "data-loaded")) == demand.point_count

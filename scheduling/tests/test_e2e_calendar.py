@@ -6,20 +6,11 @@ import pytest
 from django.utils import timezone
 
 from scheduling import services
-from tests.browser import browser_page, requires_chromium, screenshot
-from tests.world import PASSWORD
+from tests.browser import browser_page, requires_chromium, screenshot, sign_in
 
 from .conftest import at, make_room
 
 pytestmark = [requires_chromium, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_a_worker_sees_the_room_week_and_month_and_books_from_the_page(live_server, world):

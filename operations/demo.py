@@ -264,7 +264,8 @@ def build_operations(ctx: DemoContext) -> None:
     workers[first.pk] = shequ
     agreements, reports = [], 0
     number = 0
-    for community in ctx.communities:
+    for visited, community in enumerate(ctx.communities, start=1):
+        ctx.progress("communities looked at for agreements", visited, len(ctx.communities))
         showcase = community.parent_id == street.pk
         if community != first and not showcase and rng.random() > AGREEMENT_SHARE:
             continue
@@ -287,7 +288,6 @@ def build_operations(ctx: DemoContext) -> None:
             agreements.append(agreement)
             reports += _report_year(ctx, agreement, yunying if operator == demo_operator else reviewers["operator"],
                                     workers[community.pk], showcase=showcase)
-        ctx.progress("agreements", len(agreements), int(len(ctx.communities) * AGREEMENT_SHARE) + 8)
 
     _showcase(ctx, street, first, admitted[street.pk], rooms_of, workers, jiedao, yunying, demo_operator)
     _funding(ctx, minzheng, operators)

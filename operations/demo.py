@@ -165,14 +165,22 @@ def _hours(rng) -> list[dict]:
     return [{"weekday": day, "start": start, "end": end} for day in sorted(days)]
 
 
-def _make(ctx, actor, approver, community, operator, rooms, *, number: str, overrides=None, market=None, status="active"):
-    """One agreement through the services, as far as ``status``; None when its rooms are taken then."""
+def _make(ctx, actor, approver, community, operator, rooms, *, number: str, overrides=None, market=None, status="active",
+          insist: bool = False):
+    """One agreement through the services, as far as ``status``; None when its rooms are taken then.
+    With ``insist`` (an example the demo must show), hours the rooms are free for the whole term are
+    looked for one by one when random ones keep clashing with the rooms' bookings."""
     rng, today = ctx.rng, ctx.extra["today"]
     room = rooms[0]
     starts_on = (overrides or {}).pop("starts_on", None) or today - timedelta(days=rng.randint(60, 420))
     terms = _terms(rng, room, operator, number, starts_on, **(overrides or {}))
-    for _attempt in range(6):
-        spaces = [{"room": r.pk, "hours": _hours(rng)} for r in rooms]
+    for attempt in range(7 if insist else 6):
+        if attempt < 6:
+            spaces = [{"room": r.pk, "hours": _hours(rng)} for r in rooms]
+        else:
+            spaces = [{"room": r.pk, "hours": _free_hours(r, terms)} for r in rooms]
+            if not all(space["hours"] for space in spaces):
+                return None
         if any(_taken(room, space["hours"], terms) for room, space in zip(rooms, spaces, strict=True)):
             continue  # booked or given at those hours: try others
         try:
@@ -190,6 +198,19 @@ def _make(ctx, actor, approver, community, operator, rooms, *, number: str, over
         except ApplicationError:
             continue  # given to another agreement at those hours: try others
     return None
+
+
+def _free_hours(room, terms: dict, limit: int = 3) -> list[dict]:
+    """Up to ``limit`` weekly slots at which the room is free for the whole term."""
+    free = []
+    for start, end in SLOTS:
+        for day in range(1, 8):
+            slot = {"weekday": day, "start": start, "end": end}
+            if not _taken(room, [slot], terms):
+                free.append(slot)
+                if len(free) == limit:
+                    return free
+    return free
 
 
 def _taken(room, hours: list[dict], terms: dict) -> bool:
@@ -282,7 +303,7 @@ def build_operations(ctx: DemoContext) -> None:
                 overrides = {"operator_renovation_cost": Decimal("600000"), "operator_running_cost": Decimal("200000"),
                              "mode": "entrusted", "title": f"{community.name}便民服务综合体委托运营"}
             agreement = _make(ctx, workers[community.pk], reviewers[community.parent_id], community, operator, room_pick,
-                              number=f"泉溪协〔{today.year}〕{number:03d}号", overrides=overrides)
+                              number=f"泉溪协〔{today.year}〕{number:03d}号", overrides=overrides, insist=bool(overrides))
             if agreement is None:
                 continue
             agreements.append(agreement)

@@ -15,7 +15,8 @@ def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         ctx = build_demo_city(seed=2026, verbose=False)
         yield ctx
-        # The module's data is removed with the test database; nothing else shares it.
+        # Test files after this one share the worker's database: leave it as a transactional test leaves it.
+        call_command("flush", interactive=False, verbosity=0)
 
 
 # One worker builds the city once for all of them: make test sends a file's tests to one worker.

@@ -54,5 +54,5 @@ def test_concurrent_disbursements_never_overdraw_the_fund(world, funds):
     assert Counter(outcomes) == {"paid": 14, "insufficient": 46}, Counter(outcomes)
     account = Account.objects.get(pk=funds.fund.account_id)
     assert account.balance == Decimal("20.00") == balance_from_legs(account) and account.balance >= 0
-    assert Disbursement.objects.count() == 14
-    assert sorted(Project.objects.values_list("disbursed", flat=True)) == [Decimal("0.00")] * 46 + [Decimal("70.00")] * 14
+    assert Disbursement.objects.filter(project__in=projects).count() == 14
+    assert sorted(Project.objects.filter(pk__in=[p.pk for p in projects]).values_list("disbursed", flat=True)) == [Decimal("0.00")] * 46 + [Decimal("70.00")] * 14

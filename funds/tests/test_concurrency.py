@@ -1,18 +1,15 @@
 """Sixty instalments of sixty projects paid from one fund at the same moment: the fund pays what it holds, no more."""
 
-import threading
-from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from funds import services
 from funds.models import Disbursement, Project
 from ledger.models import Account
 from ledger.selectors import balance_from_legs
 from ledger.services import InsufficientFunds
-from ledger.tests.helpers import requires_postgresql
+from tests.concurrency import race, requires_postgresql
 
 from .conftest import approved_project, give
 
@@ -25,33 +22,18 @@ def test_concurrent_disbursements_never_overdraw_the_fund(world, funds):
     give(funds.fund, "1000.00")
     projects = [approved_project(world, funds, budget="300.00") for _ in range(THREADS)]
     charity = world.users["charity_staff"]
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def pay(project: Project, number: int) -> None:
-        try:
-            barrier.wait(timeout=60)
+    def pay(project: Project, number: int):
+        def job() -> str:
             try:
                 services.project_disburse(actor=charity, project=project, amount="70.00", payee="施工单位", document=f"付-{number:02d}")
-                outcome = "paid"
+                return "paid"
             except InsufficientFunds:
-                outcome = "insufficient"
-            except Exception as error:  # anything else is a failure the assertions below show
-                outcome = f"{type(error).__name__}: {error}"
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connection.close()
+                return "insufficient"
+        return job
 
-    threads = [threading.Thread(target=pay, args=(project, n)) for n, project in enumerate(projects)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-
-    assert Counter(outcomes) == {"paid": 14, "insufficient": 46}, Counter(outcomes)
+    outcomes = race([pay(project, n) for n, project in enumerate(projects)])
+    assert outcomes == {"paid": 14, "insufficient": 46}, outcomes
     account = Account.objects.get(pk=funds.fund.account_id)
     assert account.balance == Decimal("20.00") == balance_from_legs(account) and account.balance >= 0
     assert Disbursement.objects.filter(project__in=projects).count() == 14

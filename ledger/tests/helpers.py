@@ -4,19 +4,13 @@ sub-account, and the outside world (a donor, a payee, the district budget) as ex
 from dataclasses import dataclass
 from decimal import Decimal
 
-import pytest
-from django.db import connection
-
 from ledger import services
 from ledger.models import Account
+from tests.concurrency import requires_postgresql  # noqa: F401  (the ledger's tests import it from here)
 from tests.world import World
 
 ACTOR = "ledger-test"
 
-requires_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs PostgreSQL (run with DATABASE_URL=postgres://...); SQLite has no row locks or triggers",
-)
 
 
 @dataclass

@@ -1,8 +1,5 @@
 """Races on PostgreSQL: payments against a subsidy, a room's agreed hours against bookings, a report confirmed twice."""
 
-import threading
-from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,47 +7,17 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from core.errors import ApplicationError
-from ledger.tests.helpers import requires_postgresql
 from operations import services
 from operations.models import AgreementStatus, Funding, Payment
 from scheduling.models import HOLDING, Booking
 from scheduling.services import booking_create
 from scheduling.tests.conftest import at
+from tests.concurrency import race, requires_postgresql
 
 from .conftest import FIGURES, draft, in_force, last_month
 from .test_funding_and_offers import station_subsidy
 
 pytestmark = [requires_postgresql, pytest.mark.django_db(transaction=True)]
-
-
-def race(jobs: list[Callable[[], str]]) -> Counter:
-    """Run every job in its own thread at the same moment; count what each returned (or raised)."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(job):
-        try:
-            barrier.wait(timeout=60)
-            try:
-                outcome = job()
-            except ApplicationError as error:
-                outcome = f"refused:{error.code}"
-            except Exception as error:  # anything else is a failure the assertions show
-                outcome = f"{type(error).__name__}: {error}"
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return Counter(outcomes)
 
 
 def test_forty_payments_at_once_never_pay_more_than_the_subsidy(world, ops):

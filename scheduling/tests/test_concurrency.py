@@ -1,19 +1,17 @@
 """No room is ever double-booked, however many people ask at once (PostgreSQL, real threads)."""
 
-import threading
 
 import pytest
-from django.db import close_old_connections, connection
 
 from core.errors import Conflict
 from scheduling import services
 from scheduling.models import Booking, BookingStatus
+from tests.concurrency import race, requires_postgresql
 from tests.world import make_user
 
 from .conftest import at, make_room
 
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql",
-                                reason="needs PostgreSQL (run with DATABASE_URL=postgres://…): real concurrent transactions")
+pytestmark = requires_postgresql
 
 REQUESTS = 60
 
@@ -23,32 +21,19 @@ def test_sixty_people_asking_for_one_slot_get_exactly_one_booking(world):
     room = make_room(world.node("甲市一区一街一社"))
     residents = [make_user(f"racer{i}", role="resident", division=world.node("甲市一区一街一社")) for i in range(REQUESTS)]
     start, end = at(1, 14), at(1, 16)
-    barrier = threading.Barrier(REQUESTS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
     def ask(user):
-        try:
-            barrier.wait(timeout=30)
-            services.booking_create(actor=user, room=room, start=start, end=end, title=f"{user.username}的活动")
-            result = "booked"
-        except Conflict:
-            result = "refused"
-        except Exception as error:  # anything else is a failure of the test
-            result = f"error: {error!r}"
-        finally:
-            close_old_connections()
-            connection.close()
-        with lock:
-            outcomes.append(result)
+        def job() -> str:
+            try:
+                services.booking_create(actor=user, room=room, start=start, end=end, title=f"{user.username}的活动")
+                return "booked"
+            except Conflict:
+                return "refused"
+        return job
 
-    threads = [threading.Thread(target=ask, args=(user,)) for user in residents]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert sorted(set(outcomes)) == ["booked", "refused"], outcomes
-    assert outcomes.count("booked") == 1 and outcomes.count("refused") == REQUESTS - 1
+    outcomes = race([ask(user) for user in residents])
+    assert sorted(outcomes) == ["booked", "refused"], outcomes
+    assert outcomes["booked"] == 1 and outcomes["refused"] == REQUESTS - 1
     assert Booking.objects.filter(room=room, status=BookingStatus.CONFIRMED).count() == 1
 
 

@@ -7,8 +7,8 @@
   price tier when it ranks operators and services for a need.
 
 Plain numbers (places one person may take, photo size, when the waitlist stops moving up…)
-are ``parameter`` rules read with ``rulepack.selectors.param``; ``RULES`` lists their keys and
-the default used when a city's pack has none.
+are ``parameter`` rules of the pack, read with ``rulepack.selectors.param`` (which falls back on
+the default pack's value when a city's older pack lacks one).
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -16,20 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from rulepack.kinds import Param, rule_kind
 
 LEVELS = ("community", "street")
-
-# Parameter rules of this module and the value used when a city's older pack lacks one.
-RULES = {
-    "neighbourhood.places_per_registration": 2,
-    "neighbourhood.open_course_registrations_max": 3,
-    "neighbourhood.registration_closes_hours_before": 2,
-    "neighbourhood.waitlist_stops_hours_before": 2,
-    "neighbourhood.check_in_opens_minutes_before": 30,
-    "neighbourhood.photo_max_mb": 5,
-    "neighbourhood.rating_days": 30,
-    "neighbourhood.feedback_due_soon_hours": 24,
-    "neighbourhood.order_participants_max": 50,
-    "neighbourhood.people_served_max": 5000,
-}
 
 
 def _check_categories(params: dict) -> list[str]:

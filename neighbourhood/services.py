@@ -60,7 +60,6 @@ from .models import (
     ServiceOrder,
     ServiceTier,
 )
-from .rules import RULES
 
 RESIDENT_ROLES = (Role.RESIDENT, Role.FUND_COMMITTEE)
 # Who runs a community's needs, activities, orders and feedback: the roles that accounts.permissions.GRANTS
@@ -69,8 +68,8 @@ STAFF_ROLES = (Role.COMMUNITY_WORKER, Role.STREET_ADMIN)
 
 
 def rule_value(division: Division, key: str):
-    """A parameter of this module from the city's pack (or the platform default)."""
-    return param(division=division, key=key, default=RULES[key])
+    """A parameter of this module from the city's pack (or the default pack's)."""
+    return param(division=division, key=key)
 
 
 def invalid(field: str, message, *, code: str | None = None) -> ValidationFailed:
@@ -498,7 +497,7 @@ def activity_publish(
                 attendees=capacity, organisation=organiser, kind=BookingKind.ACTIVITY, now=now)
             times = [(b.starts_at, b.ends_at) for b in bookings]
         else:
-            limit_n = int(param(division=community, key="scheduling.max_occurrences", default=366))
+            limit_n = int(param(division=community, key="scheduling.max_occurrences"))
             times = scheduling._expand(rrule, starts_at, minutes, [], limit_n)
     else:
         if room is not None:

@@ -191,7 +191,7 @@ def judge_report(report: OperatingReport) -> list[Verdict]:
                     % {"month": report.month.strftime("%Y-%m"), "income": f"{report.revenue:,.2f}",
                        "cost": f"{report.operating_cost:,.2f}", "over": f"{report.revenue - limit:,.2f}"}))
     booked, used = bookings_in_month(agreement, report.month)
-    tolerance = Decimal(str(param(division=agreement.division, key="operations.session_tolerance", default=0.2)))
+    tolerance = Decimal(str(param(division=agreement.division, key="operations.session_tolerance")))
     for label, count in ((_("booked"), booked), (_("checked in"), used)):
         if count and sessions > count * (1 + tolerance):
             verdicts.append(Verdict(

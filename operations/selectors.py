@@ -301,7 +301,7 @@ def reports_due(*, agreements: QuerySet[Agreement], today: date | None = None) -
         return []
     reported = set(OperatingReport.objects.filter(agreement__in=agreements).exclude(status=ReportStatus.RETURNED)
                    .values_list("agreement_id", "month"))
-    due_day = int(param(division=agreements[0].division, key="operations.report_due_day", default=10))
+    due_day = int(param(division=agreements[0].division, key="operations.report_due_day"))
     this_month = today.replace(day=1)
     due = []
     for agreement in agreements:

@@ -191,7 +191,7 @@ def admission_review(*, actor, admission: Admission, admit: bool, checklist: dic
     admission.reviewed_by, admission.reviewed_at = actor, now
     if admit:
         valid_from = valid_from or timezone.localdate(now)
-        years = int(param(division=admission.division, key="operations.admission_years", default=3))
+        years = int(param(division=admission.division, key="operations.admission_years"))
         valid_until = valid_until or valid_from.replace(year=valid_from.year + years) - timedelta(days=1)
         if valid_until < valid_from:
             raise ValidationFailed(fields={"valid_until": [_("The admission must end after it starts.")]})
@@ -414,7 +414,7 @@ def _spaces_already_given(agreement: Agreement, spaces: list[AgreementSpace]) ->
 def _check_term(agreement: Agreement) -> None:
     if agreement.ends_on <= agreement.starts_on:
         raise ValidationFailed(fields={"ends_on": [_("An agreement ends after it starts.")]})
-    years = int(param(division=agreement.division, key="operations.max_term_years", default=5))
+    years = int(param(division=agreement.division, key="operations.max_term_years"))
     if agreement.ends_on >= agreement.starts_on.replace(year=agreement.starts_on.year + years):
         raise ValidationFailed(fields={"ends_on": [_("An agreement runs for at most %(n)s years; renew it after that.")
                                                    % {"n": years}]})
@@ -769,7 +769,7 @@ def report_confirm(*, actor, report: OperatingReport, now: datetime | None = Non
         report.fund_income = operator_share_post(
             actor=actor, division=agreement.division, amount=report.fund_share, operator=agreement.operator,
             received_on=min(timezone.localdate(now), month_end + timedelta(days=int(
-                param(division=agreement.division, key="operations.report_due_day", default=10)))),
+                param(division=agreement.division, key="operations.report_due_day")))),
             document=f"operating-report:{report.pk}:{report.month:%Y-%m}")
     report.status, report.decided_by, report.decided_at = ReportStatus.CONFIRMED, actor, now
     report.save(update_fields=["status", "decided_by", "decided_at", "fund_income"])

@@ -114,7 +114,7 @@ class ExpiringLease:
 def leases_expiring(*, user, within: Division, today: date | None = None) -> list[ExpiringLease]:
     """Leased and borrowed sites whose term ends within the city's warning period (or has ended)."""
     today = today or timezone.localdate()
-    days = int(param(division=within, key="registry.lease_warning_days", default=90))
+    days = int(param(division=within, key="registry.lease_warning_days"))
     sites = site_list(user=user, within=within).filter(lease_end__isnull=False, lease_end__lte=today + timedelta(days=days))
     return [ExpiringLease(site, (site.lease_end - today).days) for site in sites.order_by("lease_end")]
 

@@ -447,7 +447,7 @@ def provision_project_create(
     required = provision_required_area(division=community, households=households)
     amount = None
     if method == ProvisionMethod.MONETISE:
-        if param(division=community, key="registry.monetisation_requires_compliance", default=True) and not community_meets_area_standard(community):
+        if param(division=community, key="registry.monetisation_requires_compliance") and not community_meets_area_standard(community):
             raise Conflict(_("%(community)s does not yet meet the area standard, so the rooms must be provided, not paid for.")
                            % {"community": community.name}, fields={"method": [_("Monetisation is not allowed here.")]})
         if presale_price is None or presale_price <= 0:
@@ -527,7 +527,7 @@ def provision_delivery_file(*, actor, project: ProvisionProject, delivery_filed_
                 _("The project must provide at least %(area)s m².") % {"area": project.required_area}]})
         project.provided_area = provided_area
     else:
-        days = int(param(division=project.community, key="registry.monetisation_payment_days", default=30))
+        days = int(param(division=project.community, key="registry.monetisation_payment_days"))
         project.payment_due_on = delivery_filed_on + timedelta(days=days)
     project.delivery_filed_on = delivery_filed_on
     project.agreement_no = agreement_no or project.agreement_no

@@ -1,12 +1,15 @@
 """Reading the rules that apply to a division: its city's active pack."""
 
+import functools
+import tomllib
+
 from django.db.models import QuerySet
 
 from accounts.permissions import get_for_user, visible_to
 from org.models import Division
 
 from .models import Rule, RulePack
-from .services import rulepack_ensure
+from .services import DEFAULT_PACK, rulepack_ensure
 
 # Packs never change once loaded, so their rules are kept in memory by pack (id and content).
 _RULES_BY_PACK: dict[tuple[int, str], list[Rule]] = {}
@@ -38,10 +41,24 @@ def rule(*, division: Division, key: str) -> Rule | None:
     return next((r for r in rules_for(division=division) if r.key == key), None)
 
 
-def param(*, division: Division, key: str, default=None):
-    """The value of a ``parameter`` rule (or ``default`` when the city's pack has none)."""
+_FROM_THE_DEFAULT_PACK = object()
+
+
+@functools.cache
+def default_pack_values() -> dict:
+    """The values of the default pack's ``parameter`` rules: what a city's pack lacking one of them
+    (loaded before the rule existed) falls back on, so no caller repeats the number."""
+    pack = tomllib.loads(DEFAULT_PACK.read_text(encoding="utf-8"))
+    return {r["key"]: r["params"]["value"] for r in pack["rules"] if r["kind"] == "parameter"}
+
+
+def param(*, division: Division, key: str, default=_FROM_THE_DEFAULT_PACK):
+    """The value of a ``parameter`` rule of the city's pack; where it has none, ``default`` if given,
+    else the default pack's value."""
     found = rule(division=division, key=key)
-    return found.params.get("value", default) if found is not None else default
+    if found is not None and "value" in found.params:
+        return found.params["value"]
+    return default_pack_values()[key] if default is _FROM_THE_DEFAULT_PACK else default
 
 
 def pack_list(*, user) -> QuerySet[RulePack]:

@@ -397,7 +397,7 @@ def utilisation(*, user, within: Division, since: date, until: date, group: str 
 
 
 def idle_share(division: Division) -> float:
-    return float(param(division=division, key="scheduling.idle_usage_share", default=0.2))
+    return float(param(division=division, key="scheduling.idle_usage_share"))
 
 
 def idle_rooms(*, user, within: Division, since: date, until: date) -> list[Usage]:

@@ -59,7 +59,7 @@ def policy_for(room: Room) -> RoomPolicy:
         return room.policy
     except RoomPolicy.DoesNotExist:
         policy, _created = RoomPolicy.objects.get_or_create(room=room, defaults={
-            "bookers": default_bookers(room.use), "no_show_minutes": int(param(division=room.site.division, key="scheduling.no_show_minutes", default=15))})
+            "bookers": default_bookers(room.use), "no_show_minutes": int(param(division=room.site.division, key="scheduling.no_show_minutes"))})
         room.policy = policy
         return policy
 
@@ -362,7 +362,7 @@ def series_create(
     now = now or timezone.now()
     policy = policy_for(room)
     _check_may_book(actor, room, policy, organisation)
-    limit = int(param(division=room.site.division, key="scheduling.max_occurrences", default=366))
+    limit = int(param(division=room.site.division, key="scheduling.max_occurrences"))
     occurrences = _expand(rrule, dtstart, duration_minutes, exdates or [], limit)
     problems: dict[str, list[str]] = {}
     collisions = []
@@ -503,7 +503,7 @@ def waitlist_offer(*, room: Room, start: datetime, end: datetime, now: datetime)
             starts_at__gt=now).select_related("user").order_by("created_at", "id"):
         if overlapping(room, entry.starts_at, _blocked_until(policy, entry.ends_at)).exists():
             continue
-        minutes = int(param(division=room.site.division, key="scheduling.offer_minutes", default=60))
+        minutes = int(param(division=room.site.division, key="scheduling.offer_minutes"))
         booking = Booking(room=room, title=entry.title, starts_at=entry.starts_at, ends_at=entry.ends_at,
                           blocked_until=_blocked_until(policy, entry.ends_at), attendees=entry.attendees,
                           booker=entry.user, organisation=entry.organisation, status=BookingStatus.OFFERED,

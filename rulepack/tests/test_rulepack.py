@@ -103,3 +103,14 @@ site_kinds = ["elderly_canteen"]
                                content_type="application/json")
         assert response.status_code == 201, response.content
         assert len(response.json()["rules"]) >= 13
+
+
+@pytest.mark.django_db
+def test_a_parameter_missing_from_a_citys_older_pack_is_read_from_the_default_pack(world):
+    community = world.node("甲市一区一街一社")
+    selectors.active_pack(division=community).rules.filter(key="operations.report_due_day").delete()
+    selectors._RULES_BY_PACK.clear()  # as a pack loaded before the rule existed
+    assert selectors.rule(division=community, key="operations.report_due_day") is None
+    assert selectors.param(division=community, key="operations.report_due_day") == 10
+    assert selectors.param(division=community, key="operations.report_due_day", default=7) == 7
+    assert selectors.default_pack_values()["operations.report_due_day"] == 10

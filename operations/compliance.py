@@ -16,7 +16,7 @@ person-times against the check-ins other modules recorded (``attendance_counter`
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from decimal import Decimal
 
 from django.conf import settings
@@ -36,6 +36,7 @@ from .models import (
     OperatingReport,
     ServiceTier,
     Severity,
+    month_after,
 )
 
 ZERO = Decimal("0")
@@ -140,7 +141,7 @@ def attendance_counter(counter: Callable[[Agreement, datetime, datetime], int]):
 def _month_bounds(month) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()
     return (datetime.combine(month, time.min, tzinfo=tz),
-            datetime.combine((month + timedelta(days=32)).replace(day=1), time.min, tzinfo=tz))
+            datetime.combine(month_after(month), time.min, tzinfo=tz))
 
 
 def attendance_in_month(agreement: Agreement, month) -> int | None:

@@ -25,6 +25,7 @@ from registry.models import PropertyClass, Room, RoomUse, SiteKind
 
 from . import services
 from .models import Agreement, AgreementStatus, FundingKind, ServiceTier
+from .selectors import months_between
 
 MORE_OPERATORS = 230
 AGREEMENT_SHARE = 0.3  # of the communities, one or two agreements each
@@ -224,11 +225,7 @@ def _taken(room, hours: list[dict], terms: dict) -> bool:
 
 def _months(agreement, today: date) -> list[date]:
     first = max(agreement.starts_on.replace(day=1), (today.replace(day=1) - timedelta(days=365)).replace(day=1))
-    months, month = [], first
-    while month < today.replace(day=1):
-        months.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
-    return months
+    return months_between(first, today.replace(day=1) - timedelta(days=1))
 
 
 def _figures(rng, agreement, *, over_cost: bool = False) -> dict:

@@ -23,6 +23,7 @@ The rules themselves are in ``operations.services`` and ``operations.compliance`
 come from the city's rule pack.
 """
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -360,6 +361,11 @@ class ReportStatus(models.TextChoices):
     SUBMITTED = "submitted", _("awaiting confirmation")
     RETURNED = "returned", _("returned for correction")
     CONFIRMED = "confirmed", _("confirmed")
+
+
+def month_after(month: date) -> date:
+    """The first day of the month after the one ``month`` falls in."""
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 class OperatingReport(models.Model):

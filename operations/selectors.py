@@ -35,6 +35,7 @@ from .models import (
     Qualification,
     ReportStatus,
     Severity,
+    month_after,
 )
 
 
@@ -286,7 +287,7 @@ def months_between(first: date, last: date) -> list[date]:
     months, month = [], first.replace(day=1)
     while month <= last:
         months.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
+        month = month_after(month)
     return months
 
 
@@ -306,7 +307,7 @@ def reports_due(*, agreements: QuerySet[Agreement], today: date | None = None) -
     due = []
     for agreement in agreements:
         for month in months_between(agreement.starts_on, min(agreement.last_day, this_month - timedelta(days=1))):
-            due_on = (month + timedelta(days=32)).replace(day=1) + timedelta(days=due_day - 1)
+            due_on = month_after(month) + timedelta(days=due_day - 1)
             if (agreement.pk, month) not in reported and due_on < today:
                 due.append(ReportDue(agreement=agreement, month=month, due_on=due_on, days_late=(today - due_on).days))
     return sorted(due, key=lambda d: (-d.days_late, d.agreement.division.code))

@@ -58,6 +58,7 @@ from .models import (
     RevenueShare,
     ServiceCategory,
     ServiceTier,
+    month_after,
 )
 from .selectors import admissions_in_force, blacklisted_operator_ids
 
@@ -765,7 +766,7 @@ def report_confirm(*, actor, report: OperatingReport, now: datetime | None = Non
             "status": report.get_status_display()}, code="wrong_status")
     agreement = report.agreement
     if report.fund_share > 0 and Fund.objects.filter(division=agreement.division).exists():
-        month_end = (report.month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        month_end = month_after(report.month) - timedelta(days=1)
         report.fund_income = operator_share_post(
             actor=actor, division=agreement.division, amount=report.fund_share, operator=agreement.operator,
             received_on=min(timezone.localdate(now), month_end + timedelta(days=int(

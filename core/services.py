@@ -25,3 +25,10 @@ def assign(instance: models.Model, data: dict[str, Any], *, allowed: set[str]) -
     for name, value in data.items():
         setattr(instance, name, value)
     return list(data)
+
+
+def require_filled(**values) -> None:
+    """Refuse, field by field, the values that are empty or only spaces."""
+    errors = {name: [_("This field is required.")] for name, value in values.items() if not str(value or "").strip()}
+    if errors:
+        raise ValidationFailed(fields=errors)

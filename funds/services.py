@@ -23,7 +23,7 @@ from accounts.models import Role
 from accounts.permissions import active_roles
 from audit.services import audit_record, snapshot
 from core.errors import Conflict, PermissionDenied, ValidationFailed
-from core.services import clean_or_raise
+from core.services import clean_or_raise, require_filled
 from core.uploads import document_from_upload
 from ledger.models import Account, AccountKind
 from ledger.services import account_get_or_open, account_open, ledger_transfer, to_yuan
@@ -68,12 +68,6 @@ def _positive(value, field: str = "amount") -> Decimal:
     return amount
 
 
-def _required(**values) -> None:
-    errors = {name: [_("This field is required.")] for name, value in values.items() if not str(value or "").strip()}
-    if errors:
-        raise ValidationFailed(fields=errors)
-
-
 # Founding a fund and its committee.
 
 def _counterparty(fund: Fund, code: str, name) -> Account:
@@ -91,7 +85,7 @@ def fund_create(*, actor, division: Division, host: Organisation, name: str = ""
         raise ValidationFailed(fields={"division": [_("A fund belongs to a community or a district.")]})
     if host.kind != OrganisationKind.CHARITY or not host.public_fundraising:
         raise ValidationFailed(fields={"host": [_("Only a charity with public-fundraising status can host a fund.")]})
-    _required(led_by=led_by)
+    require_filled(led_by=led_by)
     if Fund.objects.filter(division=division).exists():
         raise Conflict(_("%(division)s already has a fund.") % {"division": division.name}, code="fund_exists")
     name = name.strip() or str(_("%(division)s community development fund") % {"division": division.name})
@@ -196,7 +190,7 @@ def income_record(*, actor, fund: Fund, kind: str, amount, donor_name: str, rece
         raise ValidationFailed(fields={"kind": [_("Appropriations go into a district's fund.")]})
     if donor_kind not in DonorKind.values:
         raise ValidationFailed(fields={"donor_kind": [_("Choose who the donor is.")]})
-    _required(donor_name=donor_name)
+    require_filled(donor_name=donor_name)
     if kind in (IncomeKind.PUBLIC_DONATION, IncomeKind.TARGETED_DONATION) and not receipt_no.strip():
         raise ValidationFailed(fields={"receipt_no": [_("A donation needs the number of its donation receipt.")]})
     if kind == IncomeKind.TARGETED_DONATION and not purpose.strip():
@@ -254,7 +248,7 @@ def project_propose(*, actor, fund: Fund, title: str, kind: str, budget, benefic
                     beneficiary_count: int = 0) -> Project:
     """The community's party organisation proposes a project; it goes to the committee for review."""
     budget = _positive(budget, "budget")
-    _required(title=title, beneficiaries=beneficiaries, plan=plan)
+    require_filled(title=title, beneficiaries=beneficiaries, plan=plan)
     params = committee_rule(fund)
     members = active_members(fund)
     if members.count() < params["min_members"]:
@@ -300,7 +294,7 @@ def project_vote(*, actor, project: Project, choice: str, comment: str) -> Vote:
         raise PermissionDenied(_("Only members of the fund's committee vote on its projects."))
     if choice not in VoteChoice.values:
         raise ValidationFailed(fields={"choice": [_("Vote for, against, abstain, or recuse.")]})
-    _required(comment=comment)
+    require_filled(comment=comment)
     params = committee_rule(project.fund)
     if project.proposer_id == actor.pk and not params["proposer_may_vote"] and choice != VoteChoice.RECUSED:
         raise PermissionDenied(_("The proposer of a project recuses from its vote under the city's rules."))
@@ -377,7 +371,7 @@ def project_decide(*, actor, project: Project, approve: bool, note: str = "") ->
 def project_withdraw(*, actor, project: Project, reason: str) -> Project:
     project = _locked(project)
     _require_status(project, ProjectStatus.REVIEW, ProjectStatus.ENDORSED, ProjectStatus.RETURNED, ProjectStatus.APPLIED)
-    _required(reason=reason)
+    require_filled(reason=reason)
     project.status = ProjectStatus.WITHDRAWN
     project.save(update_fields=["status"])
     _record(actor, project, "withdrawn", reason=reason)
@@ -388,7 +382,7 @@ def project_withdraw(*, actor, project: Project, reason: str) -> Project:
 def project_disburse(*, actor, project: Project, amount, payee: str, document: str, paid_on: date | None = None) -> Disbursement:
     """Pay an instalment of an approved project from the fund: within the budget and the fund's balance."""
     amount = _positive(amount)
-    _required(payee=payee, document=document)
+    require_filled(payee=payee, document=document)
     project = _locked(project)
     _require_status(project, ProjectStatus.APPROVED, ProjectStatus.DISBURSING)
     if project.disbursed + amount > project.budget:
@@ -413,7 +407,7 @@ def project_disburse(*, actor, project: Project, amount, payee: str, document: s
 def evidence_add(*, actor, project: Project, description: str, amount, invoice_no: str, file=None) -> Evidence:
     """Spending evidence (invoice, voucher, photo) for money paid out."""
     amount = _positive(amount)
-    _required(description=description, invoice_no=invoice_no)
+    require_filled(description=description, invoice_no=invoice_no)
     file = document_from_upload(file, field="file") if file else None
     project = _locked(project)
     _require_status(project, ProjectStatus.DISBURSING)
@@ -435,7 +429,7 @@ def project_complete(*, actor, project: Project, report: str) -> Project:
     """Close the project with its completion report, once every yuan paid out is evidenced."""
     project = _locked(project)
     _require_status(project, ProjectStatus.DISBURSING)
-    _required(report=report)
+    require_filled(report=report)
     if project.spent != project.disbursed:
         raise Conflict(_("%(left)s yuan paid out still lack spending evidence.") % {"left": project.disbursed - project.spent},
                        code="evidence_missing")

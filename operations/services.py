@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.services import audit_record, snapshot
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.scoping import ancestor_paths
-from core.services import clean_or_raise
+from core.services import clean_or_raise, require_filled
 from core.uploads import document_from_upload, photo_from_upload
 from ledger.services import to_yuan
 from notifications.services import notify
@@ -65,12 +65,6 @@ from .selectors import admissions_in_force, blacklisted_operator_ids
 LICENCES = ("business_licence", "registration")
 
 
-def _required(**values) -> None:
-    errors = {name: [_("This field is required.")] for name, value in values.items() if not str(value or "").strip()}
-    if errors:
-        raise ValidationFailed(fields=errors)
-
-
 def _money(value, field: str) -> Decimal:
     amount = to_yuan(value if value not in (None, "") else "0", field=field)
     if amount < 0:
@@ -100,7 +94,7 @@ def qualification_add(*, actor, operator: Organisation, kind: str, number: str, 
                       valid_until: date | None = None, document=None) -> Qualification:
     if operator.kind != OrganisationKind.OPERATOR:
         raise ValidationFailed(fields={"operator": [_("Only operators file qualifications here.")]})
-    _required(number=number)
+    require_filled(number=number)
     qualification = Qualification(operator=operator, kind=kind, number=number.strip(), issued_by=issued_by.strip(),
                                   valid_until=valid_until)
     clean_or_raise(qualification, exclude=["document"])
@@ -130,7 +124,7 @@ def admission_apply(*, actor, operator: Organisation, division: Division, catego
     if division.level not in (DivisionLevel.STREET, DivisionLevel.DISTRICT):
         raise ValidationFailed(fields={"division": [_("Operators are admitted by a street or a district.")]})
     categories = _categories(categories)
-    _required(scope_description=scope_description)
+    require_filled(scope_description=scope_description)
     if operator.pk in blacklisted_operator_ids(division=division):
         raise PermissionDenied(_("%(operator)s is blacklisted here and cannot apply.") % {"operator": operator.name})
     today = timezone.localdate(now)
@@ -213,7 +207,7 @@ def admission_review(*, actor, admission: Admission, admit: bool, checklist: dic
 def _admission_change(*, actor, admission: Admission, allowed: tuple, status: str, reason: str, now) -> Admission:
     admission = _locked_admission(admission)
     _admission_status(admission, *allowed)
-    _required(reason=reason)
+    require_filled(reason=reason)
     before = admission.status
     admission.status, admission.status_reason, admission.status_changed_at = status, reason.strip(), now or timezone.now()
     admission.save(update_fields=["status", "status_reason", "status_changed_at"])
@@ -503,7 +497,7 @@ def agreement_draft(*, actor, division: Division, operator: Organisation, terms:
         raise ValidationFailed(fields={"division": [_("An agreement is made by a community or a street.")]})
     agreement = Agreement(division=division, operator=operator, drafted_by=actor, renewal_of=renewal_of)
     _apply_terms(agreement, terms)
-    _required(title=agreement.title, mode=agreement.mode, starts_on=agreement.starts_on, ends_on=agreement.ends_on)
+    require_filled(title=agreement.title, mode=agreement.mode, starts_on=agreement.starts_on, ends_on=agreement.ends_on)
     _check_term(agreement)
     agreement.admission = _admission_for(operator, division, agreement.starts_on)
     spaces, services, shares = _parts(agreement, spaces, services, shares)
@@ -599,7 +593,7 @@ def agreement_return(*, actor, agreement: Agreement, note: str) -> Agreement:
     """The street returns a submitted agreement to the community with what to change."""
     agreement = _locked_agreement(agreement)
     _agreement_status(agreement, AgreementStatus.SUBMITTED)
-    _required(note=note)
+    require_filled(note=note)
     agreement.status, agreement.decision_note = AgreementStatus.DRAFT, note.strip()
     agreement.save(update_fields=["status", "decision_note"])
     audit_record(actor=actor, action="operations.agreement.returned", target=agreement, division=agreement.division,
@@ -614,7 +608,7 @@ def agreement_withdraw(*, actor, agreement: Agreement, reason: str) -> Agreement
     """The community withdraws a draft, or one waiting for the street; it gives nothing over."""
     agreement = _locked_agreement(agreement)
     _agreement_status(agreement, AgreementStatus.DRAFT, AgreementStatus.SUBMITTED)
-    _required(reason=reason)
+    require_filled(reason=reason)
     agreement.status, agreement.termination_reason = AgreementStatus.WITHDRAWN, reason.strip()
     agreement.save(update_fields=["status", "termination_reason"])
     audit_record(actor=actor, action="operations.agreement.withdrawn", target=agreement, division=agreement.division,
@@ -628,7 +622,7 @@ def agreement_terminate(*, actor, agreement: Agreement, on: date, reason: str, n
     now = now or timezone.now()
     agreement = _locked_agreement(agreement)
     _agreement_status(agreement, AgreementStatus.ACTIVE)
-    _required(reason=reason)
+    require_filled(reason=reason)
     if not agreement.starts_on <= on < agreement.ends_on:
         raise ValidationFailed(fields={"on": [_("The last day must fall within the agreement's term, before its end.")]})
     tz = timezone.get_current_timezone()
@@ -787,7 +781,7 @@ def report_return(*, actor, report: OperatingReport, note: str, now: datetime | 
     if report.status != ReportStatus.SUBMITTED:
         raise Conflict(_("The report is %(status)s; only a submitted report can be returned.") % {
             "status": report.get_status_display()}, code="wrong_status")
-    _required(note=note)
+    require_filled(note=note)
     report.status, report.return_note, report.decided_by, report.decided_at = ReportStatus.RETURNED, note.strip(), actor, \
         now or timezone.now()
     report.save(update_fields=["status", "return_note", "decided_by", "decided_at"])
@@ -821,7 +815,7 @@ def funding_create(*, actor, kind: str, title: str, funder: Division, division: 
     amount = to_yuan(amount if amount not in (None, "") else "0", field="amount")
     if amount <= 0:
         raise ValidationFailed(fields={"amount": [_("The amount must be more than zero.")]})
-    _required(title=title)
+    require_filled(title=title)
     funding = Funding(kind=kind, title=title.strip(), number=number.strip(), funder=funder, department=department,
                       division=division, recipient=recipient, site=site, amount=amount, starts_on=starts_on, ends_on=ends_on,
                       conditions=conditions.strip(), created_by=actor)
@@ -862,7 +856,7 @@ def milestone_decide(*, actor, milestone: Milestone, met: bool, evidence: str, e
     milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
     if funding.status != FundingStatus.ACTIVE or milestone.status != MilestoneStatus.PENDING:
         raise Conflict(_("This milestone has already been decided."), code="wrong_status")
-    _required(evidence=evidence)
+    require_filled(evidence=evidence)
     evidence_file = document_from_upload(evidence_file, field="evidence_file") if evidence_file is not None else None
     milestone.status = MilestoneStatus.MET if met else MilestoneStatus.MISSED
     milestone.evidence, milestone.decided_by, milestone.decided_at = evidence.strip(), actor, now or timezone.now()
@@ -882,7 +876,7 @@ def funding_pay(*, actor, funding: Funding, amount, paid_on: date, document: str
     amount = to_yuan(amount, field="amount")
     if amount <= 0:
         raise ValidationFailed(fields={"amount": [_("The amount must be more than zero.")]})
-    _required(document=document)
+    require_filled(document=document)
     funding = _locked_funding(funding)
     if funding.status != FundingStatus.ACTIVE:
         raise Conflict(_("This funding is %(status)s; no more payments.") % {"status": funding.get_status_display()},
@@ -914,7 +908,7 @@ def funding_close(*, actor, funding: Funding, completed: bool, note: str) -> Fun
     funding = _locked_funding(funding)
     if funding.status != FundingStatus.ACTIVE:
         raise Conflict(_("This funding is already closed."), code="wrong_status")
-    _required(note=note)
+    require_filled(note=note)
     funding.status = FundingStatus.COMPLETED if completed else FundingStatus.CANCELLED
     funding.save(update_fields=["status"])
     audit_record(actor=actor, action=f"operations.funding.{funding.status}", target=funding, division=funding.division,
@@ -944,7 +938,7 @@ def offer_publish(*, actor, room: Room, title: str, description: str, categories
     today = timezone.localdate(now)
     room = Room.objects.select_related("site__division").get(pk=room.pk)
     division = room.site.division
-    _required(title=title, description=description)
+    require_filled(title=title, description=description)
     categories = _categories(categories)
     hours = rotation_slots(hours)
     if closes_on <= today:
@@ -973,7 +967,7 @@ def interest_submit(*, actor, offer: PartnershipOffer, operator: Organisation, p
     if offer.status != OfferStatus.OPEN or offer.closes_on < timezone.localdate(now):
         raise Conflict(_("This offer is closed."), code="offer_closed")
     _admission_for(operator, offer.division, timezone.localdate(now))
-    _required(proposal=proposal)
+    require_filled(proposal=proposal)
     checked = _checked_services(offer.division, services, None)
     if Interest.objects.filter(offer=offer, operator=operator).exclude(status=InterestStatus.WITHDRAWN).exists():
         raise Conflict(_("%(operator)s has already proposed for this room.") % {"operator": operator.name}, code="already_proposed")
@@ -1034,7 +1028,7 @@ def offer_withdraw(*, actor, offer: PartnershipOffer, reason: str) -> Partnershi
     offer = PartnershipOffer.objects.select_for_update(of=("self",)).select_related("division").get(pk=offer.pk)
     if offer.status != OfferStatus.OPEN:
         raise Conflict(_("This offer is closed."), code="offer_closed")
-    _required(reason=reason)
+    require_filled(reason=reason)
     offer.status = OfferStatus.WITHDRAWN
     offer.save(update_fields=["status"])
     offer.interests.filter(status=InterestStatus.SUBMITTED).update(status=InterestStatus.DECLINED)

@@ -103,7 +103,8 @@ def peak_rss_mb() -> float:
 
 
 def report(name: str, figure: float, unit: str, ratio: float, baseline: str, target: str, ok: bool) -> bool:
-    print(f"bench {name}: {figure:.3g} {unit}, {ratio:.1f}x vs {baseline}, target {target} -> {'ok' if ok else 'SHORT'}")
+    shown = f"{figure:,.0f}" if abs(figure) >= 1000 else f"{figure:.3g}"
+    print(f"bench {name}: {shown} {unit}, {ratio:.1f}x vs {baseline}, target {target} -> {'ok' if ok else 'SHORT'}")
     sys.stdout.flush()
     return ok
 

@@ -52,7 +52,7 @@ rule_kind("feedback_categories", module="neighbourhood", label=_("feedback categ
           params={"categories": Param("table", label=_("categories"), row_key="code", columns={
               "code": Param("str"),
               "name": Param("str", label=_("category")),
-              "group": Param("str", label=_("group")),
+              "group": Param("str", label=_("category group")),
               "level": Param("str", label=_("handled by"), choices=LEVELS),
               "sla_days": Param("int", label=_("closed within"), unit="days", min=1, max=365),
               "description": Param("str", required=False, label=_("for example")),

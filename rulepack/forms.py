@@ -105,6 +105,13 @@ def _python_number(value: Decimal, *, old, integer: bool):
     return float(value)
 
 
+def column_label(spec: Param, name: str) -> str:
+    """A column's header: its label, and its unit where all its rows share one (办结时限（天）)."""
+    before, after = unit_text("share" if _percent(spec) else spec.unit)
+    unit = (after or before).strip()
+    return f"{spec.name_for(name)}（{unit}）" if unit and not spec.unit_by else spec.name_for(name)
+
+
 def _row_form(spec: Param, data: dict) -> type[forms.Form]:
     """A form for one row of a table: a field per column; the row's key (its code) kept hidden."""
     fields = {}
@@ -121,7 +128,8 @@ def _row_form(spec: Param, data: dict) -> type[forms.Form]:
         else:
             field = param_field(column_spec, column, data=data)
             field.required = False
-        field.widget.attrs.setdefault("aria-label", column_spec.name_for(column))
+        field.label = column_label(column_spec, column)
+        field.widget.attrs.setdefault("aria-label", field.label)
         fields[column] = field
     if spec.row_key:
         fields[spec.row_key] = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -158,11 +166,16 @@ class RuleForm(BootstrapMixin, forms.Form):
         for name, spec in self.specs.items():
             initial.update(self._initial(name, spec, old.get(name)))
         super().__init__(*args, initial=initial, **kwargs)
+        from .selectors import default_sources
         from .services import source_names
 
+        def named(tag, source):
+            title, short = source_names(source)
+            short = short or default_sources().get(tag, {}).get("short", "")
+            return f"{short} · {title}" if short and short != title else title
+
         self.fields["source"].choices = [("", "—")] * (not self.rule) + [
-            (tag, " · ".join(n for n in reversed(source_names(source)) if n))
-            for tag, source in pack_data.get("sources", {}).items()]
+            (tag, named(tag, source)) for tag, source in pack_data.get("sources", {}).items()]
         if not kind.several:
             del self.fields["enabled"]
         self.tables: dict[str, forms.BaseFormSet] = {}
@@ -222,7 +235,7 @@ class RuleForm(BootstrapMixin, forms.Form):
             unit = "share" if _percent(spec) else spec.unit
             row["before"], row["after"] = ("", "%") if unit == "share" else unit_text(unit)
             if spec.type == "table":
-                row["columns"] = [spec.columns[c].name_for(c) for c in visible_columns(spec)]
+                row["columns"] = [column_label(spec.columns[c], c) for c in visible_columns(spec)]
             elif spec.type == "numbers" and spec.parts:
                 row["fields"] = row["parts"] = [self[f"p_{name}_{i}"] for i in range(len(spec.parts))]
             else:

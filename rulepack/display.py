@@ -230,5 +230,5 @@ def summary(changes: dict[str, list]) -> str:
         elif new is None:
             parts.append(gettext("%(label)s removed") % {"label": label})
         else:
-            parts.append(f"{label} {old} → {new}")
+            parts.append(f"{label}：{old} → {new}")
     return "；".join(parts)

@@ -257,6 +257,11 @@ class RuleForm(BootstrapMixin, forms.Form):
 
     # Reading it back ----------------------------------------------------------------------------
 
+    @property
+    def has_errors(self) -> bool:
+        return self.is_bound and (bool(self.errors) or any(any(formset.errors) or formset.non_form_errors()
+                                                             for formset in self.tables.values()))
+
     def is_valid(self) -> bool:
         tables_valid = all(formset.is_valid() for formset in self.tables.values())
         return super().is_valid() and tables_valid

@@ -180,7 +180,7 @@ def rulepack_rule_save(*, actor, city: Division, base: RulePack, kind: str, key:
     after_key = next((r["key"] for r in reversed(rules) if r.get("kind") == kind), None)
     content = packfile.with_rule(current.content, rule, kind=rule_kind, version=version, after_key=after_key)
     written = summary(changes)
-    pack = rulepack_load(actor=actor, city=city, content=content, note=f"{rule['title']}：{written}"[:200])
+    pack = rulepack_load(actor=actor, city=city, content=content, note=f"【{rule['title']}】{written}"[:200])
     audit_record(actor=actor, action="rulepack.rule.added" if old is None else "rulepack.rule.changed", target=pack,
                  division=city, changes={**changes, str(_("version")): [current.version, version]}, note=rule["title"][:200])
     return pack, key, changes

@@ -130,19 +130,19 @@ class TestSavingARule:
         event = AuditEvent.objects.get(action="rulepack.rule.changed")
         assert event.actor == world.users["city_supervisor"]
         assert event.changes["最低面积"] == ["1500 m²", "1800 m²"]
-        assert "最低面积 1500 m² → 1800 m²" in after.note
+        assert "最低面积：1500 m² → 1800 m²" in after.note
         # Only that rule's block changed: the file's Chinese comments and every other rule are as they were.
         assert "# 社区服务用房达标" in after.content and "# 依据文件：" in after.content
         assert tomllib.loads(after.content)["rules"][1:] == tomllib.loads(before.content)["rules"][1:]
         assert "1800" in supervisor.get(response["Location"]).content.decode()
 
     @pytest.mark.parametrize("url, field, value, message", [
-        (URL, "p_min_m2", "-20", "最低面积应在0 m²至100000 m²之间。"),
-        ("/rules/rule/funds.committee/", "p_quorum_share", "120", "参加表决的委员不少于应在0%至100%之间。"),
-        ("/rules/rule/funds.committee/", "p_min_members", "2", "委员不少于应在3 人至50 人之间。"),
+        (URL, "p_min_m2", "-20", "“最低面积”应在0 m²至100000 m²之间。"),
+        ("/rules/rule/funds.committee/", "p_quorum_share", "120", "“参加表决的委员不少于”应在0%至100%之间。"),
+        ("/rules/rule/funds.committee/", "p_min_members", "2", "“委员不少于”应在3 人至50 人之间。"),
         ("/rules/rule/registry.required_functions/", "p_functions", "bowling_alley", "“bowling_alley”不在可选范围内"),
-        ("/rules/rule/scheduling.no_show_minutes/", "p_value", "十五", "开始后未签到即释放的时间须为整数。"),
-        ("/rules/rule/operations.low_cost_cap/", "p_max_price", "", "请填写每次不超过。"),
+        ("/rules/rule/scheduling.no_show_minutes/", "p_value", "十五", "“开始后未签到即释放的时间”须为整数。"),
+        ("/rules/rule/operations.low_cost_cap/", "p_max_price", "", "请填写“每次不超过”。"),
     ])
     def test_a_bad_value_is_refused_with_its_message_and_nothing_changes(self, supervisor, world, url, field, value, message):
         before = RulePack.objects.get(city=world.node("甲市"), is_active=True)

@@ -71,12 +71,12 @@ site_kinds = ["elderly_canteen"]
 
     @pytest.mark.parametrize("old, new, message", [
         ('kind = "site_area_min"', 'kind = "flying_carpet"', "未知类型 flying_carpet"),
-        ("min_m2 = 1500", 'min_m2 = "many"', "最低面积须为数字。"),
-        ("min_m2 = 1500", "min_m2 = -5", "最低面积应在0 m²至100000 m²之间。"),
-        ("min_share = 0.5", "min_share = 5", "底层面积不少于应在0%至100%之间。"),
-        ('site_kinds = ["party_mass_centre"]', 'site_kinds = ["castle"]', "计入的场所类型中有不在可选范围内的值：castle"),
-        ('functions = ["service_window"]', 'functions = ["bowling_alley"]', "或设有以下功能用房中有不在可选范围内的值：bowling_alley"),
-        ("min_members = 3", "min_members = 2", "委员不少于应在3 人至50 人之间。"),
+        ("min_m2 = 1500", 'min_m2 = "many"', "“最低面积”须为数字。"),
+        ("min_m2 = 1500", "min_m2 = -5", "“最低面积”应在0 m²至100000 m²之间。"),
+        ("min_share = 0.5", "min_share = 5", "“底层面积不少于”应在0%至100%之间。"),
+        ('site_kinds = ["party_mass_centre"]', 'site_kinds = ["castle"]', "“计入的场所类型”中有不在可选范围内的值：castle"),
+        ('functions = ["service_window"]', 'functions = ["bowling_alley"]', "“或设有以下功能用房”中有不在可选范围内的值：bowling_alley"),
+        ("min_members = 3", "min_members = 2", "“委员不少于”应在3 人至50 人之间。"),
         ('source = "Haining"', 'source = "Nowhere"', "Nowhere"),
         ('key = "registry.centre_area"', 'key = "registry.community_service_area"', "出现了两次"),
     ])

@@ -95,6 +95,12 @@ def param_field(spec: Param, name: str, *, data: dict, current=None) -> forms.Fi
                            help_text=_("One a line."), error_messages=messages)
 
 
+def percent(value) -> Decimal:
+    """A share as the per cent a person types: 0.5 → 50, 0.025 → 2.5."""
+    number = Decimal(str(value)) * 100
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+
+
 def _python_number(value: Decimal, *, old, integer: bool):
     """The number the file gets: the old one where it has not changed (4.0 stays 4.0), a whole number
     as an integer unless the old one was a decimal."""
@@ -190,7 +196,7 @@ class RuleForm(BootstrapMixin, forms.Form):
         if spec.type == "numbers" and spec.parts:
             return {f"p_{name}_{i}": v for i, v in enumerate(value)}
         if spec.type in ("int", "number", "share") and _percent(spec):
-            return {f"p_{name}": Decimal(str(value)) * 100}
+            return {f"p_{name}": percent(value)}
         if spec.type == "list" and not spec.options(self.pack_data):
             return {f"p_{name}": "\n".join(value)}
         if spec.type == "table":
@@ -210,6 +216,9 @@ class RuleForm(BootstrapMixin, forms.Form):
                 self.fields[f"p_{name}_{i}"] = field
             return
         self.fields[f"p_{name}"] = param_field(spec, name, data=self.pack_data, current=value)
+        if spec.type == "list" and spec.open and spec.options(self.pack_data):
+            self.fields[f"p_{name}_other"] = forms.CharField(
+                label=_("others, one a line"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def _row_initial(self, spec: Param, row: dict) -> dict:
         initial = dict(row)
@@ -218,7 +227,7 @@ class RuleForm(BootstrapMixin, forms.Form):
             if column_spec.unit_by and column in row:
                 other, units = column_spec.unit_by
                 if units.get(row.get(other)) == "share":
-                    initial[column] = Decimal(str(row[column])) * 100
+                    initial[column] = percent(row[column])
         return initial
 
     # What the page draws ------------------------------------------------------------------------
@@ -231,15 +240,20 @@ class RuleForm(BootstrapMixin, forms.Form):
         for name, spec in self.specs.items():
             row = {"name": name, "label": spec.name_for(name), "help": spec.help, "empty": spec.empty,
                    "type": spec.type, "table": self.tables.get(name), "parts": None, "bounds": "", "excerpt": "",
-                   "in_passage": None}
+                   "in_passage": None, "other": None, "units": []}
             unit = "share" if _percent(spec) else spec.unit
             row["before"], row["after"] = ("", "%") if unit == "share" else unit_text(unit)
             if spec.type == "table":
                 row["columns"] = [column_label(spec.columns[c], c) for c in visible_columns(spec)]
+                row["units"] = [_("%(column)s of “%(value)s” in %(unit)s") % {
+                    "column": spec.columns[c].name_for(c), "value": dict(spec.columns[u[0]].options(self.pack_data)).get(v, v),
+                    "unit": _("per cent") if unit_key == "share" else "".join(unit_text(unit_key)).strip()}
+                    for c in visible_columns(spec) if (u := spec.columns[c].unit_by) for v, unit_key in u[1].items()]
             elif spec.type == "numbers" and spec.parts:
                 row["fields"] = row["parts"] = [self[f"p_{name}_{i}"] for i in range(len(spec.parts))]
             else:
                 row["fields"] = [self[f"p_{name}"]]
+                row["other"] = self[f"p_{name}_other"] if f"p_{name}_other" in self.fields else None
             if spec.type in ("int", "number", "share", "numbers") and (spec.min is not None or spec.max is not None
                                                                          or spec.type == "share" or unit == "share"):
                 low, high = spec.bounds()
@@ -285,6 +299,8 @@ class RuleForm(BootstrapMixin, forms.Form):
             if isinstance(value, str):
                 value = [line.strip() for line in value.splitlines() if line.strip()]
             value = list(value or [])
+            others = data.get(f"p_{name}_other") or ""
+            value += [line.strip() for line in others.splitlines() if line.strip() and line.strip() not in value]
             if isinstance(old, list) and set(old) == set(value):
                 return old
             return value if value or spec.required else None

@@ -16,7 +16,7 @@ MAX_PACK_FILE = 512 * 1024
 
 class PackForm(BootstrapMixin, forms.Form):
     content = forms.CharField(label=_("rule pack file (TOML)"), required=False,
-                              widget=forms.Textarea(attrs={"rows": 30, "spellcheck": "false", "class": "font-monospace"}))
+                              widget=forms.Textarea(attrs={"rows": 30, "spellcheck": "false", "class": "form-control font-monospace small"}))
     upload = forms.FileField(label=_("or upload a file"), required=False,
                              widget=forms.ClearableFileInput(attrs={"accept": ".toml,text/plain"}))
     note = forms.CharField(label=_("what changed"), max_length=200)

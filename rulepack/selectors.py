@@ -128,7 +128,9 @@ def pack_sections(pack: RulePack) -> list[ModuleRules]:
                 label = found.module
             sections[found.module] = ModuleRules(found.module, str(label))
         values = rule_values(kind, found.key, found.params, data=data) if kind else []
-        sections[found.module].rules.append(RuleShown(found, str(kind.label) if kind else "", values))
+        # A plain value needs no kind beside its title; every other rule says what kind of rule it is.
+        kind_label = str(kind.label) if kind and kind.name != "parameter" else ""
+        sections[found.module].rules.append(RuleShown(found, kind_label, values))
     for name, kind in RULE_KINDS.items():
         if kind.several and kind.module in sections:
             sections[kind.module].addable.append((name, str(kind.label)))

@@ -171,7 +171,8 @@ def _row_text(spec: Param, row: dict, *, data) -> str:
                     for c in visible_columns(spec) if c in row)
 
 
-def _same(old, new) -> bool:
+def same(old, new) -> bool:
+    """Whether two values of a parameter are the same (1500 and 1500.0 are; True and 1 are not)."""
     if isinstance(old, bool) or isinstance(new, bool):
         return old is new
     if isinstance(old, int | float) and isinstance(new, int | float):
@@ -195,7 +196,7 @@ def _table_changes(label: str, spec: Param, old: list, new: list, *, data) -> di
             continue
         was = before[ident]
         for column in visible_columns(spec):
-            if not _same(was.get(column), row.get(column)):
+            if not same(was.get(column), row.get(column)):
                 changes[f"{label}：{_row_label(spec, row, number)}·{spec.columns[column].name_for(column)}"] = [
                     format_value(row_spec(spec, column, was), was.get(column), data=data),
                     format_value(row_spec(spec, column, row), row.get(column), data=data)]
@@ -210,7 +211,7 @@ def param_changes(kind: RuleKind, key: str, old: dict, new: dict, *, data: dict 
     changes: dict[str, list] = {}
     for name, spec in kind_params(kind, key).items():
         before, after = old.get(name), new.get(name)
-        if _same(before, after):
+        if same(before, after):
             continue
         label = spec.name_for(name)
         if spec.type == "table" and spec.columns:

@@ -8,8 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapMixin
 
-from .display import _same, citation_excerpt, format_number, says, unit_text, visible_columns
+from .display import citation_excerpt, format_number, same, says, unit_text, visible_columns
 from .kinds import Param, RuleKind, bounds_message, kind_params, param_errors
+from .selectors import default_sources
+from .services import source_names
 
 MAX_PACK_FILE = 512 * 1024
 
@@ -104,7 +106,7 @@ def percent(value) -> Decimal:
 def _python_number(value: Decimal, *, old, integer: bool):
     """The number the file gets: the old one where it has not changed (4.0 stays 4.0), a whole number
     as an integer unless the old one was a decimal."""
-    if old is not None and _same(old, value):
+    if old is not None and same(old, value):
         return old
     if integer or (value == value.to_integral_value() and not isinstance(old, float)):
         return int(value)
@@ -172,8 +174,6 @@ class RuleForm(BootstrapMixin, forms.Form):
         for name, spec in self.specs.items():
             initial.update(self._initial(name, spec, old.get(name)))
         super().__init__(*args, initial=initial, **kwargs)
-        from .selectors import default_sources
-        from .services import source_names
 
         def named(tag, source):
             title, short = source_names(source)
@@ -218,7 +218,7 @@ class RuleForm(BootstrapMixin, forms.Form):
         self.fields[f"p_{name}"] = param_field(spec, name, data=self.pack_data, current=value)
         if spec.type == "list" and spec.open and spec.options(self.pack_data):
             self.fields[f"p_{name}_other"] = forms.CharField(
-                label=_("others, one a line"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+                label=_("other OpenStreetMap values, one a line"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def _row_initial(self, spec: Param, row: dict) -> dict:
         initial = dict(row)
@@ -358,7 +358,7 @@ class RuleForm(BootstrapMixin, forms.Form):
             for name, spec in self.specs.items():
                 before, after = old.get(name), params.get(name)
                 if spec.type in ("int", "number", "share") and before is not None and after is not None \
-                        and not _same(before, after) and says(title, before, "share" if _percent(spec) else spec.unit):
+                        and not same(before, after) and says(title, before, "share" if _percent(spec) else spec.unit):
                     self.add_error("title", _("The title still says %(old)s: write the new value into the title too.")
                                    % {"old": format_number(before, "share" if _percent(spec) else "")})
         return data

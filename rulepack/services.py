@@ -148,7 +148,7 @@ def rulepack_rule_save(*, actor, city: Division, base: RulePack, kind: str, key:
     the rule's key and the changes (``{label: [old, new]}``, as a person writes them)."""
     from .display import param_changes, summary
 
-    current = RulePack.objects.select_for_update().filter(city=city, is_active=True).first()
+    current = RulePack.objects.select_for_update(of=("self",)).filter(city=city, is_active=True).first()
     if current is None or current.pk != base.pk:
         raise Conflict(_("The rules were changed by someone else after you opened this page. Open the rule again "
                          "to see the version in force."), code="pack_changed")

@@ -13,6 +13,8 @@ ACTION_LABELS = {
     "accounts.token.issued": _("API token issued"),
     "accounts.token.revoked": _("API token revoked"),
     "rulepack.pack.loaded": _("rule pack loaded"),
+    "rulepack.rule.changed": _("rule changed"),
+    "rulepack.rule.added": _("rule added"),
     "ledger.account.opened": _("account opened in the ledger"),
     "ledger.account.closed": _("account closed in the ledger"),
     "ledger.transaction.posted": _("money posted"),

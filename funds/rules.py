@@ -10,20 +10,23 @@ from rulepack.kinds import Param, rule_kind
 
 from .models import IncomeKind
 
-MATCHABLE = tuple(kind for kind in IncomeKind.values if kind not in (IncomeKind.SEED_MATCHING, IncomeKind.APPROPRIATION))
+MATCHABLE = tuple((kind, label) for kind, label in IncomeKind.choices
+                  if kind not in (IncomeKind.SEED_MATCHING, IncomeKind.APPROPRIATION))
 
 
-def _check_committee(params: dict) -> list[str]:
-    return [] if params.get("min_members", 3) >= 3 else [str(_("A fund committee has at least 3 members."))]
-
-
-rule_kind("seed_matching", module="funds",
-          description=_("The district's fund adds ratio × each eligible income to a community's fund, up to "
-                        "cap_per_year yuan per community per calendar year, while the district's fund has money."),
-          params={"ratio": Param("number"), "cap_per_year": Param("number"), "eligible_kinds": Param("list", choices=MATCHABLE)})
-rule_kind("committee", module="funds",
-          description=_("A fund committee of at least min_members reviews projects: at least quorum_share of the members "
-                        "who have not recused must vote, and a project passes with more than majority_share of the votes cast."),
-          params={"min_members": Param("int"), "quorum_share": Param("share"), "majority_share": Param("share"),
-                  "proposer_may_vote": Param("bool"), "charity_approver_independent": Param("bool")},
-          check=_check_committee)
+rule_kind("seed_matching", module="funds", label=_("seed matching"),
+          description=_("The district's fund adds the given multiple of each eligible income to a community's fund, up to "
+                        "the cap per community per calendar year, while the district's fund has money."),
+          params={"ratio": Param("number", label=_("added for each yuan raised"), unit="yuan", max=10),
+                  "cap_per_year": Param("number", label=_("at most a year per community"), unit="yuan"),
+                  "eligible_kinds": Param("list", label=_("income matched"), choices=MATCHABLE)})
+# A committee of at least 3 members [Zibo]: a city may ask for more, never fewer.
+rule_kind("committee", module="funds", label=_("fund committee"),
+          description=_("A fund committee of at least the given number of members reviews projects: at least the quorum "
+                        "of the members who have not stepped aside must vote, and a project passes with more than the "
+                        "majority share of the votes cast."),
+          params={"min_members": Param("int", label=_("members at least"), unit="people", min=3, max=50),
+                  "quorum_share": Param("share", label=_("members voting at least"), unit="share"),
+                  "majority_share": Param("share", label=_("passes with more than"), unit="share"),
+                  "proposer_may_vote": Param("bool", label=_("the proposer may vote")),
+                  "charity_approver_independent": Param("bool", label=_("the charity approves on its own"))})

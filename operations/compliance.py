@@ -187,7 +187,7 @@ def judge_report(report: OperatingReport) -> list[Verdict]:
                 verdicts.append(_verdict(
                     found, _("paid income ¥%(income)s, running cost ¥%(cost)s") % {
                         "income": f"{report.revenue:,.2f}", "cost": f"{report.operating_cost:,.2f}"},
-                    _("income ≤ %(ratio)s × cost") % {"ratio": p["max_ratio"]},
+                    _("paid income ≤ %(share)s of the running cost") % {"share": _pct(p["max_ratio"])},
                     _("%(month)s: paid income ¥%(income)s is above the cost of running the service (¥%(cost)s) by ¥%(over)s.")
                     % {"month": report.month.strftime("%Y-%m"), "income": f"{report.revenue:,.2f}",
                        "cost": f"{report.operating_cost:,.2f}", "over": f"{report.revenue - limit:,.2f}"}))

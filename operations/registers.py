@@ -20,6 +20,7 @@ from excel.registers import (
 from org.selectors import division_get
 from registry.hours import format_hours, slots_week
 from registry.registers import check_within
+from rulepack.selectors import source_short
 
 from . import services
 from .models import (
@@ -190,7 +191,7 @@ def export_findings(*, user, params: dict):
     def rows():
         for f in findings.iterator(chunk_size=2000):
             yield [f.agreement.division.code, f.agreement.division.name, f.agreement.title, f.agreement.operator.name,
-                   f.report.month.strftime("%Y-%m") if f.report_id else "", f.title, f.source,
+                   f.report.month.strftime("%Y-%m") if f.report_id else "", f.title, source_short(f.source),
                    choice_label(Severity, f.severity), f.figure, f.requirement, f.message, f.found_at.replace(tzinfo=None)]
 
     return findings.count(), rows()

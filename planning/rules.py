@@ -15,18 +15,48 @@ people beyond the threshold that make a community a gap) and the scheduling pack
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import SiteKind
-from rulepack.kinds import Param, rule_kind
+from registry.rules import catalogue_functions
+from rulepack.kinds import Param, parameter_rule, rule_kind
 
 from .models import MAX_MINUTES, MIN_MINUTES
 
-SITE_KINDS = tuple(SiteKind.values)
 FACILITY_PREFIX = "planning.facility."
 
-
-def _check_minutes(params: dict) -> list[str]:
-    if "minutes" in params and not MIN_MINUTES <= params["minutes"] <= MAX_MINUTES:
-        return [str(_("minutes must be between %(min)s and %(max)s.") % {"min": MIN_MINUTES, "max": MAX_MINUTES})]
-    return []
+# OpenStreetMap tags a facility kind may count, by what a person calls them; a city may write others.
+OSM_FACILITY_TAGS = (
+    ("amenity=community_centre", _("community centre")),
+    ("amenity=social_facility", _("social facility")),
+    ("social_facility=food_bank", _("food bank or meal point")),
+    ("amenity=kindergarten", _("kindergarten")),
+    ("amenity=childcare", _("childcare centre")),
+    ("amenity=school", _("school")),
+    ("amenity=clinic", _("clinic")),
+    ("amenity=doctors", _("doctor's practice")),
+    ("amenity=pharmacy", _("pharmacy")),
+    ("amenity=hospital", _("hospital")),
+    ("social_facility=nursing_home", _("nursing home")),
+    ("amenity=nursing_home", _("nursing home (older tag)")),
+    ("social_facility=assisted_living", _("assisted living")),
+    ("amenity=library", _("library")),
+    ("leisure=sports_centre", _("sports centre")),
+    ("leisure=park", _("park")),
+    ("amenity=marketplace", _("market")),
+    ("shop=supermarket", _("supermarket")),
+    ("amenity=post_office", _("post office")),
+)
+# OpenStreetMap building values that may count as homes.
+BUILDING_TAGS = (
+    ("residential", _("residential building")),
+    ("apartments", _("block of flats")),
+    ("house", _("house")),
+    ("detached", _("detached house")),
+    ("semidetached_house", _("semi-detached house")),
+    ("terrace", _("terraced houses")),
+    ("bungalow", _("single-storey house")),
+    ("dormitory", _("dormitory")),
+    ("farm", _("farmhouse")),
+    ("yes", _("building of unstated use")),
+)
 
 
 def _check_tags(params: dict) -> list[str]:
@@ -34,35 +64,52 @@ def _check_tags(params: dict) -> list[str]:
     problems = [str(_("OpenStreetMap tags are written key=value, such as amenity=kindergarten: %(tags)s") % {"tags": ", ".join(wrong)})] if wrong else []
     if not params.get("site_kinds") and not params.get("functions") and not params.get("osm_tags"):
         problems.append(str(_("A facility kind needs site kinds, room functions or OpenStreetMap tags.")))
-    return problems + _check_minutes(params)
+    return problems
 
 
-def _check_walk(params: dict) -> list[str]:
-    problems = [] if 1 <= params["speed_kmh"] <= 10 else [str(_("speed_kmh must be a walking speed between 1 and 10 km/h."))]
-    return problems + _check_minutes(params)
+MINUTES = {"unit": "minutes", "min": MIN_MINUTES, "max": MAX_MINUTES}
 
+rule_kind("life_circle_walk", module="planning", label=_("walking"),
+          description=_("People walk at the given speed; a facility within the given minutes' walk serves them (for a "
+                        "facility kind that names no minutes of its own); a home or facility further than the given "
+                        "distance from the nearest walkable way is left out (and listed)."),
+          params={"speed_kmh": Param("number", label=_("walking speed"), unit="kmh", min=1, max=10),
+                  "minutes": Param("number", label=_("walk of at most"), **MINUTES),
+                  "snap_max_m": Param("number", label=_("at most from a walkable way"), unit="metres", max=5000)})
+rule_kind("life_circle_demand", module="planning", label=_("where people live"),
+          description=_("A residential building holds its footprint × floors × the people per m² (the default floors where "
+                        "the map has none); the chosen kinds of building count as homes; a community's people are spread "
+                        "over points the given distance apart inside its boundary, further apart where a community would "
+                        "get more than the most points."),
+          params={"persons_per_m2": Param("number", label=_("people per m² of floor"), unit="people_per_m2", max=1),
+                  "default_levels": Param("int", label=_("floors where the map has none"), unit="floors", min=1, max=100),
+                  "building_tags": Param("list", label=_("buildings counted as homes (OpenStreetMap)"),
+                                         choices=BUILDING_TAGS, open=True),
+                  "spacing_m": Param("number", label=_("points apart"), unit="metres", min=10, max=1000),
+                  "max_points_per_community": Param("int", label=_("points in a community at most"), unit="count",
+                                                    min=1, max=100_000)})
+rule_kind("life_circle_facility", module="planning", label=_("life-circle facility kind"), several=True,
+          key_prefix=FACILITY_PREFIX,
+          description=_("Sites of the register of the chosen kinds, or with a room of the chosen functions, and "
+                        "OpenStreetMap features with the chosen tags, are one kind of facility; people within the given "
+                        "minutes' walk of one (the walking rule's minutes when the kind names none) are covered."),
+          params={"site_kinds": Param("list", required=False, label=_("kinds of site"), choices=SiteKind.choices),
+                  "functions": Param("list", required=False, label=_("or a room with the function"),
+                                     choices=catalogue_functions),
+                  "osm_tags": Param("list", required=False, label=_("on the map (OpenStreetMap)"), choices=OSM_FACILITY_TAGS,
+                                    open=True),
+                  "minutes": Param("number", required=False, label=_("walk of at most"), empty=_("as the walking rule"),
+                                   **MINUTES)},
+          check=_check_tags)
+rule_kind("life_circle_siting", module="planning", label=_("siting new facilities"),
+          description=_("The siting solver stops after the time limit with its best answer and its proven gap; candidate "
+                        "points on the network are the given distance apart, up to the most; a room booked under the idle "
+                        "share over the given days is an idle-room candidate."),
+          params={"time_limit_s": Param("number", label=_("time limit"), unit="seconds", min=1, max=3600),
+                  "candidate_spacing_m": Param("number", label=_("candidate points apart"), unit="metres", min=10, max=5000),
+                  "max_candidates": Param("int", label=_("candidate points at most"), unit="count", min=1, max=100_000),
+                  "idle_window_days": Param("int", label=_("idle judged over the last"), unit="days", min=1, max=365)})
 
-rule_kind("life_circle_walk", module="planning",
-          description=_("People walk at speed_kmh; a facility within minutes' walk serves them (for a facility kind that "
-                        "names no minutes of its own); a home or facility further than snap_max_m from the nearest walkable "
-                        "way is left out (and listed)."),
-          params={"speed_kmh": Param("number"), "minutes": Param("number"), "snap_max_m": Param("number")}, check=_check_walk)
-rule_kind("life_circle_demand", module="planning",
-          description=_("A residential building holds footprint × levels × persons_per_m2 people (default_levels where the "
-                        "map has none); building_tags are the OpenStreetMap building values that count as homes; community "
-                        "points are laid spacing_m apart inside a community's boundary, further apart where a community would "
-                        "get more than max_points_per_community."),
-          params={"persons_per_m2": Param("number"), "default_levels": Param("int"), "building_tags": Param("list"),
-                  "spacing_m": Param("number"), "max_points_per_community": Param("int")})
-rule_kind("life_circle_facility", module="planning",
-          description=_("Sites of the register of these kinds, or with a room of these functions, and OpenStreetMap features "
-                        "with these tags, are one kind of facility; people within minutes' walk of one (the walking rule's "
-                        "minutes when the kind names none) are covered."),
-          params={"site_kinds": Param("list", choices=SITE_KINDS), "functions": Param("list", required=False),
-                  "osm_tags": Param("list", required=False), "minutes": Param("number", required=False)}, check=_check_tags)
-rule_kind("life_circle_siting", module="planning",
-          description=_("The siting solver stops after time_limit_s with its best answer and its proven gap; network "
-                        "candidates are laid candidate_spacing_m apart, at most max_candidates; a room booked under the "
-                        "scheduling idle share over the last idle_window_days is an idle-room candidate."),
-          params={"time_limit_s": Param("number"), "candidate_spacing_m": Param("number"), "max_candidates": Param("int"),
-                  "idle_window_days": Param("int")})
+parameter_rule("planning.persons_per_household",
+               Param("number", label=_("people per household"), unit="people_per_household", min=0.5, max=10))
+parameter_rule("planning.gap_min_people", Param("number", label=_("people left out at least"), unit="people", max=1000))

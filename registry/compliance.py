@@ -60,6 +60,7 @@ class RuleResult:
     unit: str = ""
     gap: Decimal | int | None = None
     gap_text: str = ""
+    source_short: str = ""
 
 
 @dataclass
@@ -143,7 +144,8 @@ def street_site_counts(streets: list[Division], *, within: Division) -> dict[str
 
 
 def _result(rule: Rule, passed: bool, **values) -> RuleResult:
-    return RuleResult(key=rule.key, title=rule.title, source=rule.source.title, citation=rule.citation, passed=passed, **values)
+    return RuleResult(key=rule.key, title=rule.title, source=rule.source.title, citation=rule.citation, passed=passed,
+                      source_short=rule.source.short_name, **values)
 
 
 class Texts:

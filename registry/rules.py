@@ -7,36 +7,68 @@ numbers and which site kinds count come from the pack.
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from rulepack.kinds import Param, rule_kind, section_loader
+from rulepack.kinds import Param, parameter_rule, rule_kind, section_loader
 
-from .models import Aspect, Function, Requirement, SiteKind
+from .models import AREA_MAX, Aspect, Function, Requirement, SiteKind
 
-KINDS = tuple(SiteKind.values)
-STAR_INDICATORS = {"floor_area", "aspects_covered", "required_functions", "weekly_hours", "ground_floor_share",
-                   "independent_entrance", "evidence"}
+STAR_INDICATORS = {
+    "floor_area": _("floor area of the rooms"),
+    "aspects_covered": _("aspects of the catalogue covered"),
+    "required_functions": _("required functions present"),
+    "weekly_hours": _("opening hours a week"),
+    "ground_floor_share": _("share of the area on the ground floor"),
+    "independent_entrance": _("independent street entrance"),
+    "evidence": _("assessor's score on a visit"),
+}
 
-rule_kind("site_area_min", module="registry",
-          description=_("The floor area of a community's sites of the given kinds is at least min_m2."),
-          params={"min_m2": Param("number"), "site_kinds": Param("list", choices=KINDS)})
-rule_kind("ground_floor_share_min", module="registry",
-          description=_("The ground-floor area is at least min_share of the floor area of the given kinds of site."),
-          params={"min_share": Param("share"), "site_kinds": Param("list", choices=KINDS)})
-rule_kind("independent_entrance", module="registry",
-          description=_("Sites of the given kinds have an independent street-level entrance (all of them, or any)."),
-          params={"site_kinds": Param("list", choices=KINDS), "require": Param("str", choices=("all", "any"))})
-rule_kind("office_share_max", module="registry",
-          description=_("Office rooms take at most max_share of a community's room area."),
-          params={"max_share": Param("share")})
-rule_kind("required_functions", module="registry",
-          description=_("Every required function of the catalogue is present in a community's rooms (or those listed)."),
-          params={"functions": Param("list", required=False)})
-rule_kind("street_site_count_min", module="registry",
-          description=_("A street has at least min_count sites of the given kinds (at the street or in its communities)."),
-          params={"site_kinds": Param("list", choices=KINDS), "min_count": Param("int"),
-                  "applies_to": Param("str", choices=("subdistrict", "all"))})
-rule_kind("provision_area", module="registry",
-          description=_("A new residential project provides per_100_households_m2 for every 100 households, at least min_m2."),
-          params={"per_100_households_m2": Param("number"), "min_m2": Param("number")})
+
+def catalogue_functions(data: dict) -> list[tuple[str, str]]:
+    """The room functions of the pack's catalogue, by name: what a rule naming functions chooses from."""
+    return [(item["code"], item["name"]) for aspect in data.get("catalogue", []) if isinstance(aspect, dict)
+            for item in aspect.get("functions", []) if isinstance(item, dict) and item.get("code") and item.get("name")]
+
+
+def site_kinds(label=None) -> Param:
+    return Param("list", choices=SiteKind.choices, label=label or _("kinds of site counted"))
+
+
+AREA = {"unit": "m2", "max": AREA_MAX}
+
+rule_kind("site_area_min", module="registry", label=_("minimum floor area"), several=True,
+          description=_("The floor area of a community's sites of the chosen kinds, together, is at least the minimum."),
+          params={"min_m2": Param("number", label=_("minimum floor area"), **AREA), "site_kinds": site_kinds()})
+rule_kind("ground_floor_share_min", module="registry", label=_("minimum ground-floor share"), several=True,
+          description=_("The ground-floor area is at least the given share of the floor area of the chosen kinds of site."),
+          params={"min_share": Param("share", label=_("ground floor at least"), unit="share"), "site_kinds": site_kinds()})
+rule_kind("independent_entrance", module="registry", label=_("independent street entrance"), several=True,
+          description=_("Sites of the chosen kinds have an independent street-level entrance (all of them, or at least one)."),
+          params={"site_kinds": site_kinds(),
+                  "require": Param("str", label=_("which sites"), choices=(("all", _("every such site")),
+                                                                            ("any", _("at least one such site"))))})
+rule_kind("office_share_max", module="registry", label=_("maximum office share"), several=True,
+          description=_("Office rooms take at most the given share of a community's room area."),
+          params={"max_share": Param("share", label=_("office rooms at most"), unit="share")})
+rule_kind("required_functions", module="registry", label=_("required functions"), several=True,
+          description=_("Every required function of the catalogue (or each one chosen here) is present in a community's rooms."),
+          params={"functions": Param("list", required=False, choices=catalogue_functions, label=_("functions"),
+                                     empty=_("every required function of the catalogue"))})
+rule_kind("street_site_count_min", module="registry", label=_("sites in every street"), several=True,
+          description=_("A street has at least the given number of sites of the chosen kinds (at the street or in its "
+                        "communities)."),
+          params={"site_kinds": site_kinds(), "min_count": Param("int", label=_("at least"), unit="count", max=100),
+                  "applies_to": Param("str", label=_("streets judged"), choices=(
+                      ("subdistrict", _("sub-districts only (not towns)")), ("all", _("sub-districts and towns"))))})
+rule_kind("provision_area", module="registry", label=_("rooms of new residential projects"),
+          description=_("A new residential project provides the given area for every 100 households, and at least the "
+                        "minimum."),
+          params={"per_100_households_m2": Param("number", label=_("area per 100 households"), **AREA),
+                  "min_m2": Param("number", label=_("at least"), **AREA)})
+
+parameter_rule("registry.monetisation_requires_compliance",
+               Param("bool", label=_("only where the community's rooms meet the standard")))
+parameter_rule("registry.monetisation_payment_days", Param("int", label=_("paid within"), unit="days", min=1, max=365))
+parameter_rule("registry.lease_warning_days", Param("int", label=_("warned before the end"), unit="days", min=1, max=365))
+parameter_rule("registry.online_services_min_stars", Param("int", label=_("at least"), unit="stars", min=1, max=5))
 
 
 def load_catalogue(*, pack, data, errors: list[str]) -> None:
@@ -73,19 +105,17 @@ def load_catalogue(*, pack, data, errors: list[str]) -> None:
 section_loader("catalogue", load_catalogue)
 
 
-def check_star_criteria(params: dict) -> list[str]:
-    problems = []
-    if len(params["stars_at"]) != 5:
-        problems.append(str(_("stars_at lists the scores for one to five stars: five numbers.")))
-    for item in params["criteria"]:
-        if item.get("indicator") not in STAR_INDICATORS:
-            problems.append(str(_("Unknown rating indicator: %(name)s") % {"name": item.get("indicator")}))
-        if not isinstance(item.get("weight"), int | float) or item["weight"] <= 0:
-            problems.append(str(_("Each rating criterion needs a positive weight.")))
-    return problems
-
-
-rule_kind("star_rating", module="registry",
-          description=_("How neighbourhood centres are rated: weighted criteria and the scores that earn each star."),
-          params={"site_kinds": Param("list", choices=KINDS), "stars_at": Param("numbers"), "criteria": Param("table")},
-          check=check_star_criteria)
+rule_kind("star_rating", module="registry", label=_("star rating of neighbourhood centres"),
+          description=_("How neighbourhood centres are rated: weighted criteria, and the score that earns each star."),
+          params={"site_kinds": site_kinds(_("kinds of site rated")),
+                  "stars_at": Param("numbers", label=_("score for each star"), unit="points", max=100,
+                                    parts=(_("one star"), _("two stars"), _("three stars"), _("four stars"), _("five stars"))),
+                  "criteria": Param("table", label=_("criteria"), row_key="criterion", columns={
+                      "title": Param("str", label=_("criterion")),
+                      "indicator": Param("str", label=_("measured by"), choices=tuple(STAR_INDICATORS.items())),
+                      "weight": Param("number", label=_("weight"), unit="points", min=0.1, max=100),
+                      "target": Param("number", required=False, label=_("full marks at"), max=AREA_MAX,
+                                      unit_by=("indicator", {"floor_area": "m2", "weekly_hours": "hours",
+                                                             "ground_floor_share": "share"})),
+                      "criterion": Param("str", required=False),
+                  })})

@@ -46,11 +46,13 @@ class RulePack(models.Model):
 
 
 class Source(models.Model):
-    """A document the rules cite, e.g. Haining's implementing opinions of 2023."""
+    """A document the rules cite, e.g. Haining's implementing opinions of 2023: its full title, and
+    the short name pages use where space is short (海宁市)."""
 
     pack = models.ForeignKey(RulePack, on_delete=models.CASCADE, related_name="sources")
     tag = models.CharField(_("tag"), max_length=30)
     title = models.CharField(_("document"), max_length=300)
+    short = models.CharField(_("short name"), max_length=30, blank=True)
 
     class Meta:
         verbose_name = _("source document")
@@ -59,6 +61,13 @@ class Source(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def short_name(self) -> str:
+        """The short name; a pack loaded before sources had one takes the default pack's, else the title."""
+        from .selectors import default_sources
+
+        return self.short or default_sources().get(self.tag, {}).get("short") or self.title
 
 
 class Rule(models.Model):

@@ -13,6 +13,7 @@ class RuleOut(Schema):
     title: str
     params: dict[str, Any]
     source: str = Field(..., alias="source.title")
+    source_short: str = Field(..., alias="source.short_name", description="The document's short name (湖里区)")
     source_tag: str = Field(..., alias="source.tag")
     citation: str
     note: str

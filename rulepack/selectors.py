@@ -1,7 +1,8 @@
-"""Reading the rules that apply to a division: its city's active pack."""
+"""Reading the rules that apply to a division (its city's active pack), and the pack as its pages show it."""
 
 import functools
 import tomllib
+from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
@@ -9,7 +10,7 @@ from accounts.permissions import get_for_user, visible_to
 from org.models import Division
 
 from .models import Rule, RulePack
-from .services import DEFAULT_PACK, rulepack_ensure
+from .services import DEFAULT_PACK, rulepack_ensure, source_names
 
 # Packs never change once loaded, so their rules are kept in memory by pack (id and content).
 _RULES_BY_PACK: dict[tuple[int, str], list[Rule]] = {}
@@ -52,6 +53,30 @@ def default_pack_values() -> dict:
     return {r["key"]: r["params"]["value"] for r in pack["rules"] if r["kind"] == "parameter"}
 
 
+@functools.cache
+def default_sources() -> dict[str, dict[str, str]]:
+    """The documents the default pack cites, by tag: ``{"Huli": {"title": "厦门市湖里区财政局…", "short": "湖里区"}}``.
+    The one table of the seeds' documents: a page holding only a tag (a finding, a catalogue
+    function) names the document from here."""
+    pack = tomllib.loads(DEFAULT_PACK.read_text(encoding="utf-8"))
+    return {tag: dict(zip(("title", "short"), source_names(source), strict=True)) for tag, source in pack["sources"].items()}
+
+
+def source_short(tag: str) -> str:
+    """A source's short name (湖里区) from its tag; a tag the default pack does not cite is shown as written."""
+    return default_sources().get(tag, {}).get("short") or tag
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(sha256: str, content: str) -> dict:
+    return tomllib.loads(content)
+
+
+def pack_data(pack: RulePack) -> dict:
+    """The pack's file as data (kept in memory: a pack never changes once loaded)."""
+    return _parsed(pack.sha256, pack.content)
+
+
 def param(*, division: Division, key: str, default=_FROM_THE_DEFAULT_PACK):
     """The value of a ``parameter`` rule of the city's pack; where it has none, ``default`` if given,
     else the default pack's value."""
@@ -67,3 +92,46 @@ def pack_list(*, user) -> QuerySet[RulePack]:
 
 def pack_get(*, user, pk: int) -> RulePack:
     return get_for_user(user, "rulepack.view_rulepack", RulePack.objects.select_related("city"), pk=pk)
+
+
+@dataclass
+class RuleShown:
+    rule: Rule
+    kind_label: str
+    values: list
+
+
+@dataclass
+class ModuleRules:
+    module: str
+    label: str
+    rules: list[RuleShown] = field(default_factory=list)
+    # The kinds of this module of which a city may add a rule: (kind, its label).
+    addable: list[tuple[str, str]] = field(default_factory=list)
+
+
+def pack_sections(pack: RulePack) -> list[ModuleRules]:
+    """The pack's rules by module, in the pack's order, each with its values as a person reads them."""
+    from django.apps import apps
+
+    from .display import rule_values
+    from .kinds import RULE_KINDS
+
+    data = pack_data(pack)
+    sections: dict[str, ModuleRules] = {}
+    for found in pack.rules.select_related("source").order_by("order"):
+        kind = RULE_KINDS.get(found.kind)
+        if found.module not in sections:
+            try:
+                label = apps.get_app_config(found.module).verbose_name
+            except LookupError:
+                label = found.module
+            sections[found.module] = ModuleRules(found.module, str(label))
+        values = rule_values(kind, found.key, found.params, data=data) if kind else []
+        # A plain value needs no kind beside its title; every other rule says what kind of rule it is.
+        kind_label = str(kind.label) if kind and kind.name != "parameter" else ""
+        sections[found.module].rules.append(RuleShown(found, kind_label, values))
+    for name, kind in RULE_KINDS.items():
+        if kind.several and kind.module in sections:
+            sections[kind.module].addable.append((name, str(kind.label)))
+    return list(sections.values())

@@ -11,7 +11,7 @@ class SchedulingConfig(AppConfig):
         from accounts.permissions import holds_any
         from core.navigation import dashboard_card, nav_item
 
-        from . import registers  # noqa: F401  (the bookings register)
+        from . import registers, rules  # noqa: F401  (the bookings register; the values it reads from the pack)
         from .selectors import usage_rates
         from .views import bookings_card
 

@@ -459,6 +459,9 @@ PARAMS = {
 # not show the neighbour's data.
 UNSCOPED_PARAMS = {
     "register_name": lambda world, node, user: "org.divisions",
+    # A rule of the user's own city's pack, and a kind of rule (the pack page answers for the user's city only).
+    "rule_key": lambda world, node, user: "registry.community_service_area",
+    "kind": lambda world, node, user: "site_area_min",
     # Time windows of calendars, searches and reports.
     "start": lambda world, node, user: _tomorrow(0),
     "end": lambda world, node, user: _tomorrow(23),

@@ -71,10 +71,10 @@ class TestRegistryPages:
     def test_the_rule_pack_page_shows_sources_and_only_the_city_edits(self, client, world):
         client.force_login(world.users["street_admin"])
         page = client.get("/rules/").content.decode()
-        assert "Haining" in page and "1500" in page
-        assert client.get("/rules/edit/").status_code == 403
+        assert "海宁市" in page and "1500 m²" in page and "Haining" not in page
+        assert client.get("/rules/rule/registry.community_service_area/").status_code == 403
         client.force_login(world.users["city_supervisor"])
-        assert client.get("/rules/edit/").status_code == 200
+        assert client.get("/rules/rule/registry.community_service_area/").status_code == 200
 
     def test_the_project_page_records_consent(self, client, world):
         project = services.provision_project_create(actor=world.users["street_admin"], community=world.node("甲市一区一街一社"),

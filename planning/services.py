@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -137,6 +138,13 @@ def _new_file(folder: str, suffix: str) -> str:
     return f"planning/{folder}/{uuid.uuid4().hex}{suffix}"
 
 
+def file_name(name: str | None) -> str:
+    """The name of an uploaded file without the folders it came from on the uploader's computer
+    (``C:\\Users\\wang\\人口.csv`` or ``/home/wang/人口.csv`` → ``人口.csv``): a record keeps
+    which file it came from, never where that file lay."""
+    return re.split(r"[\\/]", name or "")[-1].strip()[:200]
+
+
 @contextmanager
 def _removed_on_failure(path: Path):
     """A file is written for rows saved in this block: if writing or saving fails (the commit
@@ -183,16 +191,17 @@ def network_import_start(*, actor, division: Division, name: str, upload) -> Net
     check_pbf(upload.name, upload.size, head)
     walk_rule(division)
     relative = _new_file("uploads", ".osm.pbf")
+    source_file = file_name(upload.name)
     from .tasks import network_import_task
 
     with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
         with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
-        network = Network.objects.create(division=division, name=(name or upload.name)[:120].strip() or upload.name,
-                                         source=NetworkSource.OSM, source_file=upload.name[:200], created_by=_user(actor))
+        network = Network.objects.create(division=division, name=(name or source_file)[:120].strip() or source_file[:120],
+                                         source=NetworkSource.OSM, source_file=source_file, created_by=_user(actor))
         audit_record(actor=actor, action="planning.network.import_queued", target=network, division=division,
-                     changes={"file": upload.name, "bytes": upload.size})
+                     changes={"file": source_file, "bytes": upload.size})
         transaction.on_commit(lambda: network_import_task.enqueue(network.pk, relative))
     return network
 
@@ -204,8 +213,8 @@ def network_import_file(*, actor, division: Division, name: str, path: str, prog
         head = stream.read(64)
     check_pbf(path, Path(path).stat().st_size, head)
     extract = _read_extract(division, path, progress)
-    return _network_save(actor=actor, division=division, name=name or Path(path).name, source=NetworkSource.OSM,
-                         source_file=Path(path).name, graph=extract.graph, dropped=extract.dropped)
+    return _network_save(actor=actor, division=division, name=name or file_name(path), source=NetworkSource.OSM,
+                         source_file=file_name(path), graph=extract.graph, dropped=extract.dropped)
 
 
 def _read_extract(division: Division, path: str, progress: Progress):
@@ -329,7 +338,7 @@ def demand_create(*, actor, division: Division, network: Network, name: str, sou
                                                    if source == DemandSource.BUILDINGS else {}),
               **({"spacing_m": rules["spacing_m"]} if source == DemandSource.COMMUNITIES else {}),
               **points.notes,
-              **({"file": upload.name[:200]} if upload is not None else {})}
+              **({"file": file_name(upload.name)} if upload is not None else {})}
     relative = _new_file("demand", ".npz")
     with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
         np.savez_compressed(path, lon=placed.lon, lat=placed.lat, population=placed.population, node=placed.node,

@@ -311,6 +311,26 @@ def test_uploaded_demand_off_the_network_is_dropped_and_listed_and_bad_rows_refu
 
 
 @pytest.mark.django_db
+def test_a_demand_set_keeps_the_name_of_its_file_never_the_folders_it_lay_in(world, helsinki, tmp_path):
+    from django.core.management import call_command
+
+    home = services.demand_arrays(helsinki.demand)
+    text = "经度,纬度,人口\n" + f"{home.lon[0]},{home.lat[0]},120\n"
+    from_windows = services.demand_create(actor=ACTOR, division=helsinki.district, network=helsinki.network, name="上传",
+                                          source="upload", upload=upload("C:\\Users\\wang\\桌面\\一街人口.csv", text))
+    assert from_windows.params["file"] == "一街人口.csv"
+    folder = tmp_path / "wang" / "规划资料"
+    folder.mkdir(parents=True)
+    (folder / "二街人口.csv").write_text(text, encoding="utf-8")
+    call_command("planning", "--user", world.users["supervisor"].username, "demand", "--network", str(helsinki.network.pk),
+                 "--area", helsinki.district.code, "--source", str(folder / "二街人口.csv"), stdout=io.StringIO())
+    from_command_line = DemandSet.objects.latest("pk")
+    assert from_command_line.params["file"] == "二街人口.csv"
+    assert not any("wang" in str(value) for demand in DemandSet.objects.all() for value in demand.params.values())
+    assert not AuditEvent.objects.filter(changes__icontains="wang").exists()
+
+
+@pytest.mark.django_db
 def test_demand_from_communities_spreads_each_population_over_its_boundary(helsinki):
     street = Division.objects.get(name="甲市一区一街")
     demand = services.demand_create(actor=ACTOR, division=street, network=helsinki.network, name="社区人口", source="communities")

@@ -15,6 +15,7 @@ input stops with the reason and saves nothing.
 
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -35,7 +36,7 @@ class _File:
     """A file on disk in the shape the services expect of an upload."""
 
     def __init__(self, path: str):
-        self.name = path
+        self.name = Path(path).name  # which file, never where it lies on this computer
         with open(path, "rb") as stream:
             self.data = stream.read()
         self.size = len(self.data)

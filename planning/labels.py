@@ -55,6 +55,15 @@ def stage_label(code: str | None) -> str:
     return str(STAGE_LABELS[code]) if code in STAGE_LABELS else (code or "")
 
 
+# What a scenario sets out to do, in the few words its default name uses (``Objective``).
+OBJECTIVE_SHORT = {
+    "coverage": pgettext_lazy("scenario name", "as it is"),
+    "max_cover": pgettext_lazy("scenario name", "new sites for the most people"),
+    "set_cover": pgettext_lazy("scenario name", "new sites for everyone"),
+    "p_median": pgettext_lazy("scenario name", "new sites for the shortest walk"),
+}
+
+
 # What a solution's objective and bound count (``solution["unit"]``).
 UNIT_LABELS = {
     "people": pgettext_lazy("objective unit", "people"),

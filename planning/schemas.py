@@ -56,7 +56,7 @@ class CandidateIn(Schema):
 
 class ScenarioIn(Schema):
     demand_id: int
-    name: str = Field(..., min_length=1, max_length=120)
+    name: str = Field("", max_length=120, description="Empty or left out: the facility, the objective and the next number")
     facility_kind: str = Field(..., description="A facility kind of the city's rule pack, e.g. elderly_canteen")
     objective: Objective = Objective.COVERAGE
     k: int | None = Field(None, ge=1, le=10_000, description="New sites to choose (max_cover, p_median)")

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -503,9 +503,7 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
     if objective not in Objective.values:
         errors["objective"] = [_("Unknown objective.")]
     name = (name or "").strip()
-    if not name:
-        errors["name"] = [_("Give the scenario a name.")]
-    elif Scenario.objects.filter(division=division, name=name).exists():
+    if name and Scenario.objects.filter(division=division, name=name).exists():
         errors["name"] = [_("%(area)s already has a scenario named %(name)s.") % {"area": division.name, "name": name}]
     if minutes is not None and not MIN_MINUTES <= minutes <= MAX_MINUTES:
         errors["minutes"] = [_("The threshold must be between %(min)s and %(max)s minutes.") % {"min": MIN_MINUTES,
@@ -536,19 +534,22 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
                                                  % {"n": available, "k": k}]})
     kind = kinds[facility_kind]
     walk = walk_rule(division)
+    fields = dict(division=division, demand=demand, facility_kind=facility_kind, facility_title=kind.title[:120],
+                  minutes=float(minutes or kind.minutes), speed_m_per_min=float(walk["speed_kmh"]) * 1000 / 60,
+                  include_osm=include_osm, objective=objective,
+                  k=k if siting_objective and objective != Objective.SET_COVER else None,
+                  candidate_source=candidate_source if siting_objective else "", candidates=candidates,
+                  reachable_only=reachable_only, created_by=_user(actor))
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                scenario = Scenario.objects.create(
-                    division=division, demand=demand, name=name[:120], facility_kind=facility_kind, facility_title=kind.title[:120],
-                    minutes=float(minutes or kind.minutes), speed_m_per_min=float(walk["speed_kmh"]) * 1000 / 60,
-                    include_osm=include_osm, objective=objective,
-                    k=k if siting_objective and objective != Objective.SET_COVER else None,
-                    candidate_source=candidate_source if siting_objective else "", candidates=candidates,
-                    reachable_only=reachable_only, created_by=_user(actor))
-        except IntegrityError:  # the same name, saved a moment ago by someone else
-            raise ValidationFailed(fields={"name": [_("%(area)s already has a scenario named %(name)s.")
-                                                    % {"area": division.name, "name": name}]}) from None
+        if name:
+            try:
+                with transaction.atomic():
+                    scenario = Scenario.objects.create(name=name[:120], **fields)
+            except IntegrityError:  # the same name, saved a moment ago by someone else
+                raise ValidationFailed(fields={"name": [_("%(area)s already has a scenario named %(name)s.")
+                                                        % {"area": division.name, "name": name}]}) from None
+        else:
+            scenario = _create_with_default_name(division, kind, objective, fields)
         audit_record(actor=actor, action="planning.scenario.created", target=scenario, division=division,
                      changes={"facility_kind": facility_kind, "objective": objective, "k": scenario.k,
                               "candidates": scenario.candidate_source, "minutes": scenario.minutes})
@@ -559,6 +560,35 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
     if run:
         scenario = scenario_run(scenario_id=scenario.pk, progress=progress, raise_errors=True)
     return scenario
+
+
+DEFAULT_NAME_TRIES = 20
+
+
+def default_name_stem(kind: FacilityKind, objective: str) -> str:
+    from .labels import OBJECTIVE_SHORT
+
+    with translation.override(settings.LANGUAGE_CODE):  # a name everyone reads, in the site's language
+        return gettext("%(facility)s · %(objective)s") % {"facility": kind.title, "objective": OBJECTIVE_SHORT[objective]}
+
+
+def _create_with_default_name(division: Division, kind: FacilityKind, objective: str, fields: dict) -> Scenario:
+    """Save a scenario the planner did not name under the facility, the objective and the next number
+    of that stem in the area ("老年食堂（15分钟） · 现状（3）"). Two saved at the same moment cannot
+    take the same number: the area's unique names refuse the second, which takes the next one."""
+    stem = default_name_stem(kind, objective)[:110]
+    pattern = re.compile(rf"^{re.escape(stem)}（(\d+)）$")
+    taken = [int(m.group(1)) for m in map(pattern.match, Scenario.objects.filter(division=division, name__startswith=stem)
+                                          .values_list("name", flat=True)) if m]
+    number = max(taken, default=0) + 1
+    for _try in range(DEFAULT_NAME_TRIES):
+        name = f"{stem}（{number}）"
+        try:
+            with transaction.atomic():
+                return Scenario.objects.create(name=name, **fields)
+        except IntegrityError:  # someone saved this number a moment ago
+            number += 1
+    raise Conflict(_("No free name for the scenario; give it one."), code="name_taken")
 
 
 def _candidate_count(source, division, network, candidates) -> int:

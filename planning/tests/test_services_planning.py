@@ -516,3 +516,22 @@ def _health_station_distance(helsinki):
     scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="健康站距离", facility_kind="health_station",
                                         run=True)
     return selectors.scenario_arrays(scenario).distance
+
+
+@pytest.mark.django_db
+def test_scenarios_left_unnamed_are_numbered_by_facility_and_objective(client, world, grid):
+    first = services.scenario_create(actor=ACTOR, demand=grid.demand, name="", facility_kind="elderly_canteen")
+    second = services.scenario_create(actor=ACTOR, demand=grid.demand, name="  ", facility_kind="elderly_canteen")
+    siting = services.scenario_create(actor=ACTOR, demand=grid.demand, name="", facility_kind="elderly_canteen",
+                                      objective="max_cover", k=1, candidate_source="network")
+    assert first.name == "老年食堂（15分钟） · 现状（1）" and second.name == "老年食堂（15分钟） · 现状（2）"
+    assert siting.name == "老年食堂（15分钟） · 覆盖最多居民的新址（1）"
+    services.scenario_delete(actor=ACTOR, scenario=first)
+    assert services.scenario_create(actor=ACTOR, demand=grid.demand, name="", facility_kind="elderly_canteen").name.endswith("（3）")
+    client.force_login(world.users["supervisor"])
+    response = client.post("/api/v1/planning/scenarios", {"demand_id": grid.demand.pk, "facility_kind": "elderly_canteen"},
+                           content_type="application/json")
+    assert response.status_code == 202 and response.json()["name"] == "老年食堂（15分钟） · 现状（4）"
+    with pytest.raises(ValidationFailed) as error:  # a name the planner gives is still their own, and still unique
+        services.scenario_create(actor=ACTOR, demand=grid.demand, name=second.name, facility_kind="elderly_canteen")
+    assert "已有名为" in str(error.value.fields["name"][0])

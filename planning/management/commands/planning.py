@@ -172,7 +172,6 @@ class Command(BaseCommand):
 
     def do_coverage(self, *, demand, kind, name, minutes, no_osm, **_options):
         demand_set = self._demand(demand)
-        name = name or f"{kind} {time.strftime('%Y-%m-%d %H:%M:%S')}"
         scenario = services.scenario_create(actor=self.actor, demand=demand_set, name=name, facility_kind=kind, minutes=minutes,
                                             include_osm=not no_osm, run=True, progress=self.progress)
         self.summary(scenario)
@@ -182,7 +181,6 @@ class Command(BaseCommand):
         uploaded = None
         if candidates not in ("idle_rooms", "network"):
             uploaded, candidates = services.uploaded_candidates(_File(candidates)), "uploaded"
-        name = name or f"{kind} {objective} {time.strftime('%Y-%m-%d %H:%M:%S')}"
         scenario = services.scenario_create(actor=self.actor, demand=demand_set, name=name, facility_kind=kind, minutes=minutes,
                                             include_osm=not no_osm, objective=objective, k=k, candidate_source=candidates,
                                             candidates=uploaded, reachable_only=reachable_only, run=True, progress=self.progress)

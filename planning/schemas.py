@@ -74,7 +74,9 @@ class ProposedSiteOut(Schema):
     latitude: float
     site_id: int | None
     community: str | None = None
-    gain: float
+    gain: float | None = Field(..., description="People the site newly brings within the threshold (over the sites before it)")
+    walk_saved_m: float | None = Field(..., description="Walking the site saves, in person-metres: each resident's shorter "
+                                                        "walk to the nearest facility times the people (over the sites before it)")
 
     @staticmethod
     def resolve_community(obj) -> str | None:

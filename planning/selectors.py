@@ -172,7 +172,9 @@ def scenario_geojson(*, user, scenario: Scenario) -> dict:
                          "properties": {"layer": "facility", "source": str(source), "name": str(label)}})
     for site in proposed_list(scenario=scenario):
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(site.longitude, 6), round(site.latitude, 6)]},
-                         "properties": {"layer": "proposed", "order": site.order, "name": site.label, "gain": round(site.gain)}})
+                         "properties": {"layer": "proposed", "order": site.order, "name": site.label,
+                                        "gain": None if site.gain is None else round(site.gain),
+                                        "walk_saved_km": None if site.walk_saved_m is None else round(site.walk_saved_person_km, 1)}})
     return {"type": "FeatureCollection", "features": features,
             "properties": {"threshold_m": round(threshold), "minutes": scenario.minutes, "points": len(demand.lon),
                            "shown": len(order)}}

@@ -694,21 +694,43 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
         all_snap = np.concatenate([fac_snap[usable], cand_snap[picked]])
         after_node_dist, _nearest = graph.nearest(all_nodes, all_snap)
         distance_after = demand.snap_m + after_node_dist[demand.node]
-        gains = sol.get("gains") or [0.0] * len(picked)
+        gains, saved = _site_effects(graph, demand, distance, cand_node[picked], cand_snap[picked], threshold)
         communities = list(Division.objects.subtree(division).communities().only("id", "name", "boundary", "latitude", "longitude"))
         found, _any = demand_mod.community_of(candidates.lon[picked], candidates.lat[picked], communities, graph.projection)
         names = {c.pk: c.name for c in communities}
-        for order, (index, gain, where) in enumerate(zip(picked, gains, found, strict=True), start=1):
+        for order, (index, gain, walk_saved, where) in enumerate(zip(picked, gains, saved, found, strict=True), start=1):
             community_id = candidates.community[index] or (int(where) if where >= 0 else None)
             label = candidates.label[index]
             if candidates.source[index] == "network" and community_id in names:
                 label = f"{names[community_id]} · {label}"
             proposed.append({"order": order, "label": label[:200], "lon": float(candidates.lon[index]),
                              "lat": float(candidates.lat[index]), "site_id": candidates.ref[index],
-                             "community_id": community_id, "gain": float(gain)})
+                             "community_id": community_id, "gain": gain, "walk_saved_m": walk_saved})
     report("saving", 95)
     return Result(distance=distance, distance_after=distance_after, facilities=facilities,
                   facility_snap_dropped=int((~usable).sum()), off_network=off_network, proposed=proposed, solution=solution)
+
+
+def _site_effects(graph, demand, before: np.ndarray, nodes: np.ndarray, snaps: np.ndarray, threshold: float
+                  ) -> tuple[list[float], list[float]]:
+    """What each proposed site adds, in the order proposed, over the facilities and the sites before
+    it: the people it newly brings within the threshold, and the walking it saves (person-metres:
+    each resident's shorter walk to the nearest, times the people) among those who could reach a
+    facility before — people who could reach none had no walk to shorten."""
+    from scipy.sparse.csgraph import dijkstra
+
+    best = before.copy()
+    gains, saved = [], []
+    chunk = int(max(1, min(64, 50_000_000 // max(graph.node_count, 1))))
+    for start in range(0, len(nodes), chunk):
+        block = dijkstra(graph.matrix, directed=True, indices=nodes[start:start + chunk])
+        for row, snap in zip(block, snaps[start:start + chunk], strict=True):
+            improved = np.minimum(best, demand.snap_m + row[demand.node] + snap)
+            gains.append(float(demand.population[(best > threshold) & (improved <= threshold)].sum()))
+            reached = np.isfinite(best)
+            saved.append(float((demand.population[reached] * (best[reached] - improved[reached])).sum()))
+            best = improved
+    return gains, saved
 
 
 def _covering(scenario, graph, demand, covered, cand_node, cand_snap, threshold, time_limit, report):
@@ -772,15 +794,6 @@ def _p_median(graph, demand, node_dist, cand_node, cand_snap, k, time_limit, rep
         report("candidate_distances", 35 + int(30 * min(start + chunk, len(cand_node)) / len(cand_node)))
     report("solving", 70)
     result = siting.p_median(distance, weight, node_dist[nodes], k, time_limit=time_limit)
-    current = np.where(np.isfinite(node_dist[nodes]), node_dist[nodes], np.inf)
-    gains = []
-    best = current.copy()
-    for j in result.chosen:
-        improved = np.minimum(best, distance[:, j])
-        finite = np.isfinite(best)
-        gains.append(float((weight * np.where(finite, best - improved, 0)).sum()))
-        best = improved
-    result.gains = gains
     total = float(demand.population.sum()) or 1.0
     sol = _solution_dict(result, "person_metres")
     sol["mean_objective_m"] = round((result.objective + float(demand.population @ demand.snap_m)) / total, 1)
@@ -809,7 +822,8 @@ def _save_results(scenario: Scenario, result: Result) -> None:
         CoverageArea.objects.bulk_create([CoverageArea(scenario=scenario, **row) for row in rows["areas"]])
         ProposedSite.objects.bulk_create([
             ProposedSite(scenario=scenario, order=p["order"], label=p["label"], longitude=p["lon"], latitude=p["lat"],
-                         site_id=p["site_id"], community_id=p["community_id"], gain=p["gain"]) for p in result.proposed])
+                         site_id=p["site_id"], community_id=p["community_id"], gain=p["gain"], walk_saved_m=p["walk_saved_m"])
+            for p in result.proposed])
         Scenario.objects.filter(pk=scenario.pk).update(
             status=JobStatus.DONE, file=relative, facility_count=len(result.facilities) - result.facility_snap_dropped,
             off_network=result.off_network,

@@ -305,3 +305,29 @@ def test_the_scenario_page_names_the_facilities_left_off_the_network_and_says_wh
     assert 'id="map-sampled"' in page
     shown = client.get(f"/api/v1/planning/scenarios/{own.pk}/map").json()["properties"]
     assert shown["shown"] == 20 < shown["points"] == demand.point_count
+
+
+@pytest.mark.django_db
+def test_a_p_median_proposal_shows_the_walking_it_saves_with_its_unit_on_the_page_the_api_and_excel(client, world, grid):
+    from decimal import Decimal
+
+    from planning.registers import PROPOSAL_COLUMNS, export_proposal
+    from registry import services as registry_services
+
+    west, south, east, north = grid.network.bbox
+    registry_services.site_create(actor=ACTOR, division=world.node("甲市一区一街一社"), name="一社长者食堂", kind="elderly_canteen",
+                                  floor_area=Decimal("200"), property_class="state_admin", property_source="street_owned",
+                                  latitude=Decimal(f"{south + 0.001:.6f}"), longitude=Decimal(f"{west + 0.001:.6f}"))
+    scenario = services.scenario_create(actor=ACTOR, demand=grid.demand, name="最短步行", facility_kind="elderly_canteen",
+                                        objective="p_median", k=1, candidate_source="network", run=True)
+    site = scenario.proposed_sites.get()
+    assert site.walk_saved_m > 0 and site.gain == pytest.approx(scenario.covered_after - scenario.covered, abs=0.5)
+    client.force_login(world.users["supervisor"])
+    page = client.get(f"/planning/scenarios/{scenario.pk}/").content.decode()
+    assert "缩短步行（人·公里）" in page and f"{site.walk_saved_m / 1000:,.1f}" in page
+    api = client.get(f"/api/v1/planning/scenarios/{scenario.pk}").json()["proposed_sites"][0]
+    assert api["walk_saved_m"] == pytest.approx(site.walk_saved_m) and api["gain"] == pytest.approx(site.gain)
+    count, rows = export_proposal(user=world.users["supervisor"], params={"scenario": scenario.pk})
+    header = [str(column.header) for column in PROPOSAL_COLUMNS]
+    row = dict(zip(header, next(iter(rows)), strict=True))
+    assert count == 1 and row["缩短步行（人·公里）"] == round(site.walk_saved_m / 1000, 1) and row["新增覆盖人口"] == round(site.gain)

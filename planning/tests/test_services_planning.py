@@ -250,6 +250,14 @@ def test_p_median_shortens_the_mean_walk(helsinki):
     assert scenario.proposed_sites.count() == 2
     assert scenario.mean_distance_after_m < scenario.mean_distance_m
     assert scenario.solution["mean_objective_m"] == pytest.approx(scenario.mean_distance_after_m, rel=1e-3)
+    # Each site keeps the walking it saves in its own field (person-metres), and the people it newly
+    # covers in theirs: together they are the scenario's change, not the solver's objective.
+    sites = list(scenario.proposed_sites.order_by("order"))
+    assert all(s.walk_saved_m > 0 for s in sites)
+    assert sum(s.walk_saved_m for s in sites) == pytest.approx(
+        scenario.population * (scenario.mean_distance_m - scenario.mean_distance_after_m), rel=1e-6)
+    assert sum(s.gain for s in sites) == pytest.approx(scenario.covered_after - scenario.covered, abs=0.5)
+    assert all(s.gain <= scenario.population for s in sites)
 
 
 @pytest.mark.django_db

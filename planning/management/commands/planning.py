@@ -207,7 +207,9 @@ class Command(BaseCommand):
                    "unit": labels.unit_label(s.get("unit")), "bound": f"{s.get('bound'):,}", "gap": f"{s.get('gap', 0):.3%}",
                    "proven": " " + _("(proven optimal)") if s.get("proven_optimal") else "", "seconds": s.get("seconds")})
             for site in scenario.proposed_sites.all():
-                out(f"  {site.order:>3}. {site.label}  ({site.longitude:.5f}, {site.latitude:.5f})  +{site.gain:,.0f}")
+                out(f"  {site.order:>3}. {site.label}  ({site.longitude:.5f}, {site.latitude:.5f})  "
+                    + _("+%(people)s people, %(saved)s person-km less walking")
+                    % {"people": f"{site.gain or 0:,.0f}", "saved": f"{site.walk_saved_person_km or 0:,.1f}"})
         for area in selectors.scenario_areas(scenario=scenario):
             if area.level != DivisionLevel.COMMUNITY:
                 out(f"  {area.division.name:<16} {area.population:>10,.0f} {_percent(area.share):>7}"

@@ -42,7 +42,9 @@
       }).addTo(map);
       const proposed = L.geoJSON({ type: "FeatureCollection", features: scenario.features.filter((f) => f.properties.layer === "proposed") }, {
         pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 10, weight: 3, color: "#1565c0", fillColor: "#fff", fillOpacity: 1 }),
-        onEachFeature: (f, layer) => layer.bindTooltip(text(`${f.properties.order}. ${f.properties.name}`, `+${f.properties.gain} ${labels.people || ""}`),
+        onEachFeature: (f, layer) => layer.bindTooltip(text(`${f.properties.order}. ${f.properties.name}`,
+          ...(f.properties.gain === null ? [] : [`+${f.properties.gain} ${labels.people || ""}`]),
+          ...(f.properties.walk_saved_km === null ? [] : [`${f.properties.walk_saved_km} ${labels.walk_saved || ""}`])),
                                                        { permanent: true, direction: "right", className: "small" }),
       }).addTo(map);
       overlays[labels.covered || "demand"] = demand;

@@ -55,6 +55,19 @@ def stage_label(code: str | None) -> str:
     return str(STAGE_LABELS[code]) if code in STAGE_LABELS else (code or "")
 
 
+# Why a home, facility or candidate was left out of an analysis (``network.Graph.place``,
+# ``demand.place``).
+LEFT_OUT_LABELS = {
+    "off_network": _("too far from any walkable way"),
+    "detached": _("on walkable ways not connected to the rest of the network"),
+    "outside_area": _("outside the area's communities"),
+}
+
+
+def left_out_label(code: str | None) -> str:
+    return str(LEFT_OUT_LABELS[code or "off_network"]) if (code or "off_network") in LEFT_OUT_LABELS else code
+
+
 # What a scenario sets out to do, in the few words its default name uses (``Objective``).
 OBJECTIVE_SHORT = {
     "coverage": pgettext_lazy("scenario name", "as it is"),

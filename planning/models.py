@@ -161,8 +161,9 @@ class Scenario(CoverageFigures, models.Model):
     mean_distance_m = models.FloatField(_("mean walk now (m)"), null=True, blank=True)
     mean_distance_after_m = models.FloatField(_("mean walk with the new sites (m)"), null=True, blank=True)
     solution = models.JSONField(_("solution"), default=dict, blank=True)
-    # Facilities further than the walking rule's snap_max_m from any walkable way, which the
-    # analysis could not count: name, source, site, where and how far.
+    # Facilities the analysis could not count: further than the walking rule's snap_max_m from any
+    # walkable way, or on ways not connected to the network's main part (``network.Graph.place``):
+    # name, source, site, where, how far and why.
     off_network = models.JSONField(_("facilities off the network"), default=list, blank=True)
     by_type = models.JSONField(_("by community type"), default=list, blank=True)
     file = models.CharField(_("results file"), max_length=200, blank=True)

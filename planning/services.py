@@ -657,8 +657,8 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
     threshold = scenario.threshold_m
     report("facilities", 5)
     facilities = facilities_of(kind, network, graph, scenario.include_osm)
-    fac_node, fac_snap = graph.snap(facilities.lon, facilities.lat)
-    usable = fac_snap <= snap_max
+    fac_node, fac_snap, fac_reason = graph.place(facilities.lon, facilities.lat, snap_max)
+    usable = fac_reason == net.ON_NETWORK
     report("distances", 15)
     node_dist, _nearest = graph.nearest(fac_node[usable], fac_snap[usable])
     distance = demand.snap_m + node_dist[demand.node]
@@ -666,14 +666,15 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
     solution: dict = {"threshold_m": round(threshold, 1), "facilities_off_network": int((~usable).sum())}
     off_network = [{"name": facilities.label[i], "source": facilities.source[i], "ref": facilities.ref[i],
                     "lon": round(float(facilities.lon[i]), 6), "lat": round(float(facilities.lat[i]), 6),
-                    "distance_m": round(float(fac_snap[i]))} for i in np.flatnonzero(~usable)[:MAX_LISTED_OFF_NETWORK]]
+                    "distance_m": round(float(fac_snap[i])), "reason": str(fac_reason[i])}
+                   for i in np.flatnonzero(~usable)[:MAX_LISTED_OFF_NETWORK]]
     proposed: list[dict] = []
     distance_after = None
     if scenario.objective != Objective.COVERAGE:
         report("candidates", 25)
         candidates = candidates_of(scenario, graph, demand)
-        cand_node, cand_snap = graph.snap(candidates.lon, candidates.lat)
-        ok = np.flatnonzero(cand_snap <= snap_max)
+        cand_node, cand_snap, cand_reason = graph.place(candidates.lon, candidates.lat, snap_max)
+        ok = np.flatnonzero(cand_reason == net.ON_NETWORK)
         solution["candidates"] = len(candidates)
         solution["candidates_off_network"] = int(len(candidates) - len(ok))
         if len(ok) == 0:

@@ -543,3 +543,62 @@ def test_scenarios_left_unnamed_are_numbered_by_facility_and_objective(client, w
     with pytest.raises(ValidationFailed) as error:  # a name the planner gives is still their own, and still unique
         services.scenario_create(actor=ACTOR, demand=grid.demand, name=second.name, facility_kind="elderly_canteen")
     assert "已有名为" in str(error.value.fields["name"][0])
+
+
+def _two_parts():
+    """A lane grid (5 × 5 nodes, 100 m apart) and, 150 m east of it across a gap no way crosses,
+    a detached square of four nodes: the network keeps the grid."""
+    step_lon, step_lat = 100 / 101_210, 100 / 111_195
+    west, south = 118.08, 24.47
+    ids = np.arange(25).reshape(5, 5)
+    lon = list(west + (ids % 5).ravel() * step_lon)
+    lat = list(south + (ids // 5).ravel() * step_lat)
+    u = list(ids[:, :-1].ravel()) + list(ids[:-1, :].ravel())
+    v = list(ids[:, 1:].ravel()) + list(ids[1:, :].ravel())
+    island_west = west + 5.5 * step_lon  # 150 m beyond the grid's east edge
+    lon += [island_west, island_west + step_lon, island_west, island_west + step_lon]
+    lat += [south + 2 * step_lat, south + 2 * step_lat, south + 3 * step_lat, south + 3 * step_lat]
+    u += [25, 26, 25, 27]
+    v += [26, 28, 27, 28]
+    from planning.network import build_graph
+
+    graph, dropped = build_graph(np.array(lon), np.array(lat), np.array(u), np.array(v))
+    return graph, (west, south, island_west + 2 * step_lon, south + 5 * step_lat), (island_west, step_lon, step_lat)
+
+
+@pytest.mark.django_db
+def test_homes_and_facilities_on_a_part_not_connected_to_the_network_are_off_it_not_reached_across_the_gap(client, world):
+    from planning.tests.conftest import set_boundaries
+
+    graph, box, (island_west, step_lon, step_lat) = _two_parts()
+    district = world.node("甲市一区")
+    network = services.network_generate(actor=ACTOR, division=district, name="两片路网", graph=graph)
+    set_boundaries(box)
+    south = box[1]
+    on_island = (island_west + 0.5 * step_lon, south + 2.5 * step_lat)
+    grid_edge = (island_west - 1.6 * step_lon, south + 2.5 * step_lat)  # on the grid, 160 m across the gap
+    text = "经度,纬度,人口,名称\n" + f"{on_island[0]},{on_island[1]},50,岛上住户\n" + f"{grid_edge[0]},{grid_edge[1]},80,路网边住户\n"
+    demand = services.demand_create(actor=ACTOR, division=district, network=network, name="两片", source="upload",
+                                    upload=upload("两片.csv", text))
+    assert demand.point_count == 1 and demand.population == 80  # the island's 50 people are listed, not counted
+    assert demand.dropped == [{"lon": round(on_island[0], 6), "lat": round(on_island[1], 6), "population": 50.0,
+                               "distance_m": demand.dropped[0]["distance_m"], "reason": "detached", "label": "岛上住户"}]
+    assert demand.dropped[0]["distance_m"] < 300  # in a straight line the grid is near: that is not a walk
+    community = Division.objects.get(name="甲市一区一街二社")
+    registry_services.site_create(actor=ACTOR, division=community, name="岛上长者食堂", kind="elderly_canteen",
+                                  floor_area=Decimal("150"), property_class="state_admin", property_source="street_owned",
+                                  latitude=Decimal(f"{south + 3 * step_lat:.6f}"), longitude=Decimal(f"{island_west + step_lon:.6f}"))
+    scenario = services.scenario_create(actor=ACTOR, demand=demand, name="岛上食堂", facility_kind="elderly_canteen", run=True,
+                                        include_osm=False)
+    assert scenario.facility_count == 0 and scenario.solution["facilities_off_network"] == 1
+    assert scenario.off_network[0]["name"] == "岛上长者食堂" and scenario.off_network[0]["reason"] == "detached"
+    assert scenario.covered == 0 and scenario.population == 80  # the grid's home is not reached across the gap
+    client.force_login(world.users["supervisor"])
+    for url in (f"/planning/scenarios/{scenario.pk}/", f"/planning/demand/{demand.pk}/"):
+        page = client.get(url).content.decode()
+        assert "所在步行道路与路网主体不连通" in page and "detached" not in page
+    with pytest.raises(ValidationFailed) as error:  # nor is the island a place for a new canteen
+        services.scenario_create(actor=ACTOR, demand=demand, name="岛上补点", facility_kind="elderly_canteen", run=True,
+                                 objective="max_cover", k=1, candidate_source="uploaded", include_osm=False,
+                                 candidates=[{"lon": island_west, "lat": south + 2 * step_lat, "label": "岛上空地"}])
+    assert "步行路网" in str(error.value.fields["candidate_source"][0])

@@ -156,11 +156,10 @@ class Command(BaseCommand):
         if demand.dropped_count:
             self.stdout.write("  " + _("%(n)s points (%(people)s people) dropped:")
                               % {"n": f"{demand.dropped_count:,}", "people": f"{demand.dropped_population:,.0f}"})
-            reasons = {"off_network": _("too far from any walkable way"), "outside_area": _("outside the area's communities")}
             for point in demand.dropped[:10]:
                 self.stdout.write("    " + _("%(lon)s, %(lat)s  %(people)s people  %(reason)s (%(m)s m)")
                                   % {"lon": point["lon"], "lat": point["lat"], "people": point["population"],
-                                     "reason": reasons.get(point["reason"], point["reason"]), "m": point["distance_m"]})
+                                     "reason": labels.left_out_label(point["reason"]), "m": point["distance_m"]})
 
     def _demand(self, pk: int) -> DemandSet:
         try:

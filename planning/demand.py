@@ -250,11 +250,12 @@ def community_of(lon: np.ndarray, lat: np.ndarray, communities, projection: Proj
     return community, bool(with_shape)
 
 
-def place(points: Points, graph: Graph, communities, *, snap_max_m: float, keep_outside: bool) -> Placed:
+def place(points: Points, graph: Graph, communities, *, snap_max_m: float, join_main_within_m: float = 0.0,
+          keep_outside: bool) -> Placed:
     """Snap points to the network and find their community; drop (and list) those too far from it or
     on a part of the ways not connected to it (``Graph.place``), and — unless ``keep_outside`` — those outside every community of the area where communities
     have boundaries."""
-    node, snap, reason = graph.place(points.lon, points.lat, snap_max_m)
+    node, snap, reason = graph.place(points.lon, points.lat, snap_max_m, join_main_within_m)
     community, any_boundary = community_of(points.lon, points.lat, communities, graph.projection)
     off = reason != ON_NETWORK
     outside = (community < 0) & (not keep_outside) & any_boundary

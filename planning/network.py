@@ -110,18 +110,22 @@ class Graph:
             return None
         return cKDTree(self.projection.xy(lon, self.extra["detached_lat"]))
 
-    def place(self, lon, lat, snap_max_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def place(self, lon, lat, snap_max_m: float, join_main_within_m: float = 0.0
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each point's nearest node, the straight-line distance to it (metres), and why the point
-        cannot count (``TOO_FAR``, ``DETACHED``) or ``ON_NETWORK``. A point nearer to a way of a
-        part left out of the network (within ``snap_max_m``) than to the main part stands on that
-        part: walking from it to the main part is not the straight line across the gap, so it is
-        not reachable at all."""
+        cannot count (``TOO_FAR``, ``DETACHED``) or ``ON_NETWORK``.
+
+        A point nearer to a way of a part left out of the network (within ``snap_max_m``) than to
+        the main part stands on that part — an island, an estate across a river —: walking from it
+        to the main part is not the straight line across the gap, so it is not reachable at all.
+        Only where the main part is within ``join_main_within_m`` does the point count anyway: a
+        few steps, not a gap (a courtyard path the map left unjoined next to a street)."""
         node, distance = self.snap(lon, lat)
         reason = np.full(len(node), ON_NETWORK, dtype="<U12")
         reason[distance > snap_max_m] = TOO_FAR
         if self.detached_tree is not None and len(node):
             detached_distance, _node = self.detached_tree.query(self.projection.xy(lon, lat))
-            reason[(detached_distance < distance) & (detached_distance <= snap_max_m)] = DETACHED
+            reason[(detached_distance < distance) & (detached_distance <= snap_max_m) & (distance > join_main_within_m)] = DETACHED
         return node, distance, reason
 
     def nearest(self, sources: np.ndarray, offsets: np.ndarray | None = None, limit: float = np.inf

@@ -5,7 +5,9 @@ none, how far a home may lie from the nearest walkable way); ``life_circle_deman
 buildings into people and spreads a community's people over points; ``life_circle_facility``
 says which sites of the register (by kind or by room function) and which OpenStreetMap tags
 count as one kind of facility, and its threshold in minutes; ``life_circle_siting`` bounds the
-siting solver and says which rooms are idle enough to be candidates. Besides them the services
+siting solver and says which rooms are idle enough to be candidates; ``life_circle_room`` says
+which idle rooms can hold one kind of facility at all (area, floor, functions), so a proposal never
+puts a childcare point in a 20 m² office. Besides them the services
 read three ``parameter`` rules: ``planning.persons_per_household`` (a community's people from
 its households when its population is not known), ``planning.gap_min_people`` (the fewest
 people beyond the threshold that make a community a gap) and the scheduling pack's
@@ -45,8 +47,10 @@ def _check_walk(params: dict) -> list[str]:
 rule_kind("life_circle_walk", module="planning",
           description=_("People walk at speed_kmh; a facility within minutes' walk serves them (for a facility kind that "
                         "names no minutes of its own); a home or facility further than snap_max_m from the nearest walkable "
-                        "way is left out (and listed)."),
-          params={"speed_kmh": Param("number"), "minutes": Param("number"), "snap_max_m": Param("number")}, check=_check_walk)
+                        "way is left out (and listed), as is one nearer to ways not connected to the network than to the network, "
+                        "unless the network is within join_main_within_m."),
+          params={"speed_kmh": Param("number"), "minutes": Param("number"), "snap_max_m": Param("number"),
+                  "join_main_within_m": Param("number", required=False)}, check=_check_walk)
 rule_kind("life_circle_demand", module="planning",
           description=_("A residential building holds footprint × levels × persons_per_m2 people (default_levels where the "
                         "map has none); building_tags are the OpenStreetMap building values that count as homes; community "
@@ -60,6 +64,20 @@ rule_kind("life_circle_facility", module="planning",
                         "minutes when the kind names none) are covered."),
           params={"site_kinds": Param("list", choices=SITE_KINDS), "functions": Param("list", required=False),
                   "osm_tags": Param("list", required=False), "minutes": Param("number", required=False)}, check=_check_tags)
+def _check_room(params: dict) -> list[str]:
+    problems = [] if params["min_m2"] > 0 else [str(_("min_m2 must be a floor area above 0 m²."))]
+    low, high = params.get("min_floor"), params.get("max_floor")
+    if low is not None and high is not None and low > high:
+        problems.append(str(_("min_floor cannot be above max_floor.")))
+    return problems
+
+
+rule_kind("life_circle_room", module="planning",
+          description=_("An idle room is a candidate for the facility kind named by facility only when it has at least "
+                        "min_m2 of floor, lies between min_floor and max_floor (where given) and has one of the functions "
+                        "(where given); rooms that fail are counted and listed with the reason."),
+          params={"facility": Param("str"), "min_m2": Param("number"), "min_floor": Param("int", required=False),
+                  "max_floor": Param("int", required=False), "functions": Param("list", required=False)}, check=_check_room)
 rule_kind("life_circle_siting", module="planning",
           description=_("The siting solver stops after time_limit_s with its best answer and its proven gap; network "
                         "candidates are laid candidate_spacing_m apart, at most max_candidates; a room booked under the "

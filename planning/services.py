@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -29,11 +29,11 @@ from django.utils.translation import gettext_lazy as _
 from audit.services import audit_record
 from core.errors import ApplicationError, Conflict, ValidationFailed
 from org.models import Division, DivisionLevel
-from rulepack.selectors import rule, rules_for
+from rulepack.selectors import default_pack_rules, rule, rules_for
 
 from . import demand as demand_mod
+from . import labels, siting
 from . import network as net
-from . import siting
 from .models import (
     MAX_MINUTES,
     MIN_MINUTES,
@@ -91,6 +91,17 @@ def walk_rule(division: Division) -> dict:
     return _rule_params(division, "planning.walk")
 
 
+def placing(division: Division) -> dict:
+    """How far from the network's ways a home or facility may lie (``snap_max_m``), and within what
+    distance of its main part one nearer to a detached part still joins it (``join_main_within_m``;
+    a pack loaded before that parameter is read with the default pack's)."""
+    walk = walk_rule(division)
+    join = walk.get("join_main_within_m")
+    if join is None:
+        join = next(r["params"]["join_main_within_m"] for r in default_pack_rules(kind="life_circle_walk"))
+    return {"snap_max_m": float(walk["snap_max_m"]), "join_main_within_m": float(join)}
+
+
 def demand_rule(division: Division) -> dict:
     return _rule_params(division, "planning.demand")
 
@@ -122,6 +133,47 @@ def facility_kinds(division: Division) -> dict[str, FacilityKind]:
                                    functions=tuple(p.get("functions", [])), osm_tags=tuple(p.get("osm_tags", [])),
                                    minutes=float(p.get("minutes", default_minutes)))
     return kinds
+
+
+@dataclass(frozen=True)
+class RoomRequirement:
+    """What an idle room needs to hold one kind of facility: the pack's ``life_circle_room`` rule
+    for it, with the document it cites."""
+
+    title: str
+    source: str
+    note: str
+    min_m2: float
+    min_floor: int | None
+    max_floor: int | None
+    functions: tuple[str, ...]
+
+    def refusals(self, *, area: float, floor: int, functions: set[str]) -> list[str]:
+        """Why a room of this area, floor and functions cannot hold the facility ("area", "floor",
+        "function"); empty when it can."""
+        reasons = []
+        if area < self.min_m2:
+            reasons.append("area")
+        if (self.min_floor is not None and floor < self.min_floor) or (self.max_floor is not None and floor > self.max_floor):
+            reasons.append("floor")
+        if self.functions and not functions & set(self.functions):
+            reasons.append("function")
+        return reasons
+
+
+def room_requirement(division: Division, facility: str) -> RoomRequirement | None:
+    """The city's rule for rooms that can hold ``facility`` (None: the pack sets none). A pack
+    loaded before such rules existed is read with the default pack's."""
+    found = rules_for(division=division, module="planning", kind="life_circle_room")
+    rows = ([{"title": r.title, "params": r.params, "source_title": r.source.title, "note": r.note} for r in found]
+            if found else default_pack_rules(kind="life_circle_room"))
+    for row in rows:
+        p = row["params"]
+        if p.get("facility") == facility:
+            return RoomRequirement(title=row["title"], source=row["source_title"], note=row.get("note", ""),
+                                   min_m2=float(p["min_m2"]), min_floor=p.get("min_floor"), max_floor=p.get("max_floor"),
+                                   functions=tuple(p.get("functions", ())))
+    return None
 
 
 def all_osm_tags(division: Division) -> dict[str, list[str]]:
@@ -329,13 +381,14 @@ def demand_create(*, actor, division: Division, network: Network, name: str, sou
             raise ValidationFailed(fields={"file": [_("The file is larger than 50 MB.")]})
         points = demand_mod.parse_upload(upload.name, upload.read())
     progress("snapping", 50)
-    placed = demand_mod.place(points, graph, communities, snap_max_m=float(walk["snap_max_m"]),
+    place = placing(division)
+    placed = demand_mod.place(points, graph, communities, **place,
                               keep_outside=source == DemandSource.UPLOAD and not any(c.boundary for c in communities))
     if not len(placed.lon):
         raise ValidationFailed(_("No point lies within %(m)s m of the walking network and inside the area; nothing was saved.")
                                % {"m": walk["snap_max_m"]}, fields={"source": [_("No usable demand point.")]})
-    params = {"snap_max_m": walk["snap_max_m"], **({k: rules[k] for k in ("persons_per_m2", "default_levels")}
-                                                   if source == DemandSource.BUILDINGS else {}),
+    params = {"snap_max_m": walk["snap_max_m"], "join_main_within_m": place["join_main_within_m"],
+              **({k: rules[k] for k in ("persons_per_m2", "default_levels")} if source == DemandSource.BUILDINGS else {}),
               **({"spacing_m": rules["spacing_m"]} if source == DemandSource.COMMUNITIES else {}),
               **points.notes,
               **({"file": file_name(upload.name)} if upload is not None else {})}
@@ -368,7 +421,11 @@ class DemandArrays:
 
 
 def demand_arrays(demand: DemandSet) -> DemandArrays:
-    with np.load(media_path(demand.file), allow_pickle=False) as data:
+    path = media_path(demand.file)
+    if not path.exists():
+        raise Conflict(_("The arrays file of the demand set %(name)s is missing; place its people again.") % {"name": demand.name},
+                       code="demand_file_missing")
+    with np.load(path, allow_pickle=False) as data:
         return DemandArrays(**{name: data[name] for name in ("lon", "lat", "population", "node", "snap_m", "community")})
 
 
@@ -382,6 +439,10 @@ class PointSet:
     source: list[str]  # "site" / "osm" / "room" / "upload" / "network"
     ref: list[int | None]  # Site pk where there is one
     community: list[int | None]
+    # Idle rooms that cannot hold the facility (``RoomRequirement.refusals``): site, room, area,
+    # floor, function codes and the reasons' codes.
+    refused: list[dict] = field(default_factory=list)
+    requirement: RoomRequirement | None = None
 
     def __len__(self):
         return len(self.lon)
@@ -422,20 +483,27 @@ def facilities_of(kind: FacilityKind, network: Network, graph: net.Graph, includ
     return _points(rows)
 
 
-def idle_room_candidates(division: Division, network: Network, today: date | None = None) -> PointSet:
+MAX_LISTED_REFUSED = 300  # idle rooms that cannot hold the facility, listed for the planner
+
+
+def idle_room_candidates(division: Division, network: Network, kind: FacilityKind, today: date | None = None) -> PointSet:
     """Sites of the area with a room booked less than the city's idle share (the scheduling pack's,
-    the same the utilisation page uses) over the siting rule's ``idle_window_days``."""
+    the same the utilisation page uses) over the siting rule's ``idle_window_days`` that can hold
+    the facility (``room_requirement``: area, floor, functions). Idle rooms that cannot are counted
+    and kept with their reasons in ``refused``."""
     from registry.models import Room
     from registry.selectors import usage_rates
 
     today = today or timezone.localdate()
-    rooms = list(Room.objects.select_related("site").filter(
+    rooms = list(Room.objects.select_related("site").prefetch_related("functions").filter(
         closed_on__isnull=True, site__closed_on__isnull=True, site__division__path__startswith=division.path,
         site__latitude__isnull=False, site__longitude__isnull=False).order_by("site__code", "name"))
     window = int(siting_rule(division)["idle_window_days"])
     threshold = float(pack_parameter(division, "scheduling.idle_usage_share"))
+    requirement = room_requirement(division, kind.code)
     rates = usage_rates(rooms, since=today - timedelta(days=window), until=today)
     by_site: dict[int, tuple] = {}
+    refused: list[dict] = []
     for room in rooms:
         rate = rates.get(room.pk)
         if rate is None or rate >= threshold:
@@ -443,10 +511,17 @@ def idle_room_candidates(division: Division, network: Network, today: date | Non
         site = room.site
         if not _in_bbox(float(site.longitude), float(site.latitude), network.bbox):
             continue
-        if site.pk not in by_site:
+        functions = {f.code for f in room.functions.all()}
+        reasons = requirement.refusals(area=float(room.area), floor=room.floor, functions=functions) if requirement else []
+        if reasons:
+            refused.append({"site": site.name, "room": room.name, "site_id": site.pk, "area": float(room.area),
+                            "floor": room.floor, "functions": sorted(functions), "reasons": reasons})
+        elif site.pk not in by_site:
             by_site[site.pk] = (float(site.longitude), float(site.latitude), f"{site.name} · {room.name}", "room", site.pk,
                                 site.division_id)
-    return _points(list(by_site.values()))
+    points = _points(list(by_site.values()))
+    points.refused, points.requirement = refused, requirement
+    return points
 
 
 def network_candidates(division: Division, graph: net.Graph, demand: DemandArrays, spacing_m: float, max_candidates: int
@@ -480,7 +555,8 @@ def uploaded_candidates(upload) -> list[dict]:
 def candidates_of(scenario: Scenario, graph: net.Graph, demand: DemandArrays) -> PointSet:
     network = scenario.demand.network
     if scenario.candidate_source == CandidateSource.IDLE_ROOMS:
-        return idle_room_candidates(scenario.division, network)
+        kind = facility_kinds(scenario.division)[scenario.facility_kind]
+        return idle_room_candidates(scenario.division, network, kind)
     if scenario.candidate_source == CandidateSource.UPLOADED:
         return _points([(c["lon"], c["lat"], c["label"], "upload", None, None) for c in scenario.candidates])
     rules = siting_rule(scenario.division)
@@ -526,7 +602,7 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
         raise ValidationFailed(fields=errors)
     network = demand.network
     if siting_objective and objective != Objective.SET_COVER:
-        available = _candidate_count(candidate_source, division, network, candidates)
+        available = _candidate_count(candidate_source, division, network, kinds[facility_kind], candidates)
         if available == 0:
             raise ValidationFailed(fields={"candidate_source": [_("There is no candidate site to choose from.")]})
         if k > available:
@@ -566,10 +642,8 @@ DEFAULT_NAME_TRIES = 20
 
 
 def default_name_stem(kind: FacilityKind, objective: str) -> str:
-    from .labels import OBJECTIVE_SHORT
-
     with translation.override(settings.LANGUAGE_CODE):  # a name everyone reads, in the site's language
-        return gettext("%(facility)s · %(objective)s") % {"facility": kind.title, "objective": OBJECTIVE_SHORT[objective]}
+        return gettext("%(facility)s · %(objective)s") % {"facility": kind.title, "objective": labels.OBJECTIVE_SHORT[objective]}
 
 
 def _create_with_default_name(division: Division, kind: FacilityKind, objective: str, fields: dict) -> Scenario:
@@ -591,14 +665,17 @@ def _create_with_default_name(division: Division, kind: FacilityKind, objective:
     raise Conflict(_("No free name for the scenario; give it one."), code="name_taken")
 
 
-def _candidate_count(source, division, network, candidates) -> int:
+def _candidate_count(source, division, network, kind, candidates) -> int:
     """How many candidates there can be, from what the records say (no arrays loaded in the request):
     uploaded points and idle rooms are counted; network points cannot outnumber the network's
     nodes. The task checks the exact number when it computes (``_compute``)."""
     if source == CandidateSource.UPLOADED:
         return len(candidates)
     if source == CandidateSource.IDLE_ROOMS:
-        return len(idle_room_candidates(division, network))
+        found = idle_room_candidates(division, network, kind)
+        if not len(found) and found.refused:
+            raise ValidationFailed(fields={"candidate_source": [labels.refusal_summary(found.refused, asdict(found.requirement), none_left=True)]})
+        return len(found)
     return network.node_count
 
 
@@ -652,12 +729,11 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
     kind = facility_kinds(division).get(scenario.facility_kind)
     if kind is None:
         raise ValidationFailed(fields={"facility_kind": [_("The city's rule pack no longer has this facility kind.")]})
-    walk = walk_rule(division)
-    snap_max = float(walk["snap_max_m"])
+    place = placing(division)
     threshold = scenario.threshold_m
     report("facilities", 5)
     facilities = facilities_of(kind, network, graph, scenario.include_osm)
-    fac_node, fac_snap, fac_reason = graph.place(facilities.lon, facilities.lat, snap_max)
+    fac_node, fac_snap, fac_reason = graph.place(facilities.lon, facilities.lat, **place)
     usable = fac_reason == net.ON_NETWORK
     report("distances", 15)
     node_dist, _nearest = graph.nearest(fac_node[usable], fac_snap[usable])
@@ -673,10 +749,14 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
     if scenario.objective != Objective.COVERAGE:
         report("candidates", 25)
         candidates = candidates_of(scenario, graph, demand)
-        cand_node, cand_snap, cand_reason = graph.place(candidates.lon, candidates.lat, snap_max)
+        cand_node, cand_snap, cand_reason = graph.place(candidates.lon, candidates.lat, **place)
         ok = np.flatnonzero(cand_reason == net.ON_NETWORK)
         solution["candidates"] = len(candidates)
         solution["candidates_off_network"] = int(len(candidates) - len(ok))
+        if candidates.requirement is not None:
+            solution["room_requirement"] = asdict(candidates.requirement)
+            solution["candidates_refused"] = len(candidates.refused)
+            solution["refused_rooms"] = candidates.refused[:MAX_LISTED_REFUSED]
         if len(ok) == 0:
             raise ValidationFailed(fields={"candidate_source": [_("No candidate site lies near the walking network.")]})
         if scenario.k and scenario.k > len(ok):

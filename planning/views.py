@@ -133,6 +133,7 @@ def scenario_detail(request, scenario_id: int):
         "communities": [a for a in areas if a.level == DivisionLevel.COMMUNITY],
         "gaps": selectors.gap_list(scenario=scenario)[:15],
         "off_network": selectors.facilities_off_network(user=request.user, scenario=scenario),
+        "refused_rooms": selectors.refused_rooms(scenario=scenario),
         "map_sampled": scenario.demand.point_count > selectors.MAP_POINTS_MAX,
         "map_points_max": selectors.MAP_POINTS_MAX,
         "proposed": selectors.proposed_list(scenario=scenario),

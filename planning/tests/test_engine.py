@@ -196,3 +196,13 @@ def test_a_point_on_a_part_left_out_of_the_network_is_detached_not_joined_across
     # A network saved and read back keeps its detached parts.
     graph_without = net.Graph(lon=graph.lon, lat=graph.lat, indptr=graph.indptr, indices=graph.indices, length=graph.length)
     assert graph_without.place(points_lon, np.full(4, 24.4701), snap_max_m=300)[2].tolist()[1] == net.ON_NETWORK
+
+
+def test_a_point_a_few_steps_from_the_main_part_joins_it_though_a_loose_path_is_nearer():
+    # The main part ends at 200 m; a loose courtyard path of two nodes starts 60 m beyond it.
+    step = 100 / 101_210
+    lon = np.array([118.0, 118.0 + step, 118.0 + 2 * step, 118.0 + 2.6 * step, 118.0 + 2.9 * step])
+    graph, _dropped = net.build_graph(lon, np.full(5, 24.47), np.array([0, 1, 3]), np.array([1, 2, 4]))
+    point = ([118.0 + 2.4 * step], [24.47])  # 40 m from the street's end, 20 m from the path
+    assert graph.place(*point, snap_max_m=300)[2].tolist() == [net.DETACHED]
+    assert graph.place(*point, snap_max_m=300, join_main_within_m=50)[2].tolist() == [net.ON_NETWORK]

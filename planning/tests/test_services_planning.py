@@ -509,7 +509,7 @@ def test_idle_rooms_of_the_register_are_candidates_for_new_facilities(helsinki):
                                          floor_area=Decimal("200"), property_class="state_admin", property_source="street_owned",
                                          latitude=Decimal(f"{home.lat[far]:.6f}"), longitude=Decimal(f"{home.lon[far]:.6f}"),
                                          opening_hours=parse_hours("周一至周日 08:00-20:00"))
-    registry_services.room_create(actor=ACTOR, site=site, name="空置活动室", area=Decimal("60"))
+    registry_services.room_create(actor=ACTOR, site=site, name="空置活动室", area=Decimal("60"), functions=["health_self_test"])
     scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="闲置用房改健康站", facility_kind="health_station",
                                         objective="max_cover", k=1, candidate_source="idle_rooms", run=True)
     assert scenario.status == JobStatus.DONE, scenario.error
@@ -602,3 +602,45 @@ def test_homes_and_facilities_on_a_part_not_connected_to_the_network_are_off_it_
                                  objective="max_cover", k=1, candidate_source="uploaded", include_osm=False,
                                  candidates=[{"lon": island_west, "lat": south + 2 * step_lat, "label": "岛上空地"}])
     assert "步行路网" in str(error.value.fields["candidate_source"][0])
+
+
+@pytest.mark.django_db
+def test_a_siting_proposes_only_idle_rooms_that_can_hold_the_facility_and_counts_the_others_with_why(client, world, grid):
+    from registry.hours import parse_hours
+
+    west, south, east, north = grid.network.bbox
+    community = Division.objects.get(name="甲市一区一街一社")
+
+    def idle_room(site_name: str, lon: float, lat: float, **room):
+        site = registry_services.site_create(actor=ACTOR, division=community, name=site_name, kind="service_station",
+                                             floor_area=Decimal("300"), property_class="state_admin", property_source="street_owned",
+                                             latitude=Decimal(f"{lat:.6f}"), longitude=Decimal(f"{lon:.6f}"),
+                                             opening_hours=parse_hours("周一至周日 08:00-20:00"))
+        registry_services.room_create(actor=ACTOR, site=site, **room)
+        return site
+
+    idle_room("一社办公楼", west + 0.002, south + 0.002, name="小办公室", area=Decimal("20"), functions=["office"])
+    idle_room("一社综合楼", east - 0.002, north - 0.002, name="四楼亲子室", area=Decimal("120"), floor=4,
+              functions=["parent_child"])
+    with pytest.raises(ValidationFailed) as error:  # neither can hold a childcare point: nothing is queued
+        services.scenario_create(actor=ACTOR, demand=grid.demand, name="托育补点", facility_kind="childcare",
+                                 objective="max_cover", k=1, candidate_source="idle_rooms")
+    assert str(error.value.fields["candidate_source"][0]) == (
+        "2间闲置用房都不能容纳该设施（托育服务设施用房不少于60平方米，设在一至二层，用于托育、亲子活动）："
+        "1间面积不足60平方米、1间不在1至2层、1间没有所需功能。")
+    fitting = idle_room("一社邻里楼", (west + east) / 2, (south + north) / 2, name="亲子活动室", area=Decimal("80"),
+                        functions=["parent_child"])
+    scenario = services.scenario_create(actor=ACTOR, demand=grid.demand, name="托育补点", facility_kind="childcare",
+                                        objective="max_cover", k=1, candidate_source="idle_rooms", run=True)
+    assert scenario.status == JobStatus.DONE, scenario.error
+    assert scenario.proposed_sites.get().site == fitting
+    solution = scenario.solution
+    assert solution["candidates"] == 1 and solution["candidates_refused"] == 2
+    assert {(r["room"], tuple(r["reasons"])) for r in solution["refused_rooms"]} == {
+        ("小办公室", ("area", "function")), ("四楼亲子室", ("floor",))}
+    assert solution["room_requirement"]["source"].startswith("海宁市人民政府办公室")
+    client.force_login(world.users["supervisor"])
+    page = client.get(f"/planning/scenarios/{scenario.pk}/").content.decode()
+    assert 'id="refused-rooms"' in page and "2间闲置用房不能容纳该设施" in page
+    assert "一社办公楼 · 小办公室" in page and "面积不足60平方米；没有所需功能" in page and "不在1至2层" in page
+    assert "托育服务设施用房不少于60平方米" in page and "平台默认值" in page  # the rule, and whose choice its figures are

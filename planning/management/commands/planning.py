@@ -205,6 +205,8 @@ class Command(BaseCommand):
                 % {"method": labels.method_label(s.get("method")), "objective": f"{s.get('objective'):,}",
                    "unit": labels.unit_label(s.get("unit")), "bound": f"{s.get('bound'):,}", "gap": f"{s.get('gap', 0):.3%}",
                    "proven": " " + _("(proven optimal)") if s.get("proven_optimal") else "", "seconds": s.get("seconds")})
+            if s.get("candidates_refused"):
+                out("  " + labels.refusal_summary(s["refused_rooms"], s["room_requirement"]))
             for site in scenario.proposed_sites.all():
                 out(f"  {site.order:>3}. {site.label}  ({site.longitude:.5f}, {site.latitude:.5f})  "
                     + _("+%(people)s people, %(saved)s person-km less walking")

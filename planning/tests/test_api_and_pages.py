@@ -114,6 +114,10 @@ def test_pages_show_the_scenario_its_map_and_the_comparison(client, world, helsi
     page = client.get(f"/planning/scenarios/{b.pk}/").content.decode()
     west, south = helsinki.demand.bbox[:2]
     assert f"?bbox={round(west - 0.005, 6)},{round(south - 0.005, 6)}," in page
+    # Its map says what is missing, instead of failing.
+    response = client.get(f"/api/v1/planning/scenarios/{b.pk}/map")
+    assert response.status_code == 409 and response.json()["code"] == "demand_file_missing"
+    assert "需求人口“住宅”的数组文件缺失" in response.json()["message"]
 
 
 @pytest.mark.django_db
@@ -331,3 +335,21 @@ def test_a_p_median_proposal_shows_the_walking_it_saves_with_its_unit_on_the_pag
     header = [str(column.header) for column in PROPOSAL_COLUMNS]
     row = dict(zip(header, next(iter(rows)), strict=True))
     assert count == 1 and row["缩短步行（人·公里）"] == round(site.walk_saved_m / 1000, 1) and row["新增覆盖人口"] == round(site.gain)
+
+
+@pytest.mark.django_db
+def test_the_scenario_map_shades_each_community_by_its_share_within_the_threshold_and_names_the_scenario(client, world, grid):
+    scenario = services.scenario_create(actor=ACTOR, demand=grid.demand, name="食堂补点", facility_kind="elderly_canteen",
+                                        objective="max_cover", k=2, candidate_source="network", run=True, include_osm=False)
+    client.force_login(world.users["supervisor"])
+    features = client.get(f"/api/v1/planning/scenarios/{scenario.pk}/map").json()["features"]
+    shaded = {f["properties"]["name"]: f for f in features if f["properties"]["layer"] == "community"}
+    rows = {a.division.name: a for a in scenario.areas.filter(level="community").select_related("division")}
+    assert set(shaded) == set(rows) and len(rows) == 4  # the four quarters, each with its boundary
+    for name, feature in shaded.items():
+        assert feature["geometry"] == rows[name].division.boundary
+        assert feature["properties"]["share"] == pytest.approx(rows[name].share)  # the figure the tables show
+        assert feature["properties"]["share_after"] == pytest.approx(rows[name].share_after)
+    page = client.get(f"/planning/scenarios/{scenario.pk}/").content.decode()
+    assert (f'data-choropleth-title="食堂补点：各社区步行15分钟内居民占比（{scenario.finished_at.astimezone().strftime("%Y-%m-%d")}测算）"'
+            in page)

@@ -202,6 +202,14 @@ def refused_rooms(*, scenario: Scenario) -> list[dict]:
             for room in scenario.solution.get("refused_rooms", [])]
 
 
+def refusal_summary(*, scenario: Scenario) -> str:
+    """How many idle rooms a siting left out because they cannot hold the facility, by reason, in words."""
+    from .labels import refusal_summary as sentence
+
+    solution = scenario.solution or {}
+    return sentence(solution["refused_rooms"], solution["room_requirement"]) if solution.get("candidates_refused") else ""
+
+
 def facilities_off_network(*, user, scenario: Scenario) -> list[dict]:
     """The facilities the analysis left out for lying too far from any walkable way, for the
     planner to correct; a site outside the user's reach keeps its place but not its name, as on

@@ -148,6 +148,9 @@ def test_a_street_plans_on_its_districts_network_and_a_community_worker_reads_it
     client.force_login(world.users["street_admin"])
     page = client.get(f"/planning/{street.code}/")
     assert "Helsinki" in page.content.decode()  # the district's network serves the street
+    page = client.get(f"/planning/networks/{helsinki.network.pk}/").content.decode()
+    assert "甲市一区" in page and f'href="/planning/{helsinki.district.code}/"' not in page  # a page they could not open
+    assert client.get(f"/planning/{helsinki.district.code}/").status_code == 404
     response = client.post(f"/planning/{street.code}/", {"action": "demand", "demand-network": helsinki.network.pk,
                                                         "demand-source": "communities", "demand-name": "一街人口"})
     assert response.status_code == 302, response.content.decode()[:500]

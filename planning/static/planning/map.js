@@ -30,7 +30,9 @@
     if (shaded) {
       // One shading for now and, where the scenario proposes sites, one with them; the layer control switches.
       const withSites = communities.features.some((f) => f.properties.share_after !== null);
+      map.createPane("shading").style.zIndex = 350;  // under the points and sites, whichever shading is on
       const choropleth = (key) => L.geoJSON(communities, {
+        pane: "shading",
         style: (f) => ({ color: "#5f6b76", weight: 1, fillColor: shade(f.properties[key]), fillOpacity: 0.55 }),
         onEachFeature: (f, layer) => layer.bindTooltip(text(f.properties.name,
           `${labels.share_now || ""} ${percent(f.properties.share)}`,
@@ -45,6 +47,7 @@
       const key = L.control({ position: "bottomleft" });
       key.onAdd = () => {
         const box = L.DomUtil.create("div", "bg-white p-1 small rounded shadow-sm planning-choropleth-key");
+        box.style.maxWidth = "15rem";
         const title = document.createElement("div");
         title.className = "fw-semibold";
         title.textContent = el.dataset.choroplethTitle || "";

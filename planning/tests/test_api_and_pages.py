@@ -59,7 +59,7 @@ def test_a_planner_imports_an_extract_places_people_and_sites_canteens_through_t
     assert len(scenario["proposed_sites"]) >= 1 and scenario["solution"]["bound"] >= scenario["solution"]["objective"]
     features = client.get(f"/api/v1/planning/scenarios/{scenario_id}/map").json()["features"]
     layers = {f["properties"]["layer"] for f in features}
-    assert layers == {"demand", "facility", "proposed"}
+    assert layers == {"community", "demand", "facility", "proposed"}
     areas = client.get(f"/api/v1/planning/scenarios/{scenario_id}/areas?level=street").json()
     assert {a["name"] for a in areas} == {"甲市一区一街", "甲市一区二街"}
     gaps = client.get(f"/api/v1/planning/scenarios/{scenario_id}/gaps").json()

@@ -5,8 +5,16 @@ the check for overlaps, the row inserted under the exclusion constraint and the 
 written — in its own transaction. A tenth of the attempts ask for a slot that is already taken
 and are refused (a conflict is checked, not assumed). The requests run in as many processes
 as the machine has cores, as a server's workers would take them; the figure for one process
-alone is printed too. The baseline is the same rows written with a bare ``INSERT`` each, no
-rules and no checks, by the same processes: what the rules cost.
+alone is printed too. The baseline is the same rows written with a bare ``INSERT`` each in its
+own transaction (autocommit: INSERT + commit), no rules and no checks, by the same processes on
+the same database in the same run: what the rules cost.
+
+The figure is judged as a ratio to that baseline (target ≥ 0.5×), not as an absolute rate: a
+commit waits for the disk to confirm the write, so how many a second this machine's disk allows
+decides both rates, and the ratio says what the booking adds. The rate counts every request
+answered (booked or refused as taken), as a server's would.
+
+    bench booking-throughput: <n> bookings/s, <ratio>x vs bare INSERT+commit, target >= 0.5x -> ok|SHORT
 """
 
 import multiprocessing
@@ -21,6 +29,7 @@ from common import build_tree, prefer_postgres, report, say, throwaway_database
 
 ROOMS = 200
 ATTEMPTS = 4000
+TARGET_RATIO = 0.5
 OPEN = {str(day): [["08:00", "21:00"]] for day in range(1, 8)}
 
 
@@ -144,9 +153,11 @@ def main() -> int:
         Booking.objects.all().delete()
         _booked, _refused, bare_seconds = in_processes("bare", worker, unique, processes)
         rate, bare_rate = len(slots) / seconds, len(unique) / bare_seconds
-        say(f"{booked} booked and {refused} refused as taken in {seconds:.2f} s; bare inserts {bare_rate:.0f}/s")
-        ok = report("booking-throughput", rate, "bookings/s (rules, overlap check, constraint, audit)", rate / bare_rate,
-                    "bare INSERT", "≥ 500/s", rate >= 500)
+        say(f"{booked} booked and {refused} refused as taken in {seconds:.2f} s ({rate:.0f} requests/s: the rules, the "
+            f"overlap check, the constraint and the audit entry); bare INSERT+commit {bare_rate:.0f}/s")
+        ratio = rate / bare_rate
+        ok = report("booking-throughput", rate, "bookings/s", ratio, "bare INSERT+commit", f">= {TARGET_RATIO}x",
+                    ratio >= TARGET_RATIO)
     return 0 if ok else 1
 
 

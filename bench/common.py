@@ -102,9 +102,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _number(value: float) -> str:
+    """A figure as a person reads it: whole above 100 (1234, not 1.23e+03), three digits below."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def report(name: str, figure: float, unit: str, ratio: float, baseline: str, target: str, ok: bool) -> bool:
-    shown = f"{figure:,.0f}" if abs(figure) >= 1000 else f"{figure:.3g}"
-    print(f"bench {name}: {shown} {unit}, {ratio:.1f}x vs {baseline}, target {target} -> {'ok' if ok else 'SHORT'}")
+    ratio_text = f"{ratio:.2f}" if ratio < 10 else f"{ratio:.1f}"
+    print(f"bench {name}: {_number(figure)} {unit}, {ratio_text}x vs {baseline}, target {target} -> {'ok' if ok else 'SHORT'}")
     sys.stdout.flush()
     return ok
 

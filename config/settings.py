@@ -59,6 +59,13 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 LINLI_MODE = env_str("LINLI_MODE", "development")
 if LINLI_MODE not in {"development", "production"}:
     raise ImproperlyConfigured(f"LINLI_MODE must be 'development' or 'production', not {LINLI_MODE!r}")
@@ -315,9 +322,59 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
-# Map tiles: none by default (the map draws boundaries on a plain background); a deployment
-# with a tile server sets e.g. https://tile.example.org/{z}/{x}/{y}.png.
-MAP_TILE_URL = env_str("MAP_TILE_URL", "")
-MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
+# The background of every map (``core.templatetags.maps`` hands it to the pages, ``core/maps.js``
+# draws it). None by default: boundaries on a plain background, nothing fetched from outside.
+#   MAP_TILES=tianditu  TIANDITU_KEY=<the 32-character key of 天地图>  MAP_REVIEW_NUMBER=<审图号>
+#                       天地图's vector map with its annotation layer, credited to 天地图
+#   MAP_TILES=custom    MAP_TILE_URL=https://tile.example.org/{z}/{x}/{y}.png  MAP_TILE_ATTRIBUTION=…
+#                       any XYZ tile server (MAP_TILE_SUBDOMAINS for {s}); setting MAP_TILE_URL
+#                       alone means custom
+# MAP_REVIEW_NUMBER is the map's approval number (审图号, e.g. GS(2024)1234号), which a map shown on
+# the internet in China must carry in its lower left corner; 天地图 publishes the number of its map.
+TIANDITU_URL = ("https://t{s}.tianditu.gov.cn/%(layer)s_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=%(layer)s"
+                "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=%(key)s")
+
+
+def map_background() -> dict:
+    """The map background from the environment, refusing what cannot work: {"layers": [{"url",
+    "subdomains"}], "attribution", "review_number", "max_zoom"}."""
+    import re
+
+    url, attribution = env_str("MAP_TILE_URL", ""), env_str("MAP_TILE_ATTRIBUTION", "")
+    tiles = env_choice("MAP_TILES", "custom" if url else "none", ("none", "custom", "tianditu"))
+    review = env_str("MAP_REVIEW_NUMBER", "").strip()
+    if review and not re.fullmatch(r"[A-Z\u4e00-\u9fff]{1,4}[(（]\d{4}[)）]\d{1,5}号", review):
+        raise ImproperlyConfigured(f"MAP_REVIEW_NUMBER must be a map approval number such as GS(2024)1234号, not {review!r}")
+    max_zoom = env_int("MAP_MAX_ZOOM", 18)
+    if not 1 <= max_zoom <= 22:
+        raise ImproperlyConfigured(f"MAP_MAX_ZOOM must be between 1 and 22, not {max_zoom}")
+    if tiles == "none":
+        if url:
+            raise ImproperlyConfigured("MAP_TILE_URL is set but MAP_TILES=none: remove one of them")
+        return {"layers": [], "attribution": "", "review_number": review, "max_zoom": max_zoom}
+    if tiles == "tianditu":
+        key = env_str("TIANDITU_KEY", "").strip()
+        if not re.fullmatch(r"[0-9a-f]{32}", key):
+            raise ImproperlyConfigured("MAP_TILES=tianditu needs TIANDITU_KEY, the 32-character key of 天地图 "
+                                       f"(console.tianditu.gov.cn), not {key!r}")
+        if not review:
+            raise ImproperlyConfigured("MAP_TILES=tianditu needs MAP_REVIEW_NUMBER, the approval number (审图号) of "
+                                       "天地图's map, which every page showing it must carry")
+        if url:
+            raise ImproperlyConfigured("MAP_TILE_URL is set but MAP_TILES=tianditu: remove one of them")
+        return {"layers": [{"url": TIANDITU_URL % {"layer": layer, "key": key}, "subdomains": "01234567"}
+                           for layer in ("vec", "cva")],
+                "attribution": "天地图", "review_number": review, "max_zoom": min(max_zoom, 18)}
+    if not url or not url.startswith(("https://", "http://", "/")) or not all(p in url for p in ("{z}", "{x}", "{y}")):
+        raise ImproperlyConfigured(f"MAP_TILE_URL must be an XYZ tile address with {{z}}, {{x}} and {{y}}, such as "
+                                   f"https://tile.example.org/{{z}}/{{x}}/{{y}}.png, not {url!r}")
+    if not attribution:
+        raise ImproperlyConfigured("MAP_TILE_ATTRIBUTION must name whose map the tiles are (their terms require it)")
+    subdomains = env_str("MAP_TILE_SUBDOMAINS", "abc" if "{s}" in url else "")
+    return {"layers": [{"url": url, "subdomains": subdomains}], "attribution": attribution, "review_number": review,
+            "max_zoom": max_zoom}
+
+
+MAP_BACKGROUND = map_background()
 
 LINLI_SITE_NAME = _("Linli")

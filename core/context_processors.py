@@ -1,6 +1,5 @@
-"""Template context every page gets: the menu for the user's roles and site settings."""
+"""Template context every page gets: the menu for the user's roles."""
 
-from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from .navigation import NAV_GROUPS, nav_for
@@ -25,8 +24,4 @@ def navigation(request):
         groups[item.group]["children"].append(entry)
         groups[item.group]["active"] |= entry["active"]
     items = [item["children"][0] if len(item.get("children", [1, 2])) == 1 else item for item in items]
-    return {
-        "nav_items": items,
-        "map_tile_url": settings.MAP_TILE_URL,
-        "map_tile_attribution": settings.MAP_TILE_ATTRIBUTION,
-    }
+    return {"nav_items": items}

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import ValidationFailed
 
-from .network import Graph, Projection
+from .network import ON_NETWORK, Graph, Projection
 
 MAX_UPLOAD_POINTS = 500_000
 LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
@@ -250,20 +250,21 @@ def community_of(lon: np.ndarray, lat: np.ndarray, communities, projection: Proj
     return community, bool(with_shape)
 
 
-def place(points: Points, graph: Graph, communities, *, snap_max_m: float, keep_outside: bool) -> Placed:
-    """Snap points to the network and find their community; drop (and list) those too far from it,
-    and — unless ``keep_outside`` — those outside every community of the area where communities
+def place(points: Points, graph: Graph, communities, *, snap_max_m: float, join_main_within_m: float = 0.0,
+          keep_outside: bool) -> Placed:
+    """Snap points to the network and find their community; drop (and list) those too far from it or
+    on a part of the ways not connected to it (``Graph.place``), and — unless ``keep_outside`` — those outside every community of the area where communities
     have boundaries."""
-    node, snap = graph.snap(points.lon, points.lat)
+    node, snap, reason = graph.place(points.lon, points.lat, snap_max_m, join_main_within_m)
     community, any_boundary = community_of(points.lon, points.lat, communities, graph.projection)
-    too_far = snap > snap_max_m
+    off = reason != ON_NETWORK
     outside = (community < 0) & (not keep_outside) & any_boundary
-    drop = too_far | outside
+    drop = off | outside
     dropped = []
     for i in np.flatnonzero(drop)[:1000]:
         dropped.append({"lon": round(float(points.lon[i]), 6), "lat": round(float(points.lat[i]), 6),
                         "population": round(float(points.population[i]), 1), "distance_m": round(float(snap[i]), 1),
-                        "reason": "off_network" if too_far[i] else "outside_area",
+                        "reason": str(reason[i]) if off[i] else "outside_area",
                         "label": points.label[i] if points.label else ""})
     keep = ~drop
     return Placed(lon=points.lon[keep], lat=points.lat[keep], population=points.population[keep], node=node[keep],

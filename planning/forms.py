@@ -26,7 +26,8 @@ class DemandForm(BootstrapMixin, forms.Form):
 
 
 class ScenarioForm(BootstrapMixin, forms.Form):
-    name = forms.CharField(label=_("scenario name"), max_length=120)
+    name = forms.CharField(label=_("scenario name"), max_length=120, required=False,
+                           help_text=_("Empty: the facility, the objective and the next number, e.g. 老年食堂（15分钟） · 现状（2）."))
     demand = forms.ChoiceField(label=_("demand"))
     facility_kind = forms.ChoiceField(label=_("facility kind"))
     objective = forms.ChoiceField(label=_("objective"), choices=Objective.choices)

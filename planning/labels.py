@@ -55,6 +55,58 @@ def stage_label(code: str | None) -> str:
     return str(STAGE_LABELS[code]) if code in STAGE_LABELS else (code or "")
 
 
+# Why a home, facility or candidate was left out of an analysis (``network.Graph.place``,
+# ``demand.place``).
+LEFT_OUT_LABELS = {
+    "off_network": _("too far from any walkable way"),
+    "detached": _("on walkable ways not connected to the rest of the network"),
+    "outside_area": _("outside the area's communities"),
+}
+
+
+def left_out_label(code: str | None) -> str:
+    return str(LEFT_OUT_LABELS[code or "off_network"]) if (code or "off_network") in LEFT_OUT_LABELS else code
+
+
+# Why an idle room cannot hold a facility (``services.RoomRequirement.refusals``), in words that
+# carry the requirement's own figures (``requirement`` as saved in a scenario's solution).
+def room_refusal(code: str, requirement: dict) -> str:
+    if code == "area":
+        return str(_("smaller than %(m2)s m²") % {"m2": f"{requirement['min_m2']:g}"})
+    if code == "floor":
+        low, high = requirement.get("min_floor"), requirement.get("max_floor")
+        if low is not None and low == high:
+            return str(_("not on floor %(floor)s") % {"floor": low})
+        if low is not None and high is not None:
+            return str(_("not on floors %(low)s to %(high)s") % {"low": low, "high": high})
+        if high is not None:
+            return str(_("above floor %(high)s") % {"high": high})
+        return str(_("below floor %(low)s") % {"low": low})
+    if code == "function":
+        return str(_("none of the functions it needs"))
+    return code
+
+
+def refusal_summary(refused: list[dict], requirement: dict, *, none_left: bool = False) -> str:
+    """One sentence: how many idle rooms could not hold the facility, and why, by reason (a room
+    may fail for more than one)."""
+    counts = {code: sum(code in room["reasons"] for room in refused) for code in ("area", "floor", "function")}
+    reasons = "、".join(str(_("%(n)s %(reason)s") % {"n": n, "reason": room_refusal(code, requirement)})
+                       for code, n in counts.items() if n)
+    sentence = (_("None of the %(n)s idle rooms can hold this facility (%(rule)s): %(reasons)s.") if none_left
+                else _("%(n)s idle rooms cannot hold this facility (%(rule)s): %(reasons)s."))
+    return str(sentence % {"n": len(refused), "rule": requirement["title"], "reasons": reasons})
+
+
+# What a scenario sets out to do, in the few words its default name uses (``Objective``).
+OBJECTIVE_SHORT = {
+    "coverage": pgettext_lazy("scenario name", "as it is"),
+    "max_cover": pgettext_lazy("scenario name", "new sites for the most people"),
+    "set_cover": pgettext_lazy("scenario name", "new sites for everyone"),
+    "p_median": pgettext_lazy("scenario name", "new sites for the shortest walk"),
+}
+
+
 # What a solution's objective and bound count (``solution["unit"]``).
 UNIT_LABELS = {
     "people": pgettext_lazy("objective unit", "people"),
@@ -70,6 +122,8 @@ def unit_label(code: str | None) -> str:
 # The parameters a demand set was built with (``DemandSet.params``).
 DEMAND_PARAM_LABELS = {
     "snap_max_m": pgettext_lazy("demand parameter", "furthest a point may lie from a walkable way (m)"),
+    "join_main_within_m": pgettext_lazy("demand parameter", "a point this near the network joins it, even if ways not "
+                                                            "connected to it are nearer (m)"),
     "persons_per_m2": pgettext_lazy("demand parameter", "persons per m² of floor"),
     "default_levels": pgettext_lazy("demand parameter", "levels of a building whose levels the map lacks"),
     "spacing_m": pgettext_lazy("demand parameter", "spacing of the points inside a community (m)"),

@@ -161,8 +161,9 @@ class Scenario(CoverageFigures, models.Model):
     mean_distance_m = models.FloatField(_("mean walk now (m)"), null=True, blank=True)
     mean_distance_after_m = models.FloatField(_("mean walk with the new sites (m)"), null=True, blank=True)
     solution = models.JSONField(_("solution"), default=dict, blank=True)
-    # Facilities further than the walking rule's snap_max_m from any walkable way, which the
-    # analysis could not count: name, source, site, where and how far.
+    # Facilities the analysis could not count: further than the walking rule's snap_max_m from any
+    # walkable way, or on ways not connected to the network's main part (``network.Graph.place``):
+    # name, source, site, where, how far and why.
     off_network = models.JSONField(_("facilities off the network"), default=list, blank=True)
     by_type = models.JSONField(_("by community type"), default=list, blank=True)
     file = models.CharField(_("results file"), max_length=200, blank=True)
@@ -201,7 +202,11 @@ class ProposedSite(models.Model):
                              related_name="+")
     community = models.ForeignKey("org.Division", verbose_name=_("community"), null=True, blank=True,
                                   on_delete=models.PROTECT, related_name="+")
-    gain = models.FloatField(_("people newly covered"), default=0)
+    # What the site adds over the facilities and the sites proposed before it: people it newly
+    # brings within the threshold (None: a proposal saved before this was counted), and the walking
+    # it saves, in person-metres (the shorter walk to the nearest facility times the people).
+    gain = models.FloatField(_("people newly covered"), null=True, blank=True)
+    walk_saved_m = models.FloatField(_("walking saved (person-metres)"), null=True, blank=True)
 
     scope = ScopeFields(division="scenario__division")
 
@@ -212,6 +217,11 @@ class ProposedSite(models.Model):
 
     def __str__(self):
         return self.label
+
+    @property
+    def walk_saved_person_km(self) -> float | None:
+        """The walking saved, in person-kilometres: the unit the page and the Excel file show."""
+        return None if self.walk_saved_m is None else self.walk_saved_m / 1000
 
 
 class CoverageArea(CoverageFigures, models.Model):

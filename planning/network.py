@@ -5,6 +5,12 @@ named by its ``Network`` record, and loaded into memory once per process (``load
 the life-circle analysis does on it is array work: snapping points to the nearest node (a k-d
 tree on locally projected metres), and nearest-facility distances for every node in one
 multi-source Dijkstra pass (``scipy.sparse.csgraph``).
+
+Only the largest connected part of the ways is kept, so that every snapped point can reach every
+other; the nodes of the parts left out are kept beside it (``detached_lon``/``detached_lat``) so
+that a home or facility on one of them — an island, an estate walled off across a river — is
+known to be off the network instead of being joined to the main part by a straight line across
+the gap (``Graph.place``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,11 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 EARTH_RADIUS_M = 6_371_008.8
+
+# Why a point cannot be placed on the network (``Graph.place``); "" when it can.
+ON_NETWORK = ""
+TOO_FAR = "off_network"  # further than the walking rule's snap_max_m from any way of the main part
+DETACHED = "detached"  # nearest to a way of a part not connected to the main part
 
 
 def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
@@ -91,6 +102,31 @@ class Graph:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         distance, node = self.tree.query(self.projection.xy(lon, lat))
         return node.astype(np.int64), distance
+
+    @cached_property
+    def detached_tree(self) -> cKDTree | None:
+        lon = self.extra.get("detached_lon")
+        if lon is None or not len(lon):
+            return None
+        return cKDTree(self.projection.xy(lon, self.extra["detached_lat"]))
+
+    def place(self, lon, lat, snap_max_m: float, join_main_within_m: float = 0.0
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each point's nearest node, the straight-line distance to it (metres), and why the point
+        cannot count (``TOO_FAR``, ``DETACHED``) or ``ON_NETWORK``.
+
+        A point nearer to a way of a part left out of the network (within ``snap_max_m``) than to
+        the main part stands on that part — an island, an estate across a river —: walking from it
+        to the main part is not the straight line across the gap, so it is not reachable at all.
+        Only where the main part is within ``join_main_within_m`` does the point count anyway: a
+        few steps, not a gap (a courtyard path the map left unjoined next to a street)."""
+        node, distance = self.snap(lon, lat)
+        reason = np.full(len(node), ON_NETWORK, dtype="<U12")
+        reason[distance > snap_max_m] = TOO_FAR
+        if self.detached_tree is not None and len(node):
+            detached_distance, _node = self.detached_tree.query(self.projection.xy(lon, lat))
+            reason[(detached_distance < distance) & (detached_distance <= snap_max_m) & (distance > join_main_within_m)] = DETACHED
+        return node, distance, reason
 
     def nearest(self, sources: np.ndarray, offsets: np.ndarray | None = None, limit: float = np.inf
                 ) -> tuple[np.ndarray, np.ndarray]:
@@ -200,6 +236,7 @@ def build_graph(lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray, 
     used = np.zeros(n, dtype=bool)
     used[rows] = True
     dropped = {"nodes_without_edges": int(n - used.sum()), "nodes_outside_main_part": 0, "parts": 0}
+    detached = np.zeros(n, dtype=bool)
     if keep_largest and len(rows):
         matrix = csr_matrix((weights, (rows, cols)), shape=(n, n))
         parts, labels = connected_components(matrix, directed=False)
@@ -207,6 +244,7 @@ def build_graph(lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray, 
         main = int(np.argmax(sizes))
         dropped["parts"] = int((sizes > 0).sum())
         dropped["nodes_outside_main_part"] = int(used.sum() - sizes[main])
+        detached = used & (labels != main)
         used &= labels == main
     new_index = np.full(n, -1, dtype=np.int64)
     new_index[used] = np.arange(int(used.sum()))
@@ -217,7 +255,8 @@ def build_graph(lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray, 
     np.add.at(indptr, rows + 1, 1)
     indptr = np.cumsum(indptr)
     graph = Graph(lon=lon[used], lat=lat[used], indptr=indptr, indices=cols.astype(np.int32), length=weights.astype(np.float32),
-                  osm_id=None if osm_id is None else np.asarray(osm_id, dtype=np.int64)[used])
+                  osm_id=None if osm_id is None else np.asarray(osm_id, dtype=np.int64)[used],
+                  extra={"detached_lon": lon[detached], "detached_lat": lat[detached]})
     return graph, dropped
 
 

@@ -62,7 +62,8 @@ def export_gap_points(*, user, params: dict):
 
 PROPOSAL_COLUMNS = [Column(key, header, width=width) for key, header, width in (
     ("order", _("Order"), 6), ("label", _("Candidate"), 30), ("community", _("Community"), 16), ("lon", _("Longitude"), 12),
-    ("lat", _("Latitude"), 12), ("gain", _("People newly covered"), 14))]
+    ("lat", _("Latitude"), 12), ("gain", _("People newly covered"), 14),
+    ("walk_saved", _("Walking saved (person-km)"), 16))]
 
 
 def export_proposal(*, user, params: dict):
@@ -70,7 +71,9 @@ def export_proposal(*, user, params: dict):
 
     def generate():
         for s in sites:
-            yield [s.order, s.label, s.community.name if s.community else "", round(s.longitude, 6), round(s.latitude, 6), round(s.gain)]
+            yield [s.order, s.label, s.community.name if s.community else "", round(s.longitude, 6), round(s.latitude, 6),
+                   None if s.gain is None else round(s.gain),
+                   None if s.walk_saved_person_km is None else round(s.walk_saved_person_km, 1)]
 
     return len(sites), generate()
 

@@ -5,7 +5,9 @@ none, how far a home may lie from the nearest walkable way); ``life_circle_deman
 buildings into people and spreads a community's people over points; ``life_circle_facility``
 says which sites of the register (by kind or by room function) and which OpenStreetMap tags
 count as one kind of facility, and its threshold in minutes; ``life_circle_siting`` bounds the
-siting solver and says which rooms are idle enough to be candidates. Besides them the services
+siting solver and says which rooms are idle enough to be candidates; ``life_circle_room`` says
+which idle rooms can hold one kind of facility at all (area, floor, functions), so a proposal never
+puts a childcare point in a 20 m² office. Besides them the services
 read three ``parameter`` rules: ``planning.persons_per_household`` (a community's people from
 its households when its population is not known), ``planning.gap_min_people`` (the fewest
 people beyond the threshold that make a community a gap) and the scheduling pack's
@@ -75,7 +77,11 @@ rule_kind("life_circle_walk", module="planning", label=_("walking"),
                         "distance from the nearest walkable way is left out (and listed)."),
           params={"speed_kmh": Param("number", label=_("walking speed"), unit="kmh", min=1, max=10),
                   "minutes": Param("number", label=_("walk of at most"), **MINUTES),
-                  "snap_max_m": Param("number", label=_("at most from a walkable way"), unit="metres", max=5000)})
+                  "snap_max_m": Param("number", label=_("at most from a walkable way"), unit="metres", max=5000),
+                  "join_main_within_m": Param("number", required=False, label=_("joins the main network within"),
+                                              unit="metres", max=1000,
+                                              help=_("A home or facility nearer to ways not connected to the network than to "
+                                                     "the network is left out, unless the network is this near."))})
 rule_kind("life_circle_demand", module="planning", label=_("where people live"),
           description=_("A residential building holds its footprint × floors × the people per m² (the default floors where "
                         "the map has none); the chosen kinds of building count as homes; a community's people are spread "
@@ -113,3 +119,32 @@ rule_kind("life_circle_siting", module="planning", label=_("siting new facilitie
 parameter_rule("planning.persons_per_household",
                Param("number", label=_("people per household"), unit="people_per_household", min=0.5, max=10))
 parameter_rule("planning.gap_min_people", Param("number", label=_("people left out at least"), unit="people", max=1000))
+
+
+def facility_kinds(data: dict) -> list[tuple[str, str]]:
+    """The pack's life-circle facility kinds, by their titles: what a room rule names."""
+    return [(rule["key"][len(FACILITY_PREFIX):], rule.get("title") or rule["key"]) for rule in data.get("rules", [])
+            if isinstance(rule, dict) and str(rule.get("key", "")).startswith(FACILITY_PREFIX)]
+
+
+def _check_room(params: dict) -> list[str]:
+    low, high = params.get("min_floor"), params.get("max_floor")
+    if low is not None and high is not None and low > high:
+        return [str(_("The lowest floor cannot be above the highest floor."))]
+    return []
+
+
+rule_kind("life_circle_room", module="planning", label=_("rooms that can hold a facility"), several=True,
+          key_prefix="planning.room.",
+          description=_("An idle room is a candidate for the facility kind only when it has at least the given floor area, "
+                        "lies between the given floors (where given) and has one of the given functions (where given); rooms "
+                        "that fail are counted and listed with the reason."),
+          params={"facility": Param("str", label=_("facility kind"), choices=facility_kinds),
+                  "min_m2": Param("number", label=_("floor area at least"), unit="m2", min=1, max=100_000),
+                  "min_floor": Param("int", required=False, label=_("on floor at least"), unit="floors", min=-5, max=100,
+                                     empty=_("any floor")),
+                  "max_floor": Param("int", required=False, label=_("on floor at most"), unit="floors", min=-5, max=100,
+                                     empty=_("any floor")),
+                  "functions": Param("list", required=False, label=_("with a room of the function"),
+                                     choices=catalogue_functions, empty=_("any function"))},
+          check=_check_room)

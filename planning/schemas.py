@@ -56,7 +56,7 @@ class CandidateIn(Schema):
 
 class ScenarioIn(Schema):
     demand_id: int
-    name: str = Field(..., min_length=1, max_length=120)
+    name: str = Field("", max_length=120, description="Empty or left out: the facility, the objective and the next number")
     facility_kind: str = Field(..., description="A facility kind of the city's rule pack, e.g. elderly_canteen")
     objective: Objective = Objective.COVERAGE
     k: int | None = Field(None, ge=1, le=10_000, description="New sites to choose (max_cover, p_median)")
@@ -74,7 +74,9 @@ class ProposedSiteOut(Schema):
     latitude: float
     site_id: int | None
     community: str | None = None
-    gain: float
+    gain: float | None = Field(..., description="People the site newly brings within the threshold (over the sites before it)")
+    walk_saved_m: float | None = Field(..., description="Walking the site saves, in person-metres: each resident's shorter "
+                                                        "walk to the nearest facility times the people (over the sites before it)")
 
     @staticmethod
     def resolve_community(obj) -> str | None:

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import get_for_user, visible_to
+from core.errors import Conflict
 from org.models import Division, DivisionLevel
 
 from .models import CoverageArea, DemandSet, JobStatus, Network, ProposedSite, Scenario
@@ -95,7 +97,11 @@ class ScenarioArrays:
 
 
 def scenario_arrays(scenario: Scenario) -> ScenarioArrays:
-    with np.load(media_path(scenario.file), allow_pickle=False) as data:
+    path = media_path(scenario.file)
+    if not path.exists():
+        raise Conflict(_("The results file of the scenario %(name)s is missing; compute it again.") % {"name": scenario.name},
+                       code="scenario_file_missing")
+    with np.load(path, allow_pickle=False) as data:
         return ScenarioArrays(distance=data["distance"], distance_after=data["distance_after"] if "distance_after" in data.files else None,
                               fac_lon=data["fac_lon"], fac_lat=data["fac_lat"], fac_label=data["fac_label"],
                               fac_source=data["fac_source"], fac_ref=data["fac_ref"])
@@ -145,14 +151,19 @@ def gap_points(*, scenario: Scenario) -> list[dict]:
 
 
 def scenario_geojson(*, user, scenario: Scenario) -> dict:
-    """The scenario's map: demand points by state, facilities, proposed sites (GeoJSON)."""
+    """The scenario's map: its communities' boundaries with their coverage (the share of people
+    within the threshold, now and with the new sites: the same rows as the page's tables), demand
+    points by state, facilities, proposed sites (GeoJSON)."""
     demand = demand_arrays(scenario.demand)
     arrays = scenario_arrays(scenario)
     threshold = scenario.threshold_m
     state = np.where(arrays.distance <= threshold, "covered", "uncovered").astype("<U12")
     if arrays.distance_after is not None:
         state[(arrays.distance > threshold) & (arrays.distance_after <= threshold)] = "new"
-    features = []
+    features = [{"type": "Feature", "geometry": area.division.boundary,
+                 "properties": {"layer": "community", "name": area.division.name, "population": round(area.population),
+                                "share": area.share, "share_after": area.share_after}}
+                for area in scenario_areas(scenario=scenario, level=DivisionLevel.COMMUNITY) if area.division.boundary]
     order = np.arange(len(demand.lon))
     if len(order) > MAP_POINTS_MAX:
         order = np.random.default_rng(scenario.pk).choice(order, MAP_POINTS_MAX, replace=False)
@@ -172,10 +183,31 @@ def scenario_geojson(*, user, scenario: Scenario) -> dict:
                          "properties": {"layer": "facility", "source": str(source), "name": str(label)}})
     for site in proposed_list(scenario=scenario):
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(site.longitude, 6), round(site.latitude, 6)]},
-                         "properties": {"layer": "proposed", "order": site.order, "name": site.label, "gain": round(site.gain)}})
+                         "properties": {"layer": "proposed", "order": site.order, "name": site.label,
+                                        "gain": None if site.gain is None else round(site.gain),
+                                        "walk_saved_km": None if site.walk_saved_m is None else round(site.walk_saved_person_km, 1)}})
     return {"type": "FeatureCollection", "features": features,
             "properties": {"threshold_m": round(threshold), "minutes": scenario.minutes, "points": len(demand.lon),
                            "shown": len(order)}}
+
+
+def refused_rooms(*, scenario: Scenario) -> list[dict]:
+    """The idle rooms a siting left out because they cannot hold the facility, each with why in words."""
+    from .labels import room_refusal
+
+    requirement = (scenario.solution or {}).get("room_requirement")
+    if not requirement:
+        return []
+    return [{**room, "why": "；".join(room_refusal(code, requirement) for code in room["reasons"])}
+            for room in scenario.solution.get("refused_rooms", [])]
+
+
+def refusal_summary(*, scenario: Scenario) -> str:
+    """How many idle rooms a siting left out because they cannot hold the facility, by reason, in words."""
+    from .labels import refusal_summary as sentence
+
+    solution = scenario.solution or {}
+    return sentence(solution["refused_rooms"], solution["room_requirement"]) if solution.get("candidates_refused") else ""
 
 
 def facilities_off_network(*, user, scenario: Scenario) -> list[dict]:

@@ -11,28 +11,29 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
 from core.errors import ApplicationError, Conflict, ValidationFailed
 from org.models import Division, DivisionLevel
-from rulepack.selectors import rule, rules_for
+from rulepack.selectors import default_pack_rules, rule, rules_for
 
 from . import demand as demand_mod
+from . import labels, siting
 from . import network as net
-from . import siting
 from .models import (
     MAX_MINUTES,
     MIN_MINUTES,
@@ -90,6 +91,17 @@ def walk_rule(division: Division) -> dict:
     return _rule_params(division, "planning.walk")
 
 
+def placing(division: Division) -> dict:
+    """How far from the network's ways a home or facility may lie (``snap_max_m``), and within what
+    distance of its main part one nearer to a detached part still joins it (``join_main_within_m``;
+    a pack loaded before that parameter is read with the default pack's)."""
+    walk = walk_rule(division)
+    join = walk.get("join_main_within_m")
+    if join is None:
+        join = next(r["params"]["join_main_within_m"] for r in default_pack_rules(kind="life_circle_walk"))
+    return {"snap_max_m": float(walk["snap_max_m"]), "join_main_within_m": float(join)}
+
+
 def demand_rule(division: Division) -> dict:
     return _rule_params(division, "planning.demand")
 
@@ -123,6 +135,47 @@ def facility_kinds(division: Division) -> dict[str, FacilityKind]:
     return kinds
 
 
+@dataclass(frozen=True)
+class RoomRequirement:
+    """What an idle room needs to hold one kind of facility: the pack's ``life_circle_room`` rule
+    for it, with the document it cites."""
+
+    title: str
+    source: str
+    note: str
+    min_m2: float
+    min_floor: int | None
+    max_floor: int | None
+    functions: tuple[str, ...]
+
+    def refusals(self, *, area: float, floor: int, functions: set[str]) -> list[str]:
+        """Why a room of this area, floor and functions cannot hold the facility ("area", "floor",
+        "function"); empty when it can."""
+        reasons = []
+        if area < self.min_m2:
+            reasons.append("area")
+        if (self.min_floor is not None and floor < self.min_floor) or (self.max_floor is not None and floor > self.max_floor):
+            reasons.append("floor")
+        if self.functions and not functions & set(self.functions):
+            reasons.append("function")
+        return reasons
+
+
+def room_requirement(division: Division, facility: str) -> RoomRequirement | None:
+    """The city's rule for rooms that can hold ``facility`` (None: the pack sets none). A pack
+    loaded before such rules existed is read with the default pack's."""
+    found = rules_for(division=division, module="planning", kind="life_circle_room")
+    rows = ([{"title": r.title, "params": r.params, "source_title": r.source.title, "note": r.note} for r in found]
+            if found else default_pack_rules(kind="life_circle_room"))
+    for row in rows:
+        p = row["params"]
+        if p.get("facility") == facility:
+            return RoomRequirement(title=row["title"], source=row["source_title"], note=row.get("note", ""),
+                                   min_m2=float(p["min_m2"]), min_floor=p.get("min_floor"), max_floor=p.get("max_floor"),
+                                   functions=tuple(p.get("functions", ())))
+    return None
+
+
 def all_osm_tags(division: Division) -> dict[str, list[str]]:
     return {code: list(kind.osm_tags) for code, kind in facility_kinds(division).items() if kind.osm_tags}
 
@@ -135,6 +188,13 @@ def media_path(relative: str) -> Path:
 
 def _new_file(folder: str, suffix: str) -> str:
     return f"planning/{folder}/{uuid.uuid4().hex}{suffix}"
+
+
+def file_name(name: str | None) -> str:
+    """The name of an uploaded file without the folders it came from on the uploader's computer
+    (``C:\\Users\\wang\\人口.csv`` or ``/home/wang/人口.csv`` → ``人口.csv``): a record keeps
+    which file it came from, never where that file lay."""
+    return re.split(r"[\\/]", name or "")[-1].strip()[:200]
 
 
 @contextmanager
@@ -183,16 +243,17 @@ def network_import_start(*, actor, division: Division, name: str, upload) -> Net
     check_pbf(upload.name, upload.size, head)
     walk_rule(division)
     relative = _new_file("uploads", ".osm.pbf")
+    source_file = file_name(upload.name)
     from .tasks import network_import_task
 
     with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
         with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
-        network = Network.objects.create(division=division, name=(name or upload.name)[:120].strip() or upload.name,
-                                         source=NetworkSource.OSM, source_file=upload.name[:200], created_by=_user(actor))
+        network = Network.objects.create(division=division, name=(name or source_file)[:120].strip() or source_file[:120],
+                                         source=NetworkSource.OSM, source_file=source_file, created_by=_user(actor))
         audit_record(actor=actor, action="planning.network.import_queued", target=network, division=division,
-                     changes={"file": upload.name, "bytes": upload.size})
+                     changes={"file": source_file, "bytes": upload.size})
         transaction.on_commit(lambda: network_import_task.enqueue(network.pk, relative))
     return network
 
@@ -204,8 +265,8 @@ def network_import_file(*, actor, division: Division, name: str, path: str, prog
         head = stream.read(64)
     check_pbf(path, Path(path).stat().st_size, head)
     extract = _read_extract(division, path, progress)
-    return _network_save(actor=actor, division=division, name=name or Path(path).name, source=NetworkSource.OSM,
-                         source_file=Path(path).name, graph=extract.graph, dropped=extract.dropped)
+    return _network_save(actor=actor, division=division, name=name or file_name(path), source=NetworkSource.OSM,
+                         source_file=file_name(path), graph=extract.graph, dropped=extract.dropped)
 
 
 def _read_extract(division: Division, path: str, progress: Progress):
@@ -320,16 +381,17 @@ def demand_create(*, actor, division: Division, network: Network, name: str, sou
             raise ValidationFailed(fields={"file": [_("The file is larger than 50 MB.")]})
         points = demand_mod.parse_upload(upload.name, upload.read())
     progress("snapping", 50)
-    placed = demand_mod.place(points, graph, communities, snap_max_m=float(walk["snap_max_m"]),
+    place = placing(division)
+    placed = demand_mod.place(points, graph, communities, **place,
                               keep_outside=source == DemandSource.UPLOAD and not any(c.boundary for c in communities))
     if not len(placed.lon):
         raise ValidationFailed(_("No point lies within %(m)s m of the walking network and inside the area; nothing was saved.")
                                % {"m": walk["snap_max_m"]}, fields={"source": [_("No usable demand point.")]})
-    params = {"snap_max_m": walk["snap_max_m"], **({k: rules[k] for k in ("persons_per_m2", "default_levels")}
-                                                   if source == DemandSource.BUILDINGS else {}),
+    params = {"snap_max_m": walk["snap_max_m"], "join_main_within_m": place["join_main_within_m"],
+              **({k: rules[k] for k in ("persons_per_m2", "default_levels")} if source == DemandSource.BUILDINGS else {}),
               **({"spacing_m": rules["spacing_m"]} if source == DemandSource.COMMUNITIES else {}),
               **points.notes,
-              **({"file": upload.name[:200]} if upload is not None else {})}
+              **({"file": file_name(upload.name)} if upload is not None else {})}
     relative = _new_file("demand", ".npz")
     with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
         np.savez_compressed(path, lon=placed.lon, lat=placed.lat, population=placed.population, node=placed.node,
@@ -359,7 +421,11 @@ class DemandArrays:
 
 
 def demand_arrays(demand: DemandSet) -> DemandArrays:
-    with np.load(media_path(demand.file), allow_pickle=False) as data:
+    path = media_path(demand.file)
+    if not path.exists():
+        raise Conflict(_("The arrays file of the demand set %(name)s is missing; place its people again.") % {"name": demand.name},
+                       code="demand_file_missing")
+    with np.load(path, allow_pickle=False) as data:
         return DemandArrays(**{name: data[name] for name in ("lon", "lat", "population", "node", "snap_m", "community")})
 
 
@@ -373,6 +439,10 @@ class PointSet:
     source: list[str]  # "site" / "osm" / "room" / "upload" / "network"
     ref: list[int | None]  # Site pk where there is one
     community: list[int | None]
+    # Idle rooms that cannot hold the facility (``RoomRequirement.refusals``): site, room, area,
+    # floor, function codes and the reasons' codes.
+    refused: list[dict] = field(default_factory=list)
+    requirement: RoomRequirement | None = None
 
     def __len__(self):
         return len(self.lon)
@@ -413,20 +483,27 @@ def facilities_of(kind: FacilityKind, network: Network, graph: net.Graph, includ
     return _points(rows)
 
 
-def idle_room_candidates(division: Division, network: Network, today: date | None = None) -> PointSet:
+MAX_LISTED_REFUSED = 300  # idle rooms that cannot hold the facility, listed for the planner
+
+
+def idle_room_candidates(division: Division, network: Network, kind: FacilityKind, today: date | None = None) -> PointSet:
     """Sites of the area with a room booked less than the city's idle share (the scheduling pack's,
-    the same the utilisation page uses) over the siting rule's ``idle_window_days``."""
+    the same the utilisation page uses) over the siting rule's ``idle_window_days`` that can hold
+    the facility (``room_requirement``: area, floor, functions). Idle rooms that cannot are counted
+    and kept with their reasons in ``refused``."""
     from registry.models import Room
     from registry.selectors import usage_rates
 
     today = today or timezone.localdate()
-    rooms = list(Room.objects.select_related("site").filter(
+    rooms = list(Room.objects.select_related("site").prefetch_related("functions").filter(
         closed_on__isnull=True, site__closed_on__isnull=True, site__division__path__startswith=division.path,
         site__latitude__isnull=False, site__longitude__isnull=False).order_by("site__code", "name"))
     window = int(siting_rule(division)["idle_window_days"])
     threshold = float(pack_parameter(division, "scheduling.idle_usage_share"))
+    requirement = room_requirement(division, kind.code)
     rates = usage_rates(rooms, since=today - timedelta(days=window), until=today)
     by_site: dict[int, tuple] = {}
+    refused: list[dict] = []
     for room in rooms:
         rate = rates.get(room.pk)
         if rate is None or rate >= threshold:
@@ -434,10 +511,17 @@ def idle_room_candidates(division: Division, network: Network, today: date | Non
         site = room.site
         if not _in_bbox(float(site.longitude), float(site.latitude), network.bbox):
             continue
-        if site.pk not in by_site:
+        functions = {f.code for f in room.functions.all()}
+        reasons = requirement.refusals(area=float(room.area), floor=room.floor, functions=functions) if requirement else []
+        if reasons:
+            refused.append({"site": site.name, "room": room.name, "site_id": site.pk, "area": float(room.area),
+                            "floor": room.floor, "functions": sorted(functions), "reasons": reasons})
+        elif site.pk not in by_site:
             by_site[site.pk] = (float(site.longitude), float(site.latitude), f"{site.name} · {room.name}", "room", site.pk,
                                 site.division_id)
-    return _points(list(by_site.values()))
+    points = _points(list(by_site.values()))
+    points.refused, points.requirement = refused, requirement
+    return points
 
 
 def network_candidates(division: Division, graph: net.Graph, demand: DemandArrays, spacing_m: float, max_candidates: int
@@ -471,7 +555,8 @@ def uploaded_candidates(upload) -> list[dict]:
 def candidates_of(scenario: Scenario, graph: net.Graph, demand: DemandArrays) -> PointSet:
     network = scenario.demand.network
     if scenario.candidate_source == CandidateSource.IDLE_ROOMS:
-        return idle_room_candidates(scenario.division, network)
+        kind = facility_kinds(scenario.division)[scenario.facility_kind]
+        return idle_room_candidates(scenario.division, network, kind)
     if scenario.candidate_source == CandidateSource.UPLOADED:
         return _points([(c["lon"], c["lat"], c["label"], "upload", None, None) for c in scenario.candidates])
     rules = siting_rule(scenario.division)
@@ -494,9 +579,7 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
     if objective not in Objective.values:
         errors["objective"] = [_("Unknown objective.")]
     name = (name or "").strip()
-    if not name:
-        errors["name"] = [_("Give the scenario a name.")]
-    elif Scenario.objects.filter(division=division, name=name).exists():
+    if name and Scenario.objects.filter(division=division, name=name).exists():
         errors["name"] = [_("%(area)s already has a scenario named %(name)s.") % {"area": division.name, "name": name}]
     if minutes is not None and not MIN_MINUTES <= minutes <= MAX_MINUTES:
         errors["minutes"] = [_("The threshold must be between %(min)s and %(max)s minutes.") % {"min": MIN_MINUTES,
@@ -519,7 +602,7 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
         raise ValidationFailed(fields=errors)
     network = demand.network
     if siting_objective and objective != Objective.SET_COVER:
-        available = _candidate_count(candidate_source, division, network, candidates)
+        available = _candidate_count(candidate_source, division, network, kinds[facility_kind], candidates)
         if available == 0:
             raise ValidationFailed(fields={"candidate_source": [_("There is no candidate site to choose from.")]})
         if k > available:
@@ -527,19 +610,22 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
                                                  % {"n": available, "k": k}]})
     kind = kinds[facility_kind]
     walk = walk_rule(division)
+    fields = dict(division=division, demand=demand, facility_kind=facility_kind, facility_title=kind.title[:120],
+                  minutes=float(minutes or kind.minutes), speed_m_per_min=float(walk["speed_kmh"]) * 1000 / 60,
+                  include_osm=include_osm, objective=objective,
+                  k=k if siting_objective and objective != Objective.SET_COVER else None,
+                  candidate_source=candidate_source if siting_objective else "", candidates=candidates,
+                  reachable_only=reachable_only, created_by=_user(actor))
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                scenario = Scenario.objects.create(
-                    division=division, demand=demand, name=name[:120], facility_kind=facility_kind, facility_title=kind.title[:120],
-                    minutes=float(minutes or kind.minutes), speed_m_per_min=float(walk["speed_kmh"]) * 1000 / 60,
-                    include_osm=include_osm, objective=objective,
-                    k=k if siting_objective and objective != Objective.SET_COVER else None,
-                    candidate_source=candidate_source if siting_objective else "", candidates=candidates,
-                    reachable_only=reachable_only, created_by=_user(actor))
-        except IntegrityError:  # the same name, saved a moment ago by someone else
-            raise ValidationFailed(fields={"name": [_("%(area)s already has a scenario named %(name)s.")
-                                                    % {"area": division.name, "name": name}]}) from None
+        if name:
+            try:
+                with transaction.atomic():
+                    scenario = Scenario.objects.create(name=name[:120], **fields)
+            except IntegrityError:  # the same name, saved a moment ago by someone else
+                raise ValidationFailed(fields={"name": [_("%(area)s already has a scenario named %(name)s.")
+                                                        % {"area": division.name, "name": name}]}) from None
+        else:
+            scenario = _create_with_default_name(division, kind, objective, fields)
         audit_record(actor=actor, action="planning.scenario.created", target=scenario, division=division,
                      changes={"facility_kind": facility_kind, "objective": objective, "k": scenario.k,
                               "candidates": scenario.candidate_source, "minutes": scenario.minutes})
@@ -552,14 +638,44 @@ def scenario_create(*, actor, demand: DemandSet, name: str, facility_kind: str, 
     return scenario
 
 
-def _candidate_count(source, division, network, candidates) -> int:
+DEFAULT_NAME_TRIES = 20
+
+
+def default_name_stem(kind: FacilityKind, objective: str) -> str:
+    with translation.override(settings.LANGUAGE_CODE):  # a name everyone reads, in the site's language
+        return gettext("%(facility)s · %(objective)s") % {"facility": kind.title, "objective": labels.OBJECTIVE_SHORT[objective]}
+
+
+def _create_with_default_name(division: Division, kind: FacilityKind, objective: str, fields: dict) -> Scenario:
+    """Save a scenario the planner did not name under the facility, the objective and the next number
+    of that stem in the area ("老年食堂（15分钟） · 现状（3）"). Two saved at the same moment cannot
+    take the same number: the area's unique names refuse the second, which takes the next one."""
+    stem = default_name_stem(kind, objective)[:110]
+    pattern = re.compile(rf"^{re.escape(stem)}（(\d+)）$")
+    taken = [int(m.group(1)) for m in map(pattern.match, Scenario.objects.filter(division=division, name__startswith=stem)
+                                          .values_list("name", flat=True)) if m]
+    number = max(taken, default=0) + 1
+    for _try in range(DEFAULT_NAME_TRIES):
+        name = f"{stem}（{number}）"
+        try:
+            with transaction.atomic():
+                return Scenario.objects.create(name=name, **fields)
+        except IntegrityError:  # someone saved this number a moment ago
+            number += 1
+    raise Conflict(_("No free name for the scenario; give it one."), code="name_taken")
+
+
+def _candidate_count(source, division, network, kind, candidates) -> int:
     """How many candidates there can be, from what the records say (no arrays loaded in the request):
     uploaded points and idle rooms are counted; network points cannot outnumber the network's
     nodes. The task checks the exact number when it computes (``_compute``)."""
     if source == CandidateSource.UPLOADED:
         return len(candidates)
     if source == CandidateSource.IDLE_ROOMS:
-        return len(idle_room_candidates(division, network))
+        found = idle_room_candidates(division, network, kind)
+        if not len(found) and found.refused:
+            raise ValidationFailed(fields={"candidate_source": [labels.refusal_summary(found.refused, asdict(found.requirement), none_left=True)]})
+        return len(found)
     return network.node_count
 
 
@@ -613,13 +729,12 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
     kind = facility_kinds(division).get(scenario.facility_kind)
     if kind is None:
         raise ValidationFailed(fields={"facility_kind": [_("The city's rule pack no longer has this facility kind.")]})
-    walk = walk_rule(division)
-    snap_max = float(walk["snap_max_m"])
+    place = placing(division)
     threshold = scenario.threshold_m
     report("facilities", 5)
     facilities = facilities_of(kind, network, graph, scenario.include_osm)
-    fac_node, fac_snap = graph.snap(facilities.lon, facilities.lat)
-    usable = fac_snap <= snap_max
+    fac_node, fac_snap, fac_reason = graph.place(facilities.lon, facilities.lat, **place)
+    usable = fac_reason == net.ON_NETWORK
     report("distances", 15)
     node_dist, _nearest = graph.nearest(fac_node[usable], fac_snap[usable])
     distance = demand.snap_m + node_dist[demand.node]
@@ -627,16 +742,21 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
     solution: dict = {"threshold_m": round(threshold, 1), "facilities_off_network": int((~usable).sum())}
     off_network = [{"name": facilities.label[i], "source": facilities.source[i], "ref": facilities.ref[i],
                     "lon": round(float(facilities.lon[i]), 6), "lat": round(float(facilities.lat[i]), 6),
-                    "distance_m": round(float(fac_snap[i]))} for i in np.flatnonzero(~usable)[:MAX_LISTED_OFF_NETWORK]]
+                    "distance_m": round(float(fac_snap[i])), "reason": str(fac_reason[i])}
+                   for i in np.flatnonzero(~usable)[:MAX_LISTED_OFF_NETWORK]]
     proposed: list[dict] = []
     distance_after = None
     if scenario.objective != Objective.COVERAGE:
         report("candidates", 25)
         candidates = candidates_of(scenario, graph, demand)
-        cand_node, cand_snap = graph.snap(candidates.lon, candidates.lat)
-        ok = np.flatnonzero(cand_snap <= snap_max)
+        cand_node, cand_snap, cand_reason = graph.place(candidates.lon, candidates.lat, **place)
+        ok = np.flatnonzero(cand_reason == net.ON_NETWORK)
         solution["candidates"] = len(candidates)
         solution["candidates_off_network"] = int(len(candidates) - len(ok))
+        if candidates.requirement is not None:
+            solution["room_requirement"] = asdict(candidates.requirement)
+            solution["candidates_refused"] = len(candidates.refused)
+            solution["refused_rooms"] = candidates.refused[:MAX_LISTED_REFUSED]
         if len(ok) == 0:
             raise ValidationFailed(fields={"candidate_source": [_("No candidate site lies near the walking network.")]})
         if scenario.k and scenario.k > len(ok):
@@ -655,21 +775,43 @@ def _compute(scenario: Scenario, report: Progress) -> Result:
         all_snap = np.concatenate([fac_snap[usable], cand_snap[picked]])
         after_node_dist, _nearest = graph.nearest(all_nodes, all_snap)
         distance_after = demand.snap_m + after_node_dist[demand.node]
-        gains = sol.get("gains") or [0.0] * len(picked)
+        gains, saved = _site_effects(graph, demand, distance, cand_node[picked], cand_snap[picked], threshold)
         communities = list(Division.objects.subtree(division).communities().only("id", "name", "boundary", "latitude", "longitude"))
         found, _any = demand_mod.community_of(candidates.lon[picked], candidates.lat[picked], communities, graph.projection)
         names = {c.pk: c.name for c in communities}
-        for order, (index, gain, where) in enumerate(zip(picked, gains, found, strict=True), start=1):
+        for order, (index, gain, walk_saved, where) in enumerate(zip(picked, gains, saved, found, strict=True), start=1):
             community_id = candidates.community[index] or (int(where) if where >= 0 else None)
             label = candidates.label[index]
             if candidates.source[index] == "network" and community_id in names:
                 label = f"{names[community_id]} · {label}"
             proposed.append({"order": order, "label": label[:200], "lon": float(candidates.lon[index]),
                              "lat": float(candidates.lat[index]), "site_id": candidates.ref[index],
-                             "community_id": community_id, "gain": float(gain)})
+                             "community_id": community_id, "gain": gain, "walk_saved_m": walk_saved})
     report("saving", 95)
     return Result(distance=distance, distance_after=distance_after, facilities=facilities,
                   facility_snap_dropped=int((~usable).sum()), off_network=off_network, proposed=proposed, solution=solution)
+
+
+def _site_effects(graph, demand, before: np.ndarray, nodes: np.ndarray, snaps: np.ndarray, threshold: float
+                  ) -> tuple[list[float], list[float]]:
+    """What each proposed site adds, in the order proposed, over the facilities and the sites before
+    it: the people it newly brings within the threshold, and the walking it saves (person-metres:
+    each resident's shorter walk to the nearest, times the people) among those who could reach a
+    facility before — people who could reach none had no walk to shorten."""
+    from scipy.sparse.csgraph import dijkstra
+
+    best = before.copy()
+    gains, saved = [], []
+    chunk = int(max(1, min(64, 50_000_000 // max(graph.node_count, 1))))
+    for start in range(0, len(nodes), chunk):
+        block = dijkstra(graph.matrix, directed=True, indices=nodes[start:start + chunk])
+        for row, snap in zip(block, snaps[start:start + chunk], strict=True):
+            improved = np.minimum(best, demand.snap_m + row[demand.node] + snap)
+            gains.append(float(demand.population[(best > threshold) & (improved <= threshold)].sum()))
+            reached = np.isfinite(best)
+            saved.append(float((demand.population[reached] * (best[reached] - improved[reached])).sum()))
+            best = improved
+    return gains, saved
 
 
 def _covering(scenario, graph, demand, covered, cand_node, cand_snap, threshold, time_limit, report):
@@ -733,15 +875,6 @@ def _p_median(graph, demand, node_dist, cand_node, cand_snap, k, time_limit, rep
         report("candidate_distances", 35 + int(30 * min(start + chunk, len(cand_node)) / len(cand_node)))
     report("solving", 70)
     result = siting.p_median(distance, weight, node_dist[nodes], k, time_limit=time_limit)
-    current = np.where(np.isfinite(node_dist[nodes]), node_dist[nodes], np.inf)
-    gains = []
-    best = current.copy()
-    for j in result.chosen:
-        improved = np.minimum(best, distance[:, j])
-        finite = np.isfinite(best)
-        gains.append(float((weight * np.where(finite, best - improved, 0)).sum()))
-        best = improved
-    result.gains = gains
     total = float(demand.population.sum()) or 1.0
     sol = _solution_dict(result, "person_metres")
     sol["mean_objective_m"] = round((result.objective + float(demand.population @ demand.snap_m)) / total, 1)
@@ -770,7 +903,8 @@ def _save_results(scenario: Scenario, result: Result) -> None:
         CoverageArea.objects.bulk_create([CoverageArea(scenario=scenario, **row) for row in rows["areas"]])
         ProposedSite.objects.bulk_create([
             ProposedSite(scenario=scenario, order=p["order"], label=p["label"], longitude=p["lon"], latitude=p["lat"],
-                         site_id=p["site_id"], community_id=p["community_id"], gain=p["gain"]) for p in result.proposed])
+                         site_id=p["site_id"], community_id=p["community_id"], gain=p["gain"], walk_saved_m=p["walk_saved_m"])
+            for p in result.proposed])
         Scenario.objects.filter(pk=scenario.pk).update(
             status=JobStatus.DONE, file=relative, facility_count=len(result.facilities) - result.facility_snap_dropped,
             off_network=result.off_network,

@@ -102,7 +102,9 @@ def _submit(request, division, action: str, data: dict, networks, demand_sets):
 @login_required
 def network_detail(request, network_id: int):
     network = selectors.network_get(user=request.user, pk=network_id)
-    context = {"network": network, "live": progress_get("network", network.pk)}
+    # A district's network serves its streets; their planners see it but not the district's page.
+    context = {"network": network, "live": progress_get("network", network.pk),
+               "area_link": request.user.has_perm("org.view_division", network.division)}
     if request.htmx:
         return render(request, "planning/partials/network_status.html", context)
     return render(request, "planning/network.html", context)
@@ -133,6 +135,8 @@ def scenario_detail(request, scenario_id: int):
         "communities": [a for a in areas if a.level == DivisionLevel.COMMUNITY],
         "gaps": selectors.gap_list(scenario=scenario)[:15],
         "off_network": selectors.facilities_off_network(user=request.user, scenario=scenario),
+        "refused_rooms": selectors.refused_rooms(scenario=scenario),
+        "refusal_summary": selectors.refusal_summary(scenario=scenario),
         "map_sampled": scenario.demand.point_count > selectors.MAP_POINTS_MAX,
         "map_points_max": selectors.MAP_POINTS_MAX,
         "proposed": selectors.proposed_list(scenario=scenario),

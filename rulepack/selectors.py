@@ -46,11 +46,23 @@ _FROM_THE_DEFAULT_PACK = object()
 
 
 @functools.cache
+def _default_pack() -> dict:
+    return tomllib.loads(DEFAULT_PACK.read_text(encoding="utf-8"))
+
+
+@functools.cache
 def default_pack_values() -> dict:
     """The values of the default pack's ``parameter`` rules: what a city's pack lacking one of them
     (loaded before the rule existed) falls back on, so no caller repeats the number."""
-    pack = tomllib.loads(DEFAULT_PACK.read_text(encoding="utf-8"))
-    return {r["key"]: r["params"]["value"] for r in pack["rules"] if r["kind"] == "parameter"}
+    return {r["key"]: r["params"]["value"] for r in _default_pack()["rules"] if r["kind"] == "parameter"}
+
+
+def default_pack_rules(*, kind: str) -> list[dict]:
+    """The default pack's rules of ``kind`` as written there (key, title, params, citation, note),
+    each with its source document's title as ``source_title``: what a module reads for a city whose
+    pack was loaded before that kind of rule existed."""
+    pack = _default_pack()
+    return [{**r, "source_title": pack["sources"].get(r["source"], r["source"])} for r in pack["rules"] if r["kind"] == kind]
 
 
 @functools.cache

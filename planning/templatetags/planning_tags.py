@@ -38,3 +38,8 @@ def stage_label(code) -> str:
 @register.filter
 def unit_label(code) -> str:
     return labels.unit_label(code)
+
+
+@register.filter
+def left_out_label(code) -> str:
+    return labels.left_out_label(code)

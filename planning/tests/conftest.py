@@ -78,3 +78,20 @@ def helsinki_in(world, extract: Extract) -> Helsinki:
 @pytest.fixture
 def helsinki(world, helsinki_extract) -> Helsinki:
     return helsinki_in(world, helsinki_extract)
+
+
+GRID_BOX = (118.08, 24.47, 118.10, 24.49)  # about 2 km × 2 km
+
+
+@pytest.fixture
+def grid(world) -> Helsinki:
+    """A small generated lane grid (150 m apart) as 甲市一区's network, with its four quarters'
+    people from the test world's communities: quick, for what does not need a real city."""
+    from planning.demo import walking_grid
+
+    district = world.node("甲市一区")
+    network = services.network_generate(actor=ACTOR, division=district, name="网格",
+                                        graph=walking_grid(*GRID_BOX, spacing_m=150, seed=7))
+    set_boundaries(network.bbox)
+    demand = services.demand_create(actor=ACTOR, division=district, network=network, name="社区人口", source="communities")
+    return Helsinki(network=network, demand=demand, district=district)

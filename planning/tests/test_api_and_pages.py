@@ -59,7 +59,7 @@ def test_a_planner_imports_an_extract_places_people_and_sites_canteens_through_t
     assert len(scenario["proposed_sites"]) >= 1 and scenario["solution"]["bound"] >= scenario["solution"]["objective"]
     features = client.get(f"/api/v1/planning/scenarios/{scenario_id}/map").json()["features"]
     layers = {f["properties"]["layer"] for f in features}
-    assert layers == {"demand", "facility", "proposed"}
+    assert layers == {"community", "demand", "facility", "proposed"}
     areas = client.get(f"/api/v1/planning/scenarios/{scenario_id}/areas?level=street").json()
     assert {a["name"] for a in areas} == {"甲市一区一街", "甲市一区二街"}
     gaps = client.get(f"/api/v1/planning/scenarios/{scenario_id}/gaps").json()
@@ -114,6 +114,10 @@ def test_pages_show_the_scenario_its_map_and_the_comparison(client, world, helsi
     page = client.get(f"/planning/scenarios/{b.pk}/").content.decode()
     west, south = helsinki.demand.bbox[:2]
     assert f"?bbox={round(west - 0.005, 6)},{round(south - 0.005, 6)}," in page
+    # Its map says what is missing, instead of failing.
+    response = client.get(f"/api/v1/planning/scenarios/{b.pk}/map")
+    assert response.status_code == 409 and response.json()["code"] == "demand_file_missing"
+    assert "需求人口“住宅”的数组文件缺失" in response.json()["message"]
 
 
 @pytest.mark.django_db
@@ -144,6 +148,9 @@ def test_a_street_plans_on_its_districts_network_and_a_community_worker_reads_it
     client.force_login(world.users["street_admin"])
     page = client.get(f"/planning/{street.code}/")
     assert "Helsinki" in page.content.decode()  # the district's network serves the street
+    page = client.get(f"/planning/networks/{helsinki.network.pk}/").content.decode()
+    assert "甲市一区" in page and f'href="/planning/{helsinki.district.code}/"' not in page  # a page they could not open
+    assert client.get(f"/planning/{helsinki.district.code}/").status_code == 404
     response = client.post(f"/planning/{street.code}/", {"action": "demand", "demand-network": helsinki.network.pk,
                                                         "demand-source": "communities", "demand-name": "一街人口"})
     assert response.status_code == 302, response.content.decode()[:500]
@@ -305,3 +312,47 @@ def test_the_scenario_page_names_the_facilities_left_off_the_network_and_says_wh
     assert 'id="map-sampled"' in page
     shown = client.get(f"/api/v1/planning/scenarios/{own.pk}/map").json()["properties"]
     assert shown["shown"] == 20 < shown["points"] == demand.point_count
+
+
+@pytest.mark.django_db
+def test_a_p_median_proposal_shows_the_walking_it_saves_with_its_unit_on_the_page_the_api_and_excel(client, world, grid):
+    from decimal import Decimal
+
+    from planning.registers import PROPOSAL_COLUMNS, export_proposal
+    from registry import services as registry_services
+
+    west, south, east, north = grid.network.bbox
+    registry_services.site_create(actor=ACTOR, division=world.node("甲市一区一街一社"), name="一社长者食堂", kind="elderly_canteen",
+                                  floor_area=Decimal("200"), property_class="state_admin", property_source="street_owned",
+                                  latitude=Decimal(f"{south + 0.001:.6f}"), longitude=Decimal(f"{west + 0.001:.6f}"))
+    scenario = services.scenario_create(actor=ACTOR, demand=grid.demand, name="最短步行", facility_kind="elderly_canteen",
+                                        objective="p_median", k=1, candidate_source="network", run=True)
+    site = scenario.proposed_sites.get()
+    assert site.walk_saved_m > 0 and site.gain == pytest.approx(scenario.covered_after - scenario.covered, abs=0.5)
+    client.force_login(world.users["supervisor"])
+    page = client.get(f"/planning/scenarios/{scenario.pk}/").content.decode()
+    assert "缩短步行（人·公里）" in page and f"{site.walk_saved_m / 1000:,.1f}" in page
+    api = client.get(f"/api/v1/planning/scenarios/{scenario.pk}").json()["proposed_sites"][0]
+    assert api["walk_saved_m"] == pytest.approx(site.walk_saved_m) and api["gain"] == pytest.approx(site.gain)
+    count, rows = export_proposal(user=world.users["supervisor"], params={"scenario": scenario.pk})
+    header = [str(column.header) for column in PROPOSAL_COLUMNS]
+    row = dict(zip(header, next(iter(rows)), strict=True))
+    assert count == 1 and row["缩短步行（人·公里）"] == round(site.walk_saved_m / 1000, 1) and row["新增覆盖人口"] == round(site.gain)
+
+
+@pytest.mark.django_db
+def test_the_scenario_map_shades_each_community_by_its_share_within_the_threshold_and_names_the_scenario(client, world, grid):
+    scenario = services.scenario_create(actor=ACTOR, demand=grid.demand, name="食堂补点", facility_kind="elderly_canteen",
+                                        objective="max_cover", k=2, candidate_source="network", run=True, include_osm=False)
+    client.force_login(world.users["supervisor"])
+    features = client.get(f"/api/v1/planning/scenarios/{scenario.pk}/map").json()["features"]
+    shaded = {f["properties"]["name"]: f for f in features if f["properties"]["layer"] == "community"}
+    rows = {a.division.name: a for a in scenario.areas.filter(level="community").select_related("division")}
+    assert set(shaded) == set(rows) and len(rows) == 4  # the four quarters, each with its boundary
+    for name, feature in shaded.items():
+        assert feature["geometry"] == rows[name].division.boundary
+        assert feature["properties"]["share"] == pytest.approx(rows[name].share)  # the figure the tables show
+        assert feature["properties"]["share_after"] == pytest.approx(rows[name].share_after)
+    page = client.get(f"/planning/scenarios/{scenario.pk}/").content.decode()
+    assert (f'data-choropleth-title="食堂补点：各社区步行15分钟内居民占比（{scenario.finished_at.astimezone().strftime("%Y-%m-%d")}测算）"'
+            in page)

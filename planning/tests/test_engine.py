@@ -177,3 +177,32 @@ def test_maximal_covering_on_a_dense_and_on_a_sparse_matrix_gives_the_same_answe
 def test_every_way_the_engine_can_solve_is_named_in_words():
     assert set(labels.METHOD_LABELS) == set(siting.METHODS)
     assert all(labels.method_label(code) for code in siting.METHODS)
+
+
+def test_a_point_on_a_part_left_out_of_the_network_is_detached_not_joined_across_the_gap():
+    # A main part of six nodes in a row and, 150 m beyond its end, a detached path of two nodes.
+    step = 100 / 101_210  # about 100 m of longitude at 24.47° N
+    lon = np.array([118.0 + i * step for i in range(6)] + [118.0 + 6.5 * step, 118.0 + 7.5 * step])
+    lat = np.full(8, 24.47)
+    graph, dropped = net.build_graph(lon, lat, np.array([0, 1, 2, 3, 4, 6]), np.array([1, 2, 3, 4, 5, 7]))
+    assert graph.node_count == 6 and dropped["nodes_outside_main_part"] == 2
+    assert len(graph.extra["detached_lon"]) == 2
+    points_lon = np.array([118.0 + 2 * step, 118.0 + 7.4 * step, 118.0 + 5.3 * step, 118.0 + 20 * step])
+    node, distance, reason = graph.place(points_lon, np.full(4, 24.4701), snap_max_m=300)
+    # on the main part; on the detached path (the main part is only ~190 m off in a straight line, across
+    # the gap); nearer the main part's end than the path; far from everything
+    assert reason.tolist() == [net.ON_NETWORK, net.DETACHED, net.ON_NETWORK, net.TOO_FAR]
+    assert distance[1] < 300  # close enough in a straight line: what used to count it as reachable
+    # A network saved and read back keeps its detached parts.
+    graph_without = net.Graph(lon=graph.lon, lat=graph.lat, indptr=graph.indptr, indices=graph.indices, length=graph.length)
+    assert graph_without.place(points_lon, np.full(4, 24.4701), snap_max_m=300)[2].tolist()[1] == net.ON_NETWORK
+
+
+def test_a_point_a_few_steps_from_the_main_part_joins_it_though_a_loose_path_is_nearer():
+    # The main part ends at 200 m; a loose courtyard path of two nodes starts 60 m beyond it.
+    step = 100 / 101_210
+    lon = np.array([118.0, 118.0 + step, 118.0 + 2 * step, 118.0 + 2.6 * step, 118.0 + 2.9 * step])
+    graph, _dropped = net.build_graph(lon, np.full(5, 24.47), np.array([0, 1, 3]), np.array([1, 2, 4]))
+    point = ([118.0 + 2.4 * step], [24.47])  # 40 m from the street's end, 20 m from the path
+    assert graph.place(*point, snap_max_m=300)[2].tolist() == [net.DETACHED]
+    assert graph.place(*point, snap_max_m=300, join_main_within_m=50)[2].tolist() == [net.ON_NETWORK]

@@ -250,6 +250,14 @@ def test_p_median_shortens_the_mean_walk(helsinki):
     assert scenario.proposed_sites.count() == 2
     assert scenario.mean_distance_after_m < scenario.mean_distance_m
     assert scenario.solution["mean_objective_m"] == pytest.approx(scenario.mean_distance_after_m, rel=1e-3)
+    # Each site keeps the walking it saves in its own field (person-metres), and the people it newly
+    # covers in theirs: together they are the scenario's change, not the solver's objective.
+    sites = list(scenario.proposed_sites.order_by("order"))
+    assert all(s.walk_saved_m > 0 for s in sites)
+    assert sum(s.walk_saved_m for s in sites) == pytest.approx(
+        scenario.population * (scenario.mean_distance_m - scenario.mean_distance_after_m), rel=1e-6)
+    assert sum(s.gain for s in sites) == pytest.approx(scenario.covered_after - scenario.covered, abs=0.5)
+    assert all(s.gain <= scenario.population for s in sites)
 
 
 @pytest.mark.django_db
@@ -308,6 +316,26 @@ def test_uploaded_demand_off_the_network_is_dropped_and_listed_and_bad_rows_refu
                                                               '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [0, 0]},'
                                                               ' "properties": {"population": 10}}]}'))
     assert DemandSet.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_a_demand_set_keeps_the_name_of_its_file_never_the_folders_it_lay_in(world, helsinki, tmp_path):
+    from django.core.management import call_command
+
+    home = services.demand_arrays(helsinki.demand)
+    text = "经度,纬度,人口\n" + f"{home.lon[0]},{home.lat[0]},120\n"
+    from_windows = services.demand_create(actor=ACTOR, division=helsinki.district, network=helsinki.network, name="上传",
+                                          source="upload", upload=upload("C:\\Users\\wang\\桌面\\一街人口.csv", text))
+    assert from_windows.params["file"] == "一街人口.csv"
+    folder = tmp_path / "wang" / "规划资料"
+    folder.mkdir(parents=True)
+    (folder / "二街人口.csv").write_text(text, encoding="utf-8")
+    call_command("planning", "--user", world.users["supervisor"].username, "demand", "--network", str(helsinki.network.pk),
+                 "--area", helsinki.district.code, "--source", str(folder / "二街人口.csv"), stdout=io.StringIO())
+    from_command_line = DemandSet.objects.latest("pk")
+    assert from_command_line.params["file"] == "二街人口.csv"
+    assert not any("wang" in str(value) for demand in DemandSet.objects.all() for value in demand.params.values())
+    assert not AuditEvent.objects.filter(changes__icontains="wang").exists()
 
 
 @pytest.mark.django_db
@@ -481,7 +509,7 @@ def test_idle_rooms_of_the_register_are_candidates_for_new_facilities(helsinki):
                                          floor_area=Decimal("200"), property_class="state_admin", property_source="street_owned",
                                          latitude=Decimal(f"{home.lat[far]:.6f}"), longitude=Decimal(f"{home.lon[far]:.6f}"),
                                          opening_hours=parse_hours("周一至周日 08:00-20:00"))
-    registry_services.room_create(actor=ACTOR, site=site, name="空置活动室", area=Decimal("60"))
+    registry_services.room_create(actor=ACTOR, site=site, name="空置活动室", area=Decimal("60"), functions=["health_self_test"])
     scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="闲置用房改健康站", facility_kind="health_station",
                                         objective="max_cover", k=1, candidate_source="idle_rooms", run=True)
     assert scenario.status == JobStatus.DONE, scenario.error
@@ -496,3 +524,123 @@ def _health_station_distance(helsinki):
     scenario = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="健康站距离", facility_kind="health_station",
                                         run=True)
     return selectors.scenario_arrays(scenario).distance
+
+
+@pytest.mark.django_db
+def test_scenarios_left_unnamed_are_numbered_by_facility_and_objective(client, world, grid):
+    first = services.scenario_create(actor=ACTOR, demand=grid.demand, name="", facility_kind="elderly_canteen")
+    second = services.scenario_create(actor=ACTOR, demand=grid.demand, name="  ", facility_kind="elderly_canteen")
+    siting = services.scenario_create(actor=ACTOR, demand=grid.demand, name="", facility_kind="elderly_canteen",
+                                      objective="max_cover", k=1, candidate_source="network")
+    assert first.name == "老年食堂（15分钟） · 现状（1）" and second.name == "老年食堂（15分钟） · 现状（2）"
+    assert siting.name == "老年食堂（15分钟） · 覆盖最多居民的新址（1）"
+    services.scenario_delete(actor=ACTOR, scenario=first)
+    assert services.scenario_create(actor=ACTOR, demand=grid.demand, name="", facility_kind="elderly_canteen").name.endswith("（3）")
+    client.force_login(world.users["supervisor"])
+    response = client.post("/api/v1/planning/scenarios", {"demand_id": grid.demand.pk, "facility_kind": "elderly_canteen"},
+                           content_type="application/json")
+    assert response.status_code == 202 and response.json()["name"] == "老年食堂（15分钟） · 现状（4）"
+    with pytest.raises(ValidationFailed) as error:  # a name the planner gives is still their own, and still unique
+        services.scenario_create(actor=ACTOR, demand=grid.demand, name=second.name, facility_kind="elderly_canteen")
+    assert "已有名为" in str(error.value.fields["name"][0])
+
+
+def _two_parts():
+    """A lane grid (5 × 5 nodes, 100 m apart) and, 150 m east of it across a gap no way crosses,
+    a detached square of four nodes: the network keeps the grid."""
+    step_lon, step_lat = 100 / 101_210, 100 / 111_195
+    west, south = 118.08, 24.47
+    ids = np.arange(25).reshape(5, 5)
+    lon = list(west + (ids % 5).ravel() * step_lon)
+    lat = list(south + (ids // 5).ravel() * step_lat)
+    u = list(ids[:, :-1].ravel()) + list(ids[:-1, :].ravel())
+    v = list(ids[:, 1:].ravel()) + list(ids[1:, :].ravel())
+    island_west = west + 5.5 * step_lon  # 150 m beyond the grid's east edge
+    lon += [island_west, island_west + step_lon, island_west, island_west + step_lon]
+    lat += [south + 2 * step_lat, south + 2 * step_lat, south + 3 * step_lat, south + 3 * step_lat]
+    u += [25, 26, 25, 27]
+    v += [26, 28, 27, 28]
+    from planning.network import build_graph
+
+    graph, dropped = build_graph(np.array(lon), np.array(lat), np.array(u), np.array(v))
+    return graph, (west, south, island_west + 2 * step_lon, south + 5 * step_lat), (island_west, step_lon, step_lat)
+
+
+@pytest.mark.django_db
+def test_homes_and_facilities_on_a_part_not_connected_to_the_network_are_off_it_not_reached_across_the_gap(client, world):
+    from planning.tests.conftest import set_boundaries
+
+    graph, box, (island_west, step_lon, step_lat) = _two_parts()
+    district = world.node("甲市一区")
+    network = services.network_generate(actor=ACTOR, division=district, name="两片路网", graph=graph)
+    set_boundaries(box)
+    south = box[1]
+    on_island = (island_west + 0.5 * step_lon, south + 2.5 * step_lat)
+    grid_edge = (island_west - 1.6 * step_lon, south + 2.5 * step_lat)  # on the grid, 160 m across the gap
+    text = "经度,纬度,人口,名称\n" + f"{on_island[0]},{on_island[1]},50,岛上住户\n" + f"{grid_edge[0]},{grid_edge[1]},80,路网边住户\n"
+    demand = services.demand_create(actor=ACTOR, division=district, network=network, name="两片", source="upload",
+                                    upload=upload("两片.csv", text))
+    assert demand.point_count == 1 and demand.population == 80  # the island's 50 people are listed, not counted
+    assert demand.dropped == [{"lon": round(on_island[0], 6), "lat": round(on_island[1], 6), "population": 50.0,
+                               "distance_m": demand.dropped[0]["distance_m"], "reason": "detached", "label": "岛上住户"}]
+    assert demand.dropped[0]["distance_m"] < 300  # in a straight line the grid is near: that is not a walk
+    community = Division.objects.get(name="甲市一区一街二社")
+    registry_services.site_create(actor=ACTOR, division=community, name="岛上长者食堂", kind="elderly_canteen",
+                                  floor_area=Decimal("150"), property_class="state_admin", property_source="street_owned",
+                                  latitude=Decimal(f"{south + 3 * step_lat:.6f}"), longitude=Decimal(f"{island_west + step_lon:.6f}"))
+    scenario = services.scenario_create(actor=ACTOR, demand=demand, name="岛上食堂", facility_kind="elderly_canteen", run=True,
+                                        include_osm=False)
+    assert scenario.facility_count == 0 and scenario.solution["facilities_off_network"] == 1
+    assert scenario.off_network[0]["name"] == "岛上长者食堂" and scenario.off_network[0]["reason"] == "detached"
+    assert scenario.covered == 0 and scenario.population == 80  # the grid's home is not reached across the gap
+    client.force_login(world.users["supervisor"])
+    for url in (f"/planning/scenarios/{scenario.pk}/", f"/planning/demand/{demand.pk}/"):
+        page = client.get(url).content.decode()
+        assert "所在步行道路与路网主体不连通" in page and "detached" not in page
+    with pytest.raises(ValidationFailed) as error:  # nor is the island a place for a new canteen
+        services.scenario_create(actor=ACTOR, demand=demand, name="岛上补点", facility_kind="elderly_canteen", run=True,
+                                 objective="max_cover", k=1, candidate_source="uploaded", include_osm=False,
+                                 candidates=[{"lon": island_west, "lat": south + 2 * step_lat, "label": "岛上空地"}])
+    assert "步行路网" in str(error.value.fields["candidate_source"][0])
+
+
+@pytest.mark.django_db
+def test_a_siting_proposes_only_idle_rooms_that_can_hold_the_facility_and_counts_the_others_with_why(client, world, grid):
+    from registry.hours import parse_hours
+
+    west, south, east, north = grid.network.bbox
+    community = Division.objects.get(name="甲市一区一街一社")
+
+    def idle_room(site_name: str, lon: float, lat: float, **room):
+        site = registry_services.site_create(actor=ACTOR, division=community, name=site_name, kind="service_station",
+                                             floor_area=Decimal("300"), property_class="state_admin", property_source="street_owned",
+                                             latitude=Decimal(f"{lat:.6f}"), longitude=Decimal(f"{lon:.6f}"),
+                                             opening_hours=parse_hours("周一至周日 08:00-20:00"))
+        registry_services.room_create(actor=ACTOR, site=site, **room)
+        return site
+
+    idle_room("一社办公楼", west + 0.002, south + 0.002, name="小办公室", area=Decimal("20"), functions=["office"])
+    idle_room("一社综合楼", east - 0.002, north - 0.002, name="四楼亲子室", area=Decimal("120"), floor=4,
+              functions=["parent_child"])
+    with pytest.raises(ValidationFailed) as error:  # neither can hold a childcare point: nothing is queued
+        services.scenario_create(actor=ACTOR, demand=grid.demand, name="托育补点", facility_kind="childcare",
+                                 objective="max_cover", k=1, candidate_source="idle_rooms")
+    assert str(error.value.fields["candidate_source"][0]) == (
+        "2间闲置用房都不能容纳该设施（托育服务设施用房不少于60平方米，设在一至二层，用于托育、亲子活动）："
+        "1间面积不足60平方米、1间不在1至2层、1间没有所需功能。")
+    fitting = idle_room("一社邻里楼", (west + east) / 2, (south + north) / 2, name="亲子活动室", area=Decimal("80"),
+                        functions=["parent_child"])
+    scenario = services.scenario_create(actor=ACTOR, demand=grid.demand, name="托育补点", facility_kind="childcare",
+                                        objective="max_cover", k=1, candidate_source="idle_rooms", run=True)
+    assert scenario.status == JobStatus.DONE, scenario.error
+    assert scenario.proposed_sites.get().site == fitting
+    solution = scenario.solution
+    assert solution["candidates"] == 1 and solution["candidates_refused"] == 2
+    assert {(r["room"], tuple(r["reasons"])) for r in solution["refused_rooms"]} == {
+        ("小办公室", ("area", "function")), ("四楼亲子室", ("floor",))}
+    assert solution["room_requirement"]["source"].startswith("邻里平台默认值")  # the seeds give no childcare area
+    client.force_login(world.users["supervisor"])
+    page = client.get(f"/planning/scenarios/{scenario.pk}/").content.decode()
+    assert 'id="refused-rooms"' in page and "2间闲置用房不能容纳该设施" in page
+    assert "一社办公楼 · 小办公室" in page and "面积不足60平方米；没有所需功能" in page and "不在1至2层" in page
+    assert "托育服务设施用房不少于60平方米" in page and "平台默认值" in page  # the rule, and whose choice its figures are

@@ -1,13 +1,10 @@
-// The division page: a map of the children's boundaries (no tile server needed) and a chart of
+// The division page: a map of the children's boundaries (on the deployment's background) and a chart of
 // communities by type. Data comes from the page (json_script) and from the API.
 (function () {
   const palette = ["#b22222", "#e07b39", "#e9b949", "#4c9a6a", "#3f7cac", "#7b5ea7", "#8a8f98"];
   const mapEl = document.getElementById("division-map");
-  if (mapEl && window.L) {
-    const map = L.map(mapEl, { zoomControl: true, attributionControl: !!mapEl.dataset.tiles, maxZoom: 18 });
-    if (mapEl.dataset.tiles) {
-      L.tileLayer(mapEl.dataset.tiles, { attribution: mapEl.dataset.attribution || "" }).addTo(map);
-    }
+  if (mapEl && window.LinliMap) {
+    const map = LinliMap.create(mapEl, { zoomControl: true });
     fetch(mapEl.dataset.geojson, { credentials: "same-origin" })
       .then((r) => r.json())
       .then((data) => {

@@ -15,6 +15,7 @@ input stops with the reason and saves nothing.
 
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -35,7 +36,7 @@ class _File:
     """A file on disk in the shape the services expect of an upload."""
 
     def __init__(self, path: str):
-        self.name = path
+        self.name = Path(path).name  # which file, never where it lies on this computer
         with open(path, "rb") as stream:
             self.data = stream.read()
         self.size = len(self.data)
@@ -155,11 +156,10 @@ class Command(BaseCommand):
         if demand.dropped_count:
             self.stdout.write("  " + _("%(n)s points (%(people)s people) dropped:")
                               % {"n": f"{demand.dropped_count:,}", "people": f"{demand.dropped_population:,.0f}"})
-            reasons = {"off_network": _("too far from any walkable way"), "outside_area": _("outside the area's communities")}
             for point in demand.dropped[:10]:
                 self.stdout.write("    " + _("%(lon)s, %(lat)s  %(people)s people  %(reason)s (%(m)s m)")
                                   % {"lon": point["lon"], "lat": point["lat"], "people": point["population"],
-                                     "reason": reasons.get(point["reason"], point["reason"]), "m": point["distance_m"]})
+                                     "reason": labels.left_out_label(point["reason"]), "m": point["distance_m"]})
 
     def _demand(self, pk: int) -> DemandSet:
         try:
@@ -171,7 +171,6 @@ class Command(BaseCommand):
 
     def do_coverage(self, *, demand, kind, name, minutes, no_osm, **_options):
         demand_set = self._demand(demand)
-        name = name or f"{kind} {time.strftime('%Y-%m-%d %H:%M:%S')}"
         scenario = services.scenario_create(actor=self.actor, demand=demand_set, name=name, facility_kind=kind, minutes=minutes,
                                             include_osm=not no_osm, run=True, progress=self.progress)
         self.summary(scenario)
@@ -181,7 +180,6 @@ class Command(BaseCommand):
         uploaded = None
         if candidates not in ("idle_rooms", "network"):
             uploaded, candidates = services.uploaded_candidates(_File(candidates)), "uploaded"
-        name = name or f"{kind} {objective} {time.strftime('%Y-%m-%d %H:%M:%S')}"
         scenario = services.scenario_create(actor=self.actor, demand=demand_set, name=name, facility_kind=kind, minutes=minutes,
                                             include_osm=not no_osm, objective=objective, k=k, candidate_source=candidates,
                                             candidates=uploaded, reachable_only=reachable_only, run=True, progress=self.progress)
@@ -207,8 +205,12 @@ class Command(BaseCommand):
                 % {"method": labels.method_label(s.get("method")), "objective": f"{s.get('objective'):,}",
                    "unit": labels.unit_label(s.get("unit")), "bound": f"{s.get('bound'):,}", "gap": f"{s.get('gap', 0):.3%}",
                    "proven": " " + _("(proven optimal)") if s.get("proven_optimal") else "", "seconds": s.get("seconds")})
+            if s.get("candidates_refused"):
+                out("  " + labels.refusal_summary(s["refused_rooms"], s["room_requirement"]))
             for site in scenario.proposed_sites.all():
-                out(f"  {site.order:>3}. {site.label}  ({site.longitude:.5f}, {site.latitude:.5f})  +{site.gain:,.0f}")
+                out(f"  {site.order:>3}. {site.label}  ({site.longitude:.5f}, {site.latitude:.5f})  "
+                    + _("+%(people)s people, %(saved)s person-km less walking")
+                    % {"people": f"{site.gain or 0:,.0f}", "saved": f"{site.walk_saved_person_km or 0:,.1f}"})
         for area in selectors.scenario_areas(scenario=scenario):
             if area.level != DivisionLevel.COMMUNITY:
                 out(f"  {area.division.name:<16} {area.population:>10,.0f} {_percent(area.share):>7}"

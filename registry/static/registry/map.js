@@ -1,11 +1,10 @@
-// Sites of the register on a map: the division's outline and its children's boundaries (no
-// tile server needed), with every site as a point coloured by its kind.
+// Sites of the register on a map: the division's outline and its children's boundaries (on the
+// deployment's background, core/maps.js), with every site as a point coloured by its kind.
 (function () {
   const el = document.getElementById("sites-map");
-  if (!el || !window.L) return;
+  if (!el || !window.LinliMap) return;
   const palette = ["#b22222", "#e07b39", "#e9b949", "#4c9a6a", "#3f7cac", "#7b5ea7", "#8a8f98", "#2f4858", "#c2185b", "#00897b", "#6d4c41"];
-  const map = L.map(el, { maxZoom: 18, attributionControl: !!el.dataset.tiles });
-  if (el.dataset.tiles) L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution || "" }).addTo(map);
+  const map = LinliMap.create(el);
   const get = (url) => fetch(url, { credentials: "same-origin" }).then((r) => r.json());
   Promise.all([get(el.dataset.boundaries), get(el.dataset.sites)]).then(([areas, sites]) => {
     const outline = L.geoJSON(areas, {

@@ -249,7 +249,8 @@ def test_lists_cost_the_same_queries_for_more_agreements(client, world, ops):
 
 
 def test_agreements_and_reports_export_and_reports_import_all_or_nothing(world, ops):
-    from excel.registers import REGISTERS, import_workbook, write_workbook
+    from excel.registers import REGISTERS, import_workbook
+    from excel.workbooks import write_workbook
 
     agreement = in_force(world, ops)
     services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(), figures=FIGURES)

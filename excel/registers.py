@@ -19,11 +19,11 @@ from typing import Any, BinaryIO
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from openpyxl import load_workbook
 
-from accounts.permissions import visible_to
 from core.errors import ApplicationError, ValidationFailed
 from org.models import Division
 
@@ -292,8 +292,7 @@ def yes_no(flag) -> str:
     return "是" if flag else "否"
 
 
-YES_NO = Vocabulary([("yes", _("yes")), ("no", _("no"))], aliases={"yes": ("是", "有", "y", "true", "1"),
-                                                                     "no": ("否", "无", "n", "false", "0")})
+YES_NO = Vocabulary([("yes", _("yes")), ("no", _("no"))], aliases={"yes": ("是", "有", "1", "TRUE"), "no": ("否", "无", "0", "FALSE")})
 
 
 def parse_bool(value) -> bool | None:
@@ -333,9 +332,8 @@ class DivisionNames:
     name, by its parent's name and its own (中山街道/梅阳社区). Its 12-digit code is read too.
     """
 
-    def __init__(self, user, perm: str, levels: Iterable[str]):
-        divisions = list(visible_to(user, perm, Division.objects.filter(level__in=list(levels)))
-                         .select_related("parent").order_by("path"))
+    def __init__(self, divisions: QuerySet[Division]):
+        divisions = list(divisions.select_related("parent").order_by("path"))
         names: dict[str, int] = {}
         for division in divisions:
             names[division.name] = names.get(division.name, 0) + 1
@@ -486,6 +484,8 @@ def _named_columns(errors: list[dict], reg: Register) -> list[dict]:
         for name in (column.key, *column.fields):
             headers[name] = str(column.header)
     known = set(headers.values())
+    position = {str(column.header): index for index, column in enumerate(reg.columns)}
+    errors = sorted(errors, key=lambda e: (e["row"], position.get(headers.get(e.get("column") or "", e.get("column") or ""), -1)))
     named, seen = [], set()
     for error in errors:
         column = error.get("column") or ""

@@ -23,7 +23,7 @@ from excel.registers import (
     run_rows_atomically,
     yes_no,
 )
-from org.models import DivisionLevel
+from org.models import Division
 from org.selectors import division_get
 from registry.registers import check_within
 
@@ -53,7 +53,6 @@ def export_funds(*, user, params: dict):
     return funds.count(), rows()
 
 
-FUND_LEVELS = (DivisionLevel.DISTRICT, DivisionLevel.STREET, DivisionLevel.COMMUNITY)
 # The other words people write for each choice (read as the same value, listed in 填写说明).
 INCOME_KIND_WORDS = {
     IncomeKind.PUBLIC_DONATION: ("公开捐赠", "捐赠"),
@@ -72,7 +71,8 @@ DONOR_KIND_WORDS = {
 
 
 def fund_places(user) -> DivisionNames:
-    return DivisionNames(user, "funds.view_fund", FUND_LEVELS)
+    """The divisions whose funds ``user`` can see, to be named in a workbook."""
+    return DivisionNames(Division.objects.filter(fund__in=visible_to(user, "funds.view_fund", Fund.objects.all())))
 
 
 INCOME_COLUMNS = [

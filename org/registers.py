@@ -199,7 +199,11 @@ def import_organisations(*, actor, rows, params: dict, progress) -> dict:
             "contact_name": record.get("contact_name") or "", "contact_phone": record.get("contact_phone") or "",
             "address": record.get("address") or "",
         }
-        existing = Organisation.objects.filter(credit_code=fields["credit_code"]).first() if fields["credit_code"] else None
+        if fields["credit_code"]:
+            existing = Organisation.objects.filter(credit_code=fields["credit_code"].upper()).first()
+        else:  # without a credit code, an organisation is known by its name, kind and where it is registered
+            existing = Organisation.objects.filter(credit_code__isnull=True, name=fields["name"], kind=record["kind"],
+                                                   home_division=home).first()
         if existing is not None:
             same_served = served is None or {d.pk for d in served} == set(existing.served_divisions.values_list("pk", flat=True))
             if same_served and existing.kind == record["kind"] and _unchanged(existing, fields):

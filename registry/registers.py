@@ -158,7 +158,7 @@ def _within(user, params: dict) -> Division | None:
 
 def site_places(user) -> DivisionNames:
     """The streets and communities whose sites ``user`` may name in a workbook."""
-    return DivisionNames(user, "registry.view_site", SITE_LEVELS)
+    return DivisionNames(visible_to(user, "registry.view_site", Division.objects.filter(level__in=SITE_LEVELS)))
 
 
 def place_options(user) -> list[tuple[str, tuple[str, ...]]]:

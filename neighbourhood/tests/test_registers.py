@@ -75,3 +75,17 @@ def test_a_grid_worker_imports_their_grids_needs_and_not_the_neighbours(world, d
     job = _import(next_door, workbook_bytes([header, [community.code, "", "老年助餐", "邻居的", "", "", "", ""]]),
                   django_capture_on_commit_callbacks, settings)
     assert job.status == "failed" and Need.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_unchanged_export_of_needs_imports_again_without_a_change(world):
+    from excel.tests.roundtrip import assert_reimport_changes_nothing
+
+    community = world.node("甲市一区一街一社")
+    worker, resident = world.users["community_worker"], world.users["resident"]
+    kinds = selectors.need_kinds()
+    services.need_record(actor=resident, community=community, kind=kinds.get(code="tai_chi"), title="想学太极")
+    for _twice in range(2):  # the same need heard twice is two needs
+        services.need_record(actor=worker, community=community, kind=kinds.get(code="after_school"), description="双职工家庭",
+                             on_behalf_of="3号楼李奶奶", preferred_tier="low_cost")
+    assert_reimport_changes_nothing("neighbourhood.needs", worker, [Need])

@@ -333,7 +333,7 @@ class DivisionNames:
     """
 
     def __init__(self, divisions: QuerySet[Division]):
-        divisions = list(divisions.select_related("parent").order_by("path"))
+        divisions = list(divisions.select_related("parent").only("code", "name", "level", "path", "parent__name").order_by("path"))
         names: dict[str, int] = {}
         for division in divisions:
             names[division.name] = names.get(division.name, 0) + 1

@@ -14,6 +14,7 @@ from accounts.permissions import visible_to
 from core.errors import PermissionDenied, ValidationFailed
 from excel.registers import (
     Column,
+    DivisionNames,
     Register,
     choice_label,
     parse_choice,
@@ -58,9 +59,18 @@ def _kind_options() -> list[tuple[str, tuple[str, ...]]]:
     return [(kind.name, ()) for kind in need_kinds()]
 
 
+TIER_WORDS = {ServiceTier.FREE: ("免费", "公益服务"), ServiceTier.LOW_COST: ("低价", "低偿服务"), ServiceTier.MARKET: ("市场价", "有偿")}
+
+
+def need_places(user) -> DivisionNames:
+    """The communities whose needs ``user`` can see, to be named in a workbook."""
+    return DivisionNames(visible_to(user, "neighbourhood.view_need", Division.objects.filter(level=DivisionLevel.COMMUNITY)))
+
+
 NEED_COLUMNS = [
-    Column("community", _("Community code"), parse_code, required=True, width=14),
-    Column("community_name", _("Community"), parse_text, width=16),
+    Column("community", _("Community code"), parse_code, width=14, note=_("May be left empty when the community is chosen by name")),
+    Column("community_name", _("Community"), parse_text, width=16, options=lambda user: need_places(user).allowed(),
+           note=_("From the list; when a code is given, the code decides")),
     Column("grid", _("Grid code"), parse_code, width=16,
            note=_("Empty for a grid worker: their own grid. The community's staff may name one of its grids.")),
     Column("kind", _("Kind of need"), parse_text, required=True, width=16, options=lambda user: _kind_options(),
@@ -68,7 +78,7 @@ NEED_COLUMNS = [
     Column("title", _("Need"), parse_text, width=28),
     Column("description", _("Details"), parse_text, width=30),
     Column("on_behalf_of", _("On behalf of"), parse_text, width=14),
-    Column("preferred_tier", _("Price people can bear"), parse_choice(ServiceTier), width=10),
+    Column("preferred_tier", _("Price people can bear"), parse_choice(ServiceTier, TIER_WORDS), width=10),
     Column("category", _("Category"), parse_text, width=12),
     Column("supports", _("Supporters"), parse_text, width=8),
     Column("status", _("Status"), parse_text, width=10),
@@ -104,12 +114,20 @@ def import_needs(*, actor, rows, params: dict, progress) -> dict:
     def key(grid_id, kind_id, title, description, on_behalf_of, tier) -> tuple:
         return grid_id, kind_id, title.strip(), description.strip(), on_behalf_of.strip(), tier
 
+    places = need_places(actor)
+
     def apply_row(number: int, record: dict) -> str:
-        code = record["community"]
+        code = record.get("community") or record.get("community_name") or ""
+        if not code:
+            raise ValidationFailed(fields={"community_name": [_("Say which community: choose its name from the list.")]})
         if code not in communities:
-            community = Division.objects.filter(code=code, level=DivisionLevel.COMMUNITY).first()
+            if record.get("community"):
+                community = Division.objects.filter(code=code, level=DivisionLevel.COMMUNITY).first()
+            else:
+                community = places.find(code)
             if community is None:
-                raise ValidationFailed(fields={str(_("Community code")): [_("%(code)s is not a community.") % {"code": code}]})
+                field = "community" if record.get("community") else "community_name"
+                raise ValidationFailed(fields={field: [_("%(code)s is not a community.") % {"code": code}]})
             if not services.may_record_needs(actor, community):
                 raise PermissionDenied(_("You cannot record needs of %(code)s.") % {"code": code})
             communities[code] = community

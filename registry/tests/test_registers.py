@@ -199,6 +199,8 @@ class TestOneWorkbook:
         assert Cost.objects.count() == 3
         summary = assert_reimport_changes_nothing("registry.workbook", world.users["street_admin"], [Site, Room, Cost])
         assert summary["sheets"]["registry.costs"]["unchanged"] == 3
+        for name in ("registry.sites", "registry.rooms", "registry.costs"):  # each sheet on its own too
+            assert_reimport_changes_nothing(name, world.users["street_admin"], [Site, Room, Cost])
 
     def test_a_changed_row_updates_only_what_changed_and_says_so_in_the_audit_trail(self, world):
         sites, rooms, costs = good_rows(world)

@@ -1,17 +1,14 @@
 """API of Excel registers: templates, exports and imports as background jobs (/api/v1/excel/...)."""
 
-from django.http import FileResponse
-from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from core.api import ERRORS, PageNumber
-from core.errors import NotFound
 
 from . import selectors, services
 from .schemas import ExcelJobOut, ExportIn, RegisterOut
-from .views import XLSX, template_response
+from .views import result_response, template_response
 
 router = Router(tags=["excel"])
 
@@ -28,7 +25,7 @@ def list_registers(request):
 
 @router.get("/excel/registers/{register_name}/template", response={200: None, **ERRORS}, summary="Blank workbook to fill in")
 def download_template(request, register_name: str):
-    return template_response(selectors.register_get(user=request.user, name=register_name))
+    return template_response(selectors.register_get(user=request.user, name=register_name), user=request.user)
 
 
 @router.post("/excel/exports", response={202: ExcelJobOut, **ERRORS}, summary="Export a register (background job)")
@@ -54,10 +51,6 @@ def get_job(request, job_id: int):
     return selectors.excel_job_get(user=request.user, pk=job_id)
 
 
-@router.get("/excel/jobs/{job_id}/download", response={200: None, **ERRORS}, summary="The exported workbook")
+@router.get("/excel/jobs/{job_id}/download", response={200: None, **ERRORS}, summary="The exported workbook, or an import's workbook with its problems marked")
 def download_job(request, job_id: int):
-    job = selectors.excel_job_get(user=request.user, pk=job_id)
-    if not job.result:
-        raise NotFound(_("This job has no file to download (yet)."))
-    return FileResponse(job.result.open("rb"), as_attachment=True, filename=job.result.name.rsplit("/", 1)[-1],
-                        content_type=XLSX)
+    return result_response(selectors.excel_job_get(user=request.user, pk=job_id))

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .progress import progress_get
@@ -26,6 +28,8 @@ class ExcelJob(models.Model):
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
     register = models.CharField(_("register"), max_length=64)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # Whose register it is, by name (中山街道): the division asked for, or the requester's own place.
+    scope_name = models.CharField(_("whose register"), max_length=120, blank=True)
     # Headers, labels and messages are written in the language of the person who asked.
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
@@ -46,7 +50,32 @@ class ExcelJob(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"{self.get_direction_display()} {self.register} #{self.pk}"
+        return self.title
+
+    @property
+    def register_title(self) -> str:
+        from .registers import REGISTERS
+
+        reg = REGISTERS.get(self.register)
+        return str(reg.title) if reg is not None else self.register
+
+    @property
+    def title(self) -> str:
+        """How a person names the job: 社区服务用房台账导入 · 中山街道 · 2026-12-01 14:05."""
+        what = (gettext("%(register)s import") if self.direction == self.Direction.IMPORT
+                else gettext("%(register)s export")) % {"register": self.register_title}
+        when = timezone.localtime(self.created_at).strftime("%Y-%m-%d %H:%M") if self.created_at else ""
+        return " · ".join(part for part in (what, self.scope_name, when) if part)
+
+    @property
+    def download_name(self) -> str:
+        """The result's file name as a person saves it: 中山街道_社区服务用房台账_20261201.xlsx."""
+        from .workbooks import safe_file_name
+
+        day = timezone.localtime(self.finished_at or self.created_at).strftime("%Y%m%d")
+        if self.direction == self.Direction.IMPORT:
+            return safe_file_name(self.scope_name, self.register_title, gettext("problems"), day)
+        return safe_file_name(self.scope_name, self.register_title, day)
 
     def live_progress(self) -> dict:
         """Rows done and percent, from the worker's live figures while the job runs."""

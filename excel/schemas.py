@@ -17,6 +17,7 @@ class RegisterOut(Schema):
 
 class ExcelJobOut(Schema):
     id: int
+    title: str
     direction: ExcelJob.Direction
     register_name: str = Field(..., alias="register")
     status: ExcelJob.Status
@@ -39,7 +40,7 @@ class ExcelJobOut(Schema):
 
     @staticmethod
     def resolve_download_url(obj) -> str | None:
-        if obj.status == ExcelJob.Status.DONE and obj.result:
+        if obj.status in (ExcelJob.Status.DONE, ExcelJob.Status.FAILED) and obj.result:
             return f"/api/v1/excel/jobs/{obj.pk}/download"
         return None
 

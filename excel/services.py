@@ -8,7 +8,9 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import active_roles
 from core.errors import ValidationFailed
+from org.models import Division
 
 from .models import ExcelJob
 from .registers import check_upload, get_register
@@ -20,6 +22,19 @@ def _job_language() -> str:
     return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
+def _scope_name(actor, params: dict) -> str:
+    """Whose register a job holds, by name: the division asked for, else the requester's own place."""
+    if params.get("within"):
+        name = Division.objects.filter(code=str(params["within"])).values_list("name", flat=True).first()
+        if name:
+            return name
+    for role in active_roles(actor):
+        place = role.division or role.organisation
+        if place is not None:
+            return place.name
+    return ""
+
+
 def excel_export_start(*, actor, register_name: str, params: dict | None = None) -> ExcelJob:
     """Queue an export of a register, as the actor can see it."""
     reg = get_register(register_name)
@@ -28,7 +43,7 @@ def excel_export_start(*, actor, register_name: str, params: dict | None = None)
     with transaction.atomic():
         job = ExcelJob.objects.create(
             requested_by=actor, direction=ExcelJob.Direction.EXPORT, register=reg.name, params=params or {},
-            language=_job_language(),
+            language=_job_language(), scope_name=_scope_name(actor, params or {}),
         )
         transaction.on_commit(lambda: excel_job_run.enqueue(job.pk))
     return job
@@ -44,7 +59,7 @@ def excel_import_start(*, actor, register_name: str, upload, params: dict | None
     check_upload(upload.name, upload.size, head)
     with transaction.atomic():
         job = ExcelJob(requested_by=actor, direction=ExcelJob.Direction.IMPORT, register=reg.name, params=params or {},
-                       language=_job_language())
+                       language=_job_language(), scope_name=_scope_name(actor, params or {}))
         job.upload.save(upload.name, upload, save=False)
         job.save()
         transaction.on_commit(lambda: excel_job_run.enqueue(job.pk))

@@ -12,13 +12,14 @@ from openpyxl import load_workbook
 from .models import ExcelJob
 from .progress import progress_clear, progress_set
 from .registers import (
+    MAX_ERRORS_LISTED,
     ImportRejected,
     export_sheets,
     get_register,
     import_workbook,
     row_error,
-    write_workbook,
 )
+from .workbooks import write_error_report, write_workbook
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,34 @@ def excel_job_run(job_id: int) -> str:
         return _run(job)
 
 
+def _stamp() -> str:
+    return timezone.localtime().strftime("%Y%m%d-%H%M")
+
+
+def _listed(errors: list[dict]) -> list[dict]:
+    """The problems kept on the job: the first thousand, and how many more there are."""
+    if len(errors) <= MAX_ERRORS_LISTED:
+        return errors
+    more = row_error(0, None, _("… and %(n)s more problems: see the marked workbook.") % {"n": len(errors) - MAX_ERRORS_LISTED})
+    return errors[:MAX_ERRORS_LISTED] + [more]
+
+
+def _reject(job: ExcelJob, reg, rejected: ImportRejected) -> None:
+    """Record a refused import: its counts, its problems, and the uploaded workbook with the bad cells marked."""
+    job.status = ExcelJob.Status.FAILED
+    job.summary = rejected.summary
+    if any(error["row"] > 0 for error in rejected.errors):
+        buffer = io.BytesIO()
+        try:
+            with job.upload.open("rb") as source:
+                write_error_report(source, buffer, reg, rejected.errors, user=job.requested_by)
+        except Exception:  # the marked copy is a help; the problems are listed on the job without it
+            logger.exception("The marked workbook of Excel job %s could not be written", job.pk)
+        else:
+            job.result.save(f"{reg.name}-problems-{_stamp()}.xlsx", ContentFile(buffer.getvalue()), save=False)
+    job.errors = _listed(rejected.errors)
+
+
 def _run(job: ExcelJob) -> str:
     ExcelJob.objects.filter(pk=job.pk).update(status=ExcelJob.Status.RUNNING, started_at=timezone.now())
     reg = get_register(job.register)
@@ -57,9 +86,8 @@ def _run(job: ExcelJob) -> str:
             job.rows_total = total
             ExcelJob.objects.filter(pk=job.pk).update(rows_total=total)
             buffer = io.BytesIO()
-            count = write_workbook(buffer, sheets, progress=lambda n: _progress(job, n))
-            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-            job.result.save(f"{reg.name}-{stamp}.xlsx", ContentFile(buffer.getvalue()), save=False)
+            count = write_workbook(buffer, sheets, user=user, progress=lambda n: _progress(job, n))
+            job.result.save(f"{reg.name}-{_stamp()}.xlsx", ContentFile(buffer.getvalue()), save=False)
             job.summary = {"rows": count}
             job.rows_done = count
         else:
@@ -71,8 +99,7 @@ def _run(job: ExcelJob) -> str:
         job.status = ExcelJob.Status.DONE
         job.progress = 100
     except ImportRejected as rejected:
-        job.status = ExcelJob.Status.FAILED
-        job.errors = rejected.errors
+        _reject(job, reg, rejected)
     except Exception as error:  # the job records the failure; the worker carries on
         logger.exception("Excel job %s failed", job.pk)
         job.status = ExcelJob.Status.FAILED

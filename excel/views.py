@@ -4,8 +4,10 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,10 +15,9 @@ from core.errors import ApplicationError, NotFound
 
 from . import selectors, services
 from .forms import ImportForm
-from .registers import write_template
+from .workbooks import safe_file_name, write_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 
 @login_required
@@ -26,22 +27,29 @@ def job_list(request):
         raise NotFound()
     return render(request, "excel/job_list.html", {
         "registers": registers,
-        "jobs": selectors.excel_job_list(user=request.user)[:30],
+        "page": Paginator(selectors.excel_job_list(user=request.user), 20).get_page(request.GET.get("page")),
     })
 
 
-def template_response(reg) -> HttpResponse:
-    """The register's blank workbook as a download (used by the page and the API)."""
+def template_response(reg, *, user) -> HttpResponse:
+    """The register's blank workbook for this user as a download (used by the page and the API)."""
     buffer = io.BytesIO()
-    write_template(buffer, reg)
+    write_template(buffer, reg, user=user)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{reg.name}-template.xlsx"'
+    response["Content-Disposition"] = content_disposition_header(True, safe_file_name(str(reg.title), _("template")))
     return response
+
+
+def result_response(job) -> FileResponse:
+    """A job's file (the export, or an import's marked workbook) under the name a person saves it as."""
+    if not job.result:
+        raise NotFound(_("This job has no file to download (yet)."))
+    return FileResponse(job.result.open("rb"), as_attachment=True, filename=job.download_name, content_type=XLSX)
 
 
 @login_required
 def template(request, register_name: str):
-    return template_response(selectors.register_get(user=request.user, name=register_name))
+    return template_response(selectors.register_get(user=request.user, name=register_name), user=request.user)
 
 
 @login_required
@@ -78,12 +86,12 @@ def import_start(request):
 def job_detail(request, job_id: int):
     job = selectors.excel_job_get(user=request.user, pk=job_id)
     template_name = "excel/partials/job_status.html" if request.htmx else "excel/job_detail.html"
-    return render(request, template_name, {"job": job, "live": job.live_progress()})
+    return render(request, template_name, {
+        "job": job, "live": job.live_progress(),
+        "page": Paginator(job.errors, 50).get_page(request.GET.get("page")) if job.errors else None,
+    })
 
 
 @login_required
 def job_download(request, job_id: int):
-    job = selectors.excel_job_get(user=request.user, pk=job_id)
-    if not job.result:
-        raise NotFound()
-    return FileResponse(job.result.open("rb"), as_attachment=True, filename=job.result.name.rsplit("/", 1)[-1])
+    return result_response(selectors.excel_job_get(user=request.user, pk=job_id))

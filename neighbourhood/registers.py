@@ -1,7 +1,10 @@
 """Excel registers of the smart neighbourhood (台账): the needs list (export, and import of the
 lists grid workers bring back from their visits, through ``services.need_record``, all or nothing),
 activities with their registrations and person-times, service orders, and feedback with its
-deadlines and time to close."""
+deadlines and time to close. Needs have no code: a row equal to a need already recorded (as an
+export writes it) is that need and records nothing."""
+
+from collections import Counter
 
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -11,6 +14,7 @@ from accounts.permissions import visible_to
 from core.errors import PermissionDenied, ValidationFailed
 from excel.registers import (
     Column,
+    DivisionNames,
     Register,
     choice_label,
     parse_choice,
@@ -49,17 +53,32 @@ def _local(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
+def _kind_options() -> list[tuple[str, tuple[str, ...]]]:
+    from .selectors import need_kinds
+
+    return [(kind.name, ()) for kind in need_kinds()]
+
+
+TIER_WORDS = {ServiceTier.FREE: ("免费", "公益服务"), ServiceTier.LOW_COST: ("低价", "低偿服务"), ServiceTier.MARKET: ("市场价", "有偿")}
+
+
+def need_places(user) -> DivisionNames:
+    """The communities whose needs ``user`` can see, to be named in a workbook."""
+    return DivisionNames(visible_to(user, "neighbourhood.view_need", Division.objects.filter(level=DivisionLevel.COMMUNITY)))
+
+
 NEED_COLUMNS = [
-    Column("community", _("Community code"), parse_code, required=True, width=14),
-    Column("community_name", _("Community"), parse_text, width=16),
+    Column("community", _("Community code"), parse_code, width=14, note=_("May be left empty when the community is chosen by name")),
+    Column("community_name", _("Community"), parse_text, width=16, options=lambda user: need_places(user).allowed(),
+           note=_("From the list; when a code is given, the code decides")),
     Column("grid", _("Grid code"), parse_code, width=16,
            note=_("Empty for a grid worker: their own grid. The community's staff may name one of its grids.")),
-    Column("kind", _("Kind of need"), parse_text, required=True, width=16,
+    Column("kind", _("Kind of need"), parse_text, required=True, width=16, options=lambda user: _kind_options(),
            note=_("A kind from the catalogue, by name (老年助餐) or code (elderly_meals).")),
     Column("title", _("Need"), parse_text, width=28),
     Column("description", _("Details"), parse_text, width=30),
     Column("on_behalf_of", _("On behalf of"), parse_text, width=14),
-    Column("preferred_tier", _("Price people can bear"), parse_choice(ServiceTier), width=10),
+    Column("preferred_tier", _("Price people can bear"), parse_choice(ServiceTier, TIER_WORDS), width=10),
     Column("category", _("Category"), parse_text, width=12),
     Column("supports", _("Supporters"), parse_text, width=8),
     Column("status", _("Status"), parse_text, width=10),
@@ -86,20 +105,34 @@ def import_needs(*, actor, rows, params: dict, progress) -> dict:
     (filed under their grid), all or nothing."""
     communities: dict[str, Division] = {}
     grids: dict[str, Division | None] = {}
+    recorded: dict[int, Counter] = {}  # each community's needs, by what a row says of them
     from .selectors import need_kinds
 
     active = list(need_kinds())
     kinds = {k.code: k for k in active} | {k.name: k for k in active}
 
+    def key(grid_id, kind_id, title, description, on_behalf_of, tier) -> tuple:
+        return grid_id, kind_id, title.strip(), description.strip(), on_behalf_of.strip(), tier
+
+    places = need_places(actor)
+
     def apply_row(number: int, record: dict) -> str:
-        code = record["community"]
+        code = record.get("community") or record.get("community_name") or ""
+        if not code:
+            raise ValidationFailed(fields={"community_name": [_("Say which community: choose its name from the list.")]})
         if code not in communities:
-            community = Division.objects.filter(code=code, level=DivisionLevel.COMMUNITY).first()
+            if record.get("community"):
+                community = Division.objects.filter(code=code, level=DivisionLevel.COMMUNITY).first()
+            else:
+                community = places.find(code)
             if community is None:
-                raise ValidationFailed(fields={str(_("Community code")): [_("%(code)s is not a community.") % {"code": code}]})
+                field = "community" if record.get("community") else "community_name"
+                raise ValidationFailed(fields={field: [_("%(code)s is not a community.") % {"code": code}]})
             if not services.may_record_needs(actor, community):
                 raise PermissionDenied(_("You cannot record needs of %(code)s.") % {"code": code})
             communities[code] = community
+            recorded[community.pk] = Counter(key(n.grid_id, n.kind_id, n.title, n.description, n.on_behalf_of, n.preferred_tier)
+                                             for n in Need.objects.filter(community=community))
         grid_code = record.get("grid") or ""
         if grid_code and grid_code not in grids:
             grids[grid_code] = Division.objects.filter(code=grid_code, level=DivisionLevel.GRID, parent=communities[code]).first()
@@ -108,6 +141,12 @@ def import_needs(*, actor, rows, params: dict, progress) -> dict:
         kind = kinds.get(record["kind"])
         if kind is None:
             raise ValidationFailed(fields={str(_("Kind of need")): [_("Unknown kind of need.")]})
+        grid = grids.get(grid_code)
+        same = key(grid.pk if grid else None, kind.pk, record.get("title") or kind.name, record.get("description") or "",
+                   record.get("on_behalf_of") or "", record.get("preferred_tier") or "")
+        if recorded[communities[code].pk][same] > 0:
+            recorded[communities[code].pk][same] -= 1
+            return "unchanged"
         services.need_record(actor=actor, community=communities[code], kind=kind, grid=grids.get(grid_code), title=record.get("title") or "",
                              description=record.get("description") or "", preferred_tier=record.get("preferred_tier") or "",
                              on_behalf_of=record.get("on_behalf_of") or str(_("visit")))

@@ -16,6 +16,7 @@ from excel.registers import (
     parse_text,
     register,
     run_rows_atomically,
+    same_value,
 )
 from org.selectors import division_get
 from registry.hours import format_hours, slots_week
@@ -42,6 +43,7 @@ from .models import (
     ServiceTier,
     Severity,
 )
+from .services import first_of_month
 
 
 def _columns(*spec) -> list[Column]:
@@ -151,6 +153,9 @@ def import_reports(*, actor, rows, params: dict, progress) -> dict:
                 raise PermissionDenied(_("Only the operator of agreement %(id)s files its reports.") % {"id": pk})
             agreements[pk] = agreement
         figures = {key: record.get(key) if record.get(key) is not None else 0 for key in services.REPORT_FIGURES}
+        filed = OperatingReport.objects.filter(agreement=agreements[pk], month=first_of_month(record["month"])).first()
+        if filed is not None and all(same_value(getattr(filed, key), value) for key, value in figures.items()):
+            return "unchanged"  # the report as filed: importing it again changes nothing
         services.report_submit(actor=actor, agreement=agreements[pk], month=record["month"], figures=figures)
         return "created"
 

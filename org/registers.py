@@ -20,12 +20,38 @@ from excel.registers import (
     parse_text,
     register,
     run_rows_atomically,
+    same_value,
     yes_no,
 )
 
 from . import services
 from .models import CommunityType, Division, OperatorKind, Organisation, OrganisationKind
 from .selectors import division_get
+from .services import coordinate
+
+# The other words people write for each choice (read as the same value, listed in 填写说明).
+COMMUNITY_TYPE_WORDS = {
+    CommunityType.OLD_ESTATE: ("老小区",),
+    CommunityType.NEW_ESTATE: ("商品房小区", "新建小区"),
+    CommunityType.URBAN_VILLAGE: ("城中村社区",),
+    CommunityType.VILLAGE: ("行政村", "农村社区"),
+}
+ORGANISATION_KIND_WORDS = {
+    OrganisationKind.OPERATOR: ("运营方", "第三方机构", "经营主体"),
+    OrganisationKind.CHARITY: ("慈善会", "基金会", "慈善组织"),
+    OrganisationKind.DEPARTMENT: ("政府部门", "职能部门"),
+}
+OPERATOR_KIND_WORDS = {
+    OperatorKind.SOCIAL_WORK_AGENCY: ("社工机构", "社工服务机构"),
+    OperatorKind.ENTERPRISE: ("公司", "企业"),
+    OperatorKind.STATE_OWNED: ("国资控股公司", "国有企业"),
+    OperatorKind.SOCIAL_ORGANISATION: ("社会组织",),
+}
+
+
+def _unchanged(instance, data: dict) -> bool:
+    """Whether every value of the row is what ``instance`` already holds (611 is 611.00; blank is None)."""
+    return all(same_value(getattr(instance, name), value) for name, value in data.items())
 
 
 def _level_rank(code: str) -> int:
@@ -49,7 +75,7 @@ DIVISION_COLUMNS = [
     Column("parent_code", _("Parent code"), parse_code, width=18, note=_("Code of the division above; empty for a city")),
     Column("population", _("Population"), parse_int, width=12),
     Column("households", _("Households"), parse_int, width=12),
-    Column("community_type", _("Community type"), parse_choice(CommunityType), width=14,
+    Column("community_type", _("Community type"), parse_choice(CommunityType, COMMUNITY_TYPE_WORDS), width=14,
            note=_("Communities only: historic block, old estate, industrial, new estate, village in city, village")),
     Column("latitude", _("Latitude"), parse_decimal, width=12),
     Column("longitude", _("Longitude"), parse_decimal, width=12),
@@ -89,6 +115,8 @@ def import_divisions(*, actor, rows, params: dict, progress) -> dict:
         data = {k: v for k, v in record.items() if k not in {"code", "parent_code"} and v is not None}
         existing = Division.objects.filter(code=record["code"]).first()
         if existing is not None:
+            if _unchanged(existing, {k: coordinate(v) if k in ("latitude", "longitude") else v for k, v in data.items()}):
+                return "unchanged"
             if not in_scope(actor, "org.change_division", existing):
                 raise PermissionDenied(_("You cannot change division %(code)s.") % {"code": existing.code})
             services.division_update(actor=actor, division=existing, data=data)
@@ -119,9 +147,9 @@ register(Register(
 
 ORGANISATION_COLUMNS = [
     Column("name", _("Name"), parse_text, required=True, width=30),
-    Column("kind", _("Kind"), parse_choice(OrganisationKind), required=True, width=12,
+    Column("kind", _("Kind"), parse_choice(OrganisationKind, ORGANISATION_KIND_WORDS), required=True, width=12,
            note=_("operator, charity or government department")),
-    Column("operator_kind", _("Operator kind"), parse_choice(OperatorKind), width=16),
+    Column("operator_kind", _("Operator kind"), parse_choice(OperatorKind, OPERATOR_KIND_WORDS), width=16),
     Column("credit_code", _("Unified social credit code"), parse_code, width=22),
     Column("public_fundraising", _("Public fundraising status"), parse_bool, width=10),
     Column("home_division_code", _("Registered at (code)"), parse_code, required=True, width=18),
@@ -171,8 +199,15 @@ def import_organisations(*, actor, rows, params: dict, progress) -> dict:
             "contact_name": record.get("contact_name") or "", "contact_phone": record.get("contact_phone") or "",
             "address": record.get("address") or "",
         }
-        existing = Organisation.objects.filter(credit_code=fields["credit_code"]).first() if fields["credit_code"] else None
+        if fields["credit_code"]:
+            existing = Organisation.objects.filter(credit_code=fields["credit_code"].upper()).first()
+        else:  # without a credit code, an organisation is known by its name, kind and where it is registered
+            existing = Organisation.objects.filter(credit_code__isnull=True, name=fields["name"], kind=record["kind"],
+                                                   home_division=home).first()
         if existing is not None:
+            same_served = served is None or {d.pk for d in served} == set(existing.served_divisions.values_list("pk", flat=True))
+            if same_served and existing.kind == record["kind"] and _unchanged(existing, fields):
+                return "unchanged"
             if not in_scope(actor, "org.change_organisation", existing):
                 raise PermissionDenied(_("You cannot change %(name)s.") % {"name": existing.name})
             services.organisation_update(actor=actor, organisation=existing, data=fields, served_divisions=served)

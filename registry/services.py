@@ -84,7 +84,7 @@ def room_input(data: dict) -> dict:
 def check_site(site: Site) -> None:
     """The rules a site must keep, whichever way it is written (form, API or import)."""
     fields: dict[str, list] = {}
-    if site.division.level not in (DivisionLevel.COMMUNITY, DivisionLevel.STREET):
+    if site.division_id is not None and site.division.level not in (DivisionLevel.COMMUNITY, DivisionLevel.STREET):
         fields["division"] = [_("A site belongs to a community or a street.")]
     if site.floor_area is not None and site.floor_area <= 0:
         fields["floor_area"] = [_("The floor area must be more than 0 m².")]

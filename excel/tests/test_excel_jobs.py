@@ -1,16 +1,19 @@
 """Excel registers end to end: template, export and import through the real task worker."""
 
 import io
+from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from audit.models import AuditEvent
 from excel import services
 from excel.models import ExcelJob
-from org.models import Division
+from excel.tests.roundtrip import assert_reimport_changes_nothing
+from org.models import Division, Organisation
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -67,6 +70,25 @@ class TestExport:
         assert response.status_code == 200
         assert load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0].max_row == 6
 
+    def test_an_export_is_named_in_chinese_and_downloads_under_that_name(self, client, world, django_capture_on_commit_callbacks,
+                                                                         settings):
+        settings.MEDIA_ROOT = settings.BASE_DIR / "var" / "test-media"
+        with django_capture_on_commit_callbacks(execute=True):
+            job = services.excel_export_start(actor=world.users["street_admin"], register_name="org.divisions")
+        run_worker()
+        job.refresh_from_db()
+        assert job.title == f"行政区划导出 · 甲市一区一街 · {timezone.localtime(job.created_at):%Y-%m-%d %H:%M}"
+        assert job.download_name == f"甲市一区一街_行政区划_{timezone.localtime(job.finished_at):%Y%m%d}.xlsx"
+        client.force_login(world.users["street_admin"])
+        for url in (f"/excel/jobs/{job.pk}/download/", f"/api/v1/excel/jobs/{job.pk}/download"):
+            assert client.get(url)["Content-Disposition"] == "attachment; filename*=utf-8''" + quote(job.download_name)
+        page = client.get("/excel/").content.decode()
+        assert f">{job.title}</a>" in page and "org.divisions<" not in page
+        assert client.get("/api/v1/excel/jobs").json()["items"][0]["title"] == job.title
+        within = services.excel_export_start(actor=world.users["street_admin"], register_name="org.divisions",
+                                             params={"within": world.node("甲市一区一街一社").code})
+        assert within.title.startswith("行政区划导出 · 甲市一区一街一社 · ")
+
     def test_the_template_has_chinese_headers_and_a_notes_sheet(self, client, world):
         client.force_login(world.users["supervisor"])
         response = client.get("/api/v1/excel/registers/org.divisions/template")
@@ -110,12 +132,16 @@ class TestImport:
             ["350101001004", "四社", street.code, -5, 1100, None, None, None],       # negative population
             ["350101001005", "五社", "999999999999", 10, 5, None, None, None],       # unknown parent
             ["350101001006", "", street.code, "many", 5, "火星", None, None],       # no name, not a number, bad type
+            ["350101001007", "七社", "999999999998", "许多", 5, None, None, None],   # not a number and an unknown parent
         ])
         events_before = AuditEvent.objects.count()
         job = self._import(world.users["supervisor"], content, django_capture_on_commit_callbacks, settings)
         assert job.status == "failed"
-        assert {e["row"] for e in job.errors} == {3, 4, 5}
+        assert {e["row"] for e in job.errors} == {3, 4, 5, 6}
         assert len([e for e in job.errors if e["row"] == 5]) == 3
+        assert {(e["column"], e["message"]) for e in job.errors if e["row"] == 6} == {
+            ("人口", "请输入整数。"), ("上级代码", "未知上级代码：999999999998")}
+        assert job.summary == {"rows": 5, "valid": 1, "invalid": 4, "sheets": {"org.divisions": {"rows": 5}}}
         assert not Division.objects.filter(code__in=["350101001003", "350101001004", "350101001005"]).exists()
         assert AuditEvent.objects.count() == events_before
 
@@ -151,3 +177,30 @@ class TestImport:
         job = self._import(world.users["supervisor"], workbook_bytes([["名称"], ["x"]]), django_capture_on_commit_callbacks, settings)
         assert job.status == "failed"
         assert "区划代码" in job.errors[0]["message"]
+
+
+@pytest.mark.django_db
+def test_an_unchanged_export_of_divisions_and_organisations_imports_again_without_a_change(world):
+    assert_reimport_changes_nothing("org.divisions", world.users["supervisor"], [Division])
+    assert_reimport_changes_nothing("org.organisations", world.users["supervisor"], [Organisation])
+
+
+@pytest.mark.django_db
+def test_a_refused_imports_problems_are_listed_page_by_page_with_their_cells(client, world, django_assert_max_num_queries):
+    errors = [{"sheet": "场所", "row": n, "column": "建筑面积（平方米）", "value": f"第{n}个", "message": "请输入数字。"}
+              for n in range(2, 122)]
+    job = ExcelJob.objects.create(requested_by=world.users["street_admin"], direction="import", register="registry.workbook",
+                                  status="failed", errors=errors, scope_name="甲市一区一街",
+                                  summary={"rows": 130, "valid": 10, "invalid": 120})
+    client.force_login(world.users["street_admin"])
+    first = client.get(f"/excel/jobs/{job.pk}/").content.decode()
+    assert "读取 130 行：10 行无误，120 行有问题（下列 120 处）" in first
+    assert first.count("请输入数字。") == 50 and ">第2个</td>" in first and ">第52个</td>" not in first
+    last = client.get(f"/excel/jobs/{job.pk}/?page=3").content.decode()
+    assert last.count("请输入数字。") == 20 and ">第121个</td>" in last
+    for n in range(30):
+        ExcelJob.objects.create(requested_by=world.users["street_admin"], direction="export", register="registry.workbook",
+                                status="done", scope_name="甲市一区一街", summary={"rows": n})
+    with django_assert_max_num_queries(12):
+        page = client.get("/excel/").content.decode()
+    assert page.count("社区服务用房台账导出 · 甲市一区一街 · ") == 20 and "共 31 条" in page

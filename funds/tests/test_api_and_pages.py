@@ -160,3 +160,40 @@ class TestEvidenceScans:
         assert scan["Content-Disposition"].startswith("attachment")
         client.force_login(world.users["resident_b"])
         assert client.get(f"/funds/evidence/{evidence.pk}/scan").status_code in (403, 404)
+
+
+@pytest.mark.django_db
+def test_an_unchanged_export_of_income_imports_again_without_a_change(world, funds):
+    from excel.tests.roundtrip import assert_reimport_changes_nothing
+    from funds.models import IncomeKind
+
+    seed(funds.district, "50000")
+    give(funds.fund, "1000.50", donor="李四", receipt="票据-0002")
+    give(funds.fund, "1000.50", donor="李四", receipt="票据-0002")  # the same twice is two incomes
+    give(funds.fund, "300", kind=IncomeKind.TARGETED_DONATION, purpose="助老", receipt="票据-0003", anonymous=True)
+    assert Income.objects.filter(kind=IncomeKind.SEED_MATCHING).count() == 3
+    summary = assert_reimport_changes_nothing("funds.income", world.users["charity_staff"], [Income, Transaction])
+    assert summary["unchanged"] == 7
+
+
+@pytest.mark.django_db
+def test_income_names_its_fund_by_community_and_a_new_seed_matching_row_is_refused(world, funds):
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    from excel.registers import REGISTERS, ImportRejected, import_workbook
+
+    book = Workbook()
+    book.active.append(["社区", "类型", "金额（元）", "捐赠人或缴款方", "捐赠人类型", "匿名", "用途", "到账日期", "捐赠票据号"])
+    book.active.append(["甲市一区一街一社", "公开捐赠", 200, "王五", "居民", "否", None, "2026-01-05", "票据-0009"])
+    book.active.append(["甲市一区一街一社", "种子资金配比", 100, "一区社会治理基金", "政府", "否", None, "2026-01-05", None])
+    book.active.append(["火星社区", "捐赠", 100, "赵六", "个人", "否", None, "2026-01-05", "票据-0010"])
+    stream = BytesIO()
+    book.save(stream)
+    with pytest.raises(ImportRejected) as rejected:
+        import_workbook(BytesIO(stream.getvalue()), REGISTERS["funds.income"], actor=world.users["charity_staff"], params={},
+                        progress=lambda n: None)
+    found = {(e["row"], e["column"]): e["message"] for e in rejected.value.errors}
+    assert found == {(3, "类型"): "种子资金配比由系统按捐赠自动计算，不能导入。", (4, "社区"): "火星社区 尚未设立社区发展基金。"}
+    assert not Income.objects.filter(donor_name="王五").exists()

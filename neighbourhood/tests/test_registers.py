@@ -75,3 +75,33 @@ def test_a_grid_worker_imports_their_grids_needs_and_not_the_neighbours(world, d
     job = _import(next_door, workbook_bytes([header, [community.code, "", "老年助餐", "邻居的", "", "", "", ""]]),
                   django_capture_on_commit_callbacks, settings)
     assert job.status == "failed" and Need.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_unchanged_export_of_needs_imports_again_without_a_change(world):
+    from excel.tests.roundtrip import assert_reimport_changes_nothing
+
+    community = world.node("甲市一区一街一社")
+    worker, resident = world.users["community_worker"], world.users["resident"]
+    kinds = selectors.need_kinds()
+    services.need_record(actor=resident, community=community, kind=kinds.get(code="tai_chi"), title="想学太极")
+    for _twice in range(2):  # the same need heard twice is two needs
+        services.need_record(actor=worker, community=community, kind=kinds.get(code="after_school"), description="双职工家庭",
+                             on_behalf_of="3号楼李奶奶", preferred_tier="low_cost")
+    assert_reimport_changes_nothing("neighbourhood.needs", worker, [Need])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_need_names_its_community_by_name_from_the_list(world, django_capture_on_commit_callbacks, settings):
+    content = workbook_bytes([["社区", "需求类型", "需求", "可接受价格"], ["甲市一区一街一社", "老年助餐", "按名称记下的", "免费"],
+                              ["甲市一区一街二社", "老年助餐", "邻居的", None], [None, "老年助餐", "哪个社区？", None]])
+    job = _import(world.users["community_worker"], content, django_capture_on_commit_callbacks, settings)
+    assert job.status == "failed"
+    assert {(e["row"], e["column"], e["message"]) for e in job.errors} == {
+        (3, "社区", "甲市一区一街二社不是社区。"), (4, "社区", "请写明哪个社区：从下拉列表中选社区名称。")}
+    job = _import(world.users["community_worker"], workbook_bytes([["社区", "需求类型", "需求", "可接受价格"],
+                                                                    ["甲市一区一街一社", "老年助餐", "按名称记下的", "免费"]]),
+                  django_capture_on_commit_callbacks, settings)
+    assert job.status == "done", job.errors
+    need = Need.objects.get(title="按名称记下的")
+    assert need.community == world.node("甲市一区一街一社") and need.preferred_tier == "free"

@@ -249,7 +249,8 @@ def test_lists_cost_the_same_queries_for_more_agreements(client, world, ops):
 
 
 def test_agreements_and_reports_export_and_reports_import_all_or_nothing(world, ops):
-    from excel.registers import REGISTERS, import_workbook, write_workbook
+    from excel.registers import REGISTERS, import_workbook
+    from excel.workbooks import write_workbook
 
     agreement = in_force(world, ops)
     services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(), figures=FIGURES)
@@ -329,3 +330,11 @@ def test_report_photos_are_served_only_to_those_who_see_the_report(client, world
         services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month() - timedelta(days=40),
                                figures=FIGURES, photos=[SimpleUploadedFile("x.png", b"not an image", content_type="image/png")])
     assert OperatingReport.objects.count() == 1
+
+
+def test_an_unchanged_export_of_monthly_reports_imports_again_without_a_change(world, ops):
+    from excel.tests.roundtrip import assert_reimport_changes_nothing
+
+    agreement = in_force(world, ops)
+    services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(), figures=FIGURES)
+    assert_reimport_changes_nothing("operations.reports", world.users["operator_staff"], [OperatingReport])

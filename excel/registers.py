@@ -11,6 +11,7 @@ written if any is bad) then work for it without more code, through the task work
 import datetime
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -189,6 +190,16 @@ def reject(errors: list[dict]) -> None:
     if deferred is None:
         raise ImportRejected(errors)
     deferred.extend(errors)
+
+
+@contextmanager
+def one_workbook():
+    """Imports made inside share what one workbook's sheets share: the keys its new rows were given."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
 
 
 def workbook_shared() -> dict:
@@ -508,9 +519,8 @@ def import_workbook(stream: BinaryIO, reg: Register, *, actor, params: dict, pro
     workbook = open_workbook(stream)
     summary: dict[str, Any] = {"rows": 0, "created": 0, "updated": 0, "unchanged": 0, "sheets": {}}
     errors: list[dict] = []
-    shared_token = _SHARED.set({})
     try:
-        with transaction.atomic():
+        with one_workbook(), transaction.atomic():
             for position, part in enumerate(reg.sheets):
                 sheet = find_sheet(workbook, part, position)
                 if sheet is None:
@@ -541,7 +551,6 @@ def import_workbook(stream: BinaryIO, reg: Register, *, actor, params: dict, pro
                 raise ImportRejected(errors, {"rows": summary["rows"], "valid": summary["valid"], "invalid": invalid,
                                               "sheets": {name: {"rows": part["rows"]} for name, part in summary["sheets"].items()}})
     finally:
-        _SHARED.reset(shared_token)
         workbook.close()
     return summary
 

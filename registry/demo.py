@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from demo.context import DemoContext
+from excel.registers import one_workbook
 from org.models import CommunityType, DivisionLevel
 from rulepack.services import rulepack_ensure
 
@@ -104,7 +105,7 @@ def _site_row(rng, ctx_today, *, division, community, kind, area: Decimal, code:
     shares = [0.5, 0.6, 0.7, 1.0] if full else ([0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 1.0] if kind != SiteKind.PARTY_MASS_CENTRE else [0.35, 0.45, 0.5, 0.6, 0.7])
     ground_share = Decimal(str(rng.choice(shares)))
     return {
-        "code": code, "division_code": division.code, "name": name, "kind": kind,
+        "code": code, "division": division.code, "name": name, "kind": kind,
         "address": f"{division.parent.name if division.level == DivisionLevel.COMMUNITY else division.name}{division.name}{rng.randint(1, 300)}号",
         "latitude": Decimal(str(latitude)), "longitude": Decimal(str(longitude)),
         "floors": rng.randint(1, 4), "floor_area": area, "ground_floor_area": (area * ground_share).quantize(Decimal("0.01")),
@@ -172,7 +173,7 @@ def build_register(ctx: DemoContext) -> None:
                              code=f"{community.code}-S{number:02d}", name=f"{community.name}社区服务站", full=full)
             sites.append(site)
             rooms += _rooms(rng, site, KIND_ROOMS[SiteKind.SERVICE_STATION])
-        for site in [s for s in sites if s["division_code"] == community.code]:
+        for site in [s for s in sites if s["division"] == community.code]:
             for year in (today.year - 1, today.year):
                 costs.append({"site_code": site["code"], "year": year, "category": "utilities",
                               "amount": Decimal(int(site["floor_area"] * rng.randint(20, 45))), "paid_by": rng.choice(["street", "community"])})
@@ -193,9 +194,10 @@ def build_register(ctx: DemoContext) -> None:
             sites.append(site)
             rooms += _rooms(rng, site, KIND_ROOMS[SiteKind.NEIGHBOURHOOD_CENTRE])
     ctx.say(f"register: {len(sites)} sites, {len(rooms)} rooms, {len(costs)} costs")
-    import_sites(actor=admin, rows=_numbered(sites), params={}, progress=lambda n: None)
-    import_rooms(actor=admin, rows=_numbered(rooms), params={}, progress=lambda n: None)
-    import_costs(actor=admin, rows=_numbered(costs), params={}, progress=lambda n: None)
+    with one_workbook():  # the rooms and costs name their sites by the keys the sites were given
+        import_sites(actor=admin, rows=_numbered(sites), params={}, progress=lambda n: None)
+        import_rooms(actor=admin, rows=_numbered(rooms), params={}, progress=lambda n: None)
+        import_costs(actor=admin, rows=_numbered(costs), params={}, progress=lambda n: None)
     rated = Site.objects.filter(kind__in=[SiteKind.NEIGHBOURHOOD_CENTRE, SiteKind.PARTY_MASS_CENTRE])
     for site in rated.select_related("division"):
         services.star_rating_recompute(site=site)

@@ -354,7 +354,10 @@ def import_sites(*, actor, rows, params: dict, progress) -> dict:
                                        % {"code": key, "name": places.label(site.division)})
                     elif changes and not in_scope(actor, "registry.change_site", site.division):
                         rejections.add(number, None, _("You cannot change site %(code)s.") % {"code": key})
-                elif division is not None and not in_scope(actor, "registry.add_site", division):
+                elif division is None:
+                    if not record.get("division"):
+                        rejections.add(number, division_header, _("A new site needs its community or street."))
+                elif not in_scope(actor, "registry.add_site", division):
                     rejections.add(number, None, _("You cannot register sites at %(name)s.") % {"name": division.name})
                 if site is not None:
                     candidate = site

@@ -188,6 +188,15 @@ class TestOneWorkbook:
         assert ("房间", 2, "场所编号") not in found
         assert not Site.objects.exists()
 
+    def test_a_new_site_given_without_its_community_is_refused_by_the_import_itself(self, world):
+        from registry.registers import import_sites
+
+        row = {"code": "新A", "name": "无主场所", "kind": "other", "floor_area": Decimal(100)}
+        with pytest.raises(ImportRejected) as rejected:
+            import_sites(actor=world.users["street_admin"], rows=[(2, row, [])], params={}, progress=lambda n: None)
+        assert [(e["row"], e["message"]) for e in rejected.value.errors] == [(2, "新场所须填写所属社区或街道。")]
+        assert not Site.objects.exists()
+
     def test_an_unchanged_export_imported_again_changes_nothing(self, world):
         sites, rooms, costs = good_rows(world)
         sites[1][8:10] = ["行政事业性国有资产", "租赁"]

@@ -1,12 +1,16 @@
 """Back office for the administrative tree and organisations (scoped like every page)."""
 
+from django import forms
 from django.contrib import admin
 
 from accounts.admin import ScopedModelAdmin
 from core.errors import ApplicationError
+from core.pickers import CHOOSE_FROM_THE_LIST
 
 from . import services
+from .forms import division_picker
 from .models import Division, Organisation
+from .selectors import division_list
 
 
 @admin.register(Division)
@@ -40,8 +44,16 @@ class OrganisationAdmin(ScopedModelAdmin):
     list_filter = ("kind", "operator_kind", "public_fundraising", "is_active")
     search_fields = ("name", "credit_code")
     list_select_related = ("home_division",)
-    raw_id_fields = ("served_divisions",)
     readonly_fields = ("kind", "home_division", "created_at", "updated_at")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        """The divisions served are picked by name among those the user sees (the form posts their codes)."""
+        if db_field.name == "served_divisions":
+            return forms.ModelMultipleChoiceField(
+                queryset=division_list(user=request.user), to_field_name="code", required=False,
+                label=db_field.verbose_name, widget=division_picker(multiple=True),
+                error_messages={"invalid_choice": CHOOSE_FROM_THE_LIST, "invalid_pk_value": CHOOSE_FROM_THE_LIST})
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def has_add_permission(self, request):
         return False  # registered on the organisations page, which checks where

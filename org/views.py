@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.permissions import holds_any, require
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
+from core.pickers import ids, picker_response
 
 from . import selectors, services
 from .forms import DivisionForm, OrganisationForm
@@ -149,7 +150,7 @@ def organisation_edit(request, organisation_id: int):
     require(request.user, "org.change_organisation", organisation)
     initial = {f: getattr(organisation, f) for f in (
         "name", "operator_kind", "credit_code", "public_fundraising", "contact_name", "contact_phone", "address", "description")}
-    initial["served_division_codes"] = ", ".join(d.code for d in organisation.served_divisions.all())
+    initial["served_division_codes"] = [d.code for d in organisation.served_divisions.all()]
     form = OrganisationForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         served = _divisions(request, form, "served_division_codes", form.served_codes())
@@ -189,3 +190,33 @@ def scope_card(user) -> dict | None:
             },
         })
     return {"roots": roots}
+
+
+# The pickers' searches (core/pickers.py): JSON, within what the user sees.
+
+def _division_filter(request, name: str):
+    return selectors.division_get(user=request.user, code=request.GET[name]) if request.GET.get(name) else None
+
+
+@login_required
+def pick_divisions(request):
+    """Divisions by name, each with its path: ``level`` (levels separated by commas), ``within`` (a
+    division's code), ``perm`` (a permission the user must hold there)."""
+    filters = {"levels": [level for level in request.GET.get("level", "").split(",") if level in DivisionLevel.values],
+               "within": _division_filter(request, "within"), "perm": request.GET.get("perm") or None}
+    return picker_response(
+        request, search=lambda q: selectors.division_options(user=request.user, q=q, **filters),
+        lookup=lambda values: selectors.division_options(user=request.user, codes=values, limit=len(values), **filters))
+
+
+@login_required
+def pick_organisations(request):
+    """Organisations by name: ``kind`` (kinds separated by commas), ``serving`` (a division's code: at,
+    above or below it), ``within`` (serving somewhere below a division), ``fundraising`` (1: with
+    public-fundraising status)."""
+    filters = {"kinds": [kind for kind in request.GET.get("kind", "").split(",") if kind in OrganisationKind.values],
+               "serving": _division_filter(request, "serving"), "within": _division_filter(request, "within"),
+               "public_fundraising": True if request.GET.get("fundraising") == "1" else None}
+    return picker_response(
+        request, search=lambda q: selectors.organisation_options(user=request.user, q=q, **filters),
+        lookup=lambda values: selectors.organisation_options(user=request.user, ids=ids(values), limit=len(values), **filters))

@@ -35,6 +35,9 @@
     }
 
     function close() {
+      clearTimeout(timer);
+      if (controller) controller.abort();
+      list.removeAttribute("aria-busy");
       list.hidden = true;
       input.setAttribute("aria-expanded", "false");
       input.removeAttribute("aria-activedescendant");
@@ -56,6 +59,7 @@
     }
 
     function render(results) {
+      list.removeAttribute("aria-busy");
       options = results;
       list.replaceChildren();
       if (!results.length) {
@@ -90,6 +94,7 @@
     }
 
     function search() {
+      list.setAttribute("aria-busy", "true");
       const params = new URLSearchParams({ q: input.value.trim() });
       fetchOptions(params).then(render).catch((error) => { if (error.name !== "AbortError") close(); });
     }
@@ -134,13 +139,13 @@
     input.addEventListener("input", () => {
       if (!multiple && hidden.value && input.value !== chosenLabel) hidden.value = "";
       clearTimeout(timer);
+      list.setAttribute("aria-busy", "true");
       timer = setTimeout(search, DELAY);
     });
     input.addEventListener("focus", () => {
       if (multiple || !hidden.value) search();
     });
     input.addEventListener("blur", () => {
-      clearTimeout(timer);
       setTimeout(close, 150);
       // A name typed but not chosen from the list is not sent: say so at once.
       if (!multiple) input.classList.toggle("is-invalid", Boolean(input.value.trim()) && !hidden.value);

@@ -65,9 +65,15 @@ def person_options(
     *, user, q: str = "", within: Division | None = None, role: str | None = None, ids: list[int] | None = None,
     limit: int = LIMIT,
 ) -> list[Option]:
-    """People for a picker: those of the user's scope whose name or username contains ``q``, or whose
-    mobile number contains it (four digits or more), with their roles."""
-    people = people_in_scope(user=user, within=within, role=role)
+    """People for a picker: those of the user's scope matching ``q``, with the roles the user sees."""
+    return people_options(people_in_scope(user=user, within=within, role=role), roles=role_assignment_list(user=user),
+                          q=q, ids=ids, limit=limit)
+
+
+def people_options(people: QuerySet[User], *, roles: QuerySet[RoleAssignment], q: str = "", ids: list[int] | None = None,
+                   limit: int = LIMIT) -> list[Option]:
+    """Those of ``people`` whose name or username contains ``q``, or whose mobile number contains it (four
+    digits or more), as picker options with their ``roles``."""
     if q:
         match = Q(display_name__icontains=q) | Q(username__icontains=q)
         if q.isdigit() and len(q) >= 4:
@@ -75,8 +81,7 @@ def person_options(
         people = people.filter(match)
     if ids is not None:
         people = people.filter(pk__in=ids)
-    found = list(people.order_by("display_name", "username")[:limit])
-    return person_choices(people=found, roles=role_assignment_list(user=user))
+    return person_choices(people=list(people.order_by("display_name", "username")[:limit]), roles=roles)
 
 
 def role_assignment_get(*, user, pk: int) -> RoleAssignment:

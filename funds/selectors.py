@@ -14,7 +14,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from accounts.models import RoleAssignment, User
 from accounts.permissions import get_for_user, visible_to
-from accounts.selectors import person_choices
+from accounts.selectors import people_options
 from core.pickers import LIMIT, Option
 from ledger.models import MonthTotal
 from org.models import Division, DivisionLevel
@@ -99,16 +99,8 @@ def _roles_here(fund: Fund) -> QuerySet[RoleAssignment]:
 
 
 def committee_candidate_options(*, fund: Fund, q: str = "", ids: list[int] | None = None, limit: int = LIMIT) -> list[Option]:
-    """Committee candidates for a picker: by name or mobile number (four digits or more), with their roles here."""
-    people = committee_candidates(fund=fund)
-    if q:
-        match = Q(display_name__icontains=q) | Q(username__icontains=q)
-        if q.isdigit() and len(q) >= 4:
-            match |= Q(phone__contains=q)
-        people = people.filter(match)
-    if ids is not None:
-        people = people.filter(pk__in=ids)
-    return person_choices(people=list(people.order_by("display_name", "username")[:limit]), roles=_roles_here(fund))
+    """Committee candidates for a picker: by name or mobile number, with their roles here."""
+    return people_options(committee_candidates(fund=fund), roles=_roles_here(fund), q=q, ids=ids, limit=limit)
 
 
 def fund_list(*, user, within: Division | None = None, q: str | None = None) -> QuerySet[Fund]:

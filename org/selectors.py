@@ -197,14 +197,9 @@ def organisation_options(
 ) -> list[Option]:
     """Organisations for a picker: those the user sees whose name (or credit code) matches ``q``, of
     one of ``kinds``, serving ``serving`` (at, above or below it) or serving somewhere below ``within``."""
-    organisations = visible_to(user, "org.view_organisation", Organisation.objects.select_related("home_division")).filter(
-        is_active=True)
+    organisations = organisation_list(user=user, q=q or None, serving=serving).prefetch_related(None).filter(is_active=True)
     if kinds:
         organisations = organisations.filter(kind__in=kinds)
-    if q:
-        organisations = organisations.filter(Q(name__icontains=q) | Q(credit_code__iexact=q))
-    if serving is not None:
-        organisations = organisations.filter(pk__in=Organisation.objects.serving(serving).values("pk"))
     if within is not None:
         organisations = organisations.filter(pk__in=Organisation.objects.filter(
             served_divisions__path__under=within.path).values("pk"))

@@ -46,14 +46,18 @@ class OrganisationAdmin(ScopedModelAdmin):
     list_select_related = ("home_division",)
     readonly_fields = ("kind", "home_division", "created_at", "updated_at")
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        """The divisions served are picked by name among those the user sees (the form posts their codes)."""
-        if db_field.name == "served_divisions":
-            return forms.ModelMultipleChoiceField(
-                queryset=division_list(user=request.user), to_field_name="code", required=False,
-                label=db_field.verbose_name, widget=division_picker(multiple=True),
-                error_messages={"invalid_choice": CHOOSE_FROM_THE_LIST, "invalid_pk_value": CHOOSE_FROM_THE_LIST})
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """The divisions served are picked by name among those the user sees (the form posts their codes);
+        those the organisation already serves stay, named, even where the user does not see them."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        serving = list(obj.served_divisions.all()) if obj is not None else []
+        widget = division_picker(multiple=True)
+        widget.labels = {d.code: d.name for d in serving}
+        form.base_fields["served_divisions"] = forms.ModelMultipleChoiceField(
+            queryset=division_list(user=request.user) | Division.objects.filter(pk__in=[d.pk for d in serving]),
+            to_field_name="code", required=False, label=Organisation._meta.get_field("served_divisions").verbose_name,
+            widget=widget, error_messages={"invalid_choice": CHOOSE_FROM_THE_LIST, "invalid_pk_value": CHOOSE_FROM_THE_LIST})
+        return form
 
     def has_add_permission(self, request):
         return False  # registered on the organisations page, which checks where

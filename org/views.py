@@ -110,11 +110,14 @@ def organisation_detail(request, organisation_id: int):
     })
 
 
-def _divisions(request, form, field: str, codes: list[str]):
-    found, unknown = selectors.divisions_by_codes(user=request.user, codes=codes)
+def _divisions(request, form, field: str, codes: list[str], kept: dict | None = None):
+    """The divisions of ``codes`` the user sees, and those of ``kept`` (what an organisation already serves,
+    which stays even where the user does not see it); any other code is refused on the field."""
+    kept = kept or {}
+    found, unknown = selectors.divisions_by_codes(user=request.user, codes=[c for c in codes if c not in kept])
     for code in unknown:
         form.add_error(field, _("Unknown division code: %(code)s") % {"code": code})
-    return found
+    return found + [kept[c] for c in codes if c in kept]
 
 
 @login_required
@@ -150,10 +153,12 @@ def organisation_edit(request, organisation_id: int):
     require(request.user, "org.change_organisation", organisation)
     initial = {f: getattr(organisation, f) for f in (
         "name", "operator_kind", "credit_code", "public_fundraising", "contact_name", "contact_phone", "address", "description")}
-    initial["served_division_codes"] = [d.code for d in organisation.served_divisions.all()]
+    serving = {d.code: d for d in organisation.served_divisions.all()}
+    initial["served_division_codes"] = list(serving)
     form = OrganisationForm(request.POST or None, initial=initial, editing=True)
+    form.fields["served_division_codes"].widget.labels = {code: d.name for code, d in serving.items()}
     if request.method == "POST" and form.is_valid():
-        served = _divisions(request, form, "served_division_codes", form.served_codes())
+        served = _divisions(request, form, "served_division_codes", form.served_codes(), kept=serving)
         data = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data and k != "served_division_codes"}
         if not form.errors:
             try:

@@ -197,3 +197,21 @@ class TestForms:
         response = client.post("/registry/projects/", {"community_code": world.node(HERE).code, "name": ""})
         page = response.content.decode()
         assert f'name="community_code" value="{world.node(HERE).code}"' in page
+
+    def test_an_organisation_keeps_the_places_it_serves_beyond_the_editors_area(self, client, world):
+        from org import services as org_services
+
+        operator = org_services.organisation_create(
+            actor="test", name="跨街道服务社", kind="operator", operator_kind="social_work", home_division=world.node("甲市一区"),
+            served_divisions=[world.node(HERE), world.node(NEXT_DOOR)])
+        client.force_login(world.users["street_admin"])
+        page = client.get(f"/organisations/{operator.pk}/edit/").content.decode()
+        assert "甲市一区二街一社</span>" in page  # named, though the editor may not pick it
+        data = {"name": operator.name, "operator_kind": "social_work",
+                "served_division_codes": [world.node(HERE).code, world.node(NEXT_DOOR).code, world.node("甲市一区一街二社").code]}
+        assert client.post(f"/organisations/{operator.pk}/edit/", data).status_code == 302
+        assert set(operator.served_divisions.values_list("name", flat=True)) == {HERE, NEXT_DOOR, "甲市一区一街二社"}
+        data["served_division_codes"].append(world.node("甲市一区二街二社").code)
+        response = client.post(f"/organisations/{operator.pk}/edit/", data)
+        assert response.status_code == 200 and world.node("甲市一区二街二社").code in response.content.decode()
+        assert operator.served_divisions.count() == 3

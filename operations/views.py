@@ -620,17 +620,19 @@ def waiting_for(user, *, first: int = 20) -> dict:
     dashboard card counts them and links to them."""
     may_approve = holds_any(user, "operations.approve_agreement")
     submitted = selectors.agreement_list(user=user, status=AgreementStatus.SUBMITTED)
+    limits: dict = {}  # the city's limit, read once for the three queues
+
+    def queue(rows, since: str, division: str):
+        return waiting_queue(rows, since=since, division=division, key="operations.approval_overdue_days", first=first,
+                             limits=limits)
+
     return {
-        "approvals": _queue(submitted, "submitted_at", "division", first) if may_approve else None,
-        "submitted": _queue(submitted, "submitted_at", "division", first) if not may_approve else None,
-        "reports": _queue(selectors.report_list(user=user, status=ReportStatus.SUBMITTED), "submitted_at", "agreement__division",
-                          first) if holds_any(user, "operations.confirm_operatingreport") else None,
-        "admissions": _queue(selectors.admission_list(user=user, status=AdmissionStatus.APPLIED), "applied_at", "division", first),
+        "approvals": queue(submitted, "submitted_at", "division") if may_approve else None,
+        "submitted": queue(submitted, "submitted_at", "division") if not may_approve else None,
+        "reports": queue(selectors.report_list(user=user, status=ReportStatus.SUBMITTED), "submitted_at", "agreement__division")
+        if holds_any(user, "operations.confirm_operatingreport") else None,
+        "admissions": queue(selectors.admission_list(user=user, status=AdmissionStatus.APPLIED), "applied_at", "division"),
     }
-
-
-def _queue(rows, since: str, division: str, first: int):
-    return waiting_queue(rows, since=since, division=division, key="operations.approval_overdue_days", first=first)
 
 
 def operations_card(user) -> dict | None:

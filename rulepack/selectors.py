@@ -75,12 +75,14 @@ class Waiting:
     limit: int
 
 
-def mark_waiting(items, *, since: Callable, division: Callable, key: str | None, now: datetime | None = None) -> list:
+def mark_waiting(items, *, since: Callable, division: Callable, key: str | None, now: datetime | None = None,
+                 limits: dict | None = None) -> list:
     """Mark each item with ``waiting`` (a ``Waiting``): the days since ``since(item)`` and whether they
-    exceed the ``key`` parameter of the city of ``division(item)`` (read once per city; without a key,
-    only the days). Items whose ``since`` is unknown are left unmarked (``waiting`` None)."""
+    exceed the ``key`` parameter of the city of ``division(item)`` (read once per city, and once for all
+    the queues of a page that share ``limits``; without a key, only the days). Items whose ``since`` is
+    unknown are left unmarked (``waiting`` None)."""
     now = now or timezone.now()
-    limits: dict[str, int] = {}
+    limits = {} if limits is None else limits
     items = list(items)
     for item in items:
         start = since(item)
@@ -92,7 +94,7 @@ def mark_waiting(items, *, since: Callable, division: Callable, key: str | None,
             item.waiting = Waiting(days=days, overdue=False, limit=0)
             continue
         place = division(item)
-        city = place.path.split("/", 1)[0]
+        city = (key, place.path.split("/", 1)[0])
         if city not in limits:
             limits[city] = int(param(division=place, key=key))
         item.waiting = Waiting(days=days, overdue=days > limits[city], limit=limits[city])
@@ -110,13 +112,14 @@ class Queue:
 
 
 def waiting_queue(rows: QuerySet, *, since: str, division: str, key: str | None, first: int = 20,
-                  now: datetime | None = None) -> Queue:
+                  now: datetime | None = None, limits: dict | None = None) -> Queue:
     """The queue of ``rows`` (those waiting since their ``since`` field, at their ``division`` lookup),
     longest waiting first, judged against the ``key`` parameter of their city (without a key, only told
     how long they have waited); at most three queries."""
     now = now or timezone.now()
     get_since, get_division = attrgetter(since.replace("__", ".")), attrgetter(division.replace("__", "."))
-    items = mark_waiting(rows.order_by(since, "pk")[:first], since=get_since, division=get_division, key=key, now=now)
+    items = mark_waiting(rows.order_by(since, "pk")[:first], since=get_since, division=get_division, key=key, now=now,
+                         limits=limits)
     count = rows.count() if len(items) == first else len(items)
     limits = [item.waiting.limit for item in items if item.waiting is not None]
     overdue = rows.filter(**{f"{since}__lte": now - timedelta(days=limits[0] + 1)}).count() if key and limits else 0

@@ -5,8 +5,26 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapMixin
+from core.pickers import IdPickerField, Picker, PickerField
+from org.forms import division_picker, organisation_picker
 
 from .models import PHONE_RE, Role
+
+
+def person_picker(*, within=None, role: str | None = None, placeholder=None) -> Picker:
+    """A picker of the people the user sees (those holding a role in their area), by name or mobile number."""
+    return Picker("accounts:pick_people", params={"within": getattr(within, "code", within), "role": role},
+                  placeholder=placeholder or _("Type a name or a mobile number"))
+
+
+def _place_fields():
+    """Where a role is held: a division of the user's area, or an operator or charity there."""
+    return (
+        PickerField(label=_("At division"), max_length=20, required=False,
+                    picker=division_picker(perm="accounts.add_roleassignment")),
+        IdPickerField(label=_("Or at organisation (operator or charity staff)"), required=False,
+                    picker=organisation_picker(kinds=("operator", "charity"))),
+    )
 
 
 class SignInForm(BootstrapMixin, AuthenticationForm):
@@ -45,12 +63,18 @@ class StaffAccountForm(BootstrapMixin, forms.Form):
     phone = forms.RegexField(label=_("Mobile number"), regex=PHONE_RE, max_length=11, required=False)
     password = forms.CharField(label=_("Initial password"), min_length=8, max_length=128, widget=forms.PasswordInput)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
-    division_code = forms.CharField(label=_("At division (code)"), max_length=20, required=False)
-    organisation_id = forms.IntegerField(label=_("Or at organisation (number)"), required=False, min_value=1)
+    division_code, organisation_id = _place_fields()
 
 
 class RoleGrantForm(BootstrapMixin, forms.Form):
-    username = forms.CharField(label=_("Username"), max_length=150)
+    person = IdPickerField(label=_("Person"), picker=person_picker())
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
-    division_code = forms.CharField(label=_("At division (code)"), max_length=20, required=False)
-    organisation_id = forms.IntegerField(label=_("Or at organisation (number)"), required=False, min_value=1)
+    division_code, organisation_id = _place_fields()
+
+
+class PeopleFilterForm(forms.Form):
+    """The people page's filter: a division of the user's area (and below), a role."""
+
+    within = PickerField(label=_("At division and below"), required=False, max_length=20, picker=division_picker())
+    role = forms.ChoiceField(label=_("Role"), required=False, choices=[("", _("All roles")), *Role.choices],
+                             widget=forms.Select(attrs={"class": "form-select"}))

@@ -300,6 +300,17 @@ def in_scope(user, perm: str, obj: Model) -> bool:
     return visible_to(user, perm, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
 
+def permitted_ids(user, perm: str, objects: Iterable[Model]) -> set:
+    """The ids among ``objects`` on which ``user`` has ``perm``, in one query: what a list may link to
+    (the same check as ``user.has_perm(perm, obj)`` for each of them)."""
+    objects = list(objects)
+    if not objects:
+        return set()
+    model = type(objects[0])
+    ids = [obj.pk for obj in objects]
+    return set(visible_to(user, perm, model._default_manager.filter(pk__in=ids)).values_list("pk", flat=True))
+
+
 def get_for_user(user, perm: str, queryset: QuerySet, **lookup):
     """Fetch one row the user may reach with ``perm``; anything else is "not found" (404)."""
     obj = visible_to(user, perm, queryset).filter(**lookup).first()

@@ -16,4 +16,5 @@ urlpatterns = [
     path("profile/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("people/", views.people, name="people"),
     path("people/roles/<int:assignment_id>/revoke/", views.role_revoke, name="role_revoke"),
+    path("people/pick/", views.pick_people, name="pick_people"),
 ]

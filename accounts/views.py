@@ -7,18 +7,21 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.api import error_response
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
+from core.navigation import landing_for
+from core.pickers import ids, picker_response
 from core.views import public
 from org.selectors import community_by_code, community_search, division_get
 
 from . import selectors, services
 from .forms import (
+    PeopleFilterForm,
     PhoneForm,
     ResidentSignUpForm,
     RoleGrantForm,
@@ -26,7 +29,7 @@ from .forms import (
     StaffAccountForm,
     TokenForm,
 )
-from .models import PhoneVerification, Role, User
+from .models import PhoneVerification, Role
 from .permissions import holds_any
 
 
@@ -34,6 +37,11 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        """Where a person lands without a ``next``: the page their roles land on (a resident: My neighbourhood)."""
+        landing = landing_for(self.request.user)
+        return resolve_url(landing) if landing else super().get_default_redirect_url()
 
 
 sign_in = public(SignInView.as_view())
@@ -70,7 +78,7 @@ def sign_up(request):
             else:
                 login(request, user, backend="accounts.backends.UsernameOrPhoneBackend")
                 messages.success(request, _("Welcome, %(name)s!") % {"name": user.label})
-                return redirect("home")
+                return redirect(landing_for(user) or "home")
     elif request.method == "POST":
         community = community_by_code(code=request.POST.get("community_code", ""))
     return render(request, "accounts/sign_up.html", {"form": form, "community": community})
@@ -137,7 +145,7 @@ def people(request):
     grant_form = RoleGrantForm(prefix="grant")
     account_form = StaffAccountForm(prefix="account")
     if request.method == "POST":
-        if "grant-username" in request.POST:
+        if "grant-person" in request.POST:
             grant_form = RoleGrantForm(request.POST, prefix="grant")
             if grant_form.is_valid() and _grant(request, grant_form):
                 return HttpResponseRedirect(request.get_full_path())
@@ -146,7 +154,7 @@ def people(request):
             if account_form.is_valid() and _open_account(request, account_form):
                 return HttpResponseRedirect(request.get_full_path())
     return render(request, "accounts/people.html", {
-        "page": page, "roles": Role.choices, "role": role, "within": within or "",
+        "page": page, "filters": PeopleFilterForm(initial={"within": within or "", "role": role or ""}),
         "grant_form": grant_form, "account_form": account_form,
         "can_grant": holds_any(request.user, "accounts.add_roleassignment"),
     })
@@ -159,9 +167,10 @@ def _grant(request, form) -> bool:
             user=request.user, role=data["role"], division_code=data["division_code"] or None,
             organisation_id=data["organisation_id"],
         )
-        user = User.objects.filter(username=data["username"], is_active=True).first()
-        if user is None:
-            form.add_error("username", _("No active account has this username."))
+        try:
+            user = selectors.person_get(user=request.user, pk=data["person"])
+        except NotFound:
+            form.add_error("person", _("Choose a person of your area from the list."))
             return False
         services.role_assign(actor=request.user, user=user, role=data["role"], division=division, organisation=organisation)
     except ApplicationError as error:
@@ -210,3 +219,15 @@ def role_revoke(request, assignment_id: int):
 
 def roles_card(user) -> dict | None:
     return {"roles": list(selectors.my_roles(user=user))}
+
+
+@login_required
+def pick_people(request):
+    """People by name or mobile number, for pickers (JSON): ``within`` (a division's code), ``role``."""
+    if not holds_any(request.user, "accounts.view_roleassignment"):
+        raise NotFound()
+    filters = {"within": division_get(user=request.user, code=request.GET["within"]) if request.GET.get("within") else None,
+               "role": request.GET.get("role") if request.GET.get("role") in Role.values else None}
+    return picker_response(
+        request, search=lambda q: selectors.person_options(user=request.user, q=q, **filters),
+        lookup=lambda values: selectors.person_options(user=request.user, ids=ids(values), limit=len(values), **filters))

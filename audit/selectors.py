@@ -13,7 +13,7 @@ from .models import AuditEvent
 
 def audit_event_list(
     *, user, within: Division | None = None, action: str | None = None, actor: str | None = None,
-    since: date | None = None, until: date | None = None, target_type: str | None = None,
+    actor_id: int | None = None, since: date | None = None, until: date | None = None, target_type: str | None = None,
     target_id: str | None = None,
 ) -> QuerySet[AuditEvent]:
     events = visible_to(user, "audit.view_auditevent", AuditEvent.objects.select_related("division", "target_type"))
@@ -23,6 +23,8 @@ def audit_event_list(
         events = events.filter(action__startswith=action)
     if actor:
         events = events.filter(actor_name=actor)
+    if actor_id is not None:
+        events = events.filter(actor_id=actor_id)
     if since:
         events = events.filter(at__gte=timezone.make_aware(datetime.combine(since, time.min)))
     if until:

@@ -11,6 +11,7 @@ from core.errors import NotFound
 from org.selectors import division_get
 
 from . import selectors
+from .forms import EventFilterForm
 
 
 def _date(value: str | None) -> date | None:
@@ -27,7 +28,7 @@ def event_list(request):
     filters = {
         "within": (request.GET.get("within") or "").strip(),
         "action": (request.GET.get("action") or "").strip()[:100],
-        "actor": (request.GET.get("actor") or "").strip()[:150],
+        "actor": (request.GET.get("actor") or "").strip()[:20],
         "since": request.GET.get("since") or "",
         "until": request.GET.get("until") or "",
     }
@@ -35,13 +36,13 @@ def event_list(request):
         user=request.user,
         within=division_get(user=request.user, code=filters["within"]) if filters["within"] else None,
         action=filters["action"] or None,
-        actor=filters["actor"] or None,
+        actor_id=int(filters["actor"]) if filters["actor"].isdigit() else None,
         since=_date(filters["since"]),
         until=_date(filters["until"]),
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     template = "audit/partials/event_rows.html" if request.htmx else "audit/event_list.html"
-    return render(request, template, {"page": page, "filters": filters})
+    return render(request, template, {"page": page, "filters": filters, "pickers": EventFilterForm(initial=filters)})
 
 
 @login_required

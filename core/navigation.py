@@ -1,8 +1,9 @@
-"""The navigation bar and the home dashboard, assembled from what each module registers.
+"""The navigation bar, the home dashboard and where a person lands, assembled from what each module registers.
 
-A module adds a menu entry with ``nav_item(...)`` and a dashboard card with
-``dashboard_card(...)`` in its ``AppConfig.ready()``; each says for whom it shows, so the menu
-and the dashboard follow the user's roles without any module knowing the others.
+A module adds a menu entry with ``nav_item(...)``, a dashboard card with ``dashboard_card(...)`` and
+a landing page with ``landing_page(...)`` in its ``AppConfig.ready()``; each says for whom it shows,
+so the menu, the dashboard and the page after signing in follow the user's roles without any module
+knowing the others.
 """
 
 from collections.abc import Callable
@@ -39,8 +40,15 @@ class DashboardCard:
     wide: bool = False
 
 
+@dataclass(frozen=True)
+class LandingPage:
+    url_name: str
+    applies: Callable[[Any], bool]
+
+
 NAV_ITEMS: list[NavItem] = []
 DASHBOARD_CARDS: list[DashboardCard] = []
+LANDING_PAGES: list[LandingPage] = []
 
 
 def nav_item(label, url_name: str, *, visible: Callable[[Any], bool], order: int = 100, icon: str = "", group: str = "") -> None:
@@ -70,3 +78,14 @@ def cards_for(user) -> list[tuple[DashboardCard, dict]]:
         if context is not None:
             cards.append((card, context))
     return cards
+
+
+def landing_page(url_name: str, *, applies: Callable[[Any], bool]) -> None:
+    """Where ``applies(user)`` people land after signing in (instead of the dashboard)."""
+    if not any(page.url_name == url_name for page in LANDING_PAGES):
+        LANDING_PAGES.append(LandingPage(url_name, applies))
+
+
+def landing_for(user) -> str | None:
+    """The name of the page ``user`` lands on after signing in; None for the dashboard."""
+    return next((page.url_name for page in LANDING_PAGES if page.applies(user)), None)

@@ -1,12 +1,12 @@
 """API of community development funds: /api/v1/funds/... and the public disclosure /api/v1/public/funds/{code}."""
 
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
-from accounts.models import User
 from accounts.permissions import require
 from core.api import ERRORS, PageNumber
-from core.errors import NotFound, PermissionDenied
+from core.errors import PermissionDenied, ValidationFailed
 from org.selectors import division_get, organisation_get
 
 from . import selectors, services
@@ -89,9 +89,9 @@ def list_members(request, code: str):
 @router.post("/funds/{code}/members", response={201: MemberOut, **ERRORS}, summary="Seat a committee member")
 def add_member(request, code: str, payload: MemberIn):
     fund = _fund(request, code, "funds.change_fund")
-    user = User.objects.filter(username=payload.username, is_active=True).first()
+    user = selectors.committee_candidates(fund=fund).filter(username=payload.username).first()
     if user is None:
-        raise NotFound()
+        raise ValidationFailed(fields={"username": [_("Choose a person of the community or of the host charity from the list.")]})
     return Status(201, services.member_add(actor=request.user, fund=fund, user=user, side=payload.side, is_chair=payload.is_chair))
 
 

@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapMixin, date_input
+from core.pickers import IdPickerField, Picker, PickerChoiceField, PickerField
+from org.forms import organisation_picker
 
 from .models import CommitteeSide, DonorKind, IncomeKind, ProjectKind, VoteChoice
 
@@ -12,7 +14,7 @@ MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0.01}
 
 
 class FundForm(BootstrapMixin, forms.Form):
-    host = forms.ChoiceField(label=_("host charity"))
+    host = PickerChoiceField(label=_("host charity"), picker=organisation_picker(kinds=("charity",), fundraising=True))
     name = forms.CharField(label=_("name"), max_length=200, required=False)
     led_by = forms.CharField(label=_("led by"), max_length=200, help_text=_("The community party organisation that leads the fund."))
     founding_document = forms.CharField(label=_("founding document"), max_length=100, required=False)
@@ -34,10 +36,22 @@ class IncomeForm(BootstrapMixin, forms.Form):
     receipt_no = forms.CharField(label=_("donation receipt number"), max_length=60, required=False)
 
 
+class FoundForm(forms.Form):
+    """Where to found a fund: a community (or district) without one, picked by name."""
+
+    code = PickerField(label=_("Found a fund for"), max_length=20, picker=Picker(
+        "funds:pick_places", placeholder=_("Type part of the community's name")))
+
+
 class MemberForm(BootstrapMixin, forms.Form):
-    username = forms.CharField(label=_("user name"), max_length=150)
+    person = IdPickerField(label=_("person"), picker=Picker("funds:pick_members", placeholder=_("Type a name or a mobile number")),
+                           help_text=_("People of the community, or of the host charity."))
     side = forms.ChoiceField(label=_("side"), choices=CommitteeSide.choices)
     is_chair = forms.BooleanField(label=_("chair"), required=False)
+
+    def __init__(self, *args, fund=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].widget.params["fund"] = fund.division.code if fund is not None else None
 
 
 class ProjectForm(BootstrapMixin, forms.Form):

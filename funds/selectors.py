@@ -10,11 +10,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
+from accounts.models import RoleAssignment, User
 from accounts.permissions import get_for_user, visible_to
+from accounts.selectors import people_options
+from core.pickers import LIMIT, Option
 from ledger.models import MonthTotal
 from org.models import Division, DivisionLevel
+from org.selectors import division_paths
 
 from .models import (
     ZERO,
@@ -48,10 +52,63 @@ def may_found(user, division: Division, host) -> bool:
     return False
 
 
-def fund_list(*, user, within: Division | None = None) -> QuerySet[Fund]:
+def places_to_found(*, user) -> QuerySet[Division]:
+    """Communities and districts without a fund where ``user`` may found one (``may_found`` decides again
+    with the host): below a supervisor's division, or where their charity serves."""
+    from accounts.permissions import ORGANISATION, SUBTREE, reaches
+    from org.models import Organisation
+
+    places = Division.objects.filter(level__in=[DivisionLevel.COMMUNITY, DivisionLevel.DISTRICT], fund__isnull=True)
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return places
+    where = Q(pk__in=[])
+    for reach in reaches(user, "funds.add_fund"):
+        if reach.kind == SUBTREE:
+            paths = list(reach.paths)
+        elif reach.kind == ORGANISATION:
+            paths = list(Organisation.objects.filter(pk=reach.organisation_id).values_list("served_divisions__path", flat=True))
+        else:
+            paths = []
+        for path in filter(None, paths):
+            where |= Q(path__startswith=path)
+    return places.filter(where)
+
+
+def place_to_found_options(*, user, q: str = "", codes: list[str] | None = None, limit: int = LIMIT) -> list[Option]:
+    """Places to found a fund, for a picker: by name, each with its path."""
+    places = places_to_found(user=user)
+    if q:
+        places = places.filter(name__icontains=q)
+    if codes is not None:
+        places = places.filter(code__in=codes)
+    found = list(places.order_by("depth", "path")[:limit])
+    paths = division_paths(found)
+    return [Option(d.code, paths[d.pk], str(d.get_level_display())) for d in found]
+
+
+def committee_candidates(*, fund: Fund) -> QuerySet[User]:
+    """Who may be seated on ``fund``'s committee: people holding a role in its community (residents, its
+    workers, building heads), or the host charity's staff; not those already on it."""
+    seated = fund.members.filter(left_on__isnull=True).values("user_id")
+    return User.objects.filter(is_active=True, pk__in=_roles_here(fund).values("user_id")).exclude(pk__in=seated)
+
+
+def _roles_here(fund: Fund) -> QuerySet[RoleAssignment]:
+    """The roles held in the fund's community (and below it) and at its host charity."""
+    return RoleAssignment.objects.active().filter(Q(division__path__startswith=fund.division.path) | Q(organisation=fund.host_id))
+
+
+def committee_candidate_options(*, fund: Fund, q: str = "", ids: list[int] | None = None, limit: int = LIMIT) -> list[Option]:
+    """Committee candidates for a picker: by name or mobile number, with their roles here."""
+    return people_options(committee_candidates(fund=fund), roles=_roles_here(fund), q=q, ids=ids, limit=limit)
+
+
+def fund_list(*, user, within: Division | None = None, q: str | None = None) -> QuerySet[Fund]:
     funds = visible_to(user, "funds.view_fund", Fund.objects.select_related("division", "host", "account"))
     if within is not None:
         funds = funds.filter(division__path__under=within.path)
+    if q:
+        funds = funds.filter(Q(name__icontains=q) | Q(division__name__icontains=q))
     return funds.order_by("division__code")
 
 

@@ -5,20 +5,22 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from accounts.permissions import holds_any
+from accounts.permissions import holds_any, require
 from core.errors import ApplicationError, NotFound, ValidationFailed
 from core.forms import add_error_to_form, step_forms
+from core.pickers import ids, picker_response
 from core.uploads import serve_upload
 from core.views import public
 from org.models import DivisionLevel, Organisation, OrganisationKind
 from org.selectors import division_get, user_home_division
+from rulepack.selectors import waiting_queue
 
 from . import selectors, services
 from .audit_export import audit_workbook
@@ -26,6 +28,7 @@ from .forms import (
     DecisionForm,
     DisbursementForm,
     EvidenceForm,
+    FoundForm,
     FundForm,
     IncomeForm,
     MemberForm,
@@ -48,24 +51,20 @@ def home(request):
     if not _visible(request.user):
         raise NotFound()
     home_division = user_home_division(user=request.user)
-    funds = list(selectors.fund_list(user=request.user)[:300])
+    q = (request.GET.get("q") or "").strip()[:50]
+    page = Paginator(selectors.fund_list(user=request.user, q=q or None), 30).get_page(request.GET.get("page"))
+    funds = list(page)  # the page keeps these objects, so the template reads their figures
     figures = selectors.fund_figures(funds, since=date(timezone.localdate().year, 1, 1), months=False)
     for fund in funds:
         fund.figures = figures[fund.pk]
-    waiting = {
-        "votes": list(selectors.awaiting_my_vote(user=request.user)[:20]),
-        "decisions": list(selectors.project_list(user=request.user, status=ProjectStatus.APPLIED)[:20])
-        if holds_any(request.user, "funds.decide_project") else [],
-        "payments": list(selectors.project_list(user=request.user, status=ProjectStatus.APPROVED)[:20])
-        if holds_any(request.user, "funds.disburse_project") else [],
-    }
     reach = None
     if home_division is not None and home_division.level in (DivisionLevel.CITY, DivisionLevel.DISTRICT, DivisionLevel.STREET) \
             and request.user.has_perm("funds.view_reach", home_division):
         reach = selectors.reach(user=request.user, within=home_division)
     return render(request, "funds/home.html", {
-        "funds": funds, "waiting": waiting, "reach": reach, "home": home_division,
-        "may_found": holds_any(request.user, "funds.add_fund"), "may_export": holds_any(request.user, "funds.export_audit"),
+        "page": page, "q": q, "waiting": waiting_for(request.user), "reach": reach, "home": home_division,
+        "found_form": FoundForm() if holds_any(request.user, "funds.add_fund") else None,
+        "may_export": holds_any(request.user, "funds.export_audit"),
         "period": PeriodForm(initial={"since": date(timezone.localdate().year, 1, 1), "until": timezone.localdate()}),
     })
 
@@ -79,6 +78,7 @@ def found(request, code: str):
     if not hosts:
         raise NotFound()
     form = FundForm(request.POST or None, hosts=hosts, initial={"led_by": _("%(name)s Party Committee") % {"name": division.name}})
+    form.fields["host"].widget.params["serving"] = division.code
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -100,14 +100,14 @@ def fund_detail(request, code: str):
     forms = {
         "income": IncomeForm(prefix="income") if user.has_perm("funds.add_income", fund) else None,
         "project": ProjectForm(prefix="project") if user.has_perm("funds.add_project", fund) else None,
-        "member": MemberForm(prefix="member") if user.has_perm("funds.change_fund", fund) else None,
+        "member": MemberForm(prefix="member", fund=fund) if user.has_perm("funds.change_fund", fund) else None,
     }
     if request.method == "POST":
         action = request.POST.get("action")
         form = forms.get(action)
         if form is None:
             raise NotFound()
-        form = type(form)(request.POST, prefix=action)
+        form = type(form)(request.POST, prefix=action, **({"fund": fund} if action == "member" else {}))
         forms[action] = form
         if form.is_valid():
             data = form.cleaned_data
@@ -122,9 +122,9 @@ def fund_detail(request, code: str):
                     messages.success(request, _("The project goes to the committee for review."))
                     return redirect("funds:project", fund_project_id=project.pk)
                 else:
-                    member = User.objects.filter(username=data["username"], is_active=True).first()
+                    member = selectors.committee_candidates(fund=fund).filter(pk=data["person"]).first()
                     if member is None:
-                        raise ValidationFailed(fields={"username": [_("No such user.")]})
+                        raise ValidationFailed(fields={"person": [_("Choose a person of the community or of the host charity from the list.")]})
                     services.member_add(actor=user, fund=fund, user=member, side=data["side"], is_chair=data["is_chair"])
                     messages.success(request, _("The member is seated on the committee."))
                 return redirect("funds:fund", code=fund.division.code)
@@ -268,8 +268,24 @@ def audit_export(request):
     return response
 
 
+def waiting_for(user, *, first: int = 20) -> dict:
+    """What waits for ``user`` in the funds, longest first: projects awaiting their vote, applications
+    for the charity to decide (marked against the city's ``funds.decision_overdue_days``), approved
+    projects to pay. The funds page lists them above the funds; the dashboard card counts them."""
+    return {
+        "votes": waiting_queue(selectors.awaiting_my_vote(user=user), since="proposed_at", division="fund__division",
+                               key=None, first=first),
+        "decisions": waiting_queue(selectors.project_list(user=user, status=ProjectStatus.APPLIED), since="applied_at",
+                                   division="fund__division", key="funds.decision_overdue_days", first=first)
+        if holds_any(user, "funds.decide_project") else None,
+        "payments": waiting_queue(selectors.project_list(user=user, status=ProjectStatus.APPROVED), since="charity_decided_at",
+                                  division="fund__division", key=None, first=first)
+        if holds_any(user, "funds.disburse_project") else None,
+    }
+
+
 def funds_card(user) -> dict | None:
-    """The home dashboard: the balance of my funds, and what waits for my vote or decision."""
+    """The home dashboard: the balance of my funds, and what waits for my vote, decision or payment (linked to it)."""
     if not _visible(user):
         return None
     funds = selectors.fund_list(user=user)
@@ -277,9 +293,29 @@ def funds_card(user) -> dict | None:
     return {
         "count": totals["count"],
         "balance": totals["balance"] or 0,
-        "votes": selectors.awaiting_my_vote(user=user).count(),
-        "decisions": selectors.project_list(user=user, status=ProjectStatus.APPLIED).count()
-        if holds_any(user, "funds.decide_project") else 0,
+        **waiting_for(user, first=1),
         "first": funds.first(),
     }
 
+
+
+# The pickers' searches (core/pickers.py).
+
+@login_required
+def pick_places(request):
+    """Communities and districts without a fund where the user may found one, by name (JSON)."""
+    if not holds_any(request.user, "funds.add_fund"):
+        raise NotFound()
+    return picker_response(
+        request, search=lambda q: selectors.place_to_found_options(user=request.user, q=q),
+        lookup=lambda values: selectors.place_to_found_options(user=request.user, codes=values, limit=len(values)))
+
+
+@login_required
+def pick_members(request):
+    """People who may be seated on a fund's committee (``fund``: its community's code), by name or mobile number (JSON)."""
+    fund = selectors.fund_get(user=request.user, code=request.GET.get("fund", ""))
+    require(request.user, "funds.change_fund", fund)
+    return picker_response(
+        request, search=lambda q: selectors.committee_candidate_options(fund=fund, q=q),
+        lookup=lambda values: selectors.committee_candidate_options(fund=fund, ids=ids(values), limit=len(values)))

@@ -8,16 +8,17 @@ class NeighbourhoodConfig(AppConfig):
 
     def ready(self):
         from accounts.permissions import holds_any
-        from core.navigation import dashboard_card, nav_item
+        from core.navigation import dashboard_card, landing_page, nav_item
         from operations.compliance import attendance_counter
 
         from . import registers, rules  # noqa: F401  (the module's registers and rule kinds)
         from .operator_checkins import person_times_for_agreement
-        from .views import is_staff, resident_card, staff_card
+        from .views import is_staff, lives_here_only, resident_card, staff_card
 
         nav_item(_("My neighbourhood"), "neighbourhood:home", visible=lambda u: holds_any(u, "neighbourhood.register_activity"),
                  order=30, icon="house-heart")
         nav_item(_("Resident services"), "neighbourhood:staff", visible=is_staff, order=42, icon="people", group="services")
         dashboard_card("neighbourhood/cards/resident.html", context=resident_card, order=5, wide=True)
         dashboard_card("neighbourhood/cards/staff.html", context=staff_card, order=18)
+        landing_page("neighbourhood:home", applies=lives_here_only)
         attendance_counter(person_times_for_agreement)

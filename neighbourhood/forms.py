@@ -7,6 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapMixin, date_input, time_input
+from core.pickers import Picker, PickerChoiceField
+from org.forms import division_picker
+from registry.forms import room_picker
 
 from .models import Audience, FeedbackStatus, HouseholdTag, NeedStatus, ServiceCategory, ServiceTier
 
@@ -16,6 +19,12 @@ WEEKDAYS = [("MO", _("Monday")), ("TU", _("Tuesday")), ("WE", _("Wednesday")), (
 
 def aware(day, moment) -> datetime:
     return datetime.combine(day, moment, tzinfo=timezone.get_current_timezone())
+
+
+def operator_picker(*, community=None) -> Picker:
+    """A picker of the operators that may serve ``community`` (a division or its code), by name."""
+    return Picker("neighbourhood:pick_operators", params={"for": getattr(community, "code", community)},
+                  placeholder=_("Type part of the operator's name"))
 
 
 class HouseholdForm(BootstrapMixin, forms.Form):
@@ -38,7 +47,7 @@ class NeedForm(BootstrapMixin, forms.Form):
     on_behalf_of = forms.CharField(label=_("For (when recorded on a visit)"), max_length=60, required=False)
     grid = forms.ChoiceField(label=_("Grid"), required=False)
 
-    def __init__(self, *args, kinds=(), staff: bool = False, grids=(), any_grid: bool = True, **kwargs):
+    def __init__(self, *args, kinds=(), staff: bool = False, grids=(), any_grid: bool = True, community=None, **kwargs):
         super().__init__(*args, **kwargs)
         grouped: dict[str, list] = {}
         for kind in kinds:
@@ -48,6 +57,11 @@ class NeedForm(BootstrapMixin, forms.Form):
             del self.fields["on_behalf_of"]
         if staff and grids:
             self.fields["grid"].choices = ([("", "—")] if any_grid else []) + [(g.code, g.name) for g in grids]
+            if any_grid and community is not None:
+                # The community's staff search its grids by name; a grid worker has their own grid to choose.
+                self.fields["grid"] = PickerChoiceField(
+                    label=self.fields["grid"].label, required=False, choices=self.fields["grid"].choices,
+                    picker=division_picker(levels=("grid",), within=community, placeholder=_("Type part of the grid's name")))
         else:
             del self.fields["grid"]
 
@@ -58,10 +72,11 @@ class NeedMarkForm(BootstrapMixin, forms.Form):
     service = forms.TypedChoiceField(label=_("Met by agreed service"), coerce=int, required=False, empty_value=None)
     activity = forms.TypedChoiceField(label=_("Met by activity"), coerce=int, required=False, empty_value=None)
     order = forms.TypedChoiceField(label=_("Met by service order"), coerce=int, required=False, empty_value=None)
-    operator = forms.TypedChoiceField(label=_("Met by operator"), coerce=int, required=False, empty_value=None)
+    operator = PickerChoiceField(label=_("Met by operator"), coerce=int, required=False, empty_value=None, picker=operator_picker())
 
-    def __init__(self, *args, offered=(), activities=(), orders=(), operators=(), **kwargs):
+    def __init__(self, *args, offered=(), activities=(), orders=(), operators=(), community=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["operator"].widget.params["for"] = getattr(community, "code", None)
         self.fields["service"].choices = [("", "—")] + [(s.pk, f"{s.name} · {s.agreement.operator.name}") for s in offered]
         self.fields["activity"].choices = [("", "—")] + [(a.pk, a.title) for a in activities]
         self.fields["order"].choices = [("", "—")] + [(o.pk, f"{o.title} · {o.get_status_display()}") for o in orders]
@@ -87,7 +102,7 @@ class ActivityForm(BootstrapMixin, forms.Form):
     price = forms.DecimalField(label=_("Price (yuan)"), min_value=0, max_digits=8, decimal_places=2, initial=0)
     capacity = forms.IntegerField(label=_("Places"), min_value=1, max_value=5000, initial=20)
     places_per_registration = forms.IntegerField(label=_("Places one person may take"), min_value=1, initial=1)
-    room = forms.TypedChoiceField(label=_("Room"), coerce=int, required=False, empty_value=None)
+    room = PickerChoiceField(label=_("Room"), coerce=int, required=False, empty_value=None, picker=room_picker())
     place = forms.CharField(label=_("Or a place outside the register"), max_length=120, required=False)
     day = forms.DateField(label=_("Date (first session)"), widget=date_input())
     start = forms.TimeField(label=_("From"), widget=time_input(30))
@@ -96,9 +111,15 @@ class ActivityForm(BootstrapMixin, forms.Form):
     waitlist = forms.BooleanField(label=_("Keep a waitlist when full"), required=False, initial=True)
     organiser = forms.TypedChoiceField(label=_("Run by"), coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args, rooms=(), organisers=(), **kwargs):
+    def __init__(self, *args, rooms=(), organisers=(), division=None, search_organisers: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["room"].choices = [("", "—")] + [(r.pk, f"{r.site.name} · {r.name}（{r.capacity}）") for r in rooms]
+        self.fields["room"].widget.params["within"] = getattr(division, "code", None)
+        if search_organisers:
+            # The community's staff name any operator that may serve it; an operator runs its own.
+            self.fields["organiser"] = PickerChoiceField(
+                label=self.fields["organiser"].label, coerce=int, required=False, empty_value=None,
+                picker=operator_picker(community=division), help_text=_("Empty: the community itself."))
         self.fields["organiser"].choices = [("", _("the community itself"))] + [(o.pk, o.name) for o in organisers]
 
     def clean(self):
@@ -133,13 +154,15 @@ class OrderForm(BootstrapMixin, forms.Form):
     details = forms.CharField(label=_("Details"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     preferred_time = forms.CharField(label=_("When suits you"), max_length=120, required=False,
                                      widget=forms.TextInput(attrs={"placeholder": _("e.g. weekday mornings")}))
-    operator = forms.TypedChoiceField(label=_("Offered by"), coerce=int, required=False, empty_value=None)
+    operator = PickerChoiceField(label=_("Offered by"), coerce=int, required=False, empty_value=None, picker=operator_picker(),
+                                 help_text=_("Empty: any operator serving my community."))
     participants = forms.IntegerField(label=_("People"), min_value=1, initial=1)
     pooled = forms.BooleanField(label=_("Neighbours with the same need may join"), required=False)
 
-    def __init__(self, *args, operators=(), offered=(), **kwargs):
+    def __init__(self, *args, operators=(), offered=(), community=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["operator"].choices = [("", _("any operator serving my community"))] + [(o.pk, o.name) for o in operators]
+        self.fields["operator"].widget.params["for"] = getattr(community, "code", None)
         self.fields["service"].choices = [("", _("something else (describe it below)"))] + [
             (s.pk, f"{s.name} · {s.agreement.operator.name} · {s.get_tier_display()}{f' ¥{s.price}' if s.price else ''}")
             for s in offered]
@@ -152,14 +175,15 @@ class OrderForm(BootstrapMixin, forms.Form):
 
 
 class ScheduleForm(BootstrapMixin, forms.Form):
-    room = forms.TypedChoiceField(label=_("Room"), coerce=int)
+    room = PickerChoiceField(label=_("Room"), coerce=int, picker=room_picker())
     day = forms.DateField(label=_("Date"), widget=date_input())
     start = forms.TimeField(label=_("From"), widget=time_input(30))
     end = forms.TimeField(label=_("Until"), widget=time_input(30))
 
-    def __init__(self, *args, rooms=(), **kwargs):
+    def __init__(self, *args, rooms=(), community=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["room"].choices = [(r.pk, f"{r.site.name} · {r.name}（{r.capacity}）") for r in rooms]
+        self.fields["room"].widget.params["within"] = getattr(community, "code", None)
         self.fields["day"].initial = timezone.localdate() + timedelta(days=1)
 
 

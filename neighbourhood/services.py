@@ -525,7 +525,9 @@ def activity_publish(
     return activity
 
 
-def _may_run(actor, activity: Activity) -> bool:
+def may_run(actor, activity: Activity) -> bool:
+    """Whether ``actor`` runs ``activity`` (checks people in, cancels registrations or the activity):
+    the staff of its community or street, or its organiser's staff. Pages show those buttons only then."""
     return staff_reaches(actor, activity.community) or (activity.organiser_id is not None and activity.organiser in operator_of(actor))
 
 
@@ -537,7 +539,7 @@ def activity_cancel(*, actor, activity: Activity, reason: str, now: datetime | N
 
     now = now or timezone.now()
     activity = Activity.objects.select_for_update(of=("self",)).select_related("community").get(pk=activity.pk)
-    if not _may_run(actor, activity):
+    if not may_run(actor, activity):
         raise PermissionDenied(_("Only the community's staff or the organiser can cancel this activity."))
     if activity.status == ActivityStatus.CANCELLED:
         raise Conflict(_("This activity is already cancelled."))
@@ -643,11 +645,11 @@ def registration_cancel(*, actor, registration: Registration, now: datetime | No
     now = now or timezone.now()
     activity = Activity.objects.select_for_update(of=("self",)).select_related("community", "organiser").get(pk=registration.activity_id)
     registration = Registration.objects.select_for_update(of=("self",)).get(pk=registration.pk)
-    if registration.user_id != actor.pk and not _may_run(actor, activity):
+    if registration.user_id != actor.pk and not may_run(actor, activity):
         raise PermissionDenied(_("Only the person registered, or the activity's staff, can cancel this."))
     if registration.status == RegistrationStatus.CANCELLED:
         raise Conflict(_("This registration is already cancelled."))
-    if activity.ends_at < now:
+    if activity_is_over(activity, now):
         raise Conflict(_("The activity is over."))
     was = registration.status
     registration.status, registration.cancelled_at = RegistrationStatus.CANCELLED, now
@@ -664,9 +666,21 @@ def registration_cancel(*, actor, registration: Registration, now: datetime | No
     return registration
 
 
+def activity_is_over(activity: Activity, now: datetime) -> bool:
+    """An activity whose last session has ended: its registrations can no longer be cancelled."""
+    return activity.ends_at < now
+
+
 def check_in_window(session: ActivitySession) -> tuple[datetime, datetime]:
     before = int(rule_value(session.activity.community, "neighbourhood.check_in_opens_minutes_before"))
     return session.starts_at - timedelta(minutes=before), session.ends_at
+
+
+def staff_check_in_open(session: ActivitySession, now: datetime) -> bool:
+    """Whether the staff may check people in to ``session`` from the list now (from the pack's
+    minutes before it starts, until any time after)."""
+    opens, _closes = check_in_window(session)
+    return not session.cancelled and session.activity.status == ActivityStatus.PUBLISHED and opens <= now
 
 
 def current_session(activity: Activity, now: datetime) -> ActivitySession | None:
@@ -686,7 +700,7 @@ def check_in(*, actor, session: ActivitySession, registration: Registration, met
     if registration.activity_id != activity.pk:
         raise invalid("registration", _("This registration is for another activity."))
     if method == CheckInMethod.STAFF:
-        if not _may_run(actor, activity):
+        if not may_run(actor, activity):
             raise PermissionDenied(_("Only the activity's staff check people in from the list."))
     elif registration.user_id != actor.pk:
         raise PermissionDenied(_("You can only check yourself in."))
@@ -699,7 +713,7 @@ def check_in(*, actor, session: ActivitySession, registration: Registration, met
     if method != CheckInMethod.STAFF and not opens <= now <= closes:
         raise Conflict(_("Check-in is open from %(opens)s until the session ends.") % {"opens": timezone.localtime(opens).strftime("%m-%d %H:%M")},
                        code="check_in_closed")
-    if method == CheckInMethod.STAFF and now < opens:
+    if method == CheckInMethod.STAFF and not staff_check_in_open(session, now):
         raise Conflict(_("Check-in opens at %(opens)s.") % {"opens": timezone.localtime(opens).strftime("%m-%d %H:%M")}, code="check_in_closed")
     try:
         with transaction.atomic():

@@ -23,6 +23,7 @@ urlpatterns = [
     path("feedback/<int:feedback_id>/photo/", views.feedback_photo, name="feedback_photo"),
     # Staff and operators.
     path("staff/", views.staff, name="staff"),
+    path("pick/operators/", views.pick_operators, name="pick_operators"),
     path("staff/invitations/", views.invitations, name="invitations"),
     path("staff/activities/<int:activity_id>/", views.activity_manage, name="manage"),
     path("staff/activities/<int:activity_id>/qr.svg", views.activity_qr, name="qr"),

@@ -20,12 +20,14 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import holds_any, require
+from accounts.models import Role
+from accounts.permissions import active_roles, holds_any, permitted_ids, require
 from core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from core.forms import add_error_to_form
+from core.pickers import LIMIT, ids, picker_response
 from core.uploads import serve_upload
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
-from org.selectors import division_get, organisation_get, user_home_division
+from org.selectors import division_get, organisation_choices, organisation_get, user_home_division
 from registry.models import Room
 
 from . import matching, selectors, services
@@ -63,6 +65,12 @@ from .models import (
 def _error_text(error: ApplicationError) -> str:
     details = "；".join(str(m) for msgs in error.fields.values() for m in msgs)
     return f"{error.message} {details}".strip() if details and details != str(error.message) else str(error.message)
+
+
+def lives_here_only(user) -> bool:
+    """A resident and nothing else: they land on My neighbourhood after signing in."""
+    roles = active_roles(user)
+    return bool(roles) and all(a.role == Role.RESIDENT for a in roles) and services.resident_community(user) is not None
 
 
 def _resident_home(request) -> Division:
@@ -139,8 +147,10 @@ def activity_detail(request, activity_id: int):
             return redirect("neighbourhood:activity", activity_id=activity.pk)
         except ApplicationError as error:
             messages.error(request, _error_text(error))
+    check_in_session = services.current_session(activity, timezone.now()) \
+        if registration is not None and registration.status == RegistrationStatus.REGISTERED else None
     return render(request, "neighbourhood/activity.html", {
-        "activity": activity, "registration": registration, "form": form,
+        "activity": activity, "registration": registration, "form": form, "check_in_open": check_in_session is not None,
         "offer": selectors.registration_offer(user=request.user, activity=activity),
         "sessions": list(activity.sessions.all()), "position": selectors.waitlist_position(registration)
         if registration and registration.status == RegistrationStatus.WAITLISTED else None,
@@ -194,6 +204,7 @@ def need_new(request):
     grids = selectors.need_grids(user=request.user, community=community)
     kinds = selectors.need_kinds()
     form = NeedForm(request.POST or None, kinds=kinds, staff=recorder, grids=grids, any_grid=services.staff_reaches(request.user, community),
+                    community=community,
                     initial={"grid": grid.code if grid else ""})
     similar = []
     if request.method == "POST" and form.is_valid():
@@ -222,7 +233,7 @@ def need_detail(request, need_id: int):
     # What may meet it: the community's own agreed services, activities, orders and operators.
     offered = list(services.services_in_scope(need.community)) if staff else []
     mark_form = NeedMarkForm(request.POST if "mark" in request.POST else None, initial={"status": need.status},
-                             offered=offered,
+                             offered=offered, community=need.community,
                              activities=selectors.activity_list(user=request.user, within=need.community)[:50] if staff else (),
                              orders=selectors.orders_meeting_needs(user=request.user, community=need.community)[:50] if staff else (),
                              operators=_operators_serving(need.community) if staff else ())
@@ -290,7 +301,7 @@ def order_new(request):
     community = _resident_home(request)
     operators = list(services.operators_in_scope(community))
     offered = list(services.services_in_scope(community))
-    form = OrderForm(request.POST or None, operators=operators, offered=offered,
+    form = OrderForm(request.POST or None, operators=operators, offered=offered, community=community,
                      initial={"category": request.GET.get("category"), "service": request.GET.get("service")})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -323,7 +334,7 @@ def order_detail(request, order_id: int):
     operator_here = services.order_operator_for(request.user, order)
     rooms = Room.objects.filter(site__division__path__under=order.community.path, closed_on__isnull=True).select_related("site")[:100] \
         if staff and order.status == OrderStatus.ACCEPTED else []
-    schedule_form = ScheduleForm(request.POST if "schedule" in request.POST else None, rooms=rooms)
+    schedule_form = ScheduleForm(request.POST if "schedule" in request.POST else None, rooms=rooms, community=order.community)
     deliver_form = DeliverForm(request.POST if "deliver" in request.POST else None, initial={"people_served": order.participants})
     rate_form = RateForm(request.POST if "rate" in request.POST else None)
     if request.method == "POST" and "schedule" in request.POST:
@@ -473,12 +484,39 @@ def is_staff(user) -> bool:
         "neighbourhood.change_activity", "neighbourhood.change_feedbackrequest", "neighbourhood.view_persontimes"))
 
 
-def _staff_division(request, code: str, perm: str) -> Division:
-    """The division of a staff page: 404 outside what the user may see, 403 for those the staff pages are not for (residents)."""
+# The staff pages of a division and the permission each needs: the page refuses (403) whoever lacks
+# it, and the menu, the overview and the dashboard card link it only for those who hold it.
+STAFF_PAGES = {
+    "needs": "neighbourhood.view_need",
+    "orders": "neighbourhood.view_serviceorder",
+    "activities": "neighbourhood.view_activity",
+    "feedback": "neighbourhood.view_feedbackrequest",
+    "person_times": "neighbourhood.view_persontimes",
+}
+
+
+def staff_pages(user) -> dict[str, bool]:
+    """Which of the staff pages ``user`` may open (at the divisions they see)."""
+    staff_user = is_staff(user)
+    return {page: staff_user and holds_any(user, perm) for page, perm in STAFF_PAGES.items()}
+
+
+def _staff_division(request, code: str, page: str) -> Division:
+    """The division of a staff page: 404 outside what the user may see, 403 for those the page is not for (residents)."""
     division = division_get(user=request.user, code=code)
-    if not is_staff(request.user) or not holds_any(request.user, perm):
+    if not staff_pages(request.user)[page]:
         raise PermissionDenied()
     return division
+
+
+def _with_manage_links(user, activities) -> list:
+    """The activities, each marked ``manageable`` when ``user`` may open its management page (the
+    page's own check, for all of them in one query); the others link to the activity as residents see it."""
+    activities = list(activities)
+    manageable = permitted_ids(user, "neighbourhood.change_activity", activities)
+    for activity in activities:
+        activity.manageable = activity.pk in manageable
+    return activities
 
 
 @login_required
@@ -487,11 +525,8 @@ def staff(request):
     home = _staff_home(request)
     today = timezone.localdate()
     return render(request, "neighbourhood/staff/home.html", {
-        "division": home, "feedback": selectors.feedback_figures(user=request.user, within=home),
-        "open_needs": selectors.need_list(user=request.user, within=home, open_only=True).count(),
-        "orders_waiting": selectors.order_list(user=request.user, within=home, statuses=[OrderStatus.PLACED, OrderStatus.ACCEPTED]).count(),
-        "person_times": selectors.person_times_total(user=request.user, within=home, since=today.replace(day=1), until=today),
-        "upcoming": selectors.activity_list(user=request.user, within=home, since=timezone.now())[:8],
+        **_staff_figures(request.user, home, today), "pages": staff_pages(request.user),
+        "upcoming": _with_manage_links(request.user, selectors.activity_list(user=request.user, within=home, since=timezone.now())[:8]),
         "invitations": selectors.invitation_list(user=request.user, status=InvitationStatus.SENT)[:10]
         if services.operator_of(request.user) else [],
     })
@@ -499,12 +534,12 @@ def staff(request):
 
 @login_required
 def staff_needs(request, code: str):
-    division = _staff_division(request, code, "neighbourhood.view_need")
+    division = _staff_division(request, code, "needs")
     category = request.GET.get("category") if request.GET.get("category") in ServiceCategory.values else None
     status = request.GET.get("status") if request.GET.get("status") in NeedStatus.values else None
     rows = selectors.need_list(user=request.user, within=division, category=category, status=status, open_only=status is None)[:200]
     return render(request, "neighbourhood/staff/needs.html", {
-        "division": division, "needs": rows, "category": category, "status": status, "categories": ServiceCategory.choices,
+        "division": division, "pages": staff_pages(request.user), "needs": rows, "category": category, "status": status, "categories": ServiceCategory.choices,
         "statuses": NeedStatus.choices, "counts": selectors.need_counts(within=division),
         "top": matching.top_needs_with_matches(community=division) if division.level == DivisionLevel.COMMUNITY else [],
     })
@@ -512,22 +547,23 @@ def staff_needs(request, code: str):
 
 @login_required
 def staff_orders(request, code: str):
-    division = _staff_division(request, code, "neighbourhood.view_serviceorder")
+    division = _staff_division(request, code, "orders")
     status = request.GET.get("status") if request.GET.get("status") in OrderStatus.values else None
     orders = selectors.order_list(user=request.user, within=division, status=status)
     if status is None:
         orders = orders.filter(status__in=[OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.SCHEDULED])
     return render(request, "neighbourhood/staff/orders.html", {
-        "division": division, "orders": orders.order_by("created_at")[:200], "status": status, "statuses": OrderStatus.choices})
+        "division": division, "pages": staff_pages(request.user), "orders": orders.order_by("created_at")[:200], "status": status, "statuses": OrderStatus.choices})
 
 
 @login_required
 def staff_activities(request, code: str):
-    division = _staff_division(request, code, "neighbourhood.view_activity")
+    division = _staff_division(request, code, "activities")
     since = timezone.now() - selectors.STAFF_ACTIVITIES_LOOK_BACK
     return render(request, "neighbourhood/staff/activities.html", {
-        "division": division, "activities": selectors.activity_list(user=request.user, within=division, since=since,
-                                                                    include_cancelled=True)[:200],
+        "division": division, "pages": staff_pages(request.user),
+        "activities": _with_manage_links(request.user, selectors.activity_list(
+            user=request.user, within=division, since=since, include_cancelled=True)[:200]),
         "can_publish": request.user.has_perm("neighbourhood.add_activity", division) or any(
             services.operator_serves(o, division) for o in services.operator_of(request.user)) if division.level in (
             DivisionLevel.COMMUNITY, DivisionLevel.STREET) else False,
@@ -546,7 +582,7 @@ def activity_new(request, code: str):
     rooms = list(Room.objects.filter(site__division__path__under=division.path, closed_on__isnull=True)
                  .select_related("site").order_by("site__name", "name")[:200])
     organisers = list(_operators_serving(division)) if staff_here else mine
-    form = ActivityForm(request.POST or None, rooms=rooms, organisers=organisers,
+    form = ActivityForm(request.POST or None, rooms=rooms, organisers=organisers, division=division, search_organisers=staff_here,
                         initial={"day": timezone.localdate() + timedelta(days=7), "start": "09:30", "end": "11:00"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -598,8 +634,12 @@ def activity_manage(request, activity_id: int):
             messages.error(request, _error_text(error) if isinstance(error, ApplicationError) else _("Not found."))
     checked = selectors.checked_in_ids(session=session) if session else set()
     people = list(selectors.registrations_of(activity=activity))
+    runs = services.may_run(request.user, activity)
     return render(request, "neighbourhood/staff/activity.html", {
         "activity": activity, "sessions": sessions, "session": session, "people": people, "checked": checked,
+        "runs": runs, "over": services.activity_is_over(activity, now),
+        "check_in_open": runs and session is not None and services.staff_check_in_open(session, now),
+        "check_in_opens": services.check_in_window(session)[0] if session is not None else None,
         "checked_people": sum(p.places for p in people if p.pk in checked), "cancel_form": cancel_form,
         "check_in_url": request.build_absolute_uri(reverse("neighbourhood:check_in", args=[activity.pk])) + f"?code={activity.attendance_code}",
         "person_times": selectors.activity_person_times(activity=activity),
@@ -619,7 +659,7 @@ def activity_qr(request, activity_id: int):
 @login_required
 def staff_feedback(request, code: str):
     """The feedback queue: open requests routed here, the soonest due first, overdue ones marked."""
-    division = _staff_division(request, code, "neighbourhood.view_feedbackrequest")
+    division = _staff_division(request, code, "feedback")
     status = request.GET.get("status") if request.GET.get("status") in FeedbackStatus.values else None
     if status:
         rows = selectors.feedback_list(user=request.user, within=division, status=status).order_by("-created_at")
@@ -627,7 +667,7 @@ def staff_feedback(request, code: str):
         rows = selectors.feedback_queue(user=request.user, within=division)
     rows = selectors.with_deadlines(rows, division=division)[:200]
     return render(request, "neighbourhood/staff/feedback.html", {
-        "division": division, "rows": rows, "status": status, "statuses": FeedbackStatus.choices,
+        "division": division, "pages": staff_pages(request.user), "rows": rows, "status": status, "statuses": FeedbackStatus.choices,
         "figures": selectors.feedback_figures(user=request.user, within=division)})
 
 
@@ -655,7 +695,7 @@ def invitations(request):
 
 @login_required
 def staff_person_times(request, code: str):
-    division = _staff_division(request, code, "neighbourhood.view_persontimes")
+    division = _staff_division(request, code, "person_times")
     today = timezone.localdate()
     default_since = today - timedelta(days=selectors.PERSON_TIMES_DEFAULT_DAYS)
     try:
@@ -667,8 +707,28 @@ def staff_person_times(request, code: str):
         "activity" if division.level == DivisionLevel.COMMUNITY else "community")
     rows = selectors.person_times(user=request.user, within=division, since=since, until=until, by=by)
     return render(request, "neighbourhood/staff/person_times.html", {
-        "division": division, "rows": rows, "by": by, "since": since, "until": until,
+        "division": division, "pages": staff_pages(request.user), "rows": rows, "by": by, "since": since, "until": until,
         "total": sum(r.person_times for r in rows)})
+
+
+# The pickers' search (core/pickers.py).
+
+@login_required
+def pick_operators(request):
+    """The operators that may serve a community (``for``: its code), by name (JSON): for its staff's
+    forms and its residents' orders; anyone else is refused."""
+    community = division_get(user=request.user, code=request.GET.get("for", ""))
+    if not (services.staff_reaches(request.user, community) or services.is_resident_of(request.user, community)):
+        raise PermissionDenied()
+    operators = services.operators_in_scope(community).select_related("home_division")
+
+    def options(q: str = "", chosen: list[int] | None = None, limit: int = LIMIT):
+        found = operators.filter(name__icontains=q) if q else operators
+        found = found.filter(pk__in=chosen) if chosen is not None else found
+        return organisation_choices(found[:limit])
+
+    return picker_response(request, search=lambda q: options(q),
+                           lookup=lambda values: options(chosen=ids(values), limit=len(values)))
 
 
 # Dashboard cards.
@@ -689,9 +749,21 @@ def staff_card(user) -> dict | None:
     home = user_home_division(user=user)
     if home is None:
         return None
-    today = timezone.localdate()
-    return {"division": home, "feedback": selectors.feedback_figures(user=user, within=home),
-            "open_needs": selectors.need_list(user=user, within=home, open_only=True).count(),
-            "person_times": selectors.person_times_total(user=user, within=home, since=today.replace(day=1), until=today),
-            "orders_waiting": selectors.order_list(user=user, within=home, statuses=[OrderStatus.PLACED, OrderStatus.ACCEPTED]).count()}
+    return {**_staff_figures(user, home, timezone.localdate()), "pages": staff_pages(user)}
+
+
+def _staff_figures(user, home: Division, today: date) -> dict:
+    """What the staff overview and the dashboard card count, for the pages ``user`` may open only."""
+    pages = staff_pages(user)
+    return {
+        "division": home,
+        "feedback": selectors.feedback_figures(user=user, within=home) if pages["feedback"] else None,
+        "open_needs": selectors.need_list(user=user, within=home, open_only=True).count() if pages["needs"] else None,
+        "person_times": selectors.person_times_total(user=user, within=home, since=today.replace(day=1), until=today)
+        if pages["person_times"] else None,
+        "orders_waiting": selectors.order_list(user=user, within=home, statuses=[OrderStatus.PLACED, OrderStatus.ACCEPTED]).count()
+        if pages["orders"] else None,
+        "invitations_waiting": selectors.invitation_list(user=user, status=InvitationStatus.SENT).count()
+        if services.operator_of(user) else None,
+    }
 

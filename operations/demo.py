@@ -192,7 +192,10 @@ def _make(ctx, actor, approver, community, operator, rooms, *, number: str, over
                 shares=_shares(rng))
             if status == "draft":
                 return agreement
-            services.agreement_submit(actor=actor, agreement=agreement, now=ctx.extra["now"])
+            # One still waiting for the street was sent a fortnight before its term was to begin, months ago.
+            sent = min(ctx.extra["now"], ctx.extra["now"] - (today - terms["starts_on"]) - timedelta(days=14)) \
+                if status == "submitted" else ctx.extra["now"]
+            services.agreement_submit(actor=actor, agreement=agreement, now=sent)
             if status == "submitted":
                 return agreement
             return services.agreement_approve(actor=approver, agreement=agreement, note="经街道联席会议研究同意。", now=ctx.extra["now"])

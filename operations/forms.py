@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import ValidationFailed
 from core.forms import BootstrapMixin, date_input
+from core.pickers import Picker, PickerChoiceField, PickerField
+from org.forms import division_picker, organisation_picker
+from registry.forms import room_picker
 from registry.hours import parse_hours, week_slots
 
 from .models import (
@@ -123,7 +126,8 @@ class ReviewForm(BootstrapMixin, forms.Form):
 class TermsForm(BootstrapMixin, forms.Form):
     title = forms.CharField(label=_("title"), max_length=200)
     number = forms.CharField(label=_("agreement number"), max_length=60, required=False)
-    operator = forms.ChoiceField(label=_("operator"))
+    operator = PickerChoiceField(label=_("operator"), picker=Picker("operations:pick_operators", placeholder=_(
+        "Type part of the name of an operator admitted here")))
     mode = forms.ChoiceField(label=_("operation mode"), choices=OperationMode.choices)
     starts_on = forms.DateField(label=_("from"), widget=date_input())
     ends_on = forms.DateField(label=_("until"), widget=date_input())
@@ -149,9 +153,10 @@ class TermsForm(BootstrapMixin, forms.Form):
     authorisation_document = forms.CharField(label=_("authorisation document"), max_length=80, required=False)
     note = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def __init__(self, *args, operators=(), **kwargs):
+    def __init__(self, *args, operators=(), division=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["operator"].choices = [(o.pk, o.name) for o in operators]
+        self.fields["operator"].widget.params["for"] = getattr(division, "code", None)
 
     def terms(self) -> dict:
         data = dict(self.cleaned_data)
@@ -160,13 +165,14 @@ class TermsForm(BootstrapMixin, forms.Form):
 
 
 class SpaceForm(BootstrapMixin, forms.Form):
-    room = forms.TypedChoiceField(label=_("room"), coerce=int, required=False)
+    room = PickerChoiceField(label=_("room"), coerce=int, required=False, picker=room_picker())
     hours = slots_field(_("weekly hours given over"), required=False)
     area = forms.DecimalField(label=_("area given over (m²; empty for the whole room)"), required=False, min_value=1)
 
-    def __init__(self, *args, rooms=(), **kwargs):
+    def __init__(self, *args, rooms=(), division=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["room"].choices = [("", "—"), *[(r.pk, f"{r.site.name} · {r.name}（{r.area}㎡）") for r in rooms]]
+        self.fields["room"].widget.params["within"] = getattr(division, "code", None)
 
     def clean(self):
         data = super().clean()
@@ -261,8 +267,10 @@ class FundingForm(BootstrapMixin, forms.Form):
     title = forms.CharField(label=_("title"), max_length=200)
     number = forms.CharField(label=_("contract or document number"), max_length=80, required=False)
     funder = forms.ChoiceField(label=_("paid by"))
-    division = forms.CharField(label=_("community or street served (code)"), max_length=12)
-    recipient = forms.TypedChoiceField(label=_("provider or recipient organisation"), coerce=int, required=False)
+    division = PickerField(label=_("community or street served"), max_length=12,
+                           picker=division_picker(levels=("street", "community")))
+    recipient = PickerChoiceField(label=_("provider or recipient organisation"), coerce=int, required=False,
+                                  picker=organisation_picker(kinds=("operator",)))
     amount = forms.DecimalField(label=_("amount (yuan)"), required=False, help_text=_(
         "Empty for a service station's construction subsidy: the city's standard amount."), **MONEY)
     starts_on = forms.DateField(label=_("from"), widget=date_input(), initial=timezone.localdate)
@@ -275,6 +283,9 @@ class FundingForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["funder"].choices = [(d.code, d.name) for d in funders]
         self.fields["recipient"].choices = [("", "—"), *[(o.pk, o.name) for o in recipients]]
+        if funders:
+            self.fields["division"].widget.params["within"] = funders[0].code
+            self.fields["recipient"].widget.params["within"] = funders[0].code
 
     def clean_milestones(self):
         rows = []

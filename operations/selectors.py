@@ -15,8 +15,10 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.permissions import get_for_user, visible_to
+from core.pickers import LIMIT, Option
 from core.scoping import ancestor_paths
 from org.models import Division, DivisionLevel, Organisation
+from org.selectors import organisation_choices
 from rulepack.selectors import param
 
 from .models import (
@@ -70,6 +72,16 @@ def admitted_operators(*, division: Division, on: date | None = None, category: 
     else:
         ids = admissions.values("operator_id")
     return Organisation.objects.filter(pk__in=ids, is_active=True).order_by("name")
+
+
+def admitted_operator_options(*, division: Division, q: str = "", ids: list[int] | None = None, limit: int = LIMIT) -> list[Option]:
+    """The operators admitted for ``division``, for a picker: those whose name contains ``q``."""
+    operators = admitted_operators(division=division).select_related("home_division")
+    if q:
+        operators = operators.filter(name__icontains=q)
+    if ids is not None:
+        operators = operators.filter(pk__in=ids)
+    return organisation_choices(operators[:limit])
 
 
 def admission_standing(*, operator: Organisation, division: Division, on: date | None = None) -> str:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("funding/", views.funding_list, name="funding_list"),
     path("funding/<int:funding_id>/", views.funding_detail, name="funding"),
     path("offers/", views.offers, name="offers"),
+    path("pick/operators/", views.pick_operators, name="pick_operators"),
     path("offers/<int:offer_id>/", views.offer_detail, name="offer"),
     path("files/report-photos/<int:report_photo_id>/", views.report_photo, name="report_photo"),
     path("files/milestones/<int:milestone_id>/", views.milestone_evidence, name="milestone_evidence"),

@@ -15,10 +15,12 @@ from accounts.models import Role
 from accounts.permissions import active_roles, get_for_user, holds_any, require, visible_to
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form, step_forms
+from core.pickers import ids, picker_response
 from core.uploads import serve_upload
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
-from org.selectors import division_get, user_home_division
+from org.selectors import division_get, division_picked, user_home_division
 from registry.hours import format_hours, slots_week
+from rulepack.selectors import waiting_queue
 from scheduling.selectors import room_list
 
 from . import selectors, services
@@ -88,19 +90,16 @@ def home(request):
     operators = my_operators(user)
     agreements = selectors.agreement_list(user=user)
     waiting = {
-        "approvals": list(agreements.filter(status=AgreementStatus.SUBMITTED)[:20])
-        if holds_any(user, "operations.approve_agreement") else [],
-        "reports": list(selectors.report_list(user=user, status=ReportStatus.SUBMITTED)[:20])
-        if holds_any(user, "operations.confirm_operatingreport") else [],
+        **waiting_for(user),
         "returned": list(selectors.report_list(user=user, status=ReportStatus.RETURNED)[:20]) if operators else [],
-        "admissions": list(selectors.admission_list(user=user, status=AdmissionStatus.APPLIED)[:20])
-        if holds_any(user, "operations.review_admission") else [],
         "drafts": list(agreements.filter(status=AgreementStatus.DRAFT)[:20])
         if holds_any(user, "operations.change_agreement") else [],
     }
     staff_place = place if place is not None and not operators else None
     return render(request, "operations/home.html", {
         "place": staff_place, "operators": operators, "waiting": waiting,
+        "may_approve": holds_any(user, "operations.approve_agreement"),
+        "may_review": holds_any(user, "operations.review_admission"),
         "in_force": list(selectors.agreement_list(user=user, status="in_force")[:50]),
         "due": selectors.reports_due(agreements=agreements)[:30],
         "savings": selectors.savings(within=staff_place) if staff_place else None,
@@ -143,8 +142,8 @@ def _agreement_forms(request, division: Division, agreement: Agreement | None = 
         given = {s.tier: s for s in agreement.shares.all()}
         shares_initial = [{"tier": t, "percent": getattr(given.get(t), "percent", None),
                            "fixed_monthly": getattr(given.get(t), "fixed_monthly", None)} for t in ServiceTier.values]
-    return (TermsForm(data, operators=operators, initial=terms_initial),
-            SpaceFormSet(data, prefix="spaces", initial=spaces_initial, form_kwargs={"rooms": rooms}),
+    return (TermsForm(data, operators=operators, division=division, initial=terms_initial),
+            SpaceFormSet(data, prefix="spaces", initial=spaces_initial, form_kwargs={"rooms": rooms, "division": division}),
             ServiceFormSet(data, prefix="services", initial=services_initial),
             ShareFormSet(data, prefix="shares", initial=shares_initial))
 
@@ -412,10 +411,17 @@ def compliance(request, code: str):
     })
 
 
+def compliance_place(user) -> Division | None:
+    """Where the compliance page opens for ``user``: their home division, when they may read the
+    agreements there (street and bureau staff); None for operators, who read their own agreements."""
+    place = user_home_division(user=user)
+    return place if place is not None and user.has_perm("operations.view_agreement", place) else None
+
+
 @login_required
 def compliance_home(request):
-    place = user_home_division(user=request.user)
-    if place is None or not request.user.has_perm("operations.view_agreement", place):
+    place = compliance_place(request.user)
+    if place is None:
         raise NotFound()
     return redirect("operations:compliance", code=place.code)
 
@@ -444,7 +450,8 @@ def funding_list(request):
                 funder = next(d for d in funders if d.code == data["funder"])
                 funding = services.funding_create(
                     actor=user, kind=data["kind"], title=data["title"], number=data["number"], funder=funder,
-                    division=division_get(user=user, code=data["division"]), amount=data["amount"],
+                    division=division_picked(user=user, code=data["division"], field="division",
+                                             levels=(DivisionLevel.STREET, DivisionLevel.COMMUNITY)), amount=data["amount"],
                     recipient=recipients.filter(pk=data["recipient"]).first() if data["recipient"] else None,
                     starts_on=data["starts_on"], ends_on=data["ends_on"], conditions=data["conditions"],
                     milestones=data["milestones"])
@@ -606,16 +613,49 @@ def qualification_document(request, qualification_id: int):
     return serve_upload(qualification.document)
 
 
+def waiting_for(user, *, first: int = 20) -> dict:
+    """What waits in space for service, longest first, each marked with how long it has waited against the
+    city's ``operations.approval_overdue_days``: agreements submitted to the street (to approve, for the
+    street's administrators), reports to confirm, applications for admission. The desk lists them; the
+    dashboard card counts them and links to them."""
+    may_approve = holds_any(user, "operations.approve_agreement")
+    submitted = selectors.agreement_list(user=user, status=AgreementStatus.SUBMITTED)
+    limits: dict = {}  # the city's limit, read once for the three queues
+
+    def queue(rows, since: str, division: str):
+        return waiting_queue(rows, since=since, division=division, key="operations.approval_overdue_days", first=first,
+                             limits=limits)
+
+    return {
+        "approvals": queue(submitted, "submitted_at", "division") if may_approve else None,
+        "submitted": queue(submitted, "submitted_at", "division") if not may_approve else None,
+        "reports": queue(selectors.report_list(user=user, status=ReportStatus.SUBMITTED), "submitted_at", "agreement__division")
+        if holds_any(user, "operations.confirm_operatingreport") else None,
+        "admissions": queue(selectors.admission_list(user=user, status=AdmissionStatus.APPLIED), "applied_at", "division"),
+    }
+
+
 def operations_card(user) -> dict | None:
-    """The home dashboard: agreements in force, what waits for me, open breaches."""
+    """The home dashboard: agreements in force, what waits for me (linked to its list), open breaches."""
     if not _visible(user):
         return None
-    agreements = selectors.agreement_list(user=user)
     return {
         "in_force": selectors.agreement_list(user=user, status="in_force").count(),
-        "approvals": agreements.filter(status=AgreementStatus.SUBMITTED).count()
-        if holds_any(user, "operations.approve_agreement") else 0,
-        "reports": selectors.report_list(user=user, status=ReportStatus.SUBMITTED).count()
-        if holds_any(user, "operations.confirm_operatingreport") else 0,
+        **waiting_for(user, first=1),
+        "returned": selectors.report_list(user=user, status=ReportStatus.RETURNED).count() if my_operators(user) else 0,
+        "reports_due": len(selectors.reports_due(agreements=selectors.agreement_list(user=user))) if my_operators(user) else 0,
+        "may_review": holds_any(user, "operations.review_admission"),
         "breaches": selectors.finding_list(user=user).filter(severity="breach").count(),
+        "compliance_place": compliance_place(user),
     }
+
+
+@login_required
+def pick_operators(request):
+    """The operators admitted for a community or street (``for``: its code), for the agreement form's picker (JSON)."""
+    if not holds_any(request.user, "operations.add_agreement"):
+        raise NotFound()
+    division = division_get(user=request.user, code=request.GET.get("for", ""))
+    return picker_response(
+        request, search=lambda q: selectors.admitted_operator_options(division=division, q=q),
+        lookup=lambda values: selectors.admitted_operator_options(division=division, ids=ids(values), limit=len(values)))

@@ -1,12 +1,16 @@
 """Back office for the administrative tree and organisations (scoped like every page)."""
 
+from django import forms
 from django.contrib import admin
 
 from accounts.admin import ScopedModelAdmin
 from core.errors import ApplicationError
+from core.pickers import CHOOSE_FROM_THE_LIST
 
 from . import services
+from .forms import division_picker
 from .models import Division, Organisation
+from .selectors import division_list
 
 
 @admin.register(Division)
@@ -40,8 +44,20 @@ class OrganisationAdmin(ScopedModelAdmin):
     list_filter = ("kind", "operator_kind", "public_fundraising", "is_active")
     search_fields = ("name", "credit_code")
     list_select_related = ("home_division",)
-    raw_id_fields = ("served_divisions",)
     readonly_fields = ("kind", "home_division", "created_at", "updated_at")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """The divisions served are picked by name among those the user sees (the form posts their codes);
+        those the organisation already serves stay, named, even where the user does not see them."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        serving = list(obj.served_divisions.all()) if obj is not None else []
+        widget = division_picker(multiple=True)
+        widget.labels = {d.code: d.name for d in serving}
+        form.base_fields["served_divisions"] = forms.ModelMultipleChoiceField(
+            queryset=division_list(user=request.user) | Division.objects.filter(pk__in=[d.pk for d in serving]),
+            to_field_name="code", required=False, label=Organisation._meta.get_field("served_divisions").verbose_name,
+            widget=widget, error_messages={"invalid_choice": CHOOSE_FROM_THE_LIST, "invalid_pk_value": CHOOSE_FROM_THE_LIST})
+        return form
 
     def has_add_permission(self, request):
         return False  # registered on the organisations page, which checks where

@@ -2,10 +2,14 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Substr
+from django.utils.translation import gettext_lazy as _
 
-from accounts.permissions import active_roles, get_for_user, visible_to
+from accounts.permissions import GRANTS, active_roles, get_for_user, visible_to
+from core.errors import ValidationFailed
+from core.pickers import LIMIT, Option
+from core.scoping import ancestor_paths
 
 from .models import Division, DivisionLevel, Organisation
 
@@ -36,6 +40,15 @@ def division_get(*, user, code: str) -> Division:
     return get_for_user(user, "org.view_division", Division.objects.select_related("parent"), code=code)
 
 
+def division_picked(*, user, code: str, field: str, levels=()) -> Division:
+    """The division chosen in a picker, looked up again within what the user sees: a code out of it
+    (or of another level) is refused on the form's field, in the user's language, never a 500."""
+    division = division_list(user=user).filter(code=code).first() if code else None
+    if division is None or (levels and division.level not in levels):
+        raise ValidationFailed(fields={field: [_("Choose a place of your area from the list.")]})
+    return division
+
+
 def divisions_by_codes(*, user, codes: list[str]) -> tuple[list[Division], list[str]]:
     """The divisions with these codes that the user can see, and the codes that found none."""
     found = {d.code: d for d in division_list(user=user).filter(code__in=codes)}
@@ -54,6 +67,40 @@ def community_search(*, q: str) -> QuerySet[Division]:
         .select_related("parent__parent")
         .order_by("path")
     )
+
+
+def _by_relevance(queryset: QuerySet, q: str, *order) -> QuerySet:
+    """Names beginning with ``q`` before names merely containing it."""
+    if not q:
+        return queryset.order_by(*order)
+    starts = Case(When(name__istartswith=q, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return queryset.annotate(starts=starts).order_by("starts", *order)
+
+
+def division_paths(divisions: list[Division]) -> dict[int, str]:
+    """Each division's place written out from its district down (鹭湖区 › 中山街道 › 梅阳社区), in one query
+    for all of them. The city is left out below it: every place a person picks lies in their own city."""
+    above = {path for d in divisions for path in ancestor_paths(d.path)}
+    names = dict(Division.objects.filter(path__in=above, depth__gt=0).values_list("path", "name")) if above else {}
+    return {d.pk: " › ".join([*(names[p] for p in ancestor_paths(d.path) if p in names), d.name]) for d in divisions}
+
+
+def division_options(
+    *, user, q: str = "", levels: list[str] | None = None, within: Division | None = None, perm: str | None = None,
+    codes: list[str] | None = None, limit: int = LIMIT,
+) -> list[Option]:
+    """Divisions for a picker: those the user sees whose name (or code) matches ``q``, of the given
+    levels, below ``within``, and where the user holds ``perm``; each named by its path."""
+    divisions = division_list(user=user, within=within, q=q or None)
+    if levels:
+        divisions = divisions.filter(level__in=levels)
+    if perm:
+        divisions = visible_to(user, perm, divisions) if perm in GRANTS else divisions.none()
+    if codes is not None:
+        divisions = divisions.filter(code__in=codes)
+    found = list(_by_relevance(divisions, q, "depth", "path")[:limit])
+    paths = division_paths(found)
+    return [Option(d.code, paths[d.pk], str(d.get_level_display())) for d in found]
 
 
 def scope_roots(*, user) -> list[Division]:
@@ -142,6 +189,30 @@ def organisation_list(
     if serving is not None:
         organisations = organisations.filter(pk__in=Organisation.objects.serving(serving).values("pk"))
     return organisations.order_by("name", "id")
+
+
+def organisation_options(
+    *, user, q: str = "", kinds: list[str] | None = None, serving: Division | None = None, within: Division | None = None,
+    public_fundraising: bool | None = None, ids: list[int] | None = None, limit: int = LIMIT,
+) -> list[Option]:
+    """Organisations for a picker: those the user sees whose name (or credit code) matches ``q``, of
+    one of ``kinds``, serving ``serving`` (at, above or below it) or serving somewhere below ``within``."""
+    organisations = organisation_list(user=user, q=q or None, serving=serving).prefetch_related(None).filter(is_active=True)
+    if kinds:
+        organisations = organisations.filter(kind__in=kinds)
+    if within is not None:
+        organisations = organisations.filter(pk__in=Organisation.objects.filter(
+            served_divisions__path__under=within.path).values("pk"))
+    if public_fundraising is not None:
+        organisations = organisations.filter(public_fundraising=public_fundraising)
+    if ids is not None:
+        organisations = organisations.filter(pk__in=ids)
+    return organisation_choices(list(_by_relevance(organisations, q, "name", "id")[:limit]))
+
+
+def organisation_choices(organisations) -> list[Option]:
+    """Organisations as picker options: the name, with the kind and where it is registered."""
+    return [Option(str(o.pk), o.name, f"{o.get_kind_display()} · {o.home_division.name}") for o in organisations]
 
 
 def organisation_get(*, user, pk: int) -> Organisation:

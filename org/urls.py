@@ -12,4 +12,6 @@ urlpatterns = [
     path("organisations/new/", views.organisation_create, name="organisation_create"),
     path("organisations/<int:organisation_id>/", views.organisation_detail, name="organisation"),
     path("organisations/<int:organisation_id>/edit/", views.organisation_edit, name="organisation_edit"),
+    path("pick/divisions/", views.pick_divisions, name="pick_divisions"),
+    path("pick/organisations/", views.pick_organisations, name="pick_organisations"),
 ]

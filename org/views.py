@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.permissions import holds_any, require
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
+from core.pickers import ids, picker_response
 
 from . import selectors, services
 from .forms import DivisionForm, OrganisationForm
@@ -109,11 +110,14 @@ def organisation_detail(request, organisation_id: int):
     })
 
 
-def _divisions(request, form, field: str, codes: list[str]):
-    found, unknown = selectors.divisions_by_codes(user=request.user, codes=codes)
+def _divisions(request, form, field: str, codes: list[str], kept: dict | None = None):
+    """The divisions of ``codes`` the user sees, and those of ``kept`` (what an organisation already serves,
+    which stays even where the user does not see it); any other code is refused on the field."""
+    kept = kept or {}
+    found, unknown = selectors.divisions_by_codes(user=request.user, codes=[c for c in codes if c not in kept])
     for code in unknown:
         form.add_error(field, _("Unknown division code: %(code)s") % {"code": code})
-    return found
+    return found + [kept[c] for c in codes if c in kept]
 
 
 @login_required
@@ -149,10 +153,12 @@ def organisation_edit(request, organisation_id: int):
     require(request.user, "org.change_organisation", organisation)
     initial = {f: getattr(organisation, f) for f in (
         "name", "operator_kind", "credit_code", "public_fundraising", "contact_name", "contact_phone", "address", "description")}
-    initial["served_division_codes"] = ", ".join(d.code for d in organisation.served_divisions.all())
+    serving = {d.code: d for d in organisation.served_divisions.all()}
+    initial["served_division_codes"] = list(serving)
     form = OrganisationForm(request.POST or None, initial=initial, editing=True)
+    form.fields["served_division_codes"].widget.labels = {code: d.name for code, d in serving.items()}
     if request.method == "POST" and form.is_valid():
-        served = _divisions(request, form, "served_division_codes", form.served_codes())
+        served = _divisions(request, form, "served_division_codes", form.served_codes(), kept=serving)
         data = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data and k != "served_division_codes"}
         if not form.errors:
             try:
@@ -189,3 +195,33 @@ def scope_card(user) -> dict | None:
             },
         })
     return {"roots": roots}
+
+
+# The pickers' searches (core/pickers.py): JSON, within what the user sees.
+
+def _division_filter(request, name: str):
+    return selectors.division_get(user=request.user, code=request.GET[name]) if request.GET.get(name) else None
+
+
+@login_required
+def pick_divisions(request):
+    """Divisions by name, each with its path: ``level`` (levels separated by commas), ``within`` (a
+    division's code), ``perm`` (a permission the user must hold there)."""
+    filters = {"levels": [level for level in request.GET.get("level", "").split(",") if level in DivisionLevel.values],
+               "within": _division_filter(request, "within"), "perm": request.GET.get("perm") or None}
+    return picker_response(
+        request, search=lambda q: selectors.division_options(user=request.user, q=q, **filters),
+        lookup=lambda values: selectors.division_options(user=request.user, codes=values, limit=len(values), **filters))
+
+
+@login_required
+def pick_organisations(request):
+    """Organisations by name: ``kind`` (kinds separated by commas), ``serving`` (a division's code: at,
+    above or below it), ``within`` (serving somewhere below a division), ``fundraising`` (1: with
+    public-fundraising status)."""
+    filters = {"kinds": [kind for kind in request.GET.get("kind", "").split(",") if kind in OrganisationKind.values],
+               "serving": _division_filter(request, "serving"), "within": _division_filter(request, "within"),
+               "public_fundraising": True if request.GET.get("fundraising") == "1" else None}
+    return picker_response(
+        request, search=lambda q: selectors.organisation_options(user=request.user, q=q, **filters),
+        lookup=lambda values: selectors.organisation_options(user=request.user, ids=ids(values), limit=len(values), **filters))

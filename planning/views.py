@@ -102,9 +102,7 @@ def _submit(request, division, action: str, data: dict, networks, demand_sets):
 @login_required
 def network_detail(request, network_id: int):
     network = selectors.network_get(user=request.user, pk=network_id)
-    # A district's network serves its streets; their planners see it but not the district's page.
-    context = {"network": network, "live": progress_get("network", network.pk),
-               "area_link": request.user.has_perm("org.view_division", network.division)}
+    context = {"network": network, "live": progress_get("network", network.pk)}
     if request.htmx:
         return render(request, "planning/partials/network_status.html", context)
     return render(request, "planning/network.html", context)

@@ -4,6 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapMixin, date_input
+from core.pickers import Picker, PickerField
+from org.forms import division_picker
 
 from .models import (
     CostCategory,
@@ -103,7 +105,8 @@ class EvidenceForm(BootstrapMixin, forms.Form):
 
 
 class ProvisionForm(BootstrapMixin, forms.Form):
-    community_code = forms.CharField(label=_("community (code)"), max_length=20)
+    community_code = PickerField(label=_("community"), max_length=20, picker=division_picker(
+        levels=("community",), perm="registry.add_provisionproject"))
     name = forms.CharField(label=_("project"), max_length=120)
     developer = forms.CharField(label=_("developer"), max_length=120)
     land_parcel = forms.CharField(label=_("land parcel"), max_length=60)
@@ -141,3 +144,9 @@ class RentForm(BootstrapMixin, forms.Form):
     amount = forms.DecimalField(label=_("amount (yuan)"), min_value=0.01, decimal_places=2)
     received_on = forms.DateField(label=_("received on"), widget=date_input())
     document_no = forms.CharField(label=_("receipt or voucher no."), max_length=60)
+
+
+def room_picker(*, within=None) -> Picker:
+    """A picker of the rooms the user sees below ``within`` (a division or its code), by room or site name."""
+    return Picker("registry:pick_rooms", params={"within": getattr(within, "code", within)},
+                  placeholder=_("Type part of the room's or the site's name"))

@@ -7,8 +7,10 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import get_for_user, visible_to
+from core.pickers import LIMIT, Option
 from ledger.models import Account
 from ledger.selectors import account_statement
 from org.models import Division, DivisionLevel
@@ -73,6 +75,27 @@ def room_list(*, user, site: Site | None = None, within: Division | None = None,
     if min_capacity:
         rooms = rooms.filter(capacity__gte=min_capacity)
     return rooms.order_by("site__code", "floor", "name")
+
+
+def room_options(*, user, q: str = "", within: Division | None = None, ids: list[int] | None = None,
+                 limit: int = LIMIT) -> list[Option]:
+    """Rooms for a picker: those the user sees below ``within`` whose name or site's name contains ``q``;
+    each named with its site, and told apart by community, floor, area and places."""
+    rooms = visible_to(user, "registry.view_room", Room.objects.select_related("site__division")).filter(
+        closed_on__isnull=True, site__closed_on__isnull=True)
+    if within is not None:
+        rooms = rooms.filter(site__division__path__under=within.path)
+    if q:
+        rooms = rooms.filter(Q(name__icontains=q) | Q(site__name__icontains=q))
+    if ids is not None:
+        rooms = rooms.filter(pk__in=ids)
+    return room_choices(rooms.order_by("site__division__path", "site__name", "floor", "name")[:limit])
+
+
+def room_choices(rooms) -> list[Option]:
+    """Rooms as picker options: 梅阳社区党群服务中心 · 多功能室, then 梅阳社区 · 2楼 · 60㎡ · 30人."""
+    return [Option(str(r.pk), f"{r.site.name} · {r.name}", str(_("%(place)s · floor %(floor)s · %(area)s m² · %(capacity)s people") % {
+        "place": r.site.division.name, "floor": r.floor, "area": f"{float(r.area):g}", "capacity": r.capacity})) for r in rooms]
 
 
 def room_get(*, user, pk: int) -> Room:

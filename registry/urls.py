@@ -18,6 +18,7 @@ urlpatterns = [
     path("sites/<int:site_id>/evidence/", views.evidence_add, name="evidence_add"),
     path("rooms/<int:room_id>/edit/", views.room_edit, name="room_edit"),
     path("photos/<int:photo_id>/", views.photo, name="photo"),
+    path("pick/rooms/", views.pick_rooms, name="pick_rooms"),
     path("<str:code>/", views.overview, name="overview"),
     path("<str:code>/compliance/", views.compliance, name="compliance"),
     path("<str:code>/sites/", views.site_list, name="sites"),

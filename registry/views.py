@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import holds_any, require
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
+from core.pickers import ids, picker_response
 from core.uploads import serve_upload
 from org.models import DivisionLevel
-from org.selectors import division_get, user_home_division
+from org.selectors import division_get, division_picked, user_home_division
 from rulepack.selectors import rule
 
 from . import selectors, services
@@ -358,7 +359,8 @@ def project_list(request):
     if request.method == "POST" and form is not None and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            community = division_get(user=request.user, code=data.pop("community_code"))
+            community = division_picked(user=request.user, code=data.pop("community_code"), field="community_code",
+                                        levels=(DivisionLevel.COMMUNITY,))
             require(request.user, "registry.add_provisionproject", community)
             project = services.provision_project_create(actor=request.user, community=community, **data)
         except ApplicationError as error:
@@ -448,3 +450,12 @@ def compliance_card(user) -> dict | None:
     return {"division": home, "totals": report.rule_totals(), "ranked": report.non_compliant[:5],
             "compliant": compliant, "communities": len(report.communities),
             "leases": selectors.leases_expiring(user=user, within=home)[:5] if home.level != DivisionLevel.COMMUNITY else []}
+
+
+@login_required
+def pick_rooms(request):
+    """Rooms by name or site, for pickers (JSON): ``within`` (a division's code)."""
+    within = division_get(user=request.user, code=request.GET["within"]) if request.GET.get("within") else None
+    return picker_response(
+        request, search=lambda q: selectors.room_options(user=request.user, q=q, within=within),
+        lookup=lambda values: selectors.room_options(user=request.user, within=within, ids=ids(values), limit=len(values)))

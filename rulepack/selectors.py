@@ -2,9 +2,13 @@
 
 import functools
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from operator import attrgetter
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.permissions import get_for_user, visible_to
 from org.models import Division
@@ -96,6 +100,66 @@ def param(*, division: Division, key: str, default=_FROM_THE_DEFAULT_PACK):
     if found is not None and "value" in found.params:
         return found.params["value"]
     return default_pack_values()[key] if default is _FROM_THE_DEFAULT_PACK else default
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """How long something has waited for a person: whole days, and whether that is longer than the city allows."""
+
+    days: int
+    overdue: bool
+    limit: int
+
+
+def mark_waiting(items, *, since: Callable, division: Callable, key: str | None, now: datetime | None = None,
+                 limits: dict | None = None) -> list:
+    """Mark each item with ``waiting`` (a ``Waiting``): the days since ``since(item)`` and whether they
+    exceed the ``key`` parameter of the city of ``division(item)`` (read once per city, and once for all
+    the queues of a page that share ``limits``; without a key, only the days). Items whose ``since`` is
+    unknown are left unmarked (``waiting`` None)."""
+    now = now or timezone.now()
+    limits = {} if limits is None else limits
+    items = list(items)
+    for item in items:
+        start = since(item)
+        if start is None:
+            item.waiting = None
+            continue
+        days = (now - start).days
+        if key is None:
+            item.waiting = Waiting(days=days, overdue=False, limit=0)
+            continue
+        place = division(item)
+        city = (key, place.path.split("/", 1)[0])
+        if city not in limits:
+            limits[city] = int(param(division=place, key=key))
+        item.waiting = Waiting(days=days, overdue=days > limits[city], limit=limits[city])
+    return items
+
+
+@dataclass
+class Queue:
+    """What waits for a person, of one kind: the longest-waiting rows (each marked with ``waiting``), how
+    many there are, and how many have waited longer than the city allows."""
+
+    items: list
+    count: int
+    overdue: int
+
+
+def waiting_queue(rows: QuerySet, *, since: str, division: str, key: str | None, first: int = 20,
+                  now: datetime | None = None, limits: dict | None = None) -> Queue:
+    """The queue of ``rows`` (those waiting since their ``since`` field, at their ``division`` lookup),
+    longest waiting first, judged against the ``key`` parameter of their city (without a key, only told
+    how long they have waited); at most three queries."""
+    now = now or timezone.now()
+    get_since, get_division = attrgetter(since.replace("__", ".")), attrgetter(division.replace("__", "."))
+    items = mark_waiting(rows.order_by(since, "pk")[:first], since=get_since, division=get_division, key=key, now=now,
+                         limits=limits)
+    count = rows.count() if len(items) == first else len(items)
+    limits = [item.waiting.limit for item in items if item.waiting is not None]
+    overdue = rows.filter(**{f"{since}__lte": now - timedelta(days=limits[0] + 1)}).count() if key and limits else 0
+    return Queue(items=items, count=count, overdue=overdue)
 
 
 def pack_list(*, user) -> QuerySet[RulePack]:

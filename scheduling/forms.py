@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.forms import BootstrapMixin, date_input, time_input
+from core.pickers import IdPickerField
+from registry.forms import room_picker
 
 from .models import Booker
 
@@ -123,3 +125,13 @@ class RotationForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["departments"].choices = [(d.pk, d.name) for d in departments]
+
+
+class RoomPickForm(forms.Form):
+    """Which room to set a rotation for: picked by its name or its site's, among the rooms of the user's area."""
+
+    room = IdPickerField(label=_("room"), picker=room_picker())
+
+    def __init__(self, *args, within=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["room"].widget.params["within"] = getattr(within, "code", None)

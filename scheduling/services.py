@@ -200,6 +200,18 @@ def _check_may_book(actor, room: Room, policy: RoomPolicy, organisation: Organis
     return kinds
 
 
+def booking_organisation(actor, room: Room, organisation: Organisation | None) -> Organisation | None:
+    """The organisation a booking is made for: the one named, or — when ``actor`` may book this room only
+    as the staff of an operator or charity serving it — that organisation, so the booking is the
+    organisation's and its staff (the booker among them) can open it."""
+    if organisation is not None or booker_kinds(actor, room, None) != {Booker.OPERATOR}:
+        return organisation
+    path = room.site.division.path
+    return next((a.organisation for a in active_roles(actor)
+                 if a.organisation_id and a.role in (Role.OPERATOR_STAFF, Role.CHARITY_STAFF)
+                 and any(path.startswith(d.path) for d in a.organisation.served_divisions.all())), None)
+
+
 @transaction.atomic
 def booking_create(
     *, actor, room: Room, start: datetime, end: datetime, title: str, attendees: int = 1,
@@ -209,6 +221,7 @@ def booking_create(
     now = now or timezone.now()
     policy = policy_for(room)
     kinds = _check_may_book(actor, room, policy, organisation)
+    organisation = booking_organisation(actor, room, organisation)
     problems = slot_problems(room, policy, start, end, now=now, attendees=attendees)
     if problems:
         raise ValidationFailed(problems[0], fields={"starts_at": problems})
@@ -362,6 +375,7 @@ def series_create(
     now = now or timezone.now()
     policy = policy_for(room)
     _check_may_book(actor, room, policy, organisation)
+    organisation = booking_organisation(actor, room, organisation)
     limit = int(param(division=room.site.division, key="scheduling.max_occurrences"))
     occurrences = _expand(rrule, dtstart, duration_minutes, exdates or [], limit)
     problems: dict[str, list[str]] = {}
@@ -480,6 +494,7 @@ def waitlist_join(*, actor, room: Room, start: datetime, end: datetime, title: s
     now = now or timezone.now()
     policy = policy_for(room)
     _check_may_book(actor, room, policy, organisation)
+    organisation = booking_organisation(actor, room, organisation)
     problems = slot_problems(room, policy, start, end, now=now, attendees=attendees)
     if problems:
         raise ValidationFailed(problems[0], fields={"starts_at": problems})

@@ -30,6 +30,7 @@ from .forms import (
     DecisionForm,
     MoveForm,
     PolicyForm,
+    RoomPickForm,
     RotationForm,
     SearchForm,
     aware,
@@ -229,7 +230,7 @@ def rotations(request):
                 return redirect("scheduling:room", room_id=room.pk)
     return render(request, "scheduling/rotations.html", {
         "rotations": selectors.rotation_list(user=request.user, within=home)[:50], "form": form, "room": room,
-        "rooms": selectors.room_list(user=request.user, within=home)[:300] if room is None else [],
+        "room_pick": RoomPickForm(within=home) if room is None else None,
     })
 
 

@@ -47,10 +47,11 @@ def browser_page(*, phone: bool = False, locale: str = "zh-CN"):
 
 
 def sign_in(page, base: str, username: str, *, next_path: str = "/") -> None:
-    """Sign in on the login page as a user of the test world, landing on ``next_path``."""
+    """Sign in on the login page as a user of the test world, landing on ``next_path`` (asked for, so a
+    resident, who would land on My neighbourhood, lands there too)."""
     from tests.world import PASSWORD
 
-    page.goto(f"{base}/accounts/login/" + (f"?next={next_path}" if next_path != "/" else ""))
+    page.goto(f"{base}/accounts/login/?next={next_path}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("main button[type=submit]")

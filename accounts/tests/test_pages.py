@@ -61,9 +61,9 @@ class TestPeoplePage:
 
         client.force_login(world.users["street_admin"])
         response = client.post("/accounts/people/", {
-            "grant-username": "resident_b", "grant-role": "community_worker",
+            "grant-person": world.users["resident_b"].pk, "grant-role": "community_worker",
             "grant-division_code": world.node("甲市一区二街一社").code,
         })
         assert response.status_code == 200
-        assert "未找到" in response.content.decode()
+        assert "请从列表中选择您辖区内的行政区划。" in response.content.decode()
         assert not RoleAssignment.objects.filter(user__username="resident_b", role="community_worker").exists()

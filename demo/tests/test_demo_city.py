@@ -85,3 +85,20 @@ class TestDemoCity:
         assert 3 <= breaches.filter(agreement__division__path__startswith=street.path).count() <= 10
         assert breaches.count() <= 20
         assert Agreement.objects.filter(operator_renovation_cost=600000, operator_running_cost=200000).exists()
+
+    def test_no_link_answers_403_or_404_to_the_person_who_sees_it(self, demo):
+        """Every demo account walks the city from its home page, following each link and fragment it is
+        shown (each kind of page twice): none answers "forbidden" or "not found" to that person, nor fails."""
+        from django.test import Client
+
+        from accounts.models import User
+        from tests.crawl import DEMO_ACCOUNTS, walk
+
+        refused = []
+        for account in DEMO_ACCOUNTS:
+            client = Client()
+            client.force_login(User.objects.get(username=account))
+            refused += [f"{page.status} {account} {page.url} (linked from {page.found_on})"
+                        for page in walk(client=client, account=account, keep_text=False).pages
+                        if page.status in (403, 404) or page.status >= 500]
+        assert refused == []

@@ -197,3 +197,35 @@ def test_income_names_its_fund_by_community_and_a_new_seed_matching_row_is_refus
     found = {(e["row"], e["column"]): e["message"] for e in rejected.value.errors}
     assert found == {(3, "类型"): "种子资金配比由系统按捐赠自动计算，不能导入。", (4, "社区"): "火星社区 尚未设立社区发展基金。"}
     assert not Income.objects.filter(donor_name="王五").exists()
+class TestWaitingWork:
+    """The charity's applications to decide lead its funds page, above the list of funds, with the days
+    they have waited (flagged past the city's ``funds.decision_overdue_days``); the list is paged."""
+
+    def test_applications_to_decide_come_before_the_funds_and_are_flagged_when_late(self, client, world, funds):
+        from datetime import timedelta
+
+        from funds import services
+        from funds.models import Project
+        from rulepack.selectors import param
+
+        worker = world.users["community_worker"]
+        project = services.project_propose(actor=worker, fund=funds.fund, title="楼道照明改造", kind="micro_renovation",
+                                           budget="3000.00", beneficiaries="居民", beneficiary_count=80, plan="更换灯具。")
+        for member in funds.members:
+            services.project_vote(actor=member, project=project, choice="yes", comment="同意")
+        services.project_apply(actor=worker, project=project)
+        limit = int(param(division=funds.fund.division, key="funds.decision_overdue_days"))
+        Project.objects.filter(pk=project.pk).update(applied_at=timezone.now() - timedelta(days=limit + 1, minutes=1))
+        client.force_login(world.users["charity_staff"])
+        page = client.get("/funds/").content.decode()
+        assert page.index("待审批的用资申请") < page.index(funds.fund.name) and "楼道照明改造" in page
+        assert f"已等待 {limit + 1} 天 · 已超期" in page
+        card = client.get("/").content.decode()
+        assert 'href="/funds/#decisions">1</a>' in card and "1 项已超期" in card
+        Project.objects.filter(pk=project.pk).update(applied_at=timezone.now() - timedelta(days=limit, minutes=1))
+        assert "已超期" not in client.get("/funds/").content.decode()
+
+    def test_the_funds_list_is_paged_and_filtered(self, client, world, funds):
+        client.force_login(world.users["charity_staff"])
+        assert funds.fund.name in client.get("/funds/?q=一社").content.decode()
+        assert funds.fund.name not in client.get("/funds/?q=二社").content.decode()

@@ -51,6 +51,15 @@ class TestBookingRules:
             book(world.users["resident"], room, at(1, 9), at(1, 10))
         assert "国庆假期" in " ".join(refused.value.fields["starts_at"])
 
+    def test_an_operators_staff_books_for_their_operator_and_can_open_the_booking(self, world, room, client):
+        operator_staff = world.users["operator_staff"]
+        booking = book(operator_staff, room, at(1, 14), at(1, 15))
+        assert booking.organisation == world.organisations["甲市一区一街一社服务中心"]
+        client.force_login(operator_staff)
+        assert client.get(f"/scheduling/bookings/{booking.pk}/").status_code == 200
+        # A resident's booking is their own, for no organisation.
+        assert book(world.users["resident"], room, at(1, 16), at(1, 17)).organisation is None
+
     def test_a_neighbours_resident_cannot_book(self, world, room):
         with pytest.raises(PermissionDenied):
             book(world.users["resident_b"], room, at(1, 9), at(1, 10))

@@ -6,7 +6,7 @@ from the pack, each with its source.
 
 from django.utils.translation import gettext_lazy as _
 
-from rulepack.kinds import Param, rule_kind
+from rulepack.kinds import Param, parameter_rule, rule_kind
 
 from .models import IncomeKind
 
@@ -30,3 +30,5 @@ rule_kind("committee", module="funds", label=_("fund committee"),
                   "majority_share": Param("share", label=_("passes with more than"), unit="share"),
                   "proposer_may_vote": Param("bool", label=_("the proposer may vote")),
                   "charity_approver_independent": Param("bool", label=_("the charity approves on its own"))})
+parameter_rule("funds.decision_overdue_days",
+               Param("int", label=_("an application waits for the charity at most"), unit="days", min=1, max=365))

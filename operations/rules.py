@@ -73,4 +73,7 @@ parameter_rule("operations.report_due_day",
                Param("int", label=_("monthly report due by, the next month"), unit="day_of_month", min=1, max=28))
 parameter_rule("operations.session_tolerance",
                Param("number", label=_("sessions reported above the bookings by more than"), unit="share", max=10))
+parameter_rule("operations.approval_overdue_days",
+               Param("int", label=_("an agreement, admission or report waits for approval at most"), unit="days", min=1,
+                     max=365))
 parameter_rule("operations.service_station_subsidy", Param("number", label=_("subsidy per service station"), unit="yuan"))

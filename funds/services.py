@@ -86,6 +86,9 @@ def fund_create(*, actor, division: Division, host: Organisation, name: str = ""
     if host.kind != OrganisationKind.CHARITY or not host.public_fundraising:
         raise ValidationFailed(fields={"host": [_("Only a charity with public-fundraising status can host a fund.")]})
     require_filled(led_by=led_by)
+    founded_on = founded_on or timezone.localdate()
+    if founded_on > timezone.localdate():
+        raise ValidationFailed(fields={"founded_on": [_("A fund cannot be founded on a future date.")]})
     if Fund.objects.filter(division=division).exists():
         raise Conflict(_("%(division)s already has a fund.") % {"division": division.name}, code="fund_exists")
     name = name.strip() or str(_("%(division)s community development fund") % {"division": division.name})
@@ -93,7 +96,7 @@ def fund_create(*, actor, division: Division, host: Organisation, name: str = ""
                            organisation=host)
     fund = Fund(division=division, host=host, account=account, name=name, led_by=led_by.strip(),
                 founding_document=founding_document.strip(), purpose=purpose.strip(), rules=rules.strip(),
-                founded_on=founded_on or timezone.localdate())
+                founded_on=founded_on)
     clean_or_raise(fund, exclude=["account"])
     fund.save()
     audit_record(actor=actor, action="funds.fund.created", target=fund, division=division, organisation=host,
@@ -198,6 +201,9 @@ def income_record(*, actor, fund: Fund, kind: str, amount, donor_name: str, rece
     if received_on > timezone.localdate():
         raise ValidationFailed(fields={"received_on": [_("Income cannot be dated in the future.")]})
     fund = Fund.objects.select_for_update(of=("self",)).select_related("division", "account", "host").get(pk=fund.pk)
+    if received_on < fund.founded_on:
+        raise ValidationFailed(fields={"received_on": [_("The fund was founded on %(date)s; income cannot be dated before it.")
+                                                       % {"date": fund.founded_on.isoformat()}]})
     posting = ledger_transfer(
         actor=actor, kind=kind, source=_counterparty(fund, "donors", _("%(fund)s · donors and payers") % {"fund": fund.name}),
         destination=fund.account, amount=amount, source_document=(receipt_no or source_document).strip() or f"{kind}-{received_on}",

@@ -84,7 +84,7 @@ def found(request, code: str):
         try:
             fund = services.fund_create(actor=request.user, division=division, host=next(h for h in hosts if str(h.pk) == data["host"]),
                                         name=data["name"], led_by=data["led_by"], founding_document=data["founding_document"],
-                                        purpose=data["purpose"])
+                                        purpose=data["purpose"], founded_on=data["founded_on"])
         except ApplicationError as error:
             add_error_to_form(form, error)
         else:

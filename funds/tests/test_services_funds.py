@@ -34,6 +34,17 @@ class TestFounding:
         with pytest.raises(Conflict):
             services.fund_create(actor=ACTOR, division=funds.fund.division, host=funds.fund.host, led_by="一社党委")
 
+    def test_the_founding_date_is_the_one_given_and_never_in_the_future(self, world):
+        charity, community = world.organisations["甲市一区慈善会"], world.node("甲市一区一街二社")
+        tomorrow = timezone.localdate() + timedelta(days=1)
+        with pytest.raises(ValidationFailed) as refused:
+            services.fund_create(actor=ACTOR, division=community, host=charity, led_by="二社党委", founded_on=tomorrow)
+        assert str(refused.value.fields["founded_on"][0]) == "基金设立日期不能晚于今天。"
+        assert not type(charity).objects.filter(hosted_funds__division=community).exists()
+        fund = services.fund_create(actor=ACTOR, division=community, host=charity, led_by="二社党委", founded_on=date(2024, 6, 18))
+        assert fund.founded_on == date(2024, 6, 18)
+        assert AuditEvent.objects.get(action="funds.fund.created", target_id=str(fund.pk)).changes["founded_on"] == "2024-06-18"
+
     def test_committee_members_get_the_committee_role(self, funds):
         assert all(m.role_assignments.filter(role="fund_committee", division=funds.fund.division).exists() for m in funds.members)
 
@@ -57,6 +68,16 @@ class TestIncome:
         with pytest.raises(ValidationFailed) as refused:
             give(funds.fund, amount, **change)
         assert field in refused.value.fields and written() == before
+
+    def test_income_dated_before_the_fund_was_founded_is_refused_and_writes_nothing(self, funds):
+        from .conftest import FOUNDED_ON
+
+        before = written()
+        with pytest.raises(ValidationFailed) as refused:
+            give(funds.fund, "100.00", when=FOUNDED_ON - timedelta(days=1))
+        assert str(refused.value.fields["received_on"][0]) == "基金设立于2025-01-01，收入日期不能早于设立日期。"
+        assert written() == before
+        assert give(funds.fund, "100.00", when=FOUNDED_ON).received_on == FOUNDED_ON  # the founding day itself is fine
 
     def test_the_district_matches_eligible_income_up_to_the_yearly_cap(self, funds):
         seed(funds.district, "100000.00")

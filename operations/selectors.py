@@ -356,11 +356,14 @@ def compliance_by_place(*, user, within: Division) -> tuple[PlaceCompliance, lis
 
 
 def report_figures(report: OperatingReport) -> dict:
-    """The report's figures beside the schedule of the agreement's rooms that month."""
-    from .compliance import bookings_in_month
+    """The report's figures beside the schedule of the agreement's rooms that month (as the checks read it)."""
+    from .compliance import schedule_in_month, sessions_possible
 
-    booked, used = bookings_in_month(report.agreement, report.month)
-    return {"booked": booked, "checked_in": used, "revenue": report.revenue, "sessions": report.sessions,
+    schedule = schedule_in_month(report.agreement, report.month)
+    min_minutes = int(param(division=report.agreement.division, key="operations.session_min_minutes"))
+    return {"booked": schedule.bookings, "checked_in": schedule.checked_in, "booked_hours": schedule.hours,
+            "session_minutes": min_minutes, "sessions_possible": sessions_possible(schedule.hours, min_minutes),
+            "revenue": report.revenue, "sessions": report.sessions,
             "people": report.people,
             "public_share": (report.sessions_free + report.sessions_low_cost) / report.sessions if report.sessions else None}
 

@@ -20,6 +20,7 @@ from .models import (
     ZERO,
     Disbursement,
     Fund,
+    HeldShare,
     Income,
     IncomeKind,
     Project,
@@ -74,6 +75,11 @@ def public_fund_get(*, code: str) -> Fund:
     if fund is None:
         raise NotFound()
     return fund
+
+
+def held_shares(*, division: Division) -> QuerySet[HeldShare]:
+    """Operators' shares held for ``division`` until its fund is founded (for the pages that found it)."""
+    return HeldShare.objects.filter(division=division, income__isnull=True).select_related("operator").order_by("received_on", "pk")
 
 
 def project_list(*, user, fund: Fund | None = None, status: str | None = None) -> QuerySet[Project]:

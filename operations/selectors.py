@@ -155,8 +155,15 @@ def report_list(*, user, agreement: Agreement | None = None, within: Division | 
 
 def report_get(*, user, pk: int) -> OperatingReport:
     return get_for_user(user, "operations.view_operatingreport", OperatingReport.objects.select_related(
-        "agreement__division", "agreement__operator", "submitted_by", "decided_by", "fund_income").prefetch_related("photos"),
-        pk=pk)
+        "agreement__division", "agreement__operator", "submitted_by", "decided_by", "fund_income",
+        "fund_hold__income").prefetch_related("photos"), pk=pk)
+
+
+def place_has_fund(division: Division) -> bool:
+    """Whether the place has a community development fund to take a confirmed report's share."""
+    from funds.models import Fund
+
+    return Fund.objects.filter(division=division).exists()
 
 
 def finding_list(*, user, within: Division | None = None, open_only: bool = True,

@@ -276,8 +276,14 @@ def report_detail(request, report_id: int):
             raise NotFound()
         try:
             if request.POST.get("step") == "confirm":
-                services.report_confirm(actor=request.user, report=report)
-                messages.success(request, _("The report is confirmed."))
+                report = services.report_confirm(actor=request.user, report=report)
+                if report.fund_hold_id:
+                    messages.success(request, _("The report is confirmed. %(community)s has no community development fund yet: "
+                                                "the share of ¥%(amount)s is held for it and goes into the fund when one is "
+                                                "founded.") % {"community": report.agreement.division.name,
+                                                               "amount": f"{report.fund_share:,.2f}"})
+                else:
+                    messages.success(request, _("The report is confirmed."))
                 return redirect("operations:report", report_id=report.pk)
             if form.is_valid():
                 services.report_return(actor=request.user, report=report, note=form.cleaned_data["reason"])
@@ -287,6 +293,7 @@ def report_detail(request, report_id: int):
             messages.error(request, error.message)
     return render(request, "operations/report.html", {
         "report": report, "figures": selectors.report_figures(report), "may_confirm": may_confirm, "form": form,
+        "has_fund": selectors.place_has_fund(report.agreement.division) if may_confirm else None,
         "findings": list(report.findings.filter(resolved_at__isnull=True)),
     })
 

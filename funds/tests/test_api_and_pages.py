@@ -152,6 +152,19 @@ class TestPages:
         assert response.status_code == 302
         assert selectors.fund_get(user=world.users["supervisor"], code=community.code).founded_on == date(2025, 5, 4)
 
+    def test_the_founding_page_names_the_shares_held_and_founding_posts_them(self, client, world):
+        from funds import services
+
+        community, charity = world.node("甲市一区一街二社"), world.organisations["甲市一区慈善会"]
+        services.operator_share_post(actor="test", division=community, amount="320.00", received_on=date(2026, 3, 10),
+                                     operator=world.organisations["甲市一区一街一社服务中心"], document="运营月报-2026-02")
+        client.force_login(world.users["supervisor"])
+        page = client.get(f"/funds/found/{community.code}/").content.decode()
+        assert "本社区有1笔经营主体分成共¥320.00留存待转，基金设立后将作为收入转入本基金。" in page
+        done = client.post(f"/funds/found/{community.code}/", {"host": charity.pk, "led_by": "二社党委", "founded_on": "2026-01-01"},
+                           follow=True).content.decode()
+        assert "甲市一区一街二社留存的1笔经营主体分成共¥320.00已转入本基金。" in done
+
     def test_dashboards(self, client, world, funds):
         seed(funds.district, "100.00")
         client.force_login(world.users["supervisor"])

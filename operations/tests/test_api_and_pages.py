@@ -3,6 +3,7 @@ Chinese, an operator seeing only its own, query counts that do not grow with the
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 from io import BytesIO
 
 import pytest
@@ -193,10 +194,14 @@ class TestPages:
         assert response.status_code == 302, response.content.decode()[:2000]
         report = OperatingReport.objects.get()
         client.force_login(world.users["community_worker"])
-        assert "反哺资金入账" in client.get(f"/operations/reports/{report.pk}/").content.decode()
-        client.post(f"/operations/reports/{report.pk}/", {"step": "confirm"})
+        page = client.get(f"/operations/reports/{report.pk}/").content.decode()
+        assert "确认：分成留存待转" in page  # the community has no fund: the share will be held, and the page says so
+        assert "甲市一区一街一社尚未设立社区发展基金：确认后分成¥1,000.00先留存于社区专户，基金设立时转入基金。" in page
+        confirmed = client.post(f"/operations/reports/{report.pk}/", {"step": "confirm"}, follow=True).content.decode()
         report.refresh_from_db()
-        assert report.status == ReportStatus.CONFIRMED
+        assert report.status == ReportStatus.CONFIRMED and report.fund_hold.amount == Decimal("1000.00")
+        assert "月报已确认。甲市一区一街一社尚未设立社区发展基金，分成¥1,000.00已留存于社区专户，基金设立后转入基金。" in confirmed
+        assert "已留存，待社区设立基金后转入" in confirmed
 
     def test_the_compliance_page_shows_the_breach_with_its_figures(self, client, world, ops):
         in_force(world, ops, terms={"annual_rent": "0"})

@@ -45,5 +45,7 @@ def test_an_operator_files_a_report_and_the_community_confirms_it(live_server, w
         sign_in(page, live_server.url, "community_worker_a")
         page.goto(f"{live_server.url}/operations/")
         page.click(f"text={last_month().strftime('%Y-%m')} · {ops.operator.name}")
-        page.click("text=确认：反哺资金入账")
+        page.click("text=确认：分成留存待转")  # the community has no fund yet: its share is held for it
         page.wait_for_selector("text=月报已确认")
+        assert "已留存，待社区设立基金后转入" in page.inner_text("main")
+        screenshot(page, "operations-report-share-held")

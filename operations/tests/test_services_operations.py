@@ -1,6 +1,6 @@
 """Space for service: admission, agreements and their bookings, reports and the fund's share."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -197,12 +197,46 @@ def test_a_report_computes_the_share_and_confirming_it_posts_the_share_to_the_fu
     assert fund.account.balance == Decimal("1000.00")
 
 
-def test_a_community_without_a_fund_confirms_and_the_share_waits(world, ops):
+def test_a_community_without_a_fund_holds_the_share_until_its_fund_is_founded(world, ops):
+    from funds.models import Fund, HeldShare, IncomeKind
+    from funds.services import fund_create
+    from ledger.models import Account
+
     agreement = in_force(world, ops)
     report = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(), figures=FIGURES)
     services.report_confirm(actor=world.users["community_worker"], report=report)
     report.refresh_from_db()
-    assert report.status == ReportStatus.CONFIRMED and report.fund_income is None and report.fund_share > 0
+    assert report.status == ReportStatus.CONFIRMED and report.fund_income is None
+    held = report.fund_hold
+    assert (held.amount, held.operator, held.division, held.income) == (Decimal("1000.00"), ops.operator, ops.community, None)
+    account = Account.objects.get(code=f"held:{ops.community.code}")
+    assert account.kind == "earmarked" and account.balance == Decimal("1000.00")
+    assert AuditEvent.objects.filter(action="funds.share.held", target_id=str(held.pk)).exists()
+    assert not Fund.objects.filter(division=ops.community).exists()
+
+    fund = fund_create(actor=world.users["city_supervisor"], division=ops.community, host=world.organisations["甲市一区慈善会"],
+                       led_by="一社党委", founded_on=timezone.localdate())
+    held.refresh_from_db(), account.refresh_from_db(), fund.account.refresh_from_db()
+    income = held.income
+    assert income.fund == fund and income.kind == IncomeKind.OPERATOR_SHARE and income.donor_name == ops.operator.name
+    assert income.amount == Decimal("1000.00") and income.received_on == fund.founded_on  # not before the founding
+    assert income.transaction.legs.get(account=account).amount == Decimal("-1000.00")
+    assert account.balance == Decimal("0.00") and fund.account.balance == Decimal("1000.00")
+    assert held.handed_over_at is not None and HeldShare.objects.filter(income__isnull=True).count() == 0
+    created = AuditEvent.objects.get(action="funds.fund.created", target_id=str(fund.pk))
+    assert created.changes["held_shares_posted"] == 1 and created.changes["held_amount_posted"] == "1000.00"
+
+
+def test_a_share_held_before_a_fund_backdated_past_it_keeps_its_date(world, ops):
+    from funds.services import fund_create
+
+    agreement = in_force(world, ops)
+    report = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(), figures=FIGURES)
+    services.report_confirm(actor=world.users["community_worker"], report=report)
+    report.refresh_from_db()
+    fund = fund_create(actor=world.users["city_supervisor"], division=ops.community, host=world.organisations["甲市一区慈善会"],
+                       led_by="一社党委", founded_on=date(2025, 1, 1))
+    assert fund.incomes.get().received_on == report.fund_hold.received_on
 
 
 def test_reports_for_months_outside_the_agreement_or_not_over_or_twice_are_refused(world, ops):

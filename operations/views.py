@@ -104,6 +104,7 @@ def home(request):
         "in_force": list(selectors.agreement_list(user=user, status="in_force")[:50]),
         "due": selectors.reports_due(agreements=agreements)[:30],
         "savings": selectors.savings(within=staff_place) if staff_place else None,
+        "current_year": timezone.localdate().year,
         "findings": list(selectors.finding_list(user=user)[:10]),
         "offers": list(selectors.offer_list(user=user, open_only=True)[:10]),
         "may_draft": holds_any(user, "operations.add_agreement"),
@@ -410,11 +411,13 @@ def compliance(request, code: str):
     division = division_get(user=request.user, code=code)
     require(request.user, "operations.view_agreement", division)
     total, rows = selectors.compliance_by_place(user=request.user, within=division)
-    savings_rows = selectors.savings(within=division, by_child=True) if division.level != DivisionLevel.COMMUNITY else []
+    years = selectors.savings_years(within=division)
+    year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() and int(request.GET["year"]) in years else years[0]
+    savings_rows = selectors.savings(within=division, year=year, by_child=True) if division.level != DivisionLevel.COMMUNITY else []
     return render(request, "operations/compliance.html", {
-        "division": division, "total": total, "rows": rows, "savings": selectors.savings(within=division),
-        "savings_rows": savings_rows,
-        "savings_chart": [(r.division.name, float(r.renovation), float(r.running_per_year)) for r in savings_rows],
+        "division": division, "total": total, "rows": rows, "savings": selectors.savings(within=division, year=year),
+        "savings_rows": savings_rows, "years": years, "current_year": timezone.localdate().year,
+        "savings_chart": [(r.division.name, float(r.renovation), float(r.running)) for r in savings_rows],
         "due": selectors.reports_due(agreements=selectors.agreement_list(user=request.user, within=division))[:50],
     })
 

@@ -101,8 +101,12 @@ class TestApi:
         rows = client.get(f"/api/v1/operations/compliance?within={world.node('甲市一区').code}").json()
         assert rows[0]["agreements"] == 1 and rows[0]["with_breach"] == 1
         assert {r["name"]: r["with_breach"] for r in rows[1:]} == {"甲市一区一街": 1, "甲市一区二街": 0}
-        savings = client.get(f"/api/v1/operations/savings?within={world.node('甲市一区').code}").json()
-        assert savings[0]["renovation"] == "600000.00" and savings[0]["running_per_year"] == "200000.00"
+        started = Agreement.objects.get().starts_on
+        savings = client.get(f"/api/v1/operations/savings?within={world.node('甲市一区').code}&year={started.year}").json()
+        assert savings[0]["year"] == started.year and savings[0]["renovation"] == "600000.00"
+        assert savings[0]["renovation_to_date"] == "600000.00" and savings[0]["running_per_year"] == "200000.00"
+        assert savings[0]["in_force"] == 1 and {r["name"] for r in savings[1:]} == {"甲市一区一街", "甲市一区二街"}
+        assert Decimal(savings[0]["running_to_date"]) > 0
         findings = client.get("/api/v1/operations/findings").json()
         assert findings["count"] == 1 and findings["items"][0]["rule_key"] == "operations.state_public_benefit_share"
 
@@ -208,6 +212,18 @@ class TestPages:
         client.force_login(world.users["street_admin"])
         page = client.get(f"/operations/compliance/{ops.street.code}/").content.decode()
         assert "行政事业性国有资产无偿出借仅限非营利性事项" in page and "少儿美术" in page and "¥600,000" in page
+
+    def test_the_savings_say_their_year_and_the_year_can_be_chosen(self, client, world, ops):
+        agreement = in_force(world, ops)
+        started = agreement.starts_on.year
+        client.force_login(world.users["street_admin"])
+        page = client.get(f"/operations/compliance/{ops.street.code}/?year={started}").content.decode()
+        assert f"{started}年运营方承担的装修费用" in page and f"{started}年运营方承担的运行费用" in page
+        assert f"{started}年各地节约的政府支出" in page and f'<option value="{started}" selected>{started}年</option>' in page
+        assert f"{started}年以来累计¥600,000" in page and "今日在行协议1份，每年¥200,000" in page
+        assert "¥600,000" in page.split(f"{started}年运营方承担的装修费用", 1)[1].split("</div>", 2)[1]
+        ignored = client.get(f"/operations/compliance/{ops.street.code}/?year=1999").content.decode()
+        assert f"{timezone.localdate().year}年运营方承担的装修费用" in ignored  # a year without agreements falls back on this one
 
     def test_the_neighbour_street_gets_a_404(self, client, world, ops):
         agreement = in_force(world, ops)

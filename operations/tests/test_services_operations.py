@@ -270,13 +270,63 @@ def test_a_returned_report_is_corrected_and_submitted_again(world, ops):
         services.report_confirm(actor=world.users["community_worker"], report=again)
 
 
-def test_an_operators_renovation_and_running_costs_are_kept_for_the_savings(world, ops):
+def two_year_agreement(world, ops):
+    """¥600,000 of renovation and ¥365,000 a year of running costs, 2025-07-01 to 2027-06-30, in force from its first day."""
+    Admission.objects.filter(pk=ops.admission.pk).update(valid_from=date(2025, 1, 1))
+    return in_force(world, ops, starts_on=date(2025, 7, 1), ends_on=date(2027, 6, 30),
+                    terms={"operator_running_cost": "365000", "basis_date": "2025-06-10"})
+
+
+def figures(row) -> tuple:
+    return row.year, row.agreements, row.renovation, row.running, row.renovation_to_date, row.running_to_date, row.in_force
+
+
+def test_savings_are_counted_by_year_renovation_when_borne_and_running_costs_by_the_days_run(world, ops):
     from operations.selectors import savings
 
+    two_year_agreement(world, ops)
+    spring = date(2026, 3, 31)
+    assert figures(savings(within=ops.street, year=2025, today=spring)) == (
+        2025, 1, Decimal("600000.00"), Decimal("184000.00"), Decimal("600000.00"), Decimal("274000.00"), 1)  # 184 days of 2025
+    this_year = savings(within=ops.street, today=spring)
+    assert figures(this_year) == (2026, 1, Decimal("0.00"), Decimal("90000.00"), Decimal("600000.00"), Decimal("274000.00"), 1)
+    assert this_year.running_per_year == Decimal("365000.00") and this_year.since == date(2025, 7, 1)
+    assert figures(savings(within=ops.street, year=2024, today=spring))[1:4] == (0, Decimal("0.00"), Decimal("0.00"))
+    by_place = {row.division.name: figures(row) for row in savings(within=ops.street, year=2025, today=spring, by_child=True)}
+    assert by_place["甲市一区一街一社"] == figures(savings(within=ops.street, year=2025, today=spring))
+    assert by_place["甲市一区一街二社"][1:] == (0, Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), 0)
+
+
+def test_savings_do_not_fall_when_an_agreement_ends(world, ops):
+    from operations.selectors import savings
+
+    agreement = two_year_agreement(world, ops)
+    last_day = date(2026, 3, 31)
+    before = savings(within=ops.street, today=last_day)
+    services.agreement_terminate(actor=world.users["street_admin"], agreement=agreement, on=last_day, reason="运营方退出")
+    ended = savings(within=ops.street, today=last_day)
+    assert figures(ended)[:6] == figures(before)[:6] and ended.in_force == 0 and ended.running_per_year == Decimal("0.00")
+    autumn = savings(within=ops.street, year=2026, today=date(2026, 10, 1))
+    assert figures(autumn)[:6] == figures(before)[:6]  # the months after its end add nothing, and nothing is taken away
+    assert figures(savings(within=ops.street, year=2025, today=date(2027, 1, 5)))[2:4] == (Decimal("600000.00"), Decimal("184000.00"))
+
+
+def test_savings_for_many_agreements_take_the_same_few_queries(world, ops):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from operations.selectors import savings
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            savings(within=ops.street, by_child=True)
+        return len(captured)
+
     in_force(world, ops)
-    totals = savings(within=ops.street)
-    assert totals.renovation == Decimal("600000.00") and totals.running_per_year == Decimal("200000.00")
-    assert totals.agreements == 1
+    one = queries()
+    in_force(world, ops, room=ops.barn, terms={"title": "村集体活动室托育", "collective_resolution": "村代会〔2026〕1号"})
+    in_force(world, ops, room=ops.annex, terms={"title": "综合楼课堂", "collective_resolution": "村代会〔2026〕2号"})
+    assert queries() == one <= 3
 
 
 def test_a_withdrawn_agreement_gives_its_hours_back(world, ops):

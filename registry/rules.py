@@ -13,7 +13,7 @@ from .models import Aspect, Function, Requirement, SiteKind
 
 KINDS = tuple(SiteKind.values)
 STAR_INDICATORS = {"floor_area", "aspects_covered", "required_functions", "weekly_hours", "ground_floor_share",
-                   "independent_entrance", "evidence"}
+                   "independent_entrance", "evidence", "resident_ratings"}
 
 rule_kind("site_area_min", module="registry",
           description=_("The floor area of a community's sites of the given kinds is at least min_m2."),
@@ -82,6 +82,11 @@ def check_star_criteria(params: dict) -> list[str]:
             problems.append(str(_("Unknown rating indicator: %(name)s") % {"name": item.get("indicator")}))
         if not isinstance(item.get("weight"), int | float) or item["weight"] <= 0:
             problems.append(str(_("Each rating criterion needs a positive weight.")))
+        if item.get("indicator") == "resident_ratings":
+            for name in ("window_days", "min_ratings"):
+                value = item.get(name, 1)
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    problems.append(str(_("%(name)s of the residents' ratings is a whole number, 1 or more.") % {"name": name}))
     return problems
 
 

@@ -82,11 +82,10 @@ def check_star_criteria(params: dict) -> list[str]:
             problems.append(str(_("Unknown rating indicator: %(name)s") % {"name": item.get("indicator")}))
         if not isinstance(item.get("weight"), int | float) or item["weight"] <= 0:
             problems.append(str(_("Each rating criterion needs a positive weight.")))
-        if item.get("indicator") == "resident_ratings":
-            for name in ("window_days", "min_ratings"):
-                value = item.get(name, 1)
-                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    problems.append(str(_("%(name)s of the residents' ratings is a whole number, 1 or more.") % {"name": name}))
+        if item.get("indicator") == "resident_ratings" and any(
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+                for value in (item.get("window_days", 1), item.get("min_ratings", 1))):
+            problems.append(str(_("The residents' ratings' window (days) and fewest ratings are whole numbers, 1 or more.")))
     return problems
 
 

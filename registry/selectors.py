@@ -250,6 +250,11 @@ def online_centres(*, user, within: Division, state: str | None = None) -> tuple
     return ratings.select_related("site__online_services"), counts, gate
 
 
+def sites_switchable(*, user, site_ids) -> set[int]:
+    """Of these sites, those whose online services ``user`` may switch (one query)."""
+    return set(visible_to(user, "registry.switch_online_services", Site.objects.filter(pk__in=site_ids)).values_list("pk", flat=True))
+
+
 def online_state(site: Site) -> str | None:
     """Where a rated centre stands (``ONLINE_STATES``), or None for a site that is not rated."""
     rating = StarRating.objects.filter(site=site, is_current=True).first()

@@ -310,9 +310,10 @@ def rating_list(request):
     state = request.GET.get("state") if request.GET.get("state") in selectors.ONLINE_STATES else None
     ratings, counts, gate = selectors.online_centres(user=request.user, within=within, state=state)
     page = Paginator(ratings, 50).get_page(request.GET.get("page"))
-    may_switch = holds_any(request.user, "registry.switch_online_services")
+    switchable = selectors.sites_switchable(user=request.user, site_ids=[rating.site_id for rating in page]) \
+        if holds_any(request.user, "registry.switch_online_services") else set()
     for rating in page:
-        rating.may_switch = may_switch and request.user.has_perm("registry.switch_online_services", rating.site)
+        rating.may_switch = rating.site_id in switchable
     return render(request, "registry/rating_list.html", {
         "division": within, "page": page, "state": state, "counts": counts, "total": sum(counts.values()), "gate": gate,
         "online_min_stars": rule(division=within, key="registry.online_services_min_stars"),

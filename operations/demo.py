@@ -24,7 +24,7 @@ from org.models import OperatorKind, Organisation, OrganisationKind
 from registry.models import PropertyClass, Room, RoomUse, SiteKind
 
 from . import services
-from .models import Agreement, AgreementStatus, FundingKind, ServiceTier
+from .models import Agreement, AgreementStatus, FundingKind, ServiceTier, month_after
 from .selectors import months_between
 
 MORE_OPERATORS = 230
@@ -235,9 +235,12 @@ def _months(agreement, today: date) -> list[date]:
     return months_between(first, today.replace(day=1) - timedelta(days=1))
 
 
-def _figures(rng, agreement, *, over_cost: bool = False) -> dict:
+def _figures(rng, agreement, month: date, *, over_cost: bool = False) -> dict:
+    """A month's figures: about one session a booked slot (fewer in a month the agreement ran only part of)."""
     weekly = sum(len(s.hours) for s in agreement.spaces.all())
-    sessions = max(6, int(weekly * 4.3 * rng.uniform(0.8, 1.05)))
+    last_day = month_after(month) - timedelta(days=1)
+    ran = (min(last_day, agreement.last_day) - max(month, agreement.starts_on)).days + 1
+    sessions = max(1, int(weekly * 4.3 * ran / last_day.day * rng.uniform(0.8, 1.05)))
     market = int(sessions * rng.uniform(0.1, 0.3))
     low = int((sessions - market) * rng.uniform(0.25, 0.45))
     free = sessions - market - low
@@ -258,7 +261,7 @@ def _report_year(ctx, agreement, operator_user, confirmer, *, showcase: bool) ->
     if not showcase:
         months = months[-2:]  # the rest of the city: the last two months, to keep the demo build short
     for index, month in enumerate(months):
-        report = services.report_submit(actor=operator_user, agreement=agreement, month=month, figures=_figures(rng, agreement),
+        report = services.report_submit(actor=operator_user, agreement=agreement, month=month, figures=_figures(rng, agreement, month),
                                         now=ctx.extra["now"])
         if not (showcase and index == len(months) - 1):
             services.report_confirm(actor=confirmer, report=report, now=ctx.extra["now"])
@@ -346,14 +349,14 @@ def _showcase(ctx, street, first, operators, rooms_of, workers, jiedao, yunying,
         if latest is not None and latest.status == "submitted":
             services.report_return(actor=workers[agreement.division_id], report=latest, note="有偿收入高于运营成本，请核对收入明细后重报。")
             services.report_submit(actor=yunying, agreement=agreement, month=latest.month, now=ctx.extra["now"],
-                                   figures=_figures(rng, agreement, over_cost=True))
+                                   figures=_figures(rng, agreement, latest.month, over_cost=True))
     # A month claiming seven times the sessions booked, more than the booked hours can hold (three hours at most a booking).
     for agreement in Agreement.objects.filter(status=AgreementStatus.ACTIVE, division__path__startswith=street.path).exclude(
             pk__in=[a.pk for a in mine[:1]]).order_by("pk"):
         latest = agreement.reports.order_by("-month").first()
         if latest is None or latest.status != "submitted":
             continue
-        figures = _figures(rng, agreement)
+        figures = _figures(rng, agreement, latest.month)
         figures["sessions_free"] += 6 * (figures["sessions_free"] + figures["sessions_low_cost"] + figures["sessions_market"])
         operator_user = yunying if agreement.operator == demo_operator else demo_user("operator-desk", "经营主体申报窗口")
         services.report_return(actor=workers[agreement.division_id], report=latest, note="请按实际开展场次重报。")

@@ -38,23 +38,23 @@ from .models import (
 USAGE_RATE_PROVIDER: Callable | None = None
 
 # Modules where residents give stars (the smart neighbourhood) register here how many ratings were
-# given in a place (a division's path, and below) since a moment, and their stars added up; the
-# star rating's ``resident_ratings`` indicator reads them without knowing those modules.
-RESIDENT_RATINGS: list[Callable[[str, datetime], tuple[int, int]]] = []
+# given in a place (a division's path, and below) between two moments, and their stars added up;
+# the star rating's ``resident_ratings`` indicator reads them without knowing those modules.
+RESIDENT_RATINGS: list[Callable[[str, datetime, datetime], tuple[int, int]]] = []
 
 
-def resident_ratings_source(source: Callable[[str, datetime], tuple[int, int]]):
+def resident_ratings_source(source: Callable[[str, datetime, datetime], tuple[int, int]]):
     """Register a source of residents' ratings (used as a decorator or a call)."""
     if source not in RESIDENT_RATINGS:
         RESIDENT_RATINGS.append(source)
     return source
 
 
-def resident_ratings(*, division: Division, since: datetime) -> tuple[int, int]:
-    """Ratings residents gave in ``division`` and below since ``since``: how many, and their stars added up."""
+def resident_ratings(*, division: Division, since: datetime, until: datetime) -> tuple[int, int]:
+    """Ratings residents gave in ``division`` and below in ``[since, until)``: how many, and their stars added up."""
     count = total = 0
     for source in RESIDENT_RATINGS:
-        n, stars = source(division.path, since)
+        n, stars = source(division.path, since, until)
         count, total = count + n, total + stars
     return count, total
 

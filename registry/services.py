@@ -325,7 +325,8 @@ def _residents_satisfaction(site: Site, criterion: dict, now) -> tuple[float, di
     score (``criterion``) if there is one. Also what the figure rests on, for the rating's details."""
     from .selectors import resident_ratings
 
-    count, total = resident_ratings(division=site.division, since=now - timedelta(days=int(criterion.get("window_days", 365))))
+    count, total = resident_ratings(division=site.division, since=now - timedelta(days=int(criterion.get("window_days", 365))),
+                                    until=now + timedelta(microseconds=1))
     if count and count >= int(criterion.get("min_ratings", 1)):
         average = round(total / count, 1)  # to a tenth of a star, so one more rating rarely moves the rating
         return average / 5, {"ratings": count, "average": average}
@@ -362,6 +363,7 @@ def star_rating_recompute(*, site: Site, now=None) -> StarRating | None:
     """Rate ``site`` by its city's criteria. A changed result is a new dated row (the history); the same
     result marks the current rating as checked again at ``now``."""
     now = now or timezone.now()
+    site = Site.objects.select_related("division").get(pk=site.pk)  # as stored, whatever the caller's copy says
     criteria_rule = rule(division=site.division, key="registry.star_rating")
     if criteria_rule is None or site.kind not in criteria_rule.params["site_kinds"] or site.closed_on:
         return None

@@ -225,15 +225,8 @@ def activity_get(*, user, pk: int) -> Activity:
 def offline_centre(activity: Activity) -> Site | None:
     """The star-rated centre an activity is held at, when that centre's online services are not on (so it is not
     offered for registration online [Quanzhou: 在“四星级”及以上邻里中心上线试运行]); None otherwise."""
-    from registry.selectors import online_sites
-
     site = activity.room.site if activity.room_id else None
-    if site is None:
-        return None
-    criteria = rule(division=activity.community, key="registry.star_rating")
-    if criteria is None or site.kind not in criteria.params["site_kinds"]:
-        return None
-    return None if site.pk in online_sites([site.pk]) else site
+    return site if centre_online(centre=site) is False else None
 
 
 def registration_offer(*, user, activity: Activity, now: datetime | None = None) -> str:

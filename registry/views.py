@@ -13,7 +13,7 @@ from accounts.permissions import holds_any, require
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
 from core.uploads import serve_upload
-from org.models import DivisionLevel
+from org.models import Division, DivisionLevel
 from org.selectors import division_get, user_home_division
 from rulepack.selectors import rule
 
@@ -316,6 +316,8 @@ def rating_list(request):
         rating.may_switch = rating.site_id in switchable
     return render(request, "registry/rating_list.html", {
         "division": within, "page": page, "state": state, "counts": counts, "total": sum(counts.values()), "gate": gate,
+        "places": [home, *Division.objects.filter(parent=home).exclude(level=DivisionLevel.GRID).order_by("code")]
+        if home.level != DivisionLevel.COMMUNITY else [],
         "online_min_stars": rule(division=within, key="registry.online_services_min_stars"),
         "states": [(code, label, counts[code]) for code, label in (
             ("on", _("online services on")), ("eligible", _("may be switched on")),

@@ -87,6 +87,7 @@ GRANTS: dict[str, dict[str, str]] = {
     "registry.view_compliance": {**STAFF_READ},
     "registry.view_starrating": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.OPERATOR_STAFF: SERVED, R.CHARITY_STAFF: SERVED},
     "registry.add_starevidence": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "registry.switch_online_services": {R.STREET_ADMIN: SUBTREE},
     "registry.view_registryfiling": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     "registry.add_registryfiling": {R.STREET_ADMIN: SUBTREE},
     "registry.view_provisionproject": {**STAFF_READ},

@@ -23,6 +23,7 @@ STEPS = [
     "operations.demo.build_operations",
     "planning.demo.build_life_circle",
     "neighbourhood.demo.build_neighbourhood",
+    "registry.demo.build_online_services",
 ]
 
 

@@ -62,7 +62,8 @@ def create_fund(request, payload: FundIn):
     if not selectors.may_found(request.user, division, host):
         raise PermissionDenied()
     fund = services.fund_create(actor=request.user, division=division, host=host, name=payload.name, led_by=payload.led_by,
-                                founding_document=payload.founding_document, purpose=payload.purpose, rules=payload.rules)
+                                founding_document=payload.founding_document, purpose=payload.purpose, rules=payload.rules,
+                                founded_on=payload.founded_on)
     return Status(201, fund)
 
 

@@ -18,6 +18,7 @@ class FundForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label=_("name"), max_length=200, required=False)
     led_by = forms.CharField(label=_("led by"), max_length=200, help_text=_("The community party organisation that leads the fund."))
     founding_document = forms.CharField(label=_("founding document"), max_length=100, required=False)
+    founded_on = forms.DateField(label=_("founded on"), widget=date_input(), initial=timezone.localdate)
     purpose = forms.CharField(label=_("purpose"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args, hosts=(), **kwargs):

@@ -5,7 +5,8 @@ public-fundraising status; its money lives in a ledger ``Account`` of kind *fund
 movement is a balanced, append-only ledger transaction and the balance can never go below
 zero [Zibo]. ``Income`` records why money came in (kind, donor, receipt) beside the ledger
 transaction that moved it; seed matching from the district's fund is an income that names
-the income it matches [Xishan]. A ``Project`` goes through the committee's vote, the charity's
+the income it matches [Xishan]. A ``HeldShare`` is an operator's share confirmed for a community
+that has no fund yet, held in an earmarked account until the fund is founded. A ``Project`` goes through the committee's vote, the charity's
 approval, disbursement in instalments against the balance, and a completion report [Zibo];
 ``services`` holds one function per step.
 """
@@ -126,6 +127,39 @@ class Income(models.Model):
     @property
     def public_donor(self) -> str:
         return str(_("anonymous donor")) if self.anonymous else self.donor_name
+
+
+class HeldShare(models.Model):
+    """An operator's revenue share confirmed for a place that has no fund yet. The money is held in the
+    place's earmarked ledger account (``held:<code>``) and posted to the fund as income when one is
+    founded (``services.fund_create``), so no share is lost."""
+
+    division = models.ForeignKey("org.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="held_shares")
+    operator = models.ForeignKey("org.Organisation", verbose_name=_("operator"), on_delete=models.PROTECT, related_name="held_shares")
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2)
+    received_on = models.DateField(_("received on"))
+    source_document = models.CharField(_("source document"), max_length=100)
+    transaction = models.OneToOneField("ledger.Transaction", verbose_name=_("held by the ledger transaction"), on_delete=models.PROTECT,
+                                       related_name="held_share")
+    income = models.OneToOneField(Income, verbose_name=_("posted to the fund as"), null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="held_share")
+    handed_over_at = models.DateTimeField(_("posted to the fund at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope = ScopeFields(division="division", organisation="operator")
+
+    class Meta:
+        verbose_name = _("share held for a fund")
+        verbose_name_plural = _("shares held for a fund")
+        ordering = ["received_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="funds_held_share_positive"),
+            models.CheckConstraint(condition=Q(income__isnull=True, handed_over_at__isnull=True)
+                                   | Q(income__isnull=False, handed_over_at__isnull=False), name="funds_held_share_handed_over_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.division} {self.operator} {self.amount}"
 
 
 class ProjectKind(models.TextChoices):

@@ -23,6 +23,7 @@ class FundIn(Schema):
     led_by: str = Field(..., min_length=1, max_length=200)
     name: str = Field("", max_length=200)
     founding_document: str = Field("", max_length=100)
+    founded_on: date | None = Field(None, description="The founding date (today when not given); not in the future")
     purpose: str = ""
     rules: str = ""
 

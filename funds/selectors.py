@@ -24,6 +24,7 @@ from .models import (
     ZERO,
     Disbursement,
     Fund,
+    HeldShare,
     Income,
     IncomeKind,
     Project,
@@ -33,6 +34,13 @@ from .models import (
 )
 
 INCOME_KINDS = set(IncomeKind.values)
+CENT = Decimal("0.01")
+
+
+def yuan(amount) -> Decimal:
+    """A sum of money as yuan with two places: SQLite's sums come back with any number of places
+    (1500000, 73104.8800000000), PostgreSQL's with the column's two."""
+    return (amount or ZERO).quantize(CENT)
 
 
 def may_found(user, division: Division, host) -> bool:
@@ -126,6 +134,11 @@ def public_fund_get(*, code: str) -> Fund:
     return fund
 
 
+def held_shares(*, division: Division) -> QuerySet[HeldShare]:
+    """Operators' shares held for ``division`` until its fund is founded (for the pages that found it)."""
+    return HeldShare.objects.filter(division=division, income__isnull=True).select_related("operator").order_by("received_on", "pk")
+
+
 def project_list(*, user, fund: Fund | None = None, status: str | None = None) -> QuerySet[Project]:
     projects = visible_to(user, "funds.view_project", Project.objects.select_related("fund__division", "fund__host", "proposer"))
     if fund is not None:
@@ -176,7 +189,7 @@ def fund_figures(funds: "list[Fund] | QuerySet[Fund]", *, since: date | None = N
         accounts = [fund.account_id for fund in funds]
     figures, fund_of_account = {}, {}
     for fund_id, account_id, balance in rows:
-        figures[fund_id] = FundFigures(balance=balance)
+        figures[fund_id] = FundFigures(balance=yuan(balance))
         fund_of_account[account_id] = fund_id
     totals = MonthTotal.objects.filter(account_id__in=accounts).order_by()
     if since is not None:
@@ -185,7 +198,7 @@ def fund_figures(funds: "list[Fund] | QuerySet[Fund]", *, since: date | None = N
         totals = totals.filter(month__lte=until)
     for account_id, kind, amount in totals.values_list("account_id", "kind").annotate(total=Sum("amount")).values_list(
             "account_id", "kind", "total").iterator(chunk_size=10000):
-        figure = figures[fund_of_account[account_id]]
+        figure, amount = figures[fund_of_account[account_id]], yuan(amount)
         if amount > 0 and kind in INCOME_KINDS:
             figure.income += amount
             figure.by_kind[kind] = amount
@@ -194,7 +207,7 @@ def fund_figures(funds: "list[Fund] | QuerySet[Fund]", *, since: date | None = N
     if months:
         for account_id, month, amount in totals.filter(kind__in=INCOME_KINDS, amount__gt=0).values_list(
                 "account_id", "month").annotate(total=Sum("amount")).values_list("account_id", "month", "total"):
-            figures[fund_of_account[account_id]].by_month[month] = amount
+            figures[fund_of_account[account_id]].by_month[month] = yuan(amount)
     return figures
 
 
@@ -214,7 +227,7 @@ def disclosure(fund: Fund) -> dict:
         Prefetch("disbursements", queryset=Disbursement.objects.order_by("instalment"))).order_by("-proposed_at"))
     votes = vote_counts(projects)
     donors = list(fund.incomes.exclude(kind=IncomeKind.SEED_MATCHING).order_by("-received_on", "-id")[:50])
-    matched = fund.incomes.filter(kind=IncomeKind.SEED_MATCHING).aggregate(total=Sum("amount"))["total"] or ZERO
+    matched = yuan(fund.incomes.filter(kind=IncomeKind.SEED_MATCHING).aggregate(total=Sum("amount"))["total"])
     return {
         "fund": fund, "figures": figures, "matched": matched,
         "by_kind": [(IncomeKind(kind).label, amount) for kind, amount in sorted(figures.by_kind.items(), key=lambda i: -i[1])],

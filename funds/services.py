@@ -38,6 +38,7 @@ from .models import (
     DonorKind,
     Evidence,
     Fund,
+    HeldShare,
     Income,
     IncomeKind,
     Project,
@@ -86,6 +87,10 @@ def fund_create(*, actor, division: Division, host: Organisation, name: str = ""
     if host.kind != OrganisationKind.CHARITY or not host.public_fundraising:
         raise ValidationFailed(fields={"host": [_("Only a charity with public-fundraising status can host a fund.")]})
     require_filled(led_by=led_by)
+    founded_on = founded_on or timezone.localdate()
+    if founded_on > timezone.localdate():
+        raise ValidationFailed(fields={"founded_on": [_("A fund cannot be founded on a future date.")]})
+    _lock_place(division)
     if Fund.objects.filter(division=division).exists():
         raise Conflict(_("%(division)s already has a fund.") % {"division": division.name}, code="fund_exists")
     name = name.strip() or str(_("%(division)s community development fund") % {"division": division.name})
@@ -93,11 +98,13 @@ def fund_create(*, actor, division: Division, host: Organisation, name: str = ""
                            organisation=host)
     fund = Fund(division=division, host=host, account=account, name=name, led_by=led_by.strip(),
                 founding_document=founding_document.strip(), purpose=purpose.strip(), rules=rules.strip(),
-                founded_on=founded_on or timezone.localdate())
+                founded_on=founded_on)
     clean_or_raise(fund, exclude=["account"])
     fund.save()
+    handed_over = _hand_over_held_shares(actor=actor, fund=fund)
     audit_record(actor=actor, action="funds.fund.created", target=fund, division=division, organisation=host,
-                 changes=snapshot(fund, ["name", "host", "led_by", "founding_document", "founded_on"]))
+                 changes={**snapshot(fund, ["name", "host", "led_by", "founding_document", "founded_on"]),
+                          "held_shares_posted": len(handed_over), "held_amount_posted": sum((h.amount for h in handed_over), ZERO)})
     return fund
 
 
@@ -198,13 +205,23 @@ def income_record(*, actor, fund: Fund, kind: str, amount, donor_name: str, rece
     if received_on > timezone.localdate():
         raise ValidationFailed(fields={"received_on": [_("Income cannot be dated in the future.")]})
     fund = Fund.objects.select_for_update(of=("self",)).select_related("division", "account", "host").get(pk=fund.pk)
-    posting = ledger_transfer(
-        actor=actor, kind=kind, source=_counterparty(fund, "donors", _("%(fund)s · donors and payers") % {"fund": fund.name}),
-        destination=fund.account, amount=amount, source_document=(receipt_no or source_document).strip() or f"{kind}-{received_on}",
-        occurred_on=received_on, memo=donor_name.strip(), division=fund.division)
+    if received_on < fund.founded_on:
+        raise ValidationFailed(fields={"received_on": [_("The fund was founded on %(date)s; income cannot be dated before it.")
+                                                       % {"date": fund.founded_on.isoformat()}]})
+    return _income_post(actor=actor, fund=fund, kind=kind, amount=amount, donor_name=donor_name.strip(), donor_kind=donor_kind,
+                        anonymous=anonymous, purpose=purpose.strip(), received_on=received_on, receipt_no=receipt_no.strip(),
+                        source=_counterparty(fund, "donors", _("%(fund)s · donors and payers") % {"fund": fund.name}),
+                        source_document=(receipt_no or source_document).strip() or f"{kind}-{received_on}")
+
+
+def _income_post(*, actor, fund: Fund, kind: str, amount: Decimal, donor_name: str, donor_kind: str, received_on: date,
+                 source: Account, source_document: str, anonymous: bool = False, purpose: str = "", receipt_no: str = "") -> Income:
+    """Post checked income from ``source`` into the (locked) fund, record it, and match it when the pack says so."""
+    posting = ledger_transfer(actor=actor, kind=kind, source=source, destination=fund.account, amount=amount,
+                              source_document=source_document, occurred_on=received_on, memo=donor_name, division=fund.division)
     income = Income.objects.create(
-        fund=fund, kind=kind, donor_name=donor_name.strip(), donor_kind=donor_kind, anonymous=anonymous, purpose=purpose.strip(),
-        amount=amount, received_on=received_on, receipt_no=receipt_no.strip(), transaction=posting,
+        fund=fund, kind=kind, donor_name=donor_name, donor_kind=donor_kind, anonymous=anonymous, purpose=purpose,
+        amount=amount, received_on=received_on, receipt_no=receipt_no, transaction=posting,
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None)
     matched = _seed_match(actor=actor, income=income)
     audit_record(actor=actor, action="funds.income.recorded", target=income, division=fund.division, organisation=fund.host,
@@ -212,14 +229,71 @@ def income_record(*, actor, fund: Fund, kind: str, amount, donor_name: str, rece
     return income
 
 
-def operator_share_post(*, actor, division: Division, amount, operator: Organisation, received_on: date, document: str) -> Income:
-    """An operator's revenue share into a community's fund (called by space-for-service when a report is confirmed)."""
+# Operators' shares, held for a community until its fund is founded.
+
+def _lock_place(division: Division) -> None:
+    """Take the place's row lock (FOR NO KEY UPDATE: foreign-key checks on it are not held up), so that
+    founding its fund and posting an operator's share there run one after the other: a share posted
+    first is held and then handed over by the founding, a share posted second goes into the fund."""
+    Division.objects.select_for_update(no_key=True, of=("self",)).filter(pk=division.pk).first()
+
+
+def held_account(division: Division) -> Account:
+    """The place's earmarked account for operators' shares waiting for its fund, opened on first use."""
+    return account_get_or_open(actor="funds", code=f"held:{division.code}", kind=AccountKind.EARMARKED, division=division,
+                               name=str(_("%(division)s · operators' shares held until its fund is founded")
+                                        % {"division": division.name}))
+
+
+def _share_hold(*, actor, division: Division, amount: Decimal, operator: Organisation, received_on: date, document: str) -> HeldShare:
+    source = account_get_or_open(actor="funds", code=f"external:operators:{division.code}", kind=AccountKind.EXTERNAL,
+                                 division=division, name=str(_("%(division)s · operators paying revenue shares")
+                                                             % {"division": division.name}))
+    posting = ledger_transfer(actor=actor, kind=IncomeKind.OPERATOR_SHARE, source=source, destination=held_account(division),
+                              amount=amount, source_document=document, occurred_on=received_on, memo=operator.name,
+                              division=division)
+    held = HeldShare.objects.create(division=division, operator=operator, amount=amount, received_on=received_on,
+                                    source_document=document, transaction=posting)
+    audit_record(actor=actor, action="funds.share.held", target=held, division=division, organisation=operator,
+                 changes={"amount": amount, "received_on": received_on, "source_document": document})
+    return held
+
+
+def _hand_over_held_shares(*, actor, fund: Fund) -> list[HeldShare]:
+    """Post every share held for the fund's place into the new fund, each as the operator's income (dated when it
+    was received, or the founding day if later). Runs under the place's lock (``_lock_place``)."""
+    held = list(HeldShare.objects.select_for_update(of=("self",)).filter(division=fund.division, income__isnull=True)
+                .select_related("operator").order_by("received_on", "pk"))
+    if not held:
+        return []
+    account = held_account(fund.division)
+    now = timezone.now()
+    for share in held:
+        share.income = _income_post(
+            actor=actor, fund=fund, kind=IncomeKind.OPERATOR_SHARE, amount=share.amount, donor_name=share.operator.name,
+            donor_kind=DonorKind.ORGANISATION, received_on=max(share.received_on, fund.founded_on), source=account,
+            source_document=share.source_document)
+        share.handed_over_at = now
+        share.save(update_fields=["income", "handed_over_at"])
+        audit_record(actor=actor, action="funds.share.handed_over", target=share, division=fund.division,
+                     organisation=share.operator, changes={"amount": share.amount, "income": share.income.pk})
+    return held
+
+
+@transaction.atomic
+def operator_share_post(*, actor, division: Division, amount, operator: Organisation, received_on: date,
+                        document: str) -> Income | HeldShare:
+    """An operator's revenue share into the place's fund (called by space-for-service when a report is confirmed);
+    where the place has no fund yet, held for it in its earmarked account until the fund is founded."""
+    amount = _positive(amount)
+    require_filled(document=document)
+    _lock_place(division)
     fund = Fund.objects.filter(division=division).first()
     if fund is None:
-        raise Conflict(_("%(division)s has no community development fund to receive the share.") % {"division": division.name},
-                       code="no_fund")
+        return _share_hold(actor=actor, division=division, amount=amount, operator=operator, received_on=received_on,
+                           document=document.strip())
     return income_record(actor=actor, fund=fund, kind=IncomeKind.OPERATOR_SHARE, amount=amount, donor_name=operator.name,
-                         donor_kind=DonorKind.ORGANISATION, received_on=received_on, source_document=document)
+                         donor_kind=DonorKind.ORGANISATION, received_on=max(received_on, fund.founded_on), source_document=document)
 
 
 # Projects: one function per step.

@@ -2,6 +2,7 @@
 committee, a project's review and payments, the public disclosure (公示) and the audit export."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -84,13 +85,20 @@ def found(request, code: str):
         try:
             fund = services.fund_create(actor=request.user, division=division, host=next(h for h in hosts if str(h.pk) == data["host"]),
                                         name=data["name"], led_by=data["led_by"], founding_document=data["founding_document"],
-                                        purpose=data["purpose"])
+                                        purpose=data["purpose"], founded_on=data["founded_on"])
         except ApplicationError as error:
             add_error_to_form(form, error)
         else:
             messages.success(request, _("The fund is founded."))
+            posted = list(fund.incomes.filter(held_share__isnull=False).values_list("amount", flat=True))
+            if posted:
+                messages.info(request, _("%(n)s operators' shares held for %(division)s, ¥%(total)s in all, are posted to the "
+                                         "fund.") % {"n": len(posted), "division": division.name,
+                                                     "total": f"{sum(posted, Decimal('0.00')):,.2f}"})
             return redirect("funds:fund", code=fund.division.code)
-    return render(request, "funds/found.html", {"division": division, "form": form})
+    held = list(selectors.held_shares(division=division))
+    return render(request, "funds/found.html", {"division": division, "form": form, "held": held,
+                                                "held_total": sum((h.amount for h in held), Decimal("0.00"))})
 
 
 @login_required

@@ -21,6 +21,7 @@ from .schemas import (
     AcceptIn,
     ActivityIn,
     ActivityOut,
+    ActivityRatingOut,
     AttendanceOut,
     CancelIn,
     CodeIn,
@@ -45,6 +46,7 @@ from .schemas import (
     RegistrationIn,
     RegistrationOut,
     ScheduleIn,
+    StarsIn,
 )
 
 router = Router(tags=["neighbourhood"])
@@ -191,6 +193,14 @@ def register(request, activity_id: int, payload: RegistrationIn):
     activity = selectors.activity_get(user=request.user, pk=activity_id)
     require(request.user, "neighbourhood.register_activity", activity)
     return Status(201, services.registration_create(actor=request.user, activity=activity, places=payload.places))
+
+
+@router.post(P + "/activities/{activity_id}/rating", response={201: ActivityRatingOut, **ERRORS},
+             summary="Rate an activity one took part in (1–5 stars, once)")
+def rate_activity(request, activity_id: int, payload: StarsIn):
+    activity = selectors.activity_get(user=request.user, pk=activity_id)
+    require(request.user, "neighbourhood.register_activity", activity)
+    return Status(201, services.activity_rate(actor=request.user, activity=activity, stars=payload.stars, comment=payload.comment))
 
 
 @router.get(P + "/activities/{activity_id}/registrations", response={200: list[RegistrationOut], **ERRORS},
@@ -349,6 +359,13 @@ def submit_feedback(request, payload: FeedbackIn):
 @router.get(P + "/feedback/{feedback_id}", response={200: FeedbackOut, **ERRORS})
 def get_feedback(request, feedback_id: int):
     return selectors.feedback_get(user=request.user, pk=feedback_id)
+
+
+@router.post(P + "/feedback/{feedback_id}/rating", response={200: FeedbackOut, **ERRORS},
+             summary="Rate how one's closed request was handled (1–5 stars, once)")
+def rate_feedback(request, feedback_id: int, payload: StarsIn):
+    item = selectors.feedback_get(user=request.user, pk=feedback_id)
+    return services.feedback_rate(actor=request.user, request=item, stars=payload.stars, comment=payload.comment)
 
 
 @router.post(P + "/feedback/{feedback_id}/updates", response={200: FeedbackOut, **ERRORS}, summary="Move a request on, with a public note")

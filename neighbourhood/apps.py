@@ -10,9 +10,11 @@ class NeighbourhoodConfig(AppConfig):
         from accounts.permissions import holds_any
         from core.navigation import dashboard_card, landing_page, nav_item
         from operations.compliance import attendance_counter
+        from registry.selectors import resident_ratings_source
 
         from . import registers, rules  # noqa: F401  (the module's registers and rule kinds)
         from .operator_checkins import person_times_for_agreement
+        from .ratings import stars_given
         from .views import is_staff, lives_here_only, resident_card, staff_card
 
         nav_item(_("My neighbourhood"), "neighbourhood:home", visible=lambda u: holds_any(u, "neighbourhood.register_activity"),
@@ -22,3 +24,4 @@ class NeighbourhoodConfig(AppConfig):
         dashboard_card("neighbourhood/cards/staff.html", context=staff_card, order=18)
         landing_page("neighbourhood:home", applies=lives_here_only)
         attendance_counter(person_times_for_agreement)
+        resident_ratings_source(stars_given)

@@ -110,6 +110,7 @@ def build_neighbourhood(ctx: DemoContext) -> None:
     activities = _activities(ctx, community, worker, operator_user, everyone)
     _orders(ctx, community, worker, operator_user, jumin, everyone, needs)
     _feedback(ctx, community, worker, jumin, everyone)
+    _ratings(ctx, community, activities)
     # The community invites 心桥 (found by matching) to run a canteen for older people; it has not answered yet.
     operator = next(o for o in services.operators_in_scope(community) if o in services.operator_of(operator_user))
     services.invitation_send(actor=worker, need=needs["elderly_meals"], operator=operator, service_name="长者助餐点",
@@ -297,6 +298,40 @@ def _orders(ctx, community, worker, operator_user, jumin, everyone, needs) -> No
         if target == "rated":
             services.order_rate(actor=person, order=order, rating=rng.choice([4, 5, 5]), comment="师傅很耐心", now=done + timedelta(hours=6))
     ctx.say(f"service orders: {len(plans)} at every step")
+
+
+COMMENTS = {5: ["老师很耐心，下次还来", "组织得很好", "很实用"], 4: ["挺好的，时间再长一点就好了", "不错"],
+            3: ["一般，场地有点挤"], 2: ["报名了但临时改时间，没通知到"]}
+
+
+def _ratings(ctx, community, activities) -> None:
+    """Residents rate what they took part in, a few days after, and how their closed feedback was handled."""
+    from django.db.models import Max
+
+    from .models import Attendance, FeedbackRequest
+
+    rng, now, given = ctx.rng, timezone.now(), 0
+    for activity in activities:
+        last = dict(Attendance.objects.filter(session__activity=activity).values_list("registration__user").annotate(
+            last=Max("session__ends_at")).values_list("registration__user", "last"))
+        people = {u.pk: u for u in User.objects.filter(pk__in=last)}
+        for user_id, ended in sorted(last.items()):
+            moment = ended + timedelta(hours=rng.randint(2, 72))
+            if rng.random() > 0.6 or moment > now:
+                continue
+            stars = rng.choices([5, 4, 3, 2], weights=[55, 30, 10, 5])[0]
+            try:
+                services.activity_rate(actor=people[user_id], activity=activity, stars=stars, comment=rng.choice(COMMENTS[stars]),
+                                       now=moment)
+                given += 1
+            except ApplicationError:
+                continue
+    for item in FeedbackRequest.objects.filter(community=community, closed_at__isnull=False).select_related("submitted_by"):
+        if rng.random() < 0.8:
+            services.feedback_rate(actor=item.submitted_by, request=item, stars=rng.choice([5, 5, 4, 3]),
+                                   now=min(item.closed_at + timedelta(hours=rng.randint(1, 30)), now))
+            given += 1
+    ctx.say(f"ratings by residents: {given} (activities and feedback)")
 
 
 def _feedback(ctx, community, worker, jumin, everyone) -> None:

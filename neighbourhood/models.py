@@ -10,12 +10,17 @@ service orders and feedback — and what communities and operators do with them.
 * ``Activity`` and its ``ActivitySession`` rows: one-off events and series such as a ten-week
   course, each session in a room booked through scheduling; ``Registration`` with places,
   a waitlist promoted automatically, and ``Attendance`` (check-in) from which person-times
-  (人次) are counted [Huli, Quanzhou].
+  (人次) are counted [Huli, Quanzhou]; an ``ActivityRating`` is the 1–5 stars a resident who
+  attended gives it.
 * ``ServiceOrder``: "群众点单、机构接单、社区供单" [Huli] — a resident (or a group pooling one need)
   orders, an operator accepts, the community supplies a room and time, delivery, rating; every
   move is an ``OrderEvent``.
 * ``FeedbackRequest`` (诉求反馈) [Quanzhou]: routed to the community or the street by category,
-  updated with public notes, closed against a deadline; also served as Open311 GeoReport v2.
+  updated with public notes, closed against a deadline, and rated 1–5 by the resident once closed;
+  also served as Open311 GeoReport v2.
+
+The stars residents give (orders, activities, feedback) are their satisfaction in the star rating
+of their neighbourhood centre (``neighbourhood.ratings``, registered with the register).
 * ``Invitation``: a community asks an operator to meet one of its needs (resource matching).
 """
 
@@ -303,6 +308,31 @@ class Registration(models.Model):
         return f"{self.activity} · {self.user}"
 
 
+class ActivityRating(models.Model):
+    """The stars a resident who attended gives an activity (once)."""
+
+    activity = models.ForeignKey(Activity, verbose_name=_("activity"), on_delete=models.PROTECT, related_name="ratings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("resident"), on_delete=models.PROTECT,
+                             related_name="activity_ratings")
+    stars = models.PositiveSmallIntegerField(_("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)])
+    comment = models.CharField(_("comment"), max_length=300, blank=True)
+    rated_at = models.DateTimeField(_("rated at"))
+
+    scope = ScopeFields(division="activity__community", organisation="activity__organiser", owner="user")
+
+    class Meta:
+        verbose_name = _("activity rating")
+        verbose_name_plural = _("activity ratings")
+        ordering = ["-rated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "user"], name="activity_rating_once"),
+            models.CheckConstraint(condition=Q(stars__gte=1, stars__lte=5), name="activity_rating_stars"),
+        ]
+
+    def __str__(self):
+        return f"{self.activity} {self.stars}★"
+
+
 class CheckInMethod(models.TextChoices):
     QR = "qr", _("scanned the QR code")
     CODE = "code", _("typed the attendance code")
@@ -492,6 +522,10 @@ class FeedbackRequest(models.Model):
     created_at = models.DateTimeField(_("submitted at"))
     updated_at = models.DateTimeField(_("updated at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True,
+                                                    validators=[MinValueValidator(1), MaxValueValidator(5)])
+    satisfaction_comment = models.CharField(_("comment on the handling"), max_length=300, blank=True)
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
 
     scope = ScopeFields(division="community", owner="submitted_by")
 
@@ -503,6 +537,8 @@ class FeedbackRequest(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(closed_at__isnull=True) | Q(status__in=["resolved", "rejected"]),
                                    name="feedback_closed_only_when_done"),
+            models.CheckConstraint(condition=Q(satisfaction__isnull=True) | Q(closed_at__isnull=False, rated_at__isnull=False),
+                                   name="feedback_rated_once_closed"),
         ]
 
     def __str__(self):

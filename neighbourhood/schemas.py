@@ -235,6 +235,18 @@ class RateIn(Schema):
     comment: str = Field("", max_length=300)
 
 
+class StarsIn(Schema):
+    stars: int = Field(..., description="1 to 5")
+    comment: str = Field("", max_length=300)
+
+
+class ActivityRatingOut(Schema):
+    activity_id: int
+    stars: int
+    comment: str
+    rated_at: datetime
+
+
 class FeedbackIn(Schema):
     category: str = Field(..., max_length=40)
     description: str = Field(..., min_length=1, max_length=2000)
@@ -259,6 +271,7 @@ class FeedbackOut(Schema):
     due_at: datetime
     created_at: datetime
     closed_at: datetime | None = None
+    satisfaction: int | None = Field(None, description="The resident's rating of the handling, 1 to 5, once closed")
 
 
 class FeedbackUpdateIn(Schema):

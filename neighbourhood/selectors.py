@@ -27,10 +27,12 @@ from accounts.permissions import get_for_user, visible_to
 from core.errors import NotFound, ValidationFailed
 from org.models import Division, DivisionLevel
 from registry.models import Site, SiteKind
+from rulepack.selectors import rule
 
 from .models import (
     FEEDBACK_CLOSED,
     Activity,
+    ActivityRating,
     ActivitySession,
     ActivityStatus,
     Attendance,
@@ -220,15 +222,50 @@ def activity_get(*, user, pk: int) -> Activity:
                         Activity.objects.select_related("community", "organiser", "room__site", "created_by"), pk=pk)
 
 
+def offline_centre(activity: Activity) -> Site | None:
+    """The star-rated centre an activity is held at, when that centre's online services are not on (so it is not
+    offered for registration online [Quanzhou: 在“四星级”及以上邻里中心上线试运行]); None otherwise."""
+    site = activity.room.site if activity.room_id else None
+    return site if centre_online(centre=site) is False else None
+
+
 def registration_offer(*, user, activity: Activity, now: datetime | None = None) -> str:
     """What an activity's page offers ``user`` about registering: ``"register"`` (a resident of its
-    community while registration is open), ``"closed"`` (the deadline has passed), or ``""``
-    (nothing: not a resident there, or the activity is cancelled). ``registration_create`` decides
-    again when they press the button."""
+    community while registration is open), ``"closed"`` (the deadline has passed), ``"offline"`` (held at a
+    centre whose online services are not on: registration is at the centre), or ``""`` (nothing: not a
+    resident there, or the activity is cancelled). ``registration_create`` decides again when they press
+    the button."""
     now = now or timezone.now()
     if activity.status != ActivityStatus.PUBLISHED or not is_resident_of(user, activity.community):
         return ""
-    return "register" if now <= activity.registration_closes_at else "closed"
+    if now > activity.registration_closes_at:
+        return "closed"
+    return "offline" if offline_centre(activity) is not None else "register"
+
+
+def centre_online(*, centre: Site | None) -> bool | None:
+    """Whether residents are offered the online services of ``centre`` (None: not a star-rated centre)."""
+    from registry.selectors import online_sites
+
+    if centre is None:
+        return None
+    criteria = rule(division=centre.division, key="registry.star_rating")
+    if criteria is None or centre.kind not in criteria.params["site_kinds"]:
+        return None
+    return centre.pk in online_sites([centre.pk])
+
+
+def activity_rating_offer(*, user, activity: Activity, now: datetime | None = None) -> "ActivityRating | str":
+    """What an activity's page offers ``user`` about rating it: their rating once given, ``"rate"`` (they checked
+    in and their session is over, within the pack's days), or ``""``. ``activity_rate`` decides again."""
+    now = now or timezone.now()
+    given = ActivityRating.objects.filter(activity=activity, user=user).first()
+    if given is not None:
+        return given
+    last = Attendance.objects.filter(registration__activity=activity, registration__user=user).order_by(
+        "-session__ends_at").values_list("session__ends_at", flat=True).first()
+    days = int(rule_value(activity.community, "neighbourhood.rating_days"))
+    return "rate" if last is not None and last <= now <= last + timedelta(days=days) else ""
 
 
 def my_registration(*, user, activity: Activity) -> Registration | None:

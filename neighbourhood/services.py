@@ -34,6 +34,7 @@ from .models import (
     FEEDBACK_CLOSED,
     Activity,
     ActivityKind,
+    ActivityRating,
     ActivitySession,
     ActivityStatus,
     Attendance,
@@ -576,13 +577,18 @@ def registration_create(*, actor, activity: Activity, places: int = 1, now: date
     take, beyond the number of courses one may follow at once, or full without a waitlist."""
     now = now or timezone.now()
     # The lock every registration of this activity queues on: places are counted and taken under it.
-    activity = Activity.objects.select_for_update(of=("self",)).select_related("community").get(pk=activity.pk)
+    activity = Activity.objects.select_for_update(of=("self",)).select_related("community", "room__site").get(pk=activity.pk)
     _require_resident_of(actor, activity.community)
     if activity.status != ActivityStatus.PUBLISHED:
         raise Conflict(_("This activity is cancelled."))
     if now > activity.registration_closes_at:
         raise Conflict(_("Registration closed at %(at)s.") % {"at": timezone.localtime(activity.registration_closes_at).strftime("%Y-%m-%d %H:%M")},
                        code="registration_closed")
+    from .selectors import offline_centre  # the selectors module imports this one
+
+    if (centre := offline_centre(activity)) is not None:
+        raise Conflict(_("%(centre)s has not switched its online services on yet: register at the centre.") % {
+            "centre": centre.name}, code="not_online")
     if not 1 <= places <= activity.places_per_registration:
         raise invalid("places", _("You may take from 1 to %(n)s places.") % {"n": activity.places_per_registration})
     existing = Registration.objects.filter(activity=activity, user=actor, status__in=[
@@ -929,7 +935,55 @@ def order_rate(*, actor, order: ServiceOrder, rating: int, comment: str = "", no
     order.rating_comment = _text(comment, "comment", max_length=300, required=False)
     order.save(update_fields=["status", "rating", "rating_comment", "updated_at"])
     _order_event(order, before, actor, f"{order.rating}★ {order.rating_comment}".strip(), now)
+    _centres_rated_again(order.community)
     return order
+
+
+def _stars(value) -> int:
+    try:
+        stars = int(value)
+    except (TypeError, ValueError):
+        stars = 0
+    if isinstance(value, bool) or not 1 <= stars <= 5 or str(value).strip() not in {str(stars), f"{stars}.0"}:
+        raise invalid("stars", _("Give 1 to 5 stars."))
+    return stars
+
+
+def _centres_rated_again(place: Division) -> None:
+    """Residents' stars are the satisfaction in the star rating of the centres serving ``place``: rate them
+    again once this transaction commits."""
+    from registry.services import ratings_refresh_for_place
+
+    ratings_refresh_for_place(division=place)
+
+
+@transaction.atomic
+def activity_rate(*, actor, activity: Activity, stars: int, comment: str = "", now: datetime | None = None) -> ActivityRating:
+    """A resident who checked in at an activity rates it, once, within the pack's days after their last session there."""
+    now = now or timezone.now()
+    activity = Activity.objects.select_related("community").get(pk=activity.pk)
+    last = Attendance.objects.filter(registration__activity=activity, registration__user=actor).order_by(
+        "-session__ends_at").values_list("session__ends_at", flat=True).first()
+    if last is None:
+        raise PermissionDenied(_("Those who took part (checked in) rate the activity."))
+    if now < last:
+        raise Conflict(_("Rate the activity once your session is over."), code="too_early")
+    days = int(rule_value(activity.community, "neighbourhood.rating_days"))
+    if now - last > timedelta(days=days):
+        raise Conflict(_("Ratings are given within %(n)s days of the service.") % {"n": days}, code="too_late")
+    stars = _stars(stars)
+    if ActivityRating.objects.filter(activity=activity, user=actor).exists():
+        raise Conflict(_("You have already rated this activity."), code="already_rated")
+    try:
+        with transaction.atomic():
+            rating = ActivityRating.objects.create(activity=activity, user=actor, stars=stars, rated_at=now,
+                                                   comment=_text(comment, "comment", max_length=300, required=False))
+    except IntegrityError:  # rated at the same moment from another device
+        raise Conflict(_("You have already rated this activity."), code="already_rated") from None
+    audit_record(actor=actor, action="neighbourhood.activity.rated", target=activity, division=activity.community,
+                 organisation=activity.organiser, changes={"stars": stars})
+    _centres_rated_again(activity.community)
+    return rating
 
 
 @transaction.atomic
@@ -1061,6 +1115,29 @@ def feedback_update(*, actor, request: FeedbackRequest, status: str, public_note
     notify(user=request.submitted_by, title=_("Your request “%(category)s”: %(status)s") % {
         "category": request.category_name, "status": FeedbackStatus(status).label}, body=note,
         url=f"/neighbourhood/feedback/{request.pk}/")
+    return request
+
+
+@transaction.atomic
+def feedback_rate(*, actor, request: FeedbackRequest, stars: int, comment: str = "", now: datetime | None = None) -> FeedbackRequest:
+    """The resident who asked rates how the request was handled, once it is closed (within the pack's days)."""
+    now = now or timezone.now()
+    request = FeedbackRequest.objects.select_for_update(of=("self",)).select_related("community").get(pk=request.pk)
+    if request.submitted_by_id != actor.pk:
+        raise PermissionDenied(_("Only the person who asked rates how the request was handled."))
+    if request.closed_at is None:
+        raise Conflict(_("Rate the handling once the request is closed."), code="not_closed")
+    if request.satisfaction is not None:
+        raise Conflict(_("You have already rated how this request was handled."), code="already_rated")
+    days = int(rule_value(request.community, "neighbourhood.rating_days"))
+    if now - request.closed_at > timedelta(days=days):
+        raise Conflict(_("Ratings are given within %(n)s days of the service.") % {"n": days}, code="too_late")
+    request.satisfaction, request.rated_at = _stars(stars), now
+    request.satisfaction_comment = _text(comment, "comment", max_length=300, required=False)
+    request.save(update_fields=["satisfaction", "satisfaction_comment", "rated_at"])
+    audit_record(actor=actor, action="neighbourhood.feedback.rated", target=request, division=request.community,
+                 changes={"satisfaction": request.satisfaction})
+    _centres_rated_again(request.community)
     return request
 
 

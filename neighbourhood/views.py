@@ -99,6 +99,7 @@ def home(request):
     centre = selectors.community_centre(community=community)
     return render(request, "neighbourhood/home.html", {
         "community": community, "centre": centre, "hours": _hours(centre), "week": week, "household": household,
+        "centre_online": selectors.centre_online(centre=centre),
         "registrations": list(selectors.my_registrations(user=request.user)[:3]),
         "open_feedback": selectors.feedback_list(user=request.user, open_only=True).filter(submitted_by=request.user).count(),
         "top_needs": list(selectors.need_list(user=request.user, within=community, open_only=True)[:3]),
@@ -135,9 +136,16 @@ def activity_detail(request, activity_id: int):
     activity = selectors.activity_get(user=request.user, pk=activity_id)
     registration = selectors.my_registration(user=request.user, activity=activity)
     form = RegisterForm(request.POST or None, initial={"places": 1})
+    rate_form = RateForm(request.POST if "rate" in request.POST else None)
     if request.method == "POST":
         try:
-            if "cancel" in request.POST and registration is not None:
+            if "rate" in request.POST:
+                if not rate_form.is_valid():
+                    raise ValidationFailed(_("Give 1 to 5 stars."))
+                services.activity_rate(actor=request.user, activity=activity, stars=rate_form.cleaned_data["rating"],
+                                       comment=rate_form.cleaned_data["comment"])
+                messages.success(request, _("Thank you for your rating."))
+            elif "cancel" in request.POST and registration is not None:
                 services.registration_cancel(actor=request.user, registration=registration)
                 messages.success(request, _("Your registration is cancelled."))
             elif "register" in request.POST and form.is_valid():
@@ -152,6 +160,8 @@ def activity_detail(request, activity_id: int):
     return render(request, "neighbourhood/activity.html", {
         "activity": activity, "registration": registration, "form": form, "check_in_open": check_in_session is not None,
         "offer": selectors.registration_offer(user=request.user, activity=activity),
+        "centre": selectors.offline_centre(activity), "rating": selectors.activity_rating_offer(user=request.user, activity=activity),
+        "rate_form": rate_form,
         "sessions": list(activity.sessions.all()), "position": selectors.waitlist_position(registration)
         if registration and registration.status == RegistrationStatus.WAITLISTED else None,
         "can_manage": request.user.has_perm("neighbourhood.change_activity", activity), "tab": "activities",
@@ -416,6 +426,20 @@ def feedback_detail(request, feedback_id: int):
     item = selectors.feedback_get(user=request.user, pk=feedback_id)
     handler = services.staff_reaches(request.user, item.routed_to)
     form = FeedbackUpdateForm(request.POST or None, initial={"status": item.status}) if handler and not item.is_closed else None
+    mine = item.submitted_by_id == request.user.pk
+    rate_form = RateForm(request.POST if "rate" in request.POST else None) if mine and item.is_closed and item.satisfaction is None \
+        else None
+    if request.method == "POST" and "rate" in request.POST and mine:  # the resident rates how it was handled
+        try:
+            if rate_form is None or not rate_form.is_valid():
+                raise ValidationFailed(_("Give 1 to 5 stars."))
+            services.feedback_rate(actor=request.user, request=item, stars=rate_form.cleaned_data["rating"],
+                                   comment=rate_form.cleaned_data["comment"])
+        except ApplicationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(request, _("Thank you for your rating."))
+        return redirect("neighbourhood:feedback_detail", feedback_id=item.pk)
     if request.method == "POST":
         require(request.user, "neighbourhood.change_feedbackrequest", item)  # as the API: a supervisor reads, 403
     if request.method == "POST" and handler:
@@ -435,7 +459,7 @@ def feedback_detail(request, feedback_id: int):
             else:
                 messages.error(request, _error_text(error))
     return render(request, "neighbourhood/feedback_detail.html", {
-        "item": item, "updates": item.updates.select_related("actor"), "form": form, "handler": handler,
+        "item": item, "updates": item.updates.select_related("actor"), "form": form, "handler": handler, "rate_form": rate_form,
         "overdue": not item.is_closed and item.due_at < timezone.now(), "tab": "feedback"})
 
 

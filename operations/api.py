@@ -354,13 +354,15 @@ def list_findings(request, within: str | None = Query(None, description="Divisio
 
 
 @router.get("/operations/savings", response={200: list[SavingsOut], **ERRORS},
-            summary="Costs operators bear instead of the government, for a division and each one below it")
+            summary="Costs operators bear instead of the government in a year (this year by default) and to date, "
+                    "for a division and each one below it")
 def savings(request, within: str, year: int | None = Query(None, ge=2000, le=2100)):
     division = division_get(user=request.user, code=within)
     require(request.user, "operations.view_agreement", division)
     rows = [selectors.savings(within=division, year=year), *selectors.savings(within=division, year=year, by_child=True)]
-    return [{"code": r.division.code, "name": r.division.name, "agreements": r.agreements, "renovation": r.renovation,
-             "running_per_year": r.running_per_year, "reported_costs": r.reported_costs} for r in rows]
+    return [{"code": r.division.code, "name": r.division.name, **{name: getattr(r, name) for name in (
+        "year", "agreements", "renovation", "running", "reported_costs", "renovation_to_date", "running_to_date", "in_force",
+        "running_per_year")}} for r in rows]
 
 
 # Government-purchased services and subsidies.

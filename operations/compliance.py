@@ -20,13 +20,12 @@ from datetime import datetime, time
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from registry.models import PropertyClass, Site
 from rulepack.models import Rule
-from rulepack.selectors import param, rules_for
+from rulepack.selectors import param, rule, rules_for
 
 from .models import (
     Agreement,
@@ -152,15 +151,70 @@ def attendance_in_month(agreement: Agreement, month) -> int | None:
     return sum(counter(agreement, start, end) for counter in ATTENDANCE_COUNTERS)
 
 
-def bookings_in_month(agreement: Agreement, month) -> tuple[int, int]:
-    """Sessions the agreement's rooms were booked for in ``month``, and those checked in."""
-    from scheduling.models import Booking, BookingStatus
+def schedule_in_month(agreement: Agreement, month):
+    """What the schedule says of the agreement's rooms in ``month``: the operator's bookings there (the
+    agreement's weekly hours and its own one-off bookings), their hours, and those checked in."""
+    from scheduling.selectors import held_time
+
+    from .services import agreement_origin
 
     start, end = _month_bounds(month)
-    counts = Booking.objects.filter(origin=f"agreement:{agreement.pk}", starts_at__gte=start, starts_at__lt=end).aggregate(
-        booked=Count("id", filter=~Q(status__in=[BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXPIRED])),
-        used=Count("id", filter=Q(status=BookingStatus.CHECKED_IN)))
-    return counts["booked"], counts["used"]
+    return held_time(rooms=[space.room_id for space in agreement.spaces.all()], since=start, until=end,
+                     origin=agreement_origin(agreement), organisation=agreement.operator)
+
+
+def sessions_possible(hours: float, min_minutes: int) -> int:
+    """The most sessions of at least ``min_minutes`` that ``hours`` of booked rooms can hold."""
+    return int(round(hours * 60, 6) // min_minutes)
+
+
+def _schedule_verdicts(report: OperatingReport) -> list[Verdict]:
+    """A report's sessions against the schedule of the agreement's rooms that month: sessions claimed when the
+    rooms had no booking at all, more sessions than the booked hours can hold, and more than the
+    bookings (or the check-ins) beyond the pack's tolerance."""
+    agreement, sessions = report.agreement, report.sessions
+    if not sessions:
+        return []
+    month = report.month.strftime("%Y-%m")
+    tolerance_rule = rule(division=agreement.division, key="operations.session_tolerance")
+    length_rule = rule(division=agreement.division, key="operations.session_min_minutes")
+    tolerance = Decimal(str(param(division=agreement.division, key="operations.session_tolerance")))
+    min_minutes = int(param(division=agreement.division, key="operations.session_min_minutes"))
+    schedule = schedule_in_month(agreement, report.month)
+
+    def verdict(key: str, found: Rule | None, figure: str, requirement: str, message: str, title: str = "") -> Verdict:
+        title = title or (found.title if found is not None else _("Sessions reported against the schedule"))
+        return Verdict(key, title, found.source.tag if found is not None else "platform", figure[:120], requirement[:120],
+                       message[:300], Severity.WARNING)
+
+    if not schedule.bookings:
+        return [verdict(
+            "operations.session_tolerance", tolerance_rule,
+            _("%(reported)s sessions reported, no booking of the rooms") % {"reported": sessions},
+            _("sessions held in the agreement's booked hours"),
+            _("%(month)s: %(reported)s sessions reported, but the agreement's rooms had no booking that month; please "
+              "check.") % {"month": month, "reported": sessions}, title=_("Sessions reported against the schedule"))]
+    verdicts = []
+    possible = sessions_possible(schedule.hours, min_minutes)
+    hours = f"{schedule.hours:g}"
+    if sessions > possible:
+        verdicts.append(verdict(
+            "operations.session_min_minutes", length_rule,
+            _("%(reported)s sessions reported, %(hours)s hours booked") % {"reported": sessions, "hours": hours},
+            _("at most %(possible)s sessions of %(minutes)s minutes") % {"possible": possible, "minutes": min_minutes},
+            _("%(month)s: %(reported)s sessions reported, but the rooms were booked for %(hours)s hours, enough for at most "
+              "%(possible)s sessions of %(minutes)s minutes; please check.") % {
+                "month": month, "reported": sessions, "hours": hours, "possible": possible, "minutes": min_minutes}))
+    for key, label, count in (("operations.session_tolerance", _("booked"), schedule.bookings),
+                              ("operations.session_checkins", _("checked in"), schedule.checked_in)):
+        if count and sessions > count * (1 + tolerance):
+            verdicts.append(verdict(
+                key, tolerance_rule,
+                _("%(reported)s sessions reported, %(count)s %(label)s") % {"reported": sessions, "count": count, "label": label},
+                _("within %(tol)s of the schedule") % {"tol": _pct(tolerance)},
+                _("%(month)s: %(reported)s sessions reported, but the rooms were %(label)s for %(count)s; please check.") % {
+                    "month": month, "reported": sessions, "label": label, "count": count}))
+    return verdicts
 
 
 def judge_report(report: OperatingReport) -> list[Verdict]:
@@ -191,17 +245,7 @@ def judge_report(report: OperatingReport) -> list[Verdict]:
                     _("%(month)s: paid income ¥%(income)s is above the cost of running the service (¥%(cost)s) by ¥%(over)s.")
                     % {"month": report.month.strftime("%Y-%m"), "income": f"{report.revenue:,.2f}",
                        "cost": f"{report.operating_cost:,.2f}", "over": f"{report.revenue - limit:,.2f}"}))
-    booked, used = bookings_in_month(agreement, report.month)
-    tolerance = Decimal(str(param(division=agreement.division, key="operations.session_tolerance")))
-    for label, count in ((_("booked"), booked), (_("checked in"), used)):
-        if count and sessions > count * (1 + tolerance):
-            verdicts.append(Verdict(
-                "operations.session_tolerance", _("Sessions reported against the schedule"), "platform",
-                _("%(reported)s sessions reported, %(count)s %(label)s") % {"reported": sessions, "count": count, "label": label},
-                _("within %(tol)s of the schedule") % {"tol": _pct(tolerance)},
-                _("%(month)s: %(reported)s sessions reported, but the rooms were %(label)s for %(count)s; please check.") % {
-                    "month": report.month.strftime("%Y-%m"), "reported": sessions, "label": label, "count": count},
-                Severity.WARNING))
+    verdicts += _schedule_verdicts(report)
     checked_in = attendance_in_month(agreement, report.month)
     if checked_in and report.people < checked_in:
         verdicts.append(Verdict(

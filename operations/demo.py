@@ -10,7 +10,7 @@ has the agreement of the Zibo example (¥600,000 of renovation once, ¥200,000 a
 costs borne by the operator).
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -24,7 +24,7 @@ from org.models import OperatorKind, Organisation, OrganisationKind
 from registry.models import PropertyClass, Room, RoomUse, SiteKind
 
 from . import services
-from .models import Agreement, AgreementStatus, FundingKind, ServiceTier
+from .models import Agreement, AgreementStatus, FundingKind, ServiceTier, month_after
 from .selectors import months_between
 
 MORE_OPERATORS = 230
@@ -198,7 +198,10 @@ def _make(ctx, actor, approver, community, operator, rooms, *, number: str, over
             services.agreement_submit(actor=actor, agreement=agreement, now=sent)
             if status == "submitted":
                 return agreement
-            return services.agreement_approve(actor=approver, agreement=agreement, note="经街道联席会议研究同意。", now=ctx.extra["now"])
+            # Approved on its first day (before the platform's "today" for the older ones), so the rooms are held at the
+            # agreed hours for the whole term and the months reported have their bookings.
+            return services.agreement_approve(actor=approver, agreement=agreement, note="经街道联席会议研究同意。",
+                                              now=min(ctx.extra["now"], _first_moment(terms["starts_on"])))
         except ApplicationError:
             continue  # given to another agreement at those hours: try others
     return None
@@ -217,13 +220,17 @@ def _free_hours(room, terms: dict, limit: int = 3) -> list[dict]:
     return free
 
 
+def _first_moment(day: date):
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
 def _taken(room, hours: list[dict], terms: dict) -> bool:
-    """Whether the room is booked at any of these weekly hours over the term (what approval would refuse)."""
+    """Whether the room is booked at any of these weekly hours over the term (what approval on its first day would refuse)."""
     from scheduling.services import weekly_clashes, weekly_occurrences
 
-    now = timezone.now()
-    occurrences = [o for o in weekly_occurrences(hours, terms["starts_on"], terms["ends_on"]) if o[0] >= now]
-    return bool(weekly_clashes(room, occurrences, now=now))
+    since = min(timezone.now(), _first_moment(terms["starts_on"]))
+    occurrences = [o for o in weekly_occurrences(hours, terms["starts_on"], terms["ends_on"]) if o[0] >= since]
+    return bool(weekly_clashes(room, occurrences, now=since))
 
 
 def _months(agreement, today: date) -> list[date]:
@@ -231,9 +238,12 @@ def _months(agreement, today: date) -> list[date]:
     return months_between(first, today.replace(day=1) - timedelta(days=1))
 
 
-def _figures(rng, agreement, *, over_cost: bool = False) -> dict:
+def _figures(rng, agreement, month: date, *, over_cost: bool = False) -> dict:
+    """A month's figures: about one session a booked slot (fewer in a month the agreement ran only part of)."""
     weekly = sum(len(s.hours) for s in agreement.spaces.all())
-    sessions = max(6, int(weekly * 4.3 * rng.uniform(0.8, 1.05)))
+    last_day = month_after(month) - timedelta(days=1)
+    ran = (min(last_day, agreement.last_day) - max(month, agreement.starts_on)).days + 1
+    sessions = max(1, int(weekly * 4.3 * ran / last_day.day * rng.uniform(0.8, 1.05)))
     market = int(sessions * rng.uniform(0.1, 0.3))
     low = int((sessions - market) * rng.uniform(0.25, 0.45))
     free = sessions - market - low
@@ -254,7 +264,7 @@ def _report_year(ctx, agreement, operator_user, confirmer, *, showcase: bool) ->
     if not showcase:
         months = months[-2:]  # the rest of the city: the last two months, to keep the demo build short
     for index, month in enumerate(months):
-        report = services.report_submit(actor=operator_user, agreement=agreement, month=month, figures=_figures(rng, agreement),
+        report = services.report_submit(actor=operator_user, agreement=agreement, month=month, figures=_figures(rng, agreement, month),
                                         now=ctx.extra["now"])
         if not (showcase and index == len(months) - 1):
             services.report_confirm(actor=confirmer, report=report, now=ctx.extra["now"])
@@ -342,7 +352,19 @@ def _showcase(ctx, street, first, operators, rooms_of, workers, jiedao, yunying,
         if latest is not None and latest.status == "submitted":
             services.report_return(actor=workers[agreement.division_id], report=latest, note="有偿收入高于运营成本，请核对收入明细后重报。")
             services.report_submit(actor=yunying, agreement=agreement, month=latest.month, now=ctx.extra["now"],
-                                   figures=_figures(rng, agreement, over_cost=True))
+                                   figures=_figures(rng, agreement, latest.month, over_cost=True))
+    # A month claiming seven times the sessions booked, more than the booked hours can hold (three hours at most a booking).
+    for agreement in Agreement.objects.filter(status=AgreementStatus.ACTIVE, division__path__startswith=street.path).exclude(
+            pk__in=[a.pk for a in mine[:1]]).order_by("pk"):
+        latest = agreement.reports.order_by("-month").first()
+        if latest is None or latest.status != "submitted":
+            continue
+        figures = _figures(rng, agreement, latest.month)
+        figures["sessions_free"] += 6 * (figures["sessions_free"] + figures["sessions_low_cost"] + figures["sessions_market"])
+        operator_user = yunying if agreement.operator == demo_operator else demo_user("operator-desk", "经营主体申报窗口")
+        services.report_return(actor=workers[agreement.division_id], report=latest, note="请按实际开展场次重报。")
+        services.report_submit(actor=operator_user, agreement=agreement, month=latest.month, now=ctx.extra["now"], figures=figures)
+        break
     for community in communities[1:3]:
         rooms = rooms_of.get(community.pk, [])
         if rooms:

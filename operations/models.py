@@ -12,7 +12,8 @@ into the community's fund [Zibo, Huli]. This module keeps:
   admitted operator: its spaces (rooms and the weekly hours given over, which become bookings),
   services with their tier and price, who bears which costs, the revenue share per tier, the
   formal basis and, for state-owned rooms, the asset procedure [Huli, Quanzhou];
-* ``OperatingReport`` — the operator's monthly figures; confirming one posts the fund's share;
+* ``OperatingReport`` — the operator's monthly figures; confirming one posts the fund's share (or holds it
+  for the community until its fund is founded);
 * ``Finding`` — a breach of the city's rules for the rooms' property class, with the figures;
 * ``Funding`` — government-purchased services and subsidies with milestones and payments
   [Xishan, Quanzhou];
@@ -387,6 +388,9 @@ class OperatingReport(models.Model):
     fund_share = models.DecimalField(_("share due to the fund (yuan)"), default=ZERO, **MONEY)
     fund_income = models.OneToOneField("funds.Income", verbose_name=_("posted to the fund as"), null=True, blank=True,
                                        on_delete=models.PROTECT, related_name="operating_report")
+    fund_hold = models.OneToOneField("funds.HeldShare", verbose_name=_("held for the community's fund as"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="operating_report",
+                                     help_text=_("The community had no fund when the report was confirmed."))
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT,
                                      related_name="+")
     submitted_at = models.DateTimeField(_("submitted at"))

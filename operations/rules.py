@@ -76,4 +76,6 @@ parameter_rule("operations.session_tolerance",
 parameter_rule("operations.approval_overdue_days",
                Param("int", label=_("an agreement, admission or report waits for approval at most"), unit="days", min=1,
                      max=365))
+parameter_rule("operations.session_min_minutes",
+               Param("int", label=_("a session of a reported service lasts at least"), unit="minutes", min=5, max=480))
 parameter_rule("operations.service_station_subsidy", Param("number", label=_("subsidy per service station"), unit="yuan"))

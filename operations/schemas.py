@@ -332,10 +332,16 @@ class PlaceComplianceOut(Schema):
 class SavingsOut(Schema):
     code: str
     name: str
-    agreements: int
-    renovation: Decimal
-    running_per_year: Decimal
-    reported_costs: Decimal
+    year: int = Field(..., description="The year the year's figures are for")
+    agreements: int = Field(..., description="Agreements that ran on some day of the year")
+    renovation: Decimal = Field(..., description="Renovation borne by operators in the year (agreements that started then)")
+    running: Decimal = Field(..., description="Running costs borne in the year: each agreement's yearly costs pro rata by the "
+                                              "days it ran (up to today in the current year)")
+    reported_costs: Decimal = Field(..., description="Operating costs in the year's confirmed reports")
+    renovation_to_date: Decimal = Field(..., description="Renovation borne up to today, every year together")
+    running_to_date: Decimal = Field(..., description="Running costs borne up to today, every year together")
+    in_force: int = Field(..., description="Agreements in force today")
+    running_per_year: Decimal = Field(..., description="Yearly running costs of the agreements in force today")
 
 
 # Public funding.

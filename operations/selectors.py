@@ -167,8 +167,15 @@ def report_list(*, user, agreement: Agreement | None = None, within: Division | 
 
 def report_get(*, user, pk: int) -> OperatingReport:
     return get_for_user(user, "operations.view_operatingreport", OperatingReport.objects.select_related(
-        "agreement__division", "agreement__operator", "submitted_by", "decided_by", "fund_income").prefetch_related("photos"),
-        pk=pk)
+        "agreement__division", "agreement__operator", "submitted_by", "decided_by", "fund_income",
+        "fund_hold__income").prefetch_related("photos"), pk=pk)
+
+
+def place_has_fund(division: Division) -> bool:
+    """Whether the place has a community development fund to take a confirmed report's share."""
+    from funds.models import Fund
+
+    return Fund.objects.filter(division=division).exists()
 
 
 def finding_list(*, user, within: Division | None = None, open_only: bool = True,
@@ -243,48 +250,104 @@ def interests_for(*, user, offer: PartnershipOffer) -> QuerySet[Interest]:
 
 @dataclass
 class Savings:
-    """What operators bear that the government would otherwise pay [Zibo: ¥600k once, ¥200k+ a year]."""
+    """What operators bear that the government would otherwise pay [Zibo: ¥600k once, ¥200k+ a year], by period.
+
+    ``renovation`` and ``running`` are those of ``year``: renovation borne in the year the agreement
+    started, running costs for the days of the year the agreement ran (its yearly running costs pro rata
+    by days; in the current year up to today). The ``_to_date`` figures add every year up to today, so
+    they never fall when an agreement ends. ``running_per_year`` is the yearly running costs of the
+    agreements in force today (a rate, not money already saved)."""
 
     division: Division | None = None
-    agreements: int = 0
+    year: int = 0
+    agreements: int = 0  # agreements that ran on some day of the year
     renovation: Decimal = ZERO
+    running: Decimal = ZERO
+    reported_costs: Decimal = ZERO  # operating costs in the year's confirmed reports
+    renovation_to_date: Decimal = ZERO
+    running_to_date: Decimal = ZERO
+    in_force: int = 0  # agreements in force today
     running_per_year: Decimal = ZERO
-    reported_costs: Decimal = ZERO  # operating costs in confirmed reports of the year
+    since: date | None = None  # the first agreement's start (the to-date figures count from it)
+
+    @property
+    def total(self) -> Decimal:
+        return self.renovation + self.running
+
+    @property
+    def total_to_date(self) -> Decimal:
+        return self.renovation_to_date + self.running_to_date
 
 
-def savings(*, within: Division, year: int | None = None, by_child: bool = False) -> "Savings | list[Savings]":
-    """Renovation (one-off) and running costs (a year) borne by operators under agreements in force,
-    and the operating costs they reported in ``year``, for ``within`` or for each division one level down."""
-    year = year or timezone.localdate().year
-    agreements = agreements_in_force().filter(division__path__under=within.path)
-    rows = agreements.values_list("division__path").annotate(n=Count("id"), renovation=Sum("operator_renovation_cost"),
-                                                              running=Sum("operator_running_cost")).order_by()
-    costs = dict(OperatingReport.objects.filter(agreement__division__path__under=within.path, status=ReportStatus.CONFIRMED,
-                                                month__year=year).values_list("agreement__division__path")
-                 .annotate(total=Sum("operating_cost")).order_by())
-    if not by_child:
-        total = Savings(division=within)
-        for _path, n, renovation, running in rows:
-            total.agreements += n
-            total.renovation += renovation or ZERO
-            total.running_per_year += running or ZERO
-        total.reported_costs = sum(costs.values(), ZERO)
-        return total
-    children = {child.path: Savings(division=child) for child in Division.objects.filter(parent=within).order_by("code")}
+def _days(year: int) -> int:
+    return (date(year + 1, 1, 1) - date(year, 1, 1)).days
+
+
+def running_by_year(yearly: Decimal, first: date, last: date) -> dict[int, Decimal]:
+    """Yearly running costs ``yearly`` for the days ``first``–``last`` (both included), year by year, pro rata by days."""
+    shares = {}
+    for year in range(first.year, last.year + 1):
+        days = (min(last, date(year, 12, 31)) - max(first, date(year, 1, 1))).days + 1
+        if days > 0:
+            shares[year] = (yearly * days / _days(year)).quantize(Decimal("0.01"))
+    return shares
+
+
+def savings_years(*, within: Division, today: date | None = None) -> list[int]:
+    """The years with savings to show for ``within``: from the first agreement's start to this year, latest first."""
+    today = today or timezone.localdate()
+    first = Agreement.objects.filter(division__path__under=within.path, status__in=[
+        AgreementStatus.ACTIVE, AgreementStatus.TERMINATED], starts_on__lte=today).order_by("starts_on").values_list(
+        "starts_on", flat=True).first()
+    return list(range(today.year, (first.year if first else today.year) - 1, -1))
+
+
+def savings(*, within: Division, year: int | None = None, by_child: bool = False,
+            today: date | None = None) -> "Savings | list[Savings]":
+    """Savings to government for ``within`` (or each division one level down) in ``year`` and to date.
+
+    Counts every agreement that went into force (in force, ended or terminated): one query for the
+    agreements and one for the reported costs, the days by year in Python."""
+    today = today or timezone.localdate()
+    year = year or today.year
+    agreements = Agreement.objects.filter(division__path__under=within.path, status__in=[
+        AgreementStatus.ACTIVE, AgreementStatus.TERMINATED], starts_on__lte=today).values_list(
+        "division__path", "status", "starts_on", "ends_on", "terminated_on", "operator_renovation_cost", "operator_running_cost")
+    costs = OperatingReport.objects.filter(agreement__division__path__under=within.path, status=ReportStatus.CONFIRMED,
+                                           month__year=year).values_list("agreement__division__path").annotate(
+        total=Sum("operating_cost")).order_by()
+    total = Savings(division=within, year=year)
+    children = {child.path: Savings(division=child, year=year)
+                for child in Division.objects.filter(parent=within).order_by("code")} if by_child else {}
     depth = within.path.count("/") + 1
 
-    def child_of(path: str) -> Savings | None:
-        return children.get("/".join(path.split("/")[:depth]) + "/")
+    def rows_for(path: str) -> list[Savings]:
+        if not by_child:
+            return [total]
+        row = children.get("/".join(path.split("/")[:depth]) + "/")
+        return [row] if row is not None else []
 
-    for path, n, renovation, running in rows:
-        if (row := child_of(path)) is not None:
-            row.agreements += n
-            row.renovation += renovation or ZERO
-            row.running_per_year += running or ZERO
-    for path, total in costs.items():
-        if (row := child_of(path)) is not None:
-            row.reported_costs += total or ZERO
-    return [row for row in children.values()]
+    for path, status, starts_on, ends_on, terminated_on, renovation, running in agreements:
+        last = min(terminated_on, ends_on) if terminated_on else ends_on
+        shares = running_by_year(running or ZERO, starts_on, min(last, today))
+        for row in rows_for(path):
+            row.since = min(row.since or starts_on, starts_on)
+            row.renovation_to_date += renovation or ZERO
+            row.running_to_date += sum(shares.values(), ZERO)
+            if starts_on.year == year:
+                row.renovation += renovation or ZERO
+            if year in shares or starts_on.year == year:
+                row.agreements += 1
+                row.running += shares.get(year, ZERO)
+            if status == AgreementStatus.ACTIVE and last >= today:  # as ``agreements_in_force``
+                row.in_force += 1
+                row.running_per_year += running or ZERO
+    for path, reported in costs:
+        for row in rows_for(path):
+            row.reported_costs += reported or ZERO
+    for row in [total, *children.values()]:
+        row.reported_costs = row.reported_costs.quantize(Decimal("0.01"))
+    return list(children.values()) if by_child else total
 
 
 @dataclass
@@ -368,11 +431,14 @@ def compliance_by_place(*, user, within: Division) -> tuple[PlaceCompliance, lis
 
 
 def report_figures(report: OperatingReport) -> dict:
-    """The report's figures beside the schedule of the agreement's rooms that month."""
-    from .compliance import bookings_in_month
+    """The report's figures beside the schedule of the agreement's rooms that month (as the checks read it)."""
+    from .compliance import schedule_in_month, sessions_possible
 
-    booked, used = bookings_in_month(report.agreement, report.month)
-    return {"booked": booked, "checked_in": used, "revenue": report.revenue, "sessions": report.sessions,
+    schedule = schedule_in_month(report.agreement, report.month)
+    min_minutes = int(param(division=report.agreement.division, key="operations.session_min_minutes"))
+    return {"booked": schedule.bookings, "checked_in": schedule.checked_in, "booked_hours": schedule.hours,
+            "session_minutes": min_minutes, "sessions_possible": sessions_possible(schedule.hours, min_minutes),
+            "revenue": report.revenue, "sessions": report.sessions,
             "people": report.people,
             "public_share": (report.sessions_free + report.sessions_low_cost) / report.sessions if report.sessions else None}
 

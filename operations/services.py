@@ -9,7 +9,7 @@ in ``operations.compliance`` after every change (``findings_refresh``).
 The hours an agreement gives over become bookings of the rooms through
 ``scheduling.services.weekly_hold`` when the street approves it, so a room is never given twice;
 a confirmed report's share goes into the community's fund through
-``funds.services.operator_share_post``.
+``funds.services.operator_share_post`` (held for the community until it founds one).
 """
 
 from datetime import date, datetime, time, timedelta
@@ -749,8 +749,9 @@ def _locked_report(report: OperatingReport) -> OperatingReport:
 
 @transaction.atomic
 def report_confirm(*, actor, report: OperatingReport, now: datetime | None = None) -> OperatingReport:
-    """The community confirms a report; the fund's share is posted to its fund as the operator's revenue share."""
-    from funds.models import Fund
+    """The community confirms a report; the fund's share is posted to its fund as the operator's revenue share,
+    or, where the community has no fund yet, held for it until the fund is founded (never dropped)."""
+    from funds.models import HeldShare
     from funds.services import operator_share_post
 
     now = now or timezone.now()
@@ -759,18 +760,23 @@ def report_confirm(*, actor, report: OperatingReport, now: datetime | None = Non
         raise Conflict(_("The report is %(status)s; only a submitted report can be confirmed.") % {
             "status": report.get_status_display()}, code="wrong_status")
     agreement = report.agreement
-    if report.fund_share > 0 and Fund.objects.filter(division=agreement.division).exists():
+    if report.fund_share > 0:
         month_end = month_after(report.month) - timedelta(days=1)
-        report.fund_income = operator_share_post(
+        posted = operator_share_post(
             actor=actor, division=agreement.division, amount=report.fund_share, operator=agreement.operator,
             received_on=min(timezone.localdate(now), month_end + timedelta(days=int(
                 param(division=agreement.division, key="operations.report_due_day")))),
             document=f"operating-report:{report.pk}:{report.month:%Y-%m}")
+        if isinstance(posted, HeldShare):
+            report.fund_hold = posted
+        else:
+            report.fund_income = posted
     report.status, report.decided_by, report.decided_at = ReportStatus.CONFIRMED, actor, now
-    report.save(update_fields=["status", "decided_by", "decided_at", "fund_income"])
+    report.save(update_fields=["status", "decided_by", "decided_at", "fund_income", "fund_hold"])
     audit_record(actor=actor, action="operations.report.confirmed", target=report, division=agreement.division,
                  organisation=agreement.operator, changes={"fund_share": report.fund_share,
-                                                           "posted": report.fund_income_id is not None})
+                                                           "posted": report.fund_income_id is not None,
+                                                           "held": report.fund_hold_id is not None})
     return report
 
 

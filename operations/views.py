@@ -103,6 +103,7 @@ def home(request):
         "in_force": list(selectors.agreement_list(user=user, status="in_force")[:50]),
         "due": selectors.reports_due(agreements=agreements)[:30],
         "savings": selectors.savings(within=staff_place) if staff_place else None,
+        "current_year": timezone.localdate().year,
         "findings": list(selectors.finding_list(user=user)[:10]),
         "offers": list(selectors.offer_list(user=user, open_only=True)[:10]),
         "may_draft": holds_any(user, "operations.add_agreement"),
@@ -275,8 +276,14 @@ def report_detail(request, report_id: int):
             raise NotFound()
         try:
             if request.POST.get("step") == "confirm":
-                services.report_confirm(actor=request.user, report=report)
-                messages.success(request, _("The report is confirmed."))
+                report = services.report_confirm(actor=request.user, report=report)
+                if report.fund_hold_id:
+                    messages.success(request, _("The report is confirmed. %(community)s has no community development fund yet: "
+                                                "the share of ¥%(amount)s is held for it and goes into the fund when one is "
+                                                "founded.") % {"community": report.agreement.division.name,
+                                                               "amount": f"{report.fund_share:,.2f}"})
+                else:
+                    messages.success(request, _("The report is confirmed."))
                 return redirect("operations:report", report_id=report.pk)
             if form.is_valid():
                 services.report_return(actor=request.user, report=report, note=form.cleaned_data["reason"])
@@ -286,6 +293,7 @@ def report_detail(request, report_id: int):
             messages.error(request, error.message)
     return render(request, "operations/report.html", {
         "report": report, "figures": selectors.report_figures(report), "may_confirm": may_confirm, "form": form,
+        "has_fund": selectors.place_has_fund(report.agreement.division) if may_confirm else None,
         "findings": list(report.findings.filter(resolved_at__isnull=True)),
     })
 
@@ -402,11 +410,13 @@ def compliance(request, code: str):
     division = division_get(user=request.user, code=code)
     require(request.user, "operations.view_agreement", division)
     total, rows = selectors.compliance_by_place(user=request.user, within=division)
-    savings_rows = selectors.savings(within=division, by_child=True) if division.level != DivisionLevel.COMMUNITY else []
+    years = selectors.savings_years(within=division)
+    year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() and int(request.GET["year"]) in years else years[0]
+    savings_rows = selectors.savings(within=division, year=year, by_child=True) if division.level != DivisionLevel.COMMUNITY else []
     return render(request, "operations/compliance.html", {
-        "division": division, "total": total, "rows": rows, "savings": selectors.savings(within=division),
-        "savings_rows": savings_rows,
-        "savings_chart": [(r.division.name, float(r.renovation), float(r.running_per_year)) for r in savings_rows],
+        "division": division, "total": total, "rows": rows, "savings": selectors.savings(within=division, year=year),
+        "savings_rows": savings_rows, "years": years, "current_year": timezone.localdate().year,
+        "savings_chart": [(r.division.name, float(r.renovation), float(r.running)) for r in savings_rows],
         "due": selectors.reports_due(agreements=selectors.agreement_list(user=request.user, within=division))[:50],
     })
 

@@ -25,6 +25,9 @@ from .schemas import (
     FilingIn,
     FilingOut,
     LeaseOut,
+    OnlineCentreOut,
+    OnlineSwitchIn,
+    OnlineSwitchOut,
     PaymentIn,
     ProvisionIn,
     ProvisionOut,
@@ -208,6 +211,27 @@ def list_ratings(request, within: str | None = None):
 @paginate(PageNumber)
 def list_site_ratings(request, site_id: int):
     return selectors.rating_history(user=request.user, site=selectors.site_get(user=request.user, pk=site_id))
+
+
+@router.get("/registry/online-services", response=list[OnlineCentreOut],
+            summary="Rated centres and their smart-neighbourhood online services: on, eligible, suspended or below the gate")
+@paginate(PageNumber)
+def list_online_services(request, within: str | None = Query(None, description="Division code (default: my place)"),
+                         state: str | None = Query(None, description="on, suspended, eligible or below")):
+    place = _within(request, within) or user_home_division(user=request.user)
+    if place is None:
+        return []
+    return selectors.online_centres(user=request.user, within=place, state=state)[0]
+
+
+@router.post("/registry/sites/{site_id}/online-services", response={200: OnlineSwitchOut, **ERRORS},
+             summary="Switch a centre's online services on (at the city's gate or above) or off (saying why)")
+def switch_online_services(request, site_id: int, payload: OnlineSwitchIn):
+    site = selectors.site_get(user=request.user, pk=site_id)
+    require(request.user, "registry.switch_online_services", site)
+    switch = services.online_services_switch(actor=request.user, site=site, on=payload.on, note=payload.note)
+    return {"site_id": site.pk, "is_on": switch.is_on, "state": selectors.online_state(site), "changed_at": switch.changed_at,
+            "note": switch.note}
 
 
 @router.post("/registry/sites/{site_id}/evidence", response={201: RatingOut, **ERRORS},

@@ -14,5 +14,7 @@ class RegistryConfig(AppConfig):
         from .views import compliance_card
 
         nav_item(_("Rooms register"), "registry:root", visible=lambda u: holds_any(u, "registry.view_site"), order=30, icon="houses", group="places")
+        nav_item(_("Star ratings and online services"), "registry:ratings", visible=lambda u: holds_any(u, "registry.view_compliance"),
+                 order=31, icon="stars", group="places")
         nav_item(_("Rule pack"), "rulepack:active", visible=lambda u: holds_any(u, "rulepack.view_rulepack"), order=85, icon="journal-check", group="admin")
         dashboard_card("registry/cards/compliance.html", context=compliance_card, order=20, wide=True)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
-from demo.context import DemoContext
+from demo.context import DemoContext, demo_user
 from excel.registers import one_workbook
 from org.models import CommunityType, DivisionLevel
 from rulepack.services import rulepack_ensure
@@ -199,8 +199,9 @@ def build_register(ctx: DemoContext) -> None:
         import_rooms(actor=admin, rows=_numbered(rooms), params={}, progress=lambda n: None)
         import_costs(actor=admin, rows=_numbered(costs), params={}, progress=lambda n: None)
     rated = Site.objects.filter(kind__in=[SiteKind.NEIGHBOURHOOD_CENTRE, SiteKind.PARTY_MASS_CENTRE])
+    first_rated = timezone.now() - timedelta(days=365)  # the centres were first rated a year ago
     for site in rated.select_related("division"):
-        services.star_rating_recompute(site=site)
+        services.star_rating_recompute(site=site, now=first_rated)
     ctx.say(f"star ratings: {rated.count()} centres rated")
     _filings_and_projects(ctx, today)
 
@@ -251,3 +252,54 @@ def _filings_and_projects(ctx: DemoContext, today: date) -> None:
     services.earmarked_rent_record(actor=jiedao, street=street, amount=Decimal("36000.00"), received_on=today - timedelta(days=30),
                                    document_no="租金收据2026-07", payer="泉溪市中山便民维修有限公司")
     ctx.say(f"filings and {len(plans)} new residential projects")
+
+
+SURVEYED_SHARE = 0.25  # of the centres: the bureau's survey of residents' satisfaction where residents rate little online
+SHOWCASE_FUNCTIONS = ["elderly_care", "childcare", "women_children_station", "health_station", "elderly_canteen"]
+
+
+def build_online_services(ctx: DemoContext) -> None:
+    """The year of star ratings, after the smart neighbourhood: the bureau surveys residents' satisfaction at a quarter
+    of the centres, two of 中山街道's centres opened their "一老一小" rooms four months ago, and today every centre
+    is rated again with the stars residents gave; the streets switch online services on at most of the centres rated
+    at the city's gate, and 中山街道 (where `jiedao` works) at its neighbourhood centre and 梅阳社区's centre (where
+    `jumin` lives), the two fitted out with "一老一小" rooms four months ago."""
+    from .models import OnlineServices, StarRating
+
+    rng, now = ctx.rng, timezone.now()
+    today = timezone.localdate()
+    minzheng = User.objects.get(username="minzheng")
+    centres = list(Site.objects.filter(kind__in=[SiteKind.NEIGHBOURHOOD_CENTRE, SiteKind.PARTY_MASS_CENTRE], closed_on__isnull=True)
+                   .select_related("division").order_by("code"))
+    for site in rng.sample(centres, k=int(len(centres) * SURVEYED_SHARE)):
+        services.star_evidence_record(actor=minzheng, site=site, criterion="resident_satisfaction",
+                                      score=Decimal(rng.choice(["0.72", "0.80", "0.86", "0.90", "0.94"])),
+                                      evidence="民政局随机入户调查居民30户满意度", assessed_on=today - timedelta(days=60))
+    street = ctx.streets[0]
+    showcases = [site for site in (Site.objects.filter(division=street, kind=SiteKind.NEIGHBOURHOOD_CENTRE).first(),
+                                   Site.objects.filter(division=ctx.communities[0], kind=SiteKind.PARTY_MASS_CENTRE).first())
+                 if site is not None]
+    jiedao = User.objects.get(username="jiedao")
+    for site in showcases:  # extended and fitted out four months ago: rated again then, before most residents' ratings
+        services.site_update(actor=jiedao, site=site, data={"floor_area": site.floor_area + 320,
+                                                            "ground_floor_area": site.ground_floor_area + 320})
+        services.room_create(actor=jiedao, site=site, name="一老一小服务区", floor=1, area=Decimal("320"), capacity=60,
+                             functions=SHOWCASE_FUNCTIONS)
+        services.star_rating_recompute(site=site, now=now - timedelta(days=120))
+    for site in centres:
+        services.star_rating_recompute(site=site, now=now)
+    gate = services.online_gate(street)
+    eligible = list(StarRating.objects.filter(is_current=True, stars__gte=gate).select_related("site__division__parent")
+                    .order_by("site__code"))
+    switched = 0
+    for rating in eligible:
+        site = rating.site
+        if site not in showcases and rng.random() > 0.6:
+            continue  # eligible, not switched on yet: the supervisor sees these too
+        street_of = site.division if site.division.level == "street" else site.division.parent
+        clerk = jiedao if street_of.pk == street.pk else demo_user(f"jd{street_of.code}",
+                                                                                                f"{street_of.name}审核员")
+        services.online_services_switch(actor=clerk, site=site, on=True, now=now - timedelta(days=rng.randint(3, 40)))
+        switched += 1
+    ctx.say(f"online services: {switched} of {len(eligible)} centres rated {gate} stars or more switched on "
+            f"({OnlineServices.objects.filter(is_on=True).count()} on)")

@@ -101,7 +101,9 @@ class EvidenceForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, criteria=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["criterion"].choices = [(c["criterion"], c.get("title", c["criterion"])) for c in criteria]
+        self.fields["criterion"].choices = [
+            (c["criterion"], _("%(title)s: the assessors' survey") % {"title": c.get("title", c["criterion"])}
+             if c["indicator"] == "resident_ratings" else c.get("title", c["criterion"])) for c in criteria]
 
 
 class ProvisionForm(BootstrapMixin, forms.Form):

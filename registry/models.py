@@ -6,7 +6,8 @@ service station, an elderly canteen, a childcare point, a school ground opened t
 opening hours. ``Cost`` rows record what keeping them costs each year and who paid. The
 function catalogue (``Aspect`` → ``Function``) is the city's, loaded from its rule pack.
 
-On top of the register: star ratings of neighbourhood centres (``StarRating``, history kept),
+On top of the register: star ratings of neighbourhood centres (``StarRating``, history kept; the
+centres' smart-neighbourhood services switched on under the city's gate in ``OnlineServices``),
 the street's filings with the civil-affairs bureau (``RegistryFiling``, immutable snapshots),
 and the provision of rooms by new residential projects (``ProvisionProject`` with its
 ``ProvisionSignOff`` per stage and party) [Haining].
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.scoping import ScopeFields
@@ -293,7 +295,9 @@ class StarRating(models.Model):
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
     details = models.JSONField(_("indicators"), default=list)
     pack_version = models.CharField(_("rule pack version"), max_length=40)
-    rated_at = models.DateTimeField(_("rated at"), auto_now_add=True)
+    rated_at = models.DateTimeField(_("rated at"), default=timezone.now)
+    # The last recomputation that came to the same result (the rating stood then too).
+    checked_at = models.DateTimeField(_("last checked at"), default=timezone.now)
     is_current = models.BooleanField(default=True)
 
     scope = ScopeFields(division="site__division")
@@ -306,6 +310,28 @@ class StarRating(models.Model):
 
     def __str__(self):
         return f"{self.site} ★{self.stars}"
+
+
+class OnlineServices(models.Model):
+    """Whether the smart-neighbourhood services (智慧邻里: resource matching, activity registration, feedback)
+    are switched on at a neighbourhood centre. The street switches them on only at a centre rated at
+    least the city's ``registry.online_services_min_stars`` [Quanzhou: 在“四星级”及以上邻里中心上线试运行];
+    residents are offered them only while the centre is on and still rated that high."""
+
+    site = models.OneToOneField(Site, verbose_name=_("centre"), on_delete=models.PROTECT, related_name="online_services")
+    is_on = models.BooleanField(_("switched on"), default=False)
+    changed_at = models.DateTimeField(_("changed at"))
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    scope = ScopeFields(division="site__division")
+
+    class Meta:
+        verbose_name = _("online services of a centre")
+        verbose_name_plural = _("online services of centres")
+
+    def __str__(self):
+        return f"{self.site} {'on' if self.is_on else 'off'}"
 
 
 class StarEvidence(models.Model):

@@ -19,6 +19,7 @@ STAR_INDICATORS = {
     "ground_floor_share": _("share of the area on the ground floor"),
     "independent_entrance": _("independent street entrance"),
     "evidence": _("assessor's score on a visit"),
+    "resident_ratings": _("residents' ratings of services, activities and feedback"),
 }
 
 
@@ -117,5 +118,9 @@ rule_kind("star_rating", module="registry", label=_("star rating of neighbourhoo
                       "target": Param("number", required=False, label=_("full marks at"), max=AREA_MAX,
                                       unit_by=("indicator", {"floor_area": "m2", "weekly_hours": "hours",
                                                              "ground_floor_share": "share"})),
+                      "window_days": Param("int", required=False, label=_("ratings of the last"), unit="days", min=1,
+                                           max=3650, empty=_("only for residents' ratings")),
+                      "min_ratings": Param("int", required=False, label=_("counted from ratings"), unit="count", min=1,
+                                           max=10_000, empty=_("only for residents' ratings")),
                       "criterion": Param("str", required=False),
                   })})

@@ -260,6 +260,32 @@ class RatingOut(Schema):
     details: list[dict[str, Any]]
     pack_version: str
     rated_at: datetime
+    checked_at: datetime = Field(..., description="The last recomputation that came to the same result")
+
+
+class OnlineCentreOut(Schema):
+    site_id: int
+    site_code: str = Field(..., alias="site.code")
+    site_name: str = Field(..., alias="site.name")
+    division: str = Field(..., alias="site.division.name")
+    stars: int
+    score: Decimal
+    rated_at: datetime
+    state: str = Field(..., alias="online_state", description="on (switched on and rated at the gate or above), suspended (switched on, rated "
+                                        "below the gate: not offered to residents), eligible (off, may be switched on), below")
+
+
+class OnlineSwitchIn(Schema):
+    on: bool
+    note: str = Field("", max_length=200, description="Why they are switched off (required then)")
+
+
+class OnlineSwitchOut(Schema):
+    site_id: int
+    is_on: bool
+    state: str
+    changed_at: datetime
+    note: str
 
 
 class EvidenceIn(Schema):

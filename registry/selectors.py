@@ -2,10 +2,11 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,7 @@ from .models import (
     Aspect,
     Cost,
     Function,
+    OnlineServices,
     Photo,
     PropertyClass,
     PropertySource,
@@ -36,6 +38,27 @@ from .models import (
 # Scheduling fills this: (rooms, since, until) -> {room_id: usage share 0..1}. Until then the
 # register has no usage figures (``None``) rather than made-up ones.
 USAGE_RATE_PROVIDER: Callable | None = None
+
+# Modules where residents give stars (the smart neighbourhood) register here how many ratings were
+# given in a place (a division's path, and below) between two moments, and their stars added up;
+# the star rating's ``resident_ratings`` indicator reads them without knowing those modules.
+RESIDENT_RATINGS: list[Callable[[str, datetime, datetime], tuple[int, int]]] = []
+
+
+def resident_ratings_source(source: Callable[[str, datetime, datetime], tuple[int, int]]):
+    """Register a source of residents' ratings (used as a decorator or a call)."""
+    if source not in RESIDENT_RATINGS:
+        RESIDENT_RATINGS.append(source)
+    return source
+
+
+def resident_ratings(*, division: Division, since: datetime, until: datetime) -> tuple[int, int]:
+    """Ratings residents gave in ``division`` and below in ``[since, until)``: how many, and their stars added up."""
+    count = total = 0
+    for source in RESIDENT_RATINGS:
+        n, stars = source(division.path, since, until)
+        count, total = count + n, total + stars
+    return count, total
 
 
 def site_list(
@@ -206,8 +229,79 @@ def rating_list(*, user, within: Division | None = None) -> QuerySet[StarRating]
     return ratings.order_by("-stars", "-score", "site__code")
 
 
-def rating_history(*, user, site: Site) -> QuerySet[StarRating]:
-    return visible_to(user, "registry.view_starrating", StarRating.objects.filter(site=site)).order_by("-rated_at", "-id")
+def rating_history(*, user, site: Site, limit: int | None = None) -> list[StarRating]:
+    """The site's ratings, newest first (the latest ``limit``), each with ``previous`` (the rating before it, or
+    None) and ``changed`` (the criteria whose points moved since, before and after): the site page's timeline."""
+    ratings = visible_to(user, "registry.view_starrating", StarRating.objects.filter(site=site)).order_by("-rated_at", "-id")
+    ratings = list(ratings[: limit + 1] if limit else ratings)
+    for rating, previous in zip(ratings, [*ratings[1:], None][: len(ratings)], strict=True):
+        rating.previous = previous
+        before = {d["indicator"]: d["points"] for d in previous.details} if previous is not None else {}
+        rating.changed = [{"title": d["title"], "before": before.get(d["indicator"]), "after": d["points"]}
+                          for d in rating.details if previous is not None and before.get(d["indicator"]) != d["points"]]
+    return ratings[:limit] if limit else ratings
+
+
+# The smart-neighbourhood services at neighbourhood centres, under the city's gate [Quanzhou].
+
+ONLINE_STATES = ("on", "suspended", "eligible", "below")
+
+
+def online_state_of(is_on: bool, stars: int, gate: int) -> str:
+    if is_on:
+        return "on" if stars >= gate else "suspended"
+    return "eligible" if stars >= gate else "below"
+
+
+def online_centres(*, user, within: Division, state: str | None = None) -> tuple[QuerySet[StarRating], dict[str, int], int]:
+    """The rated centres in ``within`` with their online services: ``on`` (switched on, rated at the gate or above),
+    ``suspended`` (switched on, but the rating fell below the gate: residents are not offered them), ``eligible``
+    (off, rated at the gate or above) and ``below``; only those in ``state`` when given. Also the count in each
+    state (one query) and the gate."""
+    gate = int(param(division=within, key="registry.online_services_min_stars"))
+    ratings = rating_list(user=user, within=within).annotate(
+        is_on=Coalesce("site__online_services__is_on", Value(False)))
+    conditions = {
+        "on": Q(is_on=True, stars__gte=gate), "suspended": Q(is_on=True, stars__lt=gate),
+        "eligible": Q(is_on=False, stars__gte=gate), "below": Q(is_on=False, stars__lt=gate),
+    }
+    counts = ratings.order_by().aggregate(**{name: Count("id", filter=condition) for name, condition in conditions.items()})
+    if state in conditions:
+        ratings = ratings.filter(conditions[state])
+    ratings = ratings.annotate(online_state=Case(*[When(condition, then=Value(name)) for name, condition in conditions.items()],
+                                                 output_field=CharField()))
+    return ratings.select_related("site__online_services"), counts, gate
+
+
+def sites_switchable(*, user, site_ids) -> set[int]:
+    """Of these sites, those whose online services ``user`` may switch (one query)."""
+    return set(visible_to(user, "registry.switch_online_services", Site.objects.filter(pk__in=site_ids)).values_list("pk", flat=True))
+
+
+def online_state(site: Site) -> str | None:
+    """Where a rated centre stands (``ONLINE_STATES``), or None for a site that is not rated."""
+    rating = StarRating.objects.filter(site=site, is_current=True).first()
+    if rating is None:
+        return None
+    switch = OnlineServices.objects.filter(site=site).first()
+    return online_state_of(bool(switch and switch.is_on), rating.stars, int(param(division=site.division,
+                                                                               key="registry.online_services_min_stars")))
+
+
+def online_sites(site_ids) -> set[int]:
+    """Of these sites, the centres whose online services residents are offered now: switched on and still rated at
+    the city's gate (one query for the switches and ratings; the gate read once per city)."""
+    rows = list(StarRating.objects.filter(site_id__in=set(site_ids), is_current=True, site__online_services__is_on=True)
+                .values_list("site_id", "stars", "site__division__path"))
+    gates: dict[str, int] = {}
+    found = set()
+    for site_id, stars, path in rows:
+        city = path.split("/", 1)[0] + "/"
+        if city not in gates:
+            gates[city] = int(param(division=Division.objects.get(path=city), key="registry.online_services_min_stars"))
+        if stars >= gates[city]:
+            found.add(site_id)
+    return found
 
 
 def filing_list(*, user, within: Division | None = None) -> QuerySet[RegistryFiling]:

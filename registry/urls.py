@@ -16,6 +16,7 @@ urlpatterns = [
     path("sites/<int:site_id>/costs/", views.cost_add, name="cost_add"),
     path("sites/<int:site_id>/photos/", views.photo_add, name="photo_add"),
     path("sites/<int:site_id>/evidence/", views.evidence_add, name="evidence_add"),
+    path("sites/<int:site_id>/online/", views.online_switch, name="online_switch"),
     path("rooms/<int:room_id>/edit/", views.room_edit, name="room_edit"),
     path("photos/<int:photo_id>/", views.photo, name="photo"),
     path("pick/rooms/", views.pick_rooms, name="pick_rooms"),

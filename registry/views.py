@@ -14,7 +14,7 @@ from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
 from core.pickers import ids, picker_response
 from core.uploads import serve_upload
-from org.models import DivisionLevel
+from org.models import Division, DivisionLevel
 from org.selectors import division_get, division_picked, user_home_division
 from rulepack.selectors import rule
 
@@ -138,6 +138,9 @@ def site_create(request, code: str):
     return render(request, "registry/site_form.html", {"form": form, "division": division, "site": None})
 
 
+RATING_TIMELINE = 20  # the latest ratings shown on a site's page
+
+
 @login_required
 def site_detail(request, site_id: int):
     site = selectors.site_get(user=request.user, pk=site_id)
@@ -149,14 +152,18 @@ def site_detail(request, site_id: int):
         room.hours_text = format_hours(room.opening_hours) or _("as the site")
     rating_rule = rule(division=site.division, key="registry.star_rating")
     rated = rating_rule is not None and site.kind in rating_rule.params["site_kinds"]
-    criteria = [c for c in rating_rule.params["criteria"] if c["indicator"] == "evidence"] if rated else []
+    criteria = services.surveyed_criteria(rating_rule) if rated else []
     can_cost = request.user.has_perm("registry.add_cost", site)
     return render(request, "registry/site_detail.html", {
         "site": site, "rooms": rooms, "hours": format_hours(site.opening_hours),
         "costs": selectors.cost_list(user=request.user, site=site)[:30] if holds_any(request.user, "registry.view_cost") else [],
         "photos": site.photos.filter(room__isnull=True)[:12] if request.user.has_perm("registry.view_photo", site) else [],
         "rating": site.star_ratings.filter(is_current=True).first() if rated else None,
-        "ratings": selectors.rating_history(user=request.user, site=site)[:10] if rated else [],
+        "ratings": selectors.rating_history(user=request.user, site=site, limit=RATING_TIMELINE) if rated else [],
+        "online": selectors.online_state(site) if rated else None,
+        "online_switch": getattr(site, "online_services", None) if rated else None,
+        "may_switch_online": rated and request.user.has_perm("registry.switch_online_services", site),
+        "online_gate": services.online_gate(site.division) if rated else None,
         "can_change": request.user.has_perm("registry.change_site", site),
         "can_add_room": request.user.has_perm("registry.add_room", site),
         "can_cost": can_cost,
@@ -280,7 +287,7 @@ def evidence_add(request, site_id: int):
     site = selectors.site_get(user=request.user, pk=site_id)
     require(request.user, "registry.add_starevidence", site)
     rating_rule = rule(division=site.division, key="registry.star_rating")
-    criteria = [c for c in rating_rule.params["criteria"] if c["indicator"] == "evidence"] if rating_rule else []
+    criteria = services.surveyed_criteria(rating_rule) if rating_rule else []
     form = EvidenceForm(request.POST, criteria=criteria)
     if form.is_valid():
         try:
@@ -297,13 +304,47 @@ def evidence_add(request, site_id: int):
 
 @login_required
 def rating_list(request):
+    """The centres' star ratings and their online services: which are on, which may be switched on (the city's gate),
+    filtered by state and paginated; the street switches them from here."""
     home = _home(request)
     within = division_get(user=request.user, code=request.GET["within"]) if request.GET.get("within") else home
-    ratings = selectors.rating_list(user=request.user, within=within)
+    state = request.GET.get("state") if request.GET.get("state") in selectors.ONLINE_STATES else None
+    ratings, counts, gate = selectors.online_centres(user=request.user, within=within, state=state)
+    page = Paginator(ratings, 50).get_page(request.GET.get("page"))
+    switchable = selectors.sites_switchable(user=request.user, site_ids=[rating.site_id for rating in page]) \
+        if holds_any(request.user, "registry.switch_online_services") else set()
+    for rating in page:
+        rating.may_switch = rating.site_id in switchable
     return render(request, "registry/rating_list.html", {
-        "division": within, "page": Paginator(ratings, 50).get_page(request.GET.get("page")),
+        "division": within, "page": page, "state": state, "counts": counts, "total": sum(counts.values()), "gate": gate,
+        "places": [home, *Division.objects.filter(parent=home).exclude(level=DivisionLevel.GRID).order_by("code")]
+        if home.level != DivisionLevel.COMMUNITY else [],
         "online_min_stars": rule(division=within, key="registry.online_services_min_stars"),
+        "states": [(code, label, counts[code]) for code, label in (
+            ("on", _("online services on")), ("eligible", _("may be switched on")),
+            ("suspended", _("on, but rated below the gate")), ("below", _("below the gate")))],
     })
+
+
+@login_required
+@require_POST
+def online_switch(request, site_id: int):
+    """The street switches a centre's online services on or off (the service checks the city's gate)."""
+    site = selectors.site_get(user=request.user, pk=site_id)
+    require(request.user, "registry.switch_online_services", site)
+    on = request.POST.get("on") == "1"
+    try:
+        services.online_services_switch(actor=request.user, site=site, on=on, note=request.POST.get("note", ""))
+    except ApplicationError as error:
+        details = "；".join(str(m) for messages_ in error.fields.values() for m in messages_)
+        messages.error(request, details or error.message)
+    else:
+        messages.success(request, _("The online services of %(site)s are on.") % {"site": site.name} if on else
+                         _("The online services of %(site)s are off.") % {"site": site.name})
+    back = request.POST.get("next", "")
+    if back.startswith("/registry/ratings/"):  # back to the list it was switched from, with its filter and page
+        return redirect(back)
+    return redirect("registry:site", site_id=site.pk)
 
 
 @login_required

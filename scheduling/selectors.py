@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from itertools import groupby
 
 from django.db import connection
-from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -429,3 +429,27 @@ def room_may_be_booked_by(user, room: Room) -> bool:
     policy = policy_for(room)
     return policy.bookable and bool(booker_kinds(user, room, None) & set(policy.bookers))
 
+
+
+# Time held for one holder (a space-for-service agreement and its operator).
+
+@dataclass
+class HeldTime:
+    bookings: int = 0
+    hours: float = 0.0
+    checked_in: int = 0
+
+
+def held_time(*, rooms, since: datetime, until: datetime, origin: str, organisation=None) -> HeldTime:
+    """Bookings of ``rooms`` starting in ``[since, until)`` that were booked (``BOOKED``: confirmed, checked
+    in, or released as a no-show), with their hours and how many were checked in: those held under
+    ``origin`` (an agreement's weekly hours), and those made one by one for ``organisation`` (its
+    activities, its service orders) — not those of another long-term hold. One query."""
+    span = ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
+    whose = Q(origin=origin)
+    if organisation is not None:
+        whose |= Q(organisation=organisation) & ~Q(kind=BookingKind.AGREEMENT)
+    found = Booking.objects.filter(whose, room__in=rooms, status__in=BOOKED, starts_at__gte=since, starts_at__lt=until).aggregate(
+        n=Count("id"), total=Sum(span), checked_in=Count("id", filter=Q(status=BookingStatus.CHECKED_IN)))
+    return HeldTime(bookings=found["n"], hours=found["total"].total_seconds() / 3600 if found["total"] else 0.0,
+                    checked_in=found["checked_in"])

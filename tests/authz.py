@@ -152,7 +152,7 @@ def _fund_at(world: World, node: Division):
     if fund is None:
         district = Division.objects.get(path="/".join(community.path.split("/")[:2]) + "/")
         fund = fund_services.fund_create(actor="test", division=community, host=world.organisations[f"{district.name}慈善会"],
-                                         led_by="邻居党委")
+                                         led_by="邻居党委", founded_on=datetime.date(2025, 1, 1))
         for n in range(3):
             fund_services.member_add(actor="test", fund=fund, side="residents",
                                      user=make_user(f"weiyuan_{community.code}_{n}", role="fund_committee", division=community))
@@ -480,6 +480,7 @@ QUERY_PARAMS = {
 
 # Bodies for operations whose body has required fields, aimed at the neighbour, by operationId.
 BODIES = {
+    "registry_api_switch_online_services": lambda world, node, user: {"on": False, "note": "越界关闭"},
     "org_api_create_division": lambda world, node, user: {
         "parent_code": node.code, "code": f"{node.code[:9]}099" if node.level == "street" else node.code, "name": "x",
     },
@@ -609,6 +610,8 @@ BODIES = {
     "neighbourhood_api_schedule_order": lambda world, node, user: {
         "room_id": _room_at(world, node).pk, "starts_at": _tomorrow(10), "ends_at": _tomorrow(11)},
     "neighbourhood_api_rate_order": lambda world, node, user: {"rating": 5},
+    "neighbourhood_api_rate_activity": lambda world, node, user: {"stars": 5},
+    "neighbourhood_api_rate_feedback": lambda world, node, user: {"stars": 5},
     "neighbourhood_api_submit_feedback": lambda world, node, user: {
         "category": "noise", "description": "越界", "community": _community_in(node).code},
     "neighbourhood_api_update_feedback": lambda world, node, user: {"status": "accepted", "public_note": "越界"},

@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from funds.models import Fund, IncomeKind
 from tests.world import make_user
 
 ACTOR = "funds-test"
+FOUNDED_ON = date(2025, 1, 1)  # before the dated incomes the tests record
 
 
 @dataclass
@@ -22,9 +24,10 @@ class Funds:
 def funds(world) -> Funds:
     charity = world.organisations["甲市一区慈善会"]
     community, district = world.node("甲市一区一街一社"), world.node("甲市一区")
-    fund = services.fund_create(actor=ACTOR, division=community, host=charity, led_by="一社社区党委", founding_document="慈字〔2026〕1号")
+    fund = services.fund_create(actor=ACTOR, division=community, host=charity, led_by="一社社区党委", founding_document="慈字〔2026〕1号",
+                                founded_on=FOUNDED_ON)
     district_fund = services.fund_create(actor=ACTOR, division=district, host=charity, led_by="一区社会工作部",
-                                         name="一区社会治理基金")
+                                         name="一区社会治理基金", founded_on=FOUNDED_ON)
     members = [world.users["fund_committee"], make_user("weiyuan_b", role=Role.FUND_COMMITTEE, division=community),
                make_user("weiyuan_c", role=Role.FUND_COMMITTEE, division=community)]
     for n, (user, side) in enumerate(zip(members, ["party", "residents", "donors"], strict=True)):

@@ -1,5 +1,6 @@
 import json
-from datetime import date
+import re
+from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
 
@@ -49,6 +50,46 @@ class TestApi:
         assert response.status_code == 422 and "大于零" in json.dumps(response.json(), ensure_ascii=False)
         assert (Transaction.objects.count(), Income.objects.count()) == before
 
+    def test_a_fund_is_founded_on_the_date_given(self, client, world):
+        client.force_login(world.users["supervisor"])
+        community, charity = world.node("甲市一区一街二社"), world.organisations["甲市一区慈善会"]
+        response = post(client, "/api/v1/funds", {"division": community.code, "host_id": charity.pk, "led_by": "二社党委",
+                                                  "founded_on": "2025-03-18"})
+        assert response.status_code == 201, response.content
+        assert response.json()["founded_on"] == "2025-03-18"
+        later = timezone.localdate() + timedelta(days=3)
+        refused = post(client, "/api/v1/funds", {"division": world.node("甲市一区一街").code, "host_id": charity.pk,
+                                                 "led_by": "党委", "founded_on": later.isoformat()})
+        assert refused.status_code == 422
+
+    def test_income_before_the_founding_is_a_4xx_in_chinese_and_writes_nothing(self, client, world, funds):
+        code = funds.fund.division.code
+        client.force_login(world.users["community_worker"])
+        before = (Transaction.objects.count(), Income.objects.count())
+        response = post(client, f"/api/v1/funds/{code}/income", {"kind": "public_donation", "amount": "50.00", "donor_name": "张三",
+                                                               "received_on": "2024-12-31", "receipt_no": "票据-1"})
+        assert response.status_code == 422
+        assert response.json()["fields"]["received_on"] == ["基金设立于2025-01-01，收入日期不能早于设立日期。"]
+        assert (Transaction.objects.count(), Income.objects.count()) == before
+
+    def test_money_in_the_public_disclosure_json_has_two_decimals(self, client, world, funds):
+        """Whatever the database: SQLite sums whole yuan to 1500000 and fen to 73104.8800000000."""
+        seed(funds.district, "100000")
+        give(funds.fund, "5000", receipt="票据-1", when=date(2026, 3, 1))
+        give(funds.fund, "0.10", receipt="票据-2")
+        give(funds.fund, "0.20", receipt="票据-3", anonymous=True)
+        project = approved_project(world, funds, budget="1200")
+        from funds import services
+        services.project_disburse(actor=world.users["charity_staff"], project=project, amount="300", payee="物业", document="付-1")
+        data = client.get(f"/api/v1/public/funds/{funds.fund.division.code}").json()
+        money = [data["balance"], data["income"], data["spent"], data["seed_matching"],
+                 *[row["amount"] for row in data["income_by_kind"] + data["income_by_month"] + data["donors"]],
+                 *[p[key] for p in data["projects"] for key in ("budget", "disbursed")],
+                 *[d["amount"] for p in data["projects"] for d in p["disbursements"]]]
+        assert len(money) > 10 and all(isinstance(m, str) and re.fullmatch(r"-?\d+\.\d{2}", m) for m in money), money
+        assert data["income"] == "10000.60" and data["seed_matching"] == "5000.30" and data["spent"] == "300.00"
+        assert data["balance"] == "9700.60"
+
     def test_the_neighbour_sees_nothing(self, client, world, funds):
         client.force_login(world.users["resident_b"])
         assert client.get(f"/api/v1/funds/{funds.fund.division.code}").status_code == 404
@@ -97,6 +138,32 @@ class TestPages:
         assert project.status == ProjectStatus.DISBURSING and project.disbursed == Decimal("900.00")
         client.force_login(world.users["resident_b"])
         assert client.get(f"/funds/projects/{project.pk}/").status_code == 404
+
+    def test_the_founding_page_takes_the_founding_date(self, client, world):
+        community, charity = world.node("甲市一区一街二社"), world.organisations["甲市一区慈善会"]
+        client.force_login(world.users["supervisor"])
+        page = client.get(f"/funds/found/{community.code}/")
+        assert page.status_code == 200 and 'name="founded_on"' in page.content.decode()
+        later = timezone.localdate() + timedelta(days=1)
+        refused = client.post(f"/funds/found/{community.code}/", {"host": charity.pk, "led_by": "二社党委",
+                                                                 "founded_on": later.isoformat()})
+        assert refused.status_code == 200 and "基金设立日期不能晚于今天。" in refused.content.decode()
+        response = client.post(f"/funds/found/{community.code}/", {"host": charity.pk, "led_by": "二社党委", "founded_on": "2025-05-04"})
+        assert response.status_code == 302
+        assert selectors.fund_get(user=world.users["supervisor"], code=community.code).founded_on == date(2025, 5, 4)
+
+    def test_the_founding_page_names_the_shares_held_and_founding_posts_them(self, client, world):
+        from funds import services
+
+        community, charity = world.node("甲市一区一街二社"), world.organisations["甲市一区慈善会"]
+        services.operator_share_post(actor="test", division=community, amount="320.00", received_on=date(2026, 3, 10),
+                                     operator=world.organisations["甲市一区一街一社服务中心"], document="运营月报-2026-02")
+        client.force_login(world.users["supervisor"])
+        page = client.get(f"/funds/found/{community.code}/").content.decode()
+        assert "本社区有1笔经营主体分成共¥320.00留存待转，基金设立后将作为收入转入本基金。" in page
+        done = client.post(f"/funds/found/{community.code}/", {"host": charity.pk, "led_by": "二社党委", "founded_on": "2026-01-01"},
+                           follow=True).content.decode()
+        assert "甲市一区一街二社留存的1笔经营主体分成共¥320.00已转入本基金。" in done
 
     def test_dashboards(self, client, world, funds):
         seed(funds.district, "100.00")

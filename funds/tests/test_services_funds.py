@@ -7,7 +7,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from funds import selectors, services
-from funds.models import Income, IncomeKind, Project, ProjectStatus, Vote
+from funds.models import ZERO, Income, IncomeKind, Project, ProjectStatus, Vote
 from ledger.models import Leg, MonthTotal, Transaction
 from ledger.selectors import accounts_unreconciled, month_totals_unreconciled
 from ledger.services import InsufficientFunds
@@ -34,6 +34,17 @@ class TestFounding:
         with pytest.raises(Conflict):
             services.fund_create(actor=ACTOR, division=funds.fund.division, host=funds.fund.host, led_by="一社党委")
 
+    def test_the_founding_date_is_the_one_given_and_never_in_the_future(self, world):
+        charity, community = world.organisations["甲市一区慈善会"], world.node("甲市一区一街二社")
+        tomorrow = timezone.localdate() + timedelta(days=1)
+        with pytest.raises(ValidationFailed) as refused:
+            services.fund_create(actor=ACTOR, division=community, host=charity, led_by="二社党委", founded_on=tomorrow)
+        assert str(refused.value.fields["founded_on"][0]) == "基金设立日期不能晚于今天。"
+        assert not type(charity).objects.filter(hosted_funds__division=community).exists()
+        fund = services.fund_create(actor=ACTOR, division=community, host=charity, led_by="二社党委", founded_on=date(2024, 6, 18))
+        assert fund.founded_on == date(2024, 6, 18)
+        assert AuditEvent.objects.get(action="funds.fund.created", target_id=str(fund.pk)).changes["founded_on"] == "2024-06-18"
+
     def test_committee_members_get_the_committee_role(self, funds):
         assert all(m.role_assignments.filter(role="fund_committee", division=funds.fund.division).exists() for m in funds.members)
 
@@ -57,6 +68,16 @@ class TestIncome:
         with pytest.raises(ValidationFailed) as refused:
             give(funds.fund, amount, **change)
         assert field in refused.value.fields and written() == before
+
+    def test_income_dated_before_the_fund_was_founded_is_refused_and_writes_nothing(self, funds):
+        from .conftest import FOUNDED_ON
+
+        before = written()
+        with pytest.raises(ValidationFailed) as refused:
+            give(funds.fund, "100.00", when=FOUNDED_ON - timedelta(days=1))
+        assert str(refused.value.fields["received_on"][0]) == "基金设立于2025-01-01，收入日期不能早于设立日期。"
+        assert written() == before
+        assert give(funds.fund, "100.00", when=FOUNDED_ON).received_on == FOUNDED_ON  # the founding day itself is fine
 
     def test_the_district_matches_eligible_income_up_to_the_yearly_cap(self, funds):
         seed(funds.district, "100000.00")
@@ -82,10 +103,30 @@ class TestIncome:
                                               operator=world.organisations["甲市一区一街一社服务中心"], received_on=timezone.localdate(),
                                               document="运营月报-2026-10")
         assert income.kind == IncomeKind.OPERATOR_SHARE and income.transaction.source_document == "运营月报-2026-10"
-        with pytest.raises(Conflict):
-            services.operator_share_post(actor=ACTOR, division=world.node("甲市一区一街二社"), amount="1.00",
-                                         operator=world.organisations["甲市一区一街一社服务中心"], received_on=timezone.localdate(),
-                                         document="x")
+
+    def test_a_share_for_a_place_without_a_fund_is_held_and_posted_when_the_fund_is_founded(self, world, funds):
+        from funds.models import HeldShare
+        from ledger.models import Account
+
+        operator, place = world.organisations["甲市一区一街一社服务中心"], world.node("甲市一区一街二社")
+        for n, amount in enumerate(["1.00", "250.50"], start=1):
+            held = services.operator_share_post(actor=ACTOR, division=place, amount=amount, operator=operator,
+                                                received_on=date(2026, n, 10), document=f"运营月报-2026-0{n}")
+            assert isinstance(held, HeldShare) and held.transaction.kind == IncomeKind.OPERATOR_SHARE
+        account = Account.objects.get(code=f"held:{place.code}")
+        assert account.kind == "earmarked" and account.balance == Decimal("251.50") and account.division == place
+        fund = services.fund_create(actor=ACTOR, division=place, host=funds.fund.host, led_by="二社党委", founded_on=date(2026, 1, 20))
+        incomes = list(fund.incomes.order_by("received_on"))
+        assert [(i.amount, i.received_on, i.donor_name) for i in incomes] == [
+            (Decimal("1.00"), date(2026, 1, 20), operator.name), (Decimal("250.50"), date(2026, 2, 10), operator.name)]
+        account.refresh_from_db(), fund.account.refresh_from_db()
+        assert account.balance == ZERO and fund.account.balance == Decimal("251.50")
+        assert not HeldShare.objects.filter(income__isnull=True).exists()
+        assert selectors.fund_figures([fund])[fund.pk].by_kind == {IncomeKind.OPERATOR_SHARE: Decimal("251.50")}
+        # Once the fund is there, the next share goes straight in.
+        income = services.operator_share_post(actor=ACTOR, division=place, amount="9.00", operator=operator,
+                                              received_on=timezone.localdate(), document="运营月报-2026-11")
+        assert income.fund == fund and not HeldShare.objects.filter(source_document="运营月报-2026-11").exists()
 
     def test_monthly_totals_equal_the_legs_and_reversals_count_against_their_kind(self, funds):
         from ledger.services import ledger_reverse

@@ -18,9 +18,18 @@ def community(world):
 
 @pytest.fixture
 def room(world, community):
+    """A room at the community's service station: not a star-rated centre, so its activities are registered for
+    online whatever the city's gate (the gate itself is tested with a centre of its own)."""
+    from decimal import Decimal
+
+    from registry import services as registry_services
+    from registry.hours import parse_hours
     from scheduling.services import policy_update
 
-    room = make_room(community, capacity=40)
+    station = registry_services.site_create(
+        actor="test", division=community, name=f"{community.name}服务站", kind="service_station", floor_area=Decimal("600"),
+        property_class="state_admin", property_source="street_owned", opening_hours=parse_hours("每天 08:00-21:00"))
+    room = make_room(community, capacity=40, site=station)
     policy_update(actor="test", room=room, data={"horizon_days": 120})  # a ten-week course fits
     return room
 

@@ -2,7 +2,7 @@
 room and a mixed-property room; its service centre (the world's operator) is admitted by 甲市一区一街."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -84,14 +84,18 @@ def draft(world, ops, *, room=None, hours=None, starts_on=None, ends_on=None, te
 
 
 def in_force(world, ops, **kwargs) -> Agreement:
+    """An agreement approved on its first day, so its rooms are held at the agreed hours for the whole
+    term, the months already reported included."""
     agreement = draft(world, ops, **kwargs)
     services.agreement_submit(actor=world.users["community_worker"], agreement=agreement)
-    return services.agreement_approve(actor=world.users["street_admin"], agreement=agreement, note="同意")
+    first_day = datetime.combine(agreement.starts_on, time.min, tzinfo=timezone.get_current_timezone())
+    return services.agreement_approve(actor=world.users["street_admin"], agreement=agreement, note="同意", now=first_day)
 
 
 def last_month() -> date:
     return (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
-FIGURES = {"revenue_low_cost": "8000", "revenue_market": "6000", "operating_cost": "20000", "sessions_free": 12,
-           "sessions_low_cost": 10, "sessions_market": 4, "people_free": 300, "people_low_cost": 420, "people_market": 48}
+# A month of the Monday-morning agreement: four sessions fit its four or five mornings (three hours each) in any month.
+FIGURES = {"revenue_low_cost": "8000", "revenue_market": "6000", "operating_cost": "20000", "sessions_free": 2,
+           "sessions_low_cost": 1, "sessions_market": 1, "people_free": 300, "people_low_cost": 420, "people_market": 48}

@@ -3,6 +3,7 @@ Chinese, an operator seeing only its own, query counts that do not grow with the
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 from io import BytesIO
 
 import pytest
@@ -100,8 +101,12 @@ class TestApi:
         rows = client.get(f"/api/v1/operations/compliance?within={world.node('甲市一区').code}").json()
         assert rows[0]["agreements"] == 1 and rows[0]["with_breach"] == 1
         assert {r["name"]: r["with_breach"] for r in rows[1:]} == {"甲市一区一街": 1, "甲市一区二街": 0}
-        savings = client.get(f"/api/v1/operations/savings?within={world.node('甲市一区').code}").json()
-        assert savings[0]["renovation"] == "600000.00" and savings[0]["running_per_year"] == "200000.00"
+        started = Agreement.objects.get().starts_on
+        savings = client.get(f"/api/v1/operations/savings?within={world.node('甲市一区').code}&year={started.year}").json()
+        assert savings[0]["year"] == started.year and savings[0]["renovation"] == "600000.00"
+        assert savings[0]["renovation_to_date"] == "600000.00" and savings[0]["running_per_year"] == "200000.00"
+        assert savings[0]["in_force"] == 1 and {r["name"] for r in savings[1:]} == {"甲市一区一街", "甲市一区二街"}
+        assert Decimal(savings[0]["running_to_date"]) > 0
         findings = client.get("/api/v1/operations/findings").json()
         assert findings["count"] == 1 and findings["items"][0]["rule_key"] == "operations.state_public_benefit_share"
 
@@ -193,16 +198,32 @@ class TestPages:
         assert response.status_code == 302, response.content.decode()[:2000]
         report = OperatingReport.objects.get()
         client.force_login(world.users["community_worker"])
-        assert "反哺资金入账" in client.get(f"/operations/reports/{report.pk}/").content.decode()
-        client.post(f"/operations/reports/{report.pk}/", {"step": "confirm"})
+        page = client.get(f"/operations/reports/{report.pk}/").content.decode()
+        assert "确认：分成留存待转" in page  # the community has no fund: the share will be held, and the page says so
+        assert "甲市一区一街一社尚未设立社区发展基金：确认后分成¥1,000.00先留存于社区专户，基金设立时转入基金。" in page
+        confirmed = client.post(f"/operations/reports/{report.pk}/", {"step": "confirm"}, follow=True).content.decode()
         report.refresh_from_db()
-        assert report.status == ReportStatus.CONFIRMED
+        assert report.status == ReportStatus.CONFIRMED and report.fund_hold.amount == Decimal("1000.00")
+        assert "月报已确认。甲市一区一街一社尚未设立社区发展基金，分成¥1,000.00已留存于社区专户，基金设立后转入基金。" in confirmed
+        assert "已留存，待社区设立基金后转入" in confirmed
 
     def test_the_compliance_page_shows_the_breach_with_its_figures(self, client, world, ops):
         in_force(world, ops, terms={"annual_rent": "0"})
         client.force_login(world.users["street_admin"])
         page = client.get(f"/operations/compliance/{ops.street.code}/").content.decode()
         assert "行政事业性国有资产无偿出借仅限非营利性事项" in page and "少儿美术" in page and "¥600,000" in page
+
+    def test_the_savings_say_their_year_and_the_year_can_be_chosen(self, client, world, ops):
+        agreement = in_force(world, ops)
+        started = agreement.starts_on.year
+        client.force_login(world.users["street_admin"])
+        page = client.get(f"/operations/compliance/{ops.street.code}/?year={started}").content.decode()
+        assert f"{started}年运营方承担的装修费用" in page and f"{started}年运营方承担的运行费用" in page
+        assert f"{started}年各地节约的政府支出" in page and f'<option value="{started}" selected>{started}年</option>' in page
+        assert f"{started}年以来累计¥600,000" in page and "今日在行协议1份，每年¥200,000" in page
+        assert "¥600,000" in page.split(f"{started}年运营方承担的装修费用", 1)[1].split("</div>", 2)[1]
+        ignored = client.get(f"/operations/compliance/{ops.street.code}/?year=1999").content.decode()
+        assert f"{timezone.localdate().year}年运营方承担的装修费用" in ignored  # a year without agreements falls back on this one
 
     def test_the_neighbour_street_gets_a_404(self, client, world, ops):
         agreement = in_force(world, ops)

@@ -1,12 +1,15 @@
 """Compliance by property class [Huli]: each rule of the pack judged on agreements and reports, with the figures."""
 
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from operations import services
 from operations.compliance import findings_refresh, judge_agreement
 from operations.models import Finding, Severity
+from scheduling.models import Booking
 
 from .conftest import FIGURES, draft, in_force, last_month
 
@@ -80,23 +83,71 @@ def test_a_month_with_mostly_market_sessions_breaks_the_public_benefit_share(wor
     assert "4" in finding.figure and "20%" in finding.figure
 
 
-def test_sessions_reported_far_beyond_the_bookings_are_flagged_for_checking(world, ops):
-    from datetime import timedelta
+def schedule_findings(report) -> dict:
+    return {f.rule_key: f for f in Finding.objects.filter(report=report, resolved_at__isnull=True,
+                                                          rule_key__startswith="operations.session")}
 
-    from django.utils import timezone
 
-    from scheduling.models import Booking
+def month_bookings(agreement, month):
+    from operations.compliance import schedule_in_month
 
-    agreement = in_force(world, ops, hours=[{"weekday": d, "start": "09:00", "end": "12:00"} for d in range(1, 8)])
-    # Place four of the agreement's bookings in last month, as if the term had been held then.
+    return schedule_in_month(agreement, month)
+
+
+def test_sessions_against_no_booking_at_all_are_flagged(world, ops):
+    """Approved only now, the agreement held its room from today on: last month the room had no booking of it."""
+    agreement = draft(world, ops)
+    services.agreement_submit(actor=world.users["community_worker"], agreement=agreement)
+    services.agreement_approve(actor=world.users["street_admin"], agreement=agreement, note="同意")
+    assert month_bookings(agreement, last_month()).bookings == 0
+    report = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(),
+                                    figures={**FIGURES, "sessions_free": 15, "sessions_low_cost": 4, "sessions_market": 2})
+    warning = schedule_findings(report)["operations.session_tolerance"]
+    assert warning.severity == Severity.WARNING
+    assert warning.title == "月报场次与场地预约核对" and warning.figure == "月报21场，协议用房当月无预约"
+    assert warning.message == f"{last_month():%Y-%m}：月报开展21场，但协议用房当月没有任何预约，请核实。"
+
+
+def test_more_sessions_than_the_booked_hours_hold_are_flagged_with_the_figures(world, ops):
+    """Half an hour every morning: each booking holds one session of the pack's 30 minutes."""
+    agreement = in_force(world, ops, hours=[{"weekday": d, "start": "09:00", "end": "09:30"} for d in range(1, 8)])
+    booked = month_bookings(agreement, last_month())
+    assert booked.bookings >= 28 and booked.hours == booked.bookings / 2
+    report = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(),
+                                    figures={**FIGURES, "sessions_free": booked.bookings - 1, "sessions_low_cost": 2,
+                                             "sessions_market": 0})
+    found = schedule_findings(report)
+    assert set(found) == {"operations.session_min_minutes"}  # within the tolerance of the bookings' number
+    hours = f"{booked.hours:g}"
+    assert found["operations.session_min_minutes"].figure == f"月报{booked.bookings + 1}场，预约{hours}小时"
+    assert found["operations.session_min_minutes"].requirement == f"至多{booked.bookings}场（每场按30分钟计）"
+    assert found["operations.session_min_minutes"].source == "platform" and "30分钟" in found["operations.session_min_minutes"].title
+    services.report_return(actor=world.users["community_worker"], report=report, note="场次超出预约时长，请核实")
+    honest = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(),
+                                    figures={**FIGURES, "sessions_free": booked.bookings - 2, "sessions_low_cost": 2,
+                                             "sessions_market": 0})
+    assert schedule_findings(honest) == {}
+
+
+def test_the_operators_own_bookings_of_the_rooms_count_and_another_agreements_hold_does_not(world, ops):
+    agreement = draft(world, ops)
+    services.agreement_submit(actor=world.users["community_worker"], agreement=agreement)
+    services.agreement_approve(actor=world.users["street_admin"], agreement=agreement, note="同意")
     month = last_month()
-    for n, booking in enumerate(Booking.objects.filter(origin=f"agreement:{agreement.pk}").order_by("starts_at")[:4]):
-        moved = timezone.localtime(booking.starts_at).replace(year=month.year, month=month.month, day=1 + n)
-        Booking.objects.filter(pk=booking.pk).update(starts_at=moved, ends_at=moved + timedelta(hours=3),
-                                                     blocked_until=moved + timedelta(hours=3))
-    report = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=month, figures=FIGURES)
-    warning = Finding.objects.get(report=report, rule_key="operations.session_tolerance")
-    assert warning.severity == Severity.WARNING and "26" in warning.figure and "4" in warning.figure
+    start = datetime.combine(month.replace(day=3), time(14), tzinfo=timezone.get_current_timezone())
+    Booking.objects.bulk_create([  # bookings made last month (the service cannot book the past now)
+        Booking(room=ops.hall, title="亲子绘本课", kind="activity", starts_at=start, ends_at=start + timedelta(hours=2),
+                blocked_until=start + timedelta(hours=2), booker=world.users["operator_staff"], organisation=ops.operator,
+                status="checked_in"),
+        Booking(room=ops.hall, title="另一协议的时段", kind="agreement", starts_at=start + timedelta(days=1),
+                ends_at=start + timedelta(days=1, hours=3), blocked_until=start + timedelta(days=1, hours=3),
+                booker=world.users["street_admin"], organisation=ops.operator, status="confirmed", origin="agreement:999999"),
+    ])
+    booked = month_bookings(agreement, month)
+    assert (booked.bookings, booked.hours, booked.checked_in) == (1, 2.0, 1)
+    report = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=month,
+                                    figures={**FIGURES, "sessions_free": 1, "sessions_low_cost": 0, "sessions_market": 0})
+    assert schedule_findings(report) == {}
 
 
 def test_a_change_of_the_citys_rule_is_applied_on_the_next_check(world, ops):

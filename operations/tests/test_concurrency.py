@@ -1,4 +1,5 @@
-"""Races on PostgreSQL: payments against a subsidy, a room's agreed hours against bookings, a report confirmed twice."""
+"""Races on PostgreSQL: payments against a subsidy, a room's agreed hours against bookings, a report confirmed twice,
+reports confirmed while the community's fund is founded."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -83,3 +84,36 @@ def test_a_report_confirmed_twice_at_once_posts_the_share_once(world, ops):
     assert Income.objects.filter(fund=fund).count() == 1
     fund.account.refresh_from_db()
     assert fund.account.balance == report.fund_share == Decimal("1000.00")
+
+
+def test_founding_the_fund_while_reports_are_confirmed_loses_no_share_and_posts_none_twice(world, ops):
+    """Eight reports confirmed while the community's fund is founded: each share either goes straight into
+    the fund or is held and handed over by the founding, exactly once."""
+    from funds.models import HeldShare, Income
+    from funds.services import fund_create
+    from ledger.models import Account
+
+    agreement = in_force(world, ops, starts_on=timezone.localdate() - timedelta(days=300))
+    month, reports = last_month(), []
+    for _ in range(8):
+        reports.append(services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=month, figures=FIGURES))
+        month = (month - timedelta(days=1)).replace(day=1)
+
+    def confirm(report):
+        return lambda: services.report_confirm(actor=world.users["community_worker"], report=report) and "confirmed"
+
+    def found():
+        fund_create(actor=world.users["city_supervisor"], division=ops.community, host=world.organisations["甲市一区慈善会"],
+                    led_by="一社党委", founded_on=timezone.localdate() - timedelta(days=400))
+        return "founded"
+
+    outcomes = race([found, *[confirm(report) for report in reports]])
+    assert outcomes == {"founded": 1, "confirmed": 8}, outcomes
+    fund = ops.community.fund
+    fund.account.refresh_from_db()
+    total = sum((r.fund_share for r in reports), Decimal("0.00"))
+    assert total == Decimal("8000.00") and fund.account.balance == total
+    assert Income.objects.filter(fund=fund).count() == 8
+    assert not HeldShare.objects.filter(income__isnull=True).exists()
+    held = Account.objects.filter(code=f"held:{ops.community.code}").first()
+    assert held is None or held.balance == Decimal("0.00")

@@ -10,16 +10,17 @@ pytestmark = [requires_chromium, pytest.mark.browser, pytest.mark.django_db(tran
 
 
 def test_the_street_sees_the_breach_with_its_figures_and_the_savings(live_server, world, ops):
-    in_force(world, ops, terms={"annual_rent": "0"})
+    agreement = in_force(world, ops, terms={"annual_rent": "0"})
     in_force(world, ops, room=ops.barn, terms={"title": "村集体活动室托育", "collective_resolution": "村代会〔2026〕1号"})
     with browser_page() as page:
         sign_in(page, live_server.url, "street_admin_a")
-        page.goto(f"{live_server.url}/operations/compliance/{ops.street.code}/")
+        page.goto(f"{live_server.url}/operations/compliance/{ops.street.code}/?year={agreement.starts_on.year}")
         page.wait_for_selector("#savings-chart canvas")
         text = page.inner_text("main")
         assert "以场地换服务：合规与节支" in text
         assert "行政事业性国有资产无偿出借仅限非营利性事项" in text and "少儿美术" in text
-        assert "¥1,200,000" in text  # two agreements' renovation paid by the operator
+        assert "¥1,200,000" in text  # two agreements' renovation paid by the operator in the year they started
+        assert f"{agreement.starts_on.year}年运营方承担的装修费用" in text
         assert "甲市一区二街" not in text
         screenshot(page, "operations-compliance-street")
 
@@ -45,5 +46,7 @@ def test_an_operator_files_a_report_and_the_community_confirms_it(live_server, w
         sign_in(page, live_server.url, "community_worker_a")
         page.goto(f"{live_server.url}/operations/")
         page.click(f"text={last_month().strftime('%Y-%m')} · {ops.operator.name}")
-        page.click("text=确认：反哺资金入账")
+        page.click("text=确认：分成留存待转")  # the community has no fund yet: its share is held for it
         page.wait_for_selector("text=月报已确认")
+        assert "已留存，待社区设立基金后转入" in page.inner_text("main")
+        screenshot(page, "operations-report-share-held")

@@ -1,6 +1,6 @@
 """Space for service: admission, agreements and their bookings, reports and the fund's share."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -91,8 +91,8 @@ def test_an_agreement_in_force_holds_its_room_at_the_agreed_hours_for_its_term(w
     agreement = in_force(world, ops)
     assert agreement.status == AgreementStatus.ACTIVE
     held = Booking.objects.filter(origin=f"agreement:{agreement.pk}", status=BookingStatus.CONFIRMED)
-    weeks_left = (agreement.ends_on - timezone.localdate()).days // 7
-    assert weeks_left - 1 <= held.count() <= weeks_left + 1
+    weeks = (agreement.ends_on - agreement.starts_on).days // 7  # approved on its first day: the whole term
+    assert weeks - 1 <= held.count() <= weeks + 1
     assert all(timezone.localtime(b.starts_at).isoweekday() == 1 and timezone.localtime(b.starts_at).hour == 9 for b in held)
     assert {s.name for s in services_offered(division=ops.community)} == {"四点半课堂", "长者助餐", "少儿美术"}
     # Nobody else can book the room then.
@@ -197,12 +197,46 @@ def test_a_report_computes_the_share_and_confirming_it_posts_the_share_to_the_fu
     assert fund.account.balance == Decimal("1000.00")
 
 
-def test_a_community_without_a_fund_confirms_and_the_share_waits(world, ops):
+def test_a_community_without_a_fund_holds_the_share_until_its_fund_is_founded(world, ops):
+    from funds.models import Fund, HeldShare, IncomeKind
+    from funds.services import fund_create
+    from ledger.models import Account
+
     agreement = in_force(world, ops)
     report = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(), figures=FIGURES)
     services.report_confirm(actor=world.users["community_worker"], report=report)
     report.refresh_from_db()
-    assert report.status == ReportStatus.CONFIRMED and report.fund_income is None and report.fund_share > 0
+    assert report.status == ReportStatus.CONFIRMED and report.fund_income is None
+    held = report.fund_hold
+    assert (held.amount, held.operator, held.division, held.income) == (Decimal("1000.00"), ops.operator, ops.community, None)
+    account = Account.objects.get(code=f"held:{ops.community.code}")
+    assert account.kind == "earmarked" and account.balance == Decimal("1000.00")
+    assert AuditEvent.objects.filter(action="funds.share.held", target_id=str(held.pk)).exists()
+    assert not Fund.objects.filter(division=ops.community).exists()
+
+    fund = fund_create(actor=world.users["city_supervisor"], division=ops.community, host=world.organisations["甲市一区慈善会"],
+                       led_by="一社党委", founded_on=timezone.localdate())
+    held.refresh_from_db(), account.refresh_from_db(), fund.account.refresh_from_db()
+    income = held.income
+    assert income.fund == fund and income.kind == IncomeKind.OPERATOR_SHARE and income.donor_name == ops.operator.name
+    assert income.amount == Decimal("1000.00") and income.received_on == fund.founded_on  # not before the founding
+    assert income.transaction.legs.get(account=account).amount == Decimal("-1000.00")
+    assert account.balance == Decimal("0.00") and fund.account.balance == Decimal("1000.00")
+    assert held.handed_over_at is not None and HeldShare.objects.filter(income__isnull=True).count() == 0
+    created = AuditEvent.objects.get(action="funds.fund.created", target_id=str(fund.pk))
+    assert created.changes["held_shares_posted"] == 1 and created.changes["held_amount_posted"] == "1000.00"
+
+
+def test_a_share_held_before_a_fund_backdated_past_it_keeps_its_date(world, ops):
+    from funds.services import fund_create
+
+    agreement = in_force(world, ops)
+    report = services.report_submit(actor=world.users["operator_staff"], agreement=agreement, month=last_month(), figures=FIGURES)
+    services.report_confirm(actor=world.users["community_worker"], report=report)
+    report.refresh_from_db()
+    fund = fund_create(actor=world.users["city_supervisor"], division=ops.community, host=world.organisations["甲市一区慈善会"],
+                       led_by="一社党委", founded_on=date(2025, 1, 1))
+    assert fund.incomes.get().received_on == report.fund_hold.received_on
 
 
 def test_reports_for_months_outside_the_agreement_or_not_over_or_twice_are_refused(world, ops):
@@ -236,13 +270,63 @@ def test_a_returned_report_is_corrected_and_submitted_again(world, ops):
         services.report_confirm(actor=world.users["community_worker"], report=again)
 
 
-def test_an_operators_renovation_and_running_costs_are_kept_for_the_savings(world, ops):
+def two_year_agreement(world, ops):
+    """¥600,000 of renovation and ¥365,000 a year of running costs, 2025-07-01 to 2027-06-30, in force from its first day."""
+    Admission.objects.filter(pk=ops.admission.pk).update(valid_from=date(2025, 1, 1))
+    return in_force(world, ops, starts_on=date(2025, 7, 1), ends_on=date(2027, 6, 30),
+                    terms={"operator_running_cost": "365000", "basis_date": "2025-06-10"})
+
+
+def figures(row) -> tuple:
+    return row.year, row.agreements, row.renovation, row.running, row.renovation_to_date, row.running_to_date, row.in_force
+
+
+def test_savings_are_counted_by_year_renovation_when_borne_and_running_costs_by_the_days_run(world, ops):
     from operations.selectors import savings
 
+    two_year_agreement(world, ops)
+    spring = date(2026, 3, 31)
+    assert figures(savings(within=ops.street, year=2025, today=spring)) == (
+        2025, 1, Decimal("600000.00"), Decimal("184000.00"), Decimal("600000.00"), Decimal("274000.00"), 1)  # 184 days of 2025
+    this_year = savings(within=ops.street, today=spring)
+    assert figures(this_year) == (2026, 1, Decimal("0.00"), Decimal("90000.00"), Decimal("600000.00"), Decimal("274000.00"), 1)
+    assert this_year.running_per_year == Decimal("365000.00") and this_year.since == date(2025, 7, 1)
+    assert figures(savings(within=ops.street, year=2024, today=spring))[1:4] == (0, Decimal("0.00"), Decimal("0.00"))
+    by_place = {row.division.name: figures(row) for row in savings(within=ops.street, year=2025, today=spring, by_child=True)}
+    assert by_place["甲市一区一街一社"] == figures(savings(within=ops.street, year=2025, today=spring))
+    assert by_place["甲市一区一街二社"][1:] == (0, Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), 0)
+
+
+def test_savings_do_not_fall_when_an_agreement_ends(world, ops):
+    from operations.selectors import savings
+
+    agreement = two_year_agreement(world, ops)
+    last_day = date(2026, 3, 31)
+    before = savings(within=ops.street, today=last_day)
+    services.agreement_terminate(actor=world.users["street_admin"], agreement=agreement, on=last_day, reason="运营方退出")
+    ended = savings(within=ops.street, today=last_day)
+    assert figures(ended)[:6] == figures(before)[:6] and ended.in_force == 0 and ended.running_per_year == Decimal("0.00")
+    autumn = savings(within=ops.street, year=2026, today=date(2026, 10, 1))
+    assert figures(autumn)[:6] == figures(before)[:6]  # the months after its end add nothing, and nothing is taken away
+    assert figures(savings(within=ops.street, year=2025, today=date(2027, 1, 5)))[2:4] == (Decimal("600000.00"), Decimal("184000.00"))
+
+
+def test_savings_for_many_agreements_take_the_same_few_queries(world, ops):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from operations.selectors import savings
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            savings(within=ops.street, by_child=True)
+        return len(captured)
+
     in_force(world, ops)
-    totals = savings(within=ops.street)
-    assert totals.renovation == Decimal("600000.00") and totals.running_per_year == Decimal("200000.00")
-    assert totals.agreements == 1
+    one = queries()
+    in_force(world, ops, room=ops.barn, terms={"title": "村集体活动室托育", "collective_resolution": "村代会〔2026〕1号"})
+    in_force(world, ops, room=ops.annex, terms={"title": "综合楼课堂", "collective_resolution": "村代会〔2026〕2号"})
+    assert queries() == one <= 3
 
 
 def test_a_withdrawn_agreement_gives_its_hours_back(world, ops):

@@ -6,20 +6,25 @@ communities of a report in a handful of GROUP BY queries; each rule of the city'
 gives its verdict in Python from those figures, with the figure, what is required and the
 gap in words ("差312平方米"). This is what makes a province-wide report take a second instead
 of minutes (bench/bench_compliance.py).
+
+A report depends only on the city's active pack and on what the register holds (sites, rooms,
+their functions, the divisions' names and places in the tree), so the pages keep it in the cache
+under a key made of both (``inputs_version``): any change to the register or a new pack version
+gives a new key, and a report is never shown from before a change.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from org.models import Division, DivisionLevel
 from org.selectors import PATH_SEGMENT
 from rulepack.models import Rule
-from rulepack.selectors import city_of, rules_for
+from rulepack.selectors import active_pack, city_of, rules_for
 
 from .models import Function, Requirement, Room, RoomUse, Site
 
@@ -259,10 +264,15 @@ class ComplianceReport:
         return totals
 
 
+def report_rules(*, division: Division) -> list[Rule]:
+    """The rules of the division's city that a compliance report judges by."""
+    return [r for r in rules_for(division=division, module="registry") if r.kind in COMMUNITY_RULE_KINDS + STREET_RULE_KINDS]
+
+
 def compliance_report(*, division: Division, communities, streets) -> ComplianceReport:
     """The report for ``division``: every community and street given, under its city's rules."""
     city = city_of(division)
-    rules = [r for r in rules_for(division=division, module="registry") if r.kind in COMMUNITY_RULE_KINDS + STREET_RULE_KINDS]
+    rules = report_rules(division=division)
     community_rules = [r for r in rules if r.kind in COMMUNITY_RULE_KINDS]
     required = required_function_names(city)
     figures = community_figures(communities)
@@ -276,3 +286,19 @@ def compliance_report(*, division: Division, communities, streets) -> Compliance
     counts = street_site_counts(street_list, within=division) if street_list else {}
     street_reports = [DivisionReport(s, evaluate_street(s, counts.get(s.path, {}), rules)) for s in street_list]
     return ComplianceReport(division=division, communities=community_reports, streets=street_reports, rules=rules)
+
+
+def inputs_version(*, division: Division) -> tuple:
+    """What a report of ``division`` is computed from, in a few cheap aggregates: its city's active
+    pack (the rules and the function catalogue come with it) and, for the sites, rooms, their
+    functions and the divisions, how many there are and the latest change (an edit moves
+    ``updated_at``; a function given or taken away adds or removes a row of the link table)."""
+    pack = active_pack(division=division)
+    links = Room.functions.through.objects.aggregate(n=Count("id"), last=Max("id"))
+    return (
+        pack.pk, pack.sha256,
+        tuple(Site.objects.aggregate(n=Count("id"), last=Max("updated_at")).values()),
+        tuple(Room.objects.aggregate(n=Count("id"), last=Max("updated_at")).values()),
+        (links["n"], links["last"]),
+        tuple(Division.objects.aggregate(n=Count("id"), last=Max("updated_at")).values()),
+    )

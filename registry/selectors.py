@@ -1,13 +1,15 @@
 """Reading the register, its compliance, ratings, filings and new projects, within the reader's scope."""
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import get_for_user, visible_to
@@ -17,7 +19,7 @@ from ledger.selectors import account_statement
 from org.models import Division, DivisionLevel
 from rulepack.selectors import active_pack, param
 
-from .compliance import ComplianceReport, compliance_report
+from .compliance import ComplianceReport, compliance_report, inputs_version, report_rules
 from .models import (
     Aspect,
     Cost,
@@ -172,14 +174,31 @@ def catalogue(*, division: Division) -> list[Aspect]:
         Prefetch("functions", queryset=Function.objects.filter(is_active=True).order_by("order"))).order_by("order"))
 
 
+COMPLIANCE_CACHE_SECONDS = 24 * 3600
+
+
 def compliance_for(*, user, division: Division) -> ComplianceReport:
-    """The compliance report of ``division``: its communities and streets that the user can see."""
+    """The compliance report of ``division``: its communities and streets that the user can see.
+
+    Kept in the cache under the divisions it covers, the language of its wording and what it is
+    computed from (``compliance.inputs_version``), so the same report is not recomputed on every
+    page view and a change to the register or the rules is seen at once."""
     scope = visible_to(user, "registry.view_compliance", Division.objects.all()).filter(path__under=division.path)
-    return compliance_report(
+    covered = list(scope.filter(level__in=[DivisionLevel.COMMUNITY, DivisionLevel.STREET]).order_by("pk").values_list("pk", flat=True))
+    key = "registry:compliance-report:" + hashlib.sha256(repr((
+        division.pk, covered, translation.get_language(), inputs_version(division=division),
+    )).encode()).hexdigest()
+    kept = cache.get(key)
+    if kept is not None:
+        communities, streets = kept
+        return ComplianceReport(division=division, communities=communities, streets=streets, rules=report_rules(division=division))
+    report = compliance_report(
         division=division,
         communities=scope.filter(level=DivisionLevel.COMMUNITY).order_by("path"),
         streets=scope.filter(level=DivisionLevel.STREET).order_by("path"),
     )
+    cache.set(key, (report.communities, report.streets), COMPLIANCE_CACHE_SECONDS)
+    return report
 
 
 @dataclass

@@ -106,10 +106,77 @@ class TestStreetAndDistrictReports:
             site = make_site(world.node(name))
             services.room_create(actor="t", site=site, name="大厅", area=Decimal("100"), functions=["party_hall"])
         city = world.node("甲市")
-        compliance_for(user=world.users["city_supervisor"], division=city)  # warm the rule pack
+        communities = Division.objects.filter(level="community", path__under=city.path).order_by("path")
+        compliance_report(division=city, communities=communities, streets=[])  # warm the rule pack
         with django_assert_max_num_queries(12):
-            report = compliance_for(user=world.users["city_supervisor"], division=city)
+            report = compliance_report(division=city, communities=communities, streets=[])
         assert len(report.communities) == 8
+
+
+def verdicts(report):
+    return [(r.division.name, [(res.key, res.passed, res.actual, res.gap_text) for res in r.results])
+            for r in report.communities + report.streets]
+
+
+@pytest.mark.django_db
+class TestTheReportIsKept:
+    """The pages read the report from the cache until the register or the rules change."""
+
+    def test_a_second_view_reads_the_same_report_in_a_few_queries(self, compliant_community, world, django_assert_max_num_queries):
+        for name in ("甲市一区一街二社", "甲市一区二街一社", "甲市二区一街一社"):
+            make_site(world.node(name), area="700", ground="300")
+        city, supervisor = world.node("甲市"), world.users["city_supervisor"]
+        first = compliance_for(user=supervisor, division=city)
+        with django_assert_max_num_queries(8):
+            again = compliance_for(user=supervisor, division=city)
+        assert verdicts(again) == verdicts(first)
+        assert [r.key for r in again.rules] == [r.key for r in first.rules]
+        assert again.rule_totals() == first.rule_totals()
+
+    def test_each_reader_gets_the_divisions_they_may_see(self, compliant_community, world):
+        compliance_for(user=world.users["city_supervisor"], division=world.node("甲市"))
+        report = compliance_for(user=world.users["street_admin"], division=world.node("甲市"))
+        assert {r.division.name for r in report.communities} == {"甲市一区一街一社", "甲市一区一街二社"}
+
+    def test_a_smaller_room_is_seen_at_once(self, compliant_community, world):
+        street, admin = world.node("甲市一区一街"), world.users["street_admin"]
+        assert compliance_for(user=admin, division=street).communities[0].compliant
+        centre = compliant_community.sites.get(kind="party_mass_centre")
+        services.site_update(actor="t", site=centre, data={"floor_area": Decimal("650")})
+        report = compliance_for(user=admin, division=street)
+        assert not result(report.communities[0], "registry.community_service_area").passed
+
+    def test_a_function_taken_from_a_room_is_seen_at_once(self, compliant_community, world):
+        street, admin = world.node("甲市一区一街"), world.users["street_admin"]
+        assert compliance_for(user=admin, division=street).communities[0].compliant
+        room = compliant_community.sites.get(kind="elderly_care").rooms.get()
+        services.room_update(actor="t", room=room, data={}, functions=["elderly_care"])
+        report = compliance_for(user=admin, division=street)
+        assert not result(report.communities[0], "registry.required_functions").passed
+
+    def test_a_new_version_of_the_rules_is_seen_at_once(self, compliant_community, world):
+        street, admin = world.node("甲市一区一街"), world.users["street_admin"]
+        assert compliance_for(user=admin, division=street).communities[0].compliant
+        content = default_pack_content().replace("min_m2 = 1500", "min_m2 = 2000").replace('version = "2026.3"', 'version = "2026.4"')
+        rulepack_load(actor="t", city=world.node("甲市"), content=content)
+        area = result(compliance_for(user=admin, division=street).communities[0], "registry.community_service_area")
+        assert not area.passed and area.required == Decimal("2000.00")
+
+    def test_a_renamed_community_is_seen_at_once(self, compliant_community, world):
+        from org.services import division_update
+
+        street, admin = world.node("甲市一区一街"), world.users["street_admin"]
+        compliance_for(user=admin, division=street)
+        division_update(actor="t", division=compliant_community, data={"name": "一街新社区"})
+        assert "一街新社区" in {r.division.name for r in compliance_for(user=admin, division=street).communities}
+
+    def test_the_wording_follows_the_language(self, world):
+        street, admin = world.node("甲市一区一街"), world.users["street_admin"]
+        with translation.override("en"):
+            english = result(compliance_for(user=admin, division=street).communities[0], "registry.community_service_area")
+        with translation.override("zh-hans"):
+            chinese = result(compliance_for(user=admin, division=street).communities[0], "registry.community_service_area")
+        assert english.gap_text == "short by 1,500 m²" and chinese.gap_text == "差1,500平方米"
 
 
 @pytest.mark.django_db

@@ -159,12 +159,14 @@ class ExpiringLease:
         return self.days_left < 0
 
 
-def leases_expiring(*, user, within: Division, today: date | None = None) -> list[ExpiringLease]:
-    """Leased and borrowed sites whose term ends within the city's warning period (or has ended)."""
+def leases_expiring(*, user, within: Division, today: date | None = None, limit: int | None = None) -> list[ExpiringLease]:
+    """Leased and borrowed sites whose term ends within the city's warning period (or has ended),
+    soonest first; the first ``limit`` of them when given."""
     today = today or timezone.localdate()
     days = int(param(division=within, key="registry.lease_warning_days"))
     sites = site_list(user=user, within=within).filter(lease_end__isnull=False, lease_end__lte=today + timedelta(days=days))
-    return [ExpiringLease(site, (site.lease_end - today).days) for site in sites.order_by("lease_end")]
+    sites = sites.order_by("lease_end", "pk")
+    return [ExpiringLease(site, (site.lease_end - today).days) for site in (sites[:limit] if limit else sites)]
 
 
 def catalogue(*, division: Division) -> list[Aspect]:

@@ -67,7 +67,7 @@ def overview(request, code: str):
         context["ranked"] = report.non_compliant[:15]
         context["streets"] = _street_rows(report) if division.level in (DivisionLevel.CITY, DivisionLevel.DISTRICT) else []
     if division.level != DivisionLevel.COMMUNITY:
-        context["leases"] = selectors.leases_expiring(user=request.user, within=division)[:20]
+        context["leases"] = selectors.leases_expiring(user=request.user, within=division, limit=20)
     if division.level == DivisionLevel.COMMUNITY:
         context["sites"] = selectors.site_list(user=request.user, within=division)
     return render(request, "registry/overview.html", context)
@@ -490,7 +490,7 @@ def compliance_card(user) -> dict | None:
     compliant = sum(1 for r in report.communities if r.compliant)
     return {"division": home, "totals": report.rule_totals(), "ranked": report.non_compliant[:5],
             "compliant": compliant, "communities": len(report.communities),
-            "leases": selectors.leases_expiring(user=user, within=home)[:5] if home.level != DivisionLevel.COMMUNITY else []}
+            "leases": selectors.leases_expiring(user=user, within=home, limit=5) if home.level != DivisionLevel.COMMUNITY else []}
 
 
 @login_required

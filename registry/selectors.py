@@ -63,17 +63,22 @@ def resident_ratings(*, division: Division, since: datetime, until: datetime) ->
     return count, total
 
 
-def site_list(
-    *, user, within: Division | None = None, kind: str | None = None, q: str | None = None,
-    property_source: str | None = None, include_closed: bool = False,
-) -> QuerySet[Site]:
-    sites = visible_to(user, "registry.view_site", Site.objects.select_related("division__parent")).annotate(
-        room_count=Count("rooms", filter=Q(rooms__closed_on__isnull=True), distinct=True),
-    )
+def _sites_in_scope(*, user, within: Division | None, include_closed: bool = False) -> QuerySet[Site]:
+    sites = visible_to(user, "registry.view_site", Site.objects.all())
     if not include_closed:
         sites = sites.filter(closed_on__isnull=True)
     if within is not None:
         sites = sites.filter(division__path__under=within.path)
+    return sites
+
+
+def site_list(
+    *, user, within: Division | None = None, kind: str | None = None, q: str | None = None,
+    property_source: str | None = None, include_closed: bool = False,
+) -> QuerySet[Site]:
+    sites = _sites_in_scope(user=user, within=within, include_closed=include_closed).select_related("division__parent").annotate(
+        room_count=Count("rooms", filter=Q(rooms__closed_on__isnull=True), distinct=True),
+    )
     if kind:
         sites = sites.filter(kind=kind)
     if property_source:
@@ -215,7 +220,7 @@ class RegisterSummary:
 
 
 def register_summary(*, user, within: Division) -> RegisterSummary:
-    sites = site_list(user=user, within=within)
+    sites = _sites_in_scope(user=user, within=within)  # without the rooms' join, which would count a site once per room
     kinds = dict(SiteKind.choices)
     by_kind = [{"kind": r["kind"], "label": str(kinds.get(r["kind"], r["kind"])), "n": r["n"], "area": r["area"]}
                for r in sites.order_by().values("kind").annotate(n=Count("id"), area=Sum("floor_area")).order_by("-n")]

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +22,7 @@ from org.models import DivisionLevel, Organisation, OrganisationKind
 from org.selectors import division_get, organisation_get, user_home_division
 from registry.hours import format_hours, parse_hours
 from registry.selectors import catalogue
+from rulepack.display import format_number
 
 from . import ical, selectors, services
 from .forms import (
@@ -265,36 +267,43 @@ def room_rules(request, room_id: int):
                                                           "closures": room.site.closures.filter(ends_at__gte=timezone.now())[:20]})
 
 
+UTILISATION_GROUPS = {DivisionLevel.CITY: ("street", "community", "site", "room"),
+                      DivisionLevel.DISTRICT: ("street", "community", "site", "room"),
+                      DivisionLevel.STREET: ("community", "site", "room"), DivisionLevel.COMMUNITY: ("site", "room")}
+
+
 @login_required
 def utilisation(request):
+    """Usage rates of the rooms under a division, over a stated period: by street, community, site or
+    room (each division opens to the next level), with the idle rooms ranked, least used first."""
     home = user_home_division(user=request.user)
     if home is None or not holds_any(request.user, "scheduling.view_utilisation"):
         raise NotFound()
     within = division_get(user=request.user, code=request.GET["within"]) if request.GET.get("within") else home
-    today = timezone.localdate()
-    period = request.GET.get("period") if request.GET.get("period") in ("week", "month") else "week"
     try:
-        since = date.fromisoformat(request.GET["since"]) if request.GET.get("since") else today - timedelta(days=56)
-        until = date.fromisoformat(request.GET["until"]) if request.GET.get("until") else today
+        since = date.fromisoformat(request.GET["since"]) if request.GET.get("since") else None
+        until = date.fromisoformat(request.GET["until"]) + timedelta(days=1) if request.GET.get("until") else None
     except ValueError:
-        since, until = today - timedelta(days=56), today
-    if until <= since or (until - since).days > 400:
-        since, until = today - timedelta(days=56), today
-    group = {DivisionLevel.CITY: "street", DivisionLevel.DISTRICT: "street", DivisionLevel.STREET: "community"}.get(within.level, "room")
-    groups = selectors.utilisation(user=request.user, within=within, since=since, until=until, group=group, period=period)
-    rooms = selectors.utilisation(user=request.user, within=within, since=since, until=until) if group != "room" else groups
+        since = until = None
+    period = selectors.usage_period(division=within, since=since, until=until)
+    by = "month" if request.GET.get("by") == "month" else "week"
+    choices = UTILISATION_GROUPS.get(within.level, ("room",))
+    group = request.GET.get("group") if request.GET.get("group") in choices else choices[0]
+    groups = selectors.utilisation(user=request.user, within=within, period=period, group=group, by=by)
     threshold = selectors.idle_share(within)
-    totals = {"bookable": sum(g.bookable_hours for g in groups), "booked": sum(g.booked_hours for g in groups),
-              "used": sum(g.used_hours for g in groups), "no_shows": sum(g.no_shows for g in groups)}
-    periods = sorted({k for g in groups for k in g.periods if k is not None})
-    chart = {"labels": [str(p) for p in periods],
-             "booked": [round(sum(g.periods.get(p, {}).get("booked", 0) for g in groups), 1) for p in periods],
-             "used": [round(sum(g.periods.get(p, {}).get("used", 0) for g in groups), 1) for p in periods],
-             "bookable": [round(sum(g.periods.get(p, {}).get("bookable", 0) for g in groups), 1) for p in periods]}
+    idle = [r for r in groups if r.idle(threshold)] if group == "room" else selectors.idle_rooms(
+        user=request.user, within=within, period=period)
+    total = selectors.usage_total(groups)
+    buckets = sorted(total.periods)
+    chart = {"labels": [str(b) for b in buckets],
+             **{name: [round(total.periods[b][name], 1) for b in buckets] for name in ("booked", "used", "bookable")}} if by else None
+    up = within.parent if within.parent_id and within.path != home.path and within.path.startswith(home.path) else None
     return render(request, "scheduling/utilisation.html", {
-        "within": within, "since": since, "until": until, "period": period, "groups": groups, "group": group,
-        "idle": [r for r in rooms if r.bookable_hours and (r.rate or 0) < threshold][:40], "threshold": threshold,
-        "totals": totals, "chart": chart,
+        "within": within, "up": up, "period": period, "by": by, "group": group, "choices": choices,
+        "page": Paginator(groups, 50).get_page(request.GET.get("page")),
+        "idle": Paginator(idle, 20).get_page(request.GET.get("idle_page")),
+        "threshold": format_number(threshold, "share"), "total": total, "chart": chart,
+        "since": period.since, "last": period.last,
     })
 
 

@@ -659,14 +659,38 @@ def idle_share(division: Division) -> float:
     return float(param(division=division, key="scheduling.idle_usage_share"))
 
 
-def idle_rooms(*, user, within: Division, period: UsagePeriod) -> list[Usage]:
+def idle_rooms(*, user, within: Division, period: UsagePeriod, recorded: set[int] | None = None) -> list[Usage]:
     """Rooms the user sees in ``within`` booked less than the city's idle share of their bookable hours
     over ``period``, least used first (rooms of places that record no bookings are not among them)."""
     threshold = idle_share(within)
     rooms = _rooms_in(user=user, within=within)
-    recorded = _recorded_places(rooms, period)  # only their rooms can be idle: the others are not read at all
+    recorded = _recorded_places(rooms, period) if recorded is None else recorded
+    # Only rooms of places that record bookings can be idle: the others are not read at all.
     return [usage for usage in _usage(rooms.filter(site__division_id__in=recorded), period=period, recorded=recorded)
             if usage.idle(threshold)]
+
+
+@dataclass
+class UsageOverview:
+    """The utilisation page: the rooms under a division by level, their total, and the idle rooms."""
+
+    period: UsagePeriod
+    groups: list[Usage]
+    total: Usage
+    idle: list[Usage]
+    threshold: float
+
+
+def usage_overview(*, user, within: Division, period: UsagePeriod, group: str, by: str | None = None) -> UsageOverview:
+    """Usage under ``within`` per ``group`` (street, community, site or room; with weeks or months when
+    ``by`` says so), the total, and the idle rooms ranked, least used first."""
+    rooms = _rooms_in(user=user, within=within)
+    recorded = _recorded_places(rooms, period)
+    groups = _usage(rooms, period=period, group=group, by=by, recorded=recorded)
+    threshold = idle_share(within)
+    idle = ([usage for usage in groups if usage.idle(threshold)] if group == "room"
+            else idle_rooms(user=user, within=within, period=period, recorded=recorded))
+    return UsageOverview(period=period, groups=groups, total=usage_total(groups), idle=idle, threshold=threshold)
 
 
 def room_usage(rooms, *, period: UsagePeriod) -> dict[int, Usage]:

@@ -289,20 +289,16 @@ def utilisation(request):
     by = "month" if request.GET.get("by") == "month" else "week"
     choices = UTILISATION_GROUPS.get(within.level, ("room",))
     group = request.GET.get("group") if request.GET.get("group") in choices else choices[0]
-    groups = selectors.utilisation(user=request.user, within=within, period=period, group=group, by=by)
-    threshold = selectors.idle_share(within)
-    idle = [r for r in groups if r.idle(threshold)] if group == "room" else selectors.idle_rooms(
-        user=request.user, within=within, period=period)
-    total = selectors.usage_total(groups)
-    buckets = sorted(total.periods)
+    overview = selectors.usage_overview(user=request.user, within=within, period=period, group=group, by=by)
+    buckets = sorted(overview.total.periods)
     chart = {"labels": [str(b) for b in buckets],
-             **{name: [round(total.periods[b][name], 1) for b in buckets] for name in ("booked", "used", "bookable")}} if by else None
+             **{name: [round(overview.total.periods[b][name], 1) for b in buckets] for name in ("booked", "used", "bookable")}}
     up = within.parent if within.parent_id and within.path != home.path and within.path.startswith(home.path) else None
     return render(request, "scheduling/utilisation.html", {
         "within": within, "up": up, "period": period, "by": by, "group": group, "choices": choices,
-        "page": Paginator(groups, 50).get_page(request.GET.get("page")),
-        "idle": Paginator(idle, 20).get_page(request.GET.get("idle_page")),
-        "threshold": format_number(threshold, "share"), "total": total, "chart": chart,
+        "page": Paginator(overview.groups, 50).get_page(request.GET.get("page")),
+        "idle": Paginator(overview.idle, 20).get_page(request.GET.get("idle_page")),
+        "threshold": format_number(overview.threshold, "share"), "total": overview.total, "chart": chart,
         "since": period.since, "last": period.last,
     })
 

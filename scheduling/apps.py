@@ -20,6 +20,8 @@ class SchedulingConfig(AppConfig):
         nav_item(_("Bookings"), "scheduling:home",
                  visible=lambda u: holds_any(u, "scheduling.add_booking") or holds_any(u, "scheduling.view_booking"),
                  order=35, icon="calendar-week")
+        nav_item(_("Bookings of my area"), "scheduling:bookings", visible=lambda u: holds_any(u, "scheduling.view_utilisation"),
+                 order=36, icon="list-ul")
         nav_item(_("Utilisation"), "scheduling:utilisation", visible=lambda u: holds_any(u, "scheduling.view_utilisation"),
                  order=40, icon="bar-chart", group="places")
         dashboard_card("scheduling/cards/bookings.html", context=bookings_card, order=15)

@@ -85,6 +85,24 @@ def booking_list(*, user, room: Room | None = None, within: Division | None = No
     return bookings.order_by("starts_at", "id")
 
 
+def booking_search(*, user, within: Division | None = None, room: Room | None = None, since: date | None = None,
+                   until: date | None = None, status: str | None = None, q: str = "", mine: bool = False) -> QuerySet[Booking]:
+    """The bookings the user sees (a street's or community's staff: every booking of their rooms), of a
+    place or a room, starting between ``since`` and ``until`` (both days included), in a state, whose
+    title, booker or organisation contains ``q``; only the user's own with ``mine``. In time order."""
+    bookings = booking_list(user=user, room=room, within=within, status=status or None)
+    if since is not None:
+        bookings = bookings.filter(starts_at__gte=_midnight(since))
+    if until is not None:
+        bookings = bookings.filter(starts_at__lt=_midnight(until + timedelta(days=1)))
+    if q:
+        bookings = bookings.filter(Q(title__icontains=q) | Q(booker__display_name__icontains=q)
+                                   | Q(organisation__name__icontains=q))
+    if mine:
+        bookings = bookings.filter(booker=user)
+    return bookings
+
+
 def booking_get(*, user, pk: int) -> Booking:
     return get_for_user(user, "scheduling.view_booking",
                         Booking.objects.select_related("room__site__division", "booker", "organisation", "series"), pk=pk)

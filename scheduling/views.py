@@ -19,13 +19,14 @@ from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
 from core.views import public
 from org.models import DivisionLevel, Organisation, OrganisationKind
-from org.selectors import division_get, organisation_get, user_home_division
+from org.selectors import division_get, division_picked, organisation_get, user_home_division
 from registry.hours import format_hours, parse_hours
 from registry.selectors import catalogue
 from rulepack.display import format_number
 
 from . import ical, selectors, services
 from .forms import (
+    BookingFilterForm,
     BookingForm,
     CancelForm,
     ClosureForm,
@@ -39,17 +40,50 @@ from .forms import (
 )
 from .models import Booking, BookingStatus
 
+MY_UPCOMING = 20  # my next bookings on my page; the rest are in the list of bookings
+
 
 @login_required
 def home(request):
-    """My bookings, upcoming and past, and what waits for me."""
+    """My bookings — those I made —, the next ones and the latest past, and what waits for me. The
+    bookings of a whole street or community are a separate list (``bookings``)."""
+    upcoming = selectors.my_bookings(user=request.user)
     return render(request, "scheduling/home.html", {
-        "upcoming": selectors.my_bookings(user=request.user),
+        "upcoming": upcoming[:MY_UPCOMING],
+        "more": max(0, upcoming.count() - MY_UPCOMING),
         "past": selectors.my_bookings(user=request.user, upcoming=False)[:15],
         "waiting": selectors.waitlist_mine(user=request.user),
         "approvals": selectors.approval_queue(user=request.user).count() if holds_any(request.user, "scheduling.approve_booking") else 0,
         "home": user_home_division(user=request.user),
         "show_rotations": holds_any(request.user, "scheduling.view_rotation"),
+        "show_bookings": holds_any(request.user, "scheduling.view_utilisation"),
+    })
+
+
+@login_required
+def bookings(request):
+    """The bookings of the user's area (every booking of its rooms, for its staff), filtered by place,
+    room, dates, state and words, a page at a time, from today on unless other dates are asked for."""
+    home = user_home_division(user=request.user)
+    if home is None or not holds_any(request.user, "scheduling.view_booking"):
+        raise NotFound()
+    data = request.GET.copy()
+    if "since" not in data:
+        data["since"] = timezone.localdate().isoformat()
+    form = BookingFilterForm(data, within=home)
+    found = selectors.booking_search(user=request.user, within=home, since=timezone.localdate()).none()
+    if form.is_valid():
+        filters = form.cleaned_data
+        try:
+            within = division_picked(user=request.user, code=filters["place"], field="place") if filters["place"] else home
+            room = selectors.room_get(user=request.user, pk=filters["room"]) if filters["room"] else None
+            found = selectors.booking_search(user=request.user, within=within, room=room, since=filters["since"],
+                                             until=filters["until"], status=filters["status"], q=filters["q"].strip(),
+                                             mine=filters["mine"])
+        except (ApplicationError, NotFound) as error:
+            add_error_to_form(form, error)
+    return render(request, "scheduling/bookings.html", {
+        "form": form, "home": home, "page": Paginator(found, 50).get_page(request.GET.get("page")),
     })
 
 

@@ -126,7 +126,7 @@ class TestUtilisation:
         worker = world.users["community_worker"]
         for day in (-20, -12, -5, -1):
             booked_earlier(worker, room, at(day, 9), at(day, 12))
-        booked_earlier(worker, room, at(-40, 9), at(-40, 21))  # before the window: not counted
+        booked_earlier(worker, room, at(-40, 9), at(-40, 12))  # before the window: not counted
         period = selectors.usage_period(division=room.site.division)
         rate = selectors.room_usage([room], period=period)[room.pk].rate
         assert round(rate, 4) == round(12 / (13 * 30), 4)

@@ -443,8 +443,7 @@ def _offers(ctx, street, first, shequ, yunying, demo_operator) -> None:
     from .selectors import idle_rooms_to_offer
 
     today = ctx.extra["today"]
-    idle = [item.room for item in idle_rooms_to_offer(user=User.objects.get(username="jiedao"), within=street, today=today,
-                                                      weeks=services.IDLE_WEEKS)]
+    idle = [item.room for item in idle_rooms_to_offer(user=User.objects.get(username="jiedao"), within=street, today=today)]
     hours = [{"weekday": 6, "start": "09:00", "end": "12:00"}, {"weekday": 7, "start": "09:00", "end": "12:00"}]
     others = [o for o in Organisation.objects.filter(kind=OrganisationKind.OPERATOR, admissions__division=street,
                                                       admissions__status="admitted").exclude(pk=demo_operator.pk).distinct()[:2]]

@@ -228,17 +228,17 @@ class IdleRoom:
     rate: float
 
 
-def idle_rooms_to_offer(*, user, within: Division, today: date | None = None, weeks: int = 8) -> list[IdleRoom]:
-    """Service rooms in ``within`` that scheduling counts as idle over the last ``weeks`` and that are not on offer."""
+def idle_rooms_to_offer(*, user, within: Division, today: date | None = None) -> list[IdleRoom]:
+    """Service rooms in ``within`` that scheduling counts as idle over the city's usage window
+    (``scheduling.selectors.idle_rooms``, least used first) and that are not on offer."""
     from registry.models import Room, RoomUse
-    from scheduling.selectors import idle_rooms
+    from scheduling.selectors import idle_rooms, usage_period
 
-    today = today or timezone.localdate()
-    rates = {usage.key: usage.rate or 0.0 for usage in idle_rooms(user=user, within=within, since=today - timedelta(weeks=weeks),
-                                                                   until=today - timedelta(days=1))}
-    rooms = (Room.objects.filter(pk__in=rates, use=RoomUse.SERVICE, closed_on__isnull=True).exclude(
-        partnership_offers__status=OfferStatus.OPEN).select_related("site__division").order_by("site__code", "name"))
-    return [IdleRoom(room=room, rate=rates[room.pk]) for room in rooms]
+    rates = {usage.key: usage.rate for usage in idle_rooms(user=user, within=within,
+                                                           period=usage_period(division=within, today=today))}
+    rooms = {room.pk: room for room in Room.objects.filter(pk__in=rates, use=RoomUse.SERVICE, closed_on__isnull=True).exclude(
+        partnership_offers__status=OfferStatus.OPEN).select_related("site__division")}
+    return [IdleRoom(room=rooms[pk], rate=rate) for pk, rate in rates.items() if pk in rooms]
 
 
 def interests_for(*, user, offer: PartnershipOffer) -> QuerySet[Interest]:

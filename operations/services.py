@@ -924,14 +924,12 @@ def funding_close(*, actor, funding: Funding, completed: bool, note: str) -> Fun
 
 # Idle rooms offered for partnership [Huli: 盘活闲置空间].
 
-IDLE_WEEKS = 8
+def room_usage(room: Room, *, today: date):
+    """The room's usage over the city's usage window (the scheduling selector every page reads), with that period."""
+    from scheduling.selectors import standard_room_usage
 
-
-def room_usage(room: Room, *, today: date) -> float | None:
-    """The room's usage rate over the last weeks, from the schedule."""
-    from scheduling.selectors import usage_rates
-
-    return usage_rates([room], since=today - timedelta(weeks=IDLE_WEEKS), until=today - timedelta(days=1)).get(room.pk)
+    period, usage = standard_room_usage([room], division=room.site.division, today=today)
+    return period, usage.get(room.pk)
 
 
 @transaction.atomic
@@ -949,10 +947,11 @@ def offer_publish(*, actor, room: Room, title: str, description: str, categories
     hours = rotation_slots(hours)
     if closes_on <= today:
         raise ValidationFailed(fields={"closes_on": [_("Proposals close on a later day.")]})
-    rate, threshold = room_usage(room, today=today), idle_share(division)
+    period, usage = room_usage(room, today=today)
+    rate, threshold = (usage.rate if usage else None), idle_share(division)
     if rate is not None and rate >= threshold:
-        raise Conflict(_("%(room)s was in use %(rate).0f%% of its hours in the last %(weeks)s weeks; rooms under %(limit).0f%% "
-                         "count as idle and can be offered.") % {"room": room, "rate": rate * 100, "weeks": IDLE_WEEKS,
+        raise Conflict(_("%(room)s was booked %(rate).0f%% of its hours over the %(period)s; rooms booked less than %(limit).0f%% "
+                         "count as idle and can be offered.") % {"room": room, "rate": rate * 100, "period": period,
                                                                  "limit": threshold * 100}, code="not_idle")
     if PartnershipOffer.objects.filter(room=room, status=OfferStatus.OPEN).exists():
         raise Conflict(_("%(room)s is already on offer.") % {"room": room}, code="already_offered")

@@ -20,8 +20,9 @@ from core.uploads import serve_upload
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
 from org.selectors import division_get, division_picked, user_home_division
 from registry.hours import format_hours, slots_week
+from rulepack.display import format_number
 from rulepack.selectors import waiting_queue
-from scheduling.selectors import room_list
+from scheduling.selectors import idle_share, room_list, usage_period
 
 from . import selectors, services
 from .forms import (
@@ -527,10 +528,11 @@ def offers(request):
     if not holds_any(user, "operations.view_partnershipoffer"):
         raise NotFound()
     place = user_home_division(user=user)
-    form = None
+    form = usage = None
     if place is not None and user.has_perm("operations.add_partnershipoffer", place) and not my_operators(user):
         today = timezone.localdate()
-        idle = selectors.idle_rooms_to_offer(user=user, within=place, today=today, weeks=services.IDLE_WEEKS)
+        idle = selectors.idle_rooms_to_offer(user=user, within=place, today=today)
+        usage = {"period": usage_period(division=place, today=today), "threshold": format_number(idle_share(place), "share")}
         form = OfferForm(request.POST or None, rooms=idle, initial={"closes_on": today + timedelta(days=30)})
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -546,7 +548,7 @@ def offers(request):
         raise NotFound()
     return render(request, "operations/offers.html", {
         "page": _page(request, selectors.offer_list(user=user, open_only=request.GET.get("open") == "1")), "form": form,
-        "categories": dict(ServiceCategory.choices),
+        "categories": dict(ServiceCategory.choices), "usage": usage,
     })
 
 

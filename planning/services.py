@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -492,7 +492,7 @@ def idle_room_candidates(division: Division, network: Network, kind: FacilityKin
     the facility (``room_requirement``: area, floor, functions). Idle rooms that cannot are counted
     and kept with their reasons in ``refused``."""
     from registry.models import Room
-    from registry.selectors import usage_rates
+    from registry.selectors import room_usage
 
     today = today or timezone.localdate()
     rooms = list(Room.objects.select_related("site").prefetch_related("functions").filter(
@@ -501,12 +501,13 @@ def idle_room_candidates(division: Division, network: Network, kind: FacilityKin
     window = int(siting_rule(division)["idle_window_days"])
     threshold = float(pack_parameter(division, "scheduling.idle_usage_share"))
     requirement = room_requirement(division, kind.code)
-    rates = usage_rates(rooms, since=today - timedelta(days=window), until=today)
+    _period, usage = room_usage(rooms, division=division, days=window, today=today)
     by_site: dict[int, tuple] = {}
     refused: list[dict] = []
     for room in rooms:
-        rate = rates.get(room.pk)
-        if rate is None or rate >= threshold:
+        found = usage.get(room.pk)
+        # A room of a community that records no bookings here counts as unbooked for siting.
+        if found is None or found.recorded and (found.rate is None or found.rate >= threshold):
             continue
         site = room.site
         if not _in_bbox(float(site.longitude), float(site.latitude), network.bbox):

@@ -37,9 +37,10 @@ from .models import (
     StarRating,
 )
 
-# Scheduling fills this: (rooms, since, until) -> {room_id: usage share 0..1}. Until then the
-# register has no usage figures (``None``) rather than made-up ones.
-USAGE_RATE_PROVIDER: Callable | None = None
+# Scheduling fills this (``scheduling.selectors.standard_room_usage``): (rooms, *, division, days, today)
+# -> (period, {room_id: usage}), each usage with its ``rate`` (None when it has none) and whether its
+# community ``recorded`` any booking. Until then the register has no usage figures rather than made-up ones.
+USAGE_PROVIDER: Callable | None = None
 
 # Modules where residents give stars (the smart neighbourhood) register here how many ratings were
 # given in a place (a division's path, and below) between two moments, and their stars added up;
@@ -132,11 +133,13 @@ def room_get(*, user, pk: int) -> Room:
     return get_for_user(user, "registry.view_room", Room.objects.select_related("site__division"), pk=pk)
 
 
-def usage_rates(rooms: list[Room], *, since: date, until: date) -> dict[int, float | None]:
-    """Booked share of each room's opening hours, once scheduling provides it."""
-    if USAGE_RATE_PROVIDER is None:
-        return {room.pk: None for room in rooms}
-    return USAGE_RATE_PROVIDER(rooms, since=since, until=until)
+def room_usage(rooms: list[Room], *, division: Division, days: int | None = None,
+               today: date | None = None) -> tuple[object | None, dict]:
+    """The usage of each room over the city's usage window (or the last ``days``), with that period:
+    the same figures as the utilisation page's, read from scheduling once it is installed."""
+    if USAGE_PROVIDER is None:
+        return None, {}
+    return USAGE_PROVIDER(rooms, division=division, days=days, today=today)
 
 
 def cost_list(*, user, site: Site | None = None, within: Division | None = None, year: int | None = None) -> QuerySet[Cost]:

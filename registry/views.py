@@ -146,16 +146,16 @@ def site_detail(request, site_id: int):
     site = selectors.site_get(user=request.user, pk=site_id)
     rooms = list(selectors.room_list(user=request.user, site=site))
     today = timezone.localdate()
-    rates = selectors.usage_rates(rooms, since=today.replace(day=1), until=today)
+    usage_period, usage = selectors.room_usage(rooms, division=site.division)
     for room in rooms:
-        room.usage_rate = rates.get(room.pk)
+        room.usage = usage.get(room.pk)
         room.hours_text = format_hours(room.opening_hours) or _("as the site")
     rating_rule = rule(division=site.division, key="registry.star_rating")
     rated = rating_rule is not None and site.kind in rating_rule.params["site_kinds"]
     criteria = services.surveyed_criteria(rating_rule) if rated else []
     can_cost = request.user.has_perm("registry.add_cost", site)
     return render(request, "registry/site_detail.html", {
-        "site": site, "rooms": rooms, "hours": format_hours(site.opening_hours),
+        "site": site, "rooms": rooms, "hours": format_hours(site.opening_hours), "usage_period": usage_period,
         "costs": selectors.cost_list(user=request.user, site=site)[:30] if holds_any(request.user, "registry.view_cost") else [],
         "photos": site.photos.filter(room__isnull=True)[:12] if request.user.has_perm("registry.view_photo", site) else [],
         "rating": site.star_ratings.filter(is_current=True).first() if rated else None,

@@ -214,7 +214,7 @@ def create_rotation(request, payload: RotationIn):
 
 
 @router.get("/scheduling/utilisation", response={200: list[UsageOut], **ERRORS},
-            summary="Booked and used hours against bookable hours")
+            summary="Booked and used hours against bookable hours (until: the day after the last)")
 def utilisation(request, within: str, since: date, until: date, group: str = Query("room", pattern="^(room|site|community|street)$"),
                 period: str | None = Query(None, pattern="^(week|month)$")):
     if not holds_any(request.user, "scheduling.view_utilisation"):
@@ -223,12 +223,13 @@ def utilisation(request, within: str, since: date, until: date, group: str = Que
         raise ValidationFailed(fields={"until": [_("Ask for at most 400 days that end after they start.")]})
     division = division_get(user=request.user, code=within)
     threshold = selectors.idle_share(division)
-    rows = selectors.utilisation(user=request.user, within=division, since=since, until=until, group=group, period=period)
-    return [{"key": str(u.key), "label": u.label, "rooms": u.rooms, "bookable_hours": round(u.bookable_hours, 1),
+    rows = selectors.utilisation(user=request.user, within=division, period=selectors.UsagePeriod(since, until), group=group,
+                                 by=period)
+    return [{"key": str(u.key), "label": u.label, "rooms": u.rooms, "recorded": u.recorded, "bookable_hours": round(u.bookable_hours, 1),
              "booked_hours": round(u.booked_hours, 1), "used_hours": round(u.used_hours, 1),
              "rate": round(u.rate, 3) if u.rate is not None else None,
              "used_rate": round(u.used_rate, 3) if u.used_rate is not None else None, "no_shows": u.no_shows,
-             "idle": u.rate is not None and u.rate < threshold,
+             "idle": u.idle(threshold),
              "periods": [{"period": str(k), **{n: round(v, 1) for n, v in p.items()}} for k, p in sorted(u.periods.items(), key=lambda i: str(i[0]))]}
             for u in rows]
 

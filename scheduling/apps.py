@@ -12,14 +12,16 @@ class SchedulingConfig(AppConfig):
         from core.navigation import dashboard_card, nav_item
 
         from . import registers, rules  # noqa: F401  (the bookings register; the values it reads from the pack)
-        from .selectors import usage_rates
+        from .selectors import standard_room_usage
         from .views import bookings_card
 
         # The register's usage rate of a room comes from its bookings.
-        registry.selectors.USAGE_RATE_PROVIDER = usage_rates
+        registry.selectors.USAGE_PROVIDER = standard_room_usage
         nav_item(_("Bookings"), "scheduling:home",
                  visible=lambda u: holds_any(u, "scheduling.add_booking") or holds_any(u, "scheduling.view_booking"),
                  order=35, icon="calendar-week")
+        nav_item(_("Bookings of my area"), "scheduling:bookings", visible=lambda u: holds_any(u, "scheduling.view_utilisation"),
+                 order=36, icon="list-ul")
         nav_item(_("Utilisation"), "scheduling:utilisation", visible=lambda u: holds_any(u, "scheduling.view_utilisation"),
                  order=40, icon="bar-chart", group="places")
         dashboard_card("scheduling/cards/bookings.html", context=bookings_card, order=15)

@@ -9,9 +9,10 @@ from django.utils.translation import pgettext_lazy
 
 from core.forms import BootstrapMixin, date_input, time_input
 from core.pickers import IdPickerField
+from org.forms import division_picker
 from registry.forms import room_picker
 
-from .models import Booker
+from .models import Booker, BookingStatus
 
 REPEAT = [("", _("once")), ("DAILY", _("every day")), ("WEEKLY", _("every week")), ("BIWEEKLY", _("every two weeks")),
           ("MONTHLY", _("every month"))]
@@ -135,3 +136,22 @@ class RoomPickForm(forms.Form):
     def __init__(self, *args, within=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["room"].widget.params["within"] = getattr(within, "code", None)
+
+
+class BookingFilterForm(BootstrapMixin, forms.Form):
+    """The filters of the list of bookings of a place: where, which room, when, in what state, what words."""
+
+    place = forms.CharField(label=_("community or street"), required=False)
+    room = forms.IntegerField(label=_("room"), required=False, widget=room_picker())
+    since = forms.DateField(label=pgettext_lazy("date", "from"), required=False, widget=date_input())
+    until = forms.DateField(label=pgettext_lazy("date", "to"), required=False, widget=date_input())
+    status = forms.ChoiceField(label=_("status"), required=False)
+    q = forms.CharField(label=_("title, booker or organisation"), max_length=50, required=False)
+    mine = forms.BooleanField(label=_("only mine"), required=False)
+
+    def __init__(self, *args, within=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["place"].widget = division_picker(levels=("street", "community"), within=within,
+                                                     perm="scheduling.view_booking")
+        self.fields["room"].widget.params["within"] = getattr(within, "code", None)
+        self.fields["status"].choices = [("", _("any")), *BookingStatus.choices]

@@ -160,6 +160,8 @@ class Booking(models.Model):
         ordering = ["starts_at", "id"]
         indexes = [
             models.Index(fields=["room", "starts_at"], name="booking_room_start"),
+            # The bookings of a street in time order, a page at a time (``selectors.booking_search``).
+            models.Index(fields=["starts_at", "id"], name="booking_start"),
             models.Index(fields=["status", "hold_expires_at"], name="booking_status_hold"),
         ]
         constraints = [

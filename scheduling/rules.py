@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from rulepack.kinds import Param, parameter_rule
 
 parameter_rule("scheduling.idle_usage_share", Param("share", label=_("idle below a usage of"), unit="share"))
+parameter_rule("scheduling.usage_window_days",
+               Param("int", label=_("usage rates are counted over the last"), unit="days", min=7, max=366))
 parameter_rule("scheduling.no_show_minutes",
                Param("int", label=_("released when nobody has checked in after the start by"), unit="minutes", min=1, max=240))
 parameter_rule("scheduling.max_occurrences", Param("int", label=_("a recurring booking at most"), unit="times", min=1, max=3660))

@@ -179,6 +179,7 @@ class UsageOut(Schema):
     key: str
     label: str
     rooms: int
+    recorded: bool  # False: no room of the place has any booking recorded (no rate, never idle)
     bookable_hours: float
     booked_hours: float
     used_hours: float

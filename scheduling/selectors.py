@@ -1,15 +1,34 @@
 """Reading the schedule: bookings in scope, calendars, free windows across rooms, utilisation."""
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import groupby
 
 from django.db import connection
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth, TruncWeek
-from django.utils import timezone
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.permissions import get_for_user, visible_to
 from org.models import Division
@@ -64,6 +83,24 @@ def booking_list(*, user, room: Room | None = None, within: Division | None = No
     if status:
         bookings = bookings.filter(status=status)
     return bookings.order_by("starts_at", "id")
+
+
+def booking_search(*, user, within: Division | None = None, room: Room | None = None, since: date | None = None,
+                   until: date | None = None, status: str | None = None, q: str = "", mine: bool = False) -> QuerySet[Booking]:
+    """The bookings the user sees (a street's or community's staff: every booking of their rooms), of a
+    place or a room, starting between ``since`` and ``until`` (both days included), in a state, whose
+    title, booker or organisation contains ``q``; only the user's own with ``mine``. In time order."""
+    bookings = booking_list(user=user, room=room, within=within, status=status or None)
+    if since is not None:
+        bookings = bookings.filter(starts_at__gte=_midnight(since))
+    if until is not None:
+        bookings = bookings.filter(starts_at__lt=_midnight(until + timedelta(days=1)))
+    if q:
+        bookings = bookings.filter(Q(title__icontains=q) | Q(booker__display_name__icontains=q)
+                                   | Q(organisation__name__icontains=q))
+    if mine:
+        bookings = bookings.filter(booker=user)
+    return bookings
 
 
 def booking_get(*, user, pk: int) -> Booking:
@@ -284,145 +321,415 @@ def availability(
     return windows
 
 
-# Utilisation.
+# Utilisation: one definition, computed here, read by every page that shows a rate.
+#
+# A room's usage rate over a period is its booked hours (bookings confirmed, checked in, or released
+# as no-shows, counted by their start) over its bookable hours (its booking rules' hours, else the
+# room's opening hours, else its site's; closures taken off). A community none of whose rooms has a
+# booking before the period ends does not record its bookings here: its rooms have no rate (the
+# pages say "no bookings recorded", never 0 %) and are never idle. Rooms are summed in the database,
+# one grouped query per level (rooms by their hours, bookings by the group), and the bookable hours
+# of each kind of week are worked out once.
+
+MAX_USAGE_DAYS = 400
+USAGE_LEVELS = ("room", "site", "community", "street", "district")
+_ROOM_FIELD = {"room": "pk", "site": "site_id"}
+_BOOKING_FIELD = {"room": "room_id", "site": "room__site_id"}
+_HOURS = ("policy__bookable_hours", "opening_hours", "site__opening_hours")
+# The hours read as the database's text, decoded once per kind of week rather than once per room.
+_HOURS_TEXT = {f"{name}_text": Cast(name, TextField()) for name in _HOURS}
+
+
+@dataclass(frozen=True)
+class UsagePeriod:
+    """The days a usage rate counts, ``since`` up to ``until`` (the day after the last). ``window`` is
+    set when they are the city's usage window: the last so many days before today."""
+
+    since: date
+    until: date
+    window: int | None = None
+
+    @property
+    def last(self) -> date:
+        return self.until - timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days
+
+    def __str__(self) -> str:
+        form = (pgettext("a day of a period", "M j, Y") if self.since.year != self.last.year
+                else pgettext("a day of a period", "M j"))
+        span = f"{dateformat.format(self.since, form)}–{dateformat.format(self.last, form)}"
+        if self.window:
+            return _("last %(days)s days (%(span)s)") % {"days": self.window, "span": span}
+        return span
+
+
+def usage_period(*, division: Division, today: date | None = None, since: date | None = None,
+                 until: date | None = None) -> UsagePeriod:
+    """The period a usage rate counts: ``since``–``until`` (``until`` the day after the last) when both
+    are given, end after they start and span at most 400 days; else the city's usage window
+    (``scheduling.usage_window_days``) ending yesterday."""
+    if since and until and since < until and (until - since).days <= MAX_USAGE_DAYS:
+        return UsagePeriod(since, until)
+    today = today or timezone.localdate()
+    days = int(param(division=division, key="scheduling.usage_window_days"))
+    return UsagePeriod(today - timedelta(days=days), today, window=days)
+
 
 @dataclass
 class Usage:
+    """Usage of a room, or of the rooms of a site or division, over a period."""
+
     key: int | str
     label: str
-    bookable_hours: float = 0.0
+    level: str = "room"
+    code: str = ""  # a division's code (to open it)
+    site_id: int | None = None
+    place: str = ""  # the community of a room or a site
+    rooms: int = 0
+    recorded_rooms: int = 0  # rooms of communities that record their bookings
+    places: int = 0  # communities (and directly run streets) with rooms, in a division's row
+    recorded_places: int = 0
+    bookable_hours: float = 0.0  # of the rooms that record bookings
     booked_hours: float = 0.0
     used_hours: float = 0.0
     no_shows: int = 0
-    rooms: int = 0
-    periods: dict = field(default_factory=dict)  # period start -> {"bookable", "booked", "used"}
+    periods: dict = field(default_factory=dict)  # week or month start -> {"bookable", "booked", "used"}
+    _places: set = field(default_factory=set, repr=False)
+
+    @property
+    def recorded(self) -> bool:
+        return self.recorded_rooms > 0
 
     @property
     def rate(self) -> float | None:
-        return self.booked_hours / self.bookable_hours if self.bookable_hours else None
+        return self.booked_hours / self.bookable_hours if self.recorded and self.bookable_hours else None
 
     @property
     def used_rate(self) -> float | None:
-        return self.used_hours / self.bookable_hours if self.bookable_hours else None
+        return self.used_hours / self.bookable_hours if self.recorded and self.bookable_hours else None
+
+    def idle(self, threshold: float) -> bool:
+        """Booked less than ``threshold`` of its bookable hours (never when it has no rate)."""
+        return self.rate is not None and self.rate < threshold
 
 
-def _period_start(day: date, period: str | None) -> date | None:
-    if period == "week":
+def usage_rank(usage: Usage) -> tuple:
+    """Least used first; those without a rate last."""
+    return (usage.rate is None, usage.rate or 0.0, str(usage.label))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=timezone.get_current_timezone())
+
+
+def _period_start(day: date, by: str | None) -> date | None:
+    if by == "week":
         return day - timedelta(days=day.weekday())
-    if period == "month":
+    if by == "month":
         return day.replace(day=1)
     return None
 
 
-def _bookable_by_room(rooms: list[Room], since: date, until: date, period: str | None) -> dict[int, dict[date | None, float]]:
-    """Bookable hours of each room per period, less the time it was closed."""
-    closures = defaultdict(list)
-    for room_id, site_id, c_start, c_end in Closure.objects.filter(
-            site_id__in={r.site_id for r in rooms}, starts_at__lt=timezone.make_aware(datetime.combine(until, datetime.min.time())),
-            ends_at__gt=timezone.make_aware(datetime.combine(since, datetime.min.time()))).values_list("room_id", "site_id", "starts_at", "ends_at"):
-        closures[("room", room_id) if room_id else ("site", site_id)].append((c_start, c_end))
-    result: dict[int, dict] = {}
-    for room in rooms:
-        policy = getattr(room, "policy", None) or RoomPolicy(room=room)
-        shut = closures.get(("room", room.pk), []) + closures.get(("site", room.site_id), [])
-        per_period: dict = defaultdict(float)
-        day = since
-        while day < until:
-            for a, b in bookable_intervals(room, policy, day):
-                hours = (b - a).total_seconds() / 3600
-                for c_start, c_end in shut:
-                    overlap = (min(b, c_end) - max(a, c_start)).total_seconds()
+def _week_of(policy_hours, room_hours, site_hours) -> dict:
+    """When a room can be booked: its booking rules' hours, else its own opening hours, else its site's
+    (a week with no hour at all counts as not given)."""
+    for hours in (policy_hours, room_hours, site_hours):
+        if hours and any(hours.values()):
+            return hours
+    return {}
+
+
+class _Weeks:
+    """Bookable hours of each kind of week over a period (per week or month when asked), each worked out once."""
+
+    def __init__(self, period: UsagePeriod, by: str | None):
+        self.period, self.by, self._done, self._weeks, self._rows = period, by, {}, {}, {}
+
+    def intervals(self, week: dict, day: date) -> list[tuple[datetime, datetime]]:
+        tz = timezone.get_current_timezone()
+        found = []
+        for start, end in week.get(str(day.isoweekday()), []):
+            begin = datetime.combine(day, time.fromisoformat(start), tzinfo=tz)
+            finish = (datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz) if end == "24:00"
+                      else datetime.combine(day, time.fromisoformat(end), tzinfo=tz))
+            found.append((begin, finish))
+        return found
+
+    def week(self, row: dict) -> dict:
+        """The week of a row read with ``_HOURS_TEXT``."""
+        texts = tuple(row[f"{name}_text"] for name in _HOURS)
+        if texts not in self._weeks:
+            self._weeks[texts] = _week_of(*(json.loads(text) if text else None for text in texts))
+        return self._weeks[texts]
+
+    def row_hours(self, row: dict) -> dict[date | None, float]:
+        """The bookable hours of one room of a row read with ``_HOURS_TEXT``."""
+        texts = tuple(row[f"{name}_text"] for name in _HOURS)
+        if texts not in self._rows:
+            self._rows[texts] = self.hours(self.week(row))
+        return self._rows[texts]
+
+    def hours(self, week: dict) -> dict[date | None, float]:
+        key = json.dumps(week, sort_keys=True)
+        if key not in self._done:
+            per: dict = defaultdict(float)
+            day = self.period.since
+            while day < self.period.until:
+                for begin, finish in self.intervals(week, day):
+                    per[_period_start(day, self.by)] += (finish - begin).total_seconds() / 3600
+                day += timedelta(days=1)
+            self._done[key] = dict(per)
+        return self._done[key]
+
+    def closed(self, week: dict, shut: list[tuple[datetime, datetime]]) -> dict[date | None, float]:
+        """Bookable hours of a room with ``week`` that fall in its closures ``shut`` (merged first)."""
+        merged: list[list[datetime]] = []
+        for start, end in sorted(shut):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        lost: dict = defaultdict(float)
+        for start, end in merged:
+            day = max(self.period.since, timezone.localdate(start) - timedelta(days=1))
+            while day < min(self.period.until, timezone.localdate(end) + timedelta(days=1)):
+                for begin, finish in self.intervals(week, day):
+                    overlap = (min(finish, end) - max(begin, start)).total_seconds()
                     if overlap > 0:
-                        hours -= overlap / 3600
-                per_period[_period_start(day, period)] += max(0.0, hours)
-            day += timedelta(days=1)
-        result[room.pk] = per_period
-    return result
+                        lost[_period_start(day, self.by)] += overlap / 3600
+                day += timedelta(days=1)
+        return lost
 
 
-def utilisation(*, user, within: Division, since: date, until: date, group: str = "room", period: str | None = None) -> list[Usage]:
-    """Booked and used hours against bookable hours, for each room (or site, community, street),
-    and per week or month when asked. Rooms below the city's idle share are the idle ones."""
-    rooms = list(room_list(user=user, within=within))
-    bookable = _bookable_by_room(rooms, since, until, period)
-    tz = timezone.get_current_timezone()
-    span = ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
-    bookings = Booking.objects.filter(room__in=rooms, status__in=BOOKED,
-                                      starts_at__gte=datetime.combine(since, datetime.min.time(), tzinfo=tz),
-                                      starts_at__lt=datetime.combine(until, datetime.min.time(), tzinfo=tz))
-    if period:
-        trunc = TruncWeek("starts_at", tzinfo=tz) if period == "week" else TruncMonth("starts_at", tzinfo=tz)
-        bookings = bookings.annotate(period=trunc)
-        keys = ["room_id", "period"]
-    else:
-        keys = ["room_id"]
-    booked: dict = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
-    for row in bookings.values(*keys, "status").annotate(total=Sum(span)).order_by():
-        slot = booked[row["room_id"]][row["period"].date() if period else None]
-        hours = row["total"].total_seconds() / 3600
-        slot[0] += hours
-        if row["status"] == BookingStatus.CHECKED_IN:
-            slot[1] += hours
-    no_shows = defaultdict(int)
-    for room_id in bookings.filter(no_show=True).values_list("room_id", flat=True):
-        no_shows[room_id] += 1
+def _rooms_in(*, user, within: Division | None) -> QuerySet[Room]:
+    rooms = Room.objects.filter(closed_on__isnull=True, site__closed_on__isnull=True)
+    if user is not None:
+        rooms = visible_to(user, "registry.view_room", rooms)
+    if within is not None:
+        rooms = rooms.filter(site__division__path__under=within.path)
+    return rooms.order_by()
 
-    def key_of(room: Room):
-        division = room.site.division
-        if group == "site":
-            return room.site_id, room.site.name
-        if group == "community":
-            return division.pk, division.name
-        if group == "street":
-            street = division if division.level == "street" else division.parent
-            return street.pk, street.name
-        return room.pk, f"{room.site.name} · {room.name}"
+
+def _recorded_places(rooms: QuerySet[Room], period: UsagePeriod) -> set[int]:
+    """The divisions (of the rooms' sites) with a booking of any of their rooms before the period ends."""
+    before = Booking.objects.filter(room__site__division_id=OuterRef("pk"), starts_at__lt=_midnight(period.until))
+    return set(Division.objects.filter(pk__in=rooms.values("site__division_id")).filter(Exists(before))
+               .values_list("pk", flat=True))
+
+
+def _division_groups(place_ids: set[int], level: str) -> dict[int, dict]:
+    """For each division a site belongs to, the division at ``level`` it lies in (itself when it is
+    higher): its id, name, code and level."""
+    places = {pk: path for pk, path in Division.objects.filter(pk__in=place_ids).values_list("pk", "path")}
+    codes = {code for path in places.values() for code in path.strip("/").split("/")}
+    by_code = {row["code"]: row for row in Division.objects.filter(code__in=codes).values("pk", "code", "name", "level")}
+    groups = {}
+    for pk, path in places.items():
+        line = [by_code[code] for code in path.strip("/").split("/") if code in by_code]
+        groups[pk] = next((row for row in line if row["level"] == level), line[-1])
+    return groups
+
+
+def _usage(rooms: QuerySet[Room], *, period: UsagePeriod, group: str = "room", by: str | None = None,
+           recorded: set[int] | None = None) -> list[Usage]:
+    """The core of every usage figure: ``rooms`` (a queryset) grouped by room, site, or the community,
+    street or district they lie in, over ``period``, per week or month when ``by`` says so. ``recorded``:
+    the places that record bookings, when the caller has them already."""
+    if group not in USAGE_LEVELS:
+        raise ValueError(group)
+    weeks = _Weeks(period, by)
+    recorded = _recorded_places(rooms, period) if recorded is None else recorded
+    since, until = _midnight(period.since), _midnight(period.until)
+    room_field = _ROOM_FIELD.get(group, "site__division_id")
+    names = {"room": ("name", "site_id", "site__name", "site__division__name"),
+             "site": ("site__name", "site__division__name")}.get(group, ())
+    fields = list(dict.fromkeys([room_field, "site__division_id", *names]))
+    rows = (rooms.values(*fields, **_HOURS_TEXT).annotate(n=Count("id")) if group != "room"
+            else rooms.values(*fields, **_HOURS_TEXT, n=Value(1)))
+    rows = list(rows)
+    division_of = _division_groups({row["site__division_id"] for row in rows}, group) if group not in _ROOM_FIELD else {}
 
     groups: dict = {}
-    for room in rooms:
-        key, label = key_of(room)
-        usage = groups.setdefault(key, Usage(key=key, label=label))
-        usage.rooms += 1
-        usage.no_shows += no_shows.get(room.pk, 0)
-        for period_key, hours in bookable[room.pk].items():
-            usage.bookable_hours += hours
-            usage.periods.setdefault(period_key, {"bookable": 0.0, "booked": 0.0, "used": 0.0})["bookable"] += hours
-        for period_key, (booked_hours, used_hours) in booked.get(room.pk, {}).items():
-            usage.booked_hours += booked_hours
-            usage.used_hours += used_hours
-            slot = usage.periods.setdefault(period_key, {"bookable": 0.0, "booked": 0.0, "used": 0.0})
-            slot["booked"] += booked_hours
-            slot["used"] += used_hours
-    return sorted(groups.values(), key=lambda u: (u.rate if u.rate is not None else 2, str(u.label)))
+    key_of: dict = {}  # the room field's value -> the group's key
+
+    def usage_for(row) -> Usage:
+        if group == "room":
+            key, made = row["pk"], lambda: Usage(key=row["pk"], label=f"{row['site__name']} · {row['name']}", level="room",
+                                                  site_id=row["site_id"], place=row["site__division__name"])
+        elif group == "site":
+            key, made = row["site_id"], lambda: Usage(key=row["site_id"], label=row["site__name"], level="site",
+                                                       site_id=row["site_id"], place=row["site__division__name"])
+        else:
+            division = division_of[row["site__division_id"]]
+            key, made = division["pk"], lambda: Usage(key=division["pk"], label=division["name"], level=division["level"],
+                                                       code=division["code"])
+        key_of[row[room_field]] = key
+        if key not in groups:
+            groups[key] = made()
+        return groups[key]
+
+    def add_bookable(usage: Usage, hours: dict, sign: float = 1.0) -> None:
+        for bucket, value in hours.items():
+            usage.bookable_hours += sign * value
+            if by:
+                usage.periods.setdefault(bucket, {"bookable": 0.0, "booked": 0.0, "used": 0.0})["bookable"] += sign * value
+
+    for row in rows:
+        usage = usage_for(row)
+        usage.rooms += row["n"]
+        usage._places.add(row["site__division_id"])
+        if row["site__division_id"] in recorded:
+            usage.recorded_rooms += row["n"]
+            add_bookable(usage, {k: v * row["n"] for k, v in weeks.row_hours(row).items()})
+    for usage in groups.values():
+        usage.places, usage.recorded_places = len(usage._places), len(usage._places & recorded)
+
+    # Closures take their hours off the bookable hours of the rooms they shut.
+    shut: dict = defaultdict(list)
+    for room_id, site_id, start, end in Closure.objects.filter(
+            site_id__in=rooms.values("site_id"), starts_at__lt=until, ends_at__gt=since).values_list(
+            "room_id", "site_id", "starts_at", "ends_at"):
+        shut[("room", room_id) if room_id else ("site", site_id)].append((start, end))
+    if shut:
+        site_wide = [key[1] for key in shut if key[0] == "site"]
+        one_room = [key[1] for key in shut if key[0] == "room"]
+        for row in rooms.filter(Q(site_id__in=site_wide) | Q(pk__in=one_room)).values(
+                "pk", "site_id", "site__division_id", room_field, **_HOURS_TEXT):
+            if row["site__division_id"] not in recorded or row[room_field] not in key_of:
+                continue
+            closures = shut.get(("room", row["pk"]), []) + shut.get(("site", row["site_id"]), [])
+            lost = weeks.closed(weeks.week(row), closures)
+            add_bookable(groups[key_of[row[room_field]]], lost, sign=-1.0)
+
+    # Booked and used hours, and no-shows, summed by group (and week or month) in the database.
+    booking_field = _BOOKING_FIELD.get(group, "room__site__division_id")
+    # The state is tested in the sums, not the filter: the database then reads the bookings by room and start.
+    bookings = Booking.objects.filter(room__in=rooms.values("pk"), starts_at__gte=since, starts_at__lt=until)
+    keys = [booking_field]
+    starts = sorted({_period_start(day, by) for day in _days(period)}) if by else []
+    if by:
+        bookings = bookings.annotate(bucket=Case(*[When(starts_at__lt=_midnight(next_start), then=Value(n))
+                                                   for n, next_start in enumerate(starts[1:])],
+                                                 default=Value(len(starts) - 1), output_field=IntegerField()))
+        keys.append("bucket")
+    hours = _Hours("ends_at", "starts_at")
+    for row in bookings.values(*keys).annotate(
+            booked=Sum(hours, filter=Q(status__in=BOOKED)), used=Sum(hours, filter=Q(status=BookingStatus.CHECKED_IN)),
+            no_shows=Count("id", filter=Q(no_show=True, status__in=BOOKED))).order_by():
+        usage = groups.get(key_of.get(row[booking_field]))
+        if usage is None:
+            continue
+        booked, used = round(row["booked"] or 0.0, 6), round(row["used"] or 0.0, 6)
+        usage.booked_hours += booked
+        usage.used_hours += used
+        usage.no_shows += row["no_shows"]
+        if by:
+            slot = usage.periods.setdefault(starts[row["bucket"]], {"bookable": 0.0, "booked": 0.0, "used": 0.0})
+            slot["booked"] += booked
+            slot["used"] += used
+    return sorted(groups.values(), key=usage_rank)
+
+
+def _days(period: UsagePeriod):
+    day = period.since
+    while day < period.until:
+        yield day
+        day += timedelta(days=1)
+
+
+class _Hours(Func):
+    """The hours from the second moment to the first, worked out by the database (no function of ours per row)."""
+
+    output_field = FloatField()
+    template = "(CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision) / 3600.0)"
+    arg_joiner = " - "
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="((julianday(%(expressions)s)) * 24.0)",
+                           arg_joiner=") - julianday(", **extra)
+
+
+def utilisation(*, user, within: Division, period: UsagePeriod, group: str = "room", by: str | None = None) -> list[Usage]:
+    """Usage of the rooms the user sees in ``within`` over ``period``, per room, site, community, street
+    or district (least used first, those without a record last), per week or month when ``by`` says so."""
+    return _usage(_rooms_in(user=user, within=within), period=period, group=group, by=by)
+
+
+def usage_total(rows: list[Usage], *, label: str = "") -> Usage:
+    """The sum of usage rows (of one level): the whole of what they cover."""
+    total = Usage(key="total", label=label, level="total")
+    for row in rows:
+        for name in ("rooms", "recorded_rooms", "places", "recorded_places", "bookable_hours", "booked_hours", "used_hours",
+                     "no_shows"):
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+        for bucket, slot in row.periods.items():
+            mine = total.periods.setdefault(bucket, {"bookable": 0.0, "booked": 0.0, "used": 0.0})
+            for name, value in slot.items():
+                mine[name] += value
+    return total
 
 
 def idle_share(division: Division) -> float:
+    """The city's idle threshold: rooms booked less than this share of their bookable hours are idle."""
     return float(param(division=division, key="scheduling.idle_usage_share"))
 
 
-def idle_rooms(*, user, within: Division, since: date, until: date) -> list[Usage]:
-    """Rooms booked for less than the city's idle share of their bookable hours."""
+def idle_rooms(*, user, within: Division, period: UsagePeriod, recorded: set[int] | None = None) -> list[Usage]:
+    """Rooms the user sees in ``within`` booked less than the city's idle share of their bookable hours
+    over ``period``, least used first (rooms of places that record no bookings are not among them)."""
     threshold = idle_share(within)
-    return [u for u in utilisation(user=user, within=within, since=since, until=until)
-            if u.bookable_hours and (u.rate or 0) < threshold]
+    rooms = _rooms_in(user=user, within=within)
+    recorded = _recorded_places(rooms, period) if recorded is None else recorded
+    # Only rooms of places that record bookings can be idle: the others are not read at all.
+    return [usage for usage in _usage(rooms.filter(site__division_id__in=recorded), period=period, recorded=recorded)
+            if usage.idle(threshold)]
 
 
-def usage_rates(rooms: list[Room], *, since: date, until: date) -> dict[int, float | None]:
-    """Booked share of each room's bookable hours (fills the register's usage rate)."""
-    if not rooms:
+@dataclass
+class UsageOverview:
+    """The utilisation page: the rooms under a division by level, their total, and the idle rooms."""
+
+    period: UsagePeriod
+    groups: list[Usage]
+    total: Usage
+    idle: list[Usage]
+    threshold: float
+
+
+def usage_overview(*, user, within: Division, period: UsagePeriod, group: str, by: str | None = None) -> UsageOverview:
+    """Usage under ``within`` per ``group`` (street, community, site or room; with weeks or months when
+    ``by`` says so), the total, and the idle rooms ranked, least used first."""
+    rooms = _rooms_in(user=user, within=within)
+    recorded = _recorded_places(rooms, period)
+    groups = _usage(rooms, period=period, group=group, by=by, recorded=recorded)
+    threshold = idle_share(within)
+    idle = ([usage for usage in groups if usage.idle(threshold)] if group == "room"
+            else idle_rooms(user=user, within=within, period=period, recorded=recorded))
+    return UsageOverview(period=period, groups=groups, total=usage_total(groups), idle=idle, threshold=threshold)
+
+
+def room_usage(rooms, *, period: UsagePeriod) -> dict[int, Usage]:
+    """Usage of each of ``rooms`` (a list or a queryset) over ``period``: what the register, the offers
+    of idle rooms and siting read."""
+    ids = [room.pk for room in rooms] if isinstance(rooms, list | tuple) else list(rooms.values_list("pk", flat=True))
+    if not ids:
         return {}
-    bookable = _bookable_by_room(rooms, since, until + timedelta(days=1), None)
-    tz = timezone.get_current_timezone()
-    span = ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
-    booked = dict(Booking.objects.filter(room__in=rooms, status__in=BOOKED,
-                                         starts_at__gte=datetime.combine(since, datetime.min.time(), tzinfo=tz),
-                                         starts_at__lt=datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=tz))
-                  .values("room_id").annotate(total=Sum(span)).values_list("room_id", "total"))
-    rates = {}
-    for room in rooms:
-        hours = bookable[room.pk].get(None, 0.0)
-        rates[room.pk] = (booked[room.pk].total_seconds() / 3600 / hours if room.pk in booked else 0.0) if hours else None
-    return rates
+    return {usage.key: usage for usage in _usage(Room.objects.filter(pk__in=ids).order_by(), period=period)}
+
+
+def standard_room_usage(rooms, *, division: Division, days: int | None = None,
+                        today: date | None = None) -> tuple[UsagePeriod, dict[int, Usage]]:
+    """Usage of ``rooms`` over the city's usage window, or over the last ``days`` before today when given
+    (the register's usage rates; siting's idle rooms over its own window)."""
+    if days:
+        today = today or timezone.localdate()
+        period = UsagePeriod(today - timedelta(days=days), today, window=days)
+    else:
+        period = usage_period(division=division, today=today)
+    return period, room_usage(rooms, period=period)
 
 
 def room_may_be_booked_by(user, room: Room) -> bool:

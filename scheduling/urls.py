@@ -6,6 +6,7 @@ app_name = "scheduling"
 urlpatterns = [
     path("", views.home, name="home"),
     path("approvals/", views.approvals, name="approvals"),
+    path("bookings/", views.bookings, name="bookings"),
     path("search/", views.search, name="search"),
     path("rotations/", views.rotations, name="rotations"),
     path("utilisation/", views.utilisation, name="utilisation"),

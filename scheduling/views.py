@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,12 +19,14 @@ from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
 from core.views import public
 from org.models import DivisionLevel, Organisation, OrganisationKind
-from org.selectors import division_get, organisation_get, user_home_division
+from org.selectors import division_get, division_picked, organisation_get, user_home_division
 from registry.hours import format_hours, parse_hours
 from registry.selectors import catalogue
+from rulepack.display import format_number
 
 from . import ical, selectors, services
 from .forms import (
+    BookingFilterForm,
     BookingForm,
     CancelForm,
     ClosureForm,
@@ -37,17 +40,50 @@ from .forms import (
 )
 from .models import Booking, BookingStatus
 
+MY_UPCOMING = 20  # my next bookings on my page; the rest are in the list of bookings
+
 
 @login_required
 def home(request):
-    """My bookings, upcoming and past, and what waits for me."""
+    """My bookings — those I made —, the next ones and the latest past, and what waits for me. The
+    bookings of a whole street or community are a separate list (``bookings``)."""
+    upcoming = selectors.my_bookings(user=request.user)
     return render(request, "scheduling/home.html", {
-        "upcoming": selectors.my_bookings(user=request.user),
+        "upcoming": upcoming[:MY_UPCOMING],
+        "more": max(0, upcoming.count() - MY_UPCOMING),
         "past": selectors.my_bookings(user=request.user, upcoming=False)[:15],
         "waiting": selectors.waitlist_mine(user=request.user),
         "approvals": selectors.approval_queue(user=request.user).count() if holds_any(request.user, "scheduling.approve_booking") else 0,
         "home": user_home_division(user=request.user),
         "show_rotations": holds_any(request.user, "scheduling.view_rotation"),
+        "show_bookings": holds_any(request.user, "scheduling.view_utilisation"),
+    })
+
+
+@login_required
+def bookings(request):
+    """The bookings of the user's area (every booking of its rooms, for its staff), filtered by place,
+    room, dates, state and words, a page at a time, from today on unless other dates are asked for."""
+    home = user_home_division(user=request.user)
+    if home is None or not holds_any(request.user, "scheduling.view_booking"):
+        raise NotFound()
+    data = request.GET.copy()
+    if "since" not in data:
+        data["since"] = timezone.localdate().isoformat()
+    form = BookingFilterForm(data, within=home)
+    found = selectors.booking_search(user=request.user, within=home, since=timezone.localdate()).none()
+    if form.is_valid():
+        filters = form.cleaned_data
+        try:
+            within = division_picked(user=request.user, code=filters["place"], field="place") if filters["place"] else home
+            room = selectors.room_get(user=request.user, pk=filters["room"]) if filters["room"] else None
+            found = selectors.booking_search(user=request.user, within=within, room=room, since=filters["since"],
+                                             until=filters["until"], status=filters["status"], q=filters["q"].strip(),
+                                             mine=filters["mine"])
+        except (ApplicationError, NotFound) as error:
+            add_error_to_form(form, error)
+    return render(request, "scheduling/bookings.html", {
+        "form": form, "home": home, "page": Paginator(found, 50).get_page(request.GET.get("page")),
     })
 
 
@@ -265,36 +301,39 @@ def room_rules(request, room_id: int):
                                                           "closures": room.site.closures.filter(ends_at__gte=timezone.now())[:20]})
 
 
+UTILISATION_GROUPS = {DivisionLevel.CITY: ("street", "community", "site", "room"),
+                      DivisionLevel.DISTRICT: ("street", "community", "site", "room"),
+                      DivisionLevel.STREET: ("community", "site", "room"), DivisionLevel.COMMUNITY: ("site", "room")}
+
+
 @login_required
 def utilisation(request):
+    """Usage rates of the rooms under a division, over a stated period: by street, community, site or
+    room (each division opens to the next level), with the idle rooms ranked, least used first."""
     home = user_home_division(user=request.user)
     if home is None or not holds_any(request.user, "scheduling.view_utilisation"):
         raise NotFound()
     within = division_get(user=request.user, code=request.GET["within"]) if request.GET.get("within") else home
-    today = timezone.localdate()
-    period = request.GET.get("period") if request.GET.get("period") in ("week", "month") else "week"
     try:
-        since = date.fromisoformat(request.GET["since"]) if request.GET.get("since") else today - timedelta(days=56)
-        until = date.fromisoformat(request.GET["until"]) if request.GET.get("until") else today
+        since = date.fromisoformat(request.GET["since"]) if request.GET.get("since") else None
+        until = date.fromisoformat(request.GET["until"]) + timedelta(days=1) if request.GET.get("until") else None
     except ValueError:
-        since, until = today - timedelta(days=56), today
-    if until <= since or (until - since).days > 400:
-        since, until = today - timedelta(days=56), today
-    group = {DivisionLevel.CITY: "street", DivisionLevel.DISTRICT: "street", DivisionLevel.STREET: "community"}.get(within.level, "room")
-    groups = selectors.utilisation(user=request.user, within=within, since=since, until=until, group=group, period=period)
-    rooms = selectors.utilisation(user=request.user, within=within, since=since, until=until) if group != "room" else groups
-    threshold = selectors.idle_share(within)
-    totals = {"bookable": sum(g.bookable_hours for g in groups), "booked": sum(g.booked_hours for g in groups),
-              "used": sum(g.used_hours for g in groups), "no_shows": sum(g.no_shows for g in groups)}
-    periods = sorted({k for g in groups for k in g.periods if k is not None})
-    chart = {"labels": [str(p) for p in periods],
-             "booked": [round(sum(g.periods.get(p, {}).get("booked", 0) for g in groups), 1) for p in periods],
-             "used": [round(sum(g.periods.get(p, {}).get("used", 0) for g in groups), 1) for p in periods],
-             "bookable": [round(sum(g.periods.get(p, {}).get("bookable", 0) for g in groups), 1) for p in periods]}
+        since = until = None
+    period = selectors.usage_period(division=within, since=since, until=until)
+    by = "month" if request.GET.get("by") == "month" else "week"
+    choices = UTILISATION_GROUPS.get(within.level, ("room",))
+    group = request.GET.get("group") if request.GET.get("group") in choices else choices[0]
+    overview = selectors.usage_overview(user=request.user, within=within, period=period, group=group, by=by)
+    buckets = sorted(overview.total.periods)
+    chart = {"labels": [str(b) for b in buckets],
+             **{name: [round(overview.total.periods[b][name], 1) for b in buckets] for name in ("booked", "used", "bookable")}}
+    up = within.parent if within.parent_id and within.path != home.path and within.path.startswith(home.path) else None
     return render(request, "scheduling/utilisation.html", {
-        "within": within, "since": since, "until": until, "period": period, "groups": groups, "group": group,
-        "idle": [r for r in rooms if r.bookable_hours and (r.rate or 0) < threshold][:40], "threshold": threshold,
-        "totals": totals, "chart": chart,
+        "within": within, "up": up, "period": period, "by": by, "group": group, "choices": choices,
+        "page": Paginator(overview.groups, 50).get_page(request.GET.get("page")),
+        "idle": Paginator(overview.idle, 20).get_page(request.GET.get("idle_page")),
+        "threshold": format_number(overview.threshold, "share"), "total": overview.total, "chart": chart,
+        "since": period.since, "last": period.last,
     })
 
 

@@ -67,6 +67,17 @@ class TestAvailability:
         assert response.json()[0]["room_name"] == "多功能室"
 
 
+def days(first: int, last: int) -> selectors.UsagePeriod:
+    """The days ``first`` to ``last`` from today (both included)."""
+    return selectors.UsagePeriod(at(first, 0).date(), at(last + 1, 0).date())
+
+
+def booked_earlier(user, room, start, end, **extra):
+    """A booking of a past hour, made the day before it."""
+    return services.booking_create(actor=user, room=room, start=start, end=end, title=extra.pop("title", "活动"),
+                                   now=start - timedelta(days=1), **extra)
+
+
 @pytest.mark.django_db
 class TestUtilisation:
     def test_booked_and_used_hours_against_bookable_hours(self, world, room):
@@ -74,28 +85,67 @@ class TestUtilisation:
         first = book(worker, room, at(1, 9), at(1, 11))
         book(worker, room, at(1, 14), at(1, 17))
         services.booking_check_in(actor=worker, booking=first, now=at(1, 9, 5))
-        rows = selectors.utilisation(user=worker, within=room.site.division, since=at(1, 0).date(), until=at(2, 0).date())
+        rows = selectors.utilisation(user=worker, within=room.site.division, period=days(1, 1))
         usage = next(r for r in rows if r.key == room.pk)
         assert usage.bookable_hours == 13.0 and usage.booked_hours == 5.0 and usage.used_hours == 2.0
         assert round(usage.rate, 3) == round(5 / 13, 3)
 
+    def test_a_room_without_hours_of_its_own_counts_its_sites_hours_and_closures_are_taken_off(self, world, room):
+        worker = world.users["community_worker"]
+        book(worker, make_room(room.site.division, name="会议室", site=room.site), at(1, 9), at(1, 10))  # the community records bookings
+        services.policy_update(actor=worker, room=room, data={"bookable_hours": {str(d): [] for d in range(1, 8)}})
+        services.closure_create(actor=worker, site=room.site, room=room, start=at(1, 18), end=at(1, 23), reason="检修")
+        usage = next(r for r in selectors.utilisation(user=worker, within=room.site.division, period=days(1, 1)) if r.key == room.pk)
+        assert usage.bookable_hours == 13.0 - 3.0  # the site's 08:00–21:00, less the closed 18:00–21:00
+
     def test_weeks_and_idle_rooms(self, world, room):
         quiet = make_room(world.node("甲市一区一街一社"), name="冷清室", site=room.site)
         book(world.users["community_worker"], room, at(1, 8), at(1, 12))
-        rows = selectors.utilisation(user=world.users["community_worker"], within=room.site.division, since=at(1, 0).date(),
-                                     until=at(2, 0).date(), period="week")
+        rows = selectors.utilisation(user=world.users["community_worker"], within=room.site.division, period=days(1, 1), by="week")
         busy = next(r for r in rows if r.key == room.pk)
         assert sum(p["booked"] for p in busy.periods.values()) == 4.0
-        idle = selectors.idle_rooms(user=world.users["community_worker"], within=room.site.division, since=at(1, 0).date(),
-                                    until=at(2, 0).date())
+        assert sum(p["bookable"] for p in busy.periods.values()) == 13.0
+        idle = selectors.idle_rooms(user=world.users["community_worker"], within=room.site.division, period=days(1, 1))
         assert [r.label for r in idle] == [f"{quiet.site.name} · 冷清室"]
 
-    def test_the_register_shows_the_usage_rate(self, world, room):
-        from registry.selectors import usage_rates
+    def test_a_place_that_records_no_bookings_says_so_and_has_no_idle_room(self, client, world, room):
+        worker = world.users["street_admin"]
+        elsewhere = make_room(world.node("甲市一区一街二社"), name="活动室")
+        book(worker, room, at(1, 9), at(1, 10))
+        rows = {r.key: r for r in selectors.utilisation(user=worker, within=world.node("甲市一区一街"), period=days(1, 1),
+                                                         group="community")}
+        silent = rows[elsewhere.site.division_id]
+        assert not silent.recorded and silent.rate is None and rows[room.site.division_id].rate is not None
+        idle = selectors.idle_rooms(user=worker, within=world.node("甲市一区一街"), period=days(1, 1))
+        assert elsewhere.pk not in [r.key for r in idle]
+        client.force_login(worker)
+        page = client.get("/scheduling/utilisation/", {"since": str(at(1, 0).date()), "until": str(at(1, 0).date())}).content.decode()
+        assert "无预约记录" in page and "0%" not in page.split(world.node("甲市一区一街二社").name, 1)[1].split("</tr>", 1)[0]
 
-        book(world.users["community_worker"], room, at(1, 8), at(1, 12))
-        rates = usage_rates([room], since=at(1, 0).date(), until=at(1, 0).date())
-        assert round(rates[room.pk], 3) == round(4 / 13, 3)
+    def test_the_register_and_the_utilisation_page_give_a_room_the_same_rate_over_the_same_stated_period(self, client, world, room):
+        worker = world.users["community_worker"]
+        for day in (-20, -12, -5, -1):
+            booked_earlier(worker, room, at(day, 9), at(day, 12))
+        booked_earlier(worker, room, at(-40, 9), at(-40, 12))  # before the window: not counted
+        period = selectors.usage_period(division=room.site.division)
+        rate = selectors.room_usage([room], period=period)[room.pk].rate
+        assert round(rate, 4) == round(12 / (13 * 30), 4)
+        client.force_login(worker)
+        register = client.get(f"/registry/sites/{room.site_id}/").content.decode()
+        utilisation = client.get("/scheduling/utilisation/", {"group": "room"}).content.decode()
+        shown = f"{round(rate * 100)}%"
+        assert shown in register and shown in utilisation
+        for page in (register, utilisation):
+            assert "近30天" in page and f"{period.since.month}月{period.since.day}日" in page
+
+    def test_the_idle_threshold_reads_as_a_percentage(self, client, world, room):
+        client.force_login(world.users["street_admin"])
+        page = client.get("/scheduling/utilisation/").content.decode()
+        assert "不足20%" in page and "0.20" not in page
+
+    def test_the_register_shows_no_rate_where_no_booking_is_recorded(self, client, world, room):
+        client.force_login(world.users["community_worker"])
+        assert "无预约记录" in client.get(f"/registry/sites/{room.site_id}/").content.decode()
 
 
 @pytest.mark.django_db
@@ -169,10 +219,12 @@ class TestApi:
 
     def test_utilisation_for_staff_only(self, client, world, room):
         client.force_login(world.users["street_admin"])
+        book(world.users["street_admin"], room, at(1, 9), at(1, 10))
         response = client.get("/api/v1/scheduling/utilisation", {"within": world.node("甲市一区一街").code,
                                                                   "since": str(timezone.localdate()), "until": str(timezone.localdate() + timedelta(days=7)),
                                                                   "group": "community", "period": "week"})
-        assert response.status_code == 200 and response.json()[0]["label"]
+        assert response.status_code == 200 and response.json()[0]["label"] and response.json()[0]["recorded"]
+        assert round(response.json()[0]["booked_hours"], 1) == 1.0
         client.force_login(world.users["resident"])
         assert client.get("/api/v1/scheduling/utilisation", {"within": world.node("甲市一区一街一社").code, "since": "2026-01-01",
                                                               "until": "2026-02-01"}).status_code == 403

@@ -28,6 +28,10 @@ SYSTEM_ACTORS = {
     "registry": _("the platform"),
     "waitlist": _("the platform's schedule"),
     "bench": _("the platform"),
+    "demo-city": _("the demo-city build"),
+    "rule pack default": _("the rule pack's defaults"),
+    "star rating": _("the star rating's recomputation"),
+    "self-registration": _("self-registration"),
 }
 
 # Keys an event records that are not fields of its record (counts, decisions, related figures).
@@ -169,7 +173,10 @@ def _label(model, key: str) -> str:
     model_label = model._meta.label_lower if model else ""
     if (model_label, key) == ("registry.room", "bookings"):
         return str(KEY_LABELS["bookings"])
-    if field is not None and getattr(field, "concrete", False) and getattr(field, "verbose_name", None):
+    named = field is not None and getattr(field, "concrete", False) and getattr(field, "verbose_name", None)
+    if named and str(field.verbose_name) == field.name.replace("_", " ") and field.is_relation:
+        return str(field.related_model._meta.verbose_name)  # a key without a label of its own: what it points to
+    if named:
         return str(field.verbose_name)
     if key in KEY_LABELS:
         return str(KEY_LABELS[key])
@@ -252,6 +259,10 @@ def _value_text(ctx: _Context, model, key: str, value, *, criteria: dict) -> str
         from neighbourhood.models import HouseholdTag
 
         return str(dict(HouseholdTag.choices).get(value, value))
+    if key == "kind" and model is not None and model._meta.label_lower == "ledger.transaction":
+        from ledger.models import transaction_kind_label
+
+        return transaction_kind_label(value)
     if key == "method":
         from planning.labels import method_label
 

@@ -121,7 +121,7 @@ class NeedKind(models.Model):
 class NeedStatus(models.TextChoices):
     OPEN = "open", _("open")
     PLANNED = "planned", _("planned")
-    MET = "met", _("met")
+    MET = "met", pgettext_lazy("need status", "met")
     DECLINED = "declined", _("not taken up")
 
 

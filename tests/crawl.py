@@ -196,6 +196,8 @@ ALLOWED_LATIN = {
     "linli", "excel", "icalendar", "ical", "openstreetmap", "osm", "pbf", "api", "json", "pdf", "qr", "csv", "geojson",
     "english", "xlsx", "ics", "toml", "sms", "leaflet", "id", "url", "http", "https", "wifi", "km", "m", "h", "min",
     "pm", "am", "open311", "georeport", "wgs84", "gcj02", "bd09", "x", "p", "ok", "cbc", "highs", "k",
+    "outlook",  # the calendar program, named beside 钉钉 and 企业微信 where a room's calendar is subscribed to
+    "aed",  # 自动体外除颤器: written AED on Chinese signage and in residents' own words
 }
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9@._/-])[A-Za-z][A-Za-z]{2,}(?![A-Za-z0-9@_/-])")
 

@@ -1,4 +1,8 @@
-"""Readable names of audit actions, for people reading the trail. Each module adds its own."""
+"""Readable names of audit actions, for people reading the trail: one label per action, in one place.
+
+A test (``audit/tests/test_action_labels.py``) finds every action the code records and fails on one
+without a label here, so no ``neighbourhood.need.met`` reaches a page.
+"""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -91,9 +95,87 @@ ACTION_LABELS = {
     "operations.offer.withdrawn": _("partnership offer withdrawn"),
     "operations.interest.submitted": _("operator proposed for an idle room"),
     "operations.interest.withdrawn": _("proposal withdrawn"),
+    "operations.admission.rejected": _("operator not admitted"),
+    "funds.share.held": _("operator's share held for a community without a fund"),
+    "funds.share.handed_over": _("held share posted to the new fund"),
+    "registry.online_services.on": _("online services switched on"),
+    "registry.online_services.off": _("online services switched off"),
+    "scheduling.booking.confirmed": _("booking confirmed"),
+    "scheduling.booking.pending": _("booking requested"),
+    "scheduling.booking.offered": _("freed time offered to the waitlist"),
+    "neighbourhood.household.saved": _("household details saved"),
+    "neighbourhood.need.recorded": _("need recorded"),
+    "neighbourhood.need.supported": _("need supported"),
+    "neighbourhood.need.support_withdrawn": _("support for a need withdrawn"),
+    "neighbourhood.need.open": _("need reopened"),
+    "neighbourhood.need.planned": _("need planned for"),
+    "neighbourhood.need.met": _("need met"),
+    "neighbourhood.need.declined": _("need not taken up"),
+    "neighbourhood.invitation.sent": _("operator invited to meet a need"),
+    "neighbourhood.invitation.accepted": _("invitation accepted"),
+    "neighbourhood.invitation.declined": _("invitation declined"),
+    "neighbourhood.activity.published": _("activity published"),
+    "neighbourhood.activity.cancelled": _("activity cancelled"),
+    "neighbourhood.activity.rated": _("activity rated"),
+    "neighbourhood.registration.registered": _("registered for an activity"),
+    "neighbourhood.registration.waitlisted": _("joined an activity's waitlist"),
+    "neighbourhood.registration.promoted": _("moved up from the waitlist"),
+    "neighbourhood.registration.cancelled": _("registration cancelled"),
+    "neighbourhood.attendance.checked_in": _("checked in at an activity"),
+    "neighbourhood.order.placed": _("service ordered"),
+    "neighbourhood.order.joined": _("joined a service order"),
+    "neighbourhood.order.accepted": _("order accepted by an operator"),
+    "neighbourhood.order.declined": _("order declined by the operator"),
+    "neighbourhood.order.scheduled": _("venue and time set for an order"),
+    "neighbourhood.order.delivered": _("order delivered"),
+    "neighbourhood.order.rated": _("order rated"),
+    "neighbourhood.order.cancelled": _("order cancelled"),
+    "neighbourhood.feedback.submitted": _("feedback submitted"),
+    "neighbourhood.feedback.accepted": _("feedback accepted"),
+    "neighbourhood.feedback.in_progress": _("feedback being handled"),
+    "neighbourhood.feedback.resolved": _("feedback resolved"),
+    "neighbourhood.feedback.rejected": _("feedback not accepted"),
+    "neighbourhood.feedback.rated": _("handling of feedback rated"),
+    "neighbourhood.feedback.published": _("feedback shown publicly or taken off"),
+    "planning.network.import_queued": _("walking network import started"),
+    "planning.network.imported": _("walking network imported"),
+    "planning.demand.created": _("demand placed on the network"),
+    "planning.scenario.created": _("planning scenario created"),
+    "planning.scenario.computed": _("planning scenario computed"),
+    "planning.scenario.deleted": _("planning scenario removed"),
 }
+
+# The modules, for grouping the actions in the trail's filter.
+MODULE_LABELS = {
+    "org": _("Administrative tree and organisations"),
+    "accounts": _("Accounts and roles"),
+    "rulepack": _("Rule pack"),
+    "ledger": _("Ledger"),
+    "registry": _("Community service rooms"),
+    "scheduling": _("Room scheduling"),
+    "funds": _("Community development funds"),
+    "operations": _("Space for service"),
+    "neighbourhood": _("Smart neighbourhood"),
+    "planning": _("15-minute life circle planning"),
+}
+
+# What the back office records when it saves a row of any model: ``<app>.<model>.created``/``updated``.
+ADMIN_VERBS = {"created": _("%(what)s added in the back office"), "updated": _("%(what)s changed in the back office")}
 
 
 def action_label(action: str) -> str:
     label = ACTION_LABELS.get(action)
-    return str(label) if label is not None else action
+    if label is not None:
+        return str(label)
+    app_label, _dot, rest = action.partition(".")
+    model_name, _dot, verb = rest.partition(".")
+    if verb in ADMIN_VERBS:
+        from django.apps import apps
+
+        try:
+            model = apps.get_model(app_label, model_name)
+        except LookupError:
+            model = None
+        if model is not None:
+            return str(ADMIN_VERBS[verb]) % {"what": model._meta.verbose_name}
+    return action

@@ -49,4 +49,4 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target")]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.target_repr}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.target_repr}"

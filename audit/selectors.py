@@ -16,7 +16,7 @@ def audit_event_list(
     actor_id: int | None = None, since: date | None = None, until: date | None = None, target_type: str | None = None,
     target_id: str | None = None,
 ) -> QuerySet[AuditEvent]:
-    events = visible_to(user, "audit.view_auditevent", AuditEvent.objects.select_related("division", "target_type"))
+    events = visible_to(user, "audit.view_auditevent", AuditEvent.objects.select_related("division", "target_type", "actor"))
     if within is not None:
         events = events.filter(division__path__under=within.path)
     if action:
@@ -38,4 +38,4 @@ def audit_event_list(
 
 
 def audit_event_get(*, user, pk: int) -> AuditEvent:
-    return get_for_user(user, "audit.view_auditevent", AuditEvent.objects.select_related("division", "target_type"), pk=pk)
+    return get_for_user(user, "audit.view_auditevent", AuditEvent.objects.select_related("division", "target_type", "actor"), pk=pk)

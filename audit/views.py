@@ -11,6 +11,7 @@ from core.errors import NotFound
 from org.selectors import division_get
 
 from . import selectors
+from .changes import change_rows
 from .forms import EventFilterForm
 
 
@@ -41,6 +42,7 @@ def event_list(request):
         until=_date(filters["until"]),
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    change_rows(page.object_list)
     template = "audit/partials/event_rows.html" if request.htmx else "audit/event_list.html"
     return render(request, template, {"page": page, "filters": filters, "pickers": EventFilterForm(initial=filters)})
 
@@ -48,6 +50,7 @@ def event_list(request):
 @login_required
 def event_detail(request, event_id: int):
     event = selectors.audit_event_get(user=request.user, pk=event_id)
+    change_rows([event])
     return render(request, "audit/event_detail.html", {"event": event})
 
 

@@ -250,7 +250,7 @@ class Disbursement(models.Model):
     instalment = models.PositiveSmallIntegerField(_("instalment"))
     amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2)
     payee = models.CharField(_("payee"), max_length=200)
-    paid_on = models.DateField(_("paid on"))
+    paid_on = models.DateField(pgettext_lazy("money paid out", "paid on"))
     transaction = models.OneToOneField("ledger.Transaction", verbose_name=_("ledger transaction"), on_delete=models.PROTECT,
                                        related_name="fund_disbursement")
     paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("paid by"), null=True, blank=True,

@@ -105,6 +105,30 @@ class AppendOnlyModel(models.Model):
         )
 
 
+# What each kind of movement is called on statements and in the audit trail (the kind is free text
+# so that a module can add its own; each adds its label here).
+TRANSACTION_KINDS = {
+    "public_donation": _("public donation"),
+    "targeted_donation": _("targeted donation"),
+    "donation": _("donation"),
+    "operator_share": _("operator revenue share"),
+    "market": _("neighbourhood market proceeds"),
+    "micro_business": _("community micro-business proceeds"),
+    "seed_matching": _("seed matching"),
+    "appropriation": _("district appropriation"),
+    "disbursement": _("disbursement"),
+    "reversal": _("reversal"),
+    "monetisation": _("monetisation payment"),
+    "room_rent": _("rent from an idle room"),
+    "transfer": _("transfer"),
+}
+
+
+def transaction_kind_label(kind: str) -> str:
+    label = TRANSACTION_KINDS.get(kind)
+    return str(label) if label is not None else kind
+
+
 class Transaction(AppendOnlyModel):
     kind = models.CharField(
         _("kind"), max_length=40, db_index=True,
@@ -144,6 +168,10 @@ class Transaction(AppendOnlyModel):
                 name="ledger_transaction_reversal_names_original",
             ),
         ]
+
+    @property
+    def kind_label(self) -> str:
+        return transaction_kind_label(self.kind)
 
     def __str__(self):
         return f"#{self.pk} {self.kind} {self.source_document}"

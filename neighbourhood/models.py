@@ -31,6 +31,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.scoping import ScopeFields
 
@@ -120,7 +121,7 @@ class NeedKind(models.Model):
 class NeedStatus(models.TextChoices):
     OPEN = "open", _("open")
     PLANNED = "planned", _("planned")
-    MET = "met", _("met")
+    MET = "met", pgettext_lazy("need status", "met")
     DECLINED = "declined", _("not taken up")
 
 
@@ -195,7 +196,7 @@ class ActivityKind(models.TextChoices):
 
 
 class ActivityStatus(models.TextChoices):
-    PUBLISHED = "published", _("open")
+    PUBLISHED = "published", pgettext_lazy("activity status", "open")
     CANCELLED = "cancelled", _("cancelled")
 
 
@@ -259,7 +260,7 @@ class Activity(models.Model):
 
 class ActivitySession(models.Model):
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="sessions")
-    number = models.PositiveSmallIntegerField(_("session"))
+    number = models.PositiveSmallIntegerField(pgettext_lazy("activity", "session"))
     starts_at = models.DateTimeField(_("from"))
     ends_at = models.DateTimeField(_("until"))
     booking = models.OneToOneField("scheduling.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="activity_session")
@@ -268,8 +269,8 @@ class ActivitySession(models.Model):
     scope = ScopeFields(division="activity__community", organisation="activity__organiser", include_ancestors=True)
 
     class Meta:
-        verbose_name = _("session")
-        verbose_name_plural = _("sessions")
+        verbose_name = pgettext_lazy("activity", "session")
+        verbose_name_plural = pgettext_lazy("activity", "sessions")
         ordering = ["activity", "starts_at"]
         constraints = [models.UniqueConstraint(fields=["activity", "number"], name="activity_session_number")]
 
@@ -288,7 +289,7 @@ class Registration(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="registrations")
     places = models.PositiveSmallIntegerField(_("places"), default=1, validators=[MinValueValidator(1)])
     status = models.CharField(_("status"), max_length=10, choices=RegistrationStatus.choices, db_index=True)
-    created_at = models.DateTimeField(_("registered at"))
+    created_at = models.DateTimeField(pgettext_lazy("activity", "registered at"))
     promoted_at = models.DateTimeField(_("moved up from the waitlist at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     ticket = models.CharField(max_length=24, unique=True)
@@ -296,7 +297,7 @@ class Registration(models.Model):
     scope = ScopeFields(division="activity__community", organisation="activity__organiser", owner="user")
 
     class Meta:
-        verbose_name = _("registration")
+        verbose_name = pgettext_lazy("activity", "registration")
         verbose_name_plural = _("registrations")
         ordering = ["created_at", "id"]
         constraints = [
@@ -316,7 +317,7 @@ class ActivityRating(models.Model):
                              related_name="activity_ratings")
     stars = models.PositiveSmallIntegerField(_("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)])
     comment = models.CharField(_("comment"), max_length=300, blank=True)
-    rated_at = models.DateTimeField(_("rated at"))
+    rated_at = models.DateTimeField(pgettext_lazy("residents", "rated at"))
 
     scope = ScopeFields(division="activity__community", organisation="activity__organiser", owner="user")
 
@@ -342,7 +343,7 @@ class CheckInMethod(models.TextChoices):
 class Attendance(models.Model):
     session = models.ForeignKey(ActivitySession, on_delete=models.PROTECT, related_name="attendances")
     registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="attendances")
-    people = models.PositiveSmallIntegerField(_("people"), default=1)
+    people = models.PositiveSmallIntegerField(pgettext_lazy("count", "people"), default=1)
     method = models.CharField(_("how"), max_length=6, choices=CheckInMethod.choices)
     checked_in_at = models.DateTimeField(_("checked in at"))
     checked_in_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -391,7 +392,7 @@ class ServiceOrder(models.Model):
     tier = models.CharField(_("tier"), max_length=10, choices=ServiceTier.choices, blank=True)
     price = models.DecimalField(_("price (yuan)"), max_digits=8, decimal_places=2, null=True, blank=True)
     pooled = models.BooleanField(_("others may join"), default=False)
-    participants = models.PositiveSmallIntegerField(_("people"), default=1)
+    participants = models.PositiveSmallIntegerField(pgettext_lazy("count", "people"), default=1)
     status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED, db_index=True)
     booking = models.ForeignKey("scheduling.Booking", verbose_name=_("room booking"), null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="service_orders")
@@ -508,7 +509,7 @@ class FeedbackRequest(models.Model):
     photo = models.ImageField(_("photo"), upload_to=feedback_photo_path, blank=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
-    address = models.CharField(_("where"), max_length=200, blank=True)
+    address = models.CharField(pgettext_lazy("place", "where"), max_length=200, blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT,
                                      related_name="feedback_submitted")
     contact_name = models.CharField(_("contact name"), max_length=60, blank=True)
@@ -521,11 +522,11 @@ class FeedbackRequest(models.Model):
     due_at = models.DateTimeField(_("to be closed by"))
     created_at = models.DateTimeField(_("submitted at"))
     updated_at = models.DateTimeField(_("updated at"))
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("feedback", "closed at"), null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True,
                                                     validators=[MinValueValidator(1), MaxValueValidator(5)])
     satisfaction_comment = models.CharField(_("comment on the handling"), max_length=300, blank=True)
-    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    rated_at = models.DateTimeField(pgettext_lazy("residents", "rated at"), null=True, blank=True)
 
     scope = ScopeFields(division="community", owner="submitted_by")
 

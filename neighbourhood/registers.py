@@ -9,6 +9,7 @@ from collections import Counter
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.permissions import visible_to
 from core.errors import PermissionDenied, ValidationFailed
@@ -158,7 +159,7 @@ def import_needs(*, actor, rows, params: dict, progress) -> dict:
 ACTIVITY_COLUMNS = [Column(key, header, parse_text, width=width) for key, header, width in (
     ("community", _("Community"), 16), ("title", _("Activity"), 26), ("kind", _("Kind"), 10), ("category", _("Category"), 12),
     ("organiser", _("Run by"), 22), ("tier", _("Tier"), 8), ("price", _("Price (yuan)"), 9), ("starts_at", _("Starts"), 16),
-    ("ends_at", _("Ends"), 16), ("sessions", _("Sessions"), 8), ("capacity", _("Places"), 8), ("registered", _("Registered"), 8),
+    ("ends_at", _("Ends"), 16), ("sessions", pgettext_lazy("activity", "Sessions"), 8), ("capacity", _("Places"), 8), ("registered", _("Registered"), 8),
     ("waitlisted", _("Waiting"), 8), ("person_times", _("Person-times"), 10), ("status", _("Status"), 8))]
 
 

@@ -13,7 +13,7 @@ costs borne by the operator).
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
 from core.errors import ApplicationError
@@ -24,7 +24,7 @@ from org.models import OperatorKind, Organisation, OrganisationKind
 from registry.models import PropertyClass, Room, RoomUse, SiteKind
 
 from . import services
-from .models import Agreement, AgreementStatus, FundingKind, ServiceTier, month_after
+from .models import Agreement, AgreementStatus, FundingKind, ServiceCategory, ServiceTier, month_after
 from .selectors import months_between
 
 MORE_OPERATORS = 230
@@ -62,6 +62,11 @@ SLOTS = [("09:00", "12:00"), ("14:00", "17:00"), ("08:30", "11:30"), ("15:00", "
 MODES = {OperatorKind.STATE_OWNED: "entrusted", OperatorKind.SOCIAL_WORK_AGENCY: "co_operated",
          OperatorKind.ENTERPRISE: "co_operated", OperatorKind.SOCIAL_ORGANISATION: "self_run"}
 
+
+def _category_names(categories: list[str]) -> str:
+    """The categories as a person writes them in an application (养老托幼、餐饮娱乐)."""
+    with translation.override("zh-hans"):
+        return "、".join(str(ServiceCategory(code).label) for code in categories)
 
 def _checklist(division) -> dict:
     return {item["code"]: {"met": True, "note": ""} for item in services.checklist_items(division)}
@@ -109,7 +114,7 @@ def _admit(ctx: DemoContext, operators: list[Organisation], reviewers: dict) -> 
                                                     "medical_wellness", "employment_business"], k=rng.randint(2, 4))})
         for street in places.values():
             admission = services.admission_apply(actor=reviewers["operator"], operator=operator, division=street, categories=categories,
-                                                 scope_description=f"{operator.name}：社区{'、'.join(categories)}类服务",
+                                                 scope_description=f"{operator.name}：社区{_category_names(categories)}类服务",
                                                  references="在本市其他社区有同类服务经验。", now=ctx.extra["now"])
             services.admission_review(actor=reviewers[street.pk], admission=admission, admit=True, checklist=_checklist(street),
                                       note="资质齐全，准予准入。", valid_from=today - timedelta(days=rng.randint(420, 720)))

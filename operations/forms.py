@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.errors import ValidationFailed
 from core.forms import BootstrapMixin, date_input
@@ -301,7 +302,7 @@ class FundingForm(BootstrapMixin, forms.Form):
 
 class PaymentForm(BootstrapMixin, forms.Form):
     amount = forms.DecimalField(label=_("amount (yuan)"), max_digits=14, decimal_places=2, min_value=0.01)
-    paid_on = forms.DateField(label=_("paid on"), widget=date_input(), initial=timezone.localdate)
+    paid_on = forms.DateField(label=pgettext_lazy("money paid out", "paid on"), widget=date_input(), initial=timezone.localdate)
     document = forms.CharField(label=_("payment document"), max_length=80)
     milestone = forms.TypedChoiceField(label=_("for milestone"), coerce=int, required=False)
 

@@ -32,6 +32,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.scoping import ScopeFields
 
@@ -180,7 +181,7 @@ class BasisKind(models.TextChoices):
 class AgreementStatus(models.TextChoices):
     DRAFT = "draft", _("draft")
     SUBMITTED = "submitted", _("awaiting the street's approval")
-    ACTIVE = "active", _("in force")
+    ACTIVE = "active", pgettext_lazy("agreement status", "in force")
     TERMINATED = "terminated", _("terminated")
     WITHDRAWN = "withdrawn", _("withdrawn")
 
@@ -562,7 +563,7 @@ class Payment(models.Model):
     funding = models.ForeignKey(Funding, on_delete=models.PROTECT, related_name="payments")
     milestone = models.ForeignKey(Milestone, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(_("amount (yuan)"), **MONEY)
-    paid_on = models.DateField(_("paid on"))
+    paid_on = models.DateField(pgettext_lazy("money paid out", "paid on"))
     document = models.CharField(_("payment document"), max_length=80)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -570,8 +571,8 @@ class Payment(models.Model):
     scope = ScopeFields(division=("funding__division", "funding__funder"), organisation="funding__recipient")
 
     class Meta:
-        verbose_name = _("payment")
-        verbose_name_plural = _("payments")
+        verbose_name = pgettext_lazy("money paid out", "payment")
+        verbose_name_plural = pgettext_lazy("money paid out", "payments")
         ordering = ["funding", "paid_on", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
 

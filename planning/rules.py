@@ -15,6 +15,7 @@ people beyond the threshold that make a community a gap) and the scheduling pack
 """
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from registry.models import SiteKind
 from registry.rules import catalogue_functions
@@ -42,7 +43,7 @@ OSM_FACILITY_TAGS = (
     ("amenity=library", _("library")),
     ("leisure=sports_centre", _("sports centre")),
     ("leisure=park", _("park")),
-    ("amenity=marketplace", _("market")),
+    ("amenity=marketplace", pgettext_lazy("place", "market")),
     ("shop=supermarket", _("supermarket")),
     ("amenity=post_office", _("post office")),
 )

@@ -14,6 +14,7 @@ ordinary bookings. ``Closure`` rows shut rooms or whole sites (holidays, mainten
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -170,7 +171,7 @@ class Booking(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.title} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.title} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"  # in the city's time zone
 
     @property
     def minutes(self) -> int:
@@ -204,7 +205,7 @@ class WaitlistEntry(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.title} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.title} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"  # in the city's time zone
 
 
 class Rotation(models.Model):

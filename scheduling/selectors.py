@@ -140,7 +140,7 @@ def calendar_events(*, user, rooms: list[Room], start: datetime, end: datetime) 
         events.append({
             "id": booking.pk,
             "title": (f"{booking.title}" if detailed else _("Booked")) + (f" · {booking.room.name}" if len(rooms) > 1 else ""),
-            "start": booking.starts_at.isoformat(), "end": booking.ends_at.isoformat(),
+            "start": timezone.localtime(booking.starts_at).isoformat(), "end": timezone.localtime(booking.ends_at).isoformat(),
             "color": "#9aa1a9" if not detailed else colours[booking.room_id],
             "url": f"/scheduling/bookings/{booking.pk}/" if detailed else "",
             "extendedProps": {"status": booking.status, "room": booking.room.name, "kind": booking.kind,
@@ -149,8 +149,8 @@ def calendar_events(*, user, rooms: list[Room], start: datetime, end: datetime) 
     closures = Closure.objects.filter(Q(room__in=rooms) | Q(room__isnull=True, site__rooms__in=rooms),
                                       starts_at__lt=end, ends_at__gt=start).distinct()
     for closure in closures:
-        events.append({"title": f"{_('Closed')}：{closure.reason}", "start": closure.starts_at.isoformat(),
-                       "end": closure.ends_at.isoformat(), "display": "background", "color": "#f5c6cb"})
+        events.append({"title": f"{_('Closed')}：{closure.reason}", "start": timezone.localtime(closure.starts_at).isoformat(),
+                       "end": timezone.localtime(closure.ends_at).isoformat(), "display": "background", "color": "#f5c6cb"})
     return events
 
 

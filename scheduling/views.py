@@ -223,10 +223,11 @@ def search(request):
     if home is None:
         raise NotFound()
     within = division_get(user=request.user, code=request.GET["within"]) if request.GET.get("within") else home
-    form = SearchForm(request.GET or None, functions=[f for a in catalogue(division=within) for f in a.functions.all()],
+    asked = "day" in request.GET  # ``within`` alone opens the empty form, not a search with every field missing
+    form = SearchForm(request.GET if asked else None, functions=[f for a in catalogue(division=within) for f in a.functions.all()],
                       initial={"day": timezone.localdate() + timedelta(days=1)})
     windows = None
-    if request.GET and form.is_valid():
+    if asked and form.is_valid():
         data = form.cleaned_data
         start = aware(data["day"], data["start"])
         end = aware(data["day"] + timedelta(days=data["days"] - 1), data["end"])

@@ -49,6 +49,8 @@ class _Links(HTMLParser):
     """The links and htmx fragments of a page, and the words a person reads on it."""
 
     INVISIBLE = {"script", "style", "template", "noscript", "head", "title"}
+    # Text marked translate="no" (HTML's own mark for "not words of the page's language": a
+    # username typed at sign-in) is not read as the page's words.
     READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 
     def __init__(self):
@@ -56,7 +58,7 @@ class _Links(HTMLParser):
         self.links: list[str] = []
         self.words: list[str] = []
         self._hidden_depth = 0
-        self._stack: list[str] = []
+        self._stack: list[tuple[str, bool]] = []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -65,15 +67,15 @@ class _Links(HTMLParser):
         for name in ("hx-get",):
             if attrs.get(name):
                 self.links.append(attrs[name])
-        if tag in self.INVISIBLE:
+        if tag in self.INVISIBLE or attrs.get("translate") == "no":
             self._hidden_depth += 1
-            self._stack.append(tag)
+            self._stack.append((tag, True))
             return
         if tag in ("br", "img", "input", "meta", "link", "hr", "source", "col", "wbr"):
             if self._hidden_depth == 0:
                 self._read_attributes(tag, attrs)
             return
-        self._stack.append(tag)
+        self._stack.append((tag, False))
         if self._hidden_depth == 0:
             self._read_attributes(tag, attrs)
 
@@ -87,11 +89,11 @@ class _Links(HTMLParser):
             self.words.append(attrs["value"])
 
     def handle_endtag(self, tag):
-        if tag not in self._stack:
+        if not any(open_tag == tag for open_tag, _hides in self._stack):
             return
         while self._stack:
-            popped = self._stack.pop()
-            if popped in self.INVISIBLE:
+            popped, hides = self._stack.pop()
+            if hides:
                 self._hidden_depth -= 1
             if popped == tag:
                 break
@@ -194,6 +196,8 @@ ALLOWED_LATIN = {
     "linli", "excel", "icalendar", "ical", "openstreetmap", "osm", "pbf", "api", "json", "pdf", "qr", "csv", "geojson",
     "english", "xlsx", "ics", "toml", "sms", "leaflet", "id", "url", "http", "https", "wifi", "km", "m", "h", "min",
     "pm", "am", "open311", "georeport", "wgs84", "gcj02", "bd09", "x", "p", "ok", "cbc", "highs", "k",
+    "outlook",  # the calendar program, named beside 钉钉 and 企业微信 where a room's calendar is subscribed to
+    "aed",  # 自动体外除颤器: written AED on Chinese signage and in residents' own words
 }
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9@._/-])[A-Za-z][A-Za-z]{2,}(?![A-Za-z0-9@_/-])")
 

@@ -1,6 +1,7 @@
 from django import template
 
 from audit.actions import action_label as label_of
+from audit.changes import actor_text
 
 register = template.Library()
 
@@ -18,3 +19,15 @@ def change_text(change) -> str:
         old, new = ("—" if v in (None, "") else v for v in change)
         return f"{old} → {new}"
     return "—" if change in (None, "") else str(change)
+
+
+@register.filter
+def actor_label(event) -> str:
+    """Who did it: a person's name, or the part of the platform that acted (定时任务, 演示数据)."""
+    return actor_text(event)
+
+
+@register.filter
+def verbose_name(model) -> str:
+    """A model's name as people say it (``registry.Site`` → 场所)."""
+    return str(model._meta.verbose_name) if model is not None else ""

@@ -9,6 +9,7 @@ import random
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from core.statistics import statistics_refresh
 from org.models import Division
 
 from .context import DemoContext
@@ -37,5 +38,6 @@ def build_demo_city(*, seed: int = 2026, verbose: bool = True) -> DemoContext:
         for step in STEPS:
             ctx.say(f"step {step}")
             import_string(step.replace(":", "."))(ctx)
+    statistics_refresh()  # the tables were filled in bulk: let the query planner know their sizes
     ctx.say("demo city ready")
     return ctx

@@ -13,7 +13,7 @@ against the need's supporters) and price tier (against what the residents said t
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Count, Q
 
@@ -67,6 +67,12 @@ def weights_for(division: Division) -> dict:
     return {**DEFAULT_WEIGHTS, **(found.params if found else {})}
 
 
+class _Place(NamedTuple):
+    path: str
+    latitude: Any
+    longitude: Any
+
+
 def _distance(here, divisions) -> float | None:
     if here is None:
         return None
@@ -97,11 +103,16 @@ def candidates_for(community: Division, *, max_km: float) -> list[Candidate]:
     district_path = "/".join(community.path.split("/")[:2]) + "/"
     operators = Organisation.objects.filter(kind=OrganisationKind.OPERATOR, is_active=True).filter(
         Q(pk__in=list(admitted)) | Q(served_divisions__path__startswith=district_path) | Q(served_divisions__level=DivisionLevel.CITY)
-    ).exclude(pk__in=blacklisted_operator_ids(division=community)).distinct().select_related("home_division") \
-        .prefetch_related("served_divisions")
+    ).exclude(pk__in=blacklisted_operator_ids(division=community)).distinct().select_related("home_division")
+    operators = list(operators)
+    # Where each serves: the path and centre of each division, not whole divisions (their boundaries are large).
+    served_by: dict[int, list[_Place]] = defaultdict(list)
+    for operator_id, path, latitude, longitude in Organisation.served_divisions.through.objects.filter(
+            organisation__in=operators).values_list("organisation_id", "division__path", "division__latitude", "division__longitude"):
+        served_by[operator_id].append(_Place(path, latitude, longitude))
     by_operator: dict[int, Candidate] = {}
     for operator in operators:
-        served = list(operator.served_divisions.all())
+        served = served_by.get(operator.pk, [])
         serves = any(community.path.startswith(d.path) for d in served)
         distance = 0.0 if serves else _distance(here, served or [operator.home_division])
         if operator.pk not in admitted and not serves and (distance is None or distance > max_km):

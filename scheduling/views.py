@@ -87,14 +87,17 @@ def bookings(request):
     })
 
 
+ROOMS_PER_PAGE = 60  # twenty rows of the three-column grid
+
+
 @login_required
 def rooms(request, code: str):
     division = division_get(user=request.user, code=code)
-    room_list = list(selectors.room_list(user=request.user, within=division)[:200])
-    duty = selectors.on_duty_in(room_list)
-    for room in room_list:
+    page = Paginator(selectors.room_list(user=request.user, within=division), ROOMS_PER_PAGE).get_page(request.GET.get("page"))
+    duty = selectors.on_duty_in(list(page))
+    for room in page:
         room.on_duty = duty.get(room.pk)
-    return render(request, "scheduling/rooms.html", {"division": division, "rooms": room_list})
+    return render(request, "scheduling/rooms.html", {"division": division, "rooms": page, "page": page})
 
 
 def _booking_form_initial(room) -> dict:

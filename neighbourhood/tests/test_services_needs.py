@@ -212,3 +212,29 @@ def test_the_page_and_the_api_refuse_an_operator_not_admitted_in_chinese(client,
                            content_type="application/json")
     assert response.status_code == 422 and "未获准入" in response.json()["message"]
     assert not canteen_need.invitations.exists()
+
+
+def test_matching_costs_the_same_queries_however_many_operators_serve_around(world, community, resident):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from org.models import OperatorKind
+    from org.services import organisation_create
+
+    need = services.need_record(actor=resident, community=community, kind=kind("elderly_meals"), title="老年助餐")
+    nearby = [world.node(name) for name in ("甲市一区一街一社", "甲市一区一街二社", "甲市一区二街一社")]
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            found = matching.candidates_for(need.community, max_km=10)
+        return len(captured), len([c for c in found if c.kind == "operator"])
+
+    organisation_create(actor="t", name="助餐服务社0", kind="operator", operator_kind=OperatorKind.SOCIAL_WORK_AGENCY,
+                        home_division=nearby[0].parent, served_divisions=nearby)
+    few, operators_before = queries()
+    for n in range(1, 5):
+        organisation_create(actor="t", name=f"助餐服务社{n}", kind="operator", operator_kind=OperatorKind.SOCIAL_WORK_AGENCY,
+                            home_division=nearby[0].parent, served_divisions=nearby)
+    many, operators_after = queries()
+    assert operators_after == operators_before + 4
+    assert many == few

@@ -8,6 +8,7 @@ from demo.builders import build_demo_city
 from demo.context import DEMO_PASSWORD
 from org.models import Division, Organisation
 from org.services import division_code_errors
+from registry.models import Room
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +103,26 @@ class TestDemoCity:
                         for page in walk(client=client, account=account, keep_text=False).pages
                         if page.status in (403, 404) or page.status >= 500]
         assert refused == []
+
+    def test_rooms_in_use_are_not_idle_and_places_without_bookings_say_so(self, demo):
+        """梅阳社区's rooms in use are booked above the idle share over the stated period; a community that
+        records no bookings has no rate (无预约记录) rather than 0 %, and none of its rooms is idle."""
+        from accounts.models import User
+        from scheduling.selectors import idle_rooms, idle_share, usage_period, utilisation
+
+        meiyang = Division.objects.get(name="梅阳社区")
+        period = usage_period(division=meiyang)
+        rooms = utilisation(user=User.objects.get(username="jiedao"), within=meiyang, period=period)
+        threshold = idle_share(meiyang)
+        in_use = [usage for usage in rooms if usage.booked_hours > 0 and not usage.idle(threshold)]
+        assert len(in_use) >= len(rooms) // 2, [(u.label, u.rate) for u in rooms]
+        city = Division.objects.get(level="city")
+        minzheng = User.objects.get(username="minzheng")
+        communities = utilisation(user=minzheng, within=city, period=period, group="community")
+        silent = [usage for usage in communities if not usage.recorded]
+        assert silent and all(usage.rate is None for usage in silent)
+        silent_ids = {usage.key for usage in silent}
+        idle_paths = Division.objects.filter(pk__in=silent_ids).values_list("path", flat=True)
+        idle = idle_rooms(user=minzheng, within=city, period=period)
+        idle_places = set(Room.objects.filter(pk__in=[u.key for u in idle]).values_list("site__division__path", flat=True))
+        assert not idle_places & set(idle_paths)

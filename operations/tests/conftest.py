@@ -99,3 +99,13 @@ def last_month() -> date:
 # A month of the Monday-morning agreement: four sessions fit its four or five mornings (three hours each) in any month.
 FIGURES = {"revenue_low_cost": "8000", "revenue_market": "6000", "operating_cost": "20000", "sessions_free": 2,
            "sessions_low_cost": 1, "sessions_market": 1, "people_free": 300, "people_low_cost": 420, "people_market": 48}
+
+
+def records_bookings(world, ops) -> None:
+    """The community records its bookings: its hall was booked for a morning two days ago (so its rooms
+    have usage rates, and the unbooked ones count as idle)."""
+    from scheduling.services import booking_create
+    from scheduling.tests.conftest import at
+
+    booking_create(actor=world.users["community_worker"], room=ops.hall, start=at(-2, 9), end=at(-2, 12), title="议事会",
+                   now=at(-3, 9))

@@ -26,6 +26,7 @@ from .conftest import (
     draft,
     in_force,
     last_month,
+    records_bookings,
 )
 
 pytestmark = pytest.mark.django_db
@@ -317,8 +318,10 @@ def test_agreements_and_reports_export_and_reports_import_all_or_nothing(world, 
 
 def test_an_idle_room_is_offered_on_the_page_and_an_operator_proposes(client, world, ops):
     client.force_login(world.users["community_worker"])
+    assert "村集体活动楼 · 活动室" not in client.get("/operations/offers/").content.decode()  # no booking recorded: not idle
+    records_bookings(world, ops)
     page = client.get("/operations/offers/").content.decode()
-    assert "村集体活动楼 · 活动室（0%）" in page
+    assert "村集体活动楼 · 活动室（0%）" in page and "近30天" in page and "不足20%" in page
     response = client.post("/operations/offers/", {"room": ops.barn.pk, "title": "活动室诚邀合作", "description": "引入托育",
                                                    "categories": ["elderly_child"], "hours": "周六 09:00-12:00",
                                                    "closes_on": timezone.localdate() + timedelta(days=20)})

@@ -19,7 +19,7 @@ from operations.models import (
 from scheduling.services import booking_create
 from scheduling.tests.conftest import at
 
-from .conftest import ACTOR, admit
+from .conftest import ACTOR, admit, records_bookings
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
@@ -90,6 +90,7 @@ def test_a_purchased_service_is_provided_by_an_operator(world, ops):
 
 def test_an_idle_room_is_offered_and_a_proposal_becomes_a_draft_agreement(world, ops):
     worker = world.users["community_worker"]
+    records_bookings(world, ops)
     offer = services.offer_publish(actor=worker, room=ops.barn, title="活动室寻找合作伙伴", description="引入托育或助餐服务",
                                    categories=["elderly_child"], hours=[{"weekday": 2, "start": "14:00", "end": "17:00"}],
                                    closes_on=TODAY() + timedelta(days=30))

@@ -64,9 +64,19 @@ def policy_for(room: Room) -> RoomPolicy:
         return policy
 
 
+def _any_hours(week: dict | None) -> bool:
+    """Whether ``week`` gives any time at all: a week of empty days (what a blank form, API field
+    or Excel cell is read as) gives none, and means "not set here"."""
+    return bool(week) and any(week.values())
+
+
 def weekly_hours(room: Room, policy: RoomPolicy) -> dict:
-    """When the room can be booked: its own rule, else the room's hours, else the site's."""
-    return policy.bookable_hours or room.opening_hours or room.site.opening_hours or empty_week()
+    """When the room can be booked: its own rule, else the room's hours, else the site's. A rule or
+    room left without hours (none given, or a week of empty days) takes the next one's."""
+    for week in (policy.bookable_hours, room.opening_hours, room.site.opening_hours):
+        if _any_hours(week):
+            return week
+    return empty_week()
 
 
 def bookable_intervals(room: Room, policy: RoomPolicy, day: date) -> list[tuple[datetime, datetime]]:

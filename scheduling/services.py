@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from dateutil.rrule import rrulestr
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -116,7 +116,20 @@ def booker_kinds_at(user, path: str, organisation: Organisation | None) -> set[s
 
 
 def slot_problems(room: Room, policy: RoomPolicy, start: datetime, end: datetime, *, now: datetime, attendees: int) -> list[str]:
-    """Why this time cannot be booked in this room (its rules, not other bookings); empty if it can."""
+    """Why this time cannot be booked in this room (its rules and closures, not other bookings); empty if it can."""
+    problems = rule_problems(room, policy, start, end, now=now, attendees=attendees)
+    if end > start:
+        reasons = closures_between(room, start, end).order_by().values_list("reason", flat=True)[:1]
+        problems += [_closed_then(reason) for reason in reasons]
+    return problems
+
+
+def _closed_then(reason: str) -> str:
+    return str(_("The room is closed then: %(reason)s") % {"reason": reason})
+
+
+def rule_problems(room: Room, policy: RoomPolicy, start: datetime, end: datetime, *, now: datetime, attendees: int) -> list[str]:
+    """Why the room's rules refuse this time (read from the room and its rules, no query); empty if they do not."""
     problems = []
     if end <= start:
         return [str(_("The booking must end after it starts."))]
@@ -138,9 +151,6 @@ def slot_problems(room: Room, policy: RoomPolicy, start: datetime, end: datetime
         problems.append(str(_("The room holds %(n)s people.") % {"n": room.capacity}))
     if not policy.bookable or room.closed_on is not None:
         problems.append(str(_("This room is not open for booking.")))
-    reasons = closures_between(room, start, end).order_by().values_list("reason", flat=True)[:1]
-    for reason in reasons:
-        problems.append(str(_("The room is closed then: %(reason)s") % {"reason": reason}))
     return problems
 
 
@@ -163,8 +173,50 @@ def _lapsed(status: str, hold_expires_at: datetime | None, now: datetime) -> boo
     return status in (BookingStatus.PENDING, BookingStatus.OFFERED) and hold_expires_at is not None and hold_expires_at < now
 
 
-def _hold_room(booking: Booking, *, now: datetime, excluding=()) -> Booking:
-    """Insert (or move) ``booking`` if its room is free then; raise Conflict naming what is in the way.
+def _in_the_way(booking: Booking, *, now: datetime, excluding=(), closures: bool = False) -> tuple[str | None, list[int], int | None]:
+    """What stands between ``booking`` and its room, in one query: the reason of a closure over its
+    time (when ``closures`` is asked), the lapsed requests and offers in its way (the tick would
+    have let them go), and the first other booking holding the room then."""
+    moment = connection.ops.adapt_datetimefield_value
+    pending = (BookingStatus.PENDING, BookingStatus.OFFERED)
+    sql = (f"SELECT 1, id, CASE WHEN status IN (%s, %s) AND hold_expires_at < %s THEN 1 ELSE 0 END, '', starts_at "
+           f"FROM {Booking._meta.db_table} WHERE room_id = %s AND status IN ({', '.join(['%s'] * len(HOLDING))}) "
+           f"AND starts_at < %s AND blocked_until > %s")
+    params = [*pending, moment(now), booking.room_id, *HOLDING, moment(booking.blocked_until), moment(booking.starts_at)]
+    others = [b.pk for b in excluding if b.pk is not None] + ([booking.pk] if booking.pk is not None else [])
+    if others:
+        sql += f" AND id NOT IN ({', '.join(['%s'] * len(others))})"
+        params += others
+    if closures:
+        sql = (f"SELECT 0, id, 0, reason, starts_at FROM {Closure._meta.db_table} WHERE (room_id = %s OR (room_id IS NULL "
+               f"AND site_id = %s)) AND starts_at < %s AND ends_at > %s UNION ALL {sql}")
+        params = [booking.room_id, booking.room.site_id, moment(booking.ends_at), moment(booking.starts_at), *params]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} ORDER BY 1, 5", params)
+        rows = cursor.fetchall()
+    closed = next((reason for what, _pk, _lapsed, reason, _start in rows if what == 0), None)
+    lapsed = [pk for what, pk, is_lapsed, _reason, _start in rows if what == 1 and is_lapsed]
+    clash = next((pk for what, pk, is_lapsed, _reason, _start in rows if what == 1 and not is_lapsed), None)
+    return closed, lapsed, clash
+
+
+def _taken(pk: int, viewer) -> Conflict:
+    """The refusal for a time taken by booking ``pk``: its times, and its title only if ``viewer`` may
+    see that booking (their own, or one their role lets them open); anyone else is told the time is taken."""
+    clash = Booking.objects.select_related("room__site__division", "organisation").get(pk=pk)
+    times = {"start": timezone.localtime(clash.starts_at).strftime("%Y-%m-%d %H:%M"),
+             "end": timezone.localtime(clash.ends_at).strftime("%H:%M")}
+    if viewer is not None and getattr(viewer, "is_authenticated", False) and (
+            clash.booker_id == viewer.pk or viewer.has_perm("scheduling.view_booking", clash)):
+        return Conflict(_("The room is already booked from %(start)s to %(end)s (%(title)s).") % {**times, "title": clash.title},
+                        code="already_booked")
+    return Conflict(_("The room is already booked from %(start)s to %(end)s: that time is taken.") % times, code="already_booked")
+
+
+def _hold_room(booking: Booking, *, now: datetime, excluding=(), viewer=None, closures: bool = False) -> Booking:
+    """Insert (or move) ``booking`` if its room is free then; raise Conflict saying what is in the way
+    (naming the booking only to a ``viewer`` who may see it). With ``closures``, a closure over the
+    time is refused too, as the room's rules refuse it.
 
     The check and the write run in the caller's transaction. What makes them one step for
     everybody else is the database: SQLite runs write transactions one at a time (they begin
@@ -172,22 +224,17 @@ def _hold_room(booking: Booking, *, now: datetime, excluding=()) -> Booking:
     bookings that passed the check at the same moment — it waits for the first to commit, then
     fails, and that failure becomes the same Conflict."""
     with transaction.atomic(savepoint=False):
-        clash = None
-        for pk, status, hold_expires_at, starts_at, ends_at, title in overlapping(
-                booking.room, booking.starts_at, booking.blocked_until, excluding=excluding).order_by().values_list(
-                "pk", "status", "hold_expires_at", "starts_at", "ends_at", "title"):
-            if _lapsed(status, hold_expires_at, now):
-                # The tick would have let it go; it must not stand in this request's way.
-                lapsed = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=pk)
-                if _lapsed(lapsed.status, lapsed.hold_expires_at, now):  # nobody let it go meanwhile
-                    _end_hold(lapsed, BookingStatus.EXPIRED, now)
-            elif clash is None or starts_at < clash[0]:
-                clash = (starts_at, ends_at, title)
+        closed, lapsed, clash = _in_the_way(booking, now=now, excluding=excluding, closures=closures)
+        if closed is not None:
+            problem = _closed_then(closed)
+            raise ValidationFailed(problem, fields={"starts_at": [problem]})
+        for pk in lapsed:
+            # The tick would have let it go; it must not stand in this request's way.
+            held = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=pk)
+            if _lapsed(held.status, held.hold_expires_at, now):  # nobody let it go meanwhile
+                _end_hold(held, BookingStatus.EXPIRED, now)
         if clash is not None:
-            raise Conflict(_("The room is already booked from %(start)s to %(end)s (%(title)s).") % {
-                "start": timezone.localtime(clash[0]).strftime("%Y-%m-%d %H:%M"),
-                "end": timezone.localtime(clash[1]).strftime("%H:%M"), "title": clash[2]},
-                code="already_booked")
+            raise _taken(clash, viewer)
         try:
             # No savepoint of its own: a failed insert rolls back the caller's atomic block
             # (``booking_create`` and friends are atomic), which saves two round trips a booking.
@@ -222,17 +269,19 @@ def booking_organisation(actor, room: Room, organisation: Organisation | None) -
                  and any(path.startswith(d.path) for d in a.organisation.served_divisions.all())), None)
 
 
-@transaction.atomic
 def booking_create(
     *, actor, room: Room, start: datetime, end: datetime, title: str, attendees: int = 1,
     organisation: Organisation | None = None, purpose: str = "", kind: str = BookingKind.MEETING,
     now: datetime | None = None, origin: str = "", series: Series | None = None,
 ) -> Booking:
+    """Book ``room`` for ``actor``. Who may book and the room's rules are read first, then one
+    transaction checks closures and other bookings in one query, inserts, and writes the audit
+    entry: the transaction (on SQLite, the database's write lock) lasts only for those."""
     now = now or timezone.now()
     policy = policy_for(room)
     kinds = _check_may_book(actor, room, policy, organisation)
     organisation = booking_organisation(actor, room, organisation)
-    problems = slot_problems(room, policy, start, end, now=now, attendees=attendees)
+    problems = rule_problems(room, policy, start, end, now=now, attendees=attendees)
     if problems:
         raise ValidationFailed(problems[0], fields={"starts_at": problems})
     needs_approval = policy.approval_required and Booker.STAFF not in kinds
@@ -243,9 +292,10 @@ def booking_create(
         status=BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED,
         hold_expires_at=min(now + timedelta(minutes=policy.hold_minutes), start) if needs_approval else None,
     )
-    _hold_room(booking, now=now)
-    audit_record(actor=actor, action="scheduling.booking.created", target=booking, division=room.site.division,
-                 organisation=organisation, changes={"room": room.pk, "starts_at": start, "ends_at": end, "status": booking.status})
+    with transaction.atomic():
+        _hold_room(booking, now=now, viewer=actor, closures=True)
+        audit_record(actor=actor, action="scheduling.booking.created", target=booking, division=room.site.division,
+                     organisation=organisation, changes={"room": room.pk, "starts_at": start, "ends_at": end, "status": booking.status})
     return booking
 
 
@@ -336,7 +386,7 @@ def booking_move(*, actor, booking: Booking, start: datetime, end: datetime, sco
         item.starts_at += shift
         item.ends_at = item.starts_at + length
         item.blocked_until = _blocked_until(policy, item.ends_at)
-        _hold_room(item, now=now, excluding=moving)
+        _hold_room(item, now=now, excluding=moving, viewer=actor)
         audit_record(actor=actor, action="scheduling.booking.moved", target=item, division=item.room.site.division,
                      changes={"starts_at": [before[0], item.starts_at], "ends_at": [before[1], item.ends_at]})
     return moving

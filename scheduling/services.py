@@ -1,10 +1,11 @@
 """Writing the schedule: bookings, series, approvals, check-in, no-shows, waitlists, rotations.
 
-Every booking goes in through ``_hold_room``: inside the caller's transaction it looks for an
-overlapping booking (and names it), then inserts. SQLite runs writing transactions one at a
-time (IMMEDIATE), so check-then-insert cannot race there; on PostgreSQL an exclusion constraint
-on (room, time range) refuses the second of two requests that passed the check together, and
-that refusal becomes the same Conflict. No room is ever double-booked, whatever the concurrency.
+Every booking goes in through ``_hold_room``: inside the caller's transaction it inserts only if
+no booking overlaps (one statement for a new booking), and otherwise says what is in the way,
+naming a booking only to those who may see it. SQLite runs writing transactions one at a time
+(IMMEDIATE), so check-then-insert cannot race there; on PostgreSQL an exclusion constraint on
+(room, time range) refuses the second of two requests that passed the check together, and that
+refusal becomes the same Conflict. No room is ever double-booked, whatever the concurrency.
 
 Times are passed as aware datetimes; ``now`` can be passed for tests and for the demo city.
 """

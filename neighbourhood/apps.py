@@ -11,6 +11,7 @@ class NeighbourhoodConfig(AppConfig):
         from core.navigation import dashboard_card, landing_page, nav_item
         from operations.compliance import attendance_counter
         from registry.selectors import resident_ratings_source
+        from scheduling.services import event_check_ins
 
         from . import registers, rules  # noqa: F401  (the module's registers and rule kinds)
         from .operator_checkins import person_times_for_agreement
@@ -24,4 +25,7 @@ class NeighbourhoodConfig(AppConfig):
         dashboard_card("neighbourhood/cards/staff.html", context=staff_card, order=18)
         landing_page("neighbourhood:home", applies=lives_here_only)
         attendance_counter(person_times_for_agreement)
+        # An activity's check-ins and an order's delivery are the check-ins of the rooms they booked.
+        event_check_ins("neighbourhood.ActivitySession", "booking")
+        event_check_ins("neighbourhood.ServiceOrder", "booking")
         resident_ratings_source(stars_given)

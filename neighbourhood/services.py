@@ -701,7 +701,7 @@ def check_in(*, actor, session: ActivitySession, registration: Registration, met
              now: datetime | None = None) -> Attendance:
     """Record that a registered person came to a session: each attendance counts its places as person-times."""
     now = now or timezone.now()
-    session = ActivitySession.objects.select_related("activity__community", "activity__organiser").get(pk=session.pk)
+    session = ActivitySession.objects.select_related("activity__community", "activity__organiser", "booking").get(pk=session.pk)
     activity = session.activity
     if registration.activity_id != activity.pk:
         raise invalid("registration", _("This registration is for another activity."))
@@ -729,6 +729,11 @@ def check_in(*, actor, session: ActivitySession, registration: Registration, met
         raise Conflict(_("Already checked in for this session."), code="already_checked_in") from None
     audit_record(actor=actor, action="neighbourhood.attendance.checked_in", target=attendance, division=activity.community,
                  organisation=activity.organiser, changes={"session": session.number, "people": attendance.people, "method": method})
+    # The session's first check-in is its room booking's: the room is in use, not a no-show.
+    from scheduling import services as scheduling
+
+    scheduling.booking_record_check_in(booking=session.booking, at=now, by=actor, source=str(
+        _("Checked in at the activity “%(title)s”, session %(n)s") % {"title": activity.title, "n": session.number}))
     return attendance
 
 
@@ -912,6 +917,11 @@ def order_deliver(*, actor, order: ServiceOrder, people_served: int | None = Non
         raise invalid("people_served", _("From 0 to %(n)s people.") % {"n": most})
     order.status, order.people_served = OrderStatus.DELIVERED, served
     order.save(update_fields=["status", "people_served", "updated_at"])
+    # A delivered order used its room: its booking counts as checked in.
+    from scheduling import services as scheduling
+
+    scheduling.booking_record_check_in(booking=order.booking, at=now, by=actor, source=str(
+        _("Service order “%(title)s” delivered") % {"title": order.title}))
     _order_event(order, before, actor, _text(note, "note", max_length=300, required=False), now)
     notify(user=order.resident, title=_("“%(title)s” is done: how was it?") % {"title": order.title},
            url=f"/neighbourhood/orders/{order.pk}/")

@@ -1,10 +1,11 @@
 """Writing the schedule: bookings, series, approvals, check-in, no-shows, waitlists, rotations.
 
-Every booking goes in through ``_hold_room``: inside the caller's transaction it looks for an
-overlapping booking (and names it), then inserts. SQLite runs writing transactions one at a
-time (IMMEDIATE), so check-then-insert cannot race there; on PostgreSQL an exclusion constraint
-on (room, time range) refuses the second of two requests that passed the check together, and
-that refusal becomes the same Conflict. No room is ever double-booked, whatever the concurrency.
+Every booking goes in through ``_hold_room``: inside the caller's transaction it inserts only if
+no booking overlaps (one statement for a new booking), and otherwise says what is in the way,
+naming a booking only to those who may see it. SQLite runs writing transactions one at a time
+(IMMEDIATE), so check-then-insert cannot race there; on PostgreSQL an exclusion constraint on
+(room, time range) refuses the second of two requests that passed the check together, and that
+refusal becomes the same Conflict. No room is ever double-booked, whatever the concurrency.
 
 Times are passed as aware datetimes; ``now`` can be passed for tests and for the demo city.
 """
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from dateutil.rrule import rrulestr
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -64,9 +65,19 @@ def policy_for(room: Room) -> RoomPolicy:
         return policy
 
 
+def _any_hours(week: dict | None) -> bool:
+    """Whether ``week`` gives any time at all: a week of empty days (what a blank form, API field
+    or Excel cell is read as) gives none, and means "not set here"."""
+    return bool(week) and any(week.values())
+
+
 def weekly_hours(room: Room, policy: RoomPolicy) -> dict:
-    """When the room can be booked: its own rule, else the room's hours, else the site's."""
-    return policy.bookable_hours or room.opening_hours or room.site.opening_hours or empty_week()
+    """When the room can be booked: its own rule, else the room's hours, else the site's. A rule or
+    room left without hours (none given, or a week of empty days) takes the next one's."""
+    for week in (policy.bookable_hours, room.opening_hours, room.site.opening_hours):
+        if _any_hours(week):
+            return week
+    return empty_week()
 
 
 def bookable_intervals(room: Room, policy: RoomPolicy, day: date) -> list[tuple[datetime, datetime]]:
@@ -106,7 +117,20 @@ def booker_kinds_at(user, path: str, organisation: Organisation | None) -> set[s
 
 
 def slot_problems(room: Room, policy: RoomPolicy, start: datetime, end: datetime, *, now: datetime, attendees: int) -> list[str]:
-    """Why this time cannot be booked in this room (its rules, not other bookings); empty if it can."""
+    """Why this time cannot be booked in this room (its rules and closures, not other bookings); empty if it can."""
+    problems = rule_problems(room, policy, start, end, now=now, attendees=attendees)
+    if end > start:
+        reasons = closures_between(room, start, end).order_by().values_list("reason", flat=True)[:1]
+        problems += [_closed_then(reason) for reason in reasons]
+    return problems
+
+
+def _closed_then(reason: str) -> str:
+    return str(_("The room is closed then: %(reason)s") % {"reason": reason})
+
+
+def rule_problems(room: Room, policy: RoomPolicy, start: datetime, end: datetime, *, now: datetime, attendees: int) -> list[str]:
+    """Why the room's rules refuse this time (read from the room and its rules, no query); empty if they do not."""
     problems = []
     if end <= start:
         return [str(_("The booking must end after it starts."))]
@@ -128,9 +152,6 @@ def slot_problems(room: Room, policy: RoomPolicy, start: datetime, end: datetime
         problems.append(str(_("The room holds %(n)s people.") % {"n": room.capacity}))
     if not policy.bookable or room.closed_on is not None:
         problems.append(str(_("This room is not open for booking.")))
-    reasons = closures_between(room, start, end).order_by().values_list("reason", flat=True)[:1]
-    for reason in reasons:
-        problems.append(str(_("The room is closed then: %(reason)s") % {"reason": reason}))
     return problems
 
 
@@ -153,8 +174,75 @@ def _lapsed(status: str, hold_expires_at: datetime | None, now: datetime) -> boo
     return status in (BookingStatus.PENDING, BookingStatus.OFFERED) and hold_expires_at is not None and hold_expires_at < now
 
 
-def _hold_room(booking: Booking, *, now: datetime, excluding=()) -> Booking:
-    """Insert (or move) ``booking`` if its room is free then; raise Conflict naming what is in the way.
+def _in_the_way(booking: Booking, *, now: datetime, excluding=(), closures: bool = False) -> tuple[str | None, list[int], int | None]:
+    """What stands between ``booking`` and its room, in one query: the reason of a closure over its
+    time (when ``closures`` is asked), the lapsed requests and offers in its way (the tick would
+    have let them go), and the first other booking holding the room then."""
+    moment = connection.ops.adapt_datetimefield_value
+    pending = (BookingStatus.PENDING, BookingStatus.OFFERED)
+    sql = (f"SELECT 1, id, CASE WHEN status IN (%s, %s) AND hold_expires_at < %s THEN 1 ELSE 0 END, '', starts_at "
+           f"FROM {Booking._meta.db_table} WHERE room_id = %s AND status IN ({', '.join(['%s'] * len(HOLDING))}) "
+           f"AND starts_at < %s AND blocked_until > %s")
+    params = [*pending, moment(now), booking.room_id, *HOLDING, moment(booking.blocked_until), moment(booking.starts_at)]
+    others = [b.pk for b in excluding if b.pk is not None] + ([booking.pk] if booking.pk is not None else [])
+    if others:
+        sql += f" AND id NOT IN ({', '.join(['%s'] * len(others))})"
+        params += others
+    if closures:
+        sql = (f"SELECT 0, id, 0, reason, starts_at FROM {Closure._meta.db_table} WHERE (room_id = %s OR (room_id IS NULL "
+               f"AND site_id = %s)) AND starts_at < %s AND ends_at > %s UNION ALL {sql}")
+        params = [booking.room_id, booking.room.site_id, moment(booking.ends_at), moment(booking.starts_at), *params]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} ORDER BY 1, 5", params)
+        rows = cursor.fetchall()
+    closed = next((reason for what, _pk, _lapsed, reason, _start in rows if what == 0), None)
+    lapsed = [pk for what, pk, is_lapsed, _reason, _start in rows if what == 1 and is_lapsed]
+    clash = next((pk for what, pk, is_lapsed, _reason, _start in rows if what == 1 and not is_lapsed), None)
+    return closed, lapsed, clash
+
+
+def _insert_if_free(booking: Booking, *, closures: bool) -> bool:
+    """Insert the new ``booking`` in one statement that also checks that no booking holds the room
+    then (lapsed requests too: those are for ``_hold_room`` to let go) and, with ``closures``, that the
+    room is not closed: True if it went in. The usual way in, a round trip shorter than asking first."""
+    moment = connection.ops.adapt_datetimefield_value
+    fields = [f for f in Booking._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(booking, True), connection) for f in fields]
+    sql = (f"INSERT INTO {Booking._meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
+           f"SELECT {', '.join(['%s'] * len(fields))} WHERE NOT EXISTS (SELECT 1 FROM {Booking._meta.db_table} WHERE room_id = %s "
+           f"AND status IN ({', '.join(['%s'] * len(HOLDING))}) AND starts_at < %s AND blocked_until > %s)")
+    params = [*values, booking.room_id, *HOLDING, moment(booking.blocked_until), moment(booking.starts_at)]
+    if closures:
+        sql += (f" AND NOT EXISTS (SELECT 1 FROM {Closure._meta.db_table} WHERE (room_id = %s OR (room_id IS NULL AND "
+                f"site_id = %s)) AND starts_at < %s AND ends_at > %s)")
+        params += [booking.room_id, booking.room.site_id, moment(booking.ends_at), moment(booking.starts_at)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING id", params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    booking.pk = row[0]
+    booking._state.adding, booking._state.db = False, connection.alias
+    return True
+
+
+def _taken(pk: int, viewer) -> Conflict:
+    """The refusal for a time taken by booking ``pk``: its times, and its title only if ``viewer`` may
+    see that booking (their own, or one their role lets them open); anyone else is told the time is taken."""
+    clash = Booking.objects.select_related("room__site__division", "organisation").get(pk=pk)
+    times = {"start": timezone.localtime(clash.starts_at).strftime("%Y-%m-%d %H:%M"),
+             "end": timezone.localtime(clash.ends_at).strftime("%H:%M")}
+    if viewer is not None and getattr(viewer, "is_authenticated", False) and (
+            clash.booker_id == viewer.pk or viewer.has_perm("scheduling.view_booking", clash)):
+        return Conflict(_("The room is already booked from %(start)s to %(end)s (%(title)s).") % {**times, "title": clash.title},
+                        code="already_booked")
+    return Conflict(_("The room is already booked from %(start)s to %(end)s: that time is taken.") % times, code="already_booked")
+
+
+def _hold_room(booking: Booking, *, now: datetime, excluding=(), viewer=None, closures: bool = False) -> Booking:
+    """Insert (or move) ``booking`` if its room is free then; raise Conflict saying what is in the way
+    (naming the booking only to a ``viewer`` who may see it). With ``closures``, a closure over the
+    time is refused too, as the room's rules refuse it.
 
     The check and the write run in the caller's transaction. What makes them one step for
     everybody else is the database: SQLite runs write transactions one at a time (they begin
@@ -162,22 +250,22 @@ def _hold_room(booking: Booking, *, now: datetime, excluding=()) -> Booking:
     bookings that passed the check at the same moment — it waits for the first to commit, then
     fails, and that failure becomes the same Conflict."""
     with transaction.atomic(savepoint=False):
-        clash = None
-        for pk, status, hold_expires_at, starts_at, ends_at, title in overlapping(
-                booking.room, booking.starts_at, booking.blocked_until, excluding=excluding).order_by().values_list(
-                "pk", "status", "hold_expires_at", "starts_at", "ends_at", "title"):
-            if _lapsed(status, hold_expires_at, now):
-                # The tick would have let it go; it must not stand in this request's way.
-                lapsed = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=pk)
-                if _lapsed(lapsed.status, lapsed.hold_expires_at, now):  # nobody let it go meanwhile
-                    _end_hold(lapsed, BookingStatus.EXPIRED, now)
-            elif clash is None or starts_at < clash[0]:
-                clash = (starts_at, ends_at, title)
+        try:
+            if booking.pk is None and _insert_if_free(booking, closures=closures):
+                return booking
+        except IntegrityError:  # the exclusion constraint caught a booking that slipped in at the same moment
+            raise Conflict(_("The room was booked by someone else a moment ago."), code="already_booked") from None
+        closed, lapsed, clash = _in_the_way(booking, now=now, excluding=excluding, closures=closures)
+        if closed is not None:
+            problem = _closed_then(closed)
+            raise ValidationFailed(problem, fields={"starts_at": [problem]})
+        for pk in lapsed:
+            # The tick would have let it go; it must not stand in this request's way.
+            held = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=pk)
+            if _lapsed(held.status, held.hold_expires_at, now):  # nobody let it go meanwhile
+                _end_hold(held, BookingStatus.EXPIRED, now)
         if clash is not None:
-            raise Conflict(_("The room is already booked from %(start)s to %(end)s (%(title)s).") % {
-                "start": timezone.localtime(clash[0]).strftime("%Y-%m-%d %H:%M"),
-                "end": timezone.localtime(clash[1]).strftime("%H:%M"), "title": clash[2]},
-                code="already_booked")
+            raise _taken(clash, viewer)
         try:
             # No savepoint of its own: a failed insert rolls back the caller's atomic block
             # (``booking_create`` and friends are atomic), which saves two round trips a booking.
@@ -212,17 +300,19 @@ def booking_organisation(actor, room: Room, organisation: Organisation | None) -
                  and any(path.startswith(d.path) for d in a.organisation.served_divisions.all())), None)
 
 
-@transaction.atomic
 def booking_create(
     *, actor, room: Room, start: datetime, end: datetime, title: str, attendees: int = 1,
     organisation: Organisation | None = None, purpose: str = "", kind: str = BookingKind.MEETING,
     now: datetime | None = None, origin: str = "", series: Series | None = None,
 ) -> Booking:
+    """Book ``room`` for ``actor``. Who may book and the room's rules are read first, then one
+    transaction checks closures and other bookings in one query, inserts, and writes the audit
+    entry: the transaction (on SQLite, the database's write lock) lasts only for those."""
     now = now or timezone.now()
     policy = policy_for(room)
     kinds = _check_may_book(actor, room, policy, organisation)
     organisation = booking_organisation(actor, room, organisation)
-    problems = slot_problems(room, policy, start, end, now=now, attendees=attendees)
+    problems = rule_problems(room, policy, start, end, now=now, attendees=attendees)
     if problems:
         raise ValidationFailed(problems[0], fields={"starts_at": problems})
     needs_approval = policy.approval_required and Booker.STAFF not in kinds
@@ -233,9 +323,10 @@ def booking_create(
         status=BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED,
         hold_expires_at=min(now + timedelta(minutes=policy.hold_minutes), start) if needs_approval else None,
     )
-    _hold_room(booking, now=now)
-    audit_record(actor=actor, action="scheduling.booking.created", target=booking, division=room.site.division,
-                 organisation=organisation, changes={"room": room.pk, "starts_at": start, "ends_at": end, "status": booking.status})
+    with transaction.atomic():
+        _hold_room(booking, now=now, viewer=actor, closures=True)
+        audit_record(actor=actor, action="scheduling.booking.created", target=booking, division=room.site.division,
+                     organisation=organisation, changes={"room": room.pk, "starts_at": start, "ends_at": end, "status": booking.status})
     return booking
 
 
@@ -326,7 +417,7 @@ def booking_move(*, actor, booking: Booking, start: datetime, end: datetime, sco
         item.starts_at += shift
         item.ends_at = item.starts_at + length
         item.blocked_until = _blocked_until(policy, item.ends_at)
-        _hold_room(item, now=now, excluding=moving)
+        _hold_room(item, now=now, excluding=moving, viewer=actor)
         audit_record(actor=actor, action="scheduling.booking.moved", target=item, division=item.room.site.division,
                      changes={"starts_at": [before[0], item.starts_at], "ends_at": [before[1], item.ends_at]})
     return moving
@@ -453,15 +544,78 @@ def booking_check_in(*, actor, booking: Booking, now: datetime | None = None) ->
     return booking
 
 
+# Bookings that hold a room for an event with a check-in of its own — an activity's session (its
+# attendance), a service order (its delivery): ``(model label, field)`` pairs, declared by the apps
+# that hold them with ``event_check_ins``. Such an event's first check-in is the booking's
+# (``booking_record_check_in``), and it can come until the event ends.
+EVENT_HOLDERS: list[tuple[str, str]] = []
+
+
+def event_check_ins(model: str, field: str) -> None:
+    """Declare that ``model.field`` holds a booking whose check-in is recorded by its event, not at the room."""
+    if (model, field) not in EVENT_HOLDERS:
+        EVENT_HOLDERS.append((model, field))
+
+
+def _held_by_an_event() -> Q | Exists | None:
+    from django.apps import apps
+
+    held = None
+    for label, field in EVENT_HOLDERS:
+        holds = Exists(apps.get_model(label).objects.filter(**{field: OuterRef("pk")}))
+        held = holds if held is None else held | holds
+    return held
+
+
+@transaction.atomic
+def booking_record_check_in(*, booking: Booking | None, at: datetime, by=None, source: str = "") -> bool:
+    """Count the first check-in at the event ``booking`` holds the room for (a resident checked in at an
+    activity, an order delivered) as the booking's check-in, so the room is not released as a no-show.
+    ``source`` says, in a person's words, where it was checked in. A booking already released as a
+    no-show is taken back as checked in when its room was not given to anyone else meanwhile.
+    True when the booking changed."""
+    if booking is None or booking.status == BookingStatus.CHECKED_IN:
+        return False  # later check-ins change nothing (the lock is not taken for them)
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=booking.pk)
+    by = by if getattr(by, "is_authenticated", False) else None
+    if booking.status == BookingStatus.CONFIRMED:
+        booking.status, booking.checked_in_at, booking.checked_in_by = BookingStatus.CHECKED_IN, at, by
+        booking.save(update_fields=["status", "checked_in_at", "checked_in_by"])
+        note = source
+    elif booking.status == BookingStatus.RELEASED and booking.no_show:
+        _closed, lapsed, clash = _in_the_way(booking, now=at)
+        if clash is not None or lapsed:
+            return False  # the room went to someone else once released
+        booking.status, booking.no_show, booking.checked_in_at, booking.checked_in_by = BookingStatus.CHECKED_IN, False, at, by
+        try:
+            with transaction.atomic():
+                booking.save(update_fields=["status", "no_show", "checked_in_at", "checked_in_by"])
+        except IntegrityError:  # someone took the room at this moment (the exclusion constraint)
+            return False
+        note = str(_("%(source)s (after it had been released as a no-show)") % {"source": source})
+    else:
+        return False
+    audit_record(actor=by or "schedule", action="scheduling.booking.checked_in", target=booking,
+                 division=booking.room.site.division, organisation=booking.organisation, note=note)
+    return True
+
+
 def no_shows_release(*, now: datetime | None = None) -> int:
-    """Release confirmed bookings nobody checked in to within the room's grace time."""
+    """Release confirmed bookings nobody checked in to within the room's grace time. A booking held for
+    an event with a check-in of its own (``EVENT_HOLDERS``) waits until it ends: its check-in comes
+    from the event, as long as the event lasts."""
     now = now or timezone.now()
     released = 0
     candidates = Booking.objects.filter(status=BookingStatus.CONFIRMED, starts_at__lt=now, kind__in=[
         BookingKind.MEETING, BookingKind.ACTIVITY, BookingKind.SERVICE]).select_related("room__policy", "room__site__division")
+    held = _held_by_an_event()
+    if held is not None:
+        candidates = candidates.annotate(held_by_event=held)
     for booking in candidates.iterator(chunk_size=500):
-        grace = timedelta(minutes=policy_for(booking.room).no_show_minutes)
-        if booking.starts_at + grace > now:
+        if getattr(booking, "held_by_event", False):
+            if booking.ends_at > now:
+                continue
+        elif booking.starts_at + timedelta(minutes=policy_for(booking.room).no_show_minutes) > now:
             continue
         with transaction.atomic():
             locked = Booking.objects.select_for_update().get(pk=booking.pk)

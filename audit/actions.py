@@ -95,7 +95,6 @@ ACTION_LABELS = {
     "operations.offer.withdrawn": _("partnership offer withdrawn"),
     "operations.interest.submitted": _("operator proposed for an idle room"),
     "operations.interest.withdrawn": _("proposal withdrawn"),
-    "operations.admission.rejected": _("operator not admitted"),
     "funds.share.held": _("operator's share held for a community without a fund"),
     "funds.share.handed_over": _("held share posted to the new fund"),
     "registry.online_services.on": _("online services switched on"),

@@ -10,13 +10,13 @@ of events with one query per kind of row referred to, not one per event.
 
 import re
 from collections import defaultdict
+
 from django.apps import apps
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 # Actors that are not people: the demo-city build, the scheduler, the platform itself.
 SYSTEM_ACTORS = {

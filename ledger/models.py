@@ -169,12 +169,12 @@ class Transaction(AppendOnlyModel):
             ),
         ]
 
+    def __str__(self):
+        return f"#{self.pk} {self.kind} {self.source_document}"
+
     @property
     def kind_label(self) -> str:
         return transaction_kind_label(self.kind)
-
-    def __str__(self):
-        return f"#{self.pk} {self.kind} {self.source_document}"
 
 
 class Leg(AppendOnlyModel):

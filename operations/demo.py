@@ -24,7 +24,14 @@ from org.models import OperatorKind, Organisation, OrganisationKind
 from registry.models import PropertyClass, Room, RoomUse, SiteKind
 
 from . import services
-from .models import Agreement, AgreementStatus, FundingKind, ServiceCategory, ServiceTier, month_after
+from .models import (
+    Agreement,
+    AgreementStatus,
+    FundingKind,
+    ServiceCategory,
+    ServiceTier,
+    month_after,
+)
 from .selectors import months_between
 
 MORE_OPERATORS = 230

@@ -14,8 +14,8 @@ ordinary bookings. ``Closure`` rows shut rooms or whole sites (holidays, mainten
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 

@@ -13,15 +13,6 @@ def action_label(action: str) -> str:
 
 
 @register.filter
-def change_text(change) -> str:
-    """``[old, new]`` as "old → new"; a value recorded at creation as itself."""
-    if isinstance(change, list) and len(change) == 2:
-        old, new = ("—" if v in (None, "") else v for v in change)
-        return f"{old} → {new}"
-    return "—" if change in (None, "") else str(change)
-
-
-@register.filter
 def actor_label(event) -> str:
     """Who did it: a person's name, or the part of the platform that acted (定时任务, 演示数据)."""
     return actor_text(event)

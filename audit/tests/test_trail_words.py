@@ -36,7 +36,13 @@ def _recorded_actions() -> tuple[set[str], set[str]]:
 def _states(stem: str) -> list[str]:
     """The states a name built as ``<stem>.{status}`` can take."""
     from funds.models import ProjectStatus  # noqa: F401 — funds.project.{action} names its steps, listed below
-    from neighbourhood.models import FeedbackStatus, InvitationStatus, NeedStatus, OrderStatus, RegistrationStatus
+    from neighbourhood.models import (
+        FeedbackStatus,
+        InvitationStatus,
+        NeedStatus,
+        OrderStatus,
+        RegistrationStatus,
+    )
     from operations.models import AdmissionStatus, FundingStatus, MilestoneStatus
     from scheduling.models import BookingStatus
 

@@ -108,7 +108,12 @@ LIST_VALUED = {"categories", "functions", "tags", "equipment", "rooms", "departm
                "unmet", "served_divisions", "services_proposed"}
 
 ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+ACCOUNT_CODE = re.compile(r" \([a-z-]+(:[\w-]+)+\)$")
+RRULE_IN_TEXT = re.compile(r" \((FREQ=[A-Z0-9=;,:-]+)\)$")
+# Notes the code writes as a word of its own, as people say them.
+NOTES = {"import": _("imported from an Excel register")}
 SOURCE_DOCUMENT = re.compile(r"^operating-report:(\d+):(\d{4}-\d{2})$")
+KIND_AND_DAY = re.compile(r"^([a-z_]+)-(\d{4}-\d{2}-\d{2})$")  # an income without a receipt, before it was named
 ORIGIN = re.compile(r"^(agreement|rotation|waitlist):(\d+)$")
 
 
@@ -132,6 +137,8 @@ class _Context:
         self.division_names: dict[str, str] = {}
         self.usernames: set[str] = set()
         self.user_names: dict[str, str] = {}
+        self.codes: dict[type, set] = defaultdict(set)
+        self.code_names: dict[type, dict] = {}
 
     def fetch(self):
         from accounts.models import User
@@ -145,6 +152,8 @@ class _Context:
             self.account_names = dict(Account.objects.filter(code__in=self.accounts).values_list("code", "name"))
         if self.division_codes:
             self.division_names = dict(Division.objects.filter(code__in=self.division_codes).values_list("code", "name"))
+        for model, codes in self.codes.items():
+            self.code_names[model] = {obj.code: str(obj) for obj in model._default_manager.filter(code__in=codes)}
         if self.usernames:
             self.user_names = {u: d or u for u, d in User.objects.filter(username__in=self.usernames).values_list("username", "display_name")}
 
@@ -168,9 +177,15 @@ def _is_pair(field, key, change) -> bool:
     return True
 
 
+# Field labels written for a form that read oddly in a list of changes.
+LABEL_OVERRIDES = {("scheduling.series", "rrule"): _("repeat"), ("planning.scenario", "candidates"): _("candidates")}
+
+
 def _label(model, key: str) -> str:
     field = _field(model, key)
     model_label = model._meta.label_lower if model else ""
+    if (model_label, key) in LABEL_OVERRIDES:
+        return str(LABEL_OVERRIDES[(model_label, key)])
     if (model_label, key) == ("registry.room", "bookings"):
         return str(KEY_LABELS["bookings"])
     named = field is not None and getattr(field, "concrete", False) and getattr(field, "verbose_name", None)
@@ -191,6 +206,9 @@ def _collect(ctx: _Context, model, key: str, value):
     for v in values:
         if field is not None and getattr(field, "concrete", False) and field.is_relation and isinstance(v, int):
             ctx.wanted[field.related_model].add(v)
+        elif field is not None and getattr(field, "concrete", False) and field.is_relation and isinstance(v, str) \
+                and _field(field.related_model, "code") is not None:
+            ctx.codes[field.related_model].add(v)
         elif key in ("routed_to", "served_divisions") and isinstance(v, str):
             ctx.division_codes.add(v)
         elif key in ("user",) and isinstance(v, str):
@@ -220,7 +238,24 @@ def _rrule_text(rule: str) -> str:
     return every
 
 
-def _value_text(ctx: _Context, model, key: str, value, *, criteria: dict) -> str:
+def _named_by_the_rule_pack(model, key: str, value, *, division) -> str | None:
+    """Codes a city's rule pack names: a feedback category, a life-circle facility kind."""
+    if model is None or division is None or not isinstance(value, str):
+        return None
+    label = model._meta.label_lower
+    if (label, key) == ("neighbourhood.feedbackrequest", "category"):
+        from neighbourhood.services import feedback_categories
+
+        return next((c.get("name", value) for c in feedback_categories(division) if c.get("code") == value), None)
+    if (label, key) == ("planning.scenario", "facility_kind"):
+        from planning.services import facility_kinds
+
+        kind = facility_kinds(division).get(value)
+        return kind.title if kind is not None else None
+    return None
+
+
+def _value_text(ctx: _Context, model, key: str, value, *, criteria: dict, division=None) -> str:
     """One value (not a pair) as a person writes it."""
     field = _field(model, key)
     if value is None or value == "" or value == [] or value == {}:
@@ -239,9 +274,10 @@ def _value_text(ctx: _Context, model, key: str, value, *, criteria: dict) -> str
     if key == "criterion" and isinstance(value, str):
         return criteria.get(value, value)
     if isinstance(value, list):
-        return "、".join(_value_text(ctx, model, key, v, criteria=criteria) for v in value)
+        return "、".join(_value_text(ctx, model, key, v, criteria=criteria, division=division) for v in value)
     if isinstance(value, dict):
-        return "；".join(f"{_label(model, k)}：{_value_text(ctx, model, k, v, criteria=criteria)}" for k, v in value.items())
+        return "；".join(f"{_label(model, k)}：{_value_text(ctx, model, k, v, criteria=criteria, division=division)}"
+                        for k, v in value.items())
     choices = _choices_for(key) if field is None or not getattr(field, "concrete", False) else None
     if field is not None and getattr(field, "choices", None):
         return str(dict(field.flatchoices).get(value, value))
@@ -263,6 +299,10 @@ def _value_text(ctx: _Context, model, key: str, value, *, criteria: dict) -> str
         from ledger.models import transaction_kind_label
 
         return transaction_kind_label(value)
+    if key == "candidates" and model is not None and model._meta.label_lower == "planning.scenario" and isinstance(value, str):
+        from planning.models import CandidateSource
+
+        return str(dict(CandidateSource.choices).get(value, value))
     if key == "method":
         from planning.labels import method_label
 
@@ -271,14 +311,18 @@ def _value_text(ctx: _Context, model, key: str, value, *, criteria: dict) -> str
         return ctx.division_names.get(value, value)
     if key == "user" and isinstance(value, str):
         return ctx.user_names.get(value, value)
-    if key == "source_document" and isinstance(value, str) and SOURCE_DOCUMENT.match(value):
-        number, month = SOURCE_DOCUMENT.match(value).groups()
-        return gettext("operating report of %(month)s (no. %(n)s)") % {"month": month, "n": number}
+    if key == "source_document" and isinstance(value, str):
+        return document_text(value)
     if key == "origin" and isinstance(value, str) and ORIGIN.match(value):
         kind, number = ORIGIN.match(value).groups()
         what = {"agreement": _("co-operation agreement"), "rotation": _("department rotation"),
                 "waitlist": _("waitlist entry")}[kind]
         return f"{what} #{number}"
+    if isinstance(value, str) and field is not None and getattr(field, "concrete", False) and field.is_relation:
+        return ctx.code_names.get(field.related_model, {}).get(value, value)
+    named = _named_by_the_rule_pack(model, key, value, division=division)
+    if named is not None:
+        return named
     if isinstance(value, int) and not isinstance(value, bool):
         related = None
         if field is not None and getattr(field, "concrete", False) and field.is_relation:
@@ -334,6 +378,52 @@ def _criteria_titles(events) -> dict[str, str]:
     return titles
 
 
+def document_text(document: str) -> str:
+    """A voucher key the code wrote (``operating-report:13:2026-03``) as people name the document."""
+    match = SOURCE_DOCUMENT.match(document)
+    if match:
+        return gettext("operating report of %(month)s (no. %(n)s)") % {"month": match.group(2), "n": match.group(1)}
+    match = KIND_AND_DAY.match(document)
+    if match:
+        from ledger.models import transaction_kind_label
+
+        return f"{transaction_kind_label(match.group(1))}-{match.group(2)}"
+    return document
+
+
+def record_text(event) -> str:
+    """The record an event is about, without the codes its stored name may carry (a ledger
+    account's code, a transaction's kind and voucher key, a series' recurrence rule)."""
+    text = event.target_repr or ""
+    model = event.target_type.model_class() if event.target_type_id and event.target_type else None
+    label = model._meta.label_lower if model else ""
+    changes = event.changes if isinstance(event.changes, dict) else {}
+    if label == "ledger.transaction" and changes.get("kind"):
+        from ledger.models import transaction_kind_label
+
+        document = document_text(changes.get("source_document") or "")
+        return " · ".join(part for part in (transaction_kind_label(changes["kind"]), document) if part)
+    if label == "ledger.account":
+        return ACCOUNT_CODE.sub("", text)
+    match = RRULE_IN_TEXT.search(text)
+    if match:
+        return f"{text[:match.start()]}（{_rrule_text(match.group(1))}）"
+    return text
+
+
+def note_text(event) -> str:
+    """The event's note; a note the code wrote as a key (``import``, ``rotation:3``) in words."""
+    note = event.note or ""
+    if note in NOTES:
+        return str(NOTES[note])
+    match = ORIGIN.match(note)
+    if match:
+        what = {"agreement": _("co-operation agreement"), "rotation": _("department rotation"),
+                "waitlist": _("waitlist entry")}[match.group(1)]
+        return f"{what} #{match.group(2)}"
+    return note
+
+
 def actor_text(event) -> str:
     """Who did it: the person's name, or what part of the platform acted."""
     if event.actor_id and getattr(event, "actor", None) is not None:
@@ -364,10 +454,10 @@ def change_rows(events) -> None:
                 continue
             field = _field(model, key)
             if _is_pair(field, key, change):
-                old, new = (_value_text(ctx, model, key, v, criteria=criteria) for v in change)
+                old, new = (_value_text(ctx, model, key, v, criteria=criteria, division=event.division) for v in change)
                 text = new if old == "—" else f"{old} → {new}"
             else:
-                text = _value_text(ctx, model, key, change, criteria=criteria)
+                text = _value_text(ctx, model, key, change, criteria=criteria, division=event.division)
             rows.append((_label(model, key), text))
         event.change_rows = rows
 

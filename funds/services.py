@@ -14,9 +14,10 @@ import math
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
@@ -211,7 +212,7 @@ def income_record(*, actor, fund: Fund, kind: str, amount, donor_name: str, rece
     return _income_post(actor=actor, fund=fund, kind=kind, amount=amount, donor_name=donor_name.strip(), donor_kind=donor_kind,
                         anonymous=anonymous, purpose=purpose.strip(), received_on=received_on, receipt_no=receipt_no.strip(),
                         source=_counterparty(fund, "donors", _("%(fund)s · donors and payers") % {"fund": fund.name}),
-                        source_document=(receipt_no or source_document).strip() or f"{kind}-{received_on}")
+                        source_document=(receipt_no or source_document).strip() or _unreceipted(kind, received_on))
 
 
 def _income_post(*, actor, fund: Fund, kind: str, amount: Decimal, donor_name: str, donor_kind: str, received_on: date,
@@ -511,3 +512,9 @@ def project_complete(*, actor, project: Project, report: str) -> Project:
     project.save(update_fields=["status", "report", "completed_at"])
     _record(actor, project, "completed")
     return project
+
+
+def _unreceipted(kind: str, received_on) -> str:
+    """The document an income without a receipt rests on, in the city's language (社区微业收益-2026-04-12)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return f"{IncomeKind(kind).label}-{received_on}"

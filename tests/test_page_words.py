@@ -1,8 +1,8 @@
 """Every page of the demo city, opened by every demo account, reads in Chinese.
 
-The demo city is built with fewer streets than the full one (a district of three streets and a
-county of two towns, so every kind of community, page and account is there) to keep the test
-quick; each account then walks every page it reaches from its home page (``tests.crawl.walk``:
+The demo city is built smaller than the full one to keep the test quick: a district of two
+streets and a county of one town (so every kind of community, page and account is there), two
+weeks of bookings instead of ten, and fewer operators and agreements; each account then walks every page it reaches from its home page (``tests.crawl.walk``:
 menus, dashboards, lists, details, htmx fragments; each URL pattern once). A page fails when its
 visible text holds an internal code (``neighbourhood.need.met``, ``employment_business``, a
 Python value, a state arrow, a tick count) or an English word that is not on the short list of
@@ -24,7 +24,9 @@ from tests.crawl import DEMO_ACCOUNTS, problems_in, visible_text, walk
 # The fixture builds the city outside the tests' transactions; the mark makes the test database exist.
 pytestmark = pytest.mark.django_db
 
-SMALL_STREETS = {"359902000000": 3, "359921000000": 2}  # 鹭湖区 (the demo accounts' district) and 云溪县 (villages)
+SMALL_STREETS = {"359902000000": 2, "359921000000": 1}  # 鹭湖区 (the demo accounts' district) and 云溪县 (villages)
+SMALL = {"scheduling.demo": {"WEEKS_BACK": 1, "WEEKS_AHEAD": 1},
+         "operations.demo": {"MORE_OPERATORS": 12, "AGREEMENT_SHARE": 0.15}}
 
 
 def _small_districts(districts):
@@ -34,11 +36,16 @@ def _small_districts(districts):
 
 @pytest.fixture(scope="module")
 def walks(django_db_setup, django_db_blocker):
+    import importlib
+
     import org.demo
     from demo.builders import build_demo_city
 
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
         patch.setattr(org.demo, "DISTRICTS", _small_districts(org.demo.DISTRICTS))
+        for module, values in SMALL.items():
+            for name, value in values.items():
+                patch.setattr(importlib.import_module(module), name, value)
         build_demo_city(seed=2026, verbose=False)
         pages = {}
         for account in DEMO_ACCOUNTS:

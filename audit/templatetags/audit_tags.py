@@ -1,7 +1,7 @@
 from django import template
 
 from audit.actions import action_label as label_of
-from audit.changes import actor_text
+from audit.changes import actor_text, note_text, record_text
 
 register = template.Library()
 
@@ -22,3 +22,14 @@ def actor_label(event) -> str:
 def verbose_name(model) -> str:
     """A model's name as people say it (``registry.Site`` → 场所)."""
     return str(model._meta.verbose_name) if model is not None else ""
+
+
+@register.filter
+def record_label(event) -> str:
+    """The record an event is about, without internal codes in its stored name."""
+    return record_text(event)
+
+
+@register.filter
+def note_label(event) -> str:
+    return note_text(event)

@@ -68,21 +68,28 @@ def build_schedule(ctx: DemoContext) -> None:
                 booker = staff if office or not others or rng.random() < 0.5 else rng.choice(others)
                 title = rng.choice(MEETINGS if office else ACTIVITIES)
                 booked_at = min(start - timedelta(hours=rng.randint(2, 72)), timezone.now())
-                try:
-                    booking = services.booking_create(actor=booker, room=room, start=start, end=end, title=title,
-                                                      attendees=max(1, min(room.capacity, rng.randint(4, 30))), now=booked_at,
-                                                      kind=BookingKind.MEETING if office else BookingKind.ACTIVITY)
-                except (ValidationFailed, Conflict):  # taken, or not bookable then: people pick another slot
-                    continue
-                made += 1
-                if end < timezone.now():
-                    if rng.random() < 0.88:
-                        services.booking_check_in(actor=booker, booking=booking, now=start + timedelta(minutes=rng.randint(-10, 10)))
-                    else:
-                        services.no_shows_release(now=start + timedelta(minutes=20))
+                made += _book_and_attend(rng, actor=booker, room=room, start=start, end=end, title=title,
+                                         attendees=max(1, min(room.capacity, rng.randint(4, 30))), booked_at=booked_at,
+                                         kind=BookingKind.MEETING if office else BookingKind.ACTIVITY, shows=0.88)
     ctx.say(f"bookings: {made} in {len(rooms)} rooms of {street.name}")
     _regular_groups(ctx, [room for room in rooms if room.pk not in quiet], worker, jiedao, start_day)
     _series_rotations_requests(ctx, rooms, worker, jiedao, resident, operator_user)
+
+
+def _book_and_attend(rng, *, actor, room, start, end, title, attendees, booked_at, kind, shows: float) -> int:
+    """Book as people do (a slot taken, or not bookable then, is given up: they pick another), and for
+    a past booking check in, or in the few other cases let it be released as a no-show. 1 if booked."""
+    try:
+        booking = services.booking_create(actor=actor, room=room, start=start, end=end, title=title,
+                                          attendees=attendees, now=booked_at, kind=kind)
+    except (ValidationFailed, Conflict):
+        return 0
+    if end < timezone.now():
+        if rng.random() < shows:
+            services.booking_check_in(actor=actor, booking=booking, now=start + timedelta(minutes=rng.randint(-10, 10)))
+        else:
+            services.no_shows_release(now=start + timedelta(minutes=20))
+    return 1
 
 
 # What keeps a used room used: its regular groups, the same hours every week.
@@ -110,18 +117,9 @@ def _regular_groups(ctx, rooms, worker, jiedao, start_day) -> None:
                     continue
                 start = datetime.combine(day, time.fromisoformat(start_at), tzinfo=timezone.get_current_timezone())
                 end = datetime.combine(day, time.fromisoformat(end_at), tzinfo=timezone.get_current_timezone())
-                try:
-                    booking = services.booking_create(actor=staff, room=room, start=start, end=end, title=name,
-                                                      attendees=max(1, min(room.capacity, 20)), now=min(start - timedelta(days=7), timezone.now()),
-                                                      kind=BookingKind.MEETING if room.use == RoomUse.OFFICE else BookingKind.ACTIVITY)
-                except (ValidationFailed, Conflict):  # the hour is taken that day
-                    continue
-                made += 1
-                if end < timezone.now():
-                    if rng.random() < 0.93:
-                        services.booking_check_in(actor=staff, booking=booking, now=start + timedelta(minutes=rng.randint(-10, 10)))
-                    else:
-                        services.no_shows_release(now=start + timedelta(minutes=20))
+                made += _book_and_attend(rng, actor=staff, room=room, start=start, end=end, title=name,
+                                         attendees=max(1, min(room.capacity, 20)), booked_at=min(start - timedelta(days=7), timezone.now()),
+                                         kind=BookingKind.MEETING if room.use == RoomUse.OFFICE else BookingKind.ACTIVITY, shows=0.93)
     ctx.say(f"regular groups: {made} bookings")
 
 

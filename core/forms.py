@@ -48,6 +48,10 @@ class BootstrapMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.style_widgets()
+
+    def style_widgets(self) -> None:
+        """Give the classes to every field's widget that has none; a form adding fields later calls it again."""
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):

@@ -187,6 +187,7 @@ class RuleForm(BootstrapMixin, forms.Form):
         self.tables: dict[str, forms.BaseFormSet] = {}
         for name, spec in self.specs.items():
             self._add_fields(name, spec, old.get(name))
+        self.style_widgets()
 
     # Fields of each parameter ---------------------------------------------------------------------
 

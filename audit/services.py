@@ -41,6 +41,34 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), after[k]] for k in after if before.get(k) != after[k]}
 
 
+def audit_event(
+    *,
+    actor,
+    action: str,
+    target: models.Model | None = None,
+    division=None,
+    organisation=None,
+    changes: dict | None = None,
+    note: str = "",
+) -> AuditEvent:
+    """The entry recording that ``actor`` did ``action`` to ``target``, not yet written: for a
+    service that writes it in the same statement as its change (see ``audit_record``)."""
+    actor_user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent(
+        actor=actor_user,
+        actor_name=actor_user.username if actor_user else (str(actor) if actor else "system"),
+        action=action,
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=str(target.pk) if target is not None and target.pk is not None else "",
+        target_repr=str(target)[:200] if target is not None else "",
+        division=division,
+        organisation=organisation,
+        changes=jsonable(changes or {}),
+        note=note,
+        ip_address=current_ip(),
+    )
+
+
 def audit_record(
     *,
     actor,
@@ -54,20 +82,10 @@ def audit_record(
     """Record that ``actor`` did ``action`` to ``target``. Must run in the change's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record() must be called inside the transaction of the change it records")
-    actor_user = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
-        actor=actor_user,
-        actor_name=actor_user.username if actor_user else (str(actor) if actor else "system"),
-        action=action,
-        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
-        target_id=str(target.pk) if target is not None else "",
-        target_repr=str(target)[:200] if target is not None else "",
-        division=division,
-        organisation=organisation,
-        changes=jsonable(changes or {}),
-        note=note,
-        ip_address=current_ip(),
-    )
+    event = audit_event(actor=actor, action=action, target=target, division=division, organisation=organisation,
+                        changes=changes, note=note)
+    event.save(force_insert=True)
+    return event
 
 
 def audit_record_many(*, actor, action: str, entries: list[tuple[models.Model, object, dict]], note: str = "") -> int:

@@ -1,14 +1,18 @@
 """Bookings: made in one statement that inserts only if nothing is in the way, cancelled and moved; a refusal names only what the person may see."""
 
+from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from accounts.permissions import active_roles
-from audit.services import audit_record
+from accounts.permissions import active_roles, visible_to
+from audit.models import AuditEvent
+from audit.services import audit_event, audit_record
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from notifications.services import notify
 from org.models import Organisation
@@ -41,14 +45,24 @@ def _lapsed(status: str, hold_expires_at: datetime | None, now: datetime) -> boo
     return status in (BookingStatus.PENDING, BookingStatus.OFFERED) and hold_expires_at is not None and hold_expires_at < now
 
 
-def _in_the_way(booking: Booking, *, now: datetime, excluding=(), closures: bool = False) -> tuple[str | None, list[int], int | None]:
+@dataclass(frozen=True)
+class Clash:
+    """A booking holding the room at the time asked for: what a refusal may say of it."""
+    pk: int
+    starts_at: datetime
+    ends_at: datetime
+    booker_id: int | None
+    title: str
+
+
+def _in_the_way(booking: Booking, *, now: datetime, excluding=(), closures: bool = False) -> tuple[str | None, list[int], Clash | None]:
     """What stands between ``booking`` and its room, in one query: the reason of a closure over its
     time (when ``closures`` is asked), the lapsed requests and offers in its way (the tick would
     have let them go), and the first other booking holding the room then."""
     moment = connection.ops.adapt_datetimefield_value
     pending = (BookingStatus.PENDING, BookingStatus.OFFERED)
-    sql = (f"SELECT 1, id, CASE WHEN status IN (%s, %s) AND hold_expires_at < %s THEN 1 ELSE 0 END, '', starts_at "
-           f"FROM {Booking._meta.db_table} WHERE room_id = %s AND status IN ({', '.join(['%s'] * len(HOLDING))}) "
+    sql = (f"SELECT 1, id, CASE WHEN status IN (%s, %s) AND hold_expires_at < %s THEN 1 ELSE 0 END, '', starts_at, ends_at, "
+           f"booker_id, title FROM {Booking._meta.db_table} WHERE room_id = %s AND status IN ({', '.join(['%s'] * len(HOLDING))}) "
            f"AND starts_at < %s AND blocked_until > %s")
     params = [*pending, moment(now), booking.room_id, *HOLDING, moment(booking.blocked_until), moment(booking.starts_at)]
     others = [b.pk for b in excluding if b.pk is not None] + ([booking.pk] if booking.pk is not None else [])
@@ -56,60 +70,97 @@ def _in_the_way(booking: Booking, *, now: datetime, excluding=(), closures: bool
         sql += f" AND id NOT IN ({', '.join(['%s'] * len(others))})"
         params += others
     if closures:
-        sql = (f"SELECT 0, id, 0, reason, starts_at FROM {Closure._meta.db_table} WHERE (room_id = %s OR (room_id IS NULL "
-               f"AND site_id = %s)) AND starts_at < %s AND ends_at > %s UNION ALL {sql}")
+        sql = (f"SELECT 0, id, 0, reason, starts_at, ends_at, NULL, '' FROM {Closure._meta.db_table} WHERE (room_id = %s OR "
+               f"(room_id IS NULL AND site_id = %s)) AND starts_at < %s AND ends_at > %s UNION ALL {sql}")
         params = [booking.room_id, booking.room.site_id, moment(booking.ends_at), moment(booking.starts_at), *params]
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} ORDER BY 1, 5", params)
         rows = cursor.fetchall()
-    closed = next((reason for what, _pk, _lapsed, reason, _start in rows if what == 0), None)
-    lapsed = [pk for what, pk, is_lapsed, _reason, _start in rows if what == 1 and is_lapsed]
-    clash = next((pk for what, pk, is_lapsed, _reason, _start in rows if what == 1 and not is_lapsed), None)
+    closed = next((row[3] for row in rows if row[0] == 0), None)
+    lapsed = [row[1] for row in rows if row[0] == 1 and row[2]]
+    clash = next((row for row in rows if row[0] == 1 and not row[2]), None)
+    if clash is not None:
+        convert = connection.ops.convert_datetimefield_value if connection.vendor == "sqlite" else None
+        starts_at, ends_at = (clash[4], clash[5]) if convert is None else (
+            convert(clash[4], None, connection), convert(clash[5], None, connection))
+        clash = Clash(pk=clash[1], starts_at=starts_at, ends_at=ends_at, booker_id=clash[6], title=clash[7])
     return closed, lapsed, clash
 
 
-def _insert_if_free(booking: Booking, *, closures: bool) -> bool:
+@cache
+def _insert_fields(model, vendor: str) -> tuple[list, list[str]]:
+    """The fields a new row of ``model`` is written with, and their quoted columns (asked once)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    return fields, [connection.ops.quote_name(f.column) for f in fields]
+
+
+def _insert_values(instance) -> tuple[list[str], list]:
+    """The quoted columns and the database values of a new ``instance``, as ``Model.save`` would write them."""
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its proxy: asked for many values at once
+    fields, columns = _insert_fields(type(instance), db.vendor)
+    return list(columns), [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
+
+
+def _insert_if_free(booking: Booking, *, closures: bool, audit: AuditEvent | None = None) -> bool:
     """Insert the new ``booking`` in one statement that also checks that no booking holds the room
     then (lapsed requests too: those are for ``_hold_room`` to let go) and, with ``closures``, that the
-    room is not closed: True if it went in. The usual way in, a round trip shorter than asking first."""
+    room is not closed: True if it went in. The usual way in, a round trip shorter than asking first.
+
+    With ``audit`` (PostgreSQL only), the same statement writes that audit entry, pointing at the
+    new booking, so booking and entry go in together or not at all without a transaction of their
+    own: one round trip for the whole booking, where BEGIN, two INSERTs and COMMIT take four."""
     moment = connection.ops.adapt_datetimefield_value
-    fields = [f for f in Booking._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(booking, True), connection) for f in fields]
-    sql = (f"INSERT INTO {Booking._meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
-           f"SELECT {', '.join(['%s'] * len(fields))} WHERE NOT EXISTS (SELECT 1 FROM {Booking._meta.db_table} WHERE room_id = %s "
+    columns, values = _insert_values(booking)
+    sql = (f"INSERT INTO {Booking._meta.db_table} ({', '.join(columns)}) "
+           f"SELECT {', '.join(['%s'] * len(columns))} WHERE NOT EXISTS (SELECT 1 FROM {Booking._meta.db_table} WHERE room_id = %s "
            f"AND status IN ({', '.join(['%s'] * len(HOLDING))}) AND starts_at < %s AND blocked_until > %s)")
     params = [*values, booking.room_id, *HOLDING, moment(booking.blocked_until), moment(booking.starts_at)]
     if closures:
         sql += (f" AND NOT EXISTS (SELECT 1 FROM {Closure._meta.db_table} WHERE (room_id = %s OR (room_id IS NULL AND "
                 f"site_id = %s)) AND starts_at < %s AND ends_at > %s)")
         params += [booking.room_id, booking.room.site_id, moment(booking.ends_at), moment(booking.starts_at)]
+    sql += " RETURNING id"
+    if audit is not None:
+        entry_columns, entry_values = _insert_values(audit)
+        target = entry_columns.index(connection.ops.quote_name("target_id"))
+        entry_values[target] = None
+        placeholders = ["%s"] * len(entry_columns)
+        placeholders[target] = "CAST(booked.id AS varchar)"
+        sql = (f"WITH booked AS ({sql}) INSERT INTO {AuditEvent._meta.db_table} ({', '.join(entry_columns)}) "
+               f"SELECT {', '.join(placeholders)} FROM booked RETURNING (SELECT id FROM booked), id")
+        params += [v for i, v in enumerate(entry_values) if i != target]
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING id", params)
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return False
     booking.pk = row[0]
     booking._state.adding, booking._state.db = False, connection.alias
+    if audit is not None:
+        audit.pk, audit.target_id = row[1], str(booking.pk)
+        audit._state.adding, audit._state.db = False, connection.alias
     return True
 
 
-def _taken(pk: int, viewer) -> Conflict:
-    """The refusal for a time taken by booking ``pk``: its times, and its title only if ``viewer`` may
-    see that booking (their own, or one their role lets them open); anyone else is told the time is taken."""
-    clash = Booking.objects.select_related("room__site__division", "organisation").get(pk=pk)
+def _taken(clash: Clash, viewer) -> Conflict:
+    """The refusal for a time taken by ``clash``: its times, and its title only if ``viewer`` may see
+    that booking (their own, or one their role lets them open: the rule of ``scheduling.view_booking``,
+    asked of the database for this one row); anyone else is told the time is taken."""
     times = {"start": timezone.localtime(clash.starts_at).strftime("%Y-%m-%d %H:%M"),
              "end": timezone.localtime(clash.ends_at).strftime("%H:%M")}
     if viewer is not None and getattr(viewer, "is_authenticated", False) and (
-            clash.booker_id == viewer.pk or viewer.has_perm("scheduling.view_booking", clash)):
+            clash.booker_id == viewer.pk or visible_to(viewer, "scheduling.view_booking", Booking.objects.filter(pk=clash.pk)).exists()):
         return Conflict(_("The room is already booked from %(start)s to %(end)s (%(title)s).") % {**times, "title": clash.title},
                         code="already_booked")
     return Conflict(_("The room is already booked from %(start)s to %(end)s: that time is taken.") % times, code="already_booked")
 
 
-def _hold_room(booking: Booking, *, now: datetime, excluding=(), viewer=None, closures: bool = False) -> Booking:
+def _hold_room(booking: Booking, *, now: datetime, excluding=(), viewer=None, closures: bool = False,
+               tried: bool = False) -> Booking:
     """Insert (or move) ``booking`` if its room is free then; raise Conflict saying what is in the way
     (naming the booking only to a ``viewer`` who may see it). With ``closures``, a closure over the
-    time is refused too, as the room's rules refuse it.
+    time is refused too, as the room's rules refuse it. ``tried``: the caller has just tried
+    ``_insert_if_free`` and it found something in the way.
 
     The check and the write run in the caller's transaction. What makes them one step for
     everybody else is the database: SQLite runs write transactions one at a time (they begin
@@ -118,7 +169,7 @@ def _hold_room(booking: Booking, *, now: datetime, excluding=(), viewer=None, cl
     fails, and that failure becomes the same Conflict."""
     with transaction.atomic(savepoint=False):
         try:
-            if booking.pk is None and _insert_if_free(booking, closures=closures):
+            if booking.pk is None and not tried and _insert_if_free(booking, closures=closures):
                 return booking
         except IntegrityError:  # the exclusion constraint caught a booking that slipped in at the same moment
             raise Conflict(_("The room was booked by someone else a moment ago."), code="already_booked") from None
@@ -190,10 +241,31 @@ def booking_create(
         status=BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED,
         hold_expires_at=min(now + timedelta(minutes=policy.hold_minutes), start) if needs_approval else None,
     )
+    entry = audit_event(actor=actor, action="scheduling.booking.created", target=booking, division=room.site.division,
+                        organisation=organisation, changes={"room": room.pk, "starts_at": start, "ends_at": end, "status": booking.status})
+    if connection.vendor == "postgresql":
+        # The usual case in one statement: the booking, if nothing is in its way, and its audit entry.
+        # Inside a caller's transaction, a savepoint keeps a refused statement from spoiling it.
+        try:
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                if _insert_if_free(booking, closures=True, audit=entry):
+                    return booking
+        except IntegrityError:  # the exclusion constraint caught a booking that slipped in at the same moment
+            raise Conflict(_("The room was booked by someone else a moment ago."), code="already_booked") from None
+        # Something is in the way. A closure or a booking holding the room is said at once, without
+        # a transaction; lapsed holds to let go (or nothing, if it went meanwhile) take the long way.
+        closed, lapsed, clash = _in_the_way(booking, now=now, closures=True)
+        if closed is not None:
+            problem = _closed_then(closed)
+            raise ValidationFailed(problem, fields={"starts_at": [problem]})
+        if clash is not None and not lapsed:
+            raise _taken(clash, actor)
     with transaction.atomic():
-        _hold_room(booking, now=now, viewer=actor, closures=True)
-        audit_record(actor=actor, action="scheduling.booking.created", target=booking, division=room.site.division,
-                     organisation=organisation, changes={"room": room.pk, "starts_at": start, "ends_at": end, "status": booking.status})
+        # Something was in the way (or SQLite, whose transactions cost no round trip): say what, or
+        # let lapsed holds go and book.
+        _hold_room(booking, now=now, viewer=actor, closures=True, tried=connection.vendor == "postgresql")
+        entry.target_id = str(booking.pk)
+        entry.save(force_insert=True)
     return booking
 
 

@@ -24,6 +24,24 @@ class TestBookingRules:
         assert booking.status == BookingStatus.CONFIRMED and booking.blocked_until == booking.ends_at
         assert AuditEvent.objects.filter(action="scheduling.booking.created", target_id=str(booking.pk)).exists()
 
+    def test_the_booking_and_its_audit_entry_go_in_together_or_not_at_all(self, world, room):
+        from django.db import DatabaseError
+
+        from tests.faults import table_refuses_inserts
+
+        first = book(world.users["resident"], room, at(1, 9), at(1, 10))  # the room's rules and the rule pack are in place
+        with table_refuses_inserts(AuditEvent), pytest.raises(DatabaseError):
+            book(world.users["resident"], room, at(1, 14), at(1, 16))
+        assert list(Booking.objects.all()) == [first]
+
+    def test_the_audit_entry_names_the_booking_its_room_and_who_booked(self, world, room):
+        resident = world.users["resident"]
+        booking = book(resident, room, at(1, 14), at(1, 16))
+        entry = AuditEvent.objects.get(action="scheduling.booking.created")
+        assert (entry.target_id, entry.actor, entry.division) == (str(booking.pk), resident, room.site.division)
+        assert entry.target_type.model_class() is Booking and entry.target_repr == str(booking)
+        assert entry.changes["room"] == room.pk and entry.changes["status"] == BookingStatus.CONFIRMED
+
     @pytest.mark.parametrize("start, end, words", [
         (at(1, 16), at(1, 14), "end after"),
         (at(-1, 10), at(-1, 11), "passed"),

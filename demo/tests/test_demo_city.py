@@ -1,4 +1,15 @@
-"""The demo city: realistic, deterministic, and with an account for every role."""
+"""The demo city: realistic, deterministic, and with an account for every role; every page it
+shows, opened by every demo account, answers and reads in Chinese.
+
+The city is built once for this file. Each account then walks every page it reaches from its
+home page (``tests.crawl.walk``: menus, dashboards, lists, details, htmx fragments; each kind of
+page twice), once for all the page checks: no link answers "forbidden" or "not found" to the
+person shown it, and no page's visible text holds an internal code (``neighbourhood.need.met``,
+``employment_business``, a Python value, a state arrow, a tick count) or an English word that is
+not on the short list of product names and units in ``tests.crawl.ALLOWED_LATIN``. Text a page
+marks ``translate="no"`` (a username, a URL) is not read as words. The audit trail's first page
+shows only the latest events, so one event of every action the demo recorded is opened too.
+"""
 
 import pytest
 from django.core.management import call_command
@@ -9,6 +20,7 @@ from demo.context import DEMO_PASSWORD
 from org.models import Division, Organisation
 from org.services import division_code_errors
 from registry.models import Room
+from tests.crawl import DEMO_ACCOUNTS, problems_in, visible_text
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +30,35 @@ def demo(django_db_setup, django_db_blocker):
         yield ctx
         # Test files after this one share the worker's database: leave it as a transactional test leaves it.
         call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def walks(demo, django_db_blocker):
+    """What every demo account reaches, and one audit event of each kind opened by the city."""
+    from django.test import Client
+
+    from accounts.models import User
+    from audit.models import AuditEvent
+    from tests.crawl import DEMO_ACCOUNTS, walk
+
+    with django_db_blocker.unblock():
+        pages = {}
+        for account in DEMO_ACCOUNTS:
+            client = Client()
+            client.force_login(User.objects.get(username=account))
+            pages[account] = walk(client=client, account=account).pages
+        events = {}
+        for pk, action in AuditEvent.objects.filter(division__isnull=False).order_by("action", "-id").values_list("pk", "action"):
+            events.setdefault(action, pk)
+        client = Client()
+        client.force_login(User.objects.get(username="minzheng"))
+        trail = {action: client.get(f"/audit/{pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans") for action, pk in events.items()}
+    return {"pages": pages, "trail": trail}
+
+
+def _report(found: list[tuple[str, str, str]]) -> str:
+    return "\n".join(f"{url}: {kind}: {word}" for url, kind, word in found[:40]) + (
+        f"\n… {len(found) - 40} more" if len(found) > 40 else "")
 
 
 # One worker builds the city once for all of them: make test sends a file's tests to one worker.
@@ -87,22 +128,29 @@ class TestDemoCity:
         assert breaches.count() <= 20
         assert Agreement.objects.filter(operator_renovation_cost=600000, operator_running_cost=200000).exists()
 
-    def test_no_link_answers_403_or_404_to_the_person_who_sees_it(self, demo):
-        """Every demo account walks the city from its home page, following each link and fragment it is
-        shown (each kind of page twice): none answers "forbidden" or "not found" to that person, nor fails."""
-        from django.test import Client
-
-        from accounts.models import User
-        from tests.crawl import DEMO_ACCOUNTS, walk
-
-        refused = []
-        for account in DEMO_ACCOUNTS:
-            client = Client()
-            client.force_login(User.objects.get(username=account))
-            refused += [f"{page.status} {account} {page.url} (linked from {page.found_on})"
-                        for page in walk(client=client, account=account, keep_text=False).pages
-                        if page.status in (403, 404) or page.status >= 500]
+    def test_no_link_answers_403_or_404_to_the_person_who_sees_it(self, walks):
+        """No page an account is shown a link to answers "forbidden" or "not found" to that person, nor fails."""
+        refused = [f"{page.status} {account} {page.url} (linked from {page.found_on})"
+                   for account, pages in walks["pages"].items() for page in pages
+                   if page.status in (403, 404) or page.status >= 500]
         assert refused == []
+
+    @pytest.mark.parametrize("account", DEMO_ACCOUNTS)
+    def test_every_page_an_account_reaches_reads_in_chinese(self, walks, account):
+        html = [p for p in walks["pages"][account] if p.status == 200 and p.content_type.startswith("text/html")]
+        assert len(html) >= 8, f"{account} reached only {len(html)} pages"
+        found = [(p.url, kind, word) for p in html for kind, word in problems_in(p.text)]
+        assert found == [], _report(found)
+
+    def test_every_kind_of_audit_event_reads_in_chinese(self, walks):
+        trail = walks["trail"]
+        assert len(trail) > 40, "the demo records most kinds of action"
+        found = []
+        for action, response in trail.items():
+            assert response.status_code == 200, action
+            text, _links = visible_text(response.content.decode())
+            found += [(action, kind, word) for kind, word in problems_in(text)]
+        assert found == [], _report(found)
 
     def test_rooms_in_use_are_not_idle_and_places_without_bookings_say_so(self, demo):
         """梅阳社区's rooms in use are booked above the idle share over the stated period; a community that

@@ -9,6 +9,7 @@ import osmium
 import pyrosm
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError
 from django.utils import translation
 from scipy.sparse.csgraph import dijkstra
 
@@ -19,6 +20,7 @@ from planning import labels, selectors, services
 from planning.models import CoverageArea, DemandSet, JobStatus, Network, ProposedSite, Scenario
 from registry import services as registry_services
 from rulepack.models import RulePack
+from tests.faults import table_refuses_inserts
 
 from .conftest import ACTOR
 
@@ -105,36 +107,31 @@ def _files(settings) -> set:
 
 
 @pytest.mark.django_db
-def test_a_failure_while_saving_leaves_no_file_behind(world, helsinki, settings, monkeypatch):
+def test_a_failure_while_saving_leaves_no_file_behind(world, helsinki, settings):
     """Imports, demand and scenarios write arrays beside the database: when the rows that would
-    refer to them cannot be saved (here the audit row fails, as a broken database would), the
-    files go with them."""
+    refer to them cannot be saved (here the audit trail refuses its row, as a broken database
+    would), the files go with them."""
     before = _files(settings)
-
-    def broken(**kwargs):
-        raise RuntimeError("the database went away")
-
-    monkeypatch.setattr(services, "audit_record", broken)
     district = world.node("甲市一区")
     with open(pyrosm.get_data("test_pbf"), "rb") as stream:
         extract = SimpleUploadedFile("test.osm.pbf", stream.read())
-    with pytest.raises(RuntimeError):  # the upload of a page or the API
-        services.network_import_start(actor=ACTOR, division=district, name="上传", upload=extract)
-    with pytest.raises(RuntimeError):  # the command line
-        services.network_import_file(actor=ACTOR, division=district, name="命令行", path=pyrosm.get_data("test_pbf"))
-    with pytest.raises(RuntimeError):
-        services.demand_create(actor=ACTOR, division=district, network=helsinki.network, name="人口", source="communities")
+    with table_refuses_inserts(AuditEvent):
+        with pytest.raises(DatabaseError):  # the upload of a page or the API
+            services.network_import_start(actor=ACTOR, division=district, name="上传", upload=extract)
+        with pytest.raises(DatabaseError):  # the command line
+            services.network_import_file(actor=ACTOR, division=district, name="命令行", path=pyrosm.get_data("test_pbf"))
+        with pytest.raises(DatabaseError):
+            services.demand_create(actor=ACTOR, division=district, network=helsinki.network, name="人口", source="communities")
     assert _files(settings) == before and Network.objects.count() == 1 and DemandSet.objects.count() == 1
     # The task worker: a queued import and a queued scenario end failed, with no file of theirs left.
-    monkeypatch.undo()
     queued = Scenario.objects.create(division=district, demand=helsinki.demand, name="排队", facility_kind="health_station",
                                      facility_title="健康站", minutes=15, speed_m_per_min=66.7)
     network = Network.objects.create(division=district, name="排队路网", source="osm")
     upload = services.media_path("planning/uploads/queued.osm.pbf")
     upload.write_bytes(Path(pyrosm.get_data("test_pbf")).read_bytes())
-    monkeypatch.setattr(services, "audit_record", broken)
-    assert services.network_import_run(network_id=network.pk, upload="planning/uploads/queued.osm.pbf").status == JobStatus.FAILED
-    assert services.scenario_run(scenario_id=queued.pk).status == JobStatus.FAILED
+    with table_refuses_inserts(AuditEvent):
+        assert services.network_import_run(network_id=network.pk, upload="planning/uploads/queued.osm.pbf").status == JobStatus.FAILED
+        assert services.scenario_run(scenario_id=queued.pk).status == JobStatus.FAILED
     assert _files(settings) == before
     assert not CoverageArea.objects.filter(scenario=queued).exists()
 

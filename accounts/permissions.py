@@ -85,6 +85,8 @@ GRANTS: dict[str, dict[str, str]] = {
     "registry.view_cost": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION},
     "registry.add_cost": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
     "registry.view_compliance": {**STAFF_READ},
+    # Supervision: the indicators of one's area, its units ranked, its monthly figures.
+    "supervision.view_indicators": {**STAFF_READ},
     "registry.view_starrating": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.OPERATOR_STAFF: SERVED, R.CHARITY_STAFF: SERVED},
     "registry.add_starevidence": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     "registry.switch_online_services": {R.STREET_ADMIN: SUBTREE},

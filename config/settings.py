@@ -115,6 +115,8 @@ INSTALLED_APPS = [
     "planning",
     # The smart neighbourhood (智慧邻里): residents' needs, activities, orders, feedback.
     "neighbourhood",
+    # Supervision (监督考核): the bureau's indicators, monthly figures and dashboards.
+    "supervision",
     "demo",
 ]
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("planning/", include("planning.urls")),
     path("notifications/", include("notifications.urls")),
     path("neighbourhood/", include("neighbourhood.urls")),
+    path("supervision/", include("supervision.urls")),
     path("open311/v2/", include("neighbourhood.open311")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

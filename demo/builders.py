@@ -25,6 +25,7 @@ STEPS = [
     "planning.demo.build_life_circle",
     "neighbourhood.demo.build_neighbourhood",
     "registry.demo.build_online_services",
+    "supervision.demo.build_supervision",
 ]
 
 

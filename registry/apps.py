@@ -10,7 +10,7 @@ class RegistryConfig(AppConfig):
         from accounts.permissions import holds_any
         from core.navigation import dashboard_card, nav_item
 
-        from . import registers, rules  # noqa: F401  (Excel registers; rule kinds and catalogue section)
+        from . import measures, registers, rules  # noqa: F401  (what supervision reads; Excel registers; rule kinds and catalogue section)
         from .views import compliance_card
 
         nav_item(_("Rooms register"), "registry:root", visible=lambda u: holds_any(u, "registry.view_site"), order=30, icon="houses", group="places")

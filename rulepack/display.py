@@ -34,6 +34,7 @@ UNITS = {
     "count": ("", pgettext_lazy("unit", "of them")),
     "floors": ("", pgettext_lazy("unit", "floors")),
     "places": ("", pgettext_lazy("unit", "places")),
+    "rooms": ("", pgettext_lazy("unit", "rooms")),
     "courses": ("", pgettext_lazy("unit", "courses")),
     "stars": ("", pgettext_lazy("unit", "stars")),
     "points": ("", pgettext_lazy("unit", "points")),

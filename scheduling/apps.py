@@ -10,8 +10,9 @@ class SchedulingConfig(AppConfig):
         import registry.selectors
         from accounts.permissions import holds_any
         from core.navigation import dashboard_card, nav_item
+        from core.ticks import tick_job
 
-        from . import registers, rules  # noqa: F401  (the bookings register; the values it reads from the pack)
+        from . import measures, registers, rules  # noqa: F401  (what supervision reads; the bookings register; the values it reads from the pack)
         from .selectors import standard_room_usage
         from .views import bookings_card
 
@@ -25,3 +26,12 @@ class SchedulingConfig(AppConfig):
         nav_item(_("Utilisation"), "scheduling:utilisation", visible=lambda u: holds_any(u, "scheduling.view_utilisation"),
                  order=40, icon="bar-chart", group="places")
         dashboard_card("scheduling/cards/bookings.html", context=bookings_card, order=15)
+        tick_job("bookings", _tick)
+
+
+def _tick(now) -> str:
+    """Requests whose hold lapsed expire; bookings nobody checked in to are released (their time offered to the waitlist)."""
+    from .services import holds_expire, no_shows_release
+
+    expired, released = holds_expire(now=now), no_shows_release(now=now)
+    return f"expired {expired}, released {released}" if expired or released else ""

@@ -462,6 +462,8 @@ UNSCOPED_PARAMS = {
     # A rule of the user's own city's pack, and a kind of rule (the pack page answers for the user's city only).
     "rule_key": lambda world, node, user: "registry.community_service_area",
     "kind": lambda world, node, user: "site_area_min",
+    # An indicator of the user's own city's pack (the page answers for the division in the path).
+    "indicator_key": lambda world, node, user: "supervision.indicator.1",
     # Time windows of calendars, searches and reports.
     "start": lambda world, node, user: _tomorrow(0),
     "end": lambda world, node, user: _tomorrow(23),

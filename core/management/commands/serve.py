@@ -1,6 +1,6 @@
-"""`linli serve`: the development server with the task worker and the scheduling tick beside it.
+"""`linli serve`: the development server with the task worker and the clock (`linli tick`) beside it.
 
-Starts `db_worker` and `scheduling_tick --every 60` in child processes (once, not again in the
+Starts `db_worker` and `tick --every 60` in child processes (once, not again in the
 autoreloader's child), then runs `runserver`; stopping the server stops them.
 """
 
@@ -26,8 +26,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         if os.environ.get("RUN_MAIN") != "true":
             helpers.append(subprocess.Popen([sys.executable, "-m", "django", "db_worker", "--interval", "0.5"]))
-            helpers.append(subprocess.Popen([sys.executable, "-m", "django", "scheduling_tick", "--every", "60"]))
-            self.stdout.write(f"Task worker and scheduling tick started (pids {', '.join(str(h.pid) for h in helpers)}).")
+            helpers.append(subprocess.Popen([sys.executable, "-m", "django", "tick", "--every", "60"]))
+            self.stdout.write(f"Task worker and clock started (pids {', '.join(str(h.pid) for h in helpers)}).")
         try:
             call_command("runserver", addrport, use_reloader=not noreload)
         finally:

@@ -1,0 +1,55 @@
+"""What supervision reads of the rooms' use: the utilisation rate and the idle rooms of every
+community over a month, from the same selector as the utilisation page (``selectors._usage``)."""
+
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from core.measures import RATE, SUM, Month, measure
+from org.models import Division
+from registry.models import Site
+
+from .selectors import UsagePeriod, _rooms_in, _usage, idle_share
+
+
+def _period(month: Month) -> UsagePeriod:
+    return UsagePeriod(month.since, month.until)
+
+
+def _hours(value: float) -> Decimal:
+    return Decimal(str(round(value, 2)))
+
+
+def utilisation_by_community(city: Division, month: Month) -> dict:
+    """Booked hours over bookable hours of each community's rooms (communities that record no
+    bookings are left out: they have no rate, as on the utilisation page)."""
+    rows = _usage(_rooms_in(user=None, within=city), period=_period(month), group="community")
+    return {row.key: (_hours(row.booked_hours), _hours(row.bookable_hours)) for row in rows if row.recorded and row.bookable_hours}
+
+
+def idle_rooms_by_community(city: Division, month: Month) -> dict:
+    """Rooms booked less than the city's idle share of their bookable hours, per community (of the
+    communities that record bookings: the others' rooms are not idle, they are unknown)."""
+    threshold = idle_share(city)
+    rows = [row for row in _usage(_rooms_in(user=None, within=city), period=_period(month)) if row.recorded]
+    place_of = dict(Site.objects.filter(pk__in={row.site_id for row in rows}).values_list("pk", "division_id"))
+    idle: dict[int, Decimal] = {}
+    for row in rows:
+        place = place_of[row.site_id]
+        idle[place] = idle.get(place, Decimal(0)) + (1 if row.idle(threshold) else 0)
+    return {place: (count, None) for place, count in idle.items()}
+
+
+def _records(division: Division, month: Month) -> str:
+    return f"{reverse('scheduling:utilisation')}?" + urlencode(
+        {"within": division.code, "since": month.since.isoformat(), "until": month.last.isoformat(), "by": "week"})
+
+
+measure("scheduling.utilisation", label=_("room utilisation"), unit="share", kind=RATE, flow=True,
+        compute=utilisation_by_community, records=_records,
+        help=_("Hours booked over the hours the rooms could be booked in the month, in the communities that record bookings."))
+measure("scheduling.idle_rooms", label=_("idle rooms"), unit="rooms", kind=SUM, flow=True,
+        compute=idle_rooms_by_community, records=_records,
+        help=_("Rooms booked less than the city's idle share of their bookable hours in the month."))

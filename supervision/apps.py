@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SupervisionConfig(AppConfig):
+    name = "supervision"
+    verbose_name = _("Supervision")
+
+    def ready(self):
+        from accounts.permissions import holds_any
+        from core.navigation import nav_item
+        from core.ticks import tick_job
+
+        from . import rules  # noqa: F401  (the indicator rule kind and the values it reads)
+        from .services import snapshots_due
+
+        nav_item(_("Indicators"), "supervision:home", visible=lambda u: holds_any(u, "supervision.view_indicators"),
+                 order=12, icon="speedometer2")
+        tick_job("monthly figures", snapshots_due)

@@ -1,0 +1,63 @@
+"""The indicators of supervision, as rules of the pack: a city says which measures it watches,
+the target of each and by when, which way is better, and its weight in the yearly assessment —
+each citing the document it comes from. A city adds an indicator or changes a target or a weight
+on ``/rules/`` (or in its pack file) without code; what a measure counts is the module's code
+(``core.measures``).
+
+A rate's target is a share (80 %), a sum's a number (3 rooms, ¥50,000); ``direction`` says
+whether a figure meets its target by reaching it (``higher``) or by staying at or under it
+(``lower``: idle rooms, breaches open).
+"""
+
+from datetime import date
+
+from django.utils.translation import gettext_lazy as _
+
+from core.measures import MEASURES, RATE, measure_choices
+from rulepack.kinds import Param, parameter_rule, rule_kind
+
+INDICATOR_PREFIX = "supervision.indicator."
+HIGHER, LOWER = "higher", "lower"
+DIRECTIONS = ((HIGHER, _("the higher the better")), (LOWER, _("the lower the better")))
+
+
+def _check_indicator(params: dict) -> list[str]:
+    problems = []
+    found = MEASURES.get(params.get("measure", ""))
+    if found is not None:
+        rate = found.kind == RATE
+        given, other = ("target_share", "target") if rate else ("target", "target_share")
+        if params.get(given) is None:
+            problems.append(str(_("An indicator of a rate needs its target as a share (a per cent).") if rate else
+                                _("An indicator of a number needs its target as a number.")))
+        if params.get(other) is not None:
+            problems.append(str(_("Give the target once, as a share for a rate and as a number otherwise.")))
+    if params.get("due"):
+        try:
+            date.fromisoformat(params["due"])
+        except (TypeError, ValueError):
+            problems.append(str(_("The date by which the target is to be met is written 2025-12-31.")))
+    return problems
+
+
+rule_kind(
+    "indicator", module="supervision", label=_("indicator"), several=True, key_prefix=INDICATOR_PREFIX,
+    description=_("A figure the bureau watches: the measure it reads, its target and by when it is to be met, "
+                  "which way is better, and its weight in the yearly assessment of streets and towns."),
+    params={
+        "measure": Param("str", label=_("measure"), choices=lambda data: measure_choices()),
+        "direction": Param("str", label=_("direction"), choices=DIRECTIONS),
+        "target_share": Param("share", required=False, label=_("target (a rate)"), unit="share",
+                              empty=_("not a rate")),
+        "target": Param("number", required=False, label=_("target (a number)"), empty=_("not a number")),
+        "due": Param("str", required=False, label=_("to be met by"), help=_("A date, written 2025-12-31."),
+                     empty=_("no date")),
+        "weight": Param("number", required=False, label=_("weight in the yearly assessment"), unit="points",
+                        max=100, empty=_("not assessed")),
+    },
+    check=_check_indicator,
+)
+
+parameter_rule("supervision.close_after_days", Param(
+    "int", label=_("figures closed after"), unit="days", min=0, max=31,
+    help=_("Days after a month ends before its figures are taken for the last time and closed (reports of the month filed).")))

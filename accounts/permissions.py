@@ -87,6 +87,11 @@ GRANTS: dict[str, dict[str, str]] = {
     "registry.view_compliance": {**STAFF_READ},
     # Supervision: the indicators of one's area, its units ranked, its monthly figures.
     "supervision.view_indicators": {**STAFF_READ},
+    # Notices (通报): the bureau drafts and publishes them; the units named read and answer them.
+    "supervision.view_notice": {**STAFF_READ},
+    "supervision.draft_notice": {R.SUPERVISOR: SUBTREE},
+    "supervision.view_noticereceipt": {**STAFF_READ},
+    "supervision.respond_notice": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
     "registry.view_starrating": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.OPERATOR_STAFF: SERVED, R.CHARITY_STAFF: SERVED},
     "registry.add_starevidence": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     "registry.switch_online_services": {R.STREET_ADMIN: SUBTREE},

@@ -142,6 +142,12 @@ ACTION_LABELS = {
     "planning.scenario.created": _("planning scenario created"),
     "planning.scenario.computed": _("planning scenario computed"),
     "planning.scenario.deleted": _("planning scenario removed"),
+    "supervision.month.taken": _("monthly figures taken"),
+    "supervision.month.closed": _("monthly figures closed"),
+    "supervision.notice.drafted": _("notice drafted"),
+    "supervision.notice.edited": _("notice edited"),
+    "supervision.notice.published": _("notice published"),
+    "supervision.notice.answered": _("notice answered"),
 }
 
 # The modules, for grouping the actions in the trail's filter.
@@ -156,6 +162,7 @@ MODULE_LABELS = {
     "operations": _("Space for service"),
     "neighbourhood": _("Smart neighbourhood"),
     "planning": _("15-minute life circle planning"),
+    "supervision": _("Supervision"),
 }
 
 # What the back office records when it saves a row of any model: ``<app>.<model>.created``/``updated``.

@@ -10,7 +10,7 @@ class FundsConfig(AppConfig):
         from accounts.permissions import holds_any
         from core.navigation import dashboard_card, nav_item
 
-        from . import registers, rules  # noqa: F401  (the funds' registers and rule kinds)
+        from . import measures, registers, rules  # noqa: F401  (what supervision reads; the funds' registers and rule kinds)
         from .views import funds_card
 
         nav_item(_("Funds"), "funds:home", visible=lambda u: holds_any(u, "funds.view_fund"), order=45, icon="piggy-bank", group="services")

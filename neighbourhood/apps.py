@@ -13,7 +13,7 @@ class NeighbourhoodConfig(AppConfig):
         from registry.selectors import resident_ratings_source
         from scheduling.services import event_check_ins
 
-        from . import registers, rules  # noqa: F401  (the module's registers and rule kinds)
+        from . import measures, registers, rules  # noqa: F401  (what supervision reads; the module's registers and rule kinds)
         from .operator_checkins import person_times_for_agreement
         from .ratings import stars_given
         from .views import is_staff, lives_here_only, resident_card, staff_card

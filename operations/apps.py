@@ -10,7 +10,7 @@ class OperationsConfig(AppConfig):
         from accounts.permissions import holds_any
         from core.navigation import dashboard_card, nav_item
 
-        from . import registers, rules  # noqa: F401  (the registers and rule kinds of space for service)
+        from . import measures, registers, rules  # noqa: F401  (what supervision reads; the registers and rule kinds of space for service)
         from .views import operations_card
 
         nav_item(_("Space for service"), "operations:home", visible=lambda u: holds_any(u, "operations.view_agreement"),

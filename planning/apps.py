@@ -10,7 +10,7 @@ class PlanningConfig(AppConfig):
         from accounts.permissions import holds_any
         from core.navigation import nav_item
 
-        from . import registers, rules  # noqa: F401  (the gap list and proposal registers; rule kinds)
+        from . import measures, registers, rules  # noqa: F401  (what supervision reads; the gap list and proposal registers; rule kinds)
 
         nav_item(_("Life circle"), "planning:home",
                  visible=lambda u: holds_any(u, "planning.view_scenario") or holds_any(u, "planning.view_coveragearea"),

@@ -8,12 +8,16 @@ class SupervisionConfig(AppConfig):
 
     def ready(self):
         from accounts.permissions import holds_any
-        from core.navigation import nav_item
+        from core.navigation import dashboard_card, nav_item
         from core.ticks import tick_job
 
         from . import rules  # noqa: F401  (the indicator rule kind and the values it reads)
         from .services import snapshots_due
+        from .views import notices_card
 
         nav_item(_("Indicators"), "supervision:home", visible=lambda u: holds_any(u, "supervision.view_indicators"),
                  order=12, icon="speedometer2")
+        nav_item(_("Notices"), "supervision:notices", visible=lambda u: holds_any(u, "supervision.view_notice"),
+                 order=13, icon="megaphone")
+        dashboard_card("supervision/cards/notices.html", context=notices_card, order=3, wide=True)
         tick_job("monthly figures", snapshots_due)

@@ -6,7 +6,9 @@ on ``/rules/`` (or in its pack file) without code; what a measure counts is the 
 
 A rate's target is a share (80 %), a sum's a number (3 rooms, ¥50,000); ``direction`` says
 whether a figure meets its target by reaching it (``higher``) or by staying at or under it
-(``lower``: idle rooms, breaches open).
+(``lower``: idle rooms, breaches open). A number's target may be ``per_community`` (200
+person-times a community): a street or a district is then judged by its average per community
+counted, so the same target reads the same at every level.
 """
 
 from datetime import date
@@ -54,6 +56,9 @@ rule_kind(
                      empty=_("no date")),
         "weight": Param("number", required=False, label=_("weight in the yearly assessment"), unit="points",
                         max=100, empty=_("not assessed")),
+        "per_community": Param("bool", required=False, label=_("target per community"),
+                               help=_("For a number: a street or district is judged by its average per community."),
+                               empty=_("no")),
     },
     check=_check_indicator,
 )

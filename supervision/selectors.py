@@ -5,15 +5,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.permissions import visible_to
+from accounts.permissions import get_for_user, holds_any, visible_to
 from core.errors import NotFound
 from core.measures import MEASURES, SUM, Measure, Month, value_of
 from org.models import Division, DivisionLevel
 from rulepack.selectors import rules_for
 
-from .models import Snapshot
+from .models import Notice, NoticeEntry, NoticeReceipt, NoticeStatus, Snapshot
 from .rules import HIGHER
 
 TREND_MONTHS = 12
@@ -31,10 +32,19 @@ class Indicator:
     source: str
     source_short: str
     citation: str
+    per_community: bool = False
 
     @property
     def unit(self) -> str:
         return self.measure.unit
+
+    def value(self, figure: "Figure | None") -> Decimal | None:
+        """The figure this indicator judges: the measure's value, or its average per community counted."""
+        if figure is None:
+            return None
+        if self.per_community and self.measure.kind == SUM:
+            return figure.numerator / figure.counted if figure.numerator is not None and figure.counted else None
+        return figure.value(self.measure.kind)
 
     def meets(self, value: Decimal | None) -> bool | None:
         """Whether ``value`` meets the target (None: nothing to judge)."""
@@ -57,7 +67,8 @@ def indicators(*, division: Division) -> list[Indicator]:
             target=Decimal(str(target if target is not None else 0)),
             due=date.fromisoformat(rule.params["due"]) if rule.params.get("due") else None,
             weight=Decimal(str(weight)) if weight is not None else None,
-            source=rule.source.title, source_short=rule.source.short_name, citation=rule.citation))
+            source=rule.source.title, source_short=rule.source.short_name, citation=rule.citation,
+            per_community=bool(rule.params.get("per_community"))))
     return found
 
 
@@ -106,7 +117,6 @@ class UnitRow:
     figure: Figure
     value: Decimal | None
     meets: bool | None
-    records: str | None = None  # the page of the records behind a community's figure
 
 
 @dataclass
@@ -140,18 +150,15 @@ def board(*, user, division: Division, month: Month) -> list[BoardRow]:
     theirs = _figures([c.pk for c in children], codes, [month.since])
     rows = []
     for indicator in found:
-        kind = indicator.measure.kind
-        figure = mine.get((division.pk, indicator.measure.code, month.since), Figure())
-        value = figure.value(kind)
-        last = mine.get((division.pk, indicator.measure.code, month.previous().since))
-        judged = [indicator.meets(f.value(kind)) for c in children
-                  if (f := theirs.get((c.pk, indicator.measure.code, month.since))) is not None]
+        code = indicator.measure.code
+        figure = mine.get((division.pk, code, month.since), Figure())
+        value = indicator.value(figure)
+        judged = [indicator.meets(indicator.value(theirs.get((c.pk, code, month.since)))) for c in children]
         judged = [j for j in judged if j is not None]
-        trend = [(m, f.value(kind) if (f := mine.get((division.pk, indicator.measure.code, m.since))) else None)
-                 for m in reversed(trend_months)]
+        trend = [(m, indicator.value(mine.get((division.pk, code, m.since)))) for m in reversed(trend_months)]
         rows.append(BoardRow(indicator=indicator, figure=figure, value=value, meets=indicator.meets(value),
-                             previous=last.value(kind) if last else None, units_below=judged.count(False),
-                             units_judged=len(judged), trend=trend))
+                             previous=indicator.value(mine.get((division.pk, code, month.previous().since))),
+                             units_below=judged.count(False), units_judged=len(judged), trend=trend))
     return rows
 
 
@@ -160,11 +167,10 @@ def ranking(*, user, division: Division, indicator: Indicator, month: Month) -> 
     target first, units without a figure last."""
     children = children_of(user=user, division=division)
     figures = _figures([c.pk for c in children], [indicator.measure.code], [month.since])
-    kind = indicator.measure.kind
     rows = []
     for child in children:
         figure = figures.get((child.pk, indicator.measure.code, month.since), Figure())
-        value = figure.value(kind)
+        value = indicator.value(figure)
         rows.append(UnitRow(division=child, figure=figure, value=value, meets=indicator.meets(value)))
     worst_first = 1 if indicator.direction == HIGHER else -1
     return sorted(rows, key=lambda r: (r.value is None, worst_first * (r.value or 0), r.division.code))
@@ -175,6 +181,49 @@ def trend(*, division: Division, indicator: Indicator, months: int = TREND_MONTH
     for _ in range(months - 1):
         wanted.append(wanted[-1].previous())
     figures = _figures([division.pk], [indicator.measure.code], [m.since for m in wanted])
-    return [(m, f.value(indicator.measure.kind) if (f := figures.get((division.pk, indicator.measure.code, m.since))) else None)
-            for m in reversed(wanted)]
+    return [(m, indicator.value(figures.get((division.pk, indicator.measure.code, m.since)))) for m in reversed(wanted)]
 
+
+
+# Notices -------------------------------------------------------------------------------------------
+
+def notice_list(*, user, status: str | None = None, month: Month | None = None):
+    notices = visible_to(user, "supervision.view_notice", Notice.objects.select_related("issuer", "published_by"))
+    if status:
+        notices = notices.filter(status=status)
+    if month is not None:
+        notices = notices.filter(month=month.since)
+    if not user.is_superuser and not holds_any(user, "supervision.draft_notice"):
+        notices = notices.filter(status=NoticeStatus.PUBLISHED)  # a unit reads what was published to it, not drafts
+    return notices.annotate(units=Count("receipts", distinct=True),
+                            answered=Count("receipts", filter=Q(receipts__responded_at__isnull=False), distinct=True)
+                            ).order_by("-month", "-id")
+
+
+def notice_get(*, user, pk: int) -> Notice:
+    notice = get_for_user(user, "supervision.view_notice", Notice.objects.select_related("issuer", "published_by", "drafted_by"), pk=pk)
+    if notice.status == NoticeStatus.DRAFT and not user.has_perm("supervision.draft_notice", notice.issuer):
+        raise NotFound()
+    return notice
+
+
+def notice_entries(*, notice: Notice) -> list[tuple[str, list[NoticeEntry]]]:
+    """The notice's entries by indicator, in rank order."""
+    grouped: dict[str, list[NoticeEntry]] = {}
+    for entry in notice.entries.select_related("division__parent").order_by("indicator_key", "rank"):
+        grouped.setdefault(entry.indicator_key, []).append(entry)
+    return [(rows[0].indicator_title, rows) for rows in grouped.values()]
+
+
+def notice_receipts(*, user, notice: Notice) -> list[NoticeReceipt]:
+    receipts = visible_to(user, "supervision.view_noticereceipt", notice.receipts.select_related("division", "responded_by"))
+    if user.has_perm("supervision.draft_notice", notice.issuer):
+        receipts = notice.receipts.select_related("division", "responded_by")  # the bureau sees every unit's answer
+    return list(receipts.order_by("division__code"))
+
+
+def receipts_waiting(*, user):
+    """Published notices naming a unit of the user's that it has not answered yet."""
+    return visible_to(user, "supervision.view_noticereceipt", NoticeReceipt.objects.filter(
+        responded_at__isnull=True, notice__status=NoticeStatus.PUBLISHED).select_related("notice", "division")
+    ).order_by("notice__published_at")

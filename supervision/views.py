@@ -1,22 +1,27 @@
 """Pages of supervision: the indicators of a division against their targets, and one indicator's
-units ranked with its trend; both drill down the tree and export to Excel."""
+units ranked with its trend (both drill down the tree and export to Excel); the notices drafted
+from them, published to the units that lag and answered by them."""
 
 from io import BytesIO
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from accounts.permissions import holds_any
-from core.errors import NotFound
+from accounts.permissions import get_for_user, holds_any
+from core.errors import NotFound, ValidationFailed
 from core.measures import Month
-from org.models import DivisionLevel
+from org.models import LEVEL_ORDER, DivisionLevel
 from org.selectors import division_get, user_home_division
 
-from . import selectors
+from . import selectors, services
+from .models import NoticeStatus
 from .templatetags.supervision_tags import figure_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -111,9 +116,6 @@ def indicator(request, code: str, indicator_key: str):
                      [[u.division.name, u.division.code, figure_text(u.value, found.unit), figure_text(found.target, found.unit),
                        _met_text(u.meets), u.figure.counted] for u in units])
     history = selectors.trend(division=division, indicator=found, until=month)
-    for unit in units:
-        if found.measure.records and unit.division.level == DivisionLevel.COMMUNITY:
-            unit.records = found.measure.records(unit.division, month)
     records = found.measure.records(division, month) if found.measure.records else None
     return render(request, "supervision/indicator.html", {
         "division": division, "month": month, "months": taken, "indicator": found, "units": units,
@@ -125,3 +127,87 @@ def indicator(request, code: str, indicator_key: str):
                   "suffix": "%" if found.unit == "share" else ""},
         "deeper": division.level not in (DivisionLevel.COMMUNITY, DivisionLevel.GRID),
     })
+
+
+# Notices (通报) ------------------------------------------------------------------------------------
+
+@login_required
+def notice_list(request):
+    if not holds_any(request.user, "supervision.view_notice"):
+        raise NotFound()
+    status = request.GET.get("status") if request.GET.get("status") in NoticeStatus.values else None
+    notices = selectors.notice_list(user=request.user, status=status)
+    home_division = user_home_division(user=request.user)
+    may_draft = home_division is not None and request.user.has_perm("supervision.draft_notice", home_division)
+    levels = [(level, label) for level, label in DivisionLevel.choices if level in services.NOTICE_LEVELS
+              and home_division is not None and LEVEL_ORDER.index(level) > LEVEL_ORDER.index(home_division.level)]
+    return render(request, "supervision/notice_list.html", {
+        "page": Paginator(notices, 30).get_page(request.GET.get("page")), "status": status, "statuses": NoticeStatus.choices,
+        "may_draft": may_draft, "home": home_division, "levels": levels,
+        "months": selectors.months_taken(division=home_division) if may_draft else [],
+    })
+
+
+@login_required
+@require_POST
+def notice_draft(request):
+    home_division = user_home_division(user=request.user)
+    if home_division is None:
+        raise NotFound()
+    month = Month.parse(request.POST.get("month", ""))
+    if month is None:
+        raise ValidationFailed(fields={"month": [_("Choose a month.")]})
+    notice = services.notice_draft(actor=request.user, issuer=home_division, month=month,
+                                   unit_level=request.POST.get("unit_level", DivisionLevel.STREET))
+    messages.success(request, _("The notice is drafted from the figures of %(month)s: read it, edit the wording, then publish it.")
+                     % {"month": month})
+    return redirect("supervision:notice", pk=notice.pk)
+
+
+@login_required
+def notice_detail(request, pk: int):
+    notice = selectors.notice_get(user=request.user, pk=pk)
+    receipts = selectors.notice_receipts(user=request.user, notice=notice)
+    may_edit = notice.status == NoticeStatus.DRAFT and request.user.has_perm("supervision.draft_notice", notice.issuer)
+    return render(request, "supervision/notice_detail.html", {
+        "notice": notice, "groups": selectors.notice_entries(notice=notice), "receipts": receipts, "may_edit": may_edit,
+        "mine": [r for r in receipts if r.responded_at is None and request.user.has_perm("supervision.respond_notice", r.division)],
+    })
+
+
+@login_required
+@require_POST
+def notice_edit(request, pk: int):
+    notice = selectors.notice_get(user=request.user, pk=pk)
+    services.notice_update(actor=request.user, notice=notice, title=request.POST.get("title", ""), body=request.POST.get("body", ""))
+    messages.success(request, _("The wording is saved."))
+    return redirect("supervision:notice", pk=notice.pk)
+
+
+@login_required
+@require_POST
+def notice_publish(request, pk: int):
+    notice = selectors.notice_get(user=request.user, pk=pk)
+    services.notice_publish(actor=request.user, notice=notice)
+    messages.success(request, _("The notice is published to the units it names."))
+    return redirect("supervision:notice", pk=notice.pk)
+
+
+@login_required
+@require_POST
+def notice_respond(request, pk: int, receipt_id: int):
+    notice = selectors.notice_get(user=request.user, pk=pk)
+    receipt = get_for_user(request.user, "supervision.view_noticereceipt", notice.receipts.all(), pk=receipt_id)
+    services.notice_respond(actor=request.user, receipt=receipt, response=request.POST.get("response", ""))
+    messages.success(request, _("Your answer is sent to the bureau."))
+    return redirect("supervision:notice", pk=notice.pk)
+
+
+def notices_card(user) -> dict | None:
+    """The home page: notices naming one's unit that wait for its answer; for the bureau, its drafts."""
+    waiting = list(selectors.receipts_waiting(user=user)[:5]) if holds_any(user, "supervision.respond_notice") else []
+    drafts = (selectors.notice_list(user=user, status=NoticeStatus.DRAFT).count()
+              if holds_any(user, "supervision.draft_notice") else 0)
+    if not waiting and not drafts:
+        return None
+    return {"waiting": waiting, "drafts": drafts}

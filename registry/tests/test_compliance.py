@@ -67,7 +67,7 @@ class TestCommunityCompliance:
         assert not result(report, "registry.required_functions").passed
 
     def test_the_city_raises_a_threshold_and_the_verdict_follows(self, compliant_community, world):
-        content = default_pack_content().replace("min_m2 = 1500", "min_m2 = 2000").replace('version = "2026.3"', 'version = "2026.4"')
+        content = default_pack_content().replace("min_m2 = 1500", "min_m2 = 2000").replace('version = "2026.4"', 'version = "2026.5"')
         rulepack_load(actor="t", city=world.node("甲市"), content=content)
         area = result(report_for(compliant_community), "registry.community_service_area")
         assert not area.passed and area.required == Decimal("2000.00") and area.gap == Decimal("400.00")
@@ -157,7 +157,7 @@ class TestTheReportIsKept:
     def test_a_new_version_of_the_rules_is_seen_at_once(self, compliant_community, world):
         street, admin = world.node("甲市一区一街"), world.users["street_admin"]
         assert compliance_for(user=admin, division=street).communities[0].compliant
-        content = default_pack_content().replace("min_m2 = 1500", "min_m2 = 2000").replace('version = "2026.3"', 'version = "2026.4"')
+        content = default_pack_content().replace("min_m2 = 1500", "min_m2 = 2000").replace('version = "2026.4"', 'version = "2026.5"')
         rulepack_load(actor="t", city=world.node("甲市"), content=content)
         area = result(compliance_for(user=admin, division=street).communities[0], "registry.community_service_area")
         assert not area.passed and area.required == Decimal("2000.00")

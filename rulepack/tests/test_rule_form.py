@@ -125,7 +125,7 @@ class TestSavingARule:
         response = supervisor.post(self.URL, data)
         assert response.status_code == 302, response.content.decode()[:2000]
         after = RulePack.objects.get(city=city, is_active=True)
-        assert after != before and after.version == "2026.3.1"
+        assert after != before and after.version == "2026.4.1"
         before.refresh_from_db()
         assert not before.is_active and _rule(before, "registry.community_service_area")["params"]["min_m2"] == 1500
         assert selectors.rule(division=world.node("甲市一区"), key="registry.community_service_area").params["min_m2"] == 1800
@@ -287,5 +287,5 @@ def test_two_supervisors_saving_at_once_make_one_version(world):
                                           params={**rule["params"], "min_m2": area})[0].version
 
     outcomes = race([save(900), save(1000)])
-    assert outcomes == {"2026.3.1": 1, "refused:pack_changed": 1}
+    assert outcomes == {"2026.4.1": 1, "refused:pack_changed": 1}
     assert RulePack.objects.filter(city=city).count() == 2

@@ -46,7 +46,7 @@ class TestLoadingAPack:
     def test_a_city_changes_a_threshold_without_code(self, world):
         city = world.node("甲市")
         first = rulepack_ensure(city=city)
-        content = default_pack_content().replace('version = "2026.3"', 'version = "2026.4"').replace("min_m2 = 1500", "min_m2 = 1800")
+        content = default_pack_content().replace('version = "2026.4"', 'version = "2026.5"').replace("min_m2 = 1500", "min_m2 = 1800")
         second = rulepack_load(actor=world.users["city_supervisor"], city=city, content=content, note="提高标准")
         assert selectors.rule(division=world.node("甲市一区"), key="registry.community_service_area").params["min_m2"] == 1800
         first.refresh_from_db()

@@ -37,13 +37,16 @@ class TestIndicatorPages:
         assert "社区服务用房面积达标率" in page and "25%" in page  # 1 of the district's 4 communities meets the area standard
         assert "未达标" in page
 
-    def test_the_street_is_ranked_and_a_community_links_to_its_records(self, client, taken):
+    def test_the_street_is_ranked_and_a_community_leads_to_its_records(self, client, taken):
         client.force_login(taken.users["supervisor"])
         street = taken.node("甲市一区一街")
         page = client.get(f"/supervision/{street.code}/supervision.indicator.1/", {"month": "2026-11"}, **ZH).content.decode()
         first, second = page.index("甲市一区一街二社"), page.index("甲市一区一街一社")
         assert first < second  # furthest from the target first
-        assert f"/registry/{taken.node('甲市一区一街一社').code}/compliance/" in page
+        community = taken.node("甲市一区一街一社").code
+        assert f"/supervision/{community}/supervision.indicator.1/" in page  # down to the community,
+        page = client.get(f"/supervision/{community}/supervision.indicator.1/", {"month": "2026-11"}, **ZH).content.decode()
+        assert f"/registry/{community}/compliance/" in page  # and from there to the records behind its figure
 
     def test_both_tables_export_to_excel(self, client, taken):
         client.force_login(taken.users["city_supervisor"])

@@ -92,6 +92,14 @@ GRANTS: dict[str, dict[str, str]] = {
     "supervision.draft_notice": {R.SUPERVISOR: SUBTREE},
     "supervision.view_noticereceipt": {**STAFF_READ},
     "supervision.respond_notice": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    # Rectification (整改): the bureau and the street open items and verify them; the unit answers.
+    "supervision.view_rectification": {**STAFF_READ},
+    "supervision.open_rectification": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "supervision.answer_rectification": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "supervision.verify_rectification": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    # One community, one plan: drawn up by the street (with the community), followed by the bureau.
+    "supervision.view_plan": {**STAFF_READ},
+    "supervision.add_plan": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
     "registry.view_starrating": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.OPERATOR_STAFF: SERVED, R.CHARITY_STAFF: SERVED},
     "registry.add_starevidence": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     "registry.switch_online_services": {R.STREET_ADMIN: SUBTREE},

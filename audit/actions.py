@@ -148,6 +148,13 @@ ACTION_LABELS = {
     "supervision.notice.edited": _("notice edited"),
     "supervision.notice.published": _("notice published"),
     "supervision.notice.answered": _("notice answered"),
+    "supervision.rectification.opened": _("rectification item opened"),
+    "supervision.rectification.answered": _("rectification item answered"),
+    "supervision.rectification.closed": _("rectification item verified and closed"),
+    "supervision.rectification.returned": _("rectification item returned"),
+    "supervision.plan.created": _("plan of a community drawn up"),
+    "supervision.milestone.done": _("milestone of a plan done"),
+    "supervision.plan.closed": _("plan of a community closed"),
 }
 
 # The modules, for grouping the actions in the trail's filter.

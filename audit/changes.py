@@ -99,6 +99,12 @@ KEY_LABELS = {
     "sha256": _("fingerprint"),
     "photo": _("photo"),
     "members": _("people in the household"),
+    "month": _("month"),
+    "rows": _("figures written"),
+    "units": _("units named"),
+    "entries": _("notice entries"),
+    "standard": _("standard"),
+    "milestone": _("milestone"),
 }
 
 # Keys not worth a line: the ledger code beside the account's name, a household's previous answers.

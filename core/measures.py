@@ -61,6 +61,12 @@ class Month:
     def __str__(self) -> str:
         return f"{self.since:%Y-%m}"
 
+    def words(self) -> str:
+        """The month as the page's language writes it: 2026年11月, November 2026."""
+        from django.utils.formats import date_format
+
+        return date_format(self.since, "YEAR_MONTH_FORMAT")
+
 
 # What ``compute`` returns: for each division of the measure's level (its id), the numerator and
 # the denominator (None for a sum).

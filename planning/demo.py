@@ -51,5 +51,8 @@ def build_life_circle(ctx: DemoContext) -> None:
     plan = services.scenario_create(actor=ACTOR, demand=demand, name="老年食堂补点方案（新增3处）", facility_kind="elderly_canteen",
                                     objective=Objective.MAX_COVER, k=3, candidate_source=CandidateSource.NETWORK, run=True,
                                     include_osm=False)
+    centres = services.scenario_create(actor=ACTOR, demand=demand, name="党群服务中心、邻里中心现状",
+                                       facility_kind="neighbourhood_centre", run=True, include_osm=False)
+    ctx.say(f"life circle: party-mass and neighbourhood centres within 15 minutes of {centres.share:.0%}")
     ctx.say(f"life circle: {demand.population:,.0f} people in {street.name}; elderly canteens within 15 minutes: "
             f"{now.share:.0%} now, {plan.share_after:.0%} with three more")

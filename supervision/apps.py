@@ -19,5 +19,9 @@ class SupervisionConfig(AppConfig):
                  order=12, icon="speedometer2")
         nav_item(_("Notices"), "supervision:notices", visible=lambda u: holds_any(u, "supervision.view_notice"),
                  order=13, icon="megaphone")
+        nav_item(_("Rectification"), "supervision:rectifications", visible=lambda u: holds_any(u, "supervision.view_rectification"),
+                 order=14, icon="clipboard-check", group="places")
+        nav_item(_("Plans of communities"), "supervision:plans", visible=lambda u: holds_any(u, "supervision.view_plan"),
+                 order=15, icon="signpost-split", group="places")
         dashboard_card("supervision/cards/notices.html", context=notices_card, order=3, wide=True)
         tick_job("monthly figures", snapshots_due)

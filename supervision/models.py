@@ -117,3 +117,107 @@ class NoticeReceipt(models.Model):
 
     def __str__(self):
         return f"{self.notice} · {self.division}"
+
+
+class FindingSource(models.TextChoices):
+    STANDARD = "standard", _("a standard failed")
+    BREACH = "breach", _("an operator's breach")
+    INSPECTION = "inspection", _("an inspection finding")
+    NOTICE = "notice", _("a notice")
+    OTHER = "other", _("other")
+
+
+class RectificationStatus(models.TextChoices):
+    OPEN = "open", _("to rectify")
+    ANSWERED = "answered", _("rectified, to verify")
+    CLOSED = "closed", _("verified and closed")
+
+
+class Rectification(models.Model):
+    """A rectification item (整改事项): what a unit is to put right, by whom and by when, its answer
+    and evidence, and the supervisor's verification (closed, or returned to rectify again)."""
+
+    division = models.ForeignKey("org.Division", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(_("found by"), max_length=20, choices=FindingSource.choices)
+    source_text = models.CharField(_("finding"), max_length=300, blank=True)  # the rule, breach or notice, in words
+    notice = models.ForeignKey(Notice, verbose_name=_("notice"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="rectifications")
+    title = models.CharField(_("what is to be put right"), max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person responsible"), on_delete=models.PROTECT,
+                              related_name="+")
+    deadline = models.DateField(_("deadline"))
+    status = models.CharField(_("status"), max_length=20, choices=RectificationStatus.choices, default=RectificationStatus.OPEN)
+    response = models.TextField(_("what was done"), blank=True)
+    evidence = models.FileField(_("evidence"), upload_to="supervision/evidence/%Y/%m/", blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    verification = models.TextField(_("verification"), blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("verified by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    returned = models.PositiveIntegerField(_("times returned"), default=0)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT,
+                                  related_name="+")
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+
+    scope = ScopeFields(division="division")
+
+    class Meta:
+        verbose_name = _("rectification item")
+        verbose_name_plural = _("rectification items")
+        ordering = ["deadline", "id"]
+        indexes = [models.Index(fields=["status", "deadline"], name="rectification_due")]
+
+    def __str__(self):
+        return self.title
+
+
+class PlanStatus(models.TextChoices):
+    OPEN = "open", _("in progress")
+    CLOSED = "closed", _("standard met, closed")
+
+
+class Plan(models.Model):
+    """One community, one plan (一社区一方案): how a community that misses a standard of the register
+    will meet it — its measures and dated milestones with owners. It closes only when the rule it
+    addresses passes in the register."""
+
+    community = models.ForeignKey("org.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
+    rule_key = models.CharField(_("standard"), max_length=100)
+    rule_title = models.CharField(_("standard"), max_length=200)
+    measures = models.TextField(_("measures"))
+    status = models.CharField(_("status"), max_length=20, choices=PlanStatus.choices, default=PlanStatus.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("drawn up by"), on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("drawn up at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    scope = ScopeFields(division="community")
+
+    class Meta:
+        verbose_name = _("plan of a community")
+        verbose_name_plural = _("plans of communities")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["community", "rule_key"], condition=models.Q(status="open"),
+                                               name="plan_one_open_per_rule")]
+
+    def __str__(self):
+        return f"{self.community} · {self.rule_title}"
+
+
+class Milestone(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("milestone"), max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person responsible"), on_delete=models.PROTECT,
+                              related_name="+")
+    due = models.DateField(_("due"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    scope = ScopeFields(division="plan__community")
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["due", "id"]
+
+    def __str__(self):
+        return self.title

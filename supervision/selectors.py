@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from accounts.permissions import get_for_user, holds_any, visible_to
@@ -14,7 +14,16 @@ from core.measures import MEASURES, SUM, Measure, Month, value_of
 from org.models import Division, DivisionLevel
 from rulepack.selectors import rules_for
 
-from .models import Notice, NoticeEntry, NoticeReceipt, NoticeStatus, Snapshot
+from .models import (
+    Notice,
+    NoticeEntry,
+    NoticeReceipt,
+    NoticeStatus,
+    Plan,
+    Rectification,
+    RectificationStatus,
+    Snapshot,
+)
 from .rules import HIGHER
 
 TREND_MONTHS = 12
@@ -227,3 +236,42 @@ def receipts_waiting(*, user):
     return visible_to(user, "supervision.view_noticereceipt", NoticeReceipt.objects.filter(
         responded_at__isnull=True, notice__status=NoticeStatus.PUBLISHED).select_related("notice", "division")
     ).order_by("notice__published_at")
+
+
+# Rectification and plans --------------------------------------------------------------------------
+
+def rectification_list(*, user, status: str | None = None, overdue: bool = False, today: date | None = None):
+    items = visible_to(user, "supervision.view_rectification",
+                       Rectification.objects.select_related("division__parent", "owner"))
+    if status:
+        items = items.filter(status=status)
+    if overdue:
+        items = items.exclude(status=RectificationStatus.CLOSED).filter(deadline__lt=today or timezone.localdate())
+    return items.order_by("status", "deadline", "id")
+
+
+def rectification_get(*, user, pk: int) -> Rectification:
+    return get_for_user(user, "supervision.view_rectification",
+                        Rectification.objects.select_related("division__parent", "owner", "opened_by", "verified_by", "notice"), pk=pk)
+
+
+def plan_list(*, user, status: str | None = None, today: date | None = None):
+    """Plans the user sees, each with ``next_due`` (its first milestone not done) and ``overdue`` (milestones past due and not done)."""
+    today = today or timezone.localdate()
+    plans = visible_to(user, "supervision.view_plan", Plan.objects.select_related("community__parent"))
+    if status:
+        plans = plans.filter(status=status)
+    pending = Q(milestones__done_at__isnull=True)
+    return plans.annotate(next_due=Min("milestones__due", filter=pending),
+                          overdue=Count("milestones", filter=pending & Q(milestones__due__lt=today))).order_by("status", "next_due", "id")
+
+
+def plan_get(*, user, pk: int) -> Plan:
+    return get_for_user(user, "supervision.view_plan", Plan.objects.select_related("community__parent", "created_by"), pk=pk)
+
+
+def plan_standards(*, division: Division) -> list[tuple[str, str]]:
+    """The register's standards a community may miss (the rules a plan can address), as (key, title)."""
+    from registry.compliance import COMMUNITY_RULE_KINDS, report_rules
+
+    return [(rule.key, rule.title) for rule in report_rules(division=division) if rule.kind in COMMUNITY_RULE_KINDS]

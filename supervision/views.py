@@ -8,20 +8,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from accounts.permissions import get_for_user, holds_any
+from accounts.selectors import person_get
 from core.errors import NotFound, ValidationFailed
 from core.measures import Month
+from core.uploads import serve_upload
 from org.models import LEVEL_ORDER, DivisionLevel
-from org.selectors import division_get, user_home_division
+from org.selectors import division_get, division_picked, user_home_division
 
 from . import selectors, services
-from .models import NoticeStatus
+from .forms import MILESTONE_ROWS, AnswerForm, PlanForm, RectificationForm, VerifyForm
+from .models import NoticeStatus, PlanStatus, RectificationStatus
 from .templatetags.supervision_tags import figure_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -43,10 +47,12 @@ def _month(request, division) -> tuple[Month, list[Month]]:
     return month, taken
 
 
-def _breadcrumbs(division) -> list:
+def _breadcrumbs(user, division) -> list[tuple]:
+    """The divisions from the city down to ``division``, each with whether ``user`` may open it (a
+    district's supervisor reads the city's name but does not open its page)."""
     line, node = [], division
     while node is not None:
-        line.append(node)
+        line.append((node, user.has_perm("supervision.view_indicators", node)))
         node = node.parent
     return list(reversed(line))
 
@@ -90,7 +96,7 @@ def board(request, code: str):
     rows = selectors.board(user=request.user, division=division, month=month)
     if request.GET.get("format") == "xlsx":
         return _xlsx(f"linli-indicators-{division.code}-{month}", _("Indicators of %(division)s, %(month)s") % {
-            "division": division.name, "month": month},
+            "division": division.name, "month": month.words()},
             [_("indicator"), _("figure"), _("target"), _("to be met by"), _("status"), _("last month"),
              _("units below target"), _("source document")],
             [[row.indicator.title, figure_text(row.value, row.indicator.unit), figure_text(row.indicator.target, row.indicator.unit),
@@ -98,7 +104,7 @@ def board(request, code: str):
               figure_text(row.previous, row.indicator.unit), f"{row.units_below}/{row.units_judged}" if row.units_judged else "",
               row.indicator.source_short] for row in rows])
     return render(request, "supervision/board.html", {
-        "division": division, "month": month, "months": taken, "rows": rows, "breadcrumbs": _breadcrumbs(division),
+        "division": division, "month": month, "months": taken, "rows": rows, "breadcrumbs": _breadcrumbs(request.user, division),
         "final": all(row.figure.final for row in rows if row.figure.counted) and any(row.figure.counted for row in rows),
         "below": sum(1 for row in rows if row.meets is False),
     })
@@ -119,7 +125,7 @@ def indicator(request, code: str, indicator_key: str):
     records = found.measure.records(division, month) if found.measure.records else None
     return render(request, "supervision/indicator.html", {
         "division": division, "month": month, "months": taken, "indicator": found, "units": units,
-        "breadcrumbs": _breadcrumbs(division), "records": records,
+        "breadcrumbs": _breadcrumbs(request.user, division), "records": records,
         "figure": next((value for m, value in history if m == month), None),
         "chart": {"labels": [str(m) for m, _value in history],
                   "values": [float(v * 100 if found.unit == "share" else v) if v is not None else None for _m, v in history],
@@ -160,13 +166,13 @@ def notice_draft(request):
     notice = services.notice_draft(actor=request.user, issuer=home_division, month=month,
                                    unit_level=request.POST.get("unit_level", DivisionLevel.STREET))
     messages.success(request, _("The notice is drafted from the figures of %(month)s: read it, edit the wording, then publish it.")
-                     % {"month": month})
-    return redirect("supervision:notice", pk=notice.pk)
+                     % {"month": month.words()})
+    return redirect("supervision:notice", notice_id=notice.pk)
 
 
 @login_required
-def notice_detail(request, pk: int):
-    notice = selectors.notice_get(user=request.user, pk=pk)
+def notice_detail(request, notice_id: int):
+    notice = selectors.notice_get(user=request.user, pk=notice_id)
     receipts = selectors.notice_receipts(user=request.user, notice=notice)
     may_edit = notice.status == NoticeStatus.DRAFT and request.user.has_perm("supervision.draft_notice", notice.issuer)
     return render(request, "supervision/notice_detail.html", {
@@ -177,30 +183,30 @@ def notice_detail(request, pk: int):
 
 @login_required
 @require_POST
-def notice_edit(request, pk: int):
-    notice = selectors.notice_get(user=request.user, pk=pk)
+def notice_edit(request, notice_id: int):
+    notice = selectors.notice_get(user=request.user, pk=notice_id)
     services.notice_update(actor=request.user, notice=notice, title=request.POST.get("title", ""), body=request.POST.get("body", ""))
     messages.success(request, _("The wording is saved."))
-    return redirect("supervision:notice", pk=notice.pk)
+    return redirect("supervision:notice", notice_id=notice.pk)
 
 
 @login_required
 @require_POST
-def notice_publish(request, pk: int):
-    notice = selectors.notice_get(user=request.user, pk=pk)
+def notice_publish(request, notice_id: int):
+    notice = selectors.notice_get(user=request.user, pk=notice_id)
     services.notice_publish(actor=request.user, notice=notice)
     messages.success(request, _("The notice is published to the units it names."))
-    return redirect("supervision:notice", pk=notice.pk)
+    return redirect("supervision:notice", notice_id=notice.pk)
 
 
 @login_required
 @require_POST
-def notice_respond(request, pk: int, receipt_id: int):
-    notice = selectors.notice_get(user=request.user, pk=pk)
+def notice_respond(request, notice_id: int, receipt_id: int):
+    notice = selectors.notice_get(user=request.user, pk=notice_id)
     receipt = get_for_user(request.user, "supervision.view_noticereceipt", notice.receipts.all(), pk=receipt_id)
     services.notice_respond(actor=request.user, receipt=receipt, response=request.POST.get("response", ""))
     messages.success(request, _("Your answer is sent to the bureau."))
-    return redirect("supervision:notice", pk=notice.pk)
+    return redirect("supervision:notice", notice_id=notice.pk)
 
 
 def notices_card(user) -> dict | None:
@@ -211,3 +217,134 @@ def notices_card(user) -> dict | None:
     if not waiting and not drafts:
         return None
     return {"waiting": waiting, "drafts": drafts}
+
+
+# Rectification (整改) and one community, one plan --------------------------------------------------
+
+@login_required
+def rectification_list(request):
+    if not holds_any(request.user, "supervision.view_rectification"):
+        raise NotFound()
+    status = request.GET.get("status") if request.GET.get("status") in RectificationStatus.values else None
+    overdue = request.GET.get("overdue") == "1"
+    items = selectors.rectification_list(user=request.user, status=status, overdue=overdue)
+    return render(request, "supervision/rectification_list.html", {
+        "page": Paginator(items, 30).get_page(request.GET.get("page")), "status": status, "overdue": overdue,
+        "statuses": RectificationStatus.choices, "today": timezone.localdate(),
+        "may_open": holds_any(request.user, "supervision.open_rectification"),
+    })
+
+
+@login_required
+def rectification_new(request):
+    if not holds_any(request.user, "supervision.open_rectification"):
+        raise NotFound()
+    form = RectificationForm(request.POST or None, initial={
+        "source": request.GET.get("source", "standard"), "source_text": request.GET.get("finding", ""),
+        "division": request.GET.get("division", "")})
+    if request.method == "POST" and form.is_valid():
+        division = division_picked(user=request.user, code=form.cleaned_data["division"], field="division")
+        owner = person_get(user=request.user, pk=form.cleaned_data["owner"])
+        notice = None
+        if request.GET.get("notice"):
+            notice = selectors.notice_get(user=request.user, pk=int(request.GET["notice"]))
+        item = services.rectification_open(actor=request.user, division=division, source=form.cleaned_data["source"],
+                                           source_text=form.cleaned_data["source_text"], title=form.cleaned_data["title"],
+                                           owner=owner, deadline=form.cleaned_data["deadline"], notice=notice)
+        messages.success(request, _("The item is opened and its person responsible is told."))
+        return redirect("supervision:rectification", rectification_id=item.pk)
+    return render(request, "supervision/rectification_form.html", {"form": form})
+
+
+@login_required
+def rectification_detail(request, rectification_id: int):
+    item = selectors.rectification_get(user=request.user, pk=rectification_id)
+    user = request.user
+    may_answer = item.status == RectificationStatus.OPEN and (
+        item.owner_id == user.pk or user.has_perm("supervision.answer_rectification", item.division))
+    may_verify = (item.status == RectificationStatus.ANSWERED and item.division.parent is not None and item.owner_id != user.pk
+                  and user.has_perm("supervision.verify_rectification", item.division.parent))
+    if request.method == "POST":
+        if request.POST.get("action") == "answer" and may_answer:
+            form = AnswerForm(request.POST, request.FILES)
+            if form.is_valid():
+                services.rectification_answer(actor=user, item=item, response=form.cleaned_data["response"],
+                                              evidence=form.cleaned_data["evidence"])
+                messages.success(request, _("Your answer is sent for verification."))
+                return redirect("supervision:rectification", rectification_id=item.pk)
+        elif request.POST.get("action") == "verify" and may_verify:
+            form = VerifyForm(request.POST)
+            if form.is_valid():
+                services.rectification_verify(actor=user, item=item, accepted=form.cleaned_data["accepted"],
+                                              note=form.cleaned_data["verification"])
+                messages.success(request, _("The verification is recorded."))
+                return redirect("supervision:rectification", rectification_id=item.pk)
+        else:
+            raise NotFound()
+    return render(request, "supervision/rectification_detail.html", {
+        "item": item, "today": timezone.localdate(),
+        "answer_form": AnswerForm() if may_answer else None, "verify_form": VerifyForm() if may_verify else None,
+    })
+
+
+@login_required
+def rectification_evidence(request, rectification_id: int):
+    item = selectors.rectification_get(user=request.user, pk=rectification_id)
+    if not item.evidence:
+        raise NotFound()
+    return serve_upload(item.evidence, download_name=f"整改佐证-{item.pk}")
+
+
+@login_required
+def plan_list(request):
+    if not holds_any(request.user, "supervision.view_plan"):
+        raise NotFound()
+    status = request.GET.get("status") if request.GET.get("status") in PlanStatus.values else None
+    return render(request, "supervision/plan_list.html", {
+        "page": Paginator(selectors.plan_list(user=request.user, status=status), 30).get_page(request.GET.get("page")),
+        "status": status, "statuses": PlanStatus.choices, "today": timezone.localdate(),
+        "may_add": holds_any(request.user, "supervision.add_plan"),
+    })
+
+
+@login_required
+def plan_new(request):
+    home_division = user_home_division(user=request.user)
+    if home_division is None or not holds_any(request.user, "supervision.add_plan"):
+        raise NotFound()
+    form = PlanForm(request.POST or None, standards=selectors.plan_standards(division=home_division),
+                    initial={"community": request.GET.get("community", ""), "rule_key": request.GET.get("standard", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        community = division_picked(user=request.user, code=data["community"], field="community", levels=(DivisionLevel.COMMUNITY,))
+        milestones = [{"title": data[f"m{n}_title"], "owner": person_get(user=request.user, pk=data[f"m{n}_owner"]),
+                       "due": data[f"m{n}_due"]}
+                      for n in range(1, MILESTONE_ROWS + 1) if data.get(f"m{n}_title")]
+        plan = services.plan_create(actor=request.user, community=community, rule_key=data["rule_key"],
+                                    measures=data["measures"], milestones=milestones)
+        messages.success(request, _("The plan is drawn up."))
+        return redirect("supervision:plan", plan_id=plan.pk)
+    return render(request, "supervision/plan_form.html", {"form": form})
+
+
+@login_required
+def plan_detail(request, plan_id: int):
+    plan = selectors.plan_get(user=request.user, pk=plan_id)
+    user = request.user
+    may_change = plan.status == PlanStatus.OPEN and user.has_perm("supervision.add_plan", plan.community)
+    if request.method == "POST":
+        if request.POST.get("action") == "close" and may_change:
+            services.plan_close(actor=user, plan=plan)
+            messages.success(request, _("The standard is met in the register: the plan is closed."))
+        elif request.POST.get("action") == "done":
+            milestone = get_object_or_404(plan.milestones, pk=request.POST.get("milestone"))
+            services.milestone_done(actor=user, milestone=milestone)
+            messages.success(request, _("The milestone is marked done."))
+        else:
+            raise NotFound()
+        return redirect("supervision:plan", plan_id=plan.pk)
+    result = services.rule_result(plan.community, plan.rule_key)
+    return render(request, "supervision/plan_detail.html", {
+        "plan": plan, "milestones": list(plan.milestones.select_related("owner")), "today": timezone.localdate(),
+        "result": result, "may_change": may_change,
+    })

@@ -115,6 +115,39 @@ def _project_at(world: World, node: Division) -> int:
         households=300, method="provide")).pk
 
 
+def _notice_at(world: World, node: Division):
+    """A published notice of ``node`` naming ``node`` itself (the bureau's and the unit's to read)."""
+    from supervision.models import Notice, NoticeReceipt
+
+    notice = Notice.objects.filter(issuer=node).first()
+    if notice is None:
+        notice = Notice.objects.create(issuer=node, month="2026-11-01", unit_level=node.level, title=f"{node.name}通报",
+                                       body="经查……", status="published", published_at="2026-12-01T09:00:00+08:00")
+        NoticeReceipt.objects.create(notice=notice, division=node)
+    return notice
+
+
+def _rectification_at(world: World, node: Division, user=None) -> int:
+    from supervision.models import Rectification
+
+    item = Rectification.objects.filter(division=node).first()
+    return (item or Rectification.objects.create(
+        division=node, source="standard", title="补足用房面积", owner=world.users["city_supervisor"], deadline="2027-01-31",
+        opened_by=world.users["city_supervisor"])).pk
+
+
+def _plan_at(world: World, node: Division, user=None) -> int:
+    from supervision.models import Milestone, Plan
+
+    community = _community_in(node)
+    plan = Plan.objects.filter(community=community).first()
+    if plan is None:
+        plan = Plan.objects.create(community=community, rule_key="registry.community_service_area", rule_title="面积达标",
+                                   measures="置换闲置用房", created_by=world.users["city_supervisor"])
+        Milestone.objects.create(plan=plan, title="签订置换协议", owner=world.users["city_supervisor"], due="2027-01-31")
+    return plan.pk
+
+
 def _booking_at(world: World, node: Division) -> int:
     """A booking of a room below ``node``, booked by someone living there."""
     from datetime import timedelta
@@ -424,6 +457,10 @@ PARAMS = {
     "token_id": _someone_elses_token,
     "job_id": _someone_elses_job,
     "site_id": lambda world, node, user: _site_at(world, node).pk,
+    "notice_id": lambda world, node, user: _notice_at(world, node).pk,
+    "receipt_id": lambda world, node, user: _notice_at(world, node).receipts.get().pk,
+    "rectification_id": _rectification_at,
+    "plan_id": _plan_at,
     "room_id": lambda world, node, user: _room_at(world, node).pk,
     "photo_id": lambda world, node, user: _photo_at(world, node),
     "filing_id": lambda world, node, user: _filing_at(world, node),

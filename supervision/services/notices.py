@@ -1,17 +1,6 @@
-"""Supervision's writes: the monthly figures, and the notices drafted from them.
+"""Notices (通报): drafted from the month's figures, edited, published once to the units below a target, answered by them."""
 
-Taking the monthly figures: every measure (``core.measures``) of every community of a city,
-added up the tree to its streets, districts and the city, written in one transaction.
-
-A month is taken again each day while it runs (its rows replaced) and once after it has ended
-and the pack's ``supervision.close_after_days`` have passed (reports of the month filed): then
-its rows are closed and a later taking of that month is refused, so a trend or a notice that
-read them never changes.
-"""
-
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,102 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role, RoleAssignment
 from audit.services import audit_record
 from core.errors import Conflict, PermissionDenied, ValidationFailed
-from core.measures import MEASURES, Month
+from core.measures import Month
 from notifications.services import notify
 from org.models import LEVEL_ORDER, Division, DivisionLevel
-from rulepack.selectors import param
 
-from .models import Notice, NoticeEntry, NoticeReceipt, NoticeStatus, Snapshot
-
-Progress = Callable[[str, int], None]
-
-
-def _quiet(stage: str, percent: int) -> None:
-    pass
-
-
-def close_after_days(city: Division) -> int:
-    return int(param(division=city, key="supervision.close_after_days"))
-
-
-def closes_on(city: Division, month: Month):
-    """The day the month's figures are taken for the last time and closed."""
-    return month.until + timedelta(days=close_after_days(city))
-
-
-def roll_up(figures: dict[int, tuple[Decimal, Decimal | None]], paths: dict[int, str], ids: dict[str, int]
-            ) -> dict[int, list]:
-    """Each division's numerator, denominator and count of figures: its own and those of every
-    division under it, added (a rate above its level is the sum over the sum, not a mean of rates)."""
-    totals: dict[int, list] = {}
-    for pk, (numerator, denominator) in figures.items():
-        path = paths.get(pk)
-        if path is None:
-            continue
-        parts = path.strip("/").split("/")
-        for depth in range(1, len(parts) + 1):
-            above = ids.get("/".join(parts[:depth]) + "/")
-            if above is None:
-                continue
-            total = totals.setdefault(above, [Decimal(0), None, 0])
-            total[0] += numerator
-            if denominator is not None:
-                total[1] = (total[1] or Decimal(0)) + denominator
-            total[2] += 1
-    return totals
-
-
-def snapshot_take(*, city: Division, month: Month, actor="supervision", now: datetime | None = None,
-                  progress: Progress = _quiet) -> int:
-    """Take ``month``'s figures of ``city``: how many rows were written. Closed when taken after the
-    month's closing day; a closed month is not taken again (Conflict)."""
-    now = now or timezone.now()
-    if city.level != DivisionLevel.CITY:
-        raise Conflict(_("Monthly figures are taken for a whole city."))
-    if timezone.localdate(now) < month.since:
-        raise Conflict(_("A month that has not begun has no figures yet."))
-    divisions = list(Division.objects.filter(path__under=city.path).exclude(level=DivisionLevel.GRID).values_list("pk", "path"))
-    paths = dict(divisions)
-    ids = {path: pk for pk, path in divisions}
-    final = timezone.localdate(now) >= closes_on(city, month)
-    rows = []
-    for number, found in enumerate(sorted(MEASURES.values(), key=lambda m: m.code), start=1):
-        progress(str(found.label), int(100 * (number - 1) / max(len(MEASURES), 1)))
-        figures = found.compute(city, month)
-        rows += [Snapshot(month=month.since, division_id=pk, measure=found.code, numerator=numerator, denominator=denominator,
-                          counted=counted, final=final, taken_at=now)
-                 for pk, (numerator, denominator, counted) in roll_up(figures, paths, ids).items()]
-    with transaction.atomic():
-        taken = Snapshot.objects.select_for_update().filter(month=month.since, division_id=city.pk)
-        if any(row.final for row in taken):
-            raise Conflict(_("The figures of %(month)s are closed and are not taken again.") % {"month": month}, code="closed")
-        Snapshot.objects.filter(month=month.since, division__path__under=city.path).delete()
-        Snapshot.objects.bulk_create(rows, batch_size=2000)
-        audit_record(actor=actor, action="supervision.month.taken" if not final else "supervision.month.closed",
-                     target=city, division=city, changes={"month": str(month), "rows": len(rows)})
-    progress("", 100)
-    return len(rows)
-
-
-def snapshots_due(now: datetime) -> str:
-    """The clock's job: for every city, close last month once its closing day has come, and take
-    the running month once a day (by its latest taking). Cheap when nothing is due."""
-    today = timezone.localdate(now)
-    done = []
-    for city in Division.objects.filter(level=DivisionLevel.CITY):
-        running = Month.of(today)
-        last = running.previous()
-        if today >= closes_on(city, last) and not Snapshot.objects.filter(month=last.since, division=city, final=True).exists():
-            snapshot_take(city=city, month=last, now=now)
-            done.append(f"{city.name} {last} closed")
-        latest = Snapshot.objects.filter(month=running.since, division=city).order_by("-taken_at").values_list("taken_at", flat=True).first()
-        if latest is None or timezone.localdate(latest) < today:
-            snapshot_take(city=city, month=running, now=now)
-            done.append(f"{city.name} {running}")
-    return ", ".join(done)
-
-
-# Notices (通报) -----------------------------------------------------------------------------------
+from ..models import Notice, NoticeEntry, NoticeReceipt, NoticeStatus, Snapshot
 
 NOTICE_LEVELS = (DivisionLevel.DISTRICT, DivisionLevel.STREET, DivisionLevel.COMMUNITY)
 
@@ -123,10 +21,10 @@ NOTICE_LEVELS = (DivisionLevel.DISTRICT, DivisionLevel.STREET, DivisionLevel.COM
 def _notice_body(issuer: Division, month: Month, entries: list[NoticeEntry], indicators: dict) -> str:
     """The wording a clerk would write: what was checked, each indicator's units below its target
     with their figures and the rule they miss, and what the units are to do."""
-    from .templatetags.supervision_tags import figure_text
+    from ..templatetags.supervision_tags import figure_text
 
     lines = [str(_("According to the monthly figures of %(month)s, the following units are below the targets of the "
-                   "community service rooms. They are notified as follows:") % {"month": month}), ""]
+                   "community service rooms. They are notified as follows:") % {"month": month.words()}), ""]
     by_indicator: dict[str, list[NoticeEntry]] = {}
     for entry in entries:
         by_indicator.setdefault(entry.indicator_key, []).append(entry)
@@ -146,7 +44,7 @@ def _notice_body(issuer: Division, month: Month, entries: list[NoticeEntry], ind
 def notice_draft(*, actor, issuer: Division, month: Month, unit_level: str = DivisionLevel.STREET) -> Notice:
     """Draft the notice of ``month`` for the units at ``unit_level`` under ``issuer`` that miss a
     target, furthest first, from the month's figures (kept in the notice as they are now)."""
-    from .selectors import Figure, indicators
+    from ..selectors import Figure, indicators
 
     if not actor.has_perm("supervision.draft_notice", issuer):
         raise PermissionDenied(_("Only the civil-affairs bureau drafts notices."))
@@ -157,7 +55,7 @@ def notice_draft(*, actor, issuer: Division, month: Month, unit_level: str = Div
     figures = {(row.division_id, row.measure): row for row in Snapshot.objects.filter(
         month=month.since, division__in=units, measure__in={i.measure.code for i in found.values()})}
     if not figures:
-        raise ValidationFailed(fields={"month": [_("There are no figures of %(month)s to draft a notice from.") % {"month": month}]})
+        raise ValidationFailed(fields={"month": [_("There are no figures of %(month)s to draft a notice from.") % {"month": month.words()}]})
     entries = []
     for key, indicator in found.items():
         below = []
@@ -174,7 +72,8 @@ def notice_draft(*, actor, issuer: Division, month: Month, unit_level: str = Div
     with transaction.atomic():
         notice = Notice.objects.create(
             issuer=issuer, month=month.since, unit_level=unit_level, drafted_by=actor,
-            title=str(_("Notice on the community service rooms of %(division)s, %(month)s") % {"division": issuer.name, "month": month}),
+            title=str(_("Notice on the community service rooms of %(division)s, %(month)s") % {"division": issuer.name,
+                                                                                                  "month": month.words()}),
             body=_notice_body(issuer, month, entries, found))
         for entry in entries:
             entry.notice = notice
@@ -228,7 +127,7 @@ def notice_publish(*, actor, notice: Notice, now: datetime | None = None) -> Not
         notify(user=assignment.user, title=notice.title, body=str(_("Your unit is named in this notice: read it and answer.")),
                url=f"/supervision/notices/{notice.pk}/")
     audit_record(actor=actor, action="supervision.notice.published", target=notice, division=notice.issuer,
-                 changes={"units": [unit.pk for unit in units]})
+                 changes={"units": len(units)})
     return notice
 
 
@@ -245,6 +144,5 @@ def notice_respond(*, actor, receipt: NoticeReceipt, response: str, now: datetim
         raise ValidationFailed(fields={"response": [_("Write the causes and the measures taken.")]})
     receipt.response, receipt.responded_by, receipt.responded_at = response, actor, now or timezone.now()
     receipt.save(update_fields=["response", "responded_by", "responded_at"])
-    audit_record(actor=actor, action="supervision.notice.answered", target=receipt.notice, division=receipt.division,
-                 changes={"division": receipt.division_id})
+    audit_record(actor=actor, action="supervision.notice.answered", target=receipt.notice, division=receipt.division)
     return receipt

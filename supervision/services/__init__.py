@@ -1,0 +1,10 @@
+"""Supervision's writes: the monthly figures, the notices drafted from them, the rectification
+items units put right and the plans of communities that miss a standard.
+
+One file per entity; every name is imported here, so ``from supervision import services`` serves.
+"""
+
+from .notices import NOTICE_LEVELS, notice_draft, notice_publish, notice_respond, notice_update
+from .plans import milestone_done, plan_close, plan_create, rule_result
+from .rectifications import rectification_answer, rectification_open, rectification_verify
+from .snapshots import close_after_days, closes_on, roll_up, snapshot_take, snapshots_due

@@ -97,6 +97,9 @@ GRANTS: dict[str, dict[str, str]] = {
     "supervision.open_rectification": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     "supervision.answer_rectification": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
     "supervision.verify_rectification": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    # The yearly target-responsibility assessment: the bureau assesses and signs off; units read their scores.
+    "supervision.view_assessment": {**STAFF_READ},
+    "supervision.assess": {R.SUPERVISOR: SUBTREE},
     # One community, one plan: drawn up by the street (with the community), followed by the bureau.
     "supervision.view_plan": {**STAFF_READ},
     "supervision.add_plan": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},

@@ -155,6 +155,10 @@ ACTION_LABELS = {
     "supervision.plan.created": _("plan of a community drawn up"),
     "supervision.milestone.done": _("milestone of a plan done"),
     "supervision.plan.closed": _("plan of a community closed"),
+    "supervision.assessment.started": _("yearly assessment started"),
+    "supervision.assessment.recomputed": _("yearly assessment scored again"),
+    "supervision.assessment.item_added": _("points added by hand in the yearly assessment"),
+    "supervision.assessment.signed": _("yearly assessment signed off"),
 }
 
 # The modules, for grouping the actions in the trail's filter.

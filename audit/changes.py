@@ -105,6 +105,7 @@ KEY_LABELS = {
     "entries": _("notice entries"),
     "standard": _("standard"),
     "milestone": _("milestone"),
+    "year": _("year"),
 }
 
 # Keys not worth a line: the ledger code beside the account's name, a household's previous answers.

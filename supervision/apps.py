@@ -23,5 +23,7 @@ class SupervisionConfig(AppConfig):
                  order=14, icon="clipboard-check", group="places")
         nav_item(_("Plans of communities"), "supervision:plans", visible=lambda u: holds_any(u, "supervision.view_plan"),
                  order=15, icon="signpost-split", group="places")
+        nav_item(_("Yearly assessment"), "supervision:assessments", visible=lambda u: holds_any(u, "supervision.view_assessment"),
+                 order=16, icon="award", group="places")
         dashboard_card("supervision/cards/notices.html", context=notices_card, order=3, wide=True)
         tick_job("monthly figures", snapshots_due)

@@ -53,3 +53,14 @@ class PlanForm(BootstrapMixin, forms.Form):
 
     def milestone_rows(self):
         return [(self[f"m{n}_title"], self[f"m{n}_owner"], self[f"m{n}_due"]) for n in range(1, MILESTONE_ROWS + 1)]
+
+
+class ManualItemForm(BootstrapMixin, forms.Form):
+    division = forms.TypedChoiceField(label=_("unit"), coerce=int)
+    title = forms.CharField(label=_("what the points are for"), max_length=200)
+    points = forms.DecimalField(label=_("points (negative to take off)"), max_digits=6, decimal_places=2, min_value=-100, max_value=100)
+    evidence = forms.FileField(label=_("evidence (a photo or a PDF)"))
+
+    def __init__(self, *args, units: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["division"].choices = [(unit.pk, unit.name) for unit in units]

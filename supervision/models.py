@@ -221,3 +221,83 @@ class Milestone(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class AssessmentStatus(models.TextChoices):
+    DRAFT = "draft", _("being assessed")
+    SIGNED = "signed", _("signed off")
+
+
+class Assessment(models.Model):
+    """The yearly target-responsibility assessment (目标责任制考核) of the streets and towns (or
+    districts) under a bureau: a score per indicator from the year's monthly figures, weighed as the
+    rule pack says, with items assessors add by hand; signed off by the bureau, then immutable."""
+
+    issuer = models.ForeignKey("org.Division", verbose_name=_("assessed by"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField(_("year"))
+    unit_level = models.CharField(_("units"), max_length=20)
+    status = models.CharField(_("status"), max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.DRAFT)
+    scoring = models.CharField(_("scoring"), max_length=30)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("signed off by"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
+
+    scope = ScopeFields(division=("issuer", "scores__division"), many=True)
+
+    class Meta:
+        verbose_name = _("yearly assessment")
+        verbose_name_plural = _("yearly assessments")
+        ordering = ["-year", "-id"]
+        constraints = [models.UniqueConstraint(fields=["issuer", "year", "unit_level"], name="assessment_one_per_year")]
+
+    def __str__(self):
+        return f"{self.issuer} {self.year}"
+
+
+class AssessmentScore(models.Model):
+    """One unit's score on one indicator: the year's figure, the target, the weight and the points."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
+    division = models.ForeignKey("org.Division", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    indicator_key = models.CharField(_("indicator"), max_length=100)
+    indicator_title = models.CharField(_("indicator"), max_length=200)
+    unit = models.CharField(_("unit of the figure"), max_length=20)
+    value = models.DecimalField(_("figure"), max_digits=20, decimal_places=6, null=True, blank=True)
+    target = models.DecimalField(_("target"), max_digits=20, decimal_places=6)
+    weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2)
+    points = models.DecimalField(_("points"), max_digits=8, decimal_places=2)
+
+    scope = ScopeFields(division="division")
+
+    class Meta:
+        verbose_name = _("assessment score")
+        verbose_name_plural = _("assessment scores")
+        ordering = ["assessment", "division", "indicator_key"]
+
+    def __str__(self):
+        return f"{self.division} · {self.indicator_title}"
+
+
+class ManualItem(models.Model):
+    """Points an assessor adds or takes off by hand (an award, a serious incident), with evidence."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="manual_items")
+    division = models.ForeignKey("org.Division", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("item"), max_length=200)
+    points = models.DecimalField(_("points"), max_digits=6, decimal_places=2)
+    evidence = models.FileField(_("evidence"), upload_to="supervision/assessment/%Y/", blank=True)
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assessor"), on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    scope = ScopeFields(division="division")
+
+    class Meta:
+        verbose_name = _("item assessed by hand")
+        verbose_name_plural = _("items assessed by hand")
+        ordering = ["assessment", "division", "id"]
+
+    def __str__(self):
+        return self.title

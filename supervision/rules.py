@@ -66,3 +66,9 @@ rule_kind(
 parameter_rule("supervision.close_after_days", Param(
     "int", label=_("figures closed after"), unit="days", min=0, max=31,
     help=_("Days after a month ends before its figures are taken for the last time and closed (reports of the month filed).")))
+
+PROPORTIONAL, ALL_OR_NOTHING = "proportional", "all_or_nothing"
+parameter_rule("supervision.assessment_scoring", Param(
+    "str", label=_("an indicator's points in the yearly assessment"),
+    choices=((PROPORTIONAL, _("in proportion to how near the figure is to the target")),
+             (ALL_OR_NOTHING, _("its whole weight when the target is met, none otherwise")))))

@@ -15,6 +15,9 @@ from org.models import Division, DivisionLevel
 from rulepack.selectors import rules_for
 
 from .models import (
+    Assessment,
+    AssessmentScore,
+    ManualItem,
     Notice,
     NoticeEntry,
     NoticeReceipt,
@@ -275,3 +278,51 @@ def plan_standards(*, division: Division) -> list[tuple[str, str]]:
     from registry.compliance import COMMUNITY_RULE_KINDS, report_rules
 
     return [(rule.key, rule.title) for rule in report_rules(division=division) if rule.kind in COMMUNITY_RULE_KINDS]
+
+
+# The yearly assessment -----------------------------------------------------------------------------
+
+def assessment_list(*, user):
+    return visible_to(user, "supervision.view_assessment", Assessment.objects.select_related("issuer", "signed_by")).order_by("-year", "-id")
+
+
+def assessment_get(*, user, pk: int) -> Assessment:
+    return get_for_user(user, "supervision.view_assessment", Assessment.objects.select_related("issuer", "signed_by", "created_by"),
+                        pk=pk)
+
+
+@dataclass
+class AssessedUnit:
+    division: Division
+    scores: list  # AssessmentScore in the columns' order (None where missing)
+    manual: Decimal
+    total: Decimal
+    rank: int = 0
+
+
+def assessment_results(*, user, assessment: Assessment) -> tuple[list[tuple[str, str, Decimal]], list[AssessedUnit]]:
+    """The columns (indicator key, title, weight) and the units ranked by total (indicator points
+    plus items by hand), highest first; a unit's staff read their own unit's row, the bureau all."""
+    scores = AssessmentScore.objects.filter(assessment=assessment).select_related("division__parent")
+    manual = ManualItem.objects.filter(assessment=assessment)
+    if not user.has_perm("supervision.assess", assessment.issuer):
+        scores = visible_to(user, "supervision.view_assessment", scores)
+        manual = visible_to(user, "supervision.view_assessment", manual)
+    columns: dict[str, tuple[str, str, Decimal]] = {}
+    by_unit: dict[int, dict] = {}
+    for score in scores.order_by("division__code", "indicator_key"):
+        columns.setdefault(score.indicator_key, (score.indicator_key, score.indicator_title, score.weight))
+        by_unit.setdefault(score.division_id, {"division": score.division, "scores": {}})["scores"][score.indicator_key] = score
+    extra: dict[int, Decimal] = {}
+    for division_id, points in manual.values_list("division_id", "points"):
+        extra[division_id] = extra.get(division_id, Decimal(0)) + points
+    keys = sorted(columns, key=lambda k: int(k.rsplit(".", 1)[-1]) if k.rsplit(".", 1)[-1].isdigit() else 0)
+    units = []
+    for pk, found in by_unit.items():
+        row = [found["scores"].get(k) for k in keys]
+        total = sum((s.points for s in row if s is not None), Decimal(0)) + extra.get(pk, Decimal(0))
+        units.append(AssessedUnit(division=found["division"], scores=row, manual=extra.get(pk, Decimal(0)), total=total))
+    units.sort(key=lambda u: (-u.total, u.division.code))
+    for rank, unit in enumerate(units, start=1):
+        unit.rank = rank
+    return [columns[k] for k in keys], units

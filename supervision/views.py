@@ -24,8 +24,15 @@ from org.models import LEVEL_ORDER, DivisionLevel
 from org.selectors import division_get, division_picked, user_home_division
 
 from . import selectors, services
-from .forms import MILESTONE_ROWS, AnswerForm, PlanForm, RectificationForm, VerifyForm
-from .models import NoticeStatus, PlanStatus, RectificationStatus
+from .forms import (
+    MILESTONE_ROWS,
+    AnswerForm,
+    ManualItemForm,
+    PlanForm,
+    RectificationForm,
+    VerifyForm,
+)
+from .models import AssessmentStatus, ManualItem, NoticeStatus, PlanStatus, RectificationStatus
 from .templatetags.supervision_tags import figure_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -132,6 +139,8 @@ def indicator(request, code: str, indicator_key: str):
                   "target": float(found.target * 100 if found.unit == "share" else found.target),
                   "suffix": "%" if found.unit == "share" else ""},
         "deeper": division.level not in (DivisionLevel.COMMUNITY, DivisionLevel.GRID),
+        "may_plan": (division.level == DivisionLevel.COMMUNITY and found.measure.module == "registry"
+                     and request.user.has_perm("supervision.add_plan", division)),
     })
 
 
@@ -178,6 +187,7 @@ def notice_detail(request, notice_id: int):
     return render(request, "supervision/notice_detail.html", {
         "notice": notice, "groups": selectors.notice_entries(notice=notice), "receipts": receipts, "may_edit": may_edit,
         "mine": [r for r in receipts if r.responded_at is None and request.user.has_perm("supervision.respond_notice", r.division)],
+        "may_rectify": notice.status == NoticeStatus.PUBLISHED and request.user.has_perm("supervision.open_rectification", notice.issuer),
     })
 
 
@@ -348,3 +358,78 @@ def plan_detail(request, plan_id: int):
         "plan": plan, "milestones": list(plan.milestones.select_related("owner")), "today": timezone.localdate(),
         "result": result, "may_change": may_change,
     })
+
+
+# The yearly assessment (目标责任制考核) ------------------------------------------------------------
+
+@login_required
+def assessment_list(request):
+    if not holds_any(request.user, "supervision.view_assessment"):
+        raise NotFound()
+    home_division = user_home_division(user=request.user)
+    may_assess = home_division is not None and request.user.has_perm("supervision.assess", home_division)
+    if request.method == "POST" and may_assess:
+        try:
+            year = int(request.POST.get("year", ""))
+        except ValueError:
+            raise ValidationFailed(fields={"year": [_("Choose a year.")]}) from None
+        assessment = services.assessment_start(actor=request.user, issuer=home_division, year=year,
+                                               unit_level=request.POST.get("unit_level", DivisionLevel.STREET))
+        messages.success(request, _("The units are scored from the year's monthly figures: add items by hand, then sign it off."))
+        return redirect("supervision:assessment", assessment_id=assessment.pk)
+    years = sorted({m.since.year for m in selectors.months_taken(division=home_division)}, reverse=True) if may_assess else []
+    levels = [(level, label) for level, label in DivisionLevel.choices if level in services.ASSESSED_LEVELS
+              and home_division is not None and LEVEL_ORDER.index(level) > LEVEL_ORDER.index(home_division.level)]
+    return render(request, "supervision/assessment_list.html", {
+        "assessments": selectors.assessment_list(user=request.user), "may_assess": may_assess, "years": years, "levels": levels,
+        "home": home_division,
+    })
+
+
+@login_required
+def assessment_detail(request, assessment_id: int):
+    assessment = selectors.assessment_get(user=request.user, pk=assessment_id)
+    user = request.user
+    may_assess = assessment.status == AssessmentStatus.DRAFT and user.has_perm("supervision.assess", assessment.issuer)
+    columns, units = selectors.assessment_results(user=user, assessment=assessment)
+    form = ManualItemForm(units=[u.division for u in units]) if may_assess else None
+    if request.method == "POST":
+        if not may_assess:
+            raise NotFound()
+        action = request.POST.get("action")
+        if action == "item":
+            form = ManualItemForm(request.POST, request.FILES, units=[u.division for u in units])
+            if form.is_valid():
+                division = next(u.division for u in units if u.division.pk == form.cleaned_data["division"])
+                services.manual_item_add(actor=user, assessment=assessment, division=division, title=form.cleaned_data["title"],
+                                         points=form.cleaned_data["points"], evidence=form.cleaned_data["evidence"])
+                messages.success(request, _("The item is added."))
+                return redirect("supervision:assessment", assessment_id=assessment.pk)
+        elif action == "recompute":
+            services.assessment_recompute(actor=user, assessment=assessment)
+            messages.success(request, _("The units are scored again from the figures as they are now."))
+            return redirect("supervision:assessment", assessment_id=assessment.pk)
+        elif action == "sign":
+            services.assessment_sign(actor=user, assessment=assessment)
+            messages.success(request, _("The assessment is signed off: it no longer changes."))
+            return redirect("supervision:assessment", assessment_id=assessment.pk)
+        else:
+            raise NotFound()
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(f"linli-assessment-{assessment.issuer.code}-{assessment.year}",
+                     _("Yearly assessment of %(division)s, %(year)s") % {"division": assessment.issuer.name, "year": assessment.year},
+                     [_("rank"), _("unit"), *[f"{title}（{figure_text(weight, 'points')}）" for _key, title, weight in columns],
+                      _("items by hand"), _("total")],
+                     [[u.rank, u.division.name, *[s.points if s else None for s in u.scores], u.manual, u.total] for u in units])
+    items = ManualItem.objects.filter(assessment=assessment, division__in=[u.division for u in units]).select_related(
+        "division", "assessor")
+    return render(request, "supervision/assessment_detail.html", {
+        "assessment": assessment, "columns": columns, "units": units, "may_assess": may_assess, "form": form, "items": items,
+    })
+
+
+@login_required
+def manual_item_evidence(request, assessment_id: int, item_id: int):
+    assessment = selectors.assessment_get(user=request.user, pk=assessment_id)
+    item = get_for_user(request.user, "supervision.view_assessment", ManualItem.objects.filter(assessment=assessment), pk=item_id)
+    return serve_upload(item.evidence, download_name=f"考核佐证-{item.pk}")

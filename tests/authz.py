@@ -148,6 +148,20 @@ def _plan_at(world: World, node: Division, user=None) -> int:
     return plan.pk
 
 
+def _assessment_at(world: World, node: Division, user=None):
+    from supervision.models import Assessment, AssessmentScore, ManualItem
+
+    assessment = Assessment.objects.filter(issuer=node).first()
+    if assessment is None:
+        assessment = Assessment.objects.create(issuer=node, year=2026, unit_level=node.level, scoring="proportional",
+                                               created_by=world.users["city_supervisor"])
+        AssessmentScore.objects.create(assessment=assessment, division=node, indicator_key="supervision.indicator.1",
+                                       indicator_title="面积达标率", unit="share", value=1, target=1, weight=20, points=20)
+        ManualItem.objects.create(assessment=assessment, division=node, title="表彰", points=5, evidence="supervision/x.pdf",
+                                  assessor=world.users["city_supervisor"])
+    return assessment
+
+
 def _booking_at(world: World, node: Division) -> int:
     """A booking of a room below ``node``, booked by someone living there."""
     from datetime import timedelta
@@ -460,6 +474,8 @@ PARAMS = {
     "notice_id": lambda world, node, user: _notice_at(world, node).pk,
     "receipt_id": lambda world, node, user: _notice_at(world, node).receipts.get().pk,
     "rectification_id": _rectification_at,
+    "assessment_id": lambda world, node, user: _assessment_at(world, node).pk,
+    "item_id": lambda world, node, user: _assessment_at(world, node).manual_items.get().pk,
     "plan_id": _plan_at,
     "room_id": lambda world, node, user: _room_at(world, node).pk,
     "photo_id": lambda world, node, user: _photo_at(world, node),

@@ -4,6 +4,15 @@ items units put right and the plans of communities that miss a standard.
 One file per entity; every name is imported here, so ``from supervision import services`` serves.
 """
 
+from .assessments import (
+    ASSESSED_LEVELS,
+    assessment_recompute,
+    assessment_sign,
+    assessment_start,
+    manual_item_add,
+    points_for,
+    year_figures,
+)
 from .notices import NOTICE_LEVELS, notice_draft, notice_publish, notice_respond, notice_update
 from .plans import milestone_done, plan_close, plan_create, rule_result
 from .rectifications import rectification_answer, rectification_open, rectification_verify

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 # An entry names its group; a group with a single entry for the user shows as that entry.
 NAV_GROUPS = {
     "places": (_("Places and rooms"), "houses"),
+    "supervision": (_("Supervision"), "speedometer2"),
     "services": (_("Services and funds"), "people"),
     "admin": (_("Administration"), "sliders"),
 }

@@ -16,14 +16,14 @@ class SupervisionConfig(AppConfig):
         from .views import notices_card
 
         nav_item(_("Indicators"), "supervision:home", visible=lambda u: holds_any(u, "supervision.view_indicators"),
-                 order=12, icon="speedometer2")
+                 order=12, icon="speedometer2", group="supervision")
         nav_item(_("Notices"), "supervision:notices", visible=lambda u: holds_any(u, "supervision.view_notice"),
-                 order=13, icon="megaphone")
+                 order=13, icon="megaphone", group="supervision")
         nav_item(_("Rectification"), "supervision:rectifications", visible=lambda u: holds_any(u, "supervision.view_rectification"),
-                 order=14, icon="clipboard-check", group="places")
+                 order=14, icon="clipboard-check", group="supervision")
         nav_item(_("Plans of communities"), "supervision:plans", visible=lambda u: holds_any(u, "supervision.view_plan"),
-                 order=15, icon="signpost-split", group="places")
+                 order=15, icon="signpost-split", group="supervision")
         nav_item(_("Yearly assessment"), "supervision:assessments", visible=lambda u: holds_any(u, "supervision.view_assessment"),
-                 order=16, icon="award", group="places")
+                 order=16, icon="award", group="supervision")
         dashboard_card("supervision/cards/notices.html", context=notices_card, order=3, wide=True)
         tick_job("monthly figures", snapshots_due)

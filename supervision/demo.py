@@ -99,7 +99,7 @@ def build_rectification(ctx, notice) -> None:
     for number, (unit, key) in enumerate(failing[:4]):
         owner = worker if unit == community else street_admin
         item = rectification_open(actor=street_admin, division=unit, source="notice", notice=notice if unit == community else None,
-                                  source_text=str(rule_result(unit, key).title), title=f"{unit.name}：{rule_result(unit, key).title}",
+                                  source_text=str(rule_result(unit, key).title), title=f"整改：{rule_result(unit, key).title}",
                                   owner=owner, deadline=today + timedelta(days=15 + 15 * number))
         if number >= 1:
             rectification_answer(actor=owner, item=item, response="已与物业签订闲置用房置换协议，正在装修，附协议扫描件。")

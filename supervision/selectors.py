@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Min, Q
+from django.db.models import Case, Count, Min, Q, When
 from django.utils import timezone
 
 from accounts.permissions import get_for_user, holds_any, visible_to
@@ -23,6 +23,7 @@ from .models import (
     NoticeReceipt,
     NoticeStatus,
     Plan,
+    PlanStatus,
     Rectification,
     RectificationStatus,
     Snapshot,
@@ -250,7 +251,8 @@ def rectification_list(*, user, status: str | None = None, overdue: bool = False
         items = items.filter(status=status)
     if overdue:
         items = items.exclude(status=RectificationStatus.CLOSED).filter(deadline__lt=today or timezone.localdate())
-    return items.order_by("status", "deadline", "id")
+    waiting_first = Case(When(status=RectificationStatus.OPEN, then=0), When(status=RectificationStatus.ANSWERED, then=1), default=2)
+    return items.order_by(waiting_first, "deadline", "id")
 
 
 def rectification_get(*, user, pk: int) -> Rectification:
@@ -266,7 +268,8 @@ def plan_list(*, user, status: str | None = None, today: date | None = None):
         plans = plans.filter(status=status)
     pending = Q(milestones__done_at__isnull=True)
     return plans.annotate(next_due=Min("milestones__due", filter=pending),
-                          overdue=Count("milestones", filter=pending & Q(milestones__due__lt=today))).order_by("status", "next_due", "id")
+                          overdue=Count("milestones", filter=pending & Q(milestones__due__lt=today))).order_by(
+        Case(When(status=PlanStatus.OPEN, then=0), default=1), "next_due", "id")
 
 
 def plan_get(*, user, pk: int) -> Plan:

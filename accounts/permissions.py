@@ -100,6 +100,8 @@ GRANTS: dict[str, dict[str, str]] = {
     # The yearly target-responsibility assessment: the bureau assesses and signs off; units read their scores.
     "supervision.view_assessment": {**STAFF_READ},
     "supervision.assess": {R.SUPERVISOR: SUBTREE},
+    # Double random inspections: drawn by the bureau (``supervision.assess``); read by the units drawn.
+    "supervision.view_inspection": {**STAFF_READ},
     # One community, one plan: drawn up by the street (with the community), followed by the bureau.
     "supervision.view_plan": {**STAFF_READ},
     "supervision.add_plan": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},

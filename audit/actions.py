@@ -159,6 +159,8 @@ ACTION_LABELS = {
     "supervision.assessment.recomputed": _("yearly assessment scored again"),
     "supervision.assessment.item_added": _("points added by hand in the yearly assessment"),
     "supervision.assessment.signed": _("yearly assessment signed off"),
+    "supervision.inspection.drawn": _("double random inspection drawn"),
+    "supervision.inspection.submitted": _("inspection checklist filled in"),
 }
 
 # The modules, for grouping the actions in the trail's filter.

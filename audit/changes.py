@@ -106,6 +106,10 @@ KEY_LABELS = {
     "standard": _("standard"),
     "milestone": _("milestone"),
     "year": _("year"),
+    "seed": _("seed of the draw"),
+    "communities": _("communities drawn"),
+    "pool": _("pool of inspectors"),
+    "failed": _("items found wrong"),
 }
 
 # Keys not worth a line: the ledger code beside the account's name, a household's previous answers.

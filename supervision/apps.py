@@ -13,7 +13,7 @@ class SupervisionConfig(AppConfig):
 
         from . import rules  # noqa: F401  (the indicator rule kind and the values it reads)
         from .services import snapshots_due
-        from .views import notices_card
+        from .views import inspections_card, notices_card
 
         nav_item(_("Indicators"), "supervision:home", visible=lambda u: holds_any(u, "supervision.view_indicators"),
                  order=12, icon="speedometer2", group="supervision")
@@ -25,5 +25,8 @@ class SupervisionConfig(AppConfig):
                  order=15, icon="signpost-split", group="supervision")
         nav_item(_("Yearly assessment"), "supervision:assessments", visible=lambda u: holds_any(u, "supervision.view_assessment"),
                  order=16, icon="award", group="supervision")
+        nav_item(_("Double random inspections"), "supervision:campaigns",
+                 visible=lambda u: holds_any(u, "supervision.view_inspection"), order=17, icon="shuffle", group="supervision")
+        dashboard_card("supervision/cards/inspections.html", context=inspections_card, order=4, wide=True)
         dashboard_card("supervision/cards/notices.html", context=notices_card, order=3, wide=True)
         tick_job("monthly figures", snapshots_due)

@@ -2,7 +2,8 @@
 (the past months closed, as the clock would have closed them) — and its notices: the district's
 notice of last month to its streets, published, one street's answer in and the other's awaited;
 the city's notice of its districts still a draft; rectification items and plans of communities
-at every stage in 中山街道."""
+at every stage in 中山街道; last year's assessment of 鹭湖区's streets, signed off; and a double
+random inspection with its seed, two checklists filled in."""
 
 from datetime import timedelta
 
@@ -18,6 +19,9 @@ from .models import NoticeReceipt
 from .services import (
     assessment_sign,
     assessment_start,
+    campaign_draw,
+    checklist,
+    inspection_submit,
     manual_item_add,
     milestone_done,
     notice_draft,
@@ -62,6 +66,26 @@ def build_supervision(ctx) -> None:
 
     build_rectification(ctx, notice)
     build_assessment(ctx)
+    build_inspections(ctx)
+
+
+def build_inspections(ctx) -> None:
+    """鹭湖区's double random inspection: six communities and two inspectors for each, drawn with a
+    published seed; two checklists filled in, one with an item found wrong."""
+    district = User.objects.get(username="minzheng_qu")
+    home = district.role_assignments.get().division
+    campaign = campaign_draw(actor=district, issuer=home, title=f"{timezone.localdate().year}年第四季度社区服务用房双随机检查",
+                             community_count=6, inspectors_per_community=2, seed="20261201")
+    items, _days = checklist(home)
+    for number, inspection in enumerate(campaign.inspections.order_by("order")[:2]):
+        wrong = {"use"} if number == 1 else set()
+        answers = {item["code"]: {"passed": item["code"] not in wrong,
+                                  "note": "二楼活动室被租给培训机构长期使用，未对居民开放。" if item["code"] in wrong else ""}
+                   for item in items}
+        inspection_submit(actor=inspection.inspectors.order_by("id").first(), inspection=inspection, answers=answers)
+    drawn = "、".join(f"{i.community.name}（{'、'.join(u.label for u in i.inspectors.order_by('id'))}）"
+                     for i in campaign.inspections.order_by("order").select_related("community"))
+    ctx.say(f"double random inspection, seed {campaign.seed}: {drawn}")
 
 
 def build_assessment(ctx) -> None:

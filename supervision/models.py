@@ -301,3 +301,78 @@ class ManualItem(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class CampaignStatus(models.TextChoices):
+    DRAWN = "drawn", _("drawn, inspecting")
+    CLOSED = "closed", _("closed")
+
+
+class InspectionCampaign(models.Model):
+    """A "double random" inspection campaign (双随机): communities drawn at random from the scope and
+    inspectors drawn at random from the pool for each, reproducibly — the seed is recorded and
+    shown, so anyone can draw again and get the same list — never an inspector for their own unit."""
+
+    issuer = models.ForeignKey("org.Division", verbose_name=_("inspecting unit"), on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("title"), max_length=200)
+    community_count = models.PositiveIntegerField(_("communities drawn"))
+    inspectors_per_community = models.PositiveIntegerField(_("inspectors for each"))
+    seed = models.CharField(_("seed of the draw"), max_length=64)
+    pool = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("pool of inspectors"), related_name="+")
+    status = models.CharField(_("status"), max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.DRAWN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("drawn by"), on_delete=models.PROTECT, related_name="+")
+    drawn_at = models.DateTimeField(_("drawn at"), auto_now_add=True)
+
+    scope = ScopeFields(division=("issuer", "inspections__community"), many=True)
+
+    class Meta:
+        verbose_name = _("inspection campaign")
+        verbose_name_plural = _("inspection campaigns")
+        ordering = ["-drawn_at", "-id"]
+
+    def __str__(self):
+        return self.title
+
+
+class Inspection(models.Model):
+    """One community drawn in a campaign, its inspectors, and their checklist once filled in."""
+
+    campaign = models.ForeignKey(InspectionCampaign, on_delete=models.CASCADE, related_name="inspections")
+    community = models.ForeignKey("org.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveIntegerField(_("drawn as"))
+    inspectors = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("inspectors"), related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("filled in by"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("inspected at"), null=True, blank=True)
+
+    scope = ScopeFields(division="community")
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["campaign", "order"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "community"], name="inspection_once_per_campaign")]
+
+    def __str__(self):
+        return f"{self.campaign} · {self.community}"
+
+
+class InspectionFinding(models.Model):
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="findings")
+    item_code = models.CharField(_("checklist item"), max_length=50)
+    item_text = models.CharField(_("checklist item"), max_length=300)
+    passed = models.BooleanField(_("as it should be"))
+    note = models.TextField(_("what was found"), blank=True)
+    photo = models.FileField(_("photo"), upload_to="supervision/inspections/%Y/%m/", blank=True)
+    rectification = models.OneToOneField(Rectification, verbose_name=_("rectification item"), null=True, blank=True,
+                                         on_delete=models.PROTECT, related_name="finding")
+
+    scope = ScopeFields(division="inspection__community")
+
+    class Meta:
+        verbose_name = _("inspection finding")
+        verbose_name_plural = _("inspection findings")
+        ordering = ["inspection", "id"]
+
+    def __str__(self):
+        return self.item_text

@@ -72,3 +72,14 @@ parameter_rule("supervision.assessment_scoring", Param(
     "str", label=_("an indicator's points in the yearly assessment"),
     choices=((PROPORTIONAL, _("in proportion to how near the figure is to the target")),
              (ALL_OR_NOTHING, _("its whole weight when the target is met, none otherwise")))))
+
+rule_kind(
+    "inspection_checklist", module="supervision", label=_("inspection checklist"),
+    description=_("What inspectors check at a community's service rooms in a double random inspection, and the days "
+                  "a unit has to put right what fails."),
+    params={"items": Param("table", label=_("checklist items"), row_key="code", columns={
+                "code": Param("str"),
+                "question": Param("str", label=_("item checked")),
+            }),
+            "rectify_days": Param("int", label=_("put right within"), unit="days", min=1, max=365)},
+)

@@ -17,6 +17,8 @@ from rulepack.selectors import rules_for
 from .models import (
     Assessment,
     AssessmentScore,
+    Inspection,
+    InspectionCampaign,
     ManualItem,
     Notice,
     NoticeEntry,
@@ -329,3 +331,35 @@ def assessment_results(*, user, assessment: Assessment) -> tuple[list[tuple[str,
     for rank, unit in enumerate(units, start=1):
         unit.rank = rank
     return [columns[k] for k in keys], units
+
+
+# Double random inspections -------------------------------------------------------------------------
+
+def campaign_list(*, user):
+    return visible_to(user, "supervision.view_inspection", InspectionCampaign.objects.select_related("issuer", "created_by")).annotate(
+        drawn=Count("inspections", distinct=True),
+        done=Count("inspections", filter=Q(inspections__submitted_at__isnull=False), distinct=True)).order_by("-drawn_at", "-id")
+
+
+def campaign_get(*, user, pk: int) -> InspectionCampaign:
+    return get_for_user(user, "supervision.view_inspection", InspectionCampaign.objects.select_related("issuer", "created_by"), pk=pk)
+
+
+def campaign_inspections(*, user, campaign: InspectionCampaign) -> list[Inspection]:
+    """The communities drawn, in the order drawn, with their inspectors and findings wrong (the bureau
+    sees all; a unit its own; an inspector those they were drawn for)."""
+    inspections = campaign.inspections.select_related("community__parent").prefetch_related("inspectors")
+    if not user.has_perm("supervision.assess", campaign.issuer):
+        inspections = inspections.filter(Q(pk__in=visible_to(user, "supervision.view_inspection", Inspection.objects.all()).values("pk"))
+                                         | Q(inspectors=user)).distinct()
+    return list(inspections.annotate(wrong=Count("findings", filter=Q(findings__passed=False))).order_by("order"))
+
+
+def inspection_get(*, user, pk: int) -> Inspection:
+    """An inspection the user may open: the bureau's, the community's, or one they were drawn to inspect."""
+    found = Inspection.objects.select_related("campaign__issuer", "community__parent", "submitted_by").filter(pk=pk).first()
+    if found is None or not (found.inspectors.filter(pk=user.pk).exists()
+                             or user.has_perm("supervision.view_inspection", found.community)
+                             or user.has_perm("supervision.assess", found.campaign.issuer)):
+        raise NotFound()
+    return found

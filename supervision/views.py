@@ -433,3 +433,79 @@ def manual_item_evidence(request, assessment_id: int, item_id: int):
     assessment = selectors.assessment_get(user=request.user, pk=assessment_id)
     item = get_for_user(request.user, "supervision.view_assessment", ManualItem.objects.filter(assessment=assessment), pk=item_id)
     return serve_upload(item.evidence, download_name=f"考核佐证-{item.pk}")
+
+
+# Double random inspections (双随机) -----------------------------------------------------------------
+
+@login_required
+def campaign_list(request):
+    if not holds_any(request.user, "supervision.view_inspection"):
+        raise NotFound()
+    home_division = user_home_division(user=request.user)
+    may_draw = home_division is not None and request.user.has_perm("supervision.assess", home_division)
+    if request.method == "POST":
+        if not may_draw:
+            raise NotFound()
+        try:
+            count, per = int(request.POST.get("community_count", "")), int(request.POST.get("inspectors_per_community", ""))
+        except ValueError:
+            raise ValidationFailed(fields={"community_count": [_("Enter whole numbers.")]}) from None
+        campaign = services.campaign_draw(actor=request.user, issuer=home_division, title=request.POST.get("title", ""),
+                                          community_count=count, inspectors_per_community=per, seed=request.POST.get("seed", ""))
+        messages.success(request, _("Drawn with the seed %(seed)s: anyone who draws again with it gets the same list.")
+                         % {"seed": campaign.seed})
+        return redirect("supervision:campaign", campaign_id=campaign.pk)
+    return render(request, "supervision/campaign_list.html", {
+        "campaigns": Paginator(selectors.campaign_list(user=request.user), 30).get_page(request.GET.get("page")),
+        "may_draw": may_draw, "home": home_division,
+        "pool_size": services.default_pool(home_division).count() if may_draw else 0,
+    })
+
+
+@login_required
+def campaign_detail(request, campaign_id: int):
+    campaign = selectors.campaign_get(user=request.user, pk=campaign_id)
+    inspections = selectors.campaign_inspections(user=request.user, campaign=campaign)
+    bureau = request.user.has_perm("supervision.assess", campaign.issuer)
+    return render(request, "supervision/campaign_detail.html", {
+        "campaign": campaign, "inspections": inspections, "bureau": bureau,
+        "pool": list(campaign.pool.order_by("id")) if bureau else [],
+        "same": services.campaign_redraw(campaign) if bureau and request.GET.get("check") == "1" else None,
+    })
+
+
+@login_required
+def inspection_detail(request, inspection_id: int):
+    inspection = selectors.inspection_get(user=request.user, pk=inspection_id)
+    items, days = services.checklist(inspection.community)
+    may_fill = inspection.submitted_at is None and inspection.inspectors.filter(pk=request.user.pk).exists()
+    if request.method == "POST":
+        if not may_fill:
+            raise NotFound()
+        answers = {item["code"]: {"passed": {"yes": True, "no": False}.get(request.POST.get(f"{item['code']}-passed")),
+                                  "note": request.POST.get(f"{item['code']}-note", ""),
+                                  "photo": request.FILES.get(f"{item['code']}-photo")} for item in items}
+        services.inspection_submit(actor=request.user, inspection=inspection, answers=answers)
+        messages.success(request, _("The checklist is saved; what was found wrong is now to be rectified."))
+        return redirect("supervision:inspection", inspection_id=inspection.pk)
+    return render(request, "supervision/inspection_detail.html", {
+        "inspection": inspection, "items": items, "days": days, "may_fill": may_fill,
+        "inspectors": list(inspection.inspectors.all()),
+        "findings": list(inspection.findings.select_related("rectification")),
+    })
+
+
+@login_required
+def finding_photo(request, inspection_id: int, finding_id: int):
+    inspection = selectors.inspection_get(user=request.user, pk=inspection_id)
+    finding = get_object_or_404(inspection.findings.exclude(photo=""), pk=finding_id)
+    return serve_upload(finding.photo)
+
+
+def inspections_card(user) -> dict | None:
+    """The home page of an inspector: the communities they were drawn to inspect and have not yet."""
+    from .models import Inspection
+
+    waiting = list(Inspection.objects.filter(inspectors=user, submitted_at__isnull=True, campaign__status="drawn")
+                   .select_related("community__parent", "campaign").order_by("campaign__drawn_at", "order")[:5])
+    return {"waiting": waiting} if waiting else None

@@ -162,6 +162,21 @@ def _assessment_at(world: World, node: Division, user=None):
     return assessment
 
 
+def _inspection_at(world: World, node: Division):
+    """A campaign of ``node`` drawing a community below it, inspected, with one finding."""
+    from supervision.models import Inspection, InspectionCampaign, InspectionFinding
+
+    community = _community_in(node)
+    inspection = Inspection.objects.filter(community=community).first()
+    if inspection is None:
+        campaign = InspectionCampaign.objects.create(issuer=node, title=f"{node.name}双随机检查", community_count=1,
+                                                     inspectors_per_community=1, seed="s", created_by=world.users["city_supervisor"])
+        inspection = Inspection.objects.create(campaign=campaign, community=community, order=1)
+        InspectionFinding.objects.create(inspection=inspection, item_code="use", item_text="用房未被挪作他用", passed=False,
+                                         note="出租", photo="supervision/x.jpg")
+    return inspection
+
+
 def _booking_at(world: World, node: Division) -> int:
     """A booking of a room below ``node``, booked by someone living there."""
     from datetime import timedelta
@@ -474,6 +489,9 @@ PARAMS = {
     "notice_id": lambda world, node, user: _notice_at(world, node).pk,
     "receipt_id": lambda world, node, user: _notice_at(world, node).receipts.get().pk,
     "rectification_id": _rectification_at,
+    "campaign_id": lambda world, node, user: _inspection_at(world, node).campaign_id,
+    "inspection_id": lambda world, node, user: _inspection_at(world, node).pk,
+    "finding_id": lambda world, node, user: _inspection_at(world, node).findings.get().pk,
     "assessment_id": lambda world, node, user: _assessment_at(world, node).pk,
     "item_id": lambda world, node, user: _assessment_at(world, node).manual_items.get().pk,
     "plan_id": _plan_at,

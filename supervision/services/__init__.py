@@ -13,6 +13,17 @@ from .assessments import (
     points_for,
     year_figures,
 )
+from .inspections import (
+    Inspector,
+    campaign_draw,
+    campaign_redraw,
+    checklist,
+    default_pool,
+    draw,
+    inspection_submit,
+    inspectors_of,
+    own_unit,
+)
 from .notices import NOTICE_LEVELS, notice_draft, notice_publish, notice_respond, notice_update
 from .plans import milestone_done, plan_close, plan_create, rule_result
 from .rectifications import rectification_answer, rectification_open, rectification_verify

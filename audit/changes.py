@@ -106,6 +106,7 @@ KEY_LABELS = {
     "standard": _("standard"),
     "milestone": _("milestone"),
     "year": _("year"),
+    "item": _("item"),
     "seed": _("seed of the draw"),
     "communities": _("communities drawn"),
     "pool": _("pool of inspectors"),

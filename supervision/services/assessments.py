@@ -143,7 +143,7 @@ def manual_item_add(*, actor, assessment: Assessment, division: Division, title:
     item.evidence.save(document.name, document, save=False)
     item.save()
     audit_record(actor=actor, action="supervision.assessment.item_added", target=assessment, division=division,
-                 changes={"title": item.title, "points": points})
+                 changes={"item": item.title, "score": points})
     return item
 
 

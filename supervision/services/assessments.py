@@ -103,7 +103,7 @@ def assessment_start(*, actor, issuer: Division, year: int, unit_level: str = Di
 
 
 def _draft(actor, assessment: Assessment) -> Assessment:
-    assessment = Assessment.objects.select_for_update().select_related("issuer").get(pk=assessment.pk)
+    assessment = Assessment.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=assessment.pk)
     if not actor.has_perm("supervision.assess", assessment.issuer):
         raise PermissionDenied(_("Only the civil-affairs bureau assesses."))
     if assessment.status != AssessmentStatus.DRAFT:

@@ -128,7 +128,7 @@ def inspection_submit(*, actor, inspection: Inspection, answers: dict[str, dict]
     """The inspectors' checklist for the community: ``answers`` by item code, ``{"passed", "note", "photo"}``.
     Every item found wrong opens a rectification item for the community, due in the pack's days."""
     now = now or timezone.now()
-    inspection = Inspection.objects.select_for_update().select_related("campaign__issuer", "community__parent").get(pk=inspection.pk)
+    inspection = Inspection.objects.select_for_update(of=("self",)).select_related("campaign__issuer", "community__parent").get(pk=inspection.pk)
     if not inspection.inspectors.filter(pk=actor.pk).exists():
         raise PermissionDenied(_("Only the inspectors drawn for this community fill in its checklist."))
     if inspection.submitted_at is not None or inspection.campaign.status != CampaignStatus.DRAWN:

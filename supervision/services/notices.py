@@ -84,7 +84,7 @@ def notice_draft(*, actor, issuer: Division, month: Month, unit_level: str = Div
 
 
 def _draft_of(actor, notice: Notice) -> Notice:
-    notice = Notice.objects.select_for_update().select_related("issuer").get(pk=notice.pk)
+    notice = Notice.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=notice.pk)
     if not actor.has_perm("supervision.draft_notice", notice.issuer):
         raise PermissionDenied(_("Only the civil-affairs bureau drafts notices."))
     if notice.status != NoticeStatus.DRAFT:
@@ -134,7 +134,7 @@ def notice_publish(*, actor, notice: Notice, now: datetime | None = None) -> Not
 @transaction.atomic
 def notice_respond(*, actor, receipt: NoticeReceipt, response: str, now: datetime | None = None) -> NoticeReceipt:
     """The unit's answer to a notice: once; then the notice leaves its home page."""
-    receipt = NoticeReceipt.objects.select_for_update().select_related("division", "notice").get(pk=receipt.pk)
+    receipt = NoticeReceipt.objects.select_for_update(of=("self",)).select_related("division", "notice").get(pk=receipt.pk)
     if not actor.has_perm("supervision.respond_notice", receipt.division):
         raise PermissionDenied(_("Only the staff of the unit named answer the notice."))
     if receipt.responded_at is not None:

@@ -66,7 +66,7 @@ def plan_create(*, actor, community: Division, rule_key: str, measures: str, mil
 
 @transaction.atomic
 def milestone_done(*, actor, milestone: Milestone, now: datetime | None = None) -> Milestone:
-    milestone = Milestone.objects.select_for_update().select_related("plan__community").get(pk=milestone.pk)
+    milestone = Milestone.objects.select_for_update(of=("self",)).select_related("plan__community").get(pk=milestone.pk)
     if milestone.owner_id != actor.pk and not actor.has_perm("supervision.add_plan", milestone.plan.community):
         raise PermissionDenied(_("Only the person responsible or the plan's staff mark a milestone done."))
     if milestone.done_at is not None or milestone.plan.status != PlanStatus.OPEN:
@@ -81,7 +81,7 @@ def milestone_done(*, actor, milestone: Milestone, now: datetime | None = None) 
 @transaction.atomic
 def plan_close(*, actor, plan: Plan, now: datetime | None = None) -> Plan:
     """Close the plan: only once the standard it addresses passes in the register."""
-    plan = Plan.objects.select_for_update().select_related("community").get(pk=plan.pk)
+    plan = Plan.objects.select_for_update(of=("self",)).select_related("community").get(pk=plan.pk)
     if not actor.has_perm("supervision.add_plan", plan.community):
         raise PermissionDenied(_("You may close plans only for the communities of your area."))
     if plan.status != PlanStatus.OPEN:

@@ -55,7 +55,7 @@ def rectification_open(*, actor, division: Division, source: str, title: str, ow
 @transaction.atomic
 def rectification_answer(*, actor, item: Rectification, response: str, evidence=None, now: datetime | None = None) -> Rectification:
     """The unit's answer: what it did, with its evidence (a photo or a PDF); the item waits for verification."""
-    item = Rectification.objects.select_for_update().select_related("division").get(pk=item.pk)
+    item = Rectification.objects.select_for_update(of=("self",)).select_related("division").get(pk=item.pk)
     if item.owner_id != actor.pk and not _may_act_for(actor, item.division):
         raise PermissionDenied(_("Only the person responsible or the unit's staff answer this item."))
     if item.status != RectificationStatus.OPEN:
@@ -79,7 +79,7 @@ def rectification_verify(*, actor, item: Rectification, accepted: bool, note: st
                          ) -> Rectification:
     """Close the item, or return it to be rectified again (with the reason). Verified from above the
     unit: never by the unit that answered it."""
-    item = Rectification.objects.select_for_update().select_related("division__parent").get(pk=item.pk)
+    item = Rectification.objects.select_for_update(of=("self",)).select_related("division__parent").get(pk=item.pk)
     above = item.division.parent
     if above is None or not actor.has_perm("supervision.verify_rectification", above) or actor.pk == item.owner_id:
         raise PermissionDenied(_("An item is verified from above the unit that put it right."))

@@ -27,5 +27,6 @@ urlpatterns = [
     path("plans/new/", views.plan_new, name="plan_new"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan"),
     path("<str:code>/", views.board, name="board"),
+    path("<str:code>/report.pdf", views.report_pdf, name="report"),
     path("<str:code>/<str:indicator_key>/", views.indicator, name="indicator"),
 ]

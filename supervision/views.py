@@ -118,6 +118,18 @@ def board(request, code: str):
 
 
 @login_required
+def report_pdf(request, code: str):
+    """The division's monthly report as a PDF, with its charts."""
+    from .report import monthly_report
+
+    division = _division(request, code)
+    month, _taken = _month(request, division)
+    response = HttpResponse(monthly_report(user=request.user, division=division, month=month), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="linli-report-{division.code}-{month}.pdf"'
+    return response
+
+
+@login_required
 def indicator(request, code: str, indicator_key: str):
     division = _division(request, code)
     month, taken = _month(request, division)

@@ -71,3 +71,30 @@ class TestIndicatorPages:
             client.force_login(taken.users[role])
             assert client.get("/supervision/").status_code == 404
             assert "/supervision/" not in client.get("/", **ZH).content.decode()
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The words of a ReportLab PDF set in its CID font: its page streams inflated, their strings read as UCS-2."""
+    import base64
+    import re
+    import zlib
+
+    words = []
+    for found in re.finditer(rb"/Filter \[ /ASCII85Decode /FlateDecode \].*?stream\r?\n(.*?)endstream", pdf, re.S):
+        content = zlib.decompress(base64.a85decode(found.group(1).strip(), adobe=True))
+        for literal in re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", content, re.S):
+            raw = re.sub(rb"\\([0-7]{3}|.)", lambda m: bytes([int(m.group(1), 8)]) if len(m.group(1)) == 3 else m.group(1), literal)
+            words.append(raw.decode("utf-16-be", errors="replace"))
+    return "".join(words)
+
+
+@pytest.mark.django_db
+def test_the_monthly_report_is_a_pdf_in_chinese_with_its_charts(client, taken):
+    client.force_login(taken.users["supervisor"])
+    response = client.get(f"/supervision/{taken.node('甲市一区').code}/report.pdf", {"month": "2026-11"}, **ZH)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and b"STSong-Light" in response.content
+    text = pdf_text(response.content)
+    assert "甲市一区2026年11月社区服务场所工作月报" in text and "社区服务用房面积达标率" in text and "甲市一区二街" in text
+    client.force_login(taken.users["street_admin"])
+    assert client.get(f"/supervision/{taken.node('甲市一区').code}/report.pdf").status_code == 404

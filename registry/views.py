@@ -3,6 +3,7 @@ filings with the civil-affairs bureau, and new residential projects."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -33,7 +34,15 @@ from .forms import (
     SiteForm,
 )
 from .hours import format_hours
-from .models import PROVISION_STAGES, PropertySource, ProvisionStage, SignOffParty, SiteKind
+from .models import (
+    PROVISION_STAGES,
+    PropertySource,
+    ProvisionStage,
+    Room,
+    SignOffParty,
+    Site,
+    SiteKind,
+)
 
 
 def _home(request):
@@ -383,10 +392,35 @@ def filing_detail(request, filing_id: int):
             raise NotFound()
     elif earlier.exists():
         older = selectors.filing_get(user=request.user, pk=earlier.first().pk)
-    return render(request, "registry/filing_detail.html", {
-        "filing": filing, "older": older, "earlier": earlier[:20],
-        "diff": selectors.filing_diff(older, filing) if older else None,
-    })
+    diff = selectors.filing_diff(older, filing) if older else None
+    if diff is not None:  # field names and stored codes as a clerk reads them
+        for model, key in ((Site, "sites_changed"), (Room, "rooms_changed")):
+            for row in diff[key]:
+                row["rows"] = [(*_field_words(model, name), *[_value_words(model, name, v) for v in change])
+                               for name, change in row["changes"].items()]
+    return render(request, "registry/filing_detail.html", {"filing": filing, "older": older, "earlier": earlier[:20], "diff": diff})
+
+
+def _field_words(model, name: str) -> tuple[str]:
+    try:
+        return (str(model._meta.get_field(name).verbose_name),)
+    except FieldDoesNotExist:
+        return (name,)
+
+
+def _value_words(model, name: str, value) -> str:
+    """A stored value as words: a choice by its label, yes or no, a week of hours as a notice board writes it."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return "—" if value in (None, "") else str(value)
+    if field.choices and value is not None:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if name == "opening_hours" and isinstance(value, dict):
+        return format_hours(value)
+    return "—" if value in (None, "", []) else str(value)
 
 
 @login_required

@@ -4,7 +4,8 @@ each citing the document it comes from. A city adds an indicator or changes a ta
 on ``/rules/`` (or in its pack file) without code; what a measure counts is the module's code
 (``core.measures``).
 
-A rate's target is a share (80 %), a sum's a number (3 rooms, ¥50,000); ``direction`` says
+A share's target is a share (80 %), anything else's a number in its unit (3 rooms, ¥50,000,
+30 days, 4 stars); ``direction`` says
 whether a figure meets its target by reaching it (``higher``) or by staying at or under it
 (``lower``: idle rooms, breaches open). A number's target may be ``per_community`` (200
 person-times a community): a street or a district is then judged by its average per community
@@ -23,11 +24,17 @@ HIGHER, LOWER = "higher", "lower"
 DIRECTIONS = ((HIGHER, _("the higher the better")), (LOWER, _("the lower the better")))
 
 
+def takes_share(measure) -> bool:
+    """Whether an indicator of ``measure`` gives its target as a share (a rate of a share: 80 %) or as a
+    number in the measure's unit (a count, yuan, a rate in days or stars: 30 days, 4 stars)."""
+    return measure.kind == RATE and measure.unit == "share"
+
+
 def _check_indicator(params: dict) -> list[str]:
     problems = []
     found = MEASURES.get(params.get("measure", ""))
     if found is not None:
-        rate = found.kind == RATE
+        rate = takes_share(found)
         given, other = ("target_share", "target") if rate else ("target", "target_share")
         if params.get(given) is None:
             problems.append(str(_("An indicator of a rate needs its target as a share (a per cent).") if rate else

@@ -30,7 +30,7 @@ from .models import (
     RectificationStatus,
     Snapshot,
 )
-from .rules import HIGHER
+from .rules import HIGHER, takes_share
 
 TREND_MONTHS = 12
 
@@ -75,7 +75,7 @@ def indicators(*, division: Division) -> list[Indicator]:
         declared = MEASURES.get(rule.params.get("measure", ""))
         if declared is None:
             continue
-        target = rule.params.get("target_share") if declared.kind != SUM else rule.params.get("target")
+        target = rule.params.get("target_share") if takes_share(declared) else rule.params.get("target")
         weight = rule.params.get("weight")
         found.append(Indicator(
             key=rule.key, title=rule.title, measure=declared, direction=rule.params.get("direction", HIGHER),

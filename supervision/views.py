@@ -1,6 +1,7 @@
 """Pages of supervision: the indicators of a division against their targets, and one indicator's
-units ranked with its trend (both drill down the tree and export to Excel); the notices drafted
-from them, published to the units that lag and answered by them."""
+units ranked with its trend (both drill down the tree, export to Excel, and print as the monthly
+report); the notices drafted from them; rectification items and the plans of communities; the
+yearly assessment; double random inspections and their checklists."""
 
 from io import BytesIO
 

@@ -30,6 +30,15 @@ class TestFilings:
         assert [r["name"] for r in diff["rooms_added"]] == ["自习室"]
         assert first.sha256 != second.sha256
 
+    def test_the_filing_page_names_what_changed_in_words(self, client, compliant_community, world):
+        street = world.node("甲市一区一街")
+        first = services.registry_file(actor=world.users["street_admin"], street=street)
+        services.site_update(actor="t", site=compliant_community.sites.get(kind="party_mass_centre"), data={"floor_area": Decimal("950")})
+        second = services.registry_file(actor=world.users["street_admin"], street=street)
+        client.force_login(world.users["street_admin"])
+        page = client.get(f"/registry/filings/{second.pk}/?against={first.pk}", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert "900.00 → 950.00" in page and "floor_area" not in page
+
     def test_a_filing_cannot_be_changed(self, world):
         filing = services.registry_file(actor=world.users["street_admin"], street=world.node("甲市一区一街"))
         with pytest.raises(RuntimeError):

@@ -93,11 +93,16 @@ class TestIndicatorsInThePack:
         area = next(i for i in found if i.measure.code == "registry.area_compliance")
         assert area.target == 1 and area.due == date(2023, 12, 31) and "全部达标" in area.citation
         assert {i.measure.code for i in found} <= set(MEASURES)
+        stars = next(i for i in found if i.measure.code == "neighbourhood.satisfaction")
+        assert stars.target == 4 and stars.unit == "stars"
 
     @pytest.mark.parametrize("old, new, words", [
         ('measure = "registry.area_compliance"', 'measure = "registry.no_such_measure"', "统计项"),
         ("target_share = 1.0\ndue = \"2023-12-31\"", 'due = "2023-12-31"', "比率"),
         ('due = "2023-12-31"', 'due = "2023年底"', "2025-12-31"),
+        # a rate in stars is not a share: its target is a number of stars
+        ('measure = "neighbourhood.satisfaction"\ndirection = "higher"\ntarget = 4',
+         'measure = "neighbourhood.satisfaction"\ndirection = "higher"\ntarget_share = 0.8', "数值"),
     ])
     def test_an_indicator_that_refers_to_nothing_or_has_no_target_is_refused_in_chinese(self, world, old, new, words):
         from django.utils import translation

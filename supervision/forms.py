@@ -3,6 +3,7 @@ community's plan with its milestones. Divisions and people are picked by name, n
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.forms import person_picker
 from core.forms import BootstrapMixin, date_input
@@ -48,7 +49,7 @@ class PlanForm(BootstrapMixin, forms.Form):
         for n in range(1, MILESTONE_ROWS + 1):
             self.fields[f"m{n}_title"] = forms.CharField(label=_("milestone %(n)s") % {"n": n}, max_length=200, required=n == 1)
             self.fields[f"m{n}_owner"] = IdPickerField(label=_("person responsible"), required=n == 1, picker=person_picker())
-            self.fields[f"m{n}_due"] = forms.DateField(label=_("due"), required=n == 1, widget=date_input())
+            self.fields[f"m{n}_due"] = forms.DateField(label=pgettext_lazy("milestone", "due"), required=n == 1, widget=date_input())
         self.style_widgets()
 
     def milestone_rows(self):

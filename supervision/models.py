@@ -11,6 +11,7 @@ Which measures are indicators, their targets and weights, live in the rule pack
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.scoping import ScopeFields
 
@@ -209,7 +210,7 @@ class Milestone(models.Model):
     title = models.CharField(_("milestone"), max_length=200)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person responsible"), on_delete=models.PROTECT,
                               related_name="+")
-    due = models.DateField(_("due"))
+    due = models.DateField(pgettext_lazy("milestone", "due"))
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
     scope = ScopeFields(division="plan__community")

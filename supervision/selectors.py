@@ -363,3 +363,13 @@ def inspection_get(*, user, pk: int) -> Inspection:
                              or user.has_perm("supervision.assess", found.campaign.issuer)):
         raise NotFound()
     return found
+
+
+def manual_items(*, assessment: Assessment, units: list[AssessedUnit]) -> list[ManualItem]:
+    """The items added by hand for the units the reader sees (``assessment_results``)."""
+    return list(ManualItem.objects.filter(assessment=assessment, division__in=[u.division for u in units])
+                .select_related("division", "assessor"))
+
+
+def manual_item_get(*, user, assessment: Assessment, pk: int) -> ManualItem:
+    return get_for_user(user, "supervision.view_assessment", ManualItem.objects.filter(assessment=assessment), pk=pk)

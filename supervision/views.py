@@ -33,7 +33,7 @@ from .forms import (
     RectificationForm,
     VerifyForm,
 )
-from .models import AssessmentStatus, ManualItem, NoticeStatus, PlanStatus, RectificationStatus
+from .models import AssessmentStatus, NoticeStatus, PlanStatus, RectificationStatus
 from .templatetags.supervision_tags import figure_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -434,8 +434,7 @@ def assessment_detail(request, assessment_id: int):
                      [_("rank"), _("unit"), *[f"{title}（{figure_text(weight, 'points')}）" for _key, title, weight in columns],
                       _("items by hand"), _("total")],
                      [[u.rank, u.division.name, *[s.points if s else None for s in u.scores], u.manual, u.total] for u in units])
-    items = ManualItem.objects.filter(assessment=assessment, division__in=[u.division for u in units]).select_related(
-        "division", "assessor")
+    items = selectors.manual_items(assessment=assessment, units=units)
     return render(request, "supervision/assessment_detail.html", {
         "assessment": assessment, "columns": columns, "units": units, "may_assess": may_assess, "form": form, "items": items,
     })
@@ -444,7 +443,7 @@ def assessment_detail(request, assessment_id: int):
 @login_required
 def manual_item_evidence(request, assessment_id: int, item_id: int):
     assessment = selectors.assessment_get(user=request.user, pk=assessment_id)
-    item = get_for_user(request.user, "supervision.view_assessment", ManualItem.objects.filter(assessment=assessment), pk=item_id)
+    item = selectors.manual_item_get(user=request.user, assessment=assessment, pk=item_id)
     return serve_upload(item.evidence, download_name=f"考核佐证-{item.pk}")
 
 

@@ -14,7 +14,10 @@ measures are indicators, with what target, by when and with what weight, is the 
 business (``supervision.rules``), not the module's.
 """
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -116,3 +119,31 @@ def value_of(kind: str, numerator: Decimal | None, denominator: Decimal | None) 
     if kind == SUM:
         return numerator
     return numerator / denominator if denominator else None
+
+
+_TAKING: ContextVar[dict | None] = ContextVar("measures_taking", default=None)
+
+
+@contextmanager
+def taking() -> Iterator[None]:
+    """While a month's figures are taken: what several measures of a module read (``shared``) is read once."""
+    token = _TAKING.set({})
+    try:
+        yield
+    finally:
+        _TAKING.reset(token)
+
+
+def shared(fn: Callable) -> Callable:
+    """Rows several measures read (idle rooms and utilisation both read every room's usage), read once
+    while figures are taken (``taking``) and afresh at any other time. The arguments must be hashable."""
+    @functools.wraps(fn)
+    def once(*args):
+        memo = _TAKING.get()
+        if memo is None:
+            return fn(*args)
+        key = (fn.__module__, fn.__qualname__, *args)
+        if key not in memo:
+            memo[key] = fn(*args)
+        return memo[key]
+    return once

@@ -1,5 +1,7 @@
 """What supervision reads of the rooms' use: the utilisation rate and the idle rooms of every
-community over a month, from the same selector as the utilisation page (``selectors._usage``)."""
+community over a month, from the same selector as the utilisation page (``selectors._usage``, by
+room; a community's rate is its rooms' booked hours over their bookable hours, as the page adds them
+up). Both read the rooms' usage once while a month's figures are taken."""
 
 from decimal import Decimal
 
@@ -7,7 +9,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from core.measures import RATE, SUM, Month, measure
+from core.measures import RATE, SUM, Month, measure, shared
 from org.models import Division
 from registry.models import Site
 
@@ -22,23 +24,34 @@ def _hours(value: float) -> Decimal:
     return Decimal(str(round(value, 2)))
 
 
+@shared
+def _room_usage(city: Division, month: Month) -> list[tuple[int, bool, float, float]]:
+    """Every room of the city in the month, from the utilisation page's selector: (the community or
+    street its site is in, whether it is idle, booked hours, bookable hours), for the rooms of the
+    places that record bookings (the others' rooms are not idle, they are unknown)."""
+    threshold = idle_share(city)
+    rows = [row for row in _usage(_rooms_in(user=None, within=city), period=_period(month)) if row.recorded]
+    place_of = dict(Site.objects.filter(pk__in={row.site_id for row in rows}).values_list("pk", "division_id"))
+    return [(place_of[row.site_id], row.idle(threshold), row.booked_hours, row.bookable_hours) for row in rows]
+
+
 def utilisation_by_community(city: Division, month: Month) -> dict:
     """Booked hours over bookable hours of each community's rooms (communities that record no
     bookings are left out: they have no rate, as on the utilisation page)."""
-    rows = _usage(_rooms_in(user=None, within=city), period=_period(month), group="community")
-    return {row.key: (_hours(row.booked_hours), _hours(row.bookable_hours)) for row in rows if row.recorded and row.bookable_hours}
+    booked: dict[int, list[float]] = {}
+    for place, _idle, booked_hours, bookable_hours in _room_usage(city, month):
+        totals = booked.setdefault(place, [0.0, 0.0])
+        totals[0] += booked_hours
+        totals[1] += bookable_hours
+    return {place: (_hours(hours), _hours(bookable)) for place, (hours, bookable) in booked.items() if bookable}
 
 
 def idle_rooms_by_community(city: Division, month: Month) -> dict:
     """Rooms booked less than the city's idle share of their bookable hours, per community (of the
-    communities that record bookings: the others' rooms are not idle, they are unknown)."""
-    threshold = idle_share(city)
-    rows = [row for row in _usage(_rooms_in(user=None, within=city), period=_period(month)) if row.recorded]
-    place_of = dict(Site.objects.filter(pk__in={row.site_id for row in rows}).values_list("pk", "division_id"))
+    communities that record bookings)."""
     idle: dict[int, Decimal] = {}
-    for row in rows:
-        place = place_of[row.site_id]
-        idle[place] = idle.get(place, Decimal(0)) + (1 if row.idle(threshold) else 0)
+    for place, is_idle, _booked, _bookable in _room_usage(city, month):
+        idle[place] = idle.get(place, Decimal(0)) + (1 if is_idle else 0)
     return {place: (count, None) for place, count in idle.items()}
 
 

@@ -72,6 +72,9 @@ class RuleResult:
 class DivisionReport:
     division: Division
     results: list[RuleResult]
+    # The functions a community's rooms in use give (codes of the catalogue; empty for a street):
+    # what the rules of kind required_functions judged, kept for the measures that read a set of them.
+    functions: frozenset[str] = frozenset()
 
     @property
     def failed(self) -> list[RuleResult]:
@@ -233,9 +236,12 @@ def evaluate_street(street: Division, counts: dict[str, int], rules: list[Rule])
     return results
 
 
-def required_function_names(city: Division) -> dict[str, str]:
-    return dict(Function.objects.filter(city=city, requirement=Requirement.REQUIRED, is_active=True)
-                .order_by("aspect__order", "order").values_list("code", "name"))
+def required_function_names(city: Division, *, in_set: str | None = None) -> dict[str, str]:
+    """The required functions of the city's catalogue, code → name, in the catalogue's order; with
+    ``in_set``, only those the catalogue tags with that set (``"一老一小"``)."""
+    rows = (Function.objects.filter(city=city, requirement=Requirement.REQUIRED, is_active=True)
+            .order_by("aspect__order", "order").values_list("code", "name", "sets"))
+    return {code: name for code, name, sets in rows if in_set is None or in_set in (sets or [])}
 
 
 @dataclass
@@ -277,11 +283,12 @@ def compliance_report(*, division: Division, communities, streets) -> Compliance
     required = required_function_names(city)
     figures = community_figures(communities)
     texts = Texts()
-    community_reports = [
-        DivisionReport(c, evaluate_community(figures.get(c.pk, Figures()), community_rules, required, texts))
-        for c in communities.select_related("parent").only(
-            "code", "name", "path", "level", "depth", "parent__code", "parent__name", "parent__path", "parent__level")
-    ]
+    community_reports = []
+    for c in communities.select_related("parent").only(
+            "code", "name", "path", "level", "depth", "parent__code", "parent__name", "parent__path", "parent__level"):
+        found = figures.get(c.pk, Figures())
+        community_reports.append(DivisionReport(c, evaluate_community(found, community_rules, required, texts),
+                                                functions=frozenset(found.functions)))
     street_list = list(streets)
     counts = street_site_counts(street_list, within=division) if street_list else {}
     street_reports = [DivisionReport(s, evaluate_street(s, counts.get(s.path, {}), rules)) for s in street_list]

@@ -1,6 +1,7 @@
 """What supervision reads of the register: communities that meet the area standard, that have
-every function the catalogue requires (1+6+X), that meet every standard, and streets with as many
-centres as the rules ask — each from the compliance report the register's pages show
+every function the catalogue requires (1+6+X), that have every required facility of the
+catalogue's "一老一小" set (for the old and the young), that meet every standard, and streets with
+as many centres as the rules ask — each from the compliance report the register's pages show
 (``registry.compliance``), as the register stands when the month is taken."""
 
 from decimal import Decimal
@@ -10,12 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from core.measures import RATE, Month, measure
 from org.models import Division, DivisionLevel
+from rulepack.selectors import city_of
 
-from .compliance import ComplianceReport, compliance_report, inputs_version
+from .compliance import ComplianceReport, compliance_report, inputs_version, required_function_names
 
 AREA_KINDS = ("site_area_min",)
 FUNCTION_KINDS = ("required_functions",)
 STREET_KINDS = ("street_site_count_min",)
+ELDERLY_CHILD_SET = "一老一小"  # the catalogue's tag for Haining's facilities for the old and the young
 ONE = Decimal(1)
 
 _last: dict = {}
@@ -46,6 +49,20 @@ def _passing(kinds: tuple[str, ...] | None, *, streets: bool = False):
     return compute
 
 
+def _giving_set(name: str):
+    """Per community: 1 over 1 when its rooms give every required function the catalogue tags with the
+    set ``name`` (the functions present as the compliance report found them), 0 over 1 when not;
+    nothing when the city's catalogue tags no required function with it."""
+    def compute(city: Division, month: Month) -> dict:
+        report = _report(city)
+        wanted = set(required_function_names(city_of(city), in_set=name))
+        if not wanted:
+            return {}
+        return {division_report.division.pk: (ONE if wanted <= division_report.functions else Decimal(0), ONE)
+                for division_report in report.communities}
+    return compute
+
+
 def _records(division: Division, month: Month) -> str:
     return reverse("registry:compliance", args=[division.code])
 
@@ -56,6 +73,10 @@ measure("registry.area_compliance", label=_("communities meeting the area standa
 measure("registry.function_completeness", label=_("communities with every required function"), unit="share", kind=RATE,
         compute=_passing(FUNCTION_KINDS), records=_records,
         help=_("Communities whose rooms give every function the catalogue requires (1+6+X), over all communities."))
+measure("registry.elderly_child_facilities", label=_("communities with every facility for the old and the young"),
+        unit="share", kind=RATE, compute=_giving_set(ELDERLY_CHILD_SET), records=_records,
+        help=_("Communities whose rooms give every required function the catalogue tags “一老一小” (facilities "
+               "for the old and the young), over all communities."))
 measure("registry.standards_met", label=_("communities meeting every standard"), unit="share", kind=RATE,
         compute=_passing(None), records=_records,
         help=_("Communities that pass every rule of the register's standards, over all communities."))

@@ -52,7 +52,8 @@ def build_supervision(ctx) -> None:
     last = running.previous()
     district = User.objects.get(username="minzheng_qu")
     home = district.role_assignments.get().division
-    notice = notice_publish(actor=district, notice=notice_draft(actor=district, issuer=home, month=last))
+    # Drafted and scored at once, through the functions the background tasks call (``run=True``).
+    notice = notice_publish(actor=district, notice=notice_draft(actor=district, issuer=home, month=last, run=True))
     street_admin = User.objects.get(username="jiedao")
     answered = NoticeReceipt.objects.filter(notice=notice, division=street_admin.role_assignments.get().division).first()
     if answered is not None:
@@ -60,7 +61,8 @@ def build_supervision(ctx) -> None:
             "收到通报后，街道已逐一核实未达标社区的用房情况：梅阳社区通过置换闲置办公用房补足面积缺口，预计下月底前完成改造；"
             "其余社区正在制定“一社区一方案”，明确责任人和完成时限，每月向区民政局报送进度。"))
     city = User.objects.get(username="minzheng")
-    draft = notice_draft(actor=city, issuer=city.role_assignments.get().division, month=last, unit_level=DivisionLevel.DISTRICT)
+    draft = notice_draft(actor=city, issuer=city.role_assignments.get().division, month=last, unit_level=DivisionLevel.DISTRICT,
+                         run=True)
     ctx.say(f"notices: {notice.title} to {notice.receipts.count()} streets, {int(answered is not None)} answered; "
             f"a draft of the city's ({draft.entries.count()} entries)")
 
@@ -97,7 +99,7 @@ def build_assessment(ctx) -> None:
     district = User.objects.get(username="minzheng_qu")
     home = district.role_assignments.get().division
     year = timezone.localdate().year - 1
-    assessment = assessment_start(actor=district, issuer=home, year=year)
+    assessment = assessment_start(actor=district, issuer=home, year=year, run=True)
     best = assessment.scores.order_by("division__code").first().division
     award = SimpleUploadedFile("表彰通报.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
     manual_item_add(actor=district, assessment=assessment, division=best, title="社区服务用房“置换一批”工作获市级通报表扬",

@@ -10,6 +10,7 @@ Which measures are indicators, their targets and weights, live in the rule pack
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -39,21 +40,65 @@ class Snapshot(models.Model):
         return f"{self.month:%Y-%m} {self.measure}"
 
 
+class JobStatus(models.TextChoices):
+    """Where the background computation of a notice's draft or an assessment's scores stands."""
+
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+IN_PROGRESS = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class JobStage(models.TextChoices):
+    FIGURES = "figures", pgettext_lazy("job stage", "reading the monthly figures")
+    COMPARING = "comparing", pgettext_lazy("job stage", "comparing the units with the targets")
+    SCORING = "scoring", pgettext_lazy("job stage", "scoring the units")
+    SAVING = "saving", pgettext_lazy("job stage", "saving")
+
+
+class ComputedInBackground(models.Model):
+    """A row created at once with its inputs, filled in by a background task (``supervision.tasks``):
+    its state, how far the task has got (written in short transactions of their own, so a page
+    polling it sees them) and, when it failed, why. What the task computes is written in one
+    transaction at the end, so a failure leaves nothing half-written."""
+
+    job_status = models.CharField(_("computation"), max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    stage = models.CharField(_("stage"), max_length=20, choices=JobStage.choices, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def computing(self) -> bool:
+        return self.job_status in IN_PROGRESS
+
+    @property
+    def computed(self) -> bool:
+        return self.job_status == JobStatus.DONE
+
+
 class NoticeStatus(models.TextChoices):
     DRAFT = "draft", _("draft")
     PUBLISHED = "published", _("published")
 
 
-class Notice(models.Model):
-    """A notice (通报) of the units that lag, for a month: drafted from the indicators, its wording
-    edited by the bureau, then published to the units concerned. Once published it never changes:
-    its entries hold the figures as they were."""
+class Notice(ComputedInBackground):
+    """A notice (通报) of the units that lag, for a month: drafted from the indicators (in the
+    background: the row is queued with its month and units, the task writes its entries and
+    wording), its wording edited by the bureau, then published to the units concerned. Once
+    published it never changes: its entries hold the figures as they were."""
 
     issuer = models.ForeignKey("org.Division", verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+")
     month = models.DateField(_("month"))
     unit_level = models.CharField(_("units"), max_length=20)
     title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("wording"))
+    body = models.TextField(_("wording"), blank=True)  # written by the task that drafts it
     status = models.CharField(_("status"), max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT)
     drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("drafted by"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
@@ -69,6 +114,14 @@ class Notice(models.Model):
         verbose_name = _("notice")
         verbose_name_plural = _("notices")
         ordering = ["-month", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="notice_progress_percent"),
+            # One draft of a month and level at a time (a second press of the button while it computes).
+            models.UniqueConstraint(fields=["issuer", "month", "unit_level"], condition=Q(job_status__in=IN_PROGRESS),
+                                    name="notice_one_draft_computing"),
+            models.CheckConstraint(condition=Q(status=NoticeStatus.DRAFT) | Q(job_status=JobStatus.DONE),
+                                   name="notice_published_once_drafted"),
+        ]
 
     def __str__(self):
         return self.title
@@ -229,10 +282,11 @@ class AssessmentStatus(models.TextChoices):
     SIGNED = "signed", _("signed off")
 
 
-class Assessment(models.Model):
+class Assessment(ComputedInBackground):
     """The yearly target-responsibility assessment (目标责任制考核) of the streets and towns (or
-    districts) under a bureau: a score per indicator from the year's monthly figures, weighed as the
-    rule pack says, with items assessors add by hand; signed off by the bureau, then immutable."""
+    districts) under a bureau: a score per indicator from the year's monthly figures (computed in
+    the background: the row is queued with its year and units, the task writes the scores), weighed
+    as the rule pack says, with items assessors add by hand; signed off by the bureau, then immutable."""
 
     issuer = models.ForeignKey("org.Division", verbose_name=_("assessed by"), on_delete=models.PROTECT, related_name="+")
     year = models.PositiveIntegerField(_("year"))
@@ -252,7 +306,12 @@ class Assessment(models.Model):
         verbose_name = _("yearly assessment")
         verbose_name_plural = _("yearly assessments")
         ordering = ["-year", "-id"]
-        constraints = [models.UniqueConstraint(fields=["issuer", "year", "unit_level"], name="assessment_one_per_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "year", "unit_level"], name="assessment_one_per_year"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="assessment_progress_percent"),
+            models.CheckConstraint(condition=Q(status=AssessmentStatus.DRAFT) | Q(job_status=JobStatus.DONE),
+                                   name="assessment_signed_once_scored"),
+        ]
 
     def __str__(self):
         return f"{self.issuer} {self.year}"

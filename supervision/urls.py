@@ -10,6 +10,7 @@ urlpatterns = [
     path("notices/draft/", views.notice_draft, name="notice_draft"),
     path("notices/<int:notice_id>/", views.notice_detail, name="notice"),
     path("notices/<int:notice_id>/edit/", views.notice_edit, name="notice_edit"),
+    path("notices/<int:notice_id>/draft-again/", views.notice_draft_again, name="notice_draft_again"),
     path("notices/<int:notice_id>/publish/", views.notice_publish, name="notice_publish"),
     path("notices/<int:notice_id>/answer/<int:receipt_id>/", views.notice_respond, name="notice_respond"),
     path("rectifications/", views.rectification_list, name="rectifications"),

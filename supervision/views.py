@@ -187,14 +187,28 @@ def notice_draft(request):
         raise ValidationFailed(fields={"month": [_("Choose a month.")]})
     notice = services.notice_draft(actor=request.user, issuer=home_division, month=month,
                                    unit_level=request.POST.get("unit_level", DivisionLevel.STREET))
-    messages.success(request, _("The notice is drafted from the figures of %(month)s: read it, edit the wording, then publish it.")
-                     % {"month": month.words()})
+    messages.info(request, _("The notice is being drafted from the figures of %(month)s: when it is ready, read it, edit the "
+                             "wording, then publish it.") % {"month": month.words()})
+    return redirect("supervision:notice", notice_id=notice.pk)
+
+
+@login_required
+@require_POST
+def notice_draft_again(request, notice_id: int):
+    notice = selectors.notice_get(user=request.user, pk=notice_id)
+    services.notice_draft_again(actor=request.user, notice=notice)
+    messages.info(request, _("The notice is being drafted again."))
     return redirect("supervision:notice", notice_id=notice.pk)
 
 
 @login_required
 def notice_detail(request, notice_id: int):
     notice = selectors.notice_get(user=request.user, pk=notice_id)
+    if request.htmx or not notice.computed:  # queued, being drafted, or failed: its progress (polled), or why it failed
+        context = {"notice": notice, "job": notice,
+                   "may_draft": request.user.has_perm("supervision.draft_notice", notice.issuer)}
+        return render(request, "supervision/partials/job_status.html" if request.htmx else "supervision/notice_detail.html",
+                      context)
     receipts = selectors.notice_receipts(user=request.user, notice=notice)
     may_edit = notice.status == NoticeStatus.DRAFT and request.user.has_perm("supervision.draft_notice", notice.issuer)
     return render(request, "supervision/notice_detail.html", {
@@ -388,7 +402,8 @@ def assessment_list(request):
             raise ValidationFailed(fields={"year": [_("Choose a year.")]}) from None
         assessment = services.assessment_start(actor=request.user, issuer=home_division, year=year,
                                                unit_level=request.POST.get("unit_level", DivisionLevel.STREET))
-        messages.success(request, _("The units are scored from the year's monthly figures: add items by hand, then sign it off."))
+        messages.info(request, _("The units are being scored from the year's monthly figures: when it is done, add items by hand, "
+                                 "then sign it off."))
         return redirect("supervision:assessment", assessment_id=assessment.pk)
     years = sorted({m.since.year for m in selectors.months_taken(division=home_division)}, reverse=True) if may_assess else []
     levels = [(level, label) for level, label in DivisionLevel.choices if level in services.ASSESSED_LEVELS
@@ -420,7 +435,7 @@ def assessment_detail(request, assessment_id: int):
                 return redirect("supervision:assessment", assessment_id=assessment.pk)
         elif action == "recompute":
             services.assessment_recompute(actor=user, assessment=assessment)
-            messages.success(request, _("The units are scored again from the figures as they are now."))
+            messages.info(request, _("The units are being scored again from the figures as they are now."))
             return redirect("supervision:assessment", assessment_id=assessment.pk)
         elif action == "sign":
             services.assessment_sign(actor=user, assessment=assessment)
@@ -428,6 +443,9 @@ def assessment_detail(request, assessment_id: int):
             return redirect("supervision:assessment", assessment_id=assessment.pk)
         else:
             raise NotFound()
+    if request.htmx or not assessment.computed:  # queued, being scored, or failed: its progress (polled), or why it failed
+        return render(request, "supervision/partials/job_status.html" if request.htmx else "supervision/assessment_detail.html",
+                      {"assessment": assessment, "job": assessment, "may_assess": may_assess})
     if request.GET.get("format") == "xlsx":
         return _xlsx(f"linli-assessment-{assessment.issuer.code}-{assessment.year}",
                      _("Yearly assessment of %(division)s, %(year)s") % {"division": assessment.issuer.name, "year": assessment.year},

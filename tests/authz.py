@@ -122,7 +122,8 @@ def _notice_at(world: World, node: Division):
     notice = Notice.objects.filter(issuer=node).first()
     if notice is None:
         notice = Notice.objects.create(issuer=node, month="2026-11-01", unit_level=node.level, title=f"{node.name}通报",
-                                       body="经查……", status="published", published_at="2026-12-01T09:00:00+08:00")
+                                       body="经查……", status="published", published_at="2026-12-01T09:00:00+08:00",
+                                       job_status="done", progress=100)
         NoticeReceipt.objects.create(notice=notice, division=node)
     return notice
 
@@ -154,7 +155,7 @@ def _assessment_at(world: World, node: Division, user=None):
     assessment = Assessment.objects.filter(issuer=node).first()
     if assessment is None:
         assessment = Assessment.objects.create(issuer=node, year=2026, unit_level=node.level, scoring="proportional",
-                                               created_by=world.users["city_supervisor"])
+                                               created_by=world.users["city_supervisor"], job_status="done", progress=100)
         AssessmentScore.objects.create(assessment=assessment, division=node, indicator_key="supervision.indicator.1",
                                        indicator_title="面积达标率", unit="share", value=1, target=1, weight=20, points=20)
         ManualItem.objects.create(assessment=assessment, division=node, title="表彰", points=5, evidence="supervision/x.pdf",

@@ -1,8 +1,9 @@
 """The yearly target-responsibility assessment (目标责任制考核): every unit under the bureau (streets
 and towns by default) scored on every indicator that carries a weight, from the year's monthly
 figures — a stock as the year's last month taken left it, a flow summed over the year's months —
-by the pack's scoring rule (``supervision.assessment_scoring``); assessors add items by hand with
-evidence; the bureau signs the ranked result off, and from then on nothing in it changes."""
+by the pack's scoring rule (``supervision.assessment_scoring``), in a background task
+(``assessment_start`` checks and queues, ``assessment_score_run`` scores); assessors add items by
+hand with evidence; the bureau signs the ranked result off, and from then on nothing in it changes."""
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,9 +19,18 @@ from core.uploads import document_from_upload
 from org.models import LEVEL_ORDER, Division, DivisionLevel
 from rulepack.selectors import param
 
-from ..models import Assessment, AssessmentScore, AssessmentStatus, ManualItem, Snapshot
+from ..models import (
+    Assessment,
+    AssessmentScore,
+    AssessmentStatus,
+    JobStage,
+    JobStatus,
+    ManualItem,
+    Snapshot,
+)
 from ..rules import ALL_OR_NOTHING, HIGHER
 from ..selectors import Figure, indicators
+from .jobs import Progress, job_enqueue, job_run, quiet
 
 CENT = Decimal("0.01")
 ASSESSED_LEVELS = (DivisionLevel.DISTRICT, DivisionLevel.STREET)
@@ -61,13 +71,15 @@ def year_figures(units: list[Division], codes: set[str], year: int) -> dict[tupl
     return figures
 
 
-def _scores(assessment: Assessment) -> list[AssessmentScore]:
+def _scores(assessment: Assessment, report: Progress = quiet) -> list[AssessmentScore]:
     issuer = assessment.issuer
+    report(JobStage.FIGURES, 0)
     units = list(Division.objects.filter(path__under=issuer.path, level=assessment.unit_level).order_by("code"))
     weighed = [i for i in indicators(division=issuer) if i.weight]
     figures = year_figures(units, {i.measure.code for i in weighed}, assessment.year)
     scores = []
-    for unit in units:
+    for number, unit in enumerate(units):
+        report(JobStage.SCORING, 20 + 70 * number // len(units))
         for indicator in weighed:
             value = indicator.value(figures.get((unit.pk, indicator.measure.code)))
             scores.append(AssessmentScore(
@@ -78,10 +90,14 @@ def _scores(assessment: Assessment) -> list[AssessmentScore]:
     return scores
 
 
-@transaction.atomic
 def assessment_start(*, actor, issuer: Division, year: int, unit_level: str = DivisionLevel.STREET,
-                     today: date | None = None) -> Assessment:
-    """Score the units at ``unit_level`` under ``issuer`` for ``year`` from its monthly figures."""
+                     today: date | None = None, run: bool = False) -> Assessment:
+    """Queue the scoring of the units at ``unit_level`` under ``issuer`` for ``year`` from its monthly
+    figures. The inputs are checked here, so a bad one (or a second assessment of the year) is
+    refused before anything is queued; the row is saved at once (queued) and
+    ``assessment_score_run`` scores it, in a task. With ``run`` it is scored at once (the demo)."""
+    from ..tasks import assessment_score_task
+
     today = today or timezone.localdate()
     if not actor.has_perm("supervision.assess", issuer):
         raise PermissionDenied(_("Only the civil-affairs bureau assesses."))
@@ -91,36 +107,80 @@ def assessment_start(*, actor, issuer: Division, year: int, unit_level: str = Di
         raise ValidationFailed(fields={"year": [_("A year that has not begun cannot be assessed.")]})
     if not Snapshot.objects.filter(division=issuer, month__gte=date(year, 1, 1), month__lt=date(year + 1, 1, 1)).exists():
         raise ValidationFailed(fields={"year": [_("There are no monthly figures of %(year)s to assess from.") % {"year": year}]})
-    try:
-        with transaction.atomic():
-            assessment = Assessment.objects.create(issuer=issuer, year=year, unit_level=unit_level, created_by=actor,
-                                                   scoring=str(param(division=issuer, key="supervision.assessment_scoring")))
-    except IntegrityError:
-        raise Conflict(_("The assessment of %(year)s is already under way.") % {"year": year}, code="exists") from None
-    AssessmentScore.objects.bulk_create(_scores(assessment), batch_size=2000)
-    audit_record(actor=actor, action="supervision.assessment.started", target=assessment, division=issuer, changes={"year": year})
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                assessment = Assessment.objects.create(issuer=issuer, year=year, unit_level=unit_level, created_by=actor,
+                                                       job_status=JobStatus.QUEUED,
+                                                       scoring=str(param(division=issuer, key="supervision.assessment_scoring")))
+        except IntegrityError:
+            raise Conflict(_("The assessment of %(year)s is already under way.") % {"year": year}, code="exists") from None
+        audit_record(actor=actor, action="supervision.assessment.started", target=assessment, division=issuer,
+                     changes={"year": year})
+        if not run:
+            job_enqueue(assessment_score_task, assessment.pk)
+    if run:
+        return assessment_score_run(assessment_id=assessment.pk, raise_errors=True)
     return assessment
 
 
-def _draft(actor, assessment: Assessment) -> Assessment:
+def _draft(actor, assessment: Assessment, *, scored: bool = True) -> Assessment:
+    """The assessment locked, for a change by ``actor``: not signed off, and (``scored``) its units scored."""
     assessment = Assessment.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=assessment.pk)
     if not actor.has_perm("supervision.assess", assessment.issuer):
         raise PermissionDenied(_("Only the civil-affairs bureau assesses."))
     if assessment.status != AssessmentStatus.DRAFT:
         raise Conflict(_("This assessment is signed off: it no longer changes."), code="signed")
+    if assessment.computing:
+        raise Conflict(_("The units are being scored: wait until it is done."), code="computing")
+    if scored and assessment.job_status != JobStatus.DONE:
+        raise Conflict(_("The units are not scored: score them again first."), code="not_scored")
     return assessment
 
 
-@transaction.atomic
-def assessment_recompute(*, actor, assessment: Assessment) -> Assessment:
-    """Score again from the figures as they are now (a month closed since, a weight changed); items added by hand stay."""
-    assessment = _draft(actor, assessment)
-    assessment.scores.all().delete()
-    assessment.scoring = str(param(division=assessment.issuer, key="supervision.assessment_scoring"))
-    assessment.save(update_fields=["scoring"])
-    AssessmentScore.objects.bulk_create(_scores(assessment), batch_size=2000)
-    audit_record(actor=actor, action="supervision.assessment.recomputed", target=assessment, division=assessment.issuer)
+def assessment_recompute(*, actor, assessment: Assessment, run: bool = False) -> Assessment:
+    """Queue a new scoring from the figures as they are now (a month closed since, a weight changed,
+    or a scoring that failed); items added by hand stay. The scores in place are replaced in the
+    same transaction that writes the new ones, so a failure leaves them as they were."""
+    from ..tasks import assessment_score_task
+
+    with transaction.atomic():
+        assessment = _draft(actor, assessment, scored=False)
+        assessment.scoring = str(param(division=assessment.issuer, key="supervision.assessment_scoring"))
+        assessment.job_status, assessment.progress, assessment.stage, assessment.error = JobStatus.QUEUED, 0, "", ""
+        assessment.finished_at = None
+        assessment.save(update_fields=["scoring", "job_status", "progress", "stage", "error", "finished_at"])
+        audit_record(actor=actor, action="supervision.assessment.recomputed", target=assessment, division=assessment.issuer)
+        if not run:
+            job_enqueue(assessment_score_task, assessment.pk)
+    if run:
+        return assessment_score_run(assessment_id=assessment.pk, raise_errors=True)
     return assessment
+
+
+def assessment_score_run(*, assessment_id: int, progress: Progress = quiet, raise_errors: bool = False) -> Assessment:
+    """The task's work: score a queued assessment's units on every weighed indicator. The scores are
+    written in one transaction at the end (replacing any earlier ones), so a failure leaves the
+    assessment failed and its scores as they were."""
+    job_run(Assessment, assessment_id, lambda report: _score_write(assessment_id, report), progress=progress,
+            raise_errors=raise_errors)
+    return Assessment.objects.select_related("issuer").get(pk=assessment_id)
+
+
+def _score_write(assessment_id: int, report: Progress) -> None:
+    scores = _scores(Assessment.objects.select_related("issuer").get(pk=assessment_id), report)
+    report(JobStage.SAVING, 95)
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=assessment_id)
+        if assessment.job_status != JobStatus.RUNNING or assessment.status != AssessmentStatus.DRAFT:
+            raise Conflict(_("The scoring was stopped before it was saved."), code="stopped")
+        AssessmentScore.objects.filter(assessment=assessment).delete()
+        AssessmentScore.objects.bulk_create(scores, batch_size=2000)
+        assessment.job_status, assessment.progress, assessment.stage = JobStatus.DONE, 100, ""
+        assessment.finished_at = timezone.now()
+        assessment.save(update_fields=["job_status", "progress", "stage", "finished_at"])
+        audit_record(actor="system", action="supervision.assessment.scored", target=assessment, division=assessment.issuer,
+                     changes={"year": assessment.year})
 
 
 @transaction.atomic

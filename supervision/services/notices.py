@@ -1,8 +1,9 @@
-"""Notices (通报): drafted from the month's figures, edited, published once to the units below a target, answered by them."""
+"""Notices (通报): drafted from the month's figures (in a background task: ``notice_draft`` checks and
+queues, ``notice_draft_run`` computes), edited, published once to the units below a target, answered by them."""
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +14,8 @@ from core.measures import Month
 from notifications.services import notify
 from org.models import LEVEL_ORDER, Division, DivisionLevel
 
-from ..models import Notice, NoticeEntry, NoticeReceipt, NoticeStatus, Snapshot
+from ..models import JobStage, JobStatus, Notice, NoticeEntry, NoticeReceipt, NoticeStatus, Snapshot
+from .jobs import Progress, job_enqueue, job_run, quiet
 
 NOTICE_LEVELS = (DivisionLevel.DISTRICT, DivisionLevel.STREET, DivisionLevel.COMMUNITY)
 
@@ -41,23 +43,88 @@ def _notice_body(issuer: Division, month: Month, entries: list[NoticeEntry], ind
     return "\n".join(lines)
 
 
-def notice_draft(*, actor, issuer: Division, month: Month, unit_level: str = DivisionLevel.STREET) -> Notice:
-    """Draft the notice of ``month`` for the units at ``unit_level`` under ``issuer`` that miss a
-    target, furthest first, from the month's figures (kept in the notice as they are now)."""
-    from ..selectors import Figure, indicators
+def notice_draft(*, actor, issuer: Division, month: Month, unit_level: str = DivisionLevel.STREET, run: bool = False) -> Notice:
+    """Queue the draft of the notice of ``month`` for the units at ``unit_level`` under ``issuer``
+    that miss a target. The inputs are checked here, so a bad one is refused before anything is
+    queued; the row is saved at once (queued) and ``notice_draft_run`` fills it in, in a task. With
+    ``run`` it is drafted at once, in this call (the demo)."""
+    from ..selectors import indicators
+    from ..tasks import notice_draft_task
 
     if not actor.has_perm("supervision.draft_notice", issuer):
         raise PermissionDenied(_("Only the civil-affairs bureau drafts notices."))
     if unit_level not in NOTICE_LEVELS or LEVEL_ORDER.index(unit_level) <= LEVEL_ORDER.index(issuer.level):
         raise ValidationFailed(fields={"unit_level": [_("Choose a level below the one that issues the notice.")]})
-    units = list(Division.objects.filter(path__under=issuer.path, level=unit_level))
+    codes = {i.measure.code for i in indicators(division=issuer)}
+    if not Snapshot.objects.filter(month=month.since, measure__in=codes, division__path__under=issuer.path,
+                                   division__level=unit_level).exists():
+        raise ValidationFailed(fields={"month": [_("There are no figures of %(month)s to draft a notice from.") % {"month": month.words()}]})
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                notice = Notice.objects.create(
+                    issuer=issuer, month=month.since, unit_level=unit_level, drafted_by=actor, job_status=JobStatus.QUEUED,
+                    title=str(_("Notice on the community service rooms of %(division)s, %(month)s") % {
+                        "division": issuer.name, "month": month.words()})[:200])
+        except IntegrityError:  # the same month and units, queued a moment ago and still computing
+            raise Conflict(_("A notice of %(month)s for these units is already being drafted: wait until it is ready.")
+                           % {"month": month.words()}, code="computing") from None
+        audit_record(actor=actor, action="supervision.notice.requested", target=notice, division=issuer,
+                     changes={"month": str(month)})
+        if not run:
+            job_enqueue(notice_draft_task, notice.pk)
+    if run:
+        return notice_draft_run(notice_id=notice.pk, raise_errors=True)
+    return notice
+
+
+@transaction.atomic
+def notice_draft_again(*, actor, notice: Notice) -> Notice:
+    """Queue a draft that failed once more, for the same month and units."""
+    from ..tasks import notice_draft_task
+
+    notice = Notice.objects.select_for_update(of=("self",)).select_related("issuer").get(pk=notice.pk)
+    if not actor.has_perm("supervision.draft_notice", notice.issuer):
+        raise PermissionDenied(_("Only the civil-affairs bureau drafts notices."))
+    if notice.job_status != JobStatus.FAILED:
+        raise Conflict(_("Only a draft that failed is drafted again."), code="not_failed")
+    try:
+        with transaction.atomic():
+            Notice.objects.filter(pk=notice.pk).update(job_status=JobStatus.QUEUED, progress=0, stage="", error="",
+                                                       finished_at=None)
+    except IntegrityError:
+        raise Conflict(_("A notice of %(month)s for these units is already being drafted: wait until it is ready.")
+                       % {"month": Month(notice.month).words()}, code="computing") from None
+    audit_record(actor=actor, action="supervision.notice.requested", target=notice, division=notice.issuer,
+                 changes={"month": str(Month(notice.month))})
+    job_enqueue(notice_draft_task, notice.pk)
+    notice.refresh_from_db()
+    return notice
+
+
+def notice_draft_run(*, notice_id: int, progress: Progress = quiet, raise_errors: bool = False) -> Notice:
+    """The task's work: draft a queued notice from the month's figures (kept in the notice as they
+    are now), the units below each target furthest first, and its wording; the entries and the
+    wording are written in one transaction at the end, so a failure leaves the notice failed and empty."""
+    job_run(Notice, notice_id, lambda report: _draft_write(notice_id, report), progress=progress, raise_errors=raise_errors)
+    return Notice.objects.select_related("issuer").get(pk=notice_id)
+
+
+def _draft_write(notice_id: int, report: Progress) -> None:
+    from ..selectors import Figure, indicators
+
+    notice = Notice.objects.select_related("issuer").get(pk=notice_id)
+    issuer, month = notice.issuer, Month(notice.month)
+    report(JobStage.FIGURES, 0)
+    units = list(Division.objects.filter(path__under=issuer.path, level=notice.unit_level))
     found = {i.key: i for i in indicators(division=issuer)}
     figures = {(row.division_id, row.measure): row for row in Snapshot.objects.filter(
         month=month.since, division__in=units, measure__in={i.measure.code for i in found.values()})}
     if not figures:
         raise ValidationFailed(fields={"month": [_("There are no figures of %(month)s to draft a notice from.") % {"month": month.words()}]})
     entries = []
-    for key, indicator in found.items():
+    for number, (key, indicator) in enumerate(found.items()):
+        report(JobStage.COMPARING, 10 + 80 * number // len(found))
         below = []
         for unit in units:
             row = figures.get((unit.pk, indicator.measure.code))
@@ -69,18 +136,20 @@ def notice_draft(*, actor, issuer: Division, month: Month, unit_level: str = Div
                                 direction=indicator.direction, value=value, target=indicator.target, rank=rank,
                                 rule=f"{indicator.citation}（{indicator.source_short}）" if indicator.citation else "")
                     for rank, (unit, value) in enumerate(below, start=1)]
+    report(JobStage.SAVING, 95)
+    body = _notice_body(issuer, month, entries, found)
     with transaction.atomic():
-        notice = Notice.objects.create(
-            issuer=issuer, month=month.since, unit_level=unit_level, drafted_by=actor,
-            title=str(_("Notice on the community service rooms of %(division)s, %(month)s") % {"division": issuer.name,
-                                                                                                  "month": month.words()}),
-            body=_notice_body(issuer, month, entries, found))
+        notice = Notice.objects.select_for_update(of=("self",)).get(pk=notice_id)
+        if notice.job_status != JobStatus.RUNNING:
+            raise Conflict(_("The draft was stopped before it was saved."), code="stopped")
         for entry in entries:
             entry.notice = notice
-        NoticeEntry.objects.bulk_create(entries)
-        audit_record(actor=actor, action="supervision.notice.drafted", target=notice, division=issuer,
+        NoticeEntry.objects.bulk_create(entries, batch_size=2000)
+        notice.body, notice.job_status, notice.progress, notice.stage = body, JobStatus.DONE, 100, ""
+        notice.finished_at = timezone.now()
+        notice.save(update_fields=["body", "job_status", "progress", "stage", "finished_at"])
+        audit_record(actor="system", action="supervision.notice.drafted", target=notice, division=issuer,
                      changes={"month": str(month), "units": len({e.division_id for e in entries}), "entries": len(entries)})
-    return notice
 
 
 def _draft_of(actor, notice: Notice) -> Notice:
@@ -89,6 +158,8 @@ def _draft_of(actor, notice: Notice) -> Notice:
         raise PermissionDenied(_("Only the civil-affairs bureau drafts notices."))
     if notice.status != NoticeStatus.DRAFT:
         raise Conflict(_("This notice is published: it no longer changes."), code="published")
+    if notice.job_status != JobStatus.DONE:
+        raise Conflict(_("The notice is not drafted yet: wait until it is ready."), code="not_ready")
     return notice
 
 

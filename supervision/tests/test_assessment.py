@@ -44,7 +44,7 @@ def assessed(world):
 
 def _start(world, **extra):
     return services.assessment_start(actor=world.users["supervisor"], issuer=world.node("甲市一区"), year=2026,
-                                     today=date(2026, 12, 2), **extra)
+                                     today=date(2026, 12, 2), run=True, **extra)
 
 
 def _evidence():

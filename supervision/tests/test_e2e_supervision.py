@@ -1,11 +1,13 @@
-"""End to end in Chromium: the district's supervisor reads the indicators, drafts and publishes a
-notice; the street administrator, on a phone, finds it on the home page and answers it."""
+"""End to end in Chromium: the district's supervisor reads the indicators, drafts a notice (the page
+shows its progress while the task worker drafts it, then the draft) and publishes it; the street
+administrator, on a phone, finds it on the home page and answers it."""
 
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
 
 from core.measures import Month
 from registry import services as registry_services
@@ -33,7 +35,10 @@ def test_a_notice_is_drafted_from_the_indicators_published_and_answered_on_a_pho
         page.goto(f"{live_server.url}/supervision/notices/")
         page.select_option("#draft-month", "2026-11")
         page.locator("form[action$='/notices/draft/'] button").click()
-        page.wait_for_load_state("networkidle")
+        page.wait_for_selector("#job-status .progress")  # queued: the page polls the notice
+        assert "排队中" in page.inner_text("main")
+        call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
+        page.wait_for_selector("#notice-title")  # drafted: the page reloaded itself with the draft
         assert "甲市一区二街" in page.inner_text("main")
         page.fill("#notice-title", "关于11月社区服务用房工作情况的通报")
         page.locator("form[action$='/edit/'] button").click()

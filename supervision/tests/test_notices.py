@@ -13,7 +13,7 @@ from core.measures import Month
 from notifications.models import Notification
 from registry import services as registry_services
 from supervision import services
-from supervision.models import NoticeEntry, NoticeStatus
+from supervision.models import JobStatus, Notice, NoticeEntry, NoticeStatus
 from tests.world import make_user
 
 NOVEMBER = Month(date(2026, 11, 1))
@@ -30,7 +30,7 @@ def taken(world):
 
 
 def _draft(world, **extra):
-    return services.notice_draft(actor=world.users["supervisor"], issuer=world.node("甲市一区"), month=NOVEMBER, **extra)
+    return services.notice_draft(actor=world.users["supervisor"], issuer=world.node("甲市一区"), month=NOVEMBER, run=True, **extra)
 
 
 @pytest.mark.django_db
@@ -108,11 +108,15 @@ class TestWhoReadsIt:
         client.force_login(make_user("supervisor_b", role=Role.SUPERVISOR, division=taken.node("乙市")))
         assert client.get(f"/supervision/notices/{notice.pk}/").status_code == 404
 
-    def test_the_bureau_drafts_from_the_page(self, client, taken):
+    def test_the_bureau_drafts_from_the_page_and_sees_it_queued(self, client, taken):
         client.force_login(taken.users["supervisor"])
         page = client.get("/supervision/notices/", **ZH).content.decode()
         assert "2026-11" in page
         response = client.post("/supervision/notices/draft/", {"month": "2026-11", "unit_level": "street"})
         assert response.status_code == 302
+        notice = Notice.objects.get()
+        assert (notice.job_status, notice.month, notice.unit_level, notice.progress) == (JobStatus.QUEUED, NOVEMBER.since, "street", 0)
+        assert not notice.entries.exists()
         detail = client.get(response["Location"], **ZH).content.decode()
-        assert "甲市一区二街" in detail and "发布" in detail
+        assert 'role="progressbar"' in detail and f'hx-get="/supervision/notices/{notice.pk}/"' in detail and "排队中" in detail
+        assert "notice-title" not in detail  # nothing to edit or publish yet

@@ -27,6 +27,7 @@ SYSTEM_ACTORS = {
     "funds": _("the platform"),
     "registry": _("the platform"),
     "waitlist": _("the platform's schedule"),
+    "supervision": _("the platform's schedule"),  # the monthly figures taken by the clock
     "bench": _("the platform"),
     "demo-city": _("the demo-city build"),
     "rule pack default": _("the rule pack's defaults"),

@@ -3,7 +3,7 @@
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import groupby
 
 from django.db import connection
@@ -32,7 +32,7 @@ from django.utils.translation import pgettext
 
 from accounts.permissions import get_for_user, visible_to
 from org.models import Division
-from registry.models import Room
+from registry.models import Room, Site
 from rulepack.selectors import param
 
 from .models import (
@@ -207,8 +207,9 @@ def _subtract(free: list[tuple[datetime, datetime]], busy: list[tuple[datetime, 
     return result
 
 
-def _align(moment: datetime, slot: int) -> datetime:
-    local = timezone.localtime(moment)
+def _align(moment: datetime, slot: int, tz: tzinfo | None = None) -> datetime:
+    """``moment`` moved on to the next start of a slot in local time (in ``tz``, else the current time zone)."""
+    local = timezone.localtime(moment, tz)
     minutes = local.hour * 60 + local.minute
     remainder = minutes % slot
     aligned = local.replace(second=0, microsecond=0)
@@ -253,14 +254,98 @@ def next_free_slot(room: Room, *, minutes: int = 60, days: int = 14) -> tuple[da
 def window_score(window: FreeWindow, *, capacity: int, start: datetime) -> float:
     """How well a free window fits (lower is better): a room near the size wanted matters most
     (up to 10 points), then how soon (a point a day), then its length (up to a point for 8 h)."""
-    waste = (window.room.capacity - capacity) / max(window.room.capacity, 1)
-    days_away = (window.start - start).total_seconds() / 86400
-    return round(waste * 10 + days_away - min(window.minutes, 480) / 480, 3)
+    return _fit(window.room.capacity, capacity, window.start - start, window.minutes)
 
 
-def _best_possible_score(size: int, capacity: int) -> float:
-    """No window of a room for ``size`` people can score better (soonest start, longest window)."""
-    return (size - capacity) / max(size, 1) * 10 - 1 - 0.001
+def _fit(size: int, capacity: int, away: timedelta, minutes: int) -> float:
+    """``window_score`` of a window of ``minutes`` in a room for ``size`` people, ``away`` after the search's start."""
+    waste = (size - capacity) / max(size, 1)
+    return round(waste * 10 + away.total_seconds() / 86400 - min(minutes, 480) / 480, 3)
+
+
+def _best_possible_score(size: int, capacity: int, days_away: float = 0.0) -> float:
+    """No window of a room for ``size`` people starting ``days_away`` days or more after the search's
+    start can score better (the longest window; rounding allowed for)."""
+    return (size - capacity) / max(size, 1) * 10 + days_away - 1 - 0.001
+
+
+class _OpenHours:
+    """The bookable hours of each kind of week (a room's rules', own and site's hours, as the database's
+    text) on each day of a search, clipped to it: worked out once, not once per room."""
+
+    def __init__(self, start: datetime, end: datetime):
+        self.start, self.end, self._weeks, self._days = start, end, {}, {}
+
+    def on(self, texts: tuple, day: date) -> tuple[list[tuple[datetime, datetime]], float]:
+        """The open intervals on ``day``, and how many days after the search's start the first begins."""
+        key = (texts, day)
+        if key not in self._days:
+            if texts not in self._weeks:
+                policy_hours, room_hours, site_hours = (json.loads(text) if text is not None else None for text in texts)
+                room = Room(opening_hours=room_hours, site=Site(opening_hours=site_hours))
+                self._weeks[texts] = room, RoomPolicy(room=room, bookable_hours=policy_hours)  # none: the room's or site's
+            start, end = self.start, self.end
+            clipped = [(max(a, start), min(b, end)) for a, b in bookable_intervals(*self._weeks[texts], day) if b > start and a < end]
+            soonest = min((a for a, _b in clipped), default=end)
+            self._days[key] = clipped, (soonest - start).total_seconds() / 86400
+        return self._days[key]
+
+
+# What the search reads of a room: enough to tell whether it qualifies, its rules, and its hours (JSON as
+# text, decoded once per distinct value rather than once per room).
+_SEARCH_COLUMNS = (
+    "pk", "capacity", "site_id", Cast("equipment", TextField()), "use", "site__division__path", "policy__bookable",
+    Cast("policy__bookers", TextField()), "policy__buffer_minutes", "policy__slot_minutes", "policy__min_minutes",
+    *(Cast(name, TextField()) for name in ("policy__bookable_hours", "opening_hours", "site__opening_hours")),
+)
+
+
+def _bookable_rooms(rooms: QuerySet[Room], *, user, wanted: set[str], minutes: int) -> list[tuple]:
+    """Of ``rooms``, those with the equipment ``wanted`` (when the database did not check it) that
+    ``user`` may book, best fitting size first, each as (size, id, site id, buffer, slot minutes,
+    minutes needed, hours as text); one query, no model built."""
+    unset = RoomPolicy()  # the rules of a room whose rules were never set
+    kinds: dict[str, set] = {}  # the user's kinds of booker, by the path of a room's division
+    admitted: dict[tuple, set] = {}  # the kinds of booker a room admits, by its use and rules' list
+    found = []
+    for pk, size, site_id, kit, use, path, bookable, bookers, buffer, slot, least, *texts in rooms.order_by().values_list(
+            *_SEARCH_COLUMNS):
+        if wanted and not wanted <= set(json.loads(kit)):
+            continue
+        if bookable is False:
+            continue
+        if path not in kinds:
+            kinds[path] = booker_kinds_at(user, path, None)
+        if (use, bookers) not in admitted:
+            listed = json.loads(bookers) if bookers is not None else None
+            admitted[use, bookers] = set(default_bookers(use) if listed is None else listed)
+        if not kinds[path] & admitted[use, bookers]:
+            continue
+        if buffer is None:  # no rules row
+            buffer, slot, least = unset.buffer_minutes, unset.slot_minutes, unset.min_minutes
+        found.append((size, pk, site_id, timedelta(minutes=buffer), slot, max(minutes, least), tuple(texts)))
+    return sorted(found, key=lambda room: room[:2])
+
+
+def _busy_times(rooms: list[tuple], *, start: datetime, end: datetime) -> dict[int, list[tuple[datetime, datetime]]]:
+    """The times each of ``rooms`` (read by ``_bookable_rooms``) is held between ``start`` and ``end``:
+    its bookings and the closures of it or its site, each from the room's buffer before it, sorted; one query."""
+    taken: dict[int, list] = defaultdict(list)
+    shut: dict[int, list] = defaultdict(list)
+    bookings = Booking.objects.filter(
+        room_id__in=[room[1] for room in rooms], status__in=HOLDING, starts_at__lt=end, blocked_until__gt=start,
+    ).order_by().values_list("room_id", Value(None, output_field=IntegerField()), "starts_at", "blocked_until")
+    closures = Closure.objects.filter(site_id__in={room[2] for room in rooms}, starts_at__lt=end, ends_at__gt=start).order_by()
+    for room_id, site_id, b_start, b_end in bookings.union(closures.values_list("room_id", "site_id", "starts_at", "ends_at"),
+                                                           all=True):
+        (taken[room_id] if room_id else shut[site_id]).append((b_start, b_end))  # a closure without a room shuts the site
+    return {pk: sorted((b_start - buffer, b_end) for b_start, b_end in taken.get(pk, []) + shut.get(site_id, []))
+            for _size, pk, site_id, buffer, *_rest in rooms}
+
+
+def _rank(window: tuple) -> tuple:
+    """The order of the search's windows, read as (score, start, room id, end): best score, then soonest, then by room."""
+    return window[:3]
 
 
 def availability(
@@ -271,54 +356,54 @@ def availability(
     that fit the need, ranked by ``window_score``.
 
     Rooms are taken from the best fitting size up, a size at a time, with one query for the
-    bookings of each size; once ``limit`` windows are found that no larger room could beat,
-    the search stops — the answer is the same as scoring every room, without reading the
-    bookings of rooms that cannot make the list."""
+    bookings (and closures) of each size; once ``limit`` windows are found that no larger room
+    could beat, the search stops — the answer is the same as scoring every room, without reading
+    the bookings of rooms that cannot make the list. Within a size the days are taken in turn,
+    and a room's day none of whose windows could make the list is not worked out. Rooms are read
+    as the few columns the search needs; only the rooms of the windows returned are loaded whole,
+    in one query."""
+    if limit < 1:
+        return []
     start = max(start, timezone.now())
+    tz = timezone.get_current_timezone()
     rooms = room_list(user=user, within=within).filter(capacity__gte=capacity)
     if function:
         rooms = rooms.filter(functions__code=function)
     wanted = {e.strip() for e in equipment or [] if e.strip()}
     if wanted and connection.features.supports_json_field_contains:
         rooms = rooms.filter(equipment__contains=sorted(wanted))
+        wanted = set()  # checked by the database
     if function:
         rooms = rooms.distinct()
-    # Which rooms qualify is decided on a few columns; whole rooms are loaded a size at a time.
-    eligible = []
-    for pk, size, site_id, kit, use, path, bookable, bookers in rooms.order_by().values_list(
-            "pk", "capacity", "site_id", "equipment", "use", "site__division__path", "policy__bookable", "policy__bookers"):
-        if wanted and not wanted <= set(kit):
-            continue
-        if bookable is False or not booker_kinds_at(user, path, None) & set(default_bookers(use) if bookers is None else bookers):
-            continue
-        eligible.append((size, pk, site_id))
-    if not eligible:
-        return []
-    eligible.sort()
-    closed: dict[tuple[str, int], list] = defaultdict(list)
-    for room_id, site_id, c_start, c_end in Closure.objects.filter(
-            site_id__in={site_id for _size, _pk, site_id in eligible}, starts_at__lt=end, ends_at__gt=start).values_list(
-            "room_id", "site_id", "starts_at", "ends_at"):
-        closed[("room", room_id) if room_id else ("site", site_id)].append((c_start, c_end))
-    windows: list[FreeWindow] = []
-    for size, group in groupby(eligible, key=lambda row: row[0]):
-        if len(windows) >= limit and windows[limit - 1].score < _best_possible_score(size, capacity):
+    eligible = _bookable_rooms(rooms, user=user, wanted=wanted, minutes=minutes)
+    hours = _OpenHours(start, end)
+    days, day = [], timezone.localtime(start, tz).date()
+    while day <= timezone.localtime(end, tz).date():
+        days.append(day)
+        day += timedelta(days=1)
+    found: list[tuple] = []  # (score, start, room id, end), best first once a day is done
+    worst = float("inf")  # the score of the last window on the list, once the list is full
+    for size, group in groupby(eligible, key=lambda room: room[0]):
+        if worst < _best_possible_score(size, capacity):
             break
-        pks = [pk for _size, pk, _site in group]
-        busy: dict[int, list] = defaultdict(list)
-        for room_id, b_start, b_end in Booking.objects.filter(
-                room_id__in=pks, status__in=HOLDING, starts_at__lt=end, blocked_until__gt=start,
-        ).values_list("room_id", "starts_at", "blocked_until"):
-            busy[room_id].append((b_start, b_end))
-        for room in Room.objects.select_related("site__division__parent", "policy").filter(pk__in=pks).order_by("pk"):
-            policy = getattr(room, "policy", None) or RoomPolicy(room=room, bookers=default_bookers(room.use))
-            taken = busy.get(room.pk, []) + closed.get(("room", room.pk), []) + closed.get(("site", room.site_id), [])
-            for window in free_windows_for(room, policy, start=start, end=end, minutes=max(minutes, policy.min_minutes), busy=taken):
-                window.score = window_score(window, capacity=capacity, start=start)
-                windows.append(window)
-        windows.sort(key=lambda w: (w.score, w.start, w.room.pk))
-        del windows[limit:]
-    return windows
+        group = list(group)
+        busy = _busy_times(group, start=start, end=end)
+        for day in days:
+            for _size, pk, _site_id, _buffer, slot, need, texts in group:
+                open_hours, soonest = hours.on(texts, day)
+                if not open_hours or worst < _best_possible_score(size, capacity, soonest):
+                    continue
+                for w_start, w_end in _subtract(open_hours, busy[pk]):
+                    w_start = _align(w_start, slot, tz)
+                    length = (w_end - w_start).total_seconds()
+                    if length >= need * 60:
+                        found.append((_fit(size, capacity, w_start - start, int(length // 60)), w_start, pk, w_end))
+            found.sort(key=_rank)
+            del found[limit:]
+            if len(found) == limit:
+                worst = found[-1][0]
+    whole = Room.objects.select_related("site__division__parent", "policy").in_bulk({pk for _score, _start, pk, _end in found})
+    return [FreeWindow(whole[pk], w_start, w_end, score) for score, w_start, pk, w_end in found if pk in whole]
 
 
 # Utilisation: one definition, computed here, read by every page that shows a rate.

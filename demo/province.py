@@ -221,7 +221,8 @@ def _tree(load: Loader, rng: random.Random, world: dict, counts: dict) -> None:
         d_code = f"{CITY_CODE[:4]}{d:02d}000000"
         d_path = f"{city.path}{d_code}/"
         d_id = next(next_id)
-        d_name = f"{DISTRICT_WORDS[d % len(DISTRICT_WORDS)]}{DISTRICT_WORDS[(d * 7) % len(DISTRICT_WORDS)]}区"
+        words = len(DISTRICT_WORDS)  # two characters, a different pair for each district
+        d_name = f"{DISTRICT_WORDS[(d - 1) % words]}{DISTRICT_WORDS[(d - 1 + 17 + (d - 1) // words * 5) % words]}区"
         rows.append((d_id, d_code, d_name, DivisionLevel.DISTRICT, city.pk, d_path, 1, 0, 0, "", None, None))
         districts.append(d_id)
         for s in range(1, size.streets_per_district + 1):
@@ -299,7 +300,8 @@ def _register(load: Loader, rng: random.Random, world: dict, counts: dict) -> No
     next_site = iter(site_ids)
     for c_id, _s, _d in world["communities"]:
         for k in range(SITES_PER_COMMUNITY):
-            area = Decimal(rng.choice([180, 260, 320, 450, 600, 800]))
+            # About two communities in three meet the area standard (a centre of 800 m², 1,500 m² in all).
+            area = Decimal(rng.choice([600, 800, 900, 1000, 1200] if k == 0 else [300, 500, 700, 900]))
             site_id = next(next_site)
             sites.append((site_id, c_id, f"P{c_id}-{k}", f"党群服务中心{'' if k == 0 else '分站'}", "party_mass_centre" if k == 0 else "service_station",
                           area, area * Decimal("0.6"), "state_admin", "street_owned", every_day, date(2018, 1, 1)))

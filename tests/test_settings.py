@@ -80,3 +80,15 @@ def test_redis_url_puts_the_cache_in_redis():
     )
     result = run_manage("shell", "-c", code, REDIS_URL="redis://127.0.0.1:6379/15")
     assert result.stdout.strip().endswith("ok True"), result.stdout + result.stderr
+
+
+def test_make_test_runs_the_tests_of_every_app():
+    """An app whose tests are not under ``testpaths`` would never run in ``make test`` or CI."""
+    import tomllib
+
+    from django.apps import apps
+
+    testpaths = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]["testpaths"])
+    ours = {Path(app.path).name for app in apps.get_app_configs() if Path(app.path).parent == ROOT}
+    with_tests = {name for name in ours if (ROOT / name / "tests").is_dir()}
+    assert with_tests - testpaths == set()

@@ -50,6 +50,7 @@ class Role(models.TextChoices):
     CHARITY_STAFF = "charity_staff", _("charity staff")
     FUND_COMMITTEE = "fund_committee", _("fund committee member")
     RESIDENT = "resident", _("resident")
+    UNIT_STAFF = "unit_staff", _("staff of a unit in the area")
 
 
 # Where each role may be held: at divisions of these levels, or at an organisation of this kind.
@@ -63,6 +64,7 @@ ROLE_DIVISION_LEVELS: dict[str, set[str]] = {
 ROLE_ORGANISATION_KINDS: dict[str, str] = {
     Role.OPERATOR_STAFF: "operator",
     Role.CHARITY_STAFF: "charity",
+    Role.UNIT_STAFF: "unit",
 }
 # Roles that work in the back office (Django admin) of their scope.
 BACK_OFFICE_ROLES = {Role.SUPERVISOR, Role.STREET_ADMIN}

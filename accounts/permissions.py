@@ -43,6 +43,7 @@ GRANTS: dict[str, dict[str, str]] = {
         R.RESIDENT: SUBTREE,
         R.OPERATOR_STAFF: SERVED,
         R.CHARITY_STAFF: SERVED,
+        R.UNIT_STAFF: SERVED,
     },
     "org.add_division": {R.SUPERVISOR: SUBTREE},
     "org.change_division": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
@@ -52,6 +53,7 @@ GRANTS: dict[str, dict[str, str]] = {
         R.FUND_COMMITTEE: SUBTREE,
         R.OPERATOR_STAFF: ORGANISATION,
         R.CHARITY_STAFF: ORGANISATION,
+        R.UNIT_STAFF: ORGANISATION,
     },
     "org.add_organisation": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     "org.change_organisation": {
@@ -114,6 +116,17 @@ GRANTS: dict[str, dict[str, str]] = {
     "registry.add_provisionproject": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     "registry.change_provisionproject": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
     "registry.add_rent": {R.STREET_ADMIN: SUBTREE},
+    # Signs and plaques [Huli]: communities and streets keep the register of signs and take redundant ones
+    # down; a street or district runs a clean-up; supervisors follow the counts.
+    "registry.view_sign": {**STAFF_READ},
+    "registry.add_sign": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "registry.remove_sign": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "registry.view_signcleanup": {**STAFF_READ},
+    "registry.add_signcleanup": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    # Suggestions to merge idle rooms [Huli] or swap unfit ones [Haining]: the street decides.
+    "registry.view_roomsuggestion": {**STAFF_READ},
+    "registry.add_roomsuggestion": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "registry.decide_roomsuggestion": {R.STREET_ADMIN: SUBTREE},
     # Scheduling of rooms: staff see and run every booking of their rooms; operators, charities and
     # residents book the rooms that serve them and see their own bookings.
     "scheduling.view_booking": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION, R.CHARITY_STAFF: ORGANISATION,
@@ -128,6 +141,12 @@ GRANTS: dict[str, dict[str, str]] = {
     "scheduling.view_utilisation": {**STAFF_READ},
     "scheduling.view_waitlistentry": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION, R.CHARITY_STAFF: ORGANISATION,
                                       R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
+    # Units' open resources (驻区单位开放资源) [Xishan]: a unit's staff register its resources and decide
+    # their requests; residents and staff of the area find and book them; the bureau counts them.
+    "scheduling.view_openresource": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.RESIDENT: SUBTREE, R.UNIT_STAFF: ORGANISATION},
+    "scheduling.add_openresource": {R.UNIT_STAFF: ORGANISATION},
+    "scheduling.change_openresource": {R.UNIT_STAFF: ORGANISATION},
+    "scheduling.view_openresource_figures": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
     # Community development funds [Zibo]: the community runs its fund and proposes projects, the
     # committee votes, the host charity holds the money, approves and pays; supervisors watch.
     "funds.view_fund": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.CHARITY_STAFF: ORGANISATION},
@@ -197,12 +216,42 @@ GRANTS: dict[str, dict[str, str]] = {
     "neighbourhood.change_feedbackrequest": {R.COMMUNITY_WORKER: SUBTREE, R.STREET_ADMIN: SUBTREE},
     "neighbourhood.view_household": {R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
     "neighbourhood.view_persontimes": {**STAFF_READ},
+    # Volunteers (志愿者): residents sign up and apply in their community and see their own hours;
+    # the community or street runs its teams and opportunities, an operator those of its own; the
+    # organisers confirm hours (``volunteers.services.may_organise`` says which of them); staff read their subtree.
+    "volunteers.view_volunteer": {**STAFF_READ, R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
+    "volunteers.add_volunteer": {R.RESIDENT: SUBTREE, R.FUND_COMMITTEE: SUBTREE},
+    "volunteers.view_team": {**STAFF_READ, R.RESIDENT: SUBTREE, R.FUND_COMMITTEE: SUBTREE, R.OPERATOR_STAFF: ORGANISATION},
+    "volunteers.add_team": {R.COMMUNITY_WORKER: SUBTREE, R.STREET_ADMIN: SUBTREE, R.OPERATOR_STAFF: SERVED},
+    "volunteers.view_gridrole": {**STAFF_READ, R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
+    "volunteers.add_gridrole": {R.COMMUNITY_WORKER: SUBTREE, R.STREET_ADMIN: SUBTREE},
+    "volunteers.view_opportunity": {**STAFF_READ, R.RESIDENT: SUBTREE, R.FUND_COMMITTEE: SUBTREE, R.OPERATOR_STAFF: ORGANISATION},
+    "volunteers.add_opportunity": {R.COMMUNITY_WORKER: SUBTREE, R.STREET_ADMIN: SUBTREE, R.OPERATOR_STAFF: SERVED},
+    "volunteers.change_opportunity": {R.COMMUNITY_WORKER: SUBTREE, R.STREET_ADMIN: SUBTREE, R.OPERATOR_STAFF: ORGANISATION},
+    "volunteers.view_application": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION, R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
+    "volunteers.view_servicerecord": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION, R.RESIDENT: OWN, R.FUND_COMMITTEE: OWN},
+    "volunteers.export_hours": {**STAFF_READ, R.OPERATOR_STAFF: ORGANISATION},
+    "volunteers.view_hours": {**STAFF_READ},
+    # Community governance: the district's affairs admission list [Huli] is public to everyone of the
+    # district; the district's bureau files departments' applications, reviews them and the list; a
+    # community refuses a task not on the list. Communities record their 五社联动 projects [Xishan].
+    "governance.view_affair": {**STAFF_READ, R.FUND_COMMITTEE: SUBTREE, R.RESIDENT: SUBTREE},
+    "governance.change_affair": {R.SUPERVISOR: SUBTREE},
+    "governance.view_affairapplication": {R.SUPERVISOR: SUBTREE},
+    "governance.apply_affair": {R.SUPERVISOR: SUBTREE},
+    "governance.review_affair": {R.SUPERVISOR: SUBTREE},
+    "governance.view_taskrefusal": {**STAFF_READ},
+    "governance.refuse_task": {R.COMMUNITY_WORKER: SUBTREE},
+    "governance.view_project": {**STAFF_READ},
+    "governance.add_project": {R.STREET_ADMIN: SUBTREE, R.COMMUNITY_WORKER: SUBTREE},
+    "governance.view_summary": {R.SUPERVISOR: SUBTREE, R.STREET_ADMIN: SUBTREE},
 }
 
 # Which roles a holder of a role may grant to others (always inside their own scope).
 ASSIGNABLE_ROLES: dict[str, set[str]] = {
     R.SUPERVISOR: set(Role.values),
-    R.STREET_ADMIN: {R.STREET_ADMIN, R.COMMUNITY_WORKER, R.FUND_COMMITTEE, R.RESIDENT, R.OPERATOR_STAFF, R.CHARITY_STAFF},
+    R.STREET_ADMIN: {R.STREET_ADMIN, R.COMMUNITY_WORKER, R.FUND_COMMITTEE, R.RESIDENT, R.OPERATOR_STAFF, R.CHARITY_STAFF,
+                     R.UNIT_STAFF},
 }
 
 

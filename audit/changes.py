@@ -38,6 +38,9 @@ SYSTEM_ACTORS = {
 # Keys an event records that are not fields of its record (counts, decisions, related figures).
 KEY_LABELS = {
     "amount": _("amount"),
+    "redundant": _("signs not on the city's list"),
+    "removed": _("signs removed"),
+    "remaining": _("redundant signs remaining"),
     "document_no": _("document no."),
     "document": _("document"),
     "late": _("paid late"),

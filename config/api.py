@@ -11,6 +11,7 @@ from core.api import install_error_handlers
 from excel.api import router as excel_router
 from funds.api import public_router as funds_public_router
 from funds.api import router as funds_router
+from governance.api import router as governance_router
 from neighbourhood.api import router as neighbourhood_router
 from operations.api import router as operations_router
 from org.api import organisations_router, public_router
@@ -19,6 +20,7 @@ from planning.api import router as planning_router
 from registry.api import router as registry_router
 from rulepack.api import router as rulepack_router
 from scheduling.api import router as scheduling_router
+from volunteers.api import router as volunteers_router
 
 api = NinjaAPI(
     title="Linli API",
@@ -46,6 +48,7 @@ for router in (
     funds_router,
     operations_router,
     neighbourhood_router,
+    volunteers_router,
 ):
     api.add_router("/v1/", router)
 # Open to anyone, no sign-in: what residents need before they have an account.
@@ -54,3 +57,5 @@ api.add_router("/v1/public/", funds_public_router)
 
 # 15-minute life circle planning.
 api.add_router("/v1/", planning_router)
+# Community governance: the affairs admission list and 五社联动 projects.
+api.add_router("/v1/", governance_router)

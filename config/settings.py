@@ -115,8 +115,12 @@ INSTALLED_APPS = [
     "planning",
     # The smart neighbourhood (智慧邻里): residents' needs, activities, orders, feedback.
     "neighbourhood",
+    # Volunteers (志愿者): sign-up, teams, opportunities, QR sign-in, confirmed hours, time bank.
+    "volunteers",
     # Supervision (监督考核): the bureau's indicators, monthly figures and dashboards.
     "supervision",
+    # Community governance: 五社联动 projects and the community affairs admission list.
+    "governance",
     "demo",
 ]
 

@@ -24,8 +24,12 @@ STEPS = [
     "operations.demo.build_operations",
     "planning.demo.build_life_circle",
     "neighbourhood.demo.build_neighbourhood",
+    "volunteers.demo.build_volunteers",
     "registry.demo.build_online_services",
+    "registry.demo.build_signs_and_suggestions",
+    "governance.demo.build_governance",
     "supervision.demo.build_supervision",
+    "scheduling.demo.build_open_resources",
 ]
 
 

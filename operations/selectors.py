@@ -236,7 +236,9 @@ def idle_rooms_to_offer(*, user, within: Division, today: date | None = None) ->
 
     rates = {usage.key: usage.rate for usage in idle_rooms(user=user, within=within,
                                                            period=usage_period(division=within, today=today))}
-    rooms = {room.pk: room for room in Room.objects.filter(pk__in=rates, use=RoomUse.SERVICE, closed_on__isnull=True).exclude(
+    # A unit's open resource (its sports ground, its car park) is not the community's to offer to partners.
+    rooms = {room.pk: room for room in Room.objects.filter(pk__in=rates, use=RoomUse.SERVICE, closed_on__isnull=True,
+                                                           open_resource__isnull=True).exclude(
         partnership_offers__status=OfferStatus.OPEN).select_related("site__division")}
     return [IdleRoom(room=rooms[pk], rate=rate) for pk, rate in rates.items() if pk in rooms]
 

@@ -137,6 +137,8 @@ class OrganisationKind(models.TextChoices):
     OPERATOR = "operator", _("operator")
     CHARITY = "charity", _("charity")
     DEPARTMENT = "department", _("government department")
+    # A school, company or agency in the area (驻区单位) that opens its parking, grounds or rooms to residents.
+    UNIT = "unit", _("unit in the area")
 
 
 class OperatorKind(models.TextChoices):

@@ -1,5 +1,7 @@
 """API of the register: /api/v1/registry/... (sites, rooms, costs, compliance, ratings, filings, projects)."""
 
+from datetime import date
+
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
@@ -7,15 +9,17 @@ from ninja.pagination import paginate
 
 from accounts.permissions import holds_any, require
 from core.api import ERRORS, PageNumber
-from core.errors import PermissionDenied, ValidationFailed
+from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.uploads import serve_upload
 from org.selectors import division_get, organisation_get, user_home_division
 
 from . import selectors, services
 from .compliance import ComplianceReport, DivisionReport
-from .models import PropertySource, SiteKind
+from .models import PropertySource, SiteKind, SuggestionKind, SuggestionStatus
 from .schemas import (
     AspectOut,
+    CleanupIn,
+    CleanupOut,
     ComplianceOut,
     CostIn,
     CostOut,
@@ -25,6 +29,7 @@ from .schemas import (
     FilingIn,
     FilingOut,
     LeaseOut,
+    MergeProposeIn,
     OnlineCentreOut,
     OnlineSwitchIn,
     OnlineSwitchOut,
@@ -36,10 +41,17 @@ from .schemas import (
     RoomIn,
     RoomOut,
     RoomPatch,
+    SignCountsOut,
+    SignIn,
     SignOffIn,
+    SignOut,
     SiteIn,
     SiteOut,
     SitePatch,
+    SuggestionAcceptIn,
+    SuggestionDismissIn,
+    SuggestionOut,
+    SuggestionsGenerateIn,
 )
 
 router = Router(tags=["registry"])
@@ -357,3 +369,138 @@ def add_rent(request, code: str, payload: RentIn):
     services.earmarked_rent_record(actor=request.user, street=street, **payload.dict())
     account, statement = selectors.earmarked_statement(user=request.user, street=street)
     return Status(201, _earmarked_out(street, account, statement))
+
+
+# Signs and plaques [Huli].
+
+@router.get("/registry/signs", response=list[SignOut], summary="Signs at the sites in my scope")
+@paginate(PageNumber)
+def list_signs(request, within: str | None = Query(None, description="Division code: this node and below"),
+               redundant: bool | None = None, removed: bool | None = None, q: str | None = None):
+    if not holds_any(request.user, "registry.view_sign"):
+        raise PermissionDenied()
+    return selectors.sign_list(user=request.user, within=_within(request, within), redundant=redundant, removed=removed, q=q)
+
+
+@router.post("/registry/signs", response={201: SignOut, **ERRORS}, summary="Record a sign hung at a site")
+def create_sign(request, payload: SignIn):
+    site = selectors.site_get(user=request.user, pk=payload.site_id)
+    require(request.user, "registry.add_sign", site)
+    department = organisation_get(user=request.user, pk=payload.department_id) if payload.department_id else None
+    sign = services.sign_record(actor=request.user, site=site, text=payload.text, department=department,
+                                department_name=payload.department_name, hung_on=payload.hung_on)
+    return Status(201, selectors.sign_get(user=request.user, pk=sign.pk))
+
+
+@router.get("/registry/signs/{sign_id}", response={200: SignOut, **ERRORS})
+def get_sign(request, sign_id: int):
+    return selectors.sign_get(user=request.user, pk=sign_id)
+
+
+@router.post("/registry/signs/{sign_id}/removal", response={200: SignOut, **ERRORS},
+             summary="Mark a sign removed, with the photo that shows it taken down")
+def remove_sign(request, sign_id: int, photo: File[UploadedFile] = None, removed_on: Form[date | None] = None,
+                note: Form[str] = ""):
+    sign = selectors.sign_get(user=request.user, pk=sign_id)
+    require(request.user, "registry.remove_sign", sign)
+    services.sign_remove(actor=request.user, sign=sign, photo=photo, removed_on=removed_on, note=note)
+    return selectors.sign_get(user=request.user, pk=sign_id)
+
+
+@router.get("/registry/signs/{sign_id}/photo", response={200: None, **ERRORS}, summary="A sign's photo (as hung or removed)")
+def get_sign_photo(request, sign_id: int, removal: bool = False):
+    sign = selectors.sign_get(user=request.user, pk=sign_id)
+    image = sign.removal_photo if removal else sign.photo
+    if not image:
+        raise NotFound()
+    return serve_upload(image)
+
+
+def _count_out(count) -> dict:
+    return {"division_code": count.division.code if count.division else None,
+            "division_name": count.division.name if count.division else None,
+            "allowed": count.allowed, "removed": count.removed, "remaining": count.remaining}
+
+
+@router.get("/registry/sign-counts/{code}", response={200: SignCountsOut, **ERRORS},
+            summary="Signs per division one level down: allowed, redundant removed and remaining")
+def sign_counts(request, code: str):
+    division = division_get(user=request.user, code=code)
+    if not holds_any(request.user, "registry.view_sign"):
+        raise PermissionDenied()
+    rows, total = selectors.sign_counts(user=request.user, within=division)
+    return {"rows": [_count_out(r) for r in rows], "total": _count_out(total)}
+
+
+@router.get("/registry/sign-cleanups", response=list[CleanupOut], summary="Clean-ups of signs")
+@paginate(PageNumber)
+def list_cleanups(request, within: str | None = None):
+    return selectors.cleanup_list(user=request.user, within=_within(request, within))
+
+
+@router.post("/registry/sign-cleanups", response={201: CleanupOut, **ERRORS}, summary="Start a clean-up of redundant signs")
+def start_cleanup(request, payload: CleanupIn):
+    division = division_get(user=request.user, code=payload.division_code)
+    require(request.user, "registry.add_signcleanup", division)
+    return Status(201, services.sign_cleanup_start(actor=request.user, division=division, title=payload.title, note=payload.note))
+
+
+@router.get("/registry/sign-cleanups/{cleanup_id}", response={200: CleanupOut, **ERRORS})
+def get_cleanup(request, cleanup_id: int):
+    return selectors.cleanup_get(user=request.user, pk=cleanup_id)
+
+
+@router.post("/registry/sign-cleanups/{cleanup_id}/close", response={200: CleanupOut, **ERRORS}, summary="Close a clean-up")
+def close_cleanup(request, cleanup_id: int):
+    cleanup = selectors.cleanup_get(user=request.user, pk=cleanup_id)
+    require(request.user, "registry.add_signcleanup", cleanup)
+    return services.sign_cleanup_close(actor=request.user, cleanup=cleanup)
+
+
+# Suggestions to merge idle rooms [Huli] or swap unfit ones [Haining].
+
+@router.get("/registry/room-suggestions", response=list[SuggestionOut], summary="Suggestions to merge or swap rooms")
+@paginate(PageNumber)
+def list_suggestions(request, within: str | None = None, status: SuggestionStatus | None = None,
+                     kind: SuggestionKind | None = None):
+    return selectors.suggestion_list(user=request.user, within=_within(request, within), status=status, kind=kind)
+
+
+@router.post("/registry/room-suggestions/generate", response={200: dict, **ERRORS},
+             summary="Make the suggestions for a street, district or city now")
+def generate_suggestions(request, payload: SuggestionsGenerateIn):
+    division = division_get(user=request.user, code=payload.division_code)
+    require(request.user, "registry.add_roomsuggestion", division)
+    return services.room_suggestions_generate(actor=request.user, within=division)
+
+
+@router.post("/registry/room-suggestions", response={201: SuggestionOut, **ERRORS}, summary="Propose a merge of two rooms")
+def propose_merge(request, payload: MergeProposeIn):
+    room = selectors.room_get(user=request.user, pk=payload.room_id)
+    keep = selectors.room_get(user=request.user, pk=payload.keep_id)
+    require(request.user, "registry.add_roomsuggestion", room)
+    require(request.user, "registry.add_roomsuggestion", keep)
+    return Status(201, services.room_merge_propose(actor=request.user, room=room, keep=keep))
+
+
+@router.get("/registry/room-suggestions/{suggestion_id}", response={200: SuggestionOut, **ERRORS})
+def get_suggestion(request, suggestion_id: int):
+    return selectors.suggestion_get(user=request.user, pk=suggestion_id)
+
+
+@router.post("/registry/room-suggestions/{suggestion_id}/accept", response={200: SuggestionOut, **ERRORS},
+             summary="Accept a suggestion: the register changes")
+def accept_suggestion(request, suggestion_id: int, payload: SuggestionAcceptIn):
+    suggestion = selectors.suggestion_get(user=request.user, pk=suggestion_id)
+    require(request.user, "registry.decide_roomsuggestion", suggestion)
+    services.room_suggestion_accept(actor=request.user, suggestion=suggestion, note=payload.note)
+    return selectors.suggestion_get(user=request.user, pk=suggestion_id)
+
+
+@router.post("/registry/room-suggestions/{suggestion_id}/dismiss", response={200: SuggestionOut, **ERRORS},
+             summary="Dismiss a suggestion, saying why")
+def dismiss_suggestion(request, suggestion_id: int, payload: SuggestionDismissIn):
+    suggestion = selectors.suggestion_get(user=request.user, pk=suggestion_id)
+    require(request.user, "registry.decide_roomsuggestion", suggestion)
+    services.room_suggestion_dismiss(actor=request.user, suggestion=suggestion, reason=payload.reason)
+    return selectors.suggestion_get(user=request.user, pk=suggestion_id)

@@ -16,14 +16,24 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
-from demo.context import DemoContext, demo_user
+from demo.context import ACTOR, DemoContext, demo_user
 from excel.registers import one_workbook
 from org.models import CommunityType, DivisionLevel
 from rulepack.services import rulepack_ensure
 
 from . import services
 from .hours import parse_hours
-from .models import ProvisionMethod, SignOffParty, Site, SiteKind
+from .models import (
+    ProvisionMethod,
+    Room,
+    RoomSuggestion,
+    Sign,
+    SignOffParty,
+    Site,
+    SiteKind,
+    SuggestionKind,
+    SuggestionStatus,
+)
 from .registers import import_costs, import_rooms, import_sites
 
 WEEKDAY_HOURS = ["周一至周五 08:30-12:00、14:00-17:30；周六 09:00-12:00", "周一至周日 08:30-20:30",
@@ -303,3 +313,81 @@ def build_online_services(ctx: DemoContext) -> None:
         switched += 1
     ctx.say(f"online services: {switched} of {len(eligible)} centres rated {gate} stars or more switched on "
             f"({OnlineServices.objects.filter(is_on=True).count()} on)")
+
+
+# Signs and plaques, and suggestions to merge or swap rooms [Huli, Haining].
+
+ALLOWED_SIGNS = ["中国共产党{name}委员会", "{name}居民委员会", "{name}党群服务中心"]
+REDUNDANT_SIGNS = [("{name}老年人协会", "民政局"), ("{name}禁毒工作站", "司法局"), ("{name}关心下一代工作委员会", None),
+                   ("{name}科普活动室", "文化和旅游局"), ("{name}人口学校", "卫生健康局"), ("{name}法律援助工作站", "司法局"),
+                   ("{name}就业服务站", "人力资源和社会保障局"), ("{name}妇女之家", "妇女联合会"), ("{name}市民学校", None)]
+
+
+def _demo_photo(colour=(150, 120, 90)):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, format="JPEG")
+    return SimpleUploadedFile("sign.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def build_signs_and_suggestions(ctx: DemoContext) -> None:
+    """Signs at the centres of the first district's communities, before and after the first street's
+    clean-up (two in three redundant signs taken down, each with its photo); the platform's merge and swap
+    suggestions, one accepted by the street and one dismissed with its reason."""
+    from org.models import Organisation, OrganisationKind
+
+    rng = ctx.rng
+    today = timezone.localdate()
+    street, district = ctx.streets[0], ctx.districts[0]
+    jiedao, shequ = User.objects.get(username="jiedao"), User.objects.get(username="shequ")
+    departments = {o.name.removeprefix(district.name): o for o in Organisation.objects.filter(
+        kind=OrganisationKind.DEPARTMENT, home_division=district)}
+    centres = {s.division_id: s for s in Site.objects.filter(code__endswith="-S01", division__parent__parent=district)}
+    signs = 0
+    for community in [c for c in ctx.communities if c.parent.parent_id == district.pk and c.pk in centres]:
+        site = centres[community.pk]
+        hung = today - timedelta(days=rng.randint(400, 2000))
+        for text in ALLOWED_SIGNS:
+            services.sign_record(actor=ACTOR, site=site, text=text.format(name=community.name), hung_on=hung)
+            signs += 1
+        for text, department in rng.sample(REDUNDANT_SIGNS, rng.randint(4, 7)):
+            services.sign_record(actor=ACTOR, site=site, text=text.format(name=community.name), hung_on=hung,
+                                 department=departments.get(department),
+                                 department_name="" if department else "区关工委", photo=_demo_photo() if rng.random() < 0.3 else None)
+            signs += 1
+    cleanup = services.sign_cleanup_start(actor=jiedao, division=street, title=f"{street.name}精简规范社区挂牌",
+                                          today=today - timedelta(days=60), note="对照全市保留牌子清单，逐社区摘除冗余标牌")
+    removed = 0
+    for sign in Sign.objects.filter(site__division__parent=street, allowed=False, removed_on__isnull=True).select_related(
+            "site__division").order_by("pk"):
+        if rng.random() < 0.67:
+            who = shequ if sign.site.division_id == ctx.communities[0].pk else jiedao
+            services.sign_remove(actor=who, sign=sign, photo=_demo_photo((90, 90, 90)), removed_on=today - timedelta(days=rng.randint(1, 55)),
+                                 note="已摘除并拍照存档")
+            removed += 1
+    ctx.say(f"signs: {signs} at {len(centres)} centres, {removed} removed in {cleanup.title}")
+
+    made = services.room_suggestions_generate(actor=ACTOR, within=ctx.city, today=today)
+    open_ = RoomSuggestion.objects.filter(street=street, status=SuggestionStatus.OPEN)
+    if not open_.filter(kind=SuggestionKind.SWAP).exists():  # a care room upstairs without a lift [Haining]
+        site = Site.objects.filter(division=ctx.communities[0], has_lift=False).order_by("code").first()
+        services.room_create(actor=ACTOR, site=site, name="二楼日间照料室", area=Decimal("20"), floor=2,
+                             functions=["elderly_care"])
+        made["swap"] += services.room_suggestions_generate(actor=ACTOR, within=street, today=today)["swap"]
+    if not open_.filter(kind=SuggestionKind.MERGE).exists():  # two rooms of one function, proposed by the street
+        rooms = list(Room.objects.filter(site__division__parent=street, closed_on__isnull=True,
+                                         functions__code="reading_room").order_by("pk")[:2])
+        if len(rooms) == 2:
+            services.room_merge_propose(actor=jiedao, room=rooms[0], keep=rooms[1])
+            made["merge"] += 1
+    merge = open_.filter(kind=SuggestionKind.MERGE).order_by("pk").first()
+    swap = open_.filter(kind=SuggestionKind.SWAP).order_by("pk").first()
+    if merge:
+        services.room_suggestion_accept(actor=jiedao, suggestion=merge, note="街道办事处主任办公会研究同意合并")
+    if swap:
+        services.room_suggestion_dismiss(actor=jiedao, suggestion=swap, reason="已列入明年加装电梯计划，暂不置换")
+    ctx.say(f"room suggestions: {made['merge']} merges, {made['swap']} swaps; one accepted, one dismissed")

@@ -4,8 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapMixin, date_input
-from core.pickers import Picker, PickerField
-from org.forms import division_picker
+from core.pickers import IdPickerField, Picker, PickerField
+from org.forms import division_picker, organisation_picker
 
 from .models import (
     CostCategory,
@@ -31,6 +31,7 @@ class SiteForm(BootstrapMixin, forms.Form):
     floor_area = forms.DecimalField(label=_("floor area (m²)"), min_value=0.01, max_value=100_000, decimal_places=2)
     ground_floor_area = forms.DecimalField(label=_("ground-floor area (m²)"), min_value=0, max_value=100_000, decimal_places=2, initial=0)
     independent_entrance = forms.BooleanField(label=_("independent street-level entrance"), required=False)
+    has_lift = forms.BooleanField(label=_("lift"), required=False)
     parking_spaces = forms.IntegerField(label=_("parking spaces"), min_value=0, max_value=5000, initial=0)
     square_area = forms.DecimalField(label=_("activity square (m²)"), min_value=0, max_value=100_000, decimal_places=2, initial=0)
     opening_hours = forms.CharField(label=_("opening hours"), max_length=300, required=False, help_text=HOURS_HELP)
@@ -152,3 +153,45 @@ def room_picker(*, within=None) -> Picker:
     """A picker of the rooms the user sees below ``within`` (a division or its code), by room or site name."""
     return Picker("registry:pick_rooms", params={"within": getattr(within, "code", within)},
                   placeholder=_("Type part of the room's or the site's name"))
+
+
+# Signs and plaques [Huli].
+
+def site_picker(*, within=None) -> Picker:
+    return Picker("registry:pick_sites", params={"within": getattr(within, "code", within)},
+                  placeholder=_("Type part of the site's name"))
+
+
+class SignForm(BootstrapMixin, forms.Form):
+    site = IdPickerField(label=_("site"), picker=site_picker())
+    text = forms.CharField(label=_("text of the sign"), max_length=120)
+    department = IdPickerField(label=_("issuing department"), required=False, picker=organisation_picker(kinds=("department",)))
+    department_name = forms.CharField(label=_("or issued by (if not in the list)"), max_length=120, required=False)
+    hung_on = forms.DateField(label=_("hung since"), required=False, widget=date_input())
+    photo = forms.ImageField(label=_("photo"), required=False)
+
+    def __init__(self, *args, within=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].widget = site_picker(within=within)
+
+
+class SignRemovalForm(BootstrapMixin, forms.Form):
+    # Required by the service, which refuses a removal without a photo in the user's language.
+    photo = forms.ImageField(label=_("photo of the removal"), required=False)
+    removed_on = forms.DateField(label=_("removed on"), required=False, widget=date_input())
+    note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+
+class CleanupForm(BootstrapMixin, forms.Form):
+    title = forms.CharField(label=_("title"), max_length=120)
+    note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+
+class MergeForm(BootstrapMixin, forms.Form):
+    room = IdPickerField(label=_("room to merge away"), picker=room_picker())
+    keep = IdPickerField(label=_("room kept"), picker=room_picker())
+
+    def __init__(self, *args, within=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["room"].widget = room_picker(within=within)
+        self.fields["keep"].widget = room_picker(within=within)

@@ -11,6 +11,11 @@ centres' smart-neighbourhood services switched on under the city's gate in ``Onl
 the street's filings with the civil-affairs bureau (``RegistryFiling``, immutable snapshots),
 and the provision of rooms by new residential projects (``ProvisionProject`` with its
 ``ProvisionSignOff`` per stage and party) [Haining].
+
+Governance of the rooms: the signs and plaques hung at each site (``Sign``), taken down in a
+street's or district's clean-up (``SignCleanup``) when not on the city's list [Huli]; and the
+platform's suggestions to merge idle rooms of the same function [Huli] or to swap a room that
+cannot serve its function [Haining] (``RoomSuggestion``), which a street accepts or dismisses.
 """
 
 from django.conf import settings
@@ -19,6 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.scoping import ScopeFields
 
@@ -87,6 +93,7 @@ class Site(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(AREA_MAX)],
     )
     independent_entrance = models.BooleanField(_("independent street-level entrance"), default=False)
+    has_lift = models.BooleanField(_("lift"), default=False)
     parking_spaces = models.PositiveIntegerField(_("parking spaces"), default=0, validators=[MaxValueValidator(5000)])
     square_area = models.DecimalField(
         _("activity square (m²)"), max_digits=10, decimal_places=2, default=0,
@@ -474,3 +481,128 @@ class ProvisionSignOff(models.Model):
     def __str__(self):
         return f"{self.project} {self.get_stage_display()} {self.get_party_display()}"
 
+
+
+# Signs and plaques (挂牌) [Huli].
+
+def sign_photo_path(instance, filename: str) -> str:
+    return f"registry/signs/{instance.site_id}/{filename}"
+
+
+class Sign(models.Model):
+    """A sign or plaque hung at a site, and, once taken down, when, by whom and the photo that shows it."""
+
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="signs")
+    text = models.CharField(_("text of the sign"), max_length=120)
+    department = models.ForeignKey(
+        "org.Organisation", verbose_name=_("issuing department"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department_name = models.CharField(_("issued by"), max_length=120, blank=True)
+    allowed = models.BooleanField(_("on the city's list of allowed signs"), default=False)
+    hung_on = models.DateField(_("hung since"), null=True, blank=True)
+    photo = models.ImageField(_("photo"), upload_to=sign_photo_path, blank=True)
+    removed_on = models.DateField(_("removed on"), null=True, blank=True)
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("removed by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    removal_photo = models.ImageField(_("photo of the removal"), upload_to=sign_photo_path, blank=True)
+    removal_note = models.CharField(_("note on the removal"), max_length=200, blank=True)
+    cleanup = models.ForeignKey("SignCleanup", verbose_name=_("clean-up"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="removed_signs")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope = ScopeFields(division="site__division")
+
+    class Meta:
+        verbose_name = _("sign")
+        verbose_name_plural = _("signs")
+        ordering = ["site", "text", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(removed_on__isnull=True) | ~Q(removal_photo=""), name="sign_removed_with_a_photo"),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def issuer(self) -> str:
+        return self.department.name if self.department_id else self.department_name
+
+
+class SignCleanup(models.Model):
+    """A street's or district's campaign to take down the signs that are not on the city's list."""
+
+    division = models.ForeignKey("org.Division", verbose_name=_("street or district"), on_delete=models.PROTECT,
+                                 related_name="+")
+    title = models.CharField(_("title"), max_length=120)
+    started_on = models.DateField(_("started on"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.PROTECT,
+                                   related_name="+")
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope = ScopeFields(division="division")
+
+    class Meta:
+        verbose_name = _("sign clean-up")
+        verbose_name_plural = _("sign clean-ups")
+        ordering = ["-started_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["division"], condition=Q(closed_on__isnull=True), name="one_open_cleanup_per_division"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+# Suggestions to merge idle rooms [Huli] or swap unfit ones [Haining].
+
+class SuggestionKind(models.TextChoices):
+    MERGE = "merge", _("merge idle rooms")
+    SWAP = "swap", _("swap an unfit room")
+
+
+class SuggestionStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("suggestion", "open")
+    ACCEPTED = "accepted", pgettext_lazy("suggestion", "accepted")
+    DISMISSED = "dismissed", pgettext_lazy("suggestion", "dismissed")
+
+
+class RoomSuggestion(models.Model):
+    """The platform's suggestion, with the figures it rests on: merge ``room`` (idle) into ``keep`` (idle,
+    of a function in common, in the same community or a neighbouring one of the street), or swap ``room``
+    (its floor or area cannot serve its function). The street accepts it (the register changes) or
+    dismisses it with a reason."""
+
+    kind = models.CharField(_("kind"), max_length=8, choices=SuggestionKind.choices)
+    street = models.ForeignKey("org.Division", verbose_name=_("street"), on_delete=models.PROTECT, related_name="+")
+    room = models.ForeignKey(Room, verbose_name=_("room"), on_delete=models.PROTECT, related_name="suggestions")
+    keep = models.ForeignKey(Room, verbose_name=_("room kept"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    # The rooms it names, in a fixed order ("merge:12:34", "swap:12"): one open suggestion per rooms.
+    key = models.CharField(max_length=40)
+    figures = models.JSONField(_("figures"), default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.OPEN)
+    created_at = models.DateTimeField(_("suggested at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    scope = ScopeFields(division="room__site__division")
+
+    class Meta:
+        verbose_name = _("room suggestion")
+        verbose_name_plural = _("room suggestions")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], condition=Q(status="open"), name="one_open_suggestion_per_rooms"),
+            models.CheckConstraint(condition=~Q(status="dismissed") | ~Q(reason=""), name="suggestion_dismissed_with_reason"),
+            models.CheckConstraint(condition=Q(kind="swap") | Q(keep__isnull=False), name="suggestion_merge_names_the_kept_room"),
+        ]
+
+    def __str__(self):
+        if self.kind == SuggestionKind.MERGE:
+            return f"{self.get_kind_display()} {self.room} → {self.keep}"
+        return f"{self.get_kind_display()} {self.room}"

@@ -40,6 +40,7 @@ from excel.registers import (
     register,
     reject,
     row_error,
+    run_rows_atomically,
     same_value,
     word_key,
     workbook_shared,
@@ -62,6 +63,7 @@ from .models import (
     PropertySource,
     Room,
     RoomUse,
+    Sign,
     Site,
     SiteKind,
 )
@@ -698,3 +700,78 @@ def export_compliance(*, user, params: dict):
 register(Register(name="registry.compliance", title=_("Compliance report"), permission="registry.view_compliance",
                   columns=COMPLIANCE_COLUMNS, export_rows=export_compliance, check_params=check_within))
 
+
+
+# Signs and plaques [Huli].
+
+SIGN_COLUMNS = [
+    Column("id", _("Sign no."), parse_int, width=10, note=_("A recorded sign: its number. A new sign: leave empty")),
+    Column("site_code", _("Site code"), parse_code, required=True, width=22),
+    Column("site_name", _("Site name"), parse_text, width=24, note=_("Ignored on import")),
+    Column("text", _("Text of the sign"), parse_text, required=True, width=30),
+    Column("issuer", _("Issued by"), parse_text, width=22,
+           note=_("A government department by its name in the organisations register, or as written on the sign")),
+    Column("hung_on", _("Hung since"), parse_date, width=12),
+    Column("allowed", _("On the city's list"), parse_text, width=10, note=_("Ignored on import")),
+    Column("removed_on", _("Removed on"), parse_date, width=12, note=_("Ignored on import: a sign is removed with a photo on its page")),
+]
+
+
+def export_signs(*, user, params: dict):
+    signs = visible_to(user, "registry.view_sign", Sign.objects.select_related("site", "department")).order_by("site__code", "pk")
+    within = _within(user, params)
+    if within is not None:
+        signs = signs.filter(site__division__path__under=within.path)
+
+    def rows():
+        for s in signs.iterator(chunk_size=2000):
+            yield [s.pk, s.site.code, s.site.name, s.text, s.issuer, s.hung_on, yes_no(s.allowed), s.removed_on]
+
+    return signs.count(), rows()
+
+
+def import_signs(*, actor, rows, params: dict, progress) -> dict:
+    """Signs from a workbook, each row through ``sign_record`` or ``sign_update``; a row as exported changes nothing."""
+    from org.models import Organisation, OrganisationKind
+
+    sites: dict[str, Site | None] = {}
+
+    def site_for(code: str) -> Site:
+        if code not in sites:
+            sites[code] = Site.objects.select_related("division").filter(code=code, closed_on__isnull=True).first()
+        site = sites[code]
+        if site is None or not in_scope(actor, "registry.view_site", site):
+            raise ValidationFailed(fields={str(_("Site code")): [_("No site %(code)s.") % {"code": code}]})
+        return site
+
+    def issuer(name: str) -> tuple[Organisation | None, str]:
+        department = visible_to(actor, "org.view_organisation", Organisation.objects.filter(
+            kind=OrganisationKind.DEPARTMENT, name=name)).first() if name else None
+        return (department, "") if department else (None, name)
+
+    def apply_row(number: int, record: dict) -> str:
+        site = site_for(record["site_code"])
+        department, department_name = issuer(record.get("issuer") or "")
+        if record.get("id"):
+            sign = Sign.objects.filter(pk=record["id"], site=site).first()
+            if sign is None or not in_scope(actor, "registry.view_sign", sign):
+                raise ValidationFailed(fields={str(_("Sign no.")): [_("No sign %(id)s at this site.") % {"id": record["id"]}]})
+            data = {"text": record["text"], "department": department, "department_name": department_name,
+                    "hung_on": record.get("hung_on")}
+            if all(same_value(getattr(sign, k), v) for k, v in data.items()) or sign.removed_on is not None:
+                return "unchanged"  # as exported (a removed sign is history)
+            if not in_scope(actor, "registry.add_sign", sign):
+                raise ValidationFailed(fields={str(_("Sign no.")): [_("You cannot change the signs of %(site)s.") % {"site": site.name}]})
+            services.sign_update(actor=actor, sign=sign, data=data)
+            return "updated"
+        if not in_scope(actor, "registry.add_sign", site):
+            raise ValidationFailed(fields={str(_("Site code")): [_("You cannot record signs at %(site)s.") % {"site": site.name}]})
+        services.sign_record(actor=actor, site=site, text=record["text"], department=department,
+                             department_name=department_name, hung_on=record.get("hung_on"))
+        return "created"
+
+    return run_rows_atomically(rows, apply_row, progress)
+
+
+register(Register(name="registry.signs", title=_("Register of signs"), sheet=_("Signs"), permission="registry.view_sign",
+                  columns=SIGN_COLUMNS, export_rows=export_signs, import_rows=import_signs, check_params=check_within))

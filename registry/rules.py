@@ -70,6 +70,7 @@ parameter_rule("registry.monetisation_requires_compliance",
 parameter_rule("registry.monetisation_payment_days", Param("int", label=_("paid within"), unit="days", min=1, max=365))
 parameter_rule("registry.lease_warning_days", Param("int", label=_("warned before the end"), unit="days", min=1, max=365))
 parameter_rule("registry.online_services_min_stars", Param("int", label=_("at least"), unit="stars", min=1, max=5))
+parameter_rule("registry.suggestion_quiet_days", Param("int", label=_("not suggested again for"), unit="days", min=1, max=3650))
 
 
 def load_catalogue(*, pack, data, errors: list[str]) -> None:
@@ -124,3 +125,23 @@ rule_kind("star_rating", module="registry", label=_("star rating of neighbourhoo
                                            max=10_000, empty=_("only for residents' ratings")),
                       "criterion": Param("str", required=False),
                   })})
+
+
+# Governance of the rooms: signs and plaques [Huli], merging idle rooms [Huli], swapping unfit rooms [Haining].
+
+rule_kind("allowed_signs", module="registry", label=_("signs allowed at community sites"),
+          description=_("The signs a community may hang; any other sign is redundant and is taken down in a clean-up. "
+                        "In a name, * stands for any text (such as the community's name)."),
+          params={"names": Param("list", label=_("allowed signs"), open=True,
+                                 help=_("For example: *居民委员会, 中国共产党*委员会"))})
+rule_kind("idle_room_merge", module="registry", label=_("merging idle rooms"),
+          description=_("Idle rooms sharing a function are suggested for merging: within a community, or between "
+                        "communities of the same street whose sites are at most the given distance apart."),
+          params={"max_distance_m": Param("int", label=_("neighbouring sites at most"), unit="metres", min=0, max=20_000)})
+rule_kind("room_fit", module="registry", label=_("rooms fit for their function"), several=True,
+          description=_("A room with one of the chosen functions is on a floor it can serve from (higher only where its "
+                        "site has a lift) and has at least the given area; a room that is not is suggested for a swap."),
+          params={"functions": Param("list", choices=catalogue_functions, label=_("functions")),
+                  "max_floor_without_lift": Param("int", required=False, label=_("highest floor without a lift"),
+                                                  unit="floors", min=1, max=60, empty=_("any floor")),
+                  "min_area_m2": Param("number", required=False, label=_("area at least"), empty=_("no minimum"), **AREA)})

@@ -394,3 +394,100 @@ class EarmarkedOut(Schema):
     account_code: str | None = None
     balance: Decimal
     lines: list[StatementLineOut]
+
+
+# Signs and plaques [Huli].
+
+class SignOut(Schema):
+    id: int
+    site_id: int
+    site_name: str = Field(..., alias="site.name")
+    division_name: str = Field(..., alias="site.division.name")
+    text: str
+    issuer: str
+    department_id: int | None = None
+    allowed: bool
+    hung_on: date | None = None
+    has_photo: bool = False
+    removed_on: date | None = None
+    removed_by: str | None = None
+    removal_note: str
+    cleanup_id: int | None = None
+
+    @staticmethod
+    def resolve_has_photo(obj) -> bool:
+        return bool(obj.photo)
+
+    @staticmethod
+    def resolve_removed_by(obj) -> str | None:
+        return str(obj.removed_by) if obj.removed_by_id else None
+
+
+class SignIn(Schema):
+    site_id: int
+    text: str = Field(..., min_length=1, max_length=120)
+    department_id: int | None = None
+    department_name: str = Field("", max_length=120)
+    hung_on: date | None = None
+
+
+class SignCountOut(Schema):
+    division_code: str | None = None
+    division_name: str | None = None
+    allowed: int
+    removed: int
+    remaining: int
+
+
+class SignCountsOut(Schema):
+    rows: list[SignCountOut]
+    total: SignCountOut
+
+
+class CleanupOut(Schema):
+    id: int
+    division_code: str = Field(..., alias="division.code")
+    division_name: str = Field(..., alias="division.name")
+    title: str
+    started_on: date
+    closed_on: date | None = None
+    note: str
+
+
+class CleanupIn(Schema):
+    division_code: str
+    title: str = Field(..., min_length=1, max_length=120)
+    note: str = Field("", max_length=200)
+
+
+# Suggestions to merge or swap rooms.
+
+class SuggestionOut(Schema):
+    id: int
+    kind: str
+    status: str
+    street_code: str = Field(..., alias="street.code")
+    street_name: str = Field(..., alias="street.name")
+    room_id: int
+    keep_id: int | None = None
+    figures: dict[str, Any]
+    created_at: datetime
+    decided_at: datetime | None = None
+    reason: str
+
+
+class SuggestionsGenerateIn(Schema):
+    division_code: str
+
+
+class MergeProposeIn(Schema):
+    room_id: int
+    keep_id: int
+
+
+class SuggestionAcceptIn(Schema):
+    note: str = Field("", max_length=300)
+
+
+class SuggestionDismissIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=300)

@@ -32,6 +32,9 @@ from .models import (
     ProvisionProject,
     RegistryFiling,
     Room,
+    RoomSuggestion,
+    Sign,
+    SignCleanup,
     Site,
     SiteKind,
     StarRating,
@@ -399,3 +402,112 @@ def earmarked_statement(*, user, street: Division, since: date | None = None, un
     if account is None:
         return None, None
     return account, account_statement(account=account, since=since, until=until)
+
+
+# Signs and plaques [Huli].
+
+def sign_list(*, user, within: Division | None = None, redundant: bool | None = None, removed: bool | None = None,
+              q: str | None = None) -> QuerySet[Sign]:
+    """Signs the user sees under ``within``: redundant (not on the city's list) or not, removed or still hung."""
+    signs = visible_to(user, "registry.view_sign", Sign.objects.select_related("site__division", "department", "removed_by"))
+    if within is not None:
+        signs = signs.filter(site__division__path__under=within.path)
+    if redundant is not None:
+        signs = signs.filter(allowed=not redundant)
+    if removed is not None:
+        signs = signs.filter(removed_on__isnull=not removed)
+    if q:
+        signs = signs.filter(Q(text__icontains=q) | Q(site__name__icontains=q))
+    return signs.order_by("site__division__path", "site__code", "text", "pk")
+
+
+def sign_get(*, user, pk: int) -> Sign:
+    return get_for_user(user, "registry.view_sign", Sign.objects.select_related("site__division", "department", "removed_by"),
+                        pk=pk)
+
+
+@dataclass
+class SignCount:
+    division: Division | None
+    allowed: int = 0
+    removed: int = 0  # redundant signs taken down
+    remaining: int = 0  # redundant signs still hung
+
+    @property
+    def redundant(self) -> int:
+        return self.removed + self.remaining
+
+
+def sign_counts(*, user, within: Division, cleanup: SignCleanup | None = None) -> tuple[list[SignCount], SignCount]:
+    """Signs under ``within`` counted per division one level down (the streets of a district, the communities
+    of a street): allowed ones still hung, redundant ones removed and remaining; and the total. With
+    ``cleanup``, the removed are those of the clean-up."""
+    signs = sign_list(user=user, within=within).order_by()
+    rows = signs.values("site__division__path", "allowed", removed=Case(
+        When(removed_on__isnull=True, then=Value("no")), default=Value("yes"), output_field=CharField()))
+    if cleanup is not None:
+        rows = rows.filter(Q(removed_on__isnull=True) | Q(cleanup=cleanup))
+    depth = len(within.path.strip("/").split("/"))
+    children = {d.path: d for d in Division.objects.filter(parent=within).exclude(level=DivisionLevel.GRID)}
+    counts: dict[str, SignCount] = {path: SignCount(division) for path, division in children.items()}
+    total = SignCount(within)
+    for row in rows.annotate(n=Count("pk")):
+        parts = row["site__division__path"].strip("/").split("/")
+        key = "/".join(parts[:depth + 1]) + "/" if len(parts) > depth else within.path
+        count = counts.setdefault(key, SignCount(children.get(key, within)))
+        for target in (count, total):
+            if row["allowed"] and row["removed"] == "no":
+                target.allowed += row["n"]
+            elif not row["allowed"]:
+                setattr(target, "removed" if row["removed"] == "yes" else "remaining",
+                        getattr(target, "removed" if row["removed"] == "yes" else "remaining") + row["n"])
+    ordered = sorted(counts.values(), key=lambda c: (c.division.path if c.division else ""))
+    return [c for c in ordered if c.allowed or c.redundant], total
+
+
+def cleanup_list(*, user, within: Division | None = None) -> QuerySet[SignCleanup]:
+    cleanups = visible_to(user, "registry.view_signcleanup", SignCleanup.objects.select_related("division", "started_by"))
+    if within is not None:
+        cleanups = cleanups.filter(Q(division__path__under=within.path) | Q(division__in=[d.pk for d in within.ancestors()]))
+    return cleanups.annotate(removed=Count("removed_signs")).order_by("-started_on", "-pk")
+
+
+def cleanup_get(*, user, pk: int) -> SignCleanup:
+    return get_for_user(user, "registry.view_signcleanup", SignCleanup.objects.select_related("division", "started_by"), pk=pk)
+
+
+def cleanup_signs(*, user, cleanup: SignCleanup) -> tuple[QuerySet[Sign], QuerySet[Sign]]:
+    """A clean-up's work: the redundant signs of its area still hung, and those it took down."""
+    signs = sign_list(user=user, within=cleanup.division, redundant=True)
+    return signs.filter(removed_on__isnull=True), signs.filter(cleanup=cleanup).order_by("-removed_on", "-pk")
+
+
+def site_options(*, user, q: str = "", within: Division | None = None, ids: list[int] | None = None,
+                 limit: int = LIMIT) -> list[Option]:
+    """Sites in use for a picker, by name, each with its community."""
+    sites = _sites_in_scope(user=user, within=within).select_related("division")
+    if q:
+        sites = sites.filter(Q(name__icontains=q) | Q(address__icontains=q))
+    if ids is not None:
+        sites = sites.filter(pk__in=ids)
+    return [Option(str(s.pk), s.name, s.division.name) for s in sites.order_by("division__path", "name")[:limit]]
+
+
+# Suggestions to merge or swap rooms.
+
+def suggestion_list(*, user, within: Division | None = None, status: str | None = None,
+                    kind: str | None = None) -> QuerySet[RoomSuggestion]:
+    suggestions = visible_to(user, "registry.view_roomsuggestion", RoomSuggestion.objects.select_related(
+        "street", "room__site__division", "keep__site__division", "decided_by"))
+    if within is not None:
+        suggestions = suggestions.filter(room__site__division__path__under=within.path)
+    if status:
+        suggestions = suggestions.filter(status=status)
+    if kind:
+        suggestions = suggestions.filter(kind=kind)
+    return suggestions.order_by("-created_at", "-pk")
+
+
+def suggestion_get(*, user, pk: int) -> RoomSuggestion:
+    return get_for_user(user, "registry.view_roomsuggestion", RoomSuggestion.objects.select_related(
+        "street", "room__site__division", "keep__site__division", "decided_by"), pk=pk)

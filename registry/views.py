@@ -6,31 +6,36 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import holds_any, require
+from accounts.permissions import holds_any, permitted_ids, require
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
 from core.pickers import ids, picker_response
 from core.uploads import serve_upload
 from org.models import Division, DivisionLevel
-from org.selectors import division_get, division_picked, user_home_division
+from org.selectors import division_get, division_picked, organisation_get, user_home_division
 from rulepack.selectors import rule
 
 from . import selectors, services
 from .forms import (
+    CleanupForm,
     CostForm,
     DeliveryForm,
     EvidenceForm,
     FilingForm,
+    MergeForm,
     PaymentForm,
     PhotoForm,
     ProvisionForm,
     RentForm,
     RoomForm,
+    SignForm,
     SignOffForm,
+    SignRemovalForm,
     SiteForm,
 )
 from .hours import format_hours
@@ -42,6 +47,7 @@ from .models import (
     SignOffParty,
     Site,
     SiteKind,
+    SuggestionStatus,
 )
 
 
@@ -534,3 +540,194 @@ def pick_rooms(request):
     return picker_response(
         request, search=lambda q: selectors.room_options(user=request.user, q=q, within=within),
         lookup=lambda values: selectors.room_options(user=request.user, within=within, ids=ids(values), limit=len(values)))
+
+
+# Signs and plaques [Huli].
+
+def _signs_home(request) -> Division:
+    home = user_home_division(user=request.user)
+    if home is None or not holds_any(request.user, "registry.view_sign"):
+        raise NotFound()
+    return home
+
+
+@login_required
+def signs_root(request):
+    return redirect("registry:signs", code=_signs_home(request).code)
+
+
+@login_required
+def signs(request, code: str):
+    """The signs under a division: counts per division one level down (removed / remaining), the clean-ups,
+    the register of signs (filtered with htmx), and the forms to record a sign or start a clean-up."""
+    _signs_home(request)
+    division = division_get(user=request.user, code=code)
+    show = request.GET.get("show") if request.GET.get("show") in ("redundant", "removed", "allowed") else None
+    q = (request.GET.get("q") or "").strip()[:50] or None
+    found = selectors.sign_list(user=request.user, within=division, q=q, **{
+        "redundant": {"redundant": True, "removed": False}, "removed": {"removed": True},
+        "allowed": {"redundant": False, "removed": False}}.get(show, {}))
+    page = Paginator(found, 30).get_page(request.GET.get("page"))
+    removable = permitted_ids(request.user, "registry.remove_sign", list(page))
+    for sign in page:
+        sign.may_remove = sign.pk in removable and sign.removed_on is None
+    if request.htmx:
+        return render(request, "registry/partials/sign_rows.html", {"page": page, "division": division})
+    can_add = holds_any(request.user, "registry.add_sign") and request.user.has_perm("registry.add_sign", division)
+    sign_form = SignForm(request.POST or None, request.FILES or None, within=division, prefix="sign") if can_add else None
+    can_cleanup = division.level in (DivisionLevel.STREET, DivisionLevel.DISTRICT) and request.user.has_perm(
+        "registry.add_signcleanup", division)
+    cleanup_form = CleanupForm(request.POST or None, prefix="cleanup") if can_cleanup else None
+    if request.method == "POST":
+        if "sign-text" in request.POST and sign_form is not None and sign_form.is_valid():
+            data = sign_form.cleaned_data
+            try:
+                site = selectors.site_get(user=request.user, pk=data["site"])
+                require(request.user, "registry.add_sign", site)
+                department = organisation_get(user=request.user, pk=data["department"]) if data["department"] else None
+                services.sign_record(actor=request.user, site=site, text=data["text"], department=department,
+                                     department_name=data["department_name"], hung_on=data["hung_on"], photo=data["photo"])
+            except ApplicationError as error:
+                add_error_to_form(sign_form, error)
+            else:
+                messages.success(request, _("Sign recorded."))
+                return redirect("registry:signs", code=division.code)
+        if "cleanup-title" in request.POST and cleanup_form is not None and cleanup_form.is_valid():
+            try:
+                cleanup = services.sign_cleanup_start(actor=request.user, division=division, **cleanup_form.cleaned_data)
+            except ApplicationError as error:
+                add_error_to_form(cleanup_form, error)
+            else:
+                messages.success(request, _("Clean-up started."))
+                return redirect("registry:cleanup", cleanup_id=cleanup.pk)
+    rows, total = selectors.sign_counts(user=request.user, within=division)
+    return render(request, "registry/signs.html", {
+        "division": division, "page": page, "show": show, "q": q or "", "rows": rows, "total": total,
+        "cleanups": selectors.cleanup_list(user=request.user, within=division)[:10],
+        "sign_form": sign_form, "cleanup_form": cleanup_form,
+        "breadcrumbs": [d for d in division.ancestors() if request.user.has_perm("org.view_division", d)],
+    })
+
+
+@login_required
+def cleanup_detail(request, cleanup_id: int):
+    """A clean-up: its counts, the redundant signs still hung (each removed here with its photo) and those removed."""
+    cleanup = selectors.cleanup_get(user=request.user, pk=cleanup_id)
+    remaining, removed = selectors.cleanup_signs(user=request.user, cleanup=cleanup)
+    page = Paginator(remaining, 30).get_page(request.GET.get("page"))
+    removable = permitted_ids(request.user, "registry.remove_sign", list(page))
+    for sign in page:
+        sign.may_remove = sign.pk in removable
+    if request.method == "POST" and "close" in request.POST:
+        require(request.user, "registry.add_signcleanup", cleanup)
+        try:
+            services.sign_cleanup_close(actor=request.user, cleanup=cleanup)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Clean-up closed."))
+        return redirect("registry:cleanup", cleanup_id=cleanup.pk)
+    rows, total = selectors.sign_counts(user=request.user, within=cleanup.division, cleanup=cleanup)
+    return render(request, "registry/cleanup_detail.html", {
+        "cleanup": cleanup, "page": page, "removed": removed[:50], "rows": rows, "total": total,
+        "removal_form": SignRemovalForm(initial={"removed_on": timezone.localdate()}),
+        "can_close": cleanup.closed_on is None and request.user.has_perm("registry.add_signcleanup", cleanup),
+    })
+
+
+@login_required
+@require_POST
+def sign_remove(request, sign_id: int):
+    sign = selectors.sign_get(user=request.user, pk=sign_id)
+    require(request.user, "registry.remove_sign", sign)
+    form = SignRemovalForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.sign_remove(actor=request.user, sign=sign, **form.cleaned_data)
+        except ApplicationError as error:
+            messages.error(request, "；".join(str(m) for ms in error.fields.values() for m in ms) or error.message)
+        else:
+            messages.success(request, _("Sign removed: %(text)s.") % {"text": sign.text})
+    else:
+        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+    back = request.POST.get("next", "")
+    if back.startswith("/registry/"):
+        return redirect(back)
+    return redirect("registry:signs", code=sign.site.division.code)
+
+
+@login_required
+def sign_photo(request, sign_id: int):
+    sign = selectors.sign_get(user=request.user, pk=sign_id)
+    image = sign.removal_photo if request.GET.get("removal") == "1" else sign.photo
+    if not image:
+        raise NotFound()
+    return serve_upload(image)
+
+
+@login_required
+def pick_sites(request):
+    """Sites in use by name, for pickers (JSON): ``within`` (a division's code)."""
+    within = division_get(user=request.user, code=request.GET["within"]) if request.GET.get("within") else None
+    return picker_response(
+        request, search=lambda q: selectors.site_options(user=request.user, q=q, within=within),
+        lookup=lambda values: selectors.site_options(user=request.user, within=within, ids=ids(values), limit=len(values)))
+
+
+# Suggestions to merge idle rooms [Huli] or swap unfit ones [Haining].
+
+@login_required
+def suggestions(request):
+    """The suggestions under the user's home (or ``within``): open ones first, each with its figures; the street
+    accepts or dismisses them, makes them now, or proposes a merge of its own."""
+    home = user_home_division(user=request.user)
+    if home is None or not holds_any(request.user, "registry.view_roomsuggestion"):
+        raise NotFound()
+    within = division_get(user=request.user, code=request.GET["within"]) if request.GET.get("within") else home
+    status = request.GET.get("status") if request.GET.get("status") in SuggestionStatus.values else SuggestionStatus.OPEN
+    can_generate = within.level != DivisionLevel.COMMUNITY and request.user.has_perm("registry.add_roomsuggestion", within)
+    merge_form = MergeForm(request.POST or None, within=within, prefix="merge") if can_generate else None
+    if request.method == "POST" and can_generate:
+        try:
+            if "generate" in request.POST:
+                made = services.room_suggestions_generate(actor=request.user, within=within)
+                messages.success(request, _("%(merge)s merges and %(swap)s swaps suggested.") % made)
+                return redirect(f"{reverse('registry:suggestions')}?within={within.code}")
+            if merge_form is not None and merge_form.is_valid():
+                room = selectors.room_get(user=request.user, pk=merge_form.cleaned_data["room"])
+                keep = selectors.room_get(user=request.user, pk=merge_form.cleaned_data["keep"])
+                require(request.user, "registry.add_roomsuggestion", room)
+                services.room_merge_propose(actor=request.user, room=room, keep=keep)
+                messages.success(request, _("Merge proposed."))
+                return redirect(f"{reverse('registry:suggestions')}?within={within.code}")
+        except ApplicationError as error:
+            if merge_form is not None and "generate" not in request.POST:
+                add_error_to_form(merge_form, error)
+            else:
+                messages.error(request, error.message)
+    found = selectors.suggestion_list(user=request.user, within=within, status=status)
+    page = Paginator(found, 20).get_page(request.GET.get("page"))
+    decidable = permitted_ids(request.user, "registry.decide_roomsuggestion", list(page))
+    for suggestion in page:
+        suggestion.may_decide = suggestion.pk in decidable and suggestion.status == SuggestionStatus.OPEN
+    return render(request, "registry/suggestions.html", {
+        "division": within, "page": page, "status": status, "statuses": SuggestionStatus.choices,
+        "can_generate": can_generate, "merge_form": merge_form,
+    })
+
+
+@login_required
+@require_POST
+def suggestion_decide(request, suggestion_id: int):
+    suggestion = selectors.suggestion_get(user=request.user, pk=suggestion_id)
+    require(request.user, "registry.decide_roomsuggestion", suggestion)
+    try:
+        if request.POST.get("decision") == "accept":
+            services.room_suggestion_accept(actor=request.user, suggestion=suggestion, note=request.POST.get("note", ""))
+            messages.success(request, _("Suggestion accepted; the register is changed."))
+        else:
+            services.room_suggestion_dismiss(actor=request.user, suggestion=suggestion, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Suggestion dismissed."))
+    except ApplicationError as error:
+        messages.error(request, "；".join(str(m) for ms in error.fields.values() for m in ms) or error.message)
+    return redirect(f"{reverse('registry:suggestions')}?within={suggestion.street.code}")

@@ -22,6 +22,12 @@ from .schemas import (
     ClosureOut,
     DecisionIn,
     MoveIn,
+    OpenBookingIn,
+    OpenFiguresOut,
+    OpenResourceChangeIn,
+    OpenResourceIn,
+    OpenResourceOut,
+    OpenResourceWithdrawIn,
     PolicyIn,
     PolicyOut,
     RotationCreatedOut,
@@ -233,3 +239,88 @@ def utilisation(request, within: str, since: date, until: date, group: str = Que
              "periods": [{"period": str(k), **{n: round(v, 1) for n, v in p.items()}} for k, p in sorted(u.periods.items(), key=lambda i: str(i[0]))]}
             for u in rows]
 
+
+
+# Units' open resources (驻区单位开放资源): registered and decided by the unit's staff, found and booked by the area.
+
+def _unit_of_staff(request, unit_id: int):
+    unit = organisation_get(user=request.user, pk=unit_id)
+    require(request.user, "scheduling.add_openresource", unit)
+    return unit
+
+
+@router.get("/scheduling/open-resources", response=list[OpenResourceOut], summary="Units' resources open to me")
+@paginate(PageNumber)
+def list_open_resources(request, category: str | None = None, within: str | None = Query(None, description="Division code")):
+    within_division = division_get(user=request.user, code=within) if within else None
+    return selectors.open_resource_list(user=request.user, category=category or None, within=within_division)
+
+
+@router.post("/scheduling/open-resources", response={201: OpenResourceOut, **ERRORS}, summary="Open a unit's resource to residents")
+def register_open_resource(request, payload: OpenResourceIn):
+    unit = _unit_of_staff(request, payload.unit_id)
+    community = division_get(user=request.user, code=payload.community_code)
+    resource = services.open_resource_register(
+        actor=request.user, unit=unit, community=community, name=payload.name, category=payload.category,
+        opening_hours=parse_hours(payload.opening_hours), rules=payload.rules, capacity=payload.capacity, area=payload.area,
+        address=payload.address, max_minutes=payload.max_minutes, open_until=payload.open_until)
+    return Status(201, resource)
+
+
+@router.get("/scheduling/open-resources/figures", response={200: list[OpenFiguresOut], **ERRORS},
+            summary="Units' resources open, and their bookings, by street or district")
+def open_resource_figures(request, within: str = Query(..., description="Division code"), since: date | None = None,
+                          until: date | None = None):
+    division = division_get(user=request.user, code=within)
+    require(request.user, "scheduling.view_openresource_figures", division)
+    return [{"code": row.division.code, "name": row.division.name, "resources": row.resources, "units": row.units,
+             "by_category": row.by_category, "requests": row.requests, "approved": row.approved, "pending": row.pending}
+            for row in selectors.open_resource_figures(within=division, since=since, until=until)]
+
+
+@router.get("/scheduling/open-resources/{resource_id}", response={200: OpenResourceOut, **ERRORS})
+def get_open_resource(request, resource_id: int):
+    return selectors.open_resource_get(user=request.user, pk=resource_id)
+
+
+@router.patch("/scheduling/open-resources/{resource_id}", response={200: OpenResourceOut, **ERRORS}, summary="Change a unit's resource")
+def change_open_resource(request, resource_id: int, payload: OpenResourceChangeIn):
+    resource = selectors.open_resource_get(user=request.user, pk=resource_id)
+    require(request.user, "scheduling.change_openresource", resource)
+    data = payload.dict(exclude_unset=True, exclude_none=True)
+    if "opening_hours" in data:
+        data["opening_hours"] = parse_hours(data["opening_hours"])
+    return services.open_resource_update(actor=request.user, resource=resource, data=data)
+
+
+@router.post("/scheduling/open-resources/{resource_id}/withdrawal", response={200: OpenResourceOut, **ERRORS},
+             summary="Stop opening a unit's resource")
+def withdraw_open_resource(request, resource_id: int, payload: OpenResourceWithdrawIn):
+    resource = selectors.open_resource_get(user=request.user, pk=resource_id)
+    require(request.user, "scheduling.change_openresource", resource)
+    return services.open_resource_withdraw(actor=request.user, resource=resource, reason=payload.reason)
+
+
+@router.post("/scheduling/open-resources/{resource_id}/bookings", response={201: BookingOut, **ERRORS},
+             summary="Ask to use a unit's resource (the unit approves)")
+def book_open_resource(request, resource_id: int, payload: OpenBookingIn):
+    resource = selectors.open_resource_get(user=request.user, pk=resource_id)
+    require(request.user, "scheduling.add_booking", resource.room)
+    booking = services.open_resource_book(actor=request.user, resource=resource, start=payload.starts_at, end=payload.ends_at,
+                                          title=payload.title, attendees=payload.attendees, purpose=payload.purpose)
+    return Status(201, booking)
+
+
+@router.get("/scheduling/open-resources/{resource_id}/requests", response={200: list[BookingOut], **ERRORS},
+            summary="Requests for a unit's resource (its staff)")
+def open_resource_requests(request, resource_id: int, pending: bool = True):
+    resource = selectors.open_resource_get(user=request.user, pk=resource_id)
+    require(request.user, "scheduling.change_openresource", resource)
+    return list(selectors.open_resource_requests(resource=resource, pending=pending).select_related("room__site")[:200])
+
+
+@router.post("/scheduling/open-resources/requests/{booking_id}/decision", response={200: BookingOut, **ERRORS},
+             summary="The unit approves or refuses a request for its resource")
+def decide_open_booking(request, booking_id: int, payload: DecisionIn):
+    booking = selectors.open_booking_get(user=request.user, pk=booking_id)
+    return services.booking_decide(actor=request.user, booking=booking, approve=payload.approve, note=payload.note)

@@ -23,6 +23,11 @@ class SchedulingConfig(AppConfig):
                  order=35, icon="calendar-week")
         nav_item(_("Bookings of my area"), "scheduling:bookings", visible=lambda u: holds_any(u, "scheduling.view_utilisation"),
                  order=36, icon="list-ul")
+        nav_item(_("Units' open resources"), "scheduling:open_resources",
+                 visible=lambda u: holds_any(u, "scheduling.view_openresource"), order=37, icon="building")
+        nav_item(_("Open resources by street"), "scheduling:open_report",
+                 visible=lambda u: holds_any(u, "scheduling.view_openresource_figures"), order=41, icon="building-check",
+                 group="places")
         nav_item(_("Utilisation"), "scheduling:utilisation", visible=lambda u: holds_any(u, "scheduling.view_utilisation"),
                  order=40, icon="bar-chart", group="places")
         dashboard_card("scheduling/cards/bookings.html", context=bookings_card, order=15)

@@ -163,3 +163,89 @@ def _series_rotations_requests(ctx, rooms, worker, jiedao, resident, operator_us
             except (ValidationFailed, Conflict):
                 continue
     ctx.say("series, rotations, requests and a waitlist")
+
+
+# Units' open resources (驻区单位开放资源) [Xishan]: a school's sports ground, a company's car park and an
+# agency's meeting room in 中山街道, opened to the residents of their communities, with requests
+# over the past weeks and the coming ones — most approved by the unit, one refused, some waiting.
+OPEN_UNITS = [
+    # (unit, username of its staff, staff name, resource, category, hours, capacity, area, rules)
+    ("实验小学", "danwei", "郑老师", "运动场", "sports", "周六、周日 08:00-18:00；周一至周五 18:00-21:00", 200, "6000",
+     "运动场在课余时间向本社区居民开放。请穿运动鞋，不得带宠物入场，不得吸烟；未成年人须由家长陪同。"),
+    ("信达科技有限公司", "danwei2", "孙经理", "地面停车场", "parking", "每天 00:00-08:00、19:00-24:00", 40, "1200",
+     "夜间及节假日向居民开放车位，早上八点前驶离。请按指定车位停放，凭预约信息入场。"),
+    ("区市场监督管理局", "danwei3", "何科长", "三楼会议室", "meeting", "周一至周五 14:00-17:00；周六 09:00-12:00", 40, "80",
+     "可用于居民议事会、业委会会议等公益活动，不得用于商业活动；使用后请恢复桌椅。"),
+]
+OPEN_REQUESTS = ["亲子足球", "广场舞排练", "业委会会议", "楼栋议事会", "羽毛球友谊赛", "夜间停车", "居民议事会", "篮球队训练"]
+
+
+def build_open_resources(ctx: DemoContext) -> None:
+    from decimal import Decimal
+
+    from accounts import services as account_services
+    from accounts.demo import _account
+    from accounts.models import Role
+    from demo.context import demo_user
+    from org import services as org_services
+    from registry.hours import parse_hours
+
+    rng = ctx.rng
+    street = ctx.streets[0]
+    communities = [c for c in ctx.communities if c.parent_id == street.pk][:3]
+    resident = User.objects.get(username="jumin")
+    today = timezone.localdate()
+    units, resources = [], []
+    for index, (name, username, person, resource_name, category, hours, capacity, area, rules) in enumerate(OPEN_UNITS):
+        community = communities[index % len(communities)]
+        unit = org_services.organisation_create(actor="demo", name=name, kind=OrganisationKind.UNIT, home_division=street,
+                                                served_divisions=[community], address=f"{community.name}{rng.randint(1, 99)}号")
+        staff = (_account(ctx, username, person, Role.UNIT_STAFF, organisation=unit) if index == 0 else demo_user(username, person))
+        if index:
+            account_services.role_assign(actor="demo", user=staff, role=Role.UNIT_STAFF, organisation=unit)
+        units.append(unit)
+        resource = services.open_resource_register(
+            actor=staff, unit=unit, community=community, name=resource_name, category=category,
+            opening_hours=parse_hours(hours), rules=rules, capacity=capacity, area=Decimal(area),
+            max_minutes=12 * 60 if category == "parking" else 240, today=today - timedelta(days=42))
+        resources.append((resource, staff))
+    ctx.organisations["unit"] = units
+
+    residents = {communities[0].pk: [resident]}
+    for community in communities:
+        people = residents.setdefault(community.pk, [])
+        for n in range(3 - len(people)):
+            person = demo_user(f"jm{community.code}{n}", f"{community.name}居民{n + 1}")
+            account_services.role_assign(actor="demo", user=person, role=Role.RESIDENT, division=community)
+            people.append(person)
+
+    made = approved = 0
+    for resource, staff in resources:
+        people = residents[resource.room.site.division_id]
+        week = services.weekly_hours(resource.room, services.policy_for(resource.room))
+        for offset in range(-21, 14):
+            day = today + timedelta(days=offset)
+            ranges = week.get(str(day.isoweekday()), [])
+            if not ranges or rng.random() > 0.35:
+                continue
+            begin, end = ranges[-1]
+            first, last = int(begin[:2]), (int(end[:2]) if end != "24:00" else 24)
+            if last - first < 1:
+                continue
+            hour = rng.randint(first, last - 1)
+            start = _moment(day, hour)
+            asked = start - timedelta(days=rng.randint(1, 3)) if offset < 0 else timezone.now()
+            try:
+                booking = services.open_resource_book(actor=rng.choice(people), resource=resource, start=start,
+                                                      end=start + timedelta(hours=1), title=rng.choice(OPEN_REQUESTS),
+                                                      attendees=rng.randint(1, min(20, resource.room.capacity)), now=asked)
+            except (Conflict, PermissionDenied, ValidationFailed):
+                continue
+            made += 1
+            if offset >= 0 and rng.random() < 0.4:
+                continue  # waits for the unit
+            refuse = rng.random() < 0.1
+            services.booking_decide(actor=staff, booking=booking, approve=not refuse, now=min(asked + timedelta(hours=3), start),
+                                    note="当天场地另有安排，请改约其他时间。" if refuse else "")
+            approved += not refuse
+    ctx.say(f"units' open resources: {len(resources)}, requests {made}, approved {approved}")

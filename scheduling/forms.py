@@ -12,7 +12,7 @@ from core.pickers import IdPickerField
 from org.forms import division_picker
 from registry.forms import room_picker
 
-from .models import Booker, BookingStatus
+from .models import Booker, BookingStatus, ResourceCategory
 
 REPEAT = [("", _("once")), ("DAILY", _("every day")), ("WEEKLY", _("every week")), ("BIWEEKLY", _("every two weeks")),
           ("MONTHLY", _("every month"))]
@@ -155,3 +155,64 @@ class BookingFilterForm(BootstrapMixin, forms.Form):
                                                      perm="scheduling.view_booking")
         self.fields["room"].widget.params["within"] = getattr(within, "code", None)
         self.fields["status"].choices = [("", _("any")), *BookingStatus.choices]
+
+
+# Units' open resources (驻区单位开放资源).
+
+class OpenResourceFilterForm(BootstrapMixin, forms.Form):
+    """Find a unit's resource: of a category, in a street (or community) of one's area."""
+
+    category = forms.ChoiceField(label=_("category"), required=False)
+    place = forms.CharField(label=_("street or community"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", _("any")), *ResourceCategory.choices]
+        self.fields["place"].widget = division_picker(levels=("street", "community"), perm="scheduling.view_openresource")
+
+
+class OpenResourceForm(BootstrapMixin, forms.Form):
+    """A unit's resource as its staff describe it: what, where, when it is open and on what rules."""
+
+    unit = forms.TypedChoiceField(label=_("unit"), coerce=int)
+    community = forms.CharField(label=_("community where it is"))
+    name = forms.CharField(label=_("name"), max_length=80, help_text=_("e.g. 运动场, 地面停车场, 三楼会议室"))
+    category = forms.ChoiceField(label=_("category"), choices=ResourceCategory.choices)
+    opening_hours = forms.CharField(label=_("open to residents at"), max_length=300,
+                                    help_text=_("As a notice board writes them, e.g. 周六、周日 08:00-18:00；周一至周五 18:30-21:00"))
+    rules = forms.CharField(label=_("rules of use"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
+                            help_text=_("Who may book, what to bring, what is not allowed."))
+    capacity = forms.IntegerField(label=_("people or parking spaces"), min_value=0, max_value=5000, initial=20)
+    area = forms.DecimalField(label=_("area (m²)"), min_value=1, max_value=100000, initial=100)
+    address = forms.CharField(label=_("address"), max_length=200, required=False)
+    max_minutes = forms.IntegerField(label=_("longest booking (minutes)"), min_value=30, max_value=24 * 60, initial=240)
+
+    def __init__(self, *args, units=(), editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [(u.pk, u.name) for u in units]
+        self.fields["community"].widget = division_picker(levels=("community",), perm="org.view_division")
+        if editing:
+            for name in ("unit", "community", "area"):
+                del self.fields[name]
+
+
+class OpenBookingForm(BootstrapMixin, forms.Form):
+    title = forms.CharField(label=_("what for"), max_length=120)
+    day = forms.DateField(label=_("date"), widget=date_input())
+    start = forms.TimeField(label=pgettext_lazy("time of day", "from"), widget=time_input())
+    end = forms.TimeField(label=pgettext_lazy("time of day", "until"), widget=time_input())
+    attendees = forms.IntegerField(label=_("how many people (or cars)"), min_value=1, max_value=5000, initial=1)
+    purpose = forms.CharField(label=_("details (optional)"), max_length=300, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("day") and data.get("start") and data.get("end"):
+            data["starts_at"] = aware(data["day"], data["start"])
+            data["ends_at"] = aware(data["day"], data["end"])
+            if data["ends_at"] <= data["starts_at"]:
+                self.add_error("end", _("The booking must end after it starts."))
+        return data
+
+
+class WithdrawForm(BootstrapMixin, forms.Form):
+    reason = forms.CharField(label=_("why it is withdrawn"), max_length=200)

@@ -5,6 +5,7 @@ up). Both read the rooms' usage once while a month's figures are taken."""
 
 from decimal import Decimal
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +14,8 @@ from core.measures import RATE, SUM, Month, measure, shared
 from org.models import Division
 from registry.models import Site
 
-from .selectors import UsagePeriod, _rooms_in, _usage, idle_share
+from .models import OpenResource
+from .selectors import BOOKED, UsagePeriod, _midnight, _rooms_in, _usage, idle_share
 
 
 def _period(month: Month) -> UsagePeriod:
@@ -66,3 +68,34 @@ measure("scheduling.utilisation", label=_("room utilisation"), unit="share", kin
 measure("scheduling.idle_rooms", label=_("idle rooms"), unit="rooms", kind=SUM, flow=True,
         compute=idle_rooms_by_community, records=_records,
         help=_("Rooms booked less than the city's idle share of their bookable hours in the month."))
+
+
+def open_resources_by_community(city: Division, month: Month) -> dict:
+    """Units' resources open to residents as the month ends, per community they are in (one query)."""
+    rows = (OpenResource.objects.filter(room__site__division__path__under=city.path, opened_on__lte=month.last)
+            .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=month.last))
+            .values("room__site__division_id").annotate(n=Count("id")).order_by())
+    return {row["room__site__division_id"]: (Decimal(row["n"]), None) for row in rows}
+
+
+def open_resource_bookings_by_community(city: Division, month: Month) -> dict:
+    """Bookings of units' resources that took place in the month (confirmed, checked in or released), per community."""
+    from .models import Booking
+
+    rows = (Booking.objects.filter(room__open_resource__isnull=False, room__site__division__path__under=city.path,
+                                   status__in=BOOKED, starts_at__gte=_midnight(month.since), starts_at__lt=_midnight(month.until))
+            .values("room__site__division_id").annotate(n=Count("id")).order_by())
+    return {row["room__site__division_id"]: (Decimal(row["n"]), None) for row in rows}
+
+
+def _open_records(division: Division, month: Month) -> str:
+    return f"{reverse('scheduling:open_report')}?" + urlencode(
+        {"within": division.code, "since": month.since.isoformat(), "until": month.until.isoformat()})
+
+
+measure("scheduling.open_resources", label=_("units' resources open to residents"), unit="count", kind=SUM,
+        compute=open_resources_by_community, records=_open_records,
+        help=_("Parking, sports grounds, meeting rooms and other resources that units in the area open to residents, as the month ends."))
+measure("scheduling.open_resource_bookings", label=_("bookings of units' open resources"), unit="count", kind=SUM, flow=True,
+        compute=open_resource_bookings_by_community, records=_open_records,
+        help=_("Bookings of the resources units open to residents that took place in the month."))

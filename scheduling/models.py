@@ -244,3 +244,49 @@ class RotationMember(models.Model):
 
     def __str__(self):
         return f"{self.rotation} #{self.position + 1}"
+
+
+class ResourceCategory(models.TextChoices):
+    """What a unit in the area opens to residents [Xishan: parking, sports facilities, meeting rooms]."""
+
+    PARKING = "parking", _("parking")
+    SPORTS = "sports", _("sports ground")
+    MEETING = "meeting", _("meeting room")
+    OTHER = "other", pgettext_lazy("open resource", "other")
+
+
+class OpenResource(models.Model):
+    """A resource a unit in the area (驻区单位: a school, a company, an agency) opens to residents.
+
+    It is a room of the register (a ``Site`` of kind *shared external resource* whose ``host_unit``
+    names the unit), booked through the same schedule as community rooms; this row says whose it is,
+    what kind of resource it is and the unit's public rules, and makes the unit's staff the ones who
+    approve its bookings. Withdrawn, it stays on record and is no longer counted as open."""
+
+    room = models.OneToOneField("registry.Room", verbose_name=_("room"), on_delete=models.PROTECT, related_name="open_resource")
+    unit = models.ForeignKey("org.Organisation", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="open_resources")
+    category = models.CharField(_("category"), max_length=12, choices=ResourceCategory.choices)
+    rules = models.TextField(_("rules of use"), blank=True, help_text=_("Who may book, what to bring, what is not allowed."))
+    opened_on = models.DateField(_("open since"))
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    withdrawn_reason = models.CharField(_("why withdrawn"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope = ScopeFields(division="room__site__division", organisation="unit")
+
+    class Meta:
+        verbose_name = _("open resource of a unit")
+        verbose_name_plural = _("open resources of units")
+        ordering = ["room__site__division__path", "category", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=models.F("opened_on")),
+                                   name="open_resource_withdrawn_after_opening"),
+        ]
+
+    def __str__(self):
+        return f"{self.unit.name} · {self.room.name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.withdrawn_on is None

@@ -1,6 +1,7 @@
 """API shapes of room scheduling."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from ninja import Field, Schema
@@ -188,3 +189,75 @@ class UsageOut(Schema):
     no_shows: int
     idle: bool
     periods: list[dict[str, Any]] = []
+
+
+# Units' open resources (驻区单位开放资源).
+
+class OpenResourceOut(Schema):
+    id: int
+    room_id: int
+    name: str = Field(..., alias="room.name")
+    unit_id: int
+    unit_name: str = Field(..., alias="unit.name")
+    category: str
+    community_code: str = Field(..., alias="room.site.division.code")
+    community_name: str = Field(..., alias="room.site.division.name")
+    address: str = Field(..., alias="room.site.address")
+    opening_hours: str = Field(..., description="As a notice board writes them: 周六、周日 08:00-18:00")
+    rules: str
+    capacity: int = Field(..., alias="room.capacity")
+    opened_on: date
+    withdrawn_on: date | None = None
+
+    @staticmethod
+    def resolve_opening_hours(obj) -> str:
+        from registry.hours import format_hours
+
+        return format_hours(obj.room.opening_hours)
+
+
+class OpenResourceIn(Schema):
+    unit_id: int
+    community_code: str = Field(..., max_length=20)
+    name: str = Field(..., min_length=1, max_length=80)
+    category: str = Field(..., description="parking, sports, meeting or other")
+    opening_hours: str = Field(..., max_length=300, examples=["周六、周日 08:00-18:00"])
+    rules: str = Field("", max_length=2000)
+    capacity: int = Field(0, ge=0, le=5000)
+    area: Decimal = Field(Decimal("50"), gt=0, le=100000)
+    address: str = Field("", max_length=200)
+    max_minutes: int = Field(240, ge=30, le=24 * 60)
+    open_until: date | None = None
+
+
+class OpenResourceChangeIn(Schema):
+    name: str | None = Field(None, min_length=1, max_length=80)
+    category: str | None = None
+    opening_hours: str | None = Field(None, max_length=300)
+    rules: str | None = Field(None, max_length=2000)
+    capacity: int | None = Field(None, ge=0, le=5000)
+    address: str | None = Field(None, max_length=200)
+    max_minutes: int | None = Field(None, ge=30, le=24 * 60)
+
+
+class OpenBookingIn(Schema):
+    starts_at: datetime
+    ends_at: datetime
+    title: str = Field(..., min_length=1, max_length=120)
+    attendees: int = Field(1, ge=1, le=5000)
+    purpose: str = Field("", max_length=300)
+
+
+class OpenResourceWithdrawIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=200)
+
+
+class OpenFiguresOut(Schema):
+    code: str
+    name: str
+    resources: int
+    units: int
+    by_category: dict[str, int]
+    requests: int
+    approved: int
+    pending: int

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts.permissions import get_for_user, visible_to
+from core.errors import NotFound
 from org.models import Division
 from registry.models import Room, Site
 from rulepack.selectors import param
@@ -41,6 +42,8 @@ from .models import (
     BookingKind,
     BookingStatus,
     Closure,
+    OpenResource,
+    ResourceCategory,
     RoomPolicy,
     Rotation,
     WaitlistEntry,
@@ -117,8 +120,9 @@ def my_bookings(*, user, upcoming: bool = True) -> QuerySet[Booking]:
 
 
 def approval_queue(*, user) -> QuerySet[Booking]:
-    """Requests awaiting approval in the rooms ``user`` decides on, soonest first."""
-    return visible_to(user, "scheduling.approve_booking", Booking.objects.filter(status=BookingStatus.PENDING)
+    """Requests awaiting approval in the rooms ``user`` decides on, soonest first (a unit's open
+    resources are its staff's to decide, on the resource's page: ``open_resource_requests``)."""
+    return visible_to(user, "scheduling.approve_booking", Booking.objects.filter(status=BookingStatus.PENDING, room__open_resource__isnull=True)
                       .select_related("room__site__division", "booker", "organisation")).order_by("starts_at")
 
 
@@ -845,3 +849,110 @@ def held_time(*, rooms, since: datetime, until: datetime, origin: str, organisat
         n=Count("id"), total=Sum(span), checked_in=Count("id", filter=Q(status=BookingStatus.CHECKED_IN)))
     return HeldTime(bookings=found["n"], hours=found["total"].total_seconds() / 3600 if found["total"] else 0.0,
                     checked_in=found["checked_in"])
+
+
+# Units' open resources (驻区单位开放资源).
+
+def open_resource_list(*, user, category: str | None = None, within: Division | None = None,
+                       include_withdrawn: bool = False) -> QuerySet[OpenResource]:
+    """The units' resources ``user`` may find (those of their area; a unit's staff, their unit's), by place."""
+    resources = visible_to(user, "scheduling.view_openresource", OpenResource.objects.select_related(
+        "room__site__division__parent", "room__policy", "unit"))
+    if not include_withdrawn:
+        resources = resources.filter(withdrawn_on__isnull=True)
+    if category:
+        resources = resources.filter(category=category)
+    if within is not None:
+        resources = resources.filter(room__site__division__path__under=within.path)
+    return resources.order_by("room__site__division__path", "category", "pk")
+
+
+def open_resource_get(*, user, pk: int) -> OpenResource:
+    return get_for_user(user, "scheduling.view_openresource", OpenResource.objects.select_related(
+        "room__site__division__parent", "room__policy", "unit"), pk=pk)
+
+
+def open_resource_requests(*, resource: OpenResource, pending: bool = False) -> QuerySet[Booking]:
+    """The bookings of a resource, soonest first: what its unit's staff decide and follow (the caller
+    checks they are the unit's)."""
+    bookings = Booking.objects.filter(room_id=resource.room_id).select_related("booker", "organisation")
+    if pending:
+        return bookings.filter(status=BookingStatus.PENDING).order_by("starts_at", "pk")
+    return bookings.filter(ends_at__gte=timezone.now()).exclude(status=BookingStatus.PENDING).order_by("starts_at", "pk")
+
+
+def open_booking_get(*, user, pk: int) -> Booking:
+    """A booking of a resource of a unit ``user`` works for (anything else: not found)."""
+    rooms = visible_to(user, "scheduling.change_openresource", OpenResource.objects.all()).values("room_id")
+    return _found(Booking.objects.select_related("room__site__division", "room__open_resource__unit", "booker")
+                  .filter(room_id__in=rooms, pk=pk).first())
+
+
+def _found(row):
+    if row is None:
+        raise NotFound()
+    return row
+
+
+@dataclass
+class OpenFigures:
+    """The units' resources of one division: how many are open (by category), and their bookings."""
+
+    division: Division
+    resources: int = 0
+    by_category: dict = field(default_factory=dict)
+    units: int = 0
+    requests: int = 0
+    approved: int = 0
+    pending: int = 0
+
+
+def open_resource_figures(*, within: Division, since: date | None = None, until: date | None = None) -> list[OpenFigures]:
+    """Resources open and their bookings in each division one level below ``within`` (a community:
+    itself), then the total (in three queries). Bookings are counted by their start within
+    [since, until) when given; approved ones are those confirmed, checked in or released."""
+    children = list(Division.objects.filter(parent=within).order_by("code")) if within.level not in ("community", "grid") else []
+    rows = [OpenFigures(division=d) for d in children] or [OpenFigures(division=within)]
+    total = OpenFigures(division=within)
+
+    def row_of(path: str) -> OpenFigures | None:
+        return next((r for r in rows if path.startswith(r.division.path)), None)
+
+    units: dict[int, set] = defaultdict(set)
+    room_row: dict[int, OpenFigures] = {}
+    for room_id, unit_id, category, path, withdrawn_on in (OpenResource.objects.filter(
+            room__site__division__path__under=within.path)
+            .values_list("room_id", "unit_id", "category", "room__site__division__path", "withdrawn_on")):
+        row = row_of(path)
+        if row is None:
+            continue
+        room_row[room_id] = row  # a withdrawn resource's bookings still count
+        if withdrawn_on is not None:
+            continue
+        for target in (row, total):
+            target.resources += 1
+            target.by_category[category] = target.by_category.get(category, 0) + 1
+        units[id(row)].add(unit_id)
+        units[id(total)].add(unit_id)
+    for target in [*rows, total]:
+        target.units = len(units[id(target)])
+    bookings = Booking.objects.filter(room__open_resource__isnull=False, room__site__division__path__under=within.path)
+    if since is not None:
+        bookings = bookings.filter(starts_at__gte=_midnight(since))
+    if until is not None:
+        bookings = bookings.filter(starts_at__lt=_midnight(until))
+    for room_id, status, n in bookings.values_list("room_id", "status").annotate(n=Count("id")).order_by():
+        row = room_row.get(room_id)
+        if row is None:
+            continue
+        for target in (row, total):
+            target.requests += n
+            if status in BOOKED:
+                target.approved += n
+            elif status == BookingStatus.PENDING:
+                target.pending += n
+    return [*rows, total]
+
+
+def open_resource_categories() -> list[tuple[str, str]]:
+    return list(ResourceCategory.choices)

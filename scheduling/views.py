@@ -32,10 +32,14 @@ from .forms import (
     ClosureForm,
     DecisionForm,
     MoveForm,
+    OpenBookingForm,
+    OpenResourceFilterForm,
+    OpenResourceForm,
     PolicyForm,
     RoomPickForm,
     RotationForm,
     SearchForm,
+    WithdrawForm,
     aware,
 )
 from .models import Booking, BookingStatus
@@ -208,7 +212,8 @@ def booking_detail(request, booking_id: int):
                 f"{k}: {'、'.join(str(m) for m in v)}" for k, v in error.fields.items()))
     return render(request, "scheduling/booking.html", {
         "booking": booking, "manage": manage, "move_form": move_form, "cancel_form": cancel_form, "decision_form": decision_form,
-        "can_decide": booking.status == BookingStatus.PENDING and request.user.has_perm("scheduling.approve_booking", booking.room),
+        "can_decide": booking.status == BookingStatus.PENDING and request.user.has_perm("scheduling.approve_booking", booking.room)
+        and services.may_decide(request.user, booking.room_id)[0],  # a unit's resource: its staff, on its page
         "active": booking.status in (BookingStatus.PENDING, BookingStatus.OFFERED, BookingStatus.CONFIRMED),  # once checked in, the room is in use
     })
 
@@ -390,3 +395,198 @@ def bookings_card(user) -> dict | None:
             status__in=[BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN]).count()
     context["home"] = user_home_division(user=user)
     return context
+
+
+# Units' open resources (驻区单位开放资源): the area finds and books them on a phone; the unit's staff
+# register them and decide requests; the bureau counts them by street and district.
+
+@login_required
+def open_resources(request):
+    if not holds_any(request.user, "scheduling.view_openresource"):
+        raise NotFound()
+    form = OpenResourceFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    within = None
+    if data.get("place"):
+        try:
+            within = division_picked(user=request.user, code=data["place"], field="place", levels=("street", "community"))
+        except ApplicationError as error:
+            add_error_to_form(form, error)
+    resources = list(selectors.open_resource_list(user=request.user, category=data.get("category") or None, within=within)[:200])
+    home_division = user_home_division(user=request.user)
+    return render(request, "scheduling/open_resources.html", {
+        "form": form, "resources": resources, "units": services.units_of(request.user),
+        "report_at": home_division if home_division and request.user.has_perm("scheduling.view_openresource_figures", home_division) else None,
+    })
+
+
+def _open_resource_form_response(request, form, resource=None):
+    return render(request, "scheduling/open_resource_form.html", {"form": form, "resource": resource})
+
+
+@login_required
+def open_resource_new(request):
+    units = [u for u in services.units_of(request.user) if request.user.has_perm("scheduling.add_openresource", u)]
+    if not units:
+        raise NotFound()
+    form = OpenResourceForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            unit = next(u for u in units if u.pk == data["unit"])
+            community = division_picked(user=request.user, code=data["community"], field="community", levels=("community",))
+            resource = services.open_resource_register(
+                actor=request.user, unit=unit, community=community, name=data["name"], category=data["category"],
+                opening_hours=parse_hours(data["opening_hours"]), rules=data["rules"], capacity=data["capacity"],
+                area=data["area"], address=data["address"], max_minutes=data["max_minutes"])
+        except ApplicationError as error:
+            add_error_to_form(form, error)
+        else:
+            messages.success(request, _("The resource is open to residents."))
+            return redirect("scheduling:open_resource", resource_id=resource.pk)
+    return _open_resource_form_response(request, form)
+
+
+@login_required
+def open_resource_detail(request, resource_id: int):
+    resource = selectors.open_resource_get(user=request.user, pk=resource_id)
+    room = resource.room
+    is_staff = request.user.has_perm("scheduling.change_openresource", resource)
+    may_book = (resource.is_open and request.user.has_perm("scheduling.add_booking", room)
+                and selectors.room_may_be_booked_by(request.user, room))
+    form = OpenBookingForm(request.POST or None, initial=_booking_form_initial(room)) if may_book else None
+    if request.method == "POST":
+        if form is None:
+            raise NotFound()
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                booking = services.open_resource_book(actor=request.user, resource=resource, start=data["starts_at"],
+                                                      end=data["ends_at"], title=data["title"], attendees=data["attendees"],
+                                                      purpose=data["purpose"])
+            except ApplicationError as error:
+                add_error_to_form(form, error)
+            else:
+                messages.success(request, _("Requested: %(unit)s will decide.") % {"unit": resource.unit.name})
+                return redirect("scheduling:booking", booking_id=booking.pk)
+    policy = services.policy_for(room)
+    return render(request, "scheduling/open_resource.html", {
+        "resource": resource, "room": room, "policy": policy, "form": form, "is_staff": is_staff,
+        "hours": format_hours(services.weekly_hours(room, policy)),
+        "pending": list(selectors.open_resource_requests(resource=resource, pending=True)[:100]) if is_staff else [],
+        "coming": list(selectors.open_resource_requests(resource=resource)[:50]) if is_staff else [],
+        "decision_form": DecisionForm() if is_staff else None, "withdraw_form": WithdrawForm() if is_staff else None,
+    })
+
+
+@login_required
+def open_resource_edit(request, resource_id: int):
+    resource = selectors.open_resource_get(user=request.user, pk=resource_id)
+    require(request.user, "scheduling.change_openresource", resource)
+    room = resource.room
+    initial = {"name": room.name, "category": resource.category, "opening_hours": format_hours(room.opening_hours),
+               "rules": resource.rules, "capacity": room.capacity, "address": room.site.address,
+               "max_minutes": services.policy_for(room).max_minutes}
+    form = OpenResourceForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            data["opening_hours"] = parse_hours(data["opening_hours"])
+            services.open_resource_update(actor=request.user, resource=resource, data=data)
+        except ApplicationError as error:
+            add_error_to_form(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("scheduling:open_resource", resource_id=resource.pk)
+    return _open_resource_form_response(request, form, resource)
+
+
+@login_required
+@require_POST
+def open_resource_withdraw(request, resource_id: int):
+    resource = selectors.open_resource_get(user=request.user, pk=resource_id)
+    require(request.user, "scheduling.change_openresource", resource)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the resource is withdrawn."))
+    else:
+        try:
+            services.open_resource_withdraw(actor=request.user, resource=resource, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Withdrawn: residents can no longer book it."))
+    return redirect("scheduling:open_resource", resource_id=resource.pk)
+
+
+@login_required
+@require_POST
+def open_booking_decide(request, booking_id: int):
+    booking = selectors.open_booking_get(user=request.user, pk=booking_id)
+    form = DecisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        services.booking_decide(actor=request.user, booking=booking, approve=request.POST.get("approve") == "1", note=note)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Approved.") if request.POST.get("approve") == "1" else _("Refused."))
+    return redirect("scheduling:open_resource", resource_id=booking.room.open_resource.pk)
+
+
+@login_required
+def open_report(request):
+    """Units' resources open and their bookings, by the streets (or districts) of a division."""
+    home_division = user_home_division(user=request.user)
+    if home_division is None or not holds_any(request.user, "scheduling.view_openresource_figures"):
+        raise NotFound()
+    within = division_get(user=request.user, code=request.GET["within"]) if request.GET.get("within") else home_division
+    require(request.user, "scheduling.view_openresource_figures", within)
+    since, until = _date_param(request, "since"), _date_param(request, "until")
+    rows = selectors.open_resource_figures(within=within, since=since, until=until)
+    categories = selectors.open_resource_categories()
+    if request.GET.get("format") == "xlsx":
+        return _open_report_xlsx(within, rows, categories, since, until)
+    return render(request, "scheduling/open_report.html", {
+        "within": within, "rows": rows[:-1], "total": rows[-1], "categories": categories, "since": since, "until": until,
+        "line": [d for d in within.ancestors() if request.user.has_perm("scheduling.view_openresource_figures", d)],
+        "drill": within.level in (DivisionLevel.CITY, DivisionLevel.DISTRICT),
+    })
+
+
+def _date_param(request, name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.GET[name]) if request.GET.get(name) else None
+    except ValueError:
+        return None
+
+
+def _open_report_xlsx(within, rows, categories, since, until) -> HttpResponse:
+    from io import BytesIO
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Open resources")[:31]
+    period = f"{since or ''}–{until or ''}" if since or until else ""
+    sheet.append([" · ".join(str(p) for p in (_("Units' open resources"), within.name, period) if p)])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([_("division"), _("units"), _("resources open"), *[str(label) for _code, label in categories],
+                  _("requests"), _("approved"), _("awaiting approval")])
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([row.division.name if row is not rows[-1] else _("total"), row.units, row.resources,
+                      *[row.by_category.get(code, 0) for code, _label in categories], row.requests, row.approved, row.pending])
+    for column in sheet.columns:
+        sheet.column_dimensions[column[1].column_letter].width = 16
+    stream = BytesIO()
+    book.save(stream)
+    response = HttpResponse(stream.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    filename = f"{within.name}_{_('Units open resources')}_{timezone.localdate():%Y%m%d}.xlsx"
+    from urllib.parse import quote
+
+    response["Content-Disposition"] = f"attachment; filename=\"open-resources-{within.code}.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    return response

@@ -196,6 +196,24 @@ def _booking_at(world: World, node: Division) -> int:
                                   blocked_until=start + timedelta(hours=1), status="confirmed", booker=booker).pk
 
 
+def _open_resource_at(world: World, node: Division):
+    """A unit's sports ground opened to the residents of a community below ``node``."""
+    from org import services as org_services
+    from registry.hours import parse_hours
+    from scheduling.models import OpenResource
+    from scheduling.services import open_resource_register
+
+    community = _community_in(node)
+    resource = OpenResource.objects.filter(room__site__division=community).first()
+    if resource is None:
+        unit = org_services.organisation_create(actor="test", name=f"{community.name}中学", kind="unit",
+                                                home_division=community.parent, served_divisions=[community])
+        staff = make_user(f"unit_staff_{community.code}", role="unit_staff", organisation=unit)
+        resource = open_resource_register(actor=staff, unit=unit, community=community, name="运动场", category="sports",
+                                          opening_hours=parse_hours("每天 06:00-22:00"), rules="仅限本社区居民")
+    return resource
+
+
 def _ical_token(world: World, node: Division, user) -> str:
     """A feed link of the neighbour's room signed for this user: the feed must find nothing for them.
 
@@ -478,8 +496,143 @@ def _scenario_at(world: World, node: Division, name: str = "现状"):
                                                          facility_kind="elderly_canteen", run=True)
 
 
+# Volunteers: a volunteer of a community below the node, a team, an opportunity with an accepted
+# application and a record of hours awaiting confirmation there.
+
+def _volunteer_at(world: World, node: Division):
+    from django.utils import timezone
+
+    from volunteers.models import Volunteer
+
+    community = _community_in(node)
+    resident = _neighbour_resident(community)
+    return Volunteer.objects.filter(user=resident).first() or Volunteer.objects.create(
+        user=resident, community=community, real_name="邻居志愿者", phone="13800000000", skills=["elderly_care"],
+        agreement_version="2026.1", consented_at=timezone.now(), created_at=timezone.now())
+
+
+def _team_at(world: World, node: Division):
+    from django.utils import timezone
+
+    from volunteers.models import Team
+
+    community = _community_in(node)
+    return Team.objects.filter(community=community).first() or Team.objects.create(
+        community=community, name="邻居的志愿队", created_by=_neighbour_resident(community), created_at=timezone.now())
+
+
+def _opportunity_at(world: World, node: Division):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from volunteers.models import Opportunity
+
+    community = _community_in(node)
+    start = (timezone.localtime() + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+    return Opportunity.objects.filter(community=community).first() or Opportunity.objects.create(
+        community=community, title="邻居的志愿岗位", places=5, starts_at=start, ends_at=start + timedelta(hours=3), place="邻居的广场",
+        code_secret="neighbour", created_by=_neighbour_resident(community), created_at=timezone.now())
+
+
+def _volunteer_application_at(world: World, node: Division):
+    from django.utils import timezone
+
+    from volunteers.models import Application
+
+    opportunity = _opportunity_at(world, node)
+    return opportunity.applications.first() or Application.objects.create(
+        opportunity=opportunity, volunteer=_volunteer_at(world, node), status="accepted", applied_at=timezone.now())
+
+
+def _volunteer_record_at(world: World, node: Division):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from volunteers.models import ServiceRecord
+
+    opportunity = _opportunity_at(world, node)
+    at = timezone.now() - timedelta(days=1)
+    return opportunity.records.first() or ServiceRecord.objects.create(
+        volunteer=_volunteer_at(world, node), opportunity=opportunity, community=opportunity.community, signed_in_at=at,
+        signed_out_at=at + timedelta(hours=2), minutes=120, status="pending")
+
+
+# Community governance: the admission list of a district the user does not read, its applications, and
+# a five-party project of the neighbour's community.
+
+def _affair_district(world: World, node: Division, user) -> Division:
+    """A district whose list ``user`` may not read: the neighbour's, or beside it when the neighbour shares the user's."""
+    from governance.selectors import may_read_list
+
+    district = (Division.objects.filter(path__startswith=node.path, level="district").order_by("path").first()
+                if node.level == "city" else Division.objects.get(path="/".join(node.path.split("/")[:2]) + "/"))
+    return world.sibling(district) if may_read_list(user, district) else district
+
+
+def _department_of(district: Division) -> Organisation:
+    from org import services as org_services
+
+    name = f"{district.name}民政局"
+    return Organisation.objects.filter(name=name).first() or org_services.organisation_create(
+        actor="test", name=name, kind="department", home_division=district, served_divisions=[district])
+
+
+def _affair_application_at(world: World, node: Division, user) -> int:
+    from governance import services as governance_services
+    from governance.models import AffairApplication
+
+    district = _affair_district(world, node, user)
+    application = AffairApplication.objects.filter(district=district).first()
+    return (application or governance_services.application_file(
+        actor=_clerk(district), district=district, department=_department_of(district), title="邻区的新任务", role="assist",
+        legal_basis="某条例")).pk
+
+
+def _partnership_project_at(world: World, node: Division):
+    from governance import services as governance_services
+    from governance.models import PartnershipProject
+
+    community = _community_in(node)
+    return PartnershipProject.objects.filter(community=community).first() or governance_services.project_create(
+        actor=_clerk(node), community=community, title="邻居的五社联动项目", starts_on=datetime.date(2026, 1, 1),
+        contributions=[governance_services.Contribution("volunteers", headcount=3, hours=Decimal("6"))])
+
+
+# Signs and plaques, clean-ups and room suggestions at the neighbour's node.
+
+def _sign_at(world: World, node: Division) -> int:
+    from registry.models import Sign
+
+    site = _site_at(world, node)
+    sign = Sign.objects.filter(site=site).first()
+    return (sign or registry_services.sign_record(actor="test", site=site, text="邻居的某某工作站")).pk
+
+
+def _cleanup_at(world: World, node: Division) -> int:
+    from registry.models import SignCleanup
+
+    street = _street_in(node)
+    cleanup = SignCleanup.objects.filter(division=street).first()
+    return (cleanup or registry_services.sign_cleanup_start(actor=world.users["city_supervisor"], division=street,
+                                                            title="邻居的清理")).pk
+
+
+def _suggestion_at(world: World, node: Division) -> int:
+    from registry.models import RoomSuggestion
+
+    room = _room_at(world, node)
+    suggestion = RoomSuggestion.objects.filter(room=room).first() or RoomSuggestion.objects.create(
+        kind="swap", street=_street_in(node), room=room, key=f"swap:{room.pk}", figures={"rooms": [], "reasons": []})
+    return suggestion.pk
+
+
 # Path (and page URL) parameters, by name.
 PARAMS = {
+    "sign_id": lambda world, node, user: _sign_at(world, node),
+    "cleanup_id": lambda world, node, user: _cleanup_at(world, node),
+    "suggestion_id": lambda world, node, user: _suggestion_at(world, node),
     "code": lambda world, node, user: node.code,
     "organisation_id": lambda world, node, user: _organisation_at(world, node).pk,
     "assignment_id": lambda world, node, user: _role_at(world, node).pk,
@@ -503,6 +656,7 @@ PARAMS = {
     "project_id": lambda world, node, user: _project_at(world, node),
     "pack_id": _pack_of_another_city,
     "booking_id": lambda world, node, user: _booking_at(world, node),
+    "resource_id": lambda world, node, user: _open_resource_at(world, node).pk,
     "token": _ical_token,
     "fund_project_id": lambda world, node, user: _fund_project_at(world, node),
     "evidence_id": lambda world, node, user: _fund_evidence_at(world, node),
@@ -525,6 +679,16 @@ PARAMS = {
     "order_id": lambda world, node, user: _order_at(world, node),
     "feedback_id": lambda world, node, user: _feedback_at(world, node),
     "registration_id": lambda world, node, user: _registration_at(world, node),
+    # Community governance.
+    "district_code": lambda world, node, user: _affair_district(world, node, user).code,
+    "affair_application_id": _affair_application_at,
+    "partnership_project_id": lambda world, node, user: _partnership_project_at(world, node).pk,
+    "participation_id": lambda world, node, user: _partnership_project_at(world, node).participations.first().pk,
+    # Volunteers.
+    "team_id": lambda world, node, user: _team_at(world, node).pk,
+    "opportunity_id": lambda world, node, user: _opportunity_at(world, node).pk,
+    "application_id": lambda world, node, user: _volunteer_application_at(world, node).pk,
+    "record_id": lambda world, node, user: _volunteer_record_at(world, node).pk,
 }
 
 # Parameters that name no node's data: any valid value will do, and the response must simply
@@ -597,6 +761,13 @@ BODIES = {
     "registry_api_deliver_provision_project": lambda world, node, user: {"delivery_filed_on": "2026-01-01"},
     "registry_api_pay_provision_project": lambda world, node, user: {"paid_on": "2026-01-01", "amount": "1", "document_no": "x"},
     "registry_api_add_rent": lambda world, node, user: {"amount": "1", "received_on": "2026-01-01", "document_no": "x", "payer": "x"},
+    "registry_api_create_sign": lambda world, node, user: {"site_id": _site_at(world, node).pk, "text": "越界的牌子"},
+    "registry_api_start_cleanup": lambda world, node, user: {"division_code": _street_in(node).code, "title": "越界清理"},
+    "registry_api_generate_suggestions": lambda world, node, user: {"division_code": _street_in(node).code},
+    "registry_api_propose_merge": lambda world, node, user: {
+        "room_id": _room_at(world, node).pk, "keep_id": registry_services.room_create(
+            actor="test", site=_site_at(world, node), name=f"越界合并{Room.objects.count()}", area=Decimal("10")).pk},
+    "registry_api_dismiss_suggestion": lambda world, node, user: {"reason": "越界"},
     "scheduling_api_create_booking": lambda world, node, user: {
         "room_id": _room_at(world, node).pk, "starts_at": _tomorrow(10), "ends_at": _tomorrow(11), "title": "越界"},
     "scheduling_api_create_series": lambda world, node, user: {
@@ -609,6 +780,13 @@ BODIES = {
     "scheduling_api_decide_booking": lambda world, node, user: {"approve": True},
     "scheduling_api_create_closure": lambda world, node, user: {
         "site_id": _site_at(world, node).pk, "starts_at": _tomorrow(0), "ends_at": _tomorrow(23), "reason": "越界"},
+    "scheduling_api_register_open_resource": lambda world, node, user: {
+        "unit_id": _open_resource_at(world, node).unit_id, "community_code": _community_in(node).code, "name": "越界车场",
+        "category": "parking", "opening_hours": "每天 08:00-20:00"},
+    "scheduling_api_withdraw_open_resource": lambda world, node, user: {"reason": "越界"},
+    "scheduling_api_book_open_resource": lambda world, node, user: {
+        "starts_at": _tomorrow(10), "ends_at": _tomorrow(11), "title": "越界"},
+    "scheduling_api_decide_open_booking": lambda world, node, user: {"approve": True},
     "scheduling_api_create_rotation": lambda world, node, user: {
         "room_id": _room_at(world, node).pk, "name": "越界", "slots": [{"weekday": 2, "start": "09:00", "end": "10:00"}],
         "department_ids": [_organisation_at(world, node).pk], "starts_on": "2027-01-01", "ends_on": "2027-02-01"},
@@ -691,6 +869,35 @@ BODIES = {
     "neighbourhood_api_update_feedback": lambda world, node, user: {"status": "accepted", "public_note": "越界"},
     # Tags without consent: refused for a resident, and nobody else keeps a household.
     "neighbourhood_api_save_household": lambda world, node, user: {"members": 2, "tags": ["elderly"], "consent": False},
+    # Community governance: aimed at a district the user does not read, or the neighbour's community.
+    "governance_api_file_application": lambda world, node, user: {
+        "district_code": _affair_district(world, node, user).code,
+        "department_id": _department_of(_affair_district(world, node, user)).pk, "title": "越界任务", "role": "host",
+        "legal_basis": "越界"},
+    "governance_api_refuse_application": lambda world, node, user: {"reasons": "越界"},
+    "governance_api_refuse_task": lambda world, node, user: {
+        "community_code": _community_in(node).code, "department_id": _organisation_at(world, node).pk, "title": "越界任务"},
+    "governance_api_create_project": lambda world, node, user: {
+        "community_code": _community_in(node).code, "title": "越界项目", "starts_on": "2026-01-01",
+        "parties": [{"party": "volunteers", "headcount": 1}]},
+    "governance_api_add_party": lambda world, node, user: {"party": "volunteers", "headcount": 1},
+    # Volunteers: signing up, teams, grid roles and opportunities in the neighbour's community.
+    "volunteers_api_register": lambda world, node, user: {
+        "community": _community_in(node).code, "real_name": "越界", "phone": "13800000000", "skills": ["elderly_care"], "consent": True},
+    # One's own details: an invalid number, so nothing is ever written.
+    "volunteers_api_update_me": lambda world, node, user: {"phone": "1", "skills": ["elderly_care"]},
+    "volunteers_api_create_team": lambda world, node, user: {"community": _community_in(node).code, "name": "越界"},
+    "volunteers_api_assign_grid_role": lambda world, node, user: {
+        "volunteer_id": _volunteer_at(world, node).pk, "grid": f"{_community_in(node).code}-01", "role": "grid_volunteer"},
+    "volunteers_api_publish": lambda world, node, user: {
+        "community": _community_in(node).code, "title": "越界", "places": 3, "starts_at": _tomorrow(9), "ends_at": _tomorrow(11),
+        "place": "越界"},
+    "volunteers_api_cancel_opportunity": lambda world, node, user: {"reason": "越界"},
+    "volunteers_api_decide": lambda world, node, user: {"accept": True},
+    "volunteers_api_sign_in": lambda world, node, user: {"code": "123456"},
+    "volunteers_api_sign_out": lambda world, node, user: {"code": "123456"},
+    "volunteers_api_reject": lambda world, node, user: {"reason": "越界"},
+    "volunteers_api_close": lambda world, node, user: {"signed_out_at": _tomorrow(0)},
 }
 
 # Admin models: an object of the neighbour's, to try the change page with.
@@ -734,4 +941,7 @@ ADMIN_OBJECTS = {
         pk=_order_at(world, node)),
     "neighbourhood.feedbackrequest": lambda world, node: __import__("neighbourhood.models", fromlist=["FeedbackRequest"])
     .FeedbackRequest.objects.get(pk=_feedback_at(world, node)),
+    "volunteers.volunteer": lambda world, node: _volunteer_at(world, node),
+    "volunteers.team": lambda world, node: _team_at(world, node),
+    "volunteers.opportunity": lambda world, node: _opportunity_at(world, node),
 }

@@ -17,7 +17,8 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit
 
 # Every account of the demo city, each a role at a node (demo/accounts.py).
-DEMO_ACCOUNTS = ("minzheng", "minzheng_qu", "jiedao", "jiedao2", "shequ", "shequ2", "yunying", "cishan", "jijin", "jumin")
+DEMO_ACCOUNTS = ("minzheng", "minzheng_qu", "jiedao", "jiedao2", "shequ", "shequ2", "yunying", "cishan", "jijin", "jumin",
+                 "danwei")
 
 # Not pages: leaving, switching language, the JSON API, the back office, files served as downloads.
 SKIP_PREFIXES = ("/accounts/logout", "/i18n/", "/api/", "/admin/", "/static/", "/media/", "/open311/")

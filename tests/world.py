@@ -100,6 +100,11 @@ def build_world() -> World:
             world.organisations[charity.name] = charity
 
     home = world.divisions
+    # A unit in the area (驻区单位) that opens its resources to the residents of 一社.
+    unit = org_services.organisation_create(
+        actor=ACTOR, name="甲市一区一街一社实验小学", kind=OrganisationKind.UNIT, home_division=home["甲市一区一街"],
+        served_divisions=[home["甲市一区一街一社"]])
+    world.organisations[unit.name] = unit
     placements = {
         Role.SUPERVISOR: {"division": home["甲市一区"]},
         Role.STREET_ADMIN: {"division": home["甲市一区一街"]},
@@ -108,6 +113,7 @@ def build_world() -> World:
         Role.RESIDENT: {"division": home["甲市一区一街一社"]},
         Role.OPERATOR_STAFF: {"organisation": world.organisations["甲市一区一街一社服务中心"]},
         Role.CHARITY_STAFF: {"organisation": world.organisations["甲市一区慈善会"]},
+        Role.UNIT_STAFF: {"organisation": unit},
     }
     for role, place in placements.items():
         world.users[role] = make_user(f"{role}_a", role=role, **place)

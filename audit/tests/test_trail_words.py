@@ -44,6 +44,7 @@ def _states(stem: str) -> list[str]:
         RegistrationStatus,
     )
     from operations.models import AdmissionStatus, FundingStatus, MilestoneStatus
+    from registry.models import SuggestionKind
     from scheduling.models import BookingStatus
 
     return {
@@ -59,6 +60,7 @@ def _states(stem: str) -> list[str]:
         "funds.project": ["proposed", "voted", "reviewed", "applied", "approved", "returned", "withdrawn", "disbursed",
                           "evidenced", "completed"],
         "registry.online_services": ["on", "off"],
+        "registry.suggestion": SuggestionKind.values,
     }[stem]
 
 

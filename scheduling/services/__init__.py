@@ -37,6 +37,16 @@ from .bookings import (
     booking_move,
     booking_organisation,
 )
+from .open_resources import (
+    may_decide,
+    open_hours_problem,
+    open_resource_book,
+    open_resource_register,
+    open_resource_update,
+    open_resource_withdraw,
+    unit_staff_of,
+    units_of,
+)
 from .rooms import (
     POLICY_FIELDS,
     closure_create,

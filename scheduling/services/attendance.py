@@ -17,6 +17,7 @@ from ..models import (
     BookingStatus,
 )
 from .bookings import _end_hold, _in_the_way, _may_manage
+from .open_resources import may_decide
 from .rules import CHECK_IN_EARLY, policy_for
 
 
@@ -24,6 +25,10 @@ from .rules import CHECK_IN_EARLY, policy_for
 def booking_decide(*, actor, booking: Booking, approve: bool, note: str = "", now: datetime | None = None) -> Booking:
     now = now or timezone.now()
     booking = Booking.objects.select_for_update(of=("self",)).select_related("room__site__division").get(pk=booking.pk)
+    allowed, resource = may_decide(actor, booking.room_id)
+    if not allowed:  # a unit's open resource: its staff decide, nobody else
+        raise PermissionDenied(_("Only the staff of %(unit)s can approve or refuse requests for its resources.")
+                               % {"unit": resource.unit.name})
     if booking.status != BookingStatus.PENDING:
         raise Conflict(_("Only a request awaiting approval can be approved or rejected."))
     if booking.hold_expires_at and booking.hold_expires_at < now:

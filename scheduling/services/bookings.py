@@ -16,7 +16,7 @@ from audit.services import audit_event, audit_record
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from notifications.services import notify
 from org.models import Organisation
-from registry.models import Room
+from registry.models import Room, SiteKind
 
 from ..models import (
     HOLDING,
@@ -233,7 +233,8 @@ def booking_create(
     problems = rule_problems(room, policy, start, end, now=now, attendees=attendees)
     if problems:
         raise ValidationFailed(problems[0], fields={"starts_at": problems})
-    needs_approval = policy.approval_required and Booker.STAFF not in kinds
+    # Staff book their own rooms without asking; a shared external resource (a unit's) asks its owner even for them.
+    needs_approval = policy.approval_required and (Booker.STAFF not in kinds or room.site.kind == SiteKind.SHARED_EXTERNAL)
     booking = Booking(
         room=room, series=series, title=title.strip() or str(_("Booking")), kind=kind, starts_at=start, ends_at=end,
         blocked_until=_blocked_until(policy, end), attendees=attendees, booker=actor, organisation=organisation,

@@ -1,0 +1,55 @@
+"""Excel register of volunteer hours (志愿服务时长): the confirmed records in the columns volunteer
+platforms (志愿汇, 中国志愿服务网) commonly import — name, ID number (masked), mobile number, date,
+start and end, hours, project, organisation, who confirmed. Export only: hours are recorded by
+signing in and out and confirmed by the organiser, never typed in."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from excel.registers import Column, Register, parse_text, register
+from org.selectors import division_get
+from registry.registers import check_within
+
+from .models import RecordStatus
+from .selectors import record_list
+
+
+def mask_id_number(value: str) -> str:
+    """350102199001011234 → 350102********1234: enough to match a person, not to copy their card."""
+    if not value:
+        return ""
+    return value[:6] + "*" * (len(value) - 10) + value[-4:] if len(value) > 10 else "*" * len(value)
+
+
+HOURS_COLUMNS = [
+    Column("name", _("Name"), parse_text, width=10),
+    Column("id_number", _("ID number"), parse_text, width=22),
+    Column("phone", _("Mobile number"), parse_text, width=14),
+    Column("date", _("Service date"), parse_text, width=12),
+    Column("start", _("Start time"), parse_text, width=8),
+    Column("end", _("End time"), parse_text, width=8),
+    Column("hours", _("Service hours"), parse_text, width=10),
+    Column("project", _("Service project"), parse_text, width=28),
+    Column("organisation", _("Service organisation"), parse_text, width=22),
+    Column("confirmed_by", _("Confirmed by"), parse_text, width=10),
+]
+
+
+def export_hours(*, user, params: dict):
+    within = division_get(user=user, code=params["within"]) if params.get("within") else None
+    records = record_list(user=user, within=within, status=RecordStatus.CONFIRMED).select_related(
+        "opportunity__community").order_by("signed_in_at", "id")
+
+    def rows():
+        for r in records.iterator(chunk_size=2000):
+            start, end = timezone.localtime(r.signed_in_at), timezone.localtime(r.signed_out_at)
+            organisation = r.opportunity.organiser.name if r.opportunity.organiser_id else r.opportunity.community.name
+            confirmer = r.confirmed_by.display_name or r.confirmed_by.username if r.confirmed_by_id else ""
+            yield [r.volunteer.real_name, mask_id_number(r.volunteer.id_number), r.volunteer.phone, start.strftime("%Y-%m-%d"),
+                   start.strftime("%H:%M"), end.strftime("%H:%M"), f"{r.hours:.2f}", r.opportunity.title, organisation, confirmer]
+
+    return records.count(), rows()
+
+
+register(Register(name="volunteers.hours", title=_("Volunteer service hours"), permission="volunteers.export_hours",
+                  columns=HOURS_COLUMNS, export_rows=export_hours, check_params=check_within))

@@ -96,7 +96,8 @@ def signup(request):
     volunteer = selectors.volunteer_of(request.user)
     community = resident_community(request.user)
     if volunteer is None and community is None:
-        raise NotFound()
+        # Staff and others who are no community's residents: the page says who signs up, and offers no form.
+        return render(request, "volunteers/signup.html", {"form": None, "volunteer": None, "community": None, "tab": "me"})
     initial = {"phone": volunteer.phone, "skills": volunteer.skills, "availability": volunteer.availability} if volunteer else {
         "real_name": request.user.display_name, "phone": getattr(request.user, "phone", "") or ""}
     form = VolunteerForm(request.POST or None, initial=initial, editing=volunteer is not None)

@@ -38,6 +38,7 @@ SYSTEM_ACTORS = {
 # Keys an event records that are not fields of its record (counts, decisions, related figures).
 KEY_LABELS = {
     "amount": _("amount"),
+    "parties": _("parties taking part"),
     "redundant": _("signs not on the city's list"),
     "removed": _("signs removed"),
     "remaining": _("redundant signs remaining"),
@@ -301,6 +302,10 @@ def _value_text(ctx: _Context, model, key: str, value, *, criteria: dict, divisi
         return str(dict(field.base_field.flatchoices).get(value, value))
     if choices is not None:
         return str(dict(choices.choices).get(value, value))
+    if key == "parties":
+        from governance.models import Party
+
+        return str(dict(Party.choices).get(value, value))
     if key in ("categories", "services_proposed"):
         from operations.models import ServiceCategory
 

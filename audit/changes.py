@@ -39,6 +39,10 @@ SYSTEM_ACTORS = {
 KEY_LABELS = {
     "amount": _("amount"),
     "parties": _("parties taking part"),
+    "version": _("version of the list"),
+    "number": _("item number"),
+    "added": _("affairs added"),
+    "affairs": _("affairs on the list"),
     "redundant": _("signs not on the city's list"),
     "removed": _("signs removed"),
     "remaining": _("redundant signs remaining"),
@@ -302,6 +306,16 @@ def _value_text(ctx: _Context, model, key: str, value, *, criteria: dict, divisi
         return str(dict(field.base_field.flatchoices).get(value, value))
     if choices is not None:
         return str(dict(choices.choices).get(value, value))
+    if key in ("skills", "skills_wanted"):
+        from volunteers.models import Skill
+
+        return str(dict(Skill.choices).get(value, value))
+    if key == "availability" and isinstance(value, str):
+        from volunteers.forms import WEEKDAYS
+        from volunteers.models import TimeOfDay
+
+        day, _colon, part = value.partition(":")
+        return f"{dict(WEEKDAYS).get(day, day)}{dict(TimeOfDay.choices).get(part, part)}"
     if key == "parties":
         from governance.models import Party
 

@@ -1,6 +1,7 @@
 """Forms of the volunteers' pages: they parse what people type; the services decide what is allowed."""
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapMixin
@@ -8,7 +9,9 @@ from core.forms import BootstrapMixin
 from .models import GridRoleKind, Skill, TimeOfDay
 
 WEEKDAYS = [("1", _("Mon")), ("2", _("Tue")), ("3", _("Wed")), ("4", _("Thu")), ("5", _("Fri")), ("6", _("Sat")), ("7", _("Sun"))]
-AVAILABILITY = [(f"{day}:{part}", f"{day_label} {part_label}") for day, day_label in WEEKDAYS for part, part_label in TimeOfDay.choices]
+# Lazy, so each page reads them in its own language (an f-string here would fix the language at import).
+AVAILABILITY = [(f"{day}:{part}", format_lazy("{} {}", day_label, part_label))
+                for day, day_label in WEEKDAYS for part, part_label in TimeOfDay.choices]
 
 
 class VolunteerForm(BootstrapMixin, forms.Form):

@@ -118,7 +118,7 @@ def community_figures(communities) -> dict[int, Figures]:
     ):
         figures[row["division_id"]].sites_without_entrance.setdefault(row["kind"], []).append(row["name"])
     rooms = (
-        Room.objects.filter(closed_on__isnull=True, site__closed_on__isnull=True, site__division__in=ids)
+        Room.objects.own_space_in_use().filter(site__division__in=ids)
         .values("site__division_id", "use").annotate(area=Sum("area"))
     )
     for row in rooms:
@@ -128,7 +128,7 @@ def community_figures(communities) -> dict[int, Figures]:
             f.office_area += _m2(row["area"])
     present = (
         Room.functions.through.objects.filter(
-            room__closed_on__isnull=True, room__site__closed_on__isnull=True, room__site__division__in=ids
+            room__in=Room.objects.own_space_in_use().filter(site__division__in=ids)
         ).values_list("room__site__division_id", "function__code").distinct()
     )
     for division_id, code in present:

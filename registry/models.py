@@ -68,9 +68,21 @@ class RoomUse(models.TextChoices):
     OFFICE = "office", _("office")
 
 
+# Sites that are not the community's own space: a unit's resource shared with residents (a school's
+# sports ground, a company's car park) is booked through the schedule, but it neither counts toward
+# the community's standards (area, office share, functions) nor toward the use of its rooms.
+NOT_OWN_SPACE = (SiteKind.SHARED_EXTERNAL,)
+
+
 class SiteQuerySet(models.QuerySet):
     def active(self):
         return self.filter(closed_on__isnull=True)
+
+
+class RoomQuerySet(models.QuerySet):
+    def own_space_in_use(self):
+        """Rooms in use at sites in use that are the community's (or street's) own space."""
+        return self.filter(closed_on__isnull=True, site__closed_on__isnull=True).exclude(site__kind__in=NOT_OWN_SPACE)
 
 
 class Site(models.Model):
@@ -216,6 +228,7 @@ class Room(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = RoomQuerySet.as_manager()
     scope = ScopeFields(division="site__division")
 
     class Meta:

@@ -33,7 +33,7 @@ from django.utils.translation import pgettext
 from accounts.permissions import get_for_user, visible_to
 from core.errors import NotFound
 from org.models import Division
-from registry.models import Room, Site
+from registry.models import NOT_OWN_SPACE, Room, Site
 from rulepack.selectors import param
 
 from .models import (
@@ -594,7 +594,8 @@ class _Weeks:
 
 
 def _rooms_in(*, user, within: Division | None) -> QuerySet[Room]:
-    rooms = Room.objects.filter(closed_on__isnull=True, site__closed_on__isnull=True)
+    """The rooms whose use is counted: the community's own rooms in use (not units' shared resources)."""
+    rooms = Room.objects.own_space_in_use()
     if user is not None:
         rooms = visible_to(user, "registry.view_room", rooms)
     if within is not None:
@@ -604,7 +605,8 @@ def _rooms_in(*, user, within: Division | None) -> QuerySet[Room]:
 
 def _recorded_places(rooms: QuerySet[Room], period: UsagePeriod) -> set[int]:
     """The divisions (of the rooms' sites) with a booking of any of their rooms before the period ends."""
-    before = Booking.objects.filter(room__site__division_id=OuterRef("pk"), starts_at__lt=_midnight(period.until))
+    before = (Booking.objects.filter(room__site__division_id=OuterRef("pk"), starts_at__lt=_midnight(period.until))
+              .exclude(room__site__kind__in=NOT_OWN_SPACE))
     return set(Division.objects.filter(pk__in=rooms.values("site__division_id")).filter(Exists(before))
                .values_list("pk", flat=True))
 

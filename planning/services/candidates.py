@@ -88,8 +88,8 @@ def idle_room_candidates(division: Division, network: Network, kind: FacilityKin
     from registry.selectors import room_usage
 
     today = today or timezone.localdate()
-    rooms = list(Room.objects.select_related("site").prefetch_related("functions").filter(
-        closed_on__isnull=True, site__closed_on__isnull=True, site__division__path__startswith=division.path,
+    rooms = list(Room.objects.own_space_in_use().select_related("site").prefetch_related("functions").filter(
+        site__division__path__startswith=division.path,
         site__latitude__isnull=False, site__longitude__isnull=False).order_by("site__code", "name"))
     window = int(siting_rule(division)["idle_window_days"])
     threshold = float(pack_parameter(division, "scheduling.idle_usage_share"))

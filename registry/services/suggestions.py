@@ -164,8 +164,7 @@ def _swaps(*, actor, within: Division, skip: set[str], period, now) -> int:
     codes = {code for fit in fit_rules for code in fit.params["functions"]}
     if not codes:
         return 0
-    ids = Room.objects.filter(site__division__path__under=within.path, closed_on__isnull=True, site__closed_on__isnull=True,
-                              functions__code__in=codes).values_list("pk", flat=True).distinct()
+    ids = Room.objects.own_space_in_use().filter(site__division__path__under=within.path, functions__code__in=codes).values_list("pk", flat=True).distinct()
     unfit = []
     for room in _rooms(list(ids)).values():
         reasons = unfit_reasons(room, fit_rules)

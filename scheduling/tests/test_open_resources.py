@@ -172,6 +172,30 @@ class TestFigures:
         used = MEASURES["scheduling.open_resource_bookings"].compute(world.node("甲市"), later)
         assert used == {world.node("甲市一区一街一社").pk: (Decimal(1), None)}
 
+    def test_a_units_resource_is_not_the_communitys_own_space(self, world, ground):
+        """Booked or idle, a unit's ground neither counts toward the community's rooms' use nor its standards."""
+        from org.models import Division
+        from registry.compliance import community_figures
+        from registry.models import Function
+
+        community = world.node("甲市一区一街一社")
+        own = make_room(community)
+        function = Function.objects.filter(city=world.node("甲市")).order_by("order").first()
+        ground.room.functions.add(function)
+        for room, day in ((own, 2), (ground.room, saturday())):
+            booking = services.booking_create(actor=world.users["community_worker"], room=room, start=at(day, 9),
+                                              end=at(day, 11), title="活动")
+            if booking.status == BookingStatus.PENDING:
+                services.booking_decide(actor=world.users["unit_staff"], booking=booking, approve=True)
+        month = Month.of(at(saturday(), 9).date())
+        usage = selectors.utilisation(user=world.users["street_admin"], within=community,
+                                      period=selectors.UsagePeriod(month.since, month.until))
+        assert [row.key for row in usage] == [own.pk]
+        idle = MEASURES["scheduling.idle_rooms"].compute(world.node("甲市"), month)
+        assert sum(count for count, _none in idle.values()) <= 1
+        figures = community_figures(Division.objects.filter(pk=community.pk))[community.pk]
+        assert figures.room_area == own.area and function.code not in figures.functions
+
     def test_a_withdrawn_resource_no_longer_counts(self, world, ground):
         services.open_resource_withdraw(actor=world.users["unit_staff"], resource=ground, reason="停用",
                                         today=date.today() + timedelta(days=1))

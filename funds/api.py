@@ -12,12 +12,14 @@ from org.selectors import division_get, organisation_get
 from . import selectors, services
 from .models import Project
 from .schemas import (
-    DecisionIn,
     DisbursementIn,
     DisbursementOut,
-    EvidenceIn,
     FundIn,
     FundOut,
+    FundProjectCompletionIn,
+    FundProjectDecisionIn,
+    FundProjectEvidenceIn,
+    FundProjectReasonIn,
     IncomeIn,
     IncomeOut,
     MemberIn,
@@ -25,8 +27,6 @@ from .schemas import (
     ProjectIn,
     ProjectOut,
     ReachRowOut,
-    ReasonIn,
-    ReportIn,
     VoteIn,
     VoteOut,
 )
@@ -162,14 +162,14 @@ def apply(request, fund_project_id: int):
 
 
 @router.post("/funds/projects/{fund_project_id}/withdraw", response={200: ProjectOut, **ERRORS}, summary="Withdraw the project")
-def withdraw(request, fund_project_id: int, payload: ReasonIn):
+def withdraw(request, fund_project_id: int, payload: FundProjectReasonIn):
     return services.project_withdraw(actor=request.user, project=_project(request, fund_project_id, "funds.change_project"),
                                      reason=payload.reason)
 
 
 @router.post("/funds/projects/{fund_project_id}/decision", response={200: ProjectOut, **ERRORS},
              summary="The charity approves or returns the application")
-def decide(request, fund_project_id: int, payload: DecisionIn):
+def decide(request, fund_project_id: int, payload: FundProjectDecisionIn):
     return services.project_decide(actor=request.user, project=_project(request, fund_project_id, "funds.decide_project"),
                                    approve=payload.approve, note=payload.note)
 
@@ -183,7 +183,7 @@ def disburse(request, fund_project_id: int, payload: DisbursementIn):
 
 
 @router.post("/funds/projects/{fund_project_id}/evidence", response={201: dict, **ERRORS}, summary="Add spending evidence")
-def add_evidence(request, fund_project_id: int, payload: EvidenceIn):
+def add_evidence(request, fund_project_id: int, payload: FundProjectEvidenceIn):
     project = _project(request, fund_project_id, "funds.change_project")
     evidence = services.evidence_add(actor=request.user, project=project, description=payload.description,
                                      amount=str(payload.amount), invoice_no=payload.invoice_no)
@@ -191,7 +191,7 @@ def add_evidence(request, fund_project_id: int, payload: EvidenceIn):
 
 
 @router.post("/funds/projects/{fund_project_id}/complete", response={200: ProjectOut, **ERRORS}, summary="Close with the completion report")
-def complete(request, fund_project_id: int, payload: ReportIn):
+def complete(request, fund_project_id: int, payload: FundProjectCompletionIn):
     return services.project_complete(actor=request.user, project=_project(request, fund_project_id, "funds.change_project"),
                                      report=payload.report)
 

@@ -106,7 +106,7 @@ class VoteOut(Schema):
     cast_at: datetime
 
 
-class DecisionIn(Schema):
+class FundProjectDecisionIn(Schema):
     approve: bool
     note: str = ""
 
@@ -126,17 +126,17 @@ class DisbursementOut(Schema):
     transaction_id: int
 
 
-class EvidenceIn(Schema):
+class FundProjectEvidenceIn(Schema):
     description: str = Field(..., min_length=1, max_length=200)
     amount: Decimal
     invoice_no: str = Field(..., min_length=1, max_length=60)
 
 
-class ReportIn(Schema):
+class FundProjectCompletionIn(Schema):
     report: str = Field(..., min_length=1)
 
 
-class ReasonIn(Schema):
+class FundProjectReasonIn(Schema):
     reason: str = Field(..., min_length=1)
 
 

@@ -38,11 +38,11 @@ from .schemas import (
     NeedKindOut,
     NeedMarkIn,
     NeedOut,
+    NeighbourhoodReasonIn,
     OrderIn,
     OrderOut,
     PersonTimesOut,
     RateIn,
-    ReasonIn,
     RegistrationIn,
     RegistrationOut,
     ScheduleIn,
@@ -181,7 +181,7 @@ def get_activity(request, activity_id: int):
 
 
 @router.post(P + "/activities/{activity_id}/cancel", response={200: ActivityOut, **ERRORS}, summary="Cancel an activity")
-def cancel_activity(request, activity_id: int, payload: ReasonIn):
+def cancel_activity(request, activity_id: int, payload: NeighbourhoodReasonIn):
     activity = selectors.activity_get(user=request.user, pk=activity_id)
     require(request.user, "neighbourhood.change_activity", activity)
     return services.activity_cancel(actor=request.user, activity=activity, reason=payload.reason)
@@ -296,7 +296,7 @@ def accept_order(request, order_id: int, payload: AcceptIn):
 
 
 @router.post(P + "/orders/{order_id}/decline", response={200: OrderOut, **ERRORS})
-def decline_order(request, order_id: int, payload: ReasonIn):
+def decline_order(request, order_id: int, payload: NeighbourhoodReasonIn):
     return services.order_decline(actor=request.user, order=selectors.order_get(user=request.user, pk=order_id), reason=payload.reason)
 
 

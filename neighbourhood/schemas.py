@@ -139,7 +139,7 @@ class ActivityIn(Schema):
     places_per_registration: int = Field(1, ge=1, description="At most the city's rule (neighbourhood.places_per_registration)")
 
 
-class ReasonIn(Schema):
+class NeighbourhoodReasonIn(Schema):
     reason: str = Field(..., min_length=1, max_length=300)
 
 

@@ -26,6 +26,7 @@ from .schemas import (
     FundingDetailOut,
     FundingIn,
     FundingOut,
+    FundingPaymentIn,
     InterestIn,
     InterestOut,
     MilestoneDecisionIn,
@@ -34,19 +35,18 @@ from .schemas import (
     OfferedServiceOut,
     OfferIn,
     OfferOut,
+    OperationsReasonIn,
     OperatorOut,
-    PaymentIn,
     PaymentOut,
     PlaceComplianceOut,
     QualificationIn,
     QualificationOut,
-    ReasonIn,
     RenewIn,
     ReportDueOut,
-    ReportIn,
     ReportOut,
     ReviewIn,
     SavingsOut,
+    ServiceReportIn,
     TerminateIn,
 )
 
@@ -146,19 +146,19 @@ def review_admission(request, admission_id: int, payload: ReviewIn):
 
 
 @router.post("/operations/admissions/{admission_id}/suspend", response={200: AdmissionOut, **ERRORS}, summary="Suspend")
-def suspend_admission(request, admission_id: int, payload: ReasonIn):
+def suspend_admission(request, admission_id: int, payload: OperationsReasonIn):
     return services.admission_suspend(actor=request.user, admission=_admission(request, admission_id, "operations.review_admission"),
                                       reason=payload.reason)
 
 
 @router.post("/operations/admissions/{admission_id}/reinstate", response={200: AdmissionOut, **ERRORS}, summary="Reinstate")
-def reinstate_admission(request, admission_id: int, payload: ReasonIn):
+def reinstate_admission(request, admission_id: int, payload: OperationsReasonIn):
     return services.admission_reinstate(actor=request.user, reason=payload.reason,
                                         admission=_admission(request, admission_id, "operations.review_admission"))
 
 
 @router.post("/operations/admissions/{admission_id}/blacklist", response={200: AdmissionOut, **ERRORS}, summary="Blacklist")
-def blacklist_admission(request, admission_id: int, payload: ReasonIn):
+def blacklist_admission(request, admission_id: int, payload: OperationsReasonIn):
     return services.admission_blacklist(actor=request.user, reason=payload.reason,
                                         admission=_admission(request, admission_id, "operations.review_admission"))
 
@@ -242,7 +242,7 @@ def submit_agreement(request, agreement_id: int):
 
 @router.post("/operations/agreements/{agreement_id}/withdraw", response={200: AgreementOut, **ERRORS},
              summary="Withdraw a draft or a submitted agreement")
-def withdraw_agreement(request, agreement_id: int, payload: ReasonIn):
+def withdraw_agreement(request, agreement_id: int, payload: OperationsReasonIn):
     return services.agreement_withdraw(actor=request.user, reason=payload.reason,
                                        agreement=_agreement(request, agreement_id, "operations.change_agreement"))
 
@@ -256,7 +256,7 @@ def approve_agreement(request, agreement_id: int, payload: NoteIn):
 
 @router.post("/operations/agreements/{agreement_id}/return", response={200: AgreementOut, **ERRORS},
              summary="The street returns it to the community with a note")
-def return_agreement(request, agreement_id: int, payload: ReasonIn):
+def return_agreement(request, agreement_id: int, payload: OperationsReasonIn):
     return services.agreement_return(actor=request.user, note=payload.reason,
                                      agreement=_agreement(request, agreement_id, "operations.approve_agreement"))
 
@@ -291,7 +291,7 @@ def agreement_reports(request, agreement_id: int):
 
 @router.post("/operations/agreements/{agreement_id}/reports", response={201: ReportOut, **ERRORS},
              summary="The operator files (or corrects a returned) monthly report")
-def submit_report(request, agreement_id: int, payload: ReportIn):
+def submit_report(request, agreement_id: int, payload: ServiceReportIn):
     agreement = _agreement(request, agreement_id, "operations.add_operatingreport")
     figures = payload.dict(exclude={"month"})
     report = services.report_submit(actor=request.user, agreement=agreement, month=payload.month, figures=figures)
@@ -329,7 +329,7 @@ def confirm_report(request, report_id: int):
 
 @router.post("/operations/reports/{report_id}/return", response={200: ReportOut, **ERRORS},
              summary="The community returns it for correction")
-def return_report(request, report_id: int, payload: ReasonIn):
+def return_report(request, report_id: int, payload: OperationsReasonIn):
     services.report_return(actor=request.user, note=payload.reason,
                            report=_report(request, report_id, "operations.confirm_operatingreport"))
     return selectors.report_get(user=request.user, pk=report_id)
@@ -403,7 +403,7 @@ def list_payments(request, funding_id: int):
 
 @router.post("/operations/funding/{funding_id}/payments", response={201: PaymentOut, **ERRORS},
              summary="Record a payment (never beyond the amount, or beyond what a met milestone releases)")
-def pay_funding(request, funding_id: int, payload: PaymentIn):
+def pay_funding(request, funding_id: int, payload: FundingPaymentIn):
     funding = _funding(request, funding_id, pay=True)
     milestone = funding.milestones.filter(pk=payload.milestone_id).first() if payload.milestone_id else None
     if payload.milestone_id and milestone is None:
@@ -482,7 +482,7 @@ def award_offer(request, offer_id: int, payload: AwardIn):
 
 
 @router.post("/operations/offers/{offer_id}/withdraw", response={200: OfferOut, **ERRORS}, summary="Withdraw the offer")
-def withdraw_offer(request, offer_id: int, payload: ReasonIn):
+def withdraw_offer(request, offer_id: int, payload: OperationsReasonIn):
     offer = services.offer_withdraw(actor=request.user, offer=_offer(request, offer_id, "operations.add_partnershipoffer"),
                                     reason=payload.reason)
     return selectors.offer_get(user=request.user, pk=offer.pk)

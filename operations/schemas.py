@@ -23,7 +23,7 @@ from .models import (
 )
 
 
-class ReasonIn(Schema):
+class OperationsReasonIn(Schema):
     reason: str = Field(..., min_length=1)
 
 
@@ -271,7 +271,7 @@ class AgreementDetailOut(AgreementOut):
 
 # Reports.
 
-class ReportIn(Schema):
+class ServiceReportIn(Schema):
     month: date = Field(..., description="Any day of the month reported")
     revenue_low_cost: Decimal = Decimal("0")
     revenue_market: Decimal = Decimal("0")
@@ -398,7 +398,7 @@ class FundingDetailOut(FundingOut):
     milestones: list[MilestoneOut]
 
 
-class PaymentIn(Schema):
+class FundingPaymentIn(Schema):
     amount: Decimal
     paid_on: date
     document: str = Field(..., min_length=1, max_length=80)

@@ -25,7 +25,6 @@ from .schemas import (
     CostOut,
     DeliveryIn,
     EarmarkedOut,
-    EvidenceIn,
     FilingIn,
     FilingOut,
     LeaseOut,
@@ -33,9 +32,9 @@ from .schemas import (
     OnlineCentreOut,
     OnlineSwitchIn,
     OnlineSwitchOut,
-    PaymentIn,
     ProvisionIn,
     ProvisionOut,
+    ProvisionPaymentIn,
     RatingOut,
     RentIn,
     RoomIn,
@@ -45,6 +44,7 @@ from .schemas import (
     SignIn,
     SignOffIn,
     SignOut,
+    SiteEvidenceIn,
     SiteIn,
     SiteOut,
     SitePatch,
@@ -248,7 +248,7 @@ def switch_online_services(request, site_id: int, payload: OnlineSwitchIn):
 
 @router.post("/registry/sites/{site_id}/evidence", response={201: RatingOut, **ERRORS},
              summary="Record an assessor's score for a rating criterion")
-def add_evidence(request, site_id: int, payload: EvidenceIn):
+def add_evidence(request, site_id: int, payload: SiteEvidenceIn):
     site = selectors.site_get(user=request.user, pk=site_id)
     require(request.user, "registry.add_starevidence", site)
     services.star_evidence_record(actor=request.user, site=site, **payload.dict())
@@ -334,7 +334,7 @@ def deliver_provision_project(request, project_id: int, payload: DeliveryIn):
 
 @router.post("/registry/provision-projects/{project_id}/payment", response={200: ProvisionOut, **ERRORS},
              summary="Record the developer's monetisation payment (into the street's earmarked sub-account)")
-def pay_provision_project(request, project_id: int, payload: PaymentIn):
+def pay_provision_project(request, project_id: int, payload: ProvisionPaymentIn):
     project = selectors.provision_get(user=request.user, pk=project_id)
     require(request.user, "registry.add_provisionproject", project.community)
     services.provision_payment_record(actor=request.user, project=project, **payload.dict())

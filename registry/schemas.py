@@ -288,7 +288,7 @@ class OnlineSwitchOut(Schema):
     note: str
 
 
-class EvidenceIn(Schema):
+class SiteEvidenceIn(Schema):
     criterion: str = Field(..., max_length=60)
     score: Decimal = Field(..., ge=0, le=1, decimal_places=3)
     evidence: str = Field(..., min_length=2, max_length=4000)
@@ -367,7 +367,7 @@ class DeliveryIn(Schema):
     agreement_no: str = Field("", max_length=60)
 
 
-class PaymentIn(Schema):
+class ProvisionPaymentIn(Schema):
     paid_on: date
     amount: Decimal = Field(..., gt=0, decimal_places=2)
     document_no: str = Field(..., min_length=1, max_length=60)

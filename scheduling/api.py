@@ -15,12 +15,12 @@ from registry.selectors import site_get
 
 from . import selectors, services
 from .schemas import (
+    BookingDecisionIn,
     BookingIn,
     BookingOut,
     ChangeIn,
     ClosureIn,
     ClosureOut,
-    DecisionIn,
     MoveIn,
     OpenBookingIn,
     OpenFiguresOut,
@@ -99,7 +99,7 @@ def move_booking(request, booking_id: int, payload: MoveIn):
 
 
 @router.post("/scheduling/bookings/{booking_id}/decision", response={200: BookingOut, **ERRORS}, summary="Approve or reject")
-def decide_booking(request, booking_id: int, payload: DecisionIn):
+def decide_booking(request, booking_id: int, payload: BookingDecisionIn):
     booking = selectors.booking_get(user=request.user, pk=booking_id)
     require(request.user, "scheduling.approve_booking", booking.room)
     return services.booking_decide(actor=request.user, booking=booking, approve=payload.approve, note=payload.note)
@@ -321,6 +321,6 @@ def open_resource_requests(request, resource_id: int, pending: bool = True):
 
 @router.post("/scheduling/open-resources/requests/{booking_id}/decision", response={200: BookingOut, **ERRORS},
              summary="The unit approves or refuses a request for its resource")
-def decide_open_booking(request, booking_id: int, payload: DecisionIn):
+def decide_open_booking(request, booking_id: int, payload: BookingDecisionIn):
     booking = selectors.open_booking_get(user=request.user, pk=booking_id)
     return services.booking_decide(actor=request.user, booking=booking, approve=payload.approve, note=payload.note)

@@ -66,7 +66,7 @@ class MoveIn(ChangeIn):
     ends_at: datetime
 
 
-class DecisionIn(Schema):
+class BookingDecisionIn(Schema):
     approve: bool
     note: str = Field("", max_length=200)
 

@@ -150,7 +150,7 @@ def _contribution(request, community, item: ContributionIn) -> services.Contribu
 @paginate(PageNumber)
 def list_projects(request, within: str | None = Query(None, description="Division code")):
     projects = selectors.project_list(user=request.user, within=division_get(user=request.user, code=within) if within else None)
-    return projects.prefetch_related("participations")
+    return selectors.with_recorded_minutes(projects).prefetch_related("participations")
 
 
 @router.post("/governance/projects", response={201: PartnershipProjectOut, **ERRORS},

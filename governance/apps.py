@@ -14,6 +14,8 @@ class GovernanceConfig(AppConfig):
         from . import measures, registers, rules  # noqa: F401  (what supervision reads; the registers; the pack's parameters)
         from .services import review_reminders_send
 
+        nav_item(_("Community governance"), "governance:overview", visible=lambda u: holds_any(u, "governance.view_summary"),
+                 order=61, icon="people", group="supervision")
         nav_item(_("Affairs admission list"), "governance:affairs", visible=lambda u: holds_any(u, "governance.view_affair"),
                  order=62, icon="list-check", group="supervision")
         nav_item(_("Five-party projects"), "governance:projects", visible=lambda u: holds_any(u, "governance.view_project"),

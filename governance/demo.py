@@ -1,9 +1,10 @@
 """The governance step of the demo city: each district's community affairs admission list of 60 affairs
 (hosted and assisted by communities, with legal bases and responsible departments, after Huli's 60),
 departments' applications admitted and refused, tasks communities refused citing the list, and
-五社联动 projects in several communities (most with all five parties)."""
+五社联动 projects in several communities (most with all five parties; the first community's elderly
+meal deliveries are recruited on the platform for its project, so their confirmed hours count there)."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -184,5 +185,23 @@ def _projects(ctx: DemoContext, today) -> None:
                 parties.append(Contribution("charity", organisation=charity, money=Decimal(rng.randint(4, 40) * 1000)))
             else:
                 parties.append(Contribution("charity", money=Decimal("5000"), note="辖区企业定向捐赠"))
-        services.project_create(actor=ACTOR, community=community, title=f"{community.name}{title}", description=description,
-                                starts_on=today - timedelta(days=rng.randint(30, 300)), contributions=parties)
+        project = services.project_create(actor=ACTOR, community=community, title=f"{community.name}{title}", description=description,
+                                          starts_on=today - timedelta(days=rng.randint(30, 300)), contributions=parties)
+        if n == 0:
+            _volunteer_opportunities(ctx, project)
+
+
+def _volunteer_opportunities(ctx: DemoContext, project) -> None:
+    """The volunteers' step ran before: the first community's elderly meal deliveries since the project
+    began (their hours confirmed, and the next one still recruiting) were recruited for its 一老一小
+    project, so its page shows hours recorded on the platform beside those typed by hand. The season's
+    history was written in bulk; so is this tie."""
+    from volunteers.models import Opportunity
+
+    from .selectors import project_figures
+
+    start = datetime.combine(project.starts_on, time.min, tzinfo=timezone.get_current_timezone())
+    linked = Opportunity.objects.filter(community=project.community, title="长者助餐送餐", starts_at__gte=start).update(project=project)
+    figures = project_figures([project.pk])[project.pk]
+    ctx.say(f"governance: {linked} volunteer opportunities recruited for {project.title}: {figures.recorded_hours} hours recorded, "
+            f"{figures.typed_hours} typed")

@@ -4,6 +4,7 @@ the services check everything again."""
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.forms import BootstrapMixin, date_input
 from core.pickers import IdPickerField, Picker, PickerField
@@ -71,7 +72,7 @@ class ProjectForm(BootstrapMixin, forms.Form):
 
 
 class ParticipationForm(BootstrapMixin, forms.Form):
-    party = forms.ChoiceField(label=_("party"), choices=Party.choices)
+    party = forms.ChoiceField(label=pgettext_lazy("five-party project", "party"), choices=Party.choices)
     organisation = IdPickerField(label=_("organisation"), picker=Picker("org:pick_organisations"), required=False)
     use_fund = forms.BooleanField(label=_("the community fund takes part"), required=False)
     people = forms.CharField(label=_("people"), max_length=200, required=False)

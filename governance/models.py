@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.scoping import ScopeFields
 
@@ -214,7 +215,7 @@ class PartnershipProject(models.Model):
 class Participation(models.Model):
     project = models.ForeignKey(PartnershipProject, verbose_name=_("project"), on_delete=models.PROTECT,
                                 related_name="participations")
-    party = models.CharField(_("party"), max_length=16, choices=Party.choices)
+    party = models.CharField(pgettext_lazy("five-party project", "party"), max_length=16, choices=Party.choices)
     organisation = models.ForeignKey("org.Organisation", verbose_name=_("organisation"), null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="partnership_participations")
     fund = models.ForeignKey("funds.Fund", verbose_name=_("community fund"), null=True, blank=True,

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
-from .models import AffairRole, ApplicationStatus, Party, VersionReason
+from .models import AffairRole, ApplicationStatus, PartnershipProject, Party, VersionReason
+from .selectors import recorded_hours, with_recorded_minutes
 
 
 class AffairOut(Schema):
@@ -139,7 +140,9 @@ class PartnershipProjectOut(Schema):
     parties: list[Party]
     all_five: bool
     money: Decimal
-    volunteer_hours: Decimal
+    volunteer_hours: Decimal = Field(..., description="Hours recorded on the platform plus hours entered by hand")
+    recorded_hours: Decimal = Field(..., description="Hours confirmed at the project's volunteer opportunities")
+    typed_hours: Decimal = Field(..., description="Volunteers' hours entered by hand on the project")
     participations: list[ParticipationOut]
 
     # Read from the project's participations (prefetched by the list), the way selectors.project_figures counts.
@@ -160,8 +163,18 @@ class PartnershipProjectOut(Schema):
         return sum((p.money for p in obj.participations.all()), Decimal("0.00"))
 
     @staticmethod
-    def resolve_volunteer_hours(obj):
+    def resolve_typed_hours(obj):
         return sum((p.hours for p in obj.participations.all() if p.party == Party.VOLUNTEERS), Decimal("0.0"))
+
+    @staticmethod
+    def resolve_recorded_hours(obj):
+        if not hasattr(obj, "recorded_minutes"):
+            obj.recorded_minutes = with_recorded_minutes(PartnershipProject.objects.filter(pk=obj.pk)).get().recorded_minutes
+        return recorded_hours(obj.recorded_minutes)
+
+    @staticmethod
+    def resolve_volunteer_hours(obj):
+        return PartnershipProjectOut.resolve_typed_hours(obj) + PartnershipProjectOut.resolve_recorded_hours(obj)
 
 
 class FivePartyRowOut(Schema):

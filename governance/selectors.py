@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 
 from accounts.permissions import SERVED, SUBTREE, get_for_user, reaches, visible_to
 from core.errors import NotFound
@@ -215,7 +215,9 @@ class FivePartyRow:
     projects: int = 0
     five_party: int = 0
     money: Decimal = ZERO  # brought to the five-party projects by all their parties
-    volunteer_hours: Decimal = Decimal("0.0")  # volunteers' hours in the five-party projects
+    volunteer_hours: Decimal = Decimal("0.0")  # volunteers' hours in the five-party projects: recorded + typed
+    recorded_hours: Decimal = Decimal("0.0")  # of which confirmed at the projects' volunteer opportunities
+    typed_hours: Decimal = Decimal("0.0")  # of which typed on the volunteers' participations (served off the platform)
     _with_five: set = field(default_factory=set, repr=False)
 
     @property
@@ -238,19 +240,51 @@ def project_get(*, user, pk: int) -> PartnershipProject:
 
 @dataclass(frozen=True)
 class ProjectFigures:
+    """A project's parties and what they bring. Its volunteers' hours come from two places: the hours
+    confirmed at the volunteer opportunities published for it (``recorded_hours``) and the hours typed on
+    its volunteers' participations, which are hours served off the platform (``typed_hours``)."""
+
     parties: frozenset
     money: Decimal
-    volunteer_hours: Decimal
-    hours: Decimal
+    recorded_hours: Decimal
+    typed_hours: Decimal
+    hours: Decimal  # every party's typed hours plus the recorded hours
+
+    @property
+    def volunteer_hours(self) -> Decimal:
+        return self.recorded_hours + self.typed_hours
 
     @property
     def all_five(self) -> bool:
         return self.parties >= FIVE
 
 
+def recorded_hours(minutes: int | None) -> Decimal:
+    """Confirmed minutes as hours, to the tenth (as the volunteers' pages show them)."""
+    return (Decimal(minutes or 0) / 60).quantize(Decimal("0.1"))
+
+
+def _confirmed_records():
+    """The service records that count as a project's volunteer hours: confirmed ones."""
+    # Imported here: volunteers' opportunities point at projects (a string foreign key), and governance
+    # keeps importing nothing of volunteers while the apps load.
+    from volunteers.models import RecordStatus, ServiceRecord
+
+    return ServiceRecord.objects.filter(status=RecordStatus.CONFIRMED)
+
+
+def with_recorded_minutes(projects: QuerySet[PartnershipProject]) -> QuerySet[PartnershipProject]:
+    """``projects`` with ``recorded_minutes``: the confirmed minutes at their volunteer opportunities, as
+    ``project_figures`` counts them (for the API's list, one query with the page)."""
+    minutes = (_confirmed_records().filter(opportunity__project=OuterRef("pk")).order_by()
+               .values("opportunity__project").annotate(m=Sum("minutes")).values("m"))
+    return projects.annotate(recorded_minutes=Subquery(minutes))
+
+
 def project_figures(projects) -> dict[int, ProjectFigures]:
-    """Each project's parties, money and hours, in one grouped query."""
-    parties, money, hours, volunteer_hours = defaultdict(set), defaultdict(lambda: ZERO), defaultdict(Decimal), defaultdict(Decimal)
+    """Each project's parties, money and hours (``projects``: ids or a query of them), in two grouped queries:
+    the participations, and the confirmed service records of the projects' volunteer opportunities."""
+    parties, money, hours, typed = defaultdict(set), defaultdict(lambda: ZERO), defaultdict(Decimal), defaultdict(Decimal)
     rows = (Participation.objects.filter(project__in=projects).order_by().values_list("project_id", "party")
             .annotate(money=Sum("money"), hours=Sum("hours")))
     for project_id, party, m, h in rows:
@@ -258,8 +292,13 @@ def project_figures(projects) -> dict[int, ProjectFigures]:
         money[project_id] += m or ZERO
         hours[project_id] += h or 0
         if party == Party.VOLUNTEERS:
-            volunteer_hours[project_id] += h or 0
-    return {pk: ProjectFigures(frozenset(parties[pk]), money[pk], volunteer_hours[pk], hours[pk]) for pk in parties}
+            typed[project_id] += h or 0
+    recorded = {project_id: recorded_hours(m) for project_id, m in (
+        _confirmed_records().filter(opportunity__project__in=projects).order_by()
+        .values_list("opportunity__project_id").annotate(m=Sum("minutes")))}
+    return {pk: ProjectFigures(parties=frozenset(parties[pk]), money=money[pk], recorded_hours=recorded.get(pk, Decimal("0.0")),
+                               typed_hours=typed[pk], hours=hours[pk] + recorded.get(pk, 0))
+            for pk in set(parties) | set(recorded)}
 
 
 def five_party_projects(projects) -> set[int]:
@@ -291,6 +330,8 @@ def five_party_summary(*, user, within: Division, on: date | None = None) -> lis
                 row.five_party += 1
                 row.money += found.money
                 row.volunteer_hours += found.volunteer_hours
+                row.recorded_hours += found.recorded_hours
+                row.typed_hours += found.typed_hours
                 row._with_five.add(community_id)
     for row in rows.values():
         row.communities_with_five = len(row._with_five)

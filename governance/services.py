@@ -11,7 +11,8 @@ Each function is atomic and leaves an audit event in the same transaction. The r
 * a community refuses a task only when it is not on the list in force, citing that version;
 * a five-party project belongs to a community; each party is checked for what it can be (a social
   organisation serving the community, a social-work agency or named social workers, volunteers with a
-  headcount or hours, the community's fund or a charity or other charitable money).
+  headcount or hours — or, once volunteer opportunities are published for the project, with their
+  records alone —, the community's fund or a charity or other charitable money).
 """
 
 import re
@@ -388,8 +389,9 @@ def _amount(value, field: str, errors: dict, places: int) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-places))
 
 
-def _check_contribution(community: Division, item: Contribution) -> tuple[dict, Decimal, Decimal]:
-    """The problems of one party's entry (by field), and its money and hours."""
+def _check_contribution(community: Division, item: Contribution, *, has_opportunities: bool = False) -> tuple[dict, Decimal, Decimal]:
+    """The problems of one party's entry (by field), and its money and hours. ``has_opportunities``: the
+    project has volunteer opportunities, whose records count the volunteers' hours."""
     errors: dict[str, list] = {}
     money = _amount(item.money, "money", errors, 2)
     hours = _amount(item.hours, "hours", errors, 1)
@@ -413,7 +415,9 @@ def _check_contribution(community: Division, item: Contribution) -> tuple[dict, 
     elif item.party == Party.VOLUNTEERS:
         if organisation is not None or fund is not None:
             errors.setdefault("party", []).append(_("Volunteers take part as people: name no organisation or fund."))
-        if not int(item.headcount or 0) and not hours:
+        # Volunteers recruited on the platform are counted by their records: the figures typed here are
+        # for service off the platform, and needed only when the project has no volunteer opportunity.
+        if not int(item.headcount or 0) and not hours and not has_opportunities:
             errors.setdefault("headcount", []).append(_("Give the number of volunteers or their hours of service."))
     elif item.party == Party.CHARITY:
         if organisation is not None and organisation.kind != OrganisationKind.CHARITY:
@@ -498,8 +502,13 @@ def project_update(*, actor, project: PartnershipProject, title: str, starts_on:
 @transaction.atomic
 def participation_add(*, actor, project: PartnershipProject, contribution: Contribution) -> Participation:
     """Add a party (or another organisation of a party) to a project."""
+    # Volunteers' opportunities point at projects: imported when used, so governance loads without volunteers.
+    from volunteers.models import OpportunityStatus
+
     project = PartnershipProject.objects.select_for_update(of=("self",)).select_related("community").get(pk=project.pk)
-    errors, money, hours = _check_contribution(project.community, contribution)
+    has_opportunities = (contribution.party == Party.VOLUNTEERS
+                         and project.volunteer_opportunities.exclude(status=OpportunityStatus.CANCELLED).exists())
+    errors, money, hours = _check_contribution(project.community, contribution, has_opportunities=has_opportunities)
     if contribution.party == Party.COMMUNITY and project.participations.filter(party=Party.COMMUNITY).exists():
         errors.setdefault("party", []).append(_("The community is one party: record it once."))
     if errors:

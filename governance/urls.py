@@ -4,6 +4,7 @@ from . import views
 
 app_name = "governance"
 urlpatterns = [
+    path("", views.overview, name="overview"),
     path("affairs/", views.affairs_home, name="affairs"),
     path("affairs/<str:district_code>/", views.affair_list, name="affair_list"),
     path("applications/<int:affair_application_id>/", views.application_detail, name="application"),

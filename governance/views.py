@@ -26,6 +26,7 @@ from .forms import (
     TaskRefusalForm,
 )
 from .models import ApplicationStatus, Party
+from .overview import governance_overview
 
 
 def _organisation(user, pk, field: str):
@@ -43,6 +44,28 @@ def _summary_root(user, perm: str = "governance.view_summary"):
             and user.has_perm(perm, home):
         return home
     return None
+
+
+@login_required
+def overview(request):
+    """The supervisor's community-governance page for a city, district or street (``within``, else my
+    home) and each division one level below: volunteers, five-party projects, the affairs list and
+    refusals, signs, room suggestions and units' open resources, each as its module counts it."""
+    user = request.user
+    root = _summary_root(user)
+    within = division_get(user=user, code=request.GET["within"]) if request.GET.get("within") else root
+    if within is None or within.level not in (DivisionLevel.CITY, DivisionLevel.DISTRICT, DivisionLevel.STREET):
+        raise NotFound()
+    require(user, "governance.view_summary", within)
+    today = timezone.localdate()
+    year = request.GET.get("year", "")
+    year = int(year) if year.isdigit() and 2000 <= int(year) <= today.year else today.year
+    found = governance_overview(user=user, within=within, year=year, on=today)
+    line = [d for d in within.ancestors() if user.has_perm("governance.view_summary", d)]
+    return render(request, "governance/overview.html", {
+        "overview": found, "within": within, "line": line, "years": list(range(today.year, today.year - 5, -1)),
+        "children_open": within.level != DivisionLevel.STREET,
+    })
 
 
 @login_required
@@ -210,10 +233,13 @@ def project_detail(request, partnership_project_id: int):
             return redirect("governance:project", partnership_project_id=project.pk)
         except ApplicationError as error:
             add_error_to_form(form, error)
+    from volunteers.selectors import project_opportunities
+
     participations = list(project.participations.select_related("organisation", "fund"))
     figures = selectors.project_figures([project.pk]).get(project.pk)
     return render(request, "governance/project.html", {
         "project": project, "participations": participations, "figures": figures, "forms": forms, "may_change": may_change,
+        "opportunities": project_opportunities(user=user, project=project),
         "missing": [label for value, label in Party.choices if not figures or value not in figures.parties],
         "linked_organisations": permitted_ids(user, "org.view_organisation", [p.organisation for p in participations if p.organisation]),
     })

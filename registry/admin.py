@@ -4,7 +4,16 @@ from django.contrib import admin
 
 from accounts.admin import ReadOnlyScopedAdmin
 
-from .models import Cost, ProvisionProject, RegistryFiling, Room, Site, StarRating
+from .models import (
+    Cost,
+    ProvisionProject,
+    RegistryFiling,
+    Room,
+    Sign,
+    SignCleanup,
+    Site,
+    StarRating,
+)
 
 
 @admin.register(Site)
@@ -49,3 +58,18 @@ class ProvisionProjectAdmin(ReadOnlyScopedAdmin):
     list_display = ("name", "community", "households", "required_area", "method", "stage", "payment_due_on", "paid_on")
     list_filter = ("method", "stage")
     list_select_related = ("community",)
+
+
+@admin.register(Sign)
+class SignAdmin(ReadOnlyScopedAdmin):
+    list_display = ("text", "site", "department_name", "allowed", "hung_on", "removed_on", "cleanup")
+    list_filter = ("allowed",)
+    search_fields = ("text", "department_name", "site__name", "site__code")
+    list_select_related = ("site", "cleanup")
+
+
+@admin.register(SignCleanup)
+class SignCleanupAdmin(ReadOnlyScopedAdmin):
+    list_display = ("title", "division", "started_on", "closed_on", "started_by")
+    search_fields = ("title", "division__name")
+    list_select_related = ("division", "started_by")

@@ -1,10 +1,11 @@
-"""Bookings in the back office: read-only (booking happens through the rules of the pages and API)."""
+"""Bookings and units' open resources in the back office: read-only (booking and opening resources
+happen through the rules of the pages and API)."""
 
 from django.contrib import admin
 
-from accounts.admin import ScopedModelAdmin
+from accounts.admin import ReadOnlyScopedAdmin, ScopedModelAdmin
 
-from .models import Booking
+from .models import Booking, OpenResource
 
 
 @admin.register(Booking)
@@ -20,3 +21,11 @@ class BookingAdmin(ScopedModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OpenResource)
+class OpenResourceAdmin(ReadOnlyScopedAdmin):
+    list_display = ("room", "unit", "category", "opened_on", "withdrawn_on")
+    list_filter = ("category",)
+    search_fields = ("room__name", "room__site__name", "unit__name")
+    list_select_related = ("room", "unit")

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -573,7 +574,7 @@ def _open_report_xlsx(within, rows, categories, since, until) -> HttpResponse:
     period = f"{since or ''}–{until or ''}" if since or until else ""
     sheet.append([" · ".join(str(p) for p in (_("Units' open resources"), within.name, period) if p)])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([_("division"), _("units"), _("resources open"), *[str(label) for _code, label in categories],
+    sheet.append([_("division"), pgettext("open resources", "units"), _("resources open"), *[str(label) for _code, label in categories],
                   _("requests"), _("approved"), _("awaiting approval")])
     for cell in sheet[2]:
         cell.font = Font(bold=True)

@@ -600,6 +600,47 @@ def _partnership_project_at(world: World, node: Division):
         contributions=[governance_services.Contribution("volunteers", headcount=3, hours=Decimal("6"))])
 
 
+def _district_beside(world: World, node: Division) -> Division:
+    """A district no one at ``node``'s neighbour reads the list of: ``node``'s own (a district, or the
+    first of a city), or, below a district, the district beside the one holding ``node``."""
+    if node.level == "city":
+        return Division.objects.filter(path__startswith=node.path, level="district").order_by("path").first()
+    if node.level == "district":
+        return node
+    return world.sibling(Division.objects.get(path="/".join(node.path.split("/")[:2]) + "/"))
+
+
+def _affair_list_of(district: Division):
+    """The list in force of ``district``, published with one affair when it has none."""
+    from governance import services as governance_services
+    from governance.models import ListVersion
+
+    return ListVersion.objects.filter(district=district).order_by("-number").first() or governance_services.affair_list_replace(
+        actor="test", district=district, effective_on=datetime.date(2026, 1, 1),
+        rows=[governance_services.AffairRow("邻区的事项", "host", "某条例", _department_of(district))])
+
+
+def _task_refusal_at(world: World, node: Division):
+    from governance import services as governance_services
+    from governance.models import TaskRefusal
+
+    community = _community_in(node)
+    district = Division.objects.get(path="/".join(community.path.split("/")[:2]) + "/")
+    _affair_list_of(district)
+    return TaskRefusal.objects.filter(community=community).first() or governance_services.task_refuse(
+        actor="test", community=community, department=_department_of(district), title="邻居退回的任务")
+
+
+def _affair_application_beside(world: World, node: Division):
+    from governance import services as governance_services
+    from governance.models import AffairApplication
+
+    district = _district_beside(world, node)
+    return AffairApplication.objects.filter(district=district).first() or governance_services.application_file(
+        actor=_clerk(district), district=district, department=_department_of(district), title="邻区的新任务", role="assist",
+        legal_basis="某条例")
+
+
 # Signs and plaques, clean-ups and room suggestions at the neighbour's node.
 
 def _sign_at(world: World, node: Division) -> int:
@@ -944,4 +985,13 @@ ADMIN_OBJECTS = {
     "volunteers.volunteer": lambda world, node: _volunteer_at(world, node),
     "volunteers.team": lambda world, node: _team_at(world, node),
     "volunteers.opportunity": lambda world, node: _opportunity_at(world, node),
+    "governance.listversion": lambda world, node: _affair_list_of(_district_beside(world, node)),
+    "governance.affair": lambda world, node: _affair_list_of(_district_beside(world, node)).added_affairs.first(),
+    "governance.affairapplication": _affair_application_beside,
+    "governance.taskrefusal": _task_refusal_at,
+    "governance.partnershipproject": lambda world, node: _partnership_project_at(world, node),
+    "registry.sign": lambda world, node: __import__("registry.models", fromlist=["Sign"]).Sign.objects.get(pk=_sign_at(world, node)),
+    "registry.signcleanup": lambda world, node: __import__("registry.models", fromlist=["SignCleanup"]).SignCleanup.objects.get(
+        pk=_cleanup_at(world, node)),
+    "scheduling.openresource": lambda world, node: _open_resource_at(world, node),
 }

@@ -26,7 +26,7 @@ class TeamAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(Opportunity)
 class OpportunityAdmin(ReadOnlyScopedAdmin):
-    list_display = ("title", "community", "organiser", "starts_at", "places", "accepted_count", "status")
+    list_display = ("title", "community", "organiser", "project", "starts_at", "places", "accepted_count", "status")
     list_filter = ("status",)
-    search_fields = ("title", "community__name")
-    list_select_related = ("community", "organiser")
+    search_fields = ("title", "community__name", "project__title")
+    list_select_related = ("community", "organiser", "project")

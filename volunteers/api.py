@@ -143,6 +143,7 @@ def list_opportunities(request, within: str | None = Query(None, description="Di
 
 @router.post(f"{P}/opportunities", response={201: OpportunityOut, **ERRORS}, summary="Recruit volunteers")
 def publish(request, payload: OpportunityIn):
+    from governance.selectors import project_get
     from neighbourhood import selectors as nb
 
     community = division_get(user=request.user, code=payload.community)
@@ -151,10 +152,12 @@ def publish(request, payload: OpportunityIn):
     activity = nb.activity_get(user=request.user, pk=payload.activity_id) if payload.activity_id else None
     need = nb.need_get(user=request.user, pk=payload.need_id) if payload.need_id else None
     order = nb.order_get(user=request.user, pk=payload.service_order_id) if payload.service_order_id else None
+    project = project_get(user=request.user, pk=payload.project_id) if payload.project_id else None
     item = services.opportunity_publish(
         actor=request.user, community=community, organiser=_operator(payload.organisation_id), team=team, title=payload.title,
         description=payload.description, skills=payload.skills, places=payload.places, starts_at=payload.starts_at,
-        ends_at=payload.ends_at, place=payload.place, activity=activity, need=need, service_order=order, auto_accept=payload.auto_accept)
+        ends_at=payload.ends_at, place=payload.place, activity=activity, need=need, service_order=order, project=project,
+        auto_accept=payload.auto_accept)
     return Status(201, item)
 
 

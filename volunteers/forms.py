@@ -46,10 +46,20 @@ class OpportunityForm(BootstrapMixin, forms.Form):
     ends_at = forms.DateTimeField(label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     place = forms.CharField(label=_("Where"), max_length=120)
     auto_accept = forms.BooleanField(label=_("Accept applicants while places last"), required=False)
+    project = forms.ChoiceField(label=_("Five-party project"), required=False,
+                                help_text=_("The hours confirmed here count as the project's volunteer hours."))
 
-    def __init__(self, *args, communities=(), **kwargs):
+    def __init__(self, *args, communities=(), projects=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["community"].choices = [(d.code, d.name) for d in communities]
+        # The community's running projects by title, grouped by community (the service checks they match).
+        groups: dict = {}
+        for project in projects:
+            groups.setdefault(project.community.name, []).append((str(project.pk), project.title))
+        if groups:
+            self.fields["project"].choices = [("", "—"), *groups.items()]
+        else:
+            del self.fields["project"]
 
 
 class TeamForm(BootstrapMixin, forms.Form):

@@ -9,8 +9,10 @@
 * ``GridRole``: building heads (楼栋长) and grid volunteers (网格志愿者) are volunteers with a
   role at a grid of their community.
 * ``Opportunity`` (志愿岗位/活动招募): posted by a community or an operator, optionally for a
-  neighbourhood activity, need or service order, with places, time and place; volunteers apply
-  (``Application``) and are accepted (never more than the places: a check constraint).
+  neighbourhood activity, need or service order and for one of the community's 五社联动 projects
+  (whose volunteer hours are then the confirmed hours served at its opportunities), with places,
+  time and place; volunteers apply (``Application``) and are accepted (never more than the places:
+  a check constraint).
 * ``ServiceRecord``: one sign-in and sign-out by the opportunity's rotating QR code; the organiser
   confirms (or rejects) the minutes. At most one open record per volunteer (a partial unique
   constraint), so two simultaneous sign-ins cannot both succeed.
@@ -101,7 +103,7 @@ class Volunteer(models.Model):
 
 class Team(models.Model):
     community = models.ForeignKey("org.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="volunteer_teams")
-    organisation = models.ForeignKey("org.Organisation", verbose_name=_("led by"), null=True, blank=True, on_delete=models.PROTECT,
+    organisation = models.ForeignKey("org.Organisation", verbose_name=pgettext_lazy("team", "led by"), null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="volunteer_teams", help_text=_("Empty: the community itself."))
     name = models.CharField(_("name"), max_length=80)
     description = models.TextField(_("description"), blank=True)
@@ -188,6 +190,9 @@ class Opportunity(models.Model):
                              related_name="volunteer_opportunities")
     service_order = models.ForeignKey("neighbourhood.ServiceOrder", verbose_name=_("service order"), null=True, blank=True,
                                       on_delete=models.PROTECT, related_name="volunteer_opportunities")
+    # The community's 五社联动 project the opportunity serves: its confirmed hours are the project's volunteer hours.
+    project = models.ForeignKey("governance.PartnershipProject", verbose_name=_("five-party project"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="volunteer_opportunities")
     status = models.CharField(_("status"), max_length=10, choices=OpportunityStatus.choices, default=OpportunityStatus.OPEN)
     code_secret = models.CharField(max_length=32)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("published by"), on_delete=models.PROTECT, related_name="+")

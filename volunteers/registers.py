@@ -5,6 +5,7 @@ signing in and out and confirmed by the organiser, never typed in."""
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from excel.registers import Column, Register, parse_text, register
 from org.selectors import division_get
@@ -22,7 +23,7 @@ def mask_id_number(value: str) -> str:
 
 
 HOURS_COLUMNS = [
-    Column("name", _("Name"), parse_text, width=10),
+    Column("name", pgettext_lazy("person", "Name"), parse_text, width=10),
     Column("id_number", _("ID number"), parse_text, width=22),
     Column("phone", _("Mobile number"), parse_text, width=14),
     Column("date", _("Service date"), parse_text, width=12),

@@ -87,6 +87,7 @@ class OpportunityIn(Schema):
     activity_id: int | None = None
     need_id: int | None = None
     service_order_id: int | None = None
+    project_id: int | None = Field(None, description="The community's five-party project it serves (its confirmed hours count there)")
     auto_accept: bool = False
 
 
@@ -106,6 +107,7 @@ class OpportunityOut(Schema):
     activity_id: int | None = None
     need_id: int | None = None
     service_order_id: int | None = None
+    project_id: int | None = None
     status: OpportunityStatus
 
 

@@ -91,7 +91,30 @@ def opportunity_list(*, user, within: Division | None = None, upcoming_from=None
 
 def opportunity_get(*, user, pk: int) -> Opportunity:
     return get_for_user(user, "volunteers.view_opportunity",
-                        Opportunity.objects.select_related("community", "organiser", "team", "activity", "need", "service_order"), pk=pk)
+                        Opportunity.objects.select_related("community", "organiser", "team", "activity", "need", "service_order",
+                                                           "project"), pk=pk)
+
+
+def projects_to_link(*, user, communities, today: date):
+    """The 五社联动 projects of ``communities`` an opportunity may be published for: those ``user`` reads
+    that have not ended by ``today``, by community and title."""
+    from governance.selectors import project_list
+
+    return (project_list(user=user).filter(community__in=list(communities))
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today)).order_by("community__path", "title", "id"))
+
+
+def project_opportunities(*, user, project) -> list[Opportunity]:
+    """The volunteer opportunities published for a 五社联动 project that ``user`` reads, each with the
+    volunteers who signed in (``signed``) and its confirmed hours (``confirmed_hours``), in one query."""
+    rows = (visible_to(user, "volunteers.view_opportunity", Opportunity.objects.filter(project=project))
+            .annotate(signed=Count("records__volunteer", distinct=True),
+                      confirmed_minutes=Sum("records__minutes", filter=Q(records__status=RecordStatus.CONFIRMED)))
+            .order_by("starts_at", "id"))
+    found = list(rows)
+    for item in found:
+        item.confirmed_hours = hours(item.confirmed_minutes)
+    return found
 
 
 def application_get(*, user, pk: int) -> Application:

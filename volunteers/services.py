@@ -26,6 +26,7 @@ from audit.services import audit_record
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from neighbourhood.services import operator_of, operator_serves, resident_community, staff_reaches
 from org.models import Division, DivisionLevel, Organisation
+from rulepack.selectors import param
 
 from .models import (
     AGREEMENT_VERSION,
@@ -47,13 +48,26 @@ from .models import (
     VolunteerStatus,
 )
 
-# The sign-in code shown as a QR code at the place changes every CODE_PERIOD seconds; the code of the
-# period before is still accepted, so a volunteer who scanned just before it changed is not refused.
-CODE_PERIOD = 60
-# Volunteers sign in from this long before the opportunity starts until it ends, and sign out until
-# this long after it ends; a record left open later is closed by the organiser.
-SIGN_IN_OPENS = timedelta(minutes=30)
-SIGN_OUT_GRACE = timedelta(hours=2)
+
+def code_period(opportunity: Opportunity) -> int:
+    """Seconds a sign-in code lasts (the city's ``volunteers.sign_code_seconds``): the code shown as a QR
+    code at the place changes this often, and the code of the period before is still accepted, so a
+    volunteer who scanned just before it changed is not refused."""
+    return int(param(division=opportunity.community, key="volunteers.sign_code_seconds"))
+
+
+def sign_in_opens(opportunity: Opportunity) -> datetime:
+    """Volunteers sign in from this moment (``volunteers.sign_in_opens_minutes_before``) until the end."""
+    minutes = param(division=opportunity.community, key="volunteers.sign_in_opens_minutes_before")
+    return opportunity.starts_at - timedelta(minutes=float(minutes))
+
+
+def sign_out_closes(opportunity: Opportunity) -> datetime:
+    """Volunteers sign out until this moment (``volunteers.sign_out_grace_hours`` after the end); a
+    record left open later is closed by the organiser."""
+    hours = param(division=opportunity.community, key="volunteers.sign_out_grace_hours")
+    return opportunity.ends_at + timedelta(hours=float(hours))
+
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
@@ -288,9 +302,11 @@ def _tied(community: Division, obj, field: str):
 @transaction.atomic
 def opportunity_publish(*, actor, community: Division, title: str, places: int, starts_at: datetime, ends_at: datetime, place: str,
                         description: str = "", skills: list[str] | None = None, organiser: Organisation | None = None,
-                        team: Team | None = None, activity=None, need=None, service_order=None, auto_accept: bool = False,
-                        now: datetime | None = None) -> Opportunity:
-    """A community (or street) or an operator serving it posts a volunteer opportunity."""
+                        team: Team | None = None, activity=None, need=None, service_order=None, project=None,
+                        auto_accept: bool = False, now: datetime | None = None) -> Opportunity:
+    """A community (or street) or an operator serving it posts a volunteer opportunity, optionally for an
+    activity, need or service order and for a 五社联动 project of the same community (whose volunteer
+    hours then include the hours confirmed here)."""
     now = now or timezone.now()
     _where(community)
     if not organises_for(actor, community, organiser):
@@ -303,14 +319,20 @@ def opportunity_publish(*, actor, community: Division, title: str, places: int, 
         raise invalid("ends_at", _("This time is already over."))
     if team is not None and (team.community_id != community.pk or team.organisation_id != (organiser.pk if organiser else None)):
         raise invalid("team", _("The team must be one of the organiser's in this community."))
+    if project is not None and project.community_id != community.pk:
+        raise invalid("project", _("Choose a five-party project of this community."))
     opportunity = Opportunity.objects.create(
         community=community, organiser=organiser, team=team, title=_text(title, "title", max_length=120),
         description=_text(description, "description", max_length=4000, required=False), skills=_skills(skills, required=False),
         places=places, auto_accept=bool(auto_accept), starts_at=starts_at, ends_at=ends_at, place=_text(place, "place", max_length=120),
         activity=_tied(community, activity, "activity"), need=_tied(community, need, "need"),
-        service_order=_tied(community, service_order, "service_order"), code_secret=secrets.token_hex(16), created_by=actor, created_at=now)
+        service_order=_tied(community, service_order, "service_order"), project=project,
+        code_secret=secrets.token_hex(16), created_by=actor, created_at=now)
+    changes = {"title": opportunity.title, "places": places, "starts_at": starts_at, "ends_at": ends_at}
+    if project is not None:
+        changes["project"] = project.title
     audit_record(actor=actor, action="volunteers.opportunity.published", target=opportunity, division=community, organisation=organiser,
-                 changes={"title": opportunity.title, "places": places, "starts_at": starts_at, "ends_at": ends_at})
+                 changes=changes)
     return opportunity
 
 
@@ -409,9 +431,9 @@ def application_withdraw(*, actor, application: Application, now: datetime | Non
 # The rotating sign-in code.
 
 def sign_code(opportunity: Opportunity, at: datetime | None = None) -> str:
-    """The six-digit code of ``opportunity`` for the period holding ``at`` (a new one every ``CODE_PERIOD`` seconds)."""
+    """The six-digit code of ``opportunity`` for the period holding ``at`` (a new one every ``code_period`` seconds)."""
     at = at or timezone.now()
-    period = int(at.timestamp()) // CODE_PERIOD
+    period = int(at.timestamp()) // code_period(opportunity)
     key = f"{settings.SECRET_KEY}:volunteers:{opportunity.code_secret}".encode()
     digest = hmac.new(key, str(period).encode(), hashlib.sha256).digest()
     return f"{int.from_bytes(digest[:4], 'big') % 1_000_000:06d}"
@@ -419,7 +441,8 @@ def sign_code(opportunity: Opportunity, at: datetime | None = None) -> str:
 
 def sign_code_valid(opportunity: Opportunity, code: str, at: datetime) -> bool:
     code = (code or "").strip()
-    return any(secrets.compare_digest(code, sign_code(opportunity, at - timedelta(seconds=CODE_PERIOD * k))) for k in (0, 1))
+    seconds = code_period(opportunity)
+    return any(secrets.compare_digest(code, sign_code(opportunity, at - timedelta(seconds=seconds * k))) for k in (0, 1))
 
 
 def _check_code(opportunity: Opportunity, code: str, now: datetime) -> None:
@@ -437,9 +460,10 @@ def sign_in(*, actor, opportunity: Opportunity, code: str, method: str = SignMet
     _check_code(opportunity, code, now)
     if opportunity.status != OpportunityStatus.OPEN:
         raise Conflict(_("This opportunity is cancelled."), code="cancelled")
-    if not opportunity.starts_at - SIGN_IN_OPENS <= now <= opportunity.ends_at:
+    opens = sign_in_opens(opportunity)
+    if not opens <= now <= opportunity.ends_at:
         raise Conflict(_("Signing in is open from %(opens)s until %(closes)s.") % {
-            "opens": timezone.localtime(opportunity.starts_at - SIGN_IN_OPENS).strftime("%m-%d %H:%M"),
+            "opens": timezone.localtime(opens).strftime("%m-%d %H:%M"),
             "closes": timezone.localtime(opportunity.ends_at).strftime("%m-%d %H:%M")}, code="sign_in_closed")
     if not Application.objects.filter(opportunity=opportunity, volunteer=volunteer, status=ApplicationStatus.ACCEPTED).exists():
         raise Conflict(_("You have not been accepted for this opportunity."), code="not_accepted")
@@ -477,8 +501,10 @@ def sign_out(*, actor, opportunity: Opportunity, code: str, now: datetime | None
         if ServiceRecord.objects.filter(volunteer=volunteer, opportunity=opportunity).exists():
             raise Conflict(_("You have already signed out."), code="already_signed_out")
         raise Conflict(_("You have not signed in here."), code="not_signed_in")
-    if now > opportunity.ends_at + SIGN_OUT_GRACE:
-        raise Conflict(_("Signing out closed two hours after the end: ask the organiser to record your time."), code="sign_out_closed")
+    closes = sign_out_closes(opportunity)
+    if now > closes:
+        raise Conflict(_("Signing out closed at %(closes)s: ask the organiser to record your time.") % {
+            "closes": timezone.localtime(closes).strftime("%m-%d %H:%M")}, code="sign_out_closed")
     if now <= record.signed_in_at:
         raise Conflict(_("You have not signed in here."), code="not_signed_in")
     _close(record, now)

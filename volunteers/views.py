@@ -120,6 +120,11 @@ def signup(request):
     return render(request, "volunteers/signup.html", {"form": form, "volunteer": volunteer, "community": community, "tab": "me"})
 
 
+def _project_readable(user, item) -> bool:
+    """Whether ``user`` may open the page of the 五社联动 project ``item`` is for (staff reading the community)."""
+    return item.project_id is not None and user.has_perm("governance.view_project", item.project)
+
+
 @login_required
 def opportunity(request, opportunity_id: int):
     item = selectors.opportunity_get(user=request.user, pk=opportunity_id)
@@ -128,6 +133,7 @@ def opportunity(request, opportunity_id: int):
         "item": item, "volunteer": volunteer, "application": selectors.application_of(volunteer, item),
         "open_record": selectors.open_record(volunteer, item), "organises": services.may_organise(request.user, item), "tab": "home",
         "accepted": ApplicationStatus.ACCEPTED, "applied": ApplicationStatus.APPLIED,
+        "project_readable": _project_readable(request.user, item),
     })
 
 
@@ -262,15 +268,18 @@ def opportunity_new(request):
     if not communities:
         raise NotFound()
     organiser = _organiser_of(request.user)
-    form = OpportunityForm(request.POST or None, communities=communities, initial={"community": request.GET.get("community", "")})
+    projects = list(selectors.projects_to_link(user=request.user, communities=communities, today=timezone.localdate()))
+    form = OpportunityForm(request.POST or None, communities=communities, projects=projects,
+                           initial={"community": request.GET.get("community", ""), "project": request.GET.get("project", "")})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         community = next(d for d in communities if d.code == data["community"])
+        project = next((p for p in projects if str(p.pk) == data.get("project")), None)
         try:
             item = services.opportunity_publish(
                 actor=request.user, community=community, organiser=organiser, title=data["title"], description=data["description"],
                 skills=data["skills"], places=data["places"], starts_at=_aware(data["starts_at"]), ends_at=_aware(data["ends_at"]),
-                place=data["place"], auto_accept=data["auto_accept"])
+                place=data["place"], project=project, auto_accept=data["auto_accept"])
         except ApplicationError as error:
             add_error_to_form(form, error)
         else:
@@ -317,8 +326,8 @@ def manage(request, opportunity_id: int):
     return render(request, "volunteers/staff/opportunity.html", {
         "item": item, "applications": list(selectors.applications_for(item)), "records": list(selectors.records_for(item)),
         "applied": ApplicationStatus.APPLIED, "pending": RecordStatus.PENDING, "open": RecordStatus.OPEN,
-        "code": services.sign_code(item), "sign_url": _sign_url(request, item), "period": services.CODE_PERIOD,
-        "reason_form": ReasonForm(), "confirm_form": ConfirmForm(),
+        "code": services.sign_code(item), "sign_url": _sign_url(request, item), "period": services.code_period(item),
+        "reason_form": ReasonForm(), "confirm_form": ConfirmForm(), "project_readable": _project_readable(request.user, item),
     })
 
 
@@ -329,7 +338,7 @@ def code_panel(request, opportunity_id: int):
     url = _sign_url(request, item)
     svg = segno.make(url, error="m").svg_inline(scale=6, dark="#1f2933")
     return render(request, "volunteers/partials/code.html", {"item": item, "code": services.sign_code(item), "svg": svg,
-                                                             "period": services.CODE_PERIOD})
+                                                             "period": services.code_period(item)})
 
 
 @require_POST

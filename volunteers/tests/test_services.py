@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -111,6 +112,47 @@ def test_sign_in_only_around_the_opportunitys_time(accepted, resident, opportuni
     with pytest.raises(Conflict) as error:
         services.sign_in(actor=resident, opportunity=opportunity, code=services.sign_code(opportunity, late), now=late)
     assert error.value.code == "sign_in_closed"
+
+
+def _set_city_parameter(key: str, value) -> None:
+    from rulepack import selectors as rule_selectors
+    from rulepack.models import Rule
+
+    Rule.objects.filter(pack__city__name="甲市", pack__is_active=True, key=key).update(params={"value": value})
+    rule_selectors._RULES_BY_PACK.clear()
+
+
+def test_the_citys_pack_sets_when_signing_in_opens_and_signing_out_closes(accepted, resident, opportunity, now):
+    early = opportunity.starts_at - timedelta(minutes=45)
+    with pytest.raises(Conflict) as error:
+        services.sign_in(actor=resident, opportunity=opportunity, code=services.sign_code(opportunity, early), now=early)
+    assert error.value.code == "sign_in_closed"
+    try:
+        _set_city_parameter("volunteers.sign_in_opens_minutes_before", 60)
+        _set_city_parameter("volunteers.sign_out_grace_hours", 0.5)
+        services.sign_in(actor=resident, opportunity=opportunity, code=services.sign_code(opportunity, early), now=early)
+        late = opportunity.ends_at + timedelta(minutes=40)
+        with translation.override("zh-hans"), pytest.raises(Conflict) as error:
+            services.sign_out(actor=resident, opportunity=opportunity, code=services.sign_code(opportunity, late), now=late)
+        assert error.value.code == "sign_out_closed"
+        assert timezone.localtime(opportunity.ends_at + timedelta(minutes=30)).strftime("%H:%M") in str(error.value.message)
+    finally:
+        from rulepack import selectors as rule_selectors
+
+        rule_selectors._RULES_BY_PACK.clear()
+
+
+def test_the_code_changes_as_often_as_the_citys_pack_says(opportunity, now):
+    assert services.code_period(opportunity) == 60
+    try:
+        _set_city_parameter("volunteers.sign_code_seconds", 600)
+        start = now.replace(minute=now.minute - now.minute % 10, second=0)
+        assert services.sign_code(opportunity, start) == services.sign_code(opportunity, start + timedelta(minutes=9))
+        assert services.sign_code_valid(opportunity, services.sign_code(opportunity, start), start + timedelta(minutes=19))
+    finally:
+        from rulepack import selectors as rule_selectors
+
+        rule_selectors._RULES_BY_PACK.clear()
 
 
 def test_signing_in_twice_is_refused(accepted, resident, opportunity, now):

@@ -75,7 +75,7 @@ class ParticipationForm(BootstrapMixin, forms.Form):
     party = forms.ChoiceField(label=pgettext_lazy("five-party project", "party"), choices=Party.choices)
     organisation = IdPickerField(label=_("organisation"), picker=Picker("org:pick_organisations"), required=False)
     use_fund = forms.BooleanField(label=_("the community fund takes part"), required=False)
-    people = forms.CharField(label=_("people"), max_length=200, required=False)
+    people = forms.CharField(label=pgettext_lazy("five-party project", "people"), max_length=200, required=False)
     headcount = forms.IntegerField(label=_("people taking part"), min_value=0, max_value=100000, initial=0)
     money = forms.DecimalField(label=_("money (yuan)"), max_digits=14, decimal_places=2, min_value=0, initial=0)
     hours = forms.DecimalField(label=_("hours"), max_digits=10, decimal_places=1, min_value=0, initial=0)

@@ -220,7 +220,7 @@ class Participation(models.Model):
                                      on_delete=models.PROTECT, related_name="partnership_participations")
     fund = models.ForeignKey("funds.Fund", verbose_name=_("community fund"), null=True, blank=True,
                              on_delete=models.PROTECT, related_name="partnership_participations")
-    people = models.CharField(_("people"), max_length=200, blank=True,
+    people = models.CharField(pgettext_lazy("five-party project", "people"), max_length=200, blank=True,
                               help_text=_("Names of the social workers, or of whoever takes part for the party."))
     headcount = models.PositiveIntegerField(_("people taking part"), default=0)
     money = models.DecimalField(_("money (yuan)"), max_digits=14, decimal_places=2, default=ZERO)

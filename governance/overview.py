@@ -67,6 +67,11 @@ class Overview:
     rows: list[OverviewRow]
     total: OverviewRow
 
+    @property
+    def lists_in_force(self) -> int:
+        """The divisions below with an affairs list in force (for a city: its districts that have one)."""
+        return sum(1 for row in self.rows if row.host is not None)
+
 
 def _child_path(within: Division, path: str) -> str:
     """The path of the division one level below ``within`` that ``path`` lies in (``within``'s own for itself)."""

@@ -133,9 +133,13 @@ def application_of(volunteer: Volunteer | None, opportunity: Opportunity) -> App
             .order_by("-applied_at", "-id").first())
 
 
-def applications_of(volunteer: Volunteer):
-    return (volunteer.applications.filter(status__in=[ApplicationStatus.APPLIED, ApplicationStatus.ACCEPTED])
-            .select_related("opportunity__community").order_by("opportunity__starts_at"))
+def applications_of(volunteer: Volunteer, *, not_ended_at=None):
+    """The volunteer's applications waiting or accepted, soonest first; with ``not_ended_at``, only for
+    opportunities that have not ended by then (what is still to come; the past is in the time bank)."""
+    applications = volunteer.applications.filter(status__in=[ApplicationStatus.APPLIED, ApplicationStatus.ACCEPTED])
+    if not_ended_at is not None:
+        applications = applications.filter(opportunity__ends_at__gt=not_ended_at)
+    return applications.select_related("opportunity__community").order_by("opportunity__starts_at")
 
 
 def record_get(*, user, pk: int) -> ServiceRecord:

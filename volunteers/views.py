@@ -37,7 +37,7 @@ from .forms import (
     TeamForm,
     VolunteerForm,
 )
-from .models import ApplicationStatus, GridRoleKind, RecordStatus, SignMethod, VolunteerStatus
+from .models import ApplicationStatus, GridRoleKind, OpportunityStatus, RecordStatus, SignMethod, VolunteerStatus
 
 
 def is_organiser(user) -> bool:
@@ -85,7 +85,7 @@ def home(request):
     opportunities = list(selectors.opportunity_list(user=request.user, within=community, upcoming_from=now)[:20]) if community else []
     context = {"volunteer": volunteer, "community": community, "opportunities": opportunities, "tab": "home"}
     if volunteer is not None:
-        context.update(bank=selectors.time_bank(volunteer), applications=list(selectors.applications_of(volunteer)),
+        context.update(bank=selectors.time_bank(volunteer), applications=list(selectors.applications_of(volunteer, not_ended_at=now)),
                        open_record=selectors.open_record(volunteer))
     return render(request, "volunteers/home.html", context)
 
@@ -323,8 +323,12 @@ def _sign_url(request, item) -> str:
 @login_required
 def manage(request, opportunity_id: int):
     item = _organised(request, opportunity_id)
+    records = list(selectors.records_for(item))
+    opens, closes = services.sign_in_opens(item), services.sign_out_closes(item)
     return render(request, "volunteers/staff/opportunity.html", {
-        "item": item, "applications": list(selectors.applications_for(item)), "records": list(selectors.records_for(item)),
+        "item": item, "applications": list(selectors.applications_for(item)), "records": records,
+        "signing_open": item.status == OpportunityStatus.OPEN and opens <= timezone.now() <= closes, "opens": opens, "closes": closes,
+        "awaiting": any(r.status == RecordStatus.PENDING for r in records),
         "applied": ApplicationStatus.APPLIED, "pending": RecordStatus.PENDING, "open": RecordStatus.OPEN,
         "code": services.sign_code(item), "sign_url": _sign_url(request, item), "period": services.code_period(item),
         "reason_form": ReasonForm(), "confirm_form": ConfirmForm(), "project_readable": _project_readable(request.user, item),

@@ -111,3 +111,11 @@ def test_neighbours_and_residents_are_refused(client, world, filled):
     assert client.get("/governance/").status_code == 404
     client.force_login(world.users["community_worker"])
     assert client.get("/governance/").status_code == 404
+
+
+def test_a_city_counts_its_districts_with_a_list_in_force(world, filled):
+    today = timezone.localdate()
+    found = governance_overview(user=world.users["city_supervisor"], within=world.node("甲市"), year=today.year, on=today)
+    assert [r.division.name for r in found.rows] == ["甲市一区", "甲市二区"]
+    assert found.lists_in_force == 1 and found.total.host is None
+    assert found.rows[0].hours == Decimal("2.0") and found.total.five_party == 1

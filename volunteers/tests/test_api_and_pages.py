@@ -145,3 +145,25 @@ def test_the_measure_counts_hours_served_in_the_month(world, community, resident
     figures = MEASURES["volunteers.hours"].compute(world.node("甲市"), month)
     assert figures[community.pk][0] == pytest.approx(1.5, abs=0.02)
     assert figures[world.node("甲市一区一街二社").pk][0] == 0
+
+
+def test_my_opportunities_on_the_phone_are_those_still_to_come(client, resident, opportunity, accepted, now):
+    from volunteers.models import Opportunity
+
+    client.force_login(resident)
+    page = client.get(reverse("volunteers:home")).content.decode()
+    assert "助老送餐" in page
+    Opportunity.objects.filter(pk=opportunity.pk).update(starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=3) + timedelta(hours=2))
+    assert "助老送餐" not in client.get(reverse("volunteers:home")).content.decode()
+
+
+def test_the_organisers_page_shows_the_code_only_while_signing_is_open(client, worker, opportunity, now):
+    from volunteers.models import Opportunity
+
+    client.force_login(worker)
+    url = reverse("volunteers:manage", args=[opportunity.pk])
+    assert f'hx-get="{reverse("volunteers:code", args=[opportunity.pk])}"' in client.get(url).content.decode()
+    Opportunity.objects.filter(pk=opportunity.pk).update(starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=3) + timedelta(hours=2))
+    page = client.get(url).content.decode()
+    assert reverse("volunteers:code", args=[opportunity.pk]) not in page
+    assert reverse("volunteers:confirm_all", args=[opportunity.pk]) not in page  # nothing awaits confirmation

@@ -204,6 +204,7 @@ ACTION_LABELS = {
     "governance.project.updated": _("five-party project changed"),
     "governance.participation.added": _("party added to a five-party project"),
     "governance.participation.removed": _("party taken off a five-party project"),
+    "core.database.restored": _("database restored from a backup"),
 }
 
 # The modules, for grouping the actions in the trail's filter.
@@ -220,6 +221,7 @@ MODULE_LABELS = {
     "planning": _("15-minute life circle planning"),
     "supervision": _("Supervision"),
     "governance": _("Community governance"),
+    "core": _("Backups"),
 }
 
 # What the back office records when it saves a row of any model: ``<app>.<model>.created``/``updated``.

@@ -137,9 +137,7 @@ def invite(request, need_id: int, payload: InvitationIn):
     need = selectors.need_get(user=request.user, pk=need_id)
     require(request.user, "neighbourhood.change_need", need)
     # Whether this operator may be invited here (admitted, not blacklisted or suspended) is the service's to say.
-    operator = Organisation.objects.filter(pk=payload.operator_id, kind=OrganisationKind.OPERATOR).first()
-    if operator is None:
-        raise NotFound()
+    operator = selectors.operator_for_invitation(user=request.user, need=need, pk=payload.operator_id)
     invitation = services.invitation_send(actor=request.user, need=need, operator=operator, service=_agreed_service(payload.service_id),
                                           message=payload.message)
     return Status(201, invitation)

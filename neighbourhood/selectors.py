@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import get_for_user, visible_to
 from core.errors import NotFound, ValidationFailed
-from org.models import Division, DivisionLevel
+from org.models import Division, DivisionLevel, Organisation, OrganisationKind
 from registry.models import Site, SiteKind
 from rulepack.selectors import rule
 
@@ -163,6 +163,20 @@ def need_counts(*, within: Division) -> dict[str, dict[str, int]]:
     for row in rows:
         counts.setdefault(row["category"], {})[row["status"]] = row["n"]
     return counts
+
+
+def operator_for_invitation(*, user, need: Need, pk) -> Organisation:
+    """The operator ``pk`` a need's staff name to invite: one they may see, or one with any admission
+    standing for the need's community (admitted, suspended or blacklisted there). Any other id is not
+    found, as one that does not exist: its name is never told."""
+    from operations.selectors import admission_standing
+
+    operator = Organisation.objects.filter(pk=pk, kind=OrganisationKind.OPERATOR).first() if str(pk).isdigit() else None
+    if operator is None:
+        raise NotFound()
+    if admission_standing(operator=operator, division=need.community) != "not_admitted":
+        return operator
+    return get_for_user(user, "org.view_organisation", Organisation.objects.filter(kind=OrganisationKind.OPERATOR), pk=operator.pk)
 
 
 def invitation_list(*, user, within: Division | None = None, status: str | None = None) -> QuerySet[Invitation]:

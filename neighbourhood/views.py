@@ -26,7 +26,7 @@ from core.errors import ApplicationError, NotFound, PermissionDenied, Validation
 from core.forms import add_error_to_form
 from core.pickers import LIMIT, ids, picker_response
 from core.uploads import serve_upload
-from org.models import Division, DivisionLevel, Organisation, OrganisationKind
+from org.models import Division, DivisionLevel
 from org.selectors import division_get, organisation_choices, organisation_get, user_home_division
 from registry.models import Room
 
@@ -268,9 +268,10 @@ def need_detail(request, need_id: int):
                                    order=order, operator=operator)
                 messages.success(request, _("Saved; the supporters have been told."))
             elif "invite" in request.POST and staff and invite_form.is_valid():
-                operator = Organisation.objects.filter(pk=invite_form.cleaned_data["operator"], kind=OrganisationKind.OPERATOR).first()
-                if operator is None:
-                    raise ValidationFailed(fields={"operator": [_("Choose an operator.")]})
+                try:
+                    operator = selectors.operator_for_invitation(user=request.user, need=need, pk=invite_form.cleaned_data["operator"])
+                except NotFound:
+                    raise ValidationFailed(fields={"operator": [_("Choose an operator.")]}) from None
                 service = next((s for s in offered if s.pk == invite_form.cleaned_data["service"]), None)
                 if invite_form.cleaned_data["service"] and service is None:
                     raise ValidationFailed(fields={"service": [_("This service is not agreed for the need's community.")]})

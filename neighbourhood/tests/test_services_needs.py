@@ -204,13 +204,25 @@ def test_operators_not_admitted_suspended_or_blacklisted_are_not_invited(world, 
 
 
 def test_the_page_and_the_api_refuse_an_operator_not_admitted_in_chinese(client, world, community, worker, canteen_need):
-    outsider = world.organisations["乙市一区一街一社服务中心"]
+    nearby = world.organisations["甲市一区一街一社服务中心"]  # serves the community, so its staff see it; not admitted
     client.force_login(worker)
-    page = client.post(f"/neighbourhood/needs/{canteen_need.pk}/", {"invite": "1", "operator": outsider.pk}, follow=True)
+    page = client.post(f"/neighbourhood/needs/{canteen_need.pk}/", {"invite": "1", "operator": nearby.pk}, follow=True)
     assert "未获准入" in page.content.decode()
-    response = client.post(f"/api/v1/neighbourhood/needs/{canteen_need.pk}/invitations", {"operator_id": outsider.pk},
+    response = client.post(f"/api/v1/neighbourhood/needs/{canteen_need.pk}/invitations", {"operator_id": nearby.pk},
                            content_type="application/json")
     assert response.status_code == 422 and "未获准入" in response.json()["message"]
+    assert not canteen_need.invitations.exists()
+
+
+def test_an_operator_out_of_sight_is_not_found_and_its_name_never_told(client, world, community, worker, canteen_need):
+    """Naming any operator's id must not read its name: one the staff cannot see and not admitted here is not found."""
+    outsider = world.organisations["乙市一区一街一社服务中心"]
+    client.force_login(worker)
+    response = client.post(f"/api/v1/neighbourhood/needs/{canteen_need.pk}/invitations", {"operator_id": outsider.pk},
+                           content_type="application/json")
+    assert response.status_code == 404 and outsider.name not in response.content.decode()
+    page = client.post(f"/neighbourhood/needs/{canteen_need.pk}/", {"invite": "1", "operator": outsider.pk}, follow=True)
+    assert outsider.name not in page.content.decode()
     assert not canteen_need.invitations.exists()
 
 

@@ -10,7 +10,7 @@ class VolunteersConfig(AppConfig):
         from accounts.permissions import holds_any
         from core.navigation import nav_item
 
-        from . import measures, registers  # noqa: F401  (what supervision reads; the module's registers)
+        from . import measures, registers, rules  # noqa: F401  (what supervision reads; the registers; the pack's parameters)
         from .views import is_organiser
 
         nav_item(_("Volunteering"), "volunteers:home", visible=lambda u: holds_any(u, "volunteers.add_volunteer"), order=32,

@@ -123,7 +123,7 @@ def test_the_project_page_lists_its_opportunities_and_where_its_hours_come_from(
     page = client.get(reverse("governance:project", args=[project.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert reverse("volunteers:opportunity", args=[linked.pk]) in page and "长者助餐送餐" in page
     assert "平安巡逻" not in page
-    assert "2.0 hours recorded on the platform + 96.5 hours entered by hand" in page
+    assert "(2.0 recorded on the platform + 96.5 entered by hand)" in page
 
 
 def test_the_api_gives_the_same_hours_as_the_page_and_says_where_they_come_from(client, world, worker, community, project):

@@ -548,3 +548,18 @@ def backup_restore(*, archive: Path, replace: bool = False, say: Say = _quiet, a
                          note=f"{Path(archive).name} ({manifest['created_at']}, Linli {manifest.get('linli_version', '?')})")
     say(_("restored in %(seconds).1f s") % {"seconds": time.monotonic() - started})
     return Restored(manifest=manifest, counts=counts, files=written, files_unchanged=unchanged, pending_migrations=pending)
+
+
+def progress(*, quiet: bool = False):
+    """What the commands print as they go: each line after the seconds since the start (nothing when quiet)."""
+    import sys
+    import time
+
+    started = time.monotonic()
+
+    def say(message: str) -> None:
+        if not quiet:
+            sys.stdout.write(f"[{time.monotonic() - started:5.1f}s] {message}\n")
+            sys.stdout.flush()
+
+    return say

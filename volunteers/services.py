@@ -440,9 +440,10 @@ def sign_code(opportunity: Opportunity, at: datetime | None = None) -> str:
 
 
 def sign_code_valid(opportunity: Opportunity, code: str, at: datetime) -> bool:
-    code = (code or "").strip()
+    code = (code or "").strip().encode()  # as bytes: compare_digest refuses str beyond ASCII
     seconds = code_period(opportunity)
-    return any(secrets.compare_digest(code, sign_code(opportunity, at - timedelta(seconds=seconds * k))) for k in (0, 1))
+    return any(secrets.compare_digest(code, sign_code(opportunity, at - timedelta(seconds=seconds * k)).encode())
+               for k in (0, 1))
 
 
 def _check_code(opportunity: Opportunity, code: str, now: datetime) -> None:

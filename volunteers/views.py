@@ -37,7 +37,14 @@ from .forms import (
     TeamForm,
     VolunteerForm,
 )
-from .models import ApplicationStatus, GridRoleKind, OpportunityStatus, RecordStatus, SignMethod, VolunteerStatus
+from .models import (
+    ApplicationStatus,
+    GridRoleKind,
+    OpportunityStatus,
+    RecordStatus,
+    SignMethod,
+    VolunteerStatus,
+)
 
 
 def is_organiser(user) -> bool:

@@ -7,8 +7,6 @@
 What the archive holds and how it is made: ``core.backups``. Restore it with `linli restore`.
 """
 
-import sys
-import time
 from pathlib import Path
 
 from django.conf import settings
@@ -37,12 +35,7 @@ class Command(BaseCommand):
             parser.add_argument("--quiet", action="store_true", help=_("No progress output"))
 
     def handle(self, *args, output, keep, quiet, **options):
-        started = time.monotonic()
-
-        def say(message: str) -> None:
-            if not quiet:
-                sys.stdout.write(f"[{time.monotonic() - started:5.1f}s] {message}\n")
-                sys.stdout.flush()
+        say = backups.progress(quiet=quiet)
 
         with translation.override(settings.LANGUAGE_CODE):
             try:

@@ -9,8 +9,6 @@ missing or damaged, was made from another kind of database or by a newer Linli, 
 database holds data and --replace is not given. What is checked and how: ``core.backups``.
 """
 
-import sys
-import time
 import unicodedata
 from pathlib import Path
 
@@ -45,12 +43,7 @@ class Command(BaseCommand):
             parser.add_argument("--quiet", action="store_true", help=_("No progress output"))
 
     def handle(self, *args, archive, replace, quiet, **options):
-        started = time.monotonic()
-
-        def say(message: str) -> None:
-            if not quiet:
-                sys.stdout.write(f"[{time.monotonic() - started:5.1f}s] {message}\n")
-                sys.stdout.flush()
+        say = backups.progress(quiet=quiet)
 
         with translation.override(settings.LANGUAGE_CODE):
             try:

@@ -1,4 +1,5 @@
-# Linli: `make run` serves the demo city, `make test` runs the whole suite, `make bench` the benchmarks.
+# Linli: `make run` serves the demo city, `make test` runs the whole suite, `make bench` the benchmarks,
+# `make fuzz` schemathesis over the whole API with a larger budget.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -6,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8000
 
-.PHONY: run test bench install assets messages migrate demo lint clean
+.PHONY: run test fuzz bench install assets messages migrate demo lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,13 @@ run: demo
 
 test: $(VENV)/.installed-test assets messages
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# schemathesis over every API operation as every role, FUZZ_EXAMPLES generated requests each plus
+# its coverage cases (a random run; FUZZ_SEED=<n> repeats one). On PostgreSQL when DATABASE_URL
+# names it (with REDIS_URL, as in CI); `make test` runs the same file with a small fixed budget.
+FUZZ_EXAMPLES ?= 20
+fuzz: $(VENV)/.installed-test messages
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p no:cacheprovider tests/test_fuzz.py $(PYTEST_ARGS)
 
 $(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml
 	$(PIP) install --quiet -e ".[test,bench]"

@@ -1,13 +1,12 @@
 """The one API object: every module's router mounted under /api/v1/, docs at /api/docs."""
 
 from django.utils.translation import gettext_lazy as _
-from ninja import NinjaAPI
 
 from accounts.api import auth_router, residents_router
 from accounts.api import router as accounts_router
 from accounts.auth import API_AUTH
 from audit.api import router as audit_router
-from core.api import install_error_handlers
+from core.api import LinliAPI, install_error_handlers
 from excel.api import router as excel_router
 from funds.api import public_router as funds_public_router
 from funds.api import router as funds_router
@@ -22,7 +21,7 @@ from rulepack.api import router as rulepack_router
 from scheduling.api import router as scheduling_router
 from volunteers.api import router as volunteers_router
 
-api = NinjaAPI(
+api = LinliAPI(
     title="Linli API",
     version="1",
     description=str(_("Linli (邻里): community service spaces. Every list is paginated; every error has the shape {code, message, fields}.")),

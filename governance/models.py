@@ -109,7 +109,7 @@ class Affair(models.Model):
         return self.title
 
 
-class ApplicationStatus(models.TextChoices):
+class AffairApplicationStatus(models.TextChoices):
     PENDING = "pending", _("awaiting the district's review")
     ADMITTED = "admitted", _("admitted to the list")
     REFUSED = "refused", _("refused")
@@ -124,7 +124,7 @@ class AffairApplication(models.Model):
     role = models.CharField(_("the community would"), max_length=8, choices=AffairRole.choices)
     legal_basis = models.TextField(_("legal basis"))
     reason = models.TextField(_("why communities should take it on"), blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.PENDING)
+    status = models.CharField(_("status"), max_length=10, choices=AffairApplicationStatus.choices, default=AffairApplicationStatus.PENDING)
     applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("filed by"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     applied_at = models.DateTimeField(_("filed at"))

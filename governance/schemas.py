@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
-from .models import AffairRole, ApplicationStatus, PartnershipProject, Party, VersionReason
+from .models import AffairApplicationStatus, AffairRole, PartnershipProject, Party, VersionReason
 from .selectors import recorded_hours, with_recorded_minutes
 
 
@@ -60,7 +60,7 @@ class AffairApplicationOut(Schema):
     role: AffairRole
     legal_basis: str
     reason: str
-    status: ApplicationStatus
+    status: AffairApplicationStatus
     applied_at: datetime
     decided_at: datetime | None
     decision_reason: str

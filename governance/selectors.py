@@ -22,8 +22,8 @@ from .models import (
     ZERO,
     Affair,
     AffairApplication,
+    AffairApplicationStatus,
     AffairRole,
-    ApplicationStatus,
     ListVersion,
     Participation,
     PartnershipProject,
@@ -196,11 +196,11 @@ def affairs_summary(*, user, within: Division) -> list[AffairsRow]:
             if up in rows:
                 rows[up].refused_tasks += n
     for path, status, n in (application_list(user=user, within=within).order_by()
-                            .filter(status__in=[ApplicationStatus.REFUSED, ApplicationStatus.PENDING])
+                            .filter(status__in=[AffairApplicationStatus.REFUSED, AffairApplicationStatus.PENDING])
                             .values_list("district__path", "status").annotate(n=Count("id"))):
         for up in _up(path):
             if up in rows:
-                if status == ApplicationStatus.REFUSED:
+                if status == AffairApplicationStatus.REFUSED:
                     rows[up].refused_applications += n
                 else:
                     rows[up].pending_applications += n

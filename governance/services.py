@@ -34,8 +34,8 @@ from .models import (
     ZERO,
     Affair,
     AffairApplication,
+    AffairApplicationStatus,
     AffairRole,
-    ApplicationStatus,
     ListVersion,
     Participation,
     PartnershipProject,
@@ -222,7 +222,7 @@ def application_file(*, actor, district: Division, department: Organisation, tit
             _("This affair is already on the list (item %(n)s): communities take it on without a new admission.")
             % {"n": on_list.number}]})
     pending = AffairApplication.objects.select_for_update(of=("self",)).filter(
-        district=district, status=ApplicationStatus.PENDING)
+        district=district, status=AffairApplicationStatus.PENDING)
     if any(normalised(p.title) == normalised(title) for p in pending):
         raise Conflict(_("An application for this task is already waiting for the district's review."))
     application = AffairApplication.objects.create(
@@ -236,7 +236,7 @@ def application_file(*, actor, district: Division, department: Organisation, tit
 def _lock_pending(application: AffairApplication) -> AffairApplication:
     locked = AffairApplication.objects.select_for_update(of=("self",)).select_related("district", "department").get(
         pk=application.pk)
-    if locked.status != ApplicationStatus.PENDING:
+    if locked.status != AffairApplicationStatus.PENDING:
         raise Conflict(_("This application has already been decided."))
     return locked
 
@@ -258,7 +258,7 @@ def application_admit(*, actor, application: AffairApplication, effective_on: da
     last = Affair.objects.filter(district=district).current().aggregate(n=Max("number"))["n"] or 0
     affair = Affair.objects.create(district=district, number=last + 1, title=application.title, role=application.role,
                                    legal_basis=application.legal_basis, department=application.department, added_in=version)
-    application.status = ApplicationStatus.ADMITTED
+    application.status = AffairApplicationStatus.ADMITTED
     application.affair = affair
     application.decided_by = _user(actor)
     application.decided_at = now or timezone.now()
@@ -266,7 +266,7 @@ def application_admit(*, actor, application: AffairApplication, effective_on: da
     application.save(update_fields=["status", "affair", "decided_by", "decided_at", "decision_reason"])
     audit_record(actor=actor, action="governance.application.admitted", target=application, division=district,
                  organisation=application.department,
-                 changes={"status": [ApplicationStatus.PENDING, ApplicationStatus.ADMITTED],
+                 changes={"status": [AffairApplicationStatus.PENDING, AffairApplicationStatus.ADMITTED],
                           "version": [version.number - 1, version.number], "number": [None, affair.number]})
     return affair
 
@@ -277,14 +277,14 @@ def application_refuse(*, actor, application: AffairApplication, reasons: str, n
     if not (reasons or "").strip():
         raise ValidationFailed(fields={"reasons": [_("Write why the task is refused.")]})
     application = _lock_pending(application)
-    application.status = ApplicationStatus.REFUSED
+    application.status = AffairApplicationStatus.REFUSED
     application.decided_by = _user(actor)
     application.decided_at = now or timezone.now()
     application.decision_reason = reasons.strip()
     application.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
     audit_record(actor=actor, action="governance.application.refused", target=application, division=application.district,
                  organisation=application.department,
-                 changes={"status": [ApplicationStatus.PENDING, ApplicationStatus.REFUSED],
+                 changes={"status": [AffairApplicationStatus.PENDING, AffairApplicationStatus.REFUSED],
                           "decision_reason": [None, application.decision_reason]})
     return application
 

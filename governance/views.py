@@ -25,7 +25,7 @@ from .forms import (
     ReviewForm,
     TaskRefusalForm,
 )
-from .models import ApplicationStatus, Party
+from .models import AffairApplicationStatus, Party
 from .overview import governance_overview
 
 
@@ -83,9 +83,9 @@ def affairs_home(request):
     return render(request, "governance/affairs_home.html", {
         "districts": districts, "root": root,
         "summary": selectors.affairs_summary(user=user, within=root) if root else None,
-        "pending": selectors.application_list(user=user, status=ApplicationStatus.PENDING)[:50]
+        "pending": selectors.application_list(user=user, status=AffairApplicationStatus.PENDING)[:50]
         if holds_any(user, "governance.view_affairapplication") else None,
-        "refused_applications": selectors.application_list(user=user, status=ApplicationStatus.REFUSED)[:50]
+        "refused_applications": selectors.application_list(user=user, status=AffairApplicationStatus.REFUSED)[:50]
         if holds_any(user, "governance.view_affairapplication") else None,
         "refusals": Paginator(refusals, 30).get_page(request.GET.get("page")) if refusals is not None else None,
     })
@@ -155,7 +155,7 @@ def application_detail(request, affair_application_id: int):
     user = request.user
     application = selectors.application_get(user=user, pk=affair_application_id)
     steps = {}
-    if application.status == ApplicationStatus.PENDING and user.has_perm("governance.review_affair", application):
+    if application.status == AffairApplicationStatus.PENDING and user.has_perm("governance.review_affair", application):
         steps = {"admit": AdmitForm, "refuse": RefuseForm}
     forms, step, form = step_forms(request, steps)
     if step and form.is_valid():

@@ -283,7 +283,7 @@ class OnlineSwitchIn(Schema):
 class OnlineSwitchOut(Schema):
     site_id: int
     is_on: bool
-    state: str
+    state: str | None = Field(..., description="on, suspended, eligible or below; null while the centre is not rated")
     changed_at: datetime
     note: str
 

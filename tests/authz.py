@@ -11,6 +11,8 @@ Each factory takes (world, outsider node, acting user) and returns the value to 
 import datetime
 from decimal import Decimal
 
+from django.db.models import F
+
 from accounts import services as account_services
 from accounts.models import RoleAssignment
 from audit.models import AuditEvent
@@ -449,9 +451,13 @@ def _registration_at(world: World, node: Division) -> int:
     from neighbourhood.models import Registration
 
     activity = _activity_at(world, node)
-    registration = activity.registrations.first() or Registration.objects.create(
-        activity=activity, user=_neighbour_resident(activity.community), status="registered", created_at=timezone.now(),
-        ticket=f"t{activity.pk}")
+    registration = activity.registrations.first()
+    if registration is None:
+        registration = Registration.objects.create(
+            activity=activity, user=_neighbour_resident(activity.community), status="registered", created_at=timezone.now(),
+            ticket=f"t{activity.pk}")
+        # The activity counts the places its registrations hold (cancelling one gives them back).
+        type(activity).objects.filter(pk=activity.pk).update(registered_places=F("registered_places") + registration.places)
     return registration.pk
 
 # Life-circle planning: a small walking network, demand and a finished scenario at the neighbour's node.

@@ -3,6 +3,7 @@ with another operation's body (two schema classes of one name would overwrite ea
 ``/api/openapi.json``), and each operation's documented body is the body it reads."""
 
 import typing
+from enum import Enum
 
 import pytest
 from pydantic import BaseModel
@@ -10,8 +11,9 @@ from pydantic import BaseModel
 from config.api import api
 
 
-def _models_in(annotation) -> typing.Iterator[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+def _models_in(annotation) -> typing.Iterator[type[BaseModel] | type[Enum]]:
+    # An enum is a component of the document too, named by its class.
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel | Enum):
         yield annotation
     for argument in typing.get_args(annotation):
         yield from _models_in(argument)
@@ -41,7 +43,7 @@ def _reachable_models() -> dict[str, set[type[BaseModel]]]:
         if model in seen:
             continue
         seen.add(model)
-        for field in model.model_fields.values():
+        for field in getattr(model, "model_fields", {}).values():
             todo.extend(_models_in(field.annotation))
     by_name: dict[str, set] = {}
     for model in seen:

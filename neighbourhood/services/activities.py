@@ -368,7 +368,8 @@ def check_in_with_code(*, actor, activity: Activity, code: str, method: str = Ch
                        now: datetime | None = None) -> Attendance:
     """A resident checks in with the activity's attendance code (typed, or read from its QR code)."""
     now = now or timezone.now()
-    if not secrets.compare_digest((code or "").strip(), activity.attendance_code):
+    # Compared as bytes: compare_digest refuses str with characters beyond ASCII, and a code may be typed with any.
+    if not secrets.compare_digest((code or "").strip().encode(), activity.attendance_code.encode()):
         raise invalid("code", _("The attendance code is not right."))
     session = current_session(activity, now)
     if session is None:

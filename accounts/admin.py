@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
+from core.privacy import NAME, PersonalDataAdminMixin, mask_name, mask_username
 
-from .models import ApiToken, RoleAssignment, User
+from .models import ApiToken, Role, RoleAssignment, User
 from .permissions import GRANTS, holds_any, visible_to
 
 # Roles at nodes replace Django's groups: one place says who may do what.
@@ -110,7 +111,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(ScopedModelAdmin):
+class RoleAssignmentAdmin(PersonalDataAdminMixin, ScopedModelAdmin):
     list_display = ("user", "role", "division", "organisation", "granted_at", "revoked_at")
     list_filter = ("role",)
     search_fields = ("user__username", "user__display_name", "division__name", "division__code", "organisation__name")
@@ -120,14 +121,19 @@ class RoleAssignmentAdmin(ScopedModelAdmin):
     def has_add_permission(self, request):
         return False  # granted on the People & roles page, which checks who may grant what
 
+    def mask_personal(self, viewer, obj) -> None:
+        """A resident's name and mobile-number username, as on the People & roles page (core.privacy)."""
+        if obj.role == Role.RESIDENT and not viewer.sees(NAME, division=obj.division_id, owner=obj.user_id):
+            obj.user.display_name, obj.user.username = mask_name(obj.user.label), mask_username(obj.user.username)
+
     def has_change_permission(self, request, obj=None):
         return False
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
-    readonly_fields = ("user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_display = ("name", "user", "prefix", "scope", "created_at", "last_used_at", "expires_at", "revoked_at")
+    readonly_fields = ("user", "name", "prefix", "scope", "created_at", "last_used_at", "expires_at", "revoked_at")
     exclude = ("digest",)
 
     def has_module_permission(self, request):

@@ -6,12 +6,13 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
+from core import ratelimit
 from core.api import ERRORS, PageNumber
 from core.errors import ApplicationError, RateLimited, ValidationFailed
 from org.selectors import community_by_code, division_get
 
 from . import selectors, services
-from .models import PhoneVerification, Role, User
+from .models import PhoneVerification, Role
 from .permissions import require
 from .schemas import (
     MeOut,
@@ -41,8 +42,10 @@ def issue_token(request, payload: TokenRequest):
     """Exchange a username (or mobile number) and password for a bearer token.
 
     Failed attempts are throttled like the sign-in page: five failures lock the account for
-    this address for a while.
+    this address for a while, and an address makes at most ``RATE_LIMIT_SIGN_IN`` attempts. The
+    token expires after ``days`` (``API_TOKEN_DAYS`` by default) and does what its ``scope`` allows.
     """
+    ratelimit.hit("sign_in", ratelimit.client_address(request))
     try:
         user = authenticate(request, username=payload.username, password=payload.password)
     except AxesBackendPermissionDenied:
@@ -51,7 +54,7 @@ def issue_token(request, payload: TokenRequest):
         raise RateLimited(_("Too many failed sign-ins. Please wait 15 minutes and try again."))
     if user is None:
         raise SignInFailed(_("The username or password is not right."))
-    token, raw = services.token_issue(actor=user, name=payload.name, days=payload.days)
+    token, raw = services.token_issue(actor=user, name=payload.name, days=payload.days, scope=payload.scope)
     token.token = raw
     return Status(201, token)
 
@@ -91,7 +94,8 @@ def create_role_assignment(request, payload: RoleAssignmentIn):
     division, organisation = selectors.grant_place_get(
         user=request.user, role=payload.role, division_code=payload.division_code, organisation_id=payload.organisation_id
     )
-    user = User.objects.filter(username=payload.username, is_active=True).first()
+    # Only a person of the user's area, as on the page: anyone else is not found, their name never told.
+    user = selectors.people_in_scope(user=request.user).filter(username=payload.username).first()
     if user is None:
         raise ValidationFailed(fields={"username": [_("No active account has this username.")]})
     assignment = services.role_assign(
@@ -127,12 +131,14 @@ def create_staff_account(request, payload: StaffAccountIn):
 @residents_router.post("/residents/phone-codes", response={202: PhoneCodeOut, **ERRORS}, auth=None,
                        summary="Text me a sign-up code")
 def send_phone_code(request, payload: PhoneCodeRequest):
+    ratelimit.hit("phone_code", ratelimit.client_address(request))
     verification = services.phone_code_send(phone=payload.phone, purpose=PhoneVerification.Purpose.REGISTER)
     return Status(202, {"sent": True, "expires_at": verification.expires_at})
 
 
 @residents_router.post("/residents", response={201: MeOut, **ERRORS}, auth=None, summary="Sign up as a resident")
 def register_resident(request, payload: ResidentRegistration):
+    ratelimit.hit("sign_up", ratelimit.client_address(request))
     community = community_by_code(code=payload.community_code)
     if community is None:
         raise ValidationFailed(fields={"community_code": [_("No community has this code.")]})

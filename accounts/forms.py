@@ -1,14 +1,16 @@
 """Forms of the sign-in, sign-up, profile and people pages."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapMixin
 from core.pickers import IdPickerField, Picker, PickerField
 from org.forms import division_picker, organisation_picker
 
-from .models import PHONE_RE, Role
+from .models import PHONE_RE, Role, TokenScope
 
 
 def person_picker(*, within=None, role: str | None = None, placeholder=None) -> Picker:
@@ -54,7 +56,16 @@ class ResidentSignUpForm(PhoneForm):
 
 class TokenForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label=_("What the token is for"), max_length=100)
-    days = forms.IntegerField(label=_("Valid for (days, empty for no expiry)"), min_value=1, max_value=3650, required=False)
+    scope = forms.ChoiceField(label=_("What it may do"), choices=TokenScope.choices, initial=TokenScope.READ)
+    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["days"].max_value = settings.API_TOKEN_MAX_DAYS
+        self.fields["days"].validators.append(MaxValueValidator(settings.API_TOKEN_MAX_DAYS))
+        self.fields["days"].widget.attrs.update(max=settings.API_TOKEN_MAX_DAYS, placeholder=settings.API_TOKEN_DAYS)
+        self.fields["days"].help_text = _("Empty: %(days)s days. At most %(most)s.") % {
+            "days": settings.API_TOKEN_DAYS, "most": settings.API_TOKEN_MAX_DAYS}
 
 
 class StaffAccountForm(BootstrapMixin, forms.Form):

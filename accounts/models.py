@@ -126,16 +126,27 @@ def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class TokenScope(models.TextChoices):
+    """What a token may do: everything its owner may (``full``), only read (``read``: GET), or only file
+    feedback through Open311 (``open311``: the ``api_key`` of ``/open311/v2/``, refused by ``/api/v1/``)."""
+
+    FULL = "full", _("full access")
+    READ = "read", _("read only")
+    OPEN311 = "open311", _("Open311 feedback only")
+
+
 class ApiToken(models.Model):
-    """A bearer token for API clients. Only its digest is stored; the token is shown once."""
+    """A bearer token for API clients. Only its digest is stored; the token is shown once. Every token
+    expires (``API_TOKEN_DAYS`` by default) and has a scope."""
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=8, editable=False)
     digest = models.CharField(max_length=64, unique=True, editable=False)
+    scope = models.CharField(_("scope"), max_length=16, choices=TokenScope.choices, default=TokenScope.FULL)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
@@ -148,7 +159,7 @@ class ApiToken(models.Model):
 
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+        return self.revoked_at is None and self.expires_at > now
 
 
 class PhoneVerification(models.Model):

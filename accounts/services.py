@@ -23,6 +23,7 @@ from .models import (
     ApiToken,
     PhoneVerification,
     RoleAssignment,
+    TokenScope,
     User,
     token_digest,
 )
@@ -137,14 +138,22 @@ def staff_account_create(
 
 
 @transaction.atomic
-def token_issue(*, actor: User, name: str, days: int | None = None) -> tuple[ApiToken, str]:
-    """A new API token for ``actor``. The raw token is returned once and never stored."""
+def token_issue(*, actor: User, name: str, days: int | None = None, scope: str = TokenScope.FULL,
+                now=None) -> tuple[ApiToken, str]:
+    """A new API token for ``actor``, valid for ``days`` (``API_TOKEN_DAYS`` unless given, at most
+    ``API_TOKEN_MAX_DAYS``) with ``scope`` (``TokenScope``). The raw token is returned once and never stored."""
+    days = settings.API_TOKEN_DAYS if days is None else days
+    if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
+        raise ValidationFailed(fields={"days": [_("A token is valid for 1 to %(most)s days.") % {"most": settings.API_TOKEN_MAX_DAYS}]})
+    if scope not in TokenScope.values:
+        raise ValidationFailed(fields={"scope": [_("Choose what the token may do.")]})
     raw = "ll_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=actor, name=name.strip() or "API", prefix=raw[:8], digest=token_digest(raw),
-        expires_at=timezone.now() + timedelta(days=days) if days else None,
+        user=actor, name=name.strip() or "API", prefix=raw[:8], digest=token_digest(raw), scope=scope,
+        expires_at=(now or timezone.now()) + timedelta(days=days),
     )
-    audit_record(actor=actor, action="accounts.token.issued", target=token, changes={"name": token.name})
+    audit_record(actor=actor, action="accounts.token.issued", target=token,
+                 changes={"name": token.name, "scope": token.scope, "expires_at": token.expires_at})
     return token, raw
 
 

@@ -8,14 +8,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import ratelimit
 from core.api import error_response
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
 from core.navigation import landing_for
 from core.pickers import ids, picker_response
+from core.privacy import residents_among
 from core.views import public
 from org.selectors import community_by_code, community_search, division_get
 
@@ -43,6 +46,12 @@ class SignInView(auth_views.LoginView):
         landing = landing_for(self.request.user)
         return resolve_url(landing) if landing else super().get_default_redirect_url()
 
+    def post(self, request, *args, **kwargs):
+        """Every attempt counts against the address's allowance (axes separately locks an account
+        after failed ones)."""
+        ratelimit.hit("sign_in", ratelimit.client_address(request))
+        return super().post(request, *args, **kwargs)
+
 
 sign_in = public(SignInView.as_view())
 
@@ -60,6 +69,8 @@ def sign_up(request):
     """A resident signs up with their phone: ask for a code, then fill in the rest."""
     if request.user.is_authenticated:
         return redirect("home")
+    if request.method == "POST":
+        ratelimit.hit("sign_up", ratelimit.client_address(request))
     form = ResidentSignUpForm(request.POST or None)
     community = None
     if request.method == "POST" and form.is_valid():
@@ -92,6 +103,7 @@ def sign_up_send_code(request):
     if not form.is_valid():
         return render(request, "accounts/partials/code_status.html", {"error": form.errors["phone"][0]}, status=422)
     try:
+        ratelimit.hit("phone_code", ratelimit.client_address(request))
         services.phone_code_send(phone=form.cleaned_data["phone"], purpose=PhoneVerification.Purpose.REGISTER)
     except ApplicationError as error:
         return render(request, "accounts/partials/code_status.html", {"error": error.message}, status=error.status)
@@ -112,7 +124,8 @@ def profile(request):
     new_token = None
     if request.method == "POST" and token_form.is_valid():
         _token, new_token = services.token_issue(
-            actor=request.user, name=token_form.cleaned_data["name"], days=token_form.cleaned_data["days"]
+            actor=request.user, name=token_form.cleaned_data["name"], days=token_form.cleaned_data["days"],
+            scope=token_form.cleaned_data["scope"],
         )
         token_form = TokenForm()
     return render(request, "accounts/profile.html", {
@@ -120,6 +133,7 @@ def profile(request):
         "tokens": selectors.my_tokens(user=request.user)[:20],
         "token_form": token_form,
         "new_token": new_token,
+        "now": timezone.now(),
     })
 
 
@@ -155,6 +169,7 @@ def people(request):
                 return HttpResponseRedirect(request.get_full_path())
     return render(request, "accounts/people.html", {
         "page": page, "filters": PeopleFilterForm(initial={"within": within or "", "role": role or ""}),
+        "resident_ids": residents_among({a.user_id for a in page}),  # masked by core.privacy
         "grant_form": grant_form, "account_form": account_form,
         "can_grant": holds_any(request.user, "accounts.add_roleassignment"),
     })

@@ -205,6 +205,11 @@ ACTION_LABELS = {
     "governance.participation.added": _("party added to a five-party project"),
     "governance.participation.removed": _("party taken off a five-party project"),
     "core.database.restored": _("database restored from a backup"),
+    "privacy.personal_data.viewed": _("residents' personal data opened"),
+    "privacy.personal_data.exported": _("residents' personal data exported"),
+    "privacy.data.downloaded": _("copy of one's own data downloaded"),
+    "privacy.account.closed": _("account closed by its holder"),
+    "neighbourhood.feedback.public_chosen": _("resident chose to show the feedback publicly or not"),
 }
 
 # The modules, for grouping the actions in the trail's filter.
@@ -222,6 +227,7 @@ MODULE_LABELS = {
     "supervision": _("Supervision"),
     "governance": _("Community governance"),
     "core": _("Backups"),
+    "privacy": _("Personal data"),
 }
 
 # What the back office records when it saves a row of any model: ``<app>.<model>.created``/``updated``.

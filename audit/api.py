@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 from accounts.permissions import holds_any
 from core.api import ERRORS, PageNumber
 from core.errors import PermissionDenied
+from core.replica import replica_reads
 from org.selectors import division_get
 
 from . import selectors
@@ -17,6 +18,7 @@ router = Router(tags=["audit"])
 
 
 @router.get("/audit-events", response=list[AuditEventOut], summary="Who changed what, in my scope")
+@replica_reads
 @paginate(PageNumber)
 def list_audit_events(
     request,

@@ -37,6 +37,11 @@ SYSTEM_ACTORS = {
 
 # Keys an event records that are not fields of its record (counts, decisions, related figures).
 KEY_LABELS = {
+    "residents": _("residents whose data was shown"),
+    "register": _("register"),
+    "records": _("records in the copy"),
+    "roles_revoked": _("roles revoked"),
+    "tokens_revoked": _("API tokens revoked"),
     "amount": _("amount"),
     "parties": _("parties taking part"),
     "version": _("version of the list"),
@@ -163,12 +168,19 @@ class _Context:
 
     def fetch(self):
         from accounts.models import User
+        from core.privacy import mask_name, residents_among
         from ledger.models import Account
         from org.models import Division
 
         for model, ids in self.wanted.items():
             ids = {i for i in ids if isinstance(i, int)}
             self.rows[model] = {obj.pk: str(obj) for obj in model._default_manager.filter(pk__in=ids)} if ids else {}
+            # A resident named by a change (the person given a role, say) is masked as everywhere in the trail.
+            if model is User:
+                residents = residents_among(self.rows[model])
+                self.rows[model] = {pk: mask_name(name) if pk in residents else name for pk, name in self.rows[model].items()}
+            elif model._meta.label_lower in PERSON_NAMED:
+                self.rows[model] = {pk: mask_name(name) for pk, name in self.rows[model].items()}
         if self.accounts:
             self.account_names = dict(Account.objects.filter(code__in=self.accounts).values_list("code", "name"))
         if self.division_codes:
@@ -176,7 +188,9 @@ class _Context:
         for model, codes in self.codes.items():
             self.code_names[model] = {obj.code: str(obj) for obj in model._default_manager.filter(code__in=codes)}
         if self.usernames:
-            self.user_names = {u: d or u for u, d in User.objects.filter(username__in=self.usernames).values_list("username", "display_name")}
+            found = list(User.objects.filter(username__in=self.usernames).values_list("pk", "username", "display_name"))
+            residents = residents_among(pk for pk, _u, _d in found)
+            self.user_names = {u: mask_name(d or u) if pk in residents else d or u for pk, u, d in found}
 
 
 def _field(model, key):
@@ -218,6 +232,11 @@ def _label(model, key: str) -> str:
         return str(KEY_LABELS[key])
     if field is not None and field.is_relation and field.related_model is not None:
         return str(field.related_model._meta.verbose_name_plural)
+    from core.privacy import personal_data_sources
+
+    sources = {source.key: source for source in personal_data_sources()}  # what an account's closing erased, by module
+    if key in sources:
+        return str(sources[key].label)
     return key
 
 
@@ -443,6 +462,27 @@ def record_text(event) -> str:
     match = RRULE_IN_TEXT.search(text)
     if match:
         return f"{text[:match.start()]}（{_rrule_text(match.group(1))}）"
+    return _masked_record(event, label, text)
+
+
+def _masked_record(event, label: str, text: str) -> str:
+    """The record's name with the resident it names masked, and mobile or ID numbers in it (core.privacy)."""
+    from core.privacy import mask_address, mask_name, redact_text
+
+    text = redact_text(text)
+    if label in PERSON_AFTER_DOT and " · " in text:
+        head, _dot, person = text.rpartition(" · ")
+        return f"{head} · {mask_name(person)}"
+    if label in PERSON_NAMED:
+        return mask_name(text)
+    if label in DOOR_NAMED:
+        return mask_address(text)
+    if label == "accounts.user":
+        if not hasattr(event, "resident_target"):
+            mark_residents([event])
+        if event.closed_target:  # whatever name the record kept, the account is closed now
+            return gettext("closed account")
+        return mask_name(text) if event.resident_target else text
     return text
 
 
@@ -459,10 +499,65 @@ def note_text(event) -> str:
     return note
 
 
+# Residents' personal data in the trail (core.privacy). The trail is read by supervisors and street
+# administrators, who never need it: a resident's name, mobile number and door are masked here for every
+# reader (staff stay named: the trail is the record of their work). Records named after a person:
+PERSON_AFTER_DOT = {"neighbourhood.registration", "neighbourhood.attendance", "neighbourhood.needsupport",
+                    "neighbourhood.ordermember", "volunteers.application"}  # "活动 · 赵阿姨"
+PERSON_NAMED = {"volunteers.volunteer"}
+DOOR_NAMED = {"neighbourhood.household"}
+
+
+def _target_label(event) -> str:
+    model = event.target_type.model_class() if event.target_type_id and event.target_type else None
+    return model._meta.label_lower if model else ""
+
+
+def mark_residents(events) -> None:
+    """Note on each event whether its actor, and its record when that is an account, is a resident (one query
+    for a page of events)."""
+    from accounts.models import User
+    from core.privacy import CLOSED_PREFIX, residents_among
+
+    events = list(events)
+    accounts = {id(e): int(e.target_id) for e in events if e.target_id.isdigit() and _target_label(e) == "accounts.user"}
+    residents = residents_among({e.actor_id for e in events} | set(accounts.values()))
+    closed = set(User.objects.filter(pk__in=residents, is_active=False, username__startswith=CLOSED_PREFIX)
+                 .values_list("pk", flat=True)) if residents else set()
+    for event in events:
+        # A closed account is named by its account row, which says it is closed; nothing of it to mask.
+        event.resident_actor = event.actor_id in residents - closed
+        event.resident_target = accounts.get(id(event)) in residents
+        event.closed_target = accounts.get(id(event)) in closed
+
+
+def _masked_value(event, model_label: str, key: str, value):
+    """A value of ``changes`` with a resident's personal data masked (and mobile or ID numbers in any text)."""
+    from core.privacy import mask_name, mask_phone, mask_username, redact_text
+
+    if not isinstance(value, str) or not value:
+        return value
+    value = redact_text(value)
+    if key in ("phone", "contact_phone"):
+        return mask_phone(value)
+    if model_label == "accounts.user" and key == "username":
+        return mask_username(value)
+    if model_label == "accounts.user" and key == "display_name" and getattr(event, "resident_target", False):
+        return mask_name(value)
+    if model_label.startswith("volunteers.") and key in ("volunteer", "real_name"):
+        return mask_name(value)
+    return value
+
+
 def actor_text(event) -> str:
-    """Who did it: the person's name, or what part of the platform acted."""
+    """Who did it: the person's name (a resident's masked), or what part of the platform acted."""
     if event.actor_id and getattr(event, "actor", None) is not None:
-        return event.actor.display_name or event.actor.username
+        from core.privacy import mask_name
+
+        if not hasattr(event, "resident_actor"):
+            mark_residents([event])
+        label = event.actor.display_name or event.actor.username
+        return mask_name(label) if event.resident_actor else label
     label = SYSTEM_ACTORS.get(event.actor_name)
     return str(label) if label is not None else event.actor_name
 
@@ -480,6 +575,7 @@ def change_rows(events) -> None:
                 _collect(ctx, model, key, value)
     ctx.fetch()
     criteria = _criteria_titles(events)
+    mark_residents(events)
     for event in events:
         model = event._target_model
         model_label = model._meta.label_lower if model else ""
@@ -489,10 +585,12 @@ def change_rows(events) -> None:
                 continue
             field = _field(model, key)
             if _is_pair(field, key, change):
-                old, new = (_value_text(ctx, model, key, v, criteria=criteria, division=event.division) for v in change)
+                old, new = (_value_text(ctx, model, key, _masked_value(event, model_label, key, v), criteria=criteria,
+                                        division=event.division) for v in change)
                 text = new if old == "—" else f"{old} → {new}"
             else:
-                text = _value_text(ctx, model, key, change, criteria=criteria, division=event.division)
+                text = _value_text(ctx, model, key, _masked_value(event, model_label, key, change), criteria=criteria,
+                                   division=event.division)
             rows.append((_label(model, key), text))
         event.change_rows = rows
 

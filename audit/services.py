@@ -1,11 +1,13 @@
 """Writing the audit trail. Called by every writing service, inside its transaction."""
 
 import datetime
+import json
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.utils import timezone
 
 from core.middleware import current_ip
 
@@ -105,3 +107,36 @@ def audit_record_many(*, actor, action: str, entries: list[tuple[models.Model, o
         for target, division, changes in entries
     ], batch_size=2000)
     return len(entries)
+
+
+# How long one person's opening of one record's personal data counts as one access (core.privacy).
+ACCESS_WINDOW = datetime.timedelta(minutes=15)
+
+
+def audit_record_access(*, actor, action: str, target: models.Model, division=None, changes: dict | None = None,
+                        window: datetime.timedelta = ACCESS_WINDOW, now: datetime.datetime | None = None) -> bool:
+    """Record that ``actor`` read ``target`` (a read, not a change: staff opening residents' personal data),
+    unless the same person's same action on the same record was recorded within ``window``. One statement
+    (``INSERT … SELECT … WHERE NOT EXISTS``), so a page costs the same whether it records or not and two
+    requests at once record it once. Returns whether it recorded."""
+    from django.db import connection
+
+    now = now or timezone.now()
+    event = audit_event(actor=actor, action=action, target=target, division=division, changes=changes)
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    columns = ["at", "actor_id", "actor_name", "action", "target_type_id", "target_id", "target_repr", "division_id",
+               "organisation_id", "changes", "note", "ip_address"]
+    placeholders = ["%s"] * len(columns)
+    if connection.vendor == "postgresql":  # a SELECT list's parameters have no column to take their type from
+        casts = {"at": "timestamptz", "actor_id": "bigint", "target_type_id": "bigint", "division_id": "bigint",
+                 "organisation_id": "bigint", "changes": "jsonb", "ip_address": "inet"}
+        placeholders = [f"%s::{casts[c]}" if c in casts else "%s" for c in columns]
+    adapt = connection.ops.adapt_datetimefield_value
+    values = [adapt(now), event.actor_id, event.actor_name, action, event.target_type_id, event.target_id, event.target_repr,
+              event.division_id, event.organisation_id, json.dumps(event.changes, ensure_ascii=False), event.note, event.ip_address]
+    sql = (f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) SELECT {', '.join(placeholders)} "
+           f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE action = %s AND actor_id = %s AND target_type_id = %s "
+           f"AND target_id = %s AND at > %s)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, action, event.actor_id, event.target_type_id, event.target_id, adapt(now - window)])
+        return cursor.rowcount == 1

@@ -8,10 +8,11 @@ from django.shortcuts import render
 
 from accounts.permissions import holds_any
 from core.errors import NotFound
+from core.replica import replica_reads
 from org.selectors import division_get
 
 from . import selectors
-from .changes import change_rows
+from .changes import change_rows, mark_residents
 from .forms import EventFilterForm
 
 
@@ -23,6 +24,7 @@ def _date(value: str | None) -> date | None:
 
 
 @login_required
+@replica_reads
 def event_list(request):
     if not holds_any(request.user, "audit.view_auditevent"):
         raise NotFound()
@@ -57,4 +59,6 @@ def event_detail(request, event_id: int):
 def recent_changes_card(user) -> dict | None:
     if not holds_any(user, "audit.view_auditevent"):
         return None
-    return {"events": list(selectors.audit_event_list(user=user)[:8])}
+    events = list(selectors.audit_event_list(user=user)[:8])
+    mark_residents(events)
+    return {"events": events}

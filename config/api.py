@@ -1,6 +1,7 @@
 """The one API object: every module's router mounted under /api/v1/, docs at /api/docs."""
 
 from django.utils.translation import gettext_lazy as _
+from ninja import Swagger
 
 from accounts.api import auth_router, residents_router
 from accounts.api import router as accounts_router
@@ -16,6 +17,7 @@ from operations.api import router as operations_router
 from org.api import organisations_router, public_router
 from org.api import router as divisions_router
 from planning.api import router as planning_router
+from privacy.api import router as privacy_router
 from registry.api import router as registry_router
 from rulepack.api import router as rulepack_router
 from scheduling.api import router as scheduling_router
@@ -27,6 +29,8 @@ api = LinliAPI(
     description=str(_("Linli (邻里): community service spaces. Every list is paginated; every error has the shape {code, message, fields}.")),
     auth=API_AUTH,
     docs_url="/docs",
+    # Swagger UI from ninja's own static files; no badge fetched from swagger.io (nor the document's address told to it).
+    docs=Swagger(settings={"validatorUrl": None}),
     openapi_url="/openapi.json",
     urls_namespace="api",
 )
@@ -58,3 +62,5 @@ api.add_router("/v1/public/", funds_public_router)
 api.add_router("/v1/", planning_router)
 # Community governance: the affairs admission list and 五社联动 projects.
 api.add_router("/v1/", governance_router)
+# A person's own data: their copy and closing their account.
+api.add_router("/v1/", privacy_router)

@@ -9,7 +9,12 @@ Linli runs in development mode on a SQLite file beside the code.
     SECRET_KEY      required in production
     DEBUG           defaults to on in development, always off in production
     ALLOWED_HOSTS   comma-separated; defaults to localhost in development
-    REDIS_URL       when set, the cache lives in Redis
+    REDIS_URL       when set, the cache lives in Redis, and the sessions' cache with it
+    TLS_PROXY       production: on (default) behind a proxy that terminates TLS and sends
+                    X-Forwarded-Proto: https; 0 for plain HTTP (a trial on loopback)
+    METRICS_TOKEN   lets "Authorization: Bearer <token>" read /metrics from beyond loopback
+    DATABASE_REPLICA_URL  postgres://… of a streaming read replica (dashboards and lists read from it)
+    MEDIA_STORAGE   "local" (default: MEDIA_ROOT) or "s3" (uploaded files in an S3-compatible store, S3_*)
     EMAIL_URL       smtp://user:pass@host:port when notifications should leave by email
 """
 
@@ -21,6 +26,7 @@ from urllib.parse import urlparse
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -73,11 +79,16 @@ PRODUCTION = LINLI_MODE == "production"
 
 DEBUG = False if PRODUCTION else env_bool("DEBUG", True)
 
+DEVELOPMENT_SECRET_KEY = "development-only-key-linli-not-for-production-use-0123456789"
 SECRET_KEY = env_str("SECRET_KEY")
 if SECRET_KEY is None:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when LINLI_MODE=production")
-    SECRET_KEY = "development-only-key-linli-not-for-production-use-0123456789"
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+elif PRODUCTION and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    # The code's own key, or one short enough to guess, signs sessions anyone could forge.
+    raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters when LINLI_MODE=production "
+                               "(python -c 'import secrets; print(secrets.token_urlsafe(50))')")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -121,11 +132,16 @@ INSTALLED_APPS = [
     "supervision",
     # Community governance: 五社联动 projects and the community affairs admission list.
     "governance",
+    # Residents' personal data (个人信息保护法): their copy of it and closing their account.
+    "privacy",
     "demo",
 ]
 
 MIDDLEWARE = [
+    # Counts every answer and its time for /metrics: first, so that it sees every one.
+    "core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "core.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -138,13 +154,16 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.RequestContextMiddleware",
     "core.middleware.ApplicationErrorMiddleware",
+    # A database or Redis that cannot be reached: a 503 page or the API's error shape, never a 500.
+    "core.middleware.UnavailableMiddleware",
     # Axes last, as its documentation asks, so that it sees authentication results.
     "axes.middleware.AxesMiddleware",
 ]
 
 if PRODUCTION:
     # Static files served by the application itself, compressed and cached forever.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -183,7 +202,35 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": env_str("SQLITE_TEST_NAME")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A server that does not answer fails the request within seconds (a 503), not after TCP gives up.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A streaming read replica of the PostgreSQL primary (docs/deployment.md, "Scale-out"): the pages
+# and API lists marked replica-safe read from it (core.replica), writes and everything else from the
+# primary; a client that wrote reads from the primary for DATABASE_REPLICA_PIN_SECONDS, and a
+# replica further behind than DATABASE_REPLICA_MAX_LAG_SECONDS (or down) is not read from.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+READ_REPLICA = DATABASE_REPLICA_URL is not None
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 5)
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 10)
+if READ_REPLICA:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("CONN_MAX_AGE", 60),
+                                                 conn_health_checks=True)
+    if "postgresql" not in DATABASES["default"]["ENGINE"] or DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must name a PostgreSQL replica of a PostgreSQL DATABASE_URL")
+    if DATABASE_REPLICA_PIN_SECONDS < DATABASE_REPLICA_MAX_LAG_SECONDS + 2:
+        raise ImproperlyConfigured("DATABASE_REPLICA_PIN_SECONDS must be at least DATABASE_REPLICA_MAX_LAG_SECONDS + 2, "
+                                   "or a client could miss its own write")
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_REPLICA_CONNECT_TIMEOUT", 3))
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+    MIDDLEWARE.append("core.replica.PinToPrimaryMiddleware")
+else:
+    # No replica: the alias is the primary's settings, which nothing reads from (no router); tests mirror
+    # it. Read-only, so its SQLite transactions do not take the write lock as the primary's do.
+    DATABASES["replica"] = {**DATABASES["default"], "OPTIONS": {
+        k: v for k, v in DATABASES["default"].get("OPTIONS", {}).items() if k != "transaction_mode"}}
+DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 
 # Cache: Redis when REDIS_URL is set, process memory otherwise.
 REDIS_URL = env_str("REDIS_URL")
@@ -193,8 +240,13 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "linli"),
+            # A Redis that does not answer fails the request within seconds (a 503), not after TCP gives up.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         }
     }
+    # Sessions are written through to the database and read from Redis: a sign-in survives a
+    # restart, a flush or an eviction of Redis (a cache, not a store), and reading one costs no query.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # A file cache, so that the web server and the task worker see the same entries.
     CACHES = {
@@ -251,7 +303,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` puts the static files whitenoise serves in production.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules/htmx.org/dist"),
     ("vendor/bootstrap", BASE_DIR / "node_modules/bootstrap/dist"),
@@ -261,6 +314,11 @@ STATICFILES_DIRS = [
     ("vendor/fullcalendar", BASE_DIR / "node_modules/fullcalendar"),
     ("vendor/fullcalendar-core", BASE_DIR / "node_modules/@fullcalendar/core"),
 ]
+# Of those packages, and of the apps' static folders, only the files pages use are found and collected
+# (core.staticfiles).
+STATICFILES_FINDERS = ["core.staticfiles.VendorFilesFinder", "core.staticfiles.AppFilesFinder"]
+# Source maps are for a developer's browser tools: collected, not compressed (they are most of the bytes).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -271,6 +329,40 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Uploaded files and the planning arrays go through Django's storage API: on local disk (MEDIA_ROOT)
+# by default; MEDIA_STORAGE=s3 keeps them in an S3-compatible object store (MinIO, Ceph, OSS, COS, S3)
+# that every app server and worker sees. The bucket stays private: Linli serves each file itself,
+# after the permission check of its record.
+#   S3_BUCKET  S3_ENDPOINT_URL (not for AWS)  S3_ACCESS_KEY_ID  S3_SECRET_ACCESS_KEY  S3_REGION
+#   S3_PREFIX (a folder in the bucket)  S3_ADDRESSING_STYLE (path, the default with an endpoint; virtual; auto)
+
+
+def media_storage() -> dict:
+    """The storage of uploaded files from the environment (``STORAGES["default"]``), refusing an
+    object store without its bucket."""
+    if env_choice("MEDIA_STORAGE", "local", ("local", "s3")) == "local":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    endpoint = env_str("S3_ENDPOINT_URL")
+    if endpoint and not endpoint.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(f"S3_ENDPOINT_URL must be an http(s):// address, not {endpoint!r}")
+    if not env_str("S3_BUCKET"):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs S3_BUCKET, the name of the bucket")
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env_str("S3_BUCKET"),
+        "endpoint_url": endpoint,
+        # Without keys boto3 looks for them as it always does (AWS_* variables, an instance role).
+        "access_key": env_str("S3_ACCESS_KEY_ID"),
+        "secret_key": env_str("S3_SECRET_ACCESS_KEY"),
+        "region_name": env_str("S3_REGION"),
+        "location": env_str("S3_PREFIX", "").strip("/"),
+        "addressing_style": env_choice("S3_ADDRESSING_STYLE", "path" if endpoint else "auto", ("auto", "path", "virtual")),
+        "signature_version": "s3v4",
+        "file_overwrite": False,  # a name already taken gets another, as on disk
+        "default_acl": None,  # private
+    }}
+
+
+STORAGES["default"] = media_storage()
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest request body accepted at all (an Excel register of a province fits; 200 MB does not).
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 60 * 1024 * 1024)
@@ -303,28 +395,78 @@ PHONE_CODE_RESEND_SECONDS = env_int("PHONE_CODE_RESEND_SECONDS", 60)
 PHONE_CODES_PER_DAY = env_int("PHONE_CODES_PER_DAY", 10)
 PHONE_CODE_MAX_ATTEMPTS = env_int("PHONE_CODE_MAX_ATTEMPTS", 5)
 
+# API tokens: every token expires, API_TOKEN_DAYS after it is issued unless its owner asks for fewer
+# days (or more, up to API_TOKEN_MAX_DAYS); its scope says what it may do (accounts.models.TokenScope).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+if not 1 <= API_TOKEN_DAYS <= API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured("API_TOKEN_DAYS must be at least 1 and at most API_TOKEN_MAX_DAYS")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit such as 20/10m (20 in ten minutes), 5/h or 100/d (core.ratelimit)."""
+    import re
+
+    value = env_str(name, default).strip()
+    if not re.fullmatch(r"[1-9]\d*/([1-9]\d*)?[smhd]", value):
+        raise ImproperlyConfigured(f"{name} must be a count over a period such as 20/10m, 5/h or 100/d, not {value!r}")
+    return value
+
+
+# Rate limits (core.ratelimit), counted in the cache (Redis when REDIS_URL is set, so every app server
+# counts together): by client address, and for feedback and Open311 also by account or token.
+RATE_LIMITS = {
+    "sign_in": env_rate("RATE_LIMIT_SIGN_IN", "30/10m"),  # sign-in attempts (page and API), good or bad
+    "phone_code": env_rate("RATE_LIMIT_PHONE_CODE", "10/h"),  # sign-up codes texted, whatever the number
+    "sign_up": env_rate("RATE_LIMIT_SIGN_UP", "20/h"),  # residents' sign-ups
+    "feedback": env_rate("RATE_LIMIT_FEEDBACK", "10/h"),  # feedback requests filed (page and API)
+    "open311": env_rate("RATE_LIMIT_OPEN311", "30/h"),  # Open311 requests filed
+}
+
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
 
-# Production hardening: `manage.py check --deploy` reports nothing in this mode.
+# Production hardening: `manage.py check --deploy` reports nothing in this mode (with TLS_PROXY on).
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page, not from the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if PRODUCTION:
+# Every page also says Content-Security-Policy (core.middleware.ContentSecurityPolicyMiddleware): scripts
+# only from Linli's own static files, never inline, and no framing.
+
+# TLS: in production Linli sits behind a proxy that terminates TLS (nginx, a load balancer) and talks
+# plain HTTP to it, on loopback or a private network, saying X-Forwarded-Proto: https. Such requests
+# count as secure (the CSRF check of a sign-in then wants the https origin the browser sends), one
+# without the header is redirected to https, cookies go over TLS only, and SecurityMiddleware sends HSTS
+# (on secure requests only). Linli must be reachable only through the proxy. TLS_PROXY=0 serves plain
+# HTTP without any of that, for a trial on loopback (`make serve-prod`).
+TLS_PROXY = PRODUCTION and env_bool("TLS_PROXY", True)
+if TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes come to the app server itself, over plain HTTP, from a load balancer or Prometheus.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Probes and metrics (core.health, docs/deployment.md). /readyz fails when the oldest task waiting has
+# waited longer than READY_TASK_MAX_AGE seconds, or no task worker has run the clock's heartbeat for
+# WORKER_SEEN_WITHIN seconds. /metrics, and the reasons /readyz gives, answer loopback, or anyone who
+# sends "Authorization: Bearer <METRICS_TOKEN>".
+READY_TASK_MAX_AGE = env_int("READY_TASK_MAX_AGE", 300)
+WORKER_SEEN_WITHIN = env_int("WORKER_SEEN_WITHIN", 180)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The worker's lines about the heartbeat it runs every minute are left out (core.health).
+    "filters": {"quiet_heartbeat": {"()": "core.health.QuietHeartbeat"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["quiet_heartbeat"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }

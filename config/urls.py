@@ -9,7 +9,10 @@ from .api import api
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    # Probes for a load balancer and for monitoring (docs/deployment.md, "Health and metrics").
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("", include("org.urls")),
@@ -26,6 +29,7 @@ urlpatterns = [
     path("volunteers/", include("volunteers.urls")),
     path("supervision/", include("supervision.urls")),
     path("governance/", include("governance.urls")),
+    path("privacy/", include("privacy.urls")),
     path("open311/v2/", include("neighbourhood.open311")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

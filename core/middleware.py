@@ -107,3 +107,81 @@ def _holds_nul(request) -> bool:
         params.append(request.POST)
     return any("\x00" in key or any("\x00" in value for value in values)
                for query in params for key, values in query.lists())
+
+
+class MetricsMiddleware:
+    """Counts every answer by kind and status class and times it, for /metrics (``core.metrics``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from time import perf_counter
+
+        from .metrics import observe
+
+        began = perf_counter()
+        response = self.get_response(request)
+        observe(request.path, response.status_code, perf_counter() - began)
+        return response
+
+
+def content_security_policy(map_background: dict) -> str:
+    """The policy of every page: scripts only from Linli's own files (never inline, never ``eval``),
+    styles from its files and inline (``style=`` attributes in the templates, and the ``<style>`` that
+    FullCalendar, htmx and Swagger UI write at run time), images also from the map's tile server,
+    no plugins, no framing, forms and ``<base>`` only to Linli itself."""
+    from urllib.parse import urlsplit
+
+    tiles = []
+    for layer in map_background.get("layers", []):
+        for subdomain in layer.get("subdomains") or [""]:
+            address = urlsplit(layer["url"].replace("{s}", subdomain))
+            if address.scheme and address.netloc and f"{address.scheme}://{address.netloc}" not in tiles:
+                tiles.append(f"{address.scheme}://{address.netloc}")
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *tiles],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
+class ContentSecurityPolicyMiddleware:
+    """Adds the Content-Security-Policy to every answer that has none of its own (an uploaded file is
+    served with a stricter one, ``core.uploads``). Not on Django's debug page of an error, whose
+    script is inline."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = content_security_policy(settings.MAP_BACKGROUND)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response and not (settings.DEBUG and response.status_code >= 500):
+            response["Content-Security-Policy"] = self.policy
+        return response
+
+
+class UnavailableMiddleware:
+    """A database or Redis that cannot be reached while a view or its template runs: a 503 page, or the
+    API's error shape (``core.views.service_unavailable``), instead of a 500. What fails in another
+    middleware (loading or saving the session) reaches the same answer through ``handler500``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from .views import is_unavailable, service_unavailable
+
+        return service_unavailable(request, exception) if is_unavailable(exception) else None

@@ -12,7 +12,9 @@ picture is sent as a download.
 """
 
 import io
+import logging
 import secrets
+import zipfile
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -20,7 +22,9 @@ from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
 PDF_MAGIC = b"%PDF-"
@@ -95,13 +99,55 @@ def document_from_upload(upload, *, max_mb: int | None = None, field: str = "doc
         raise _refuse(field, _("A scan must be a PDF or a photo (JPEG, PNG or WebP)."), "not_a_document") from None
 
 
+# An Excel workbook (.xlsx) is a zip holding at least these parts. Its parts unpacked may not pass
+# WORKBOOK_MAX_UNPACKED (a real register unpacks to some ten times its size; a zip bomb to thousands).
+WORKBOOK_PARTS = {"[Content_Types].xml", "xl/workbook.xml"}
+WORKBOOK_MAX_UNPACKED = 1024 * 1024 * 1024
+WORKBOOK_MAX_RATIO = 400
+
+
+def workbook_check(upload, *, max_mb: int, field: str = "file") -> None:
+    """Refuse an upload that is not really an Excel workbook (.xlsx) — by its content, not its name: a zip
+    holding a workbook, of at most ``max_mb``, that does not unpack to more than a workbook could."""
+    not_a_workbook = _("Upload an Excel workbook (.xlsx).")
+    _check_size(upload, max_mb, field, _("A file may be at most %(mb)s MB."), "file_too_large")
+    try:
+        upload.seek(0)
+        with zipfile.ZipFile(upload) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise _refuse(field, not_a_workbook, "not_a_workbook") from None
+    finally:
+        upload.seek(0)
+    if not {part.filename for part in parts} >= WORKBOOK_PARTS:
+        raise _refuse(field, not_a_workbook, "not_a_workbook")
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > WORKBOOK_MAX_UNPACKED or any(
+            part.file_size > WORKBOOK_MAX_RATIO * max(part.compress_size, 1024) for part in parts):
+        raise _refuse(field, _("This workbook unpacks to far more than a register holds; it is refused."), "workbook_too_large")
+
+
+def open_stored(field_file):
+    """A stored file opened for reading, or ``NotFound`` (a 404, never a 500) when its record names a file
+    the storage no longer holds (deleted by hand, lost with a disk, not restored, not yet copied to the
+    object store) or none at all."""
+    if not field_file:
+        raise NotFound()
+    try:
+        return field_file.open("rb")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        logger.warning("The stored file %s of a record is missing", field_file.name)
+        raise NotFound(_("The file is missing from the store.")) from None
+
+
 def serve_upload(field_file, *, download_name: str | None = None) -> FileResponse:
-    """Send a stored upload back: pictures shown inline, everything else as a download, all sandboxed."""
-    extension = field_file.name.rsplit(".", 1)[-1].lower() if "." in field_file.name else ""
+    """Send a stored upload back: pictures shown inline, everything else as a download, all sandboxed;
+    a file that is missing is a 404."""
+    extension = field_file.name.rsplit(".", 1)[-1].lower() if "." in (field_file.name or "") else ""
     content_type = CONTENT_TYPES.get(extension, "application/octet-stream")
     inline = content_type in SHOWN_INLINE
-    filename = download_name or field_file.name.rsplit("/", 1)[-1]
-    response = FileResponse(field_file.open("rb"), content_type=content_type, as_attachment=not inline, filename=filename)
+    filename = download_name or (field_file.name or "").rsplit("/", 1)[-1]
+    response = FileResponse(open_stored(field_file), content_type=content_type, as_attachment=not inline, filename=filename)
     response["Content-Security-Policy"] = SANDBOX
     response["X-Content-Type-Options"] = "nosniff"
     return response

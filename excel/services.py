@@ -10,10 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import active_roles
 from core.errors import ValidationFailed
+from core.uploads import workbook_check
 from org.models import Division
 
 from .models import ExcelJob
-from .registers import check_upload, get_register
+from .registers import MAX_UPLOAD_BYTES, check_upload, get_register
 from .tasks import excel_job_run
 
 
@@ -57,6 +58,7 @@ def excel_import_start(*, actor, register_name: str, upload, params: dict | None
     head = upload.read(4)
     upload.seek(0)
     check_upload(upload.name, upload.size, head)
+    workbook_check(upload, max_mb=MAX_UPLOAD_BYTES // (1024 * 1024))  # a real workbook by its content, not a zip bomb
     with transaction.atomic():
         job = ExcelJob(requested_by=actor, direction=ExcelJob.Direction.IMPORT, register=reg.name, params=params or {},
                        language=_job_language(), scope_name=_scope_name(actor, params or {}))

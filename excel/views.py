@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError, NotFound
+from core.uploads import open_stored
 
 from . import selectors, services
 from .forms import ImportForm
@@ -44,7 +45,7 @@ def result_response(job) -> FileResponse:
     """A job's file (the export, or an import's marked workbook) under the name a person saves it as."""
     if not job.result:
         raise NotFound(_("This job has no file to download (yet)."))
-    return FileResponse(job.result.open("rb"), as_attachment=True, filename=job.download_name, content_type=XLSX)
+    return FileResponse(open_stored(job.result), as_attachment=True, filename=job.download_name, content_type=XLSX)
 
 
 @login_required

@@ -7,6 +7,7 @@ from ninja.pagination import paginate
 from accounts.permissions import require
 from core.api import ERRORS, PageNumber
 from core.errors import PermissionDenied, ValidationFailed
+from core.replica import replica_reads
 from org.selectors import division_get, organisation_get
 
 from . import selectors, services
@@ -50,6 +51,7 @@ def _project(request, fund_project_id: int, perm: str | None = None) -> Project:
 
 
 @router.get("/funds", response=list[FundOut], summary="Funds in my scope")
+@replica_reads
 @paginate(PageNumber)
 def list_funds(request, within: str | None = Query(None, description="Division code")):
     return selectors.fund_list(user=request.user, within=division_get(user=request.user, code=within) if within else None)
@@ -97,6 +99,7 @@ def add_member(request, code: str, payload: MemberIn):
 
 
 @router.get("/funds/{code}/income", response={200: list[IncomeOut], **ERRORS}, summary="The fund's income")
+@replica_reads
 @paginate(PageNumber)
 def list_income(request, code: str):
     return selectors.income_list(user=request.user, fund=_fund(request, code))
@@ -113,6 +116,7 @@ def record_income(request, code: str, payload: IncomeIn):
 
 
 @router.get("/funds/{code}/projects", response={200: list[ProjectOut], **ERRORS}, summary="The fund's projects")
+@replica_reads
 @paginate(PageNumber)
 def list_projects(request, code: str, status: str | None = None):
     return selectors.project_list(user=request.user, fund=_fund(request, code), status=status)

@@ -17,6 +17,7 @@ from accounts.permissions import holds_any, require
 from core.errors import ApplicationError, NotFound, ValidationFailed
 from core.forms import add_error_to_form, step_forms
 from core.pickers import ids, picker_response
+from core.replica import replica_reads
 from core.uploads import serve_upload
 from core.views import public
 from org.models import DivisionLevel, Organisation, OrganisationKind
@@ -47,6 +48,7 @@ def _visible(user) -> bool:
 
 
 @login_required
+@replica_reads
 def home(request):
     """Funds in my scope with their figures; what waits for me (votes, decisions); reach for supervisors."""
     if not _visible(request.user):

@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 from accounts.permissions import require
 from core.api import ERRORS, PageNumber
 from core.errors import NotFound, ValidationFailed
+from core.replica import replica_reads
 from org.selectors import division_get, organisation_get
 
 from . import selectors, services
@@ -75,6 +76,7 @@ def review_list(request, district_code: str, payload: AffairListReviewIn):
 
 @router.get("/governance/applications", response={200: list[AffairApplicationOut], **ERRORS},
             summary="Departments' applications to hand communities a task")
+@replica_reads
 @paginate(PageNumber)
 def list_applications(request, within: str | None = Query(None, description="Division code"), status: str | None = None):
     return selectors.application_list(user=request.user, within=division_get(user=request.user, code=within) if within else None,
@@ -117,6 +119,7 @@ def refuse_application(request, affair_application_id: int, payload: RefuseIn):
 
 @router.get("/governance/refused-tasks", response={200: list[TaskRefusalOut], **ERRORS},
             summary="Tasks communities refused because they are not on the list")
+@replica_reads
 @paginate(PageNumber)
 def list_refused_tasks(request, within: str | None = Query(None, description="Division code")):
     return selectors.refusal_list(user=request.user, within=division_get(user=request.user, code=within) if within else None)
@@ -147,6 +150,7 @@ def _contribution(request, community, item: ContributionIn) -> services.Contribu
 
 
 @router.get("/governance/projects", response={200: list[PartnershipProjectOut], **ERRORS}, summary="五社联动 projects in my scope")
+@replica_reads
 @paginate(PageNumber)
 def list_projects(request, within: str | None = Query(None, description="Division code")):
     projects = selectors.project_list(user=request.user, within=division_get(user=request.user, code=within) if within else None)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.permissions import holds_any, permitted_ids, require
 from core.errors import ApplicationError, NotFound, ValidationFailed
 from core.forms import add_error_to_form, step_forms
+from core.replica import replica_reads
 from org.models import DivisionLevel
 from org.selectors import division_get, division_picked, organisation_get, user_home_division
 
@@ -47,6 +48,7 @@ def _summary_root(user, perm: str = "governance.view_summary"):
 
 
 @login_required
+@replica_reads
 def overview(request):
     """The supervisor's community-governance page for a city, district or street (``within``, else my
     home) and each division one level below: volunteers, five-party projects, the affairs list and
@@ -69,6 +71,7 @@ def overview(request):
 
 
 @login_required
+@replica_reads
 def affairs_home(request):
     """The districts whose list I read; the tasks my communities refused; for supervisors, the tables by
     district and street and the applications waiting."""
@@ -92,6 +95,7 @@ def affairs_home(request):
 
 
 @login_required
+@replica_reads
 def affair_list(request, district_code: str):
     """The list of a district in force (or ?version=N), its versions, and what the user may do with it."""
     user = request.user
@@ -174,6 +178,7 @@ def application_detail(request, affair_application_id: int):
 
 
 @login_required
+@replica_reads
 def projects_home(request):
     """五社联动 projects in my scope; for supervisors and streets, the table by district and street."""
     user = request.user

@@ -10,13 +10,16 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from accounts.permissions import holds_any, require
+from core import ratelimit
 from core.api import ERRORS, PageNumber
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from org.models import DivisionLevel, Organisation, OrganisationKind
+from core.replica import replica_reads
+from org.models import DivisionLevel, OrganisationKind
 from org.selectors import division_get
 from registry.models import Room
 
 from . import matching, selectors, services
+from .personal_data import registrations_opened
 from .schemas import (
     AcceptIn,
     ActivityIn,
@@ -28,6 +31,7 @@ from .schemas import (
     DeliverIn,
     FeedbackIn,
     FeedbackOut,
+    FeedbackPublicIn,
     FeedbackUpdateIn,
     HouseholdIn,
     HouseholdOut,
@@ -65,6 +69,7 @@ def need_kinds(request, category: str | None = None):
 
 
 @router.get(f"{P}/needs", response=list[NeedOut], summary="Needs in my scope, most supported first")
+@replica_reads
 @paginate(PageNumber)
 def list_needs(request, within: str | None = Query(None, description="Division code"), category: str | None = None,
                status: str | None = None):
@@ -100,26 +105,21 @@ def support_need(request, need_id: int):
 def mark_need(request, need_id: int, payload: NeedMarkIn):
     need = selectors.need_get(user=request.user, pk=need_id)
     require(request.user, "neighbourhood.change_need", need)
-    service = _agreed_service(payload.service_id)
+    service = _agreed_service(request, need.community, payload.service_id)
     activity = selectors.activity_get(user=request.user, pk=payload.activity_id) if payload.activity_id else None
     order = selectors.order_get(user=request.user, pk=payload.order_id) if payload.order_id else None
-    operator = Organisation.objects.filter(pk=payload.operator_id, kind=OrganisationKind.OPERATOR).first() if payload.operator_id else None
-    if payload.operator_id and operator is None:
-        raise NotFound()
+    operator = selectors.operator_for_community(user=request.user, community=need.community, pk=payload.operator_id) \
+        if payload.operator_id else None
     return services.need_mark(actor=request.user, need=need, status=payload.status, note=payload.note, service=service, activity=activity,
                               order=order, operator=operator)
 
 
-def _agreed_service(service_id: int | None):
-    """An agreed service by its id (the service then checks it is offered where it is used); 404 when there is none."""
+def _agreed_service(request, community, service_id: int | None):
+    """An agreed service by its id, offered in ``community`` or under an agreement the user sees (the service
+    then checks it is offered where it is used); 404 for any other, its name never told."""
     if not service_id:
         return None
-    from operations.models import AgreementService
-
-    service = AgreementService.objects.select_related("agreement__operator", "agreement__division").filter(pk=service_id).first()
-    if service is None:
-        raise NotFound()
-    return service
+    return selectors.agreed_service_for(user=request.user, community=community, pk=service_id)
 
 
 @router.get(P + "/needs/{need_id}/matches", response={200: list[MatchOut], **ERRORS},
@@ -138,7 +138,8 @@ def invite(request, need_id: int, payload: InvitationIn):
     require(request.user, "neighbourhood.change_need", need)
     # Whether this operator may be invited here (admitted, not blacklisted or suspended) is the service's to say.
     operator = selectors.operator_for_invitation(user=request.user, need=need, pk=payload.operator_id)
-    invitation = services.invitation_send(actor=request.user, need=need, operator=operator, service=_agreed_service(payload.service_id),
+    invitation = services.invitation_send(actor=request.user, need=need, operator=operator,
+                                          service=_agreed_service(request, need.community, payload.service_id),
                                           message=payload.message)
     return Status(201, invitation)
 
@@ -146,6 +147,7 @@ def invite(request, need_id: int, payload: InvitationIn):
 # Activities.
 
 @router.get(f"{P}/activities", response=list[ActivityOut], summary="Activities and courses in my scope")
+@replica_reads
 @paginate(PageNumber)
 def list_activities(request, within: str | None = Query(None, description="Division code"), since: datetime | None = None,
                     until: datetime | None = None, category: str | None = None):
@@ -163,7 +165,8 @@ def publish_activity(request, payload: ActivityIn):
             or Room.objects.select_related("site__division").filter(pk=payload.room_id).first()
         if room is None or not (community.path.startswith(room.site.division.path) or room.site.division.path.startswith(community.path)):
             raise NotFound()
-    organiser = Organisation.objects.filter(pk=payload.organiser_id).first() if payload.organiser_id else None
+    organiser = selectors.operator_for_community(user=request.user, community=community, pk=payload.organiser_id,
+                                                 kinds=OrganisationKind.values) if payload.organiser_id else None
     activity = services.activity_publish(
         actor=request.user, community=community, title=payload.title, description=payload.description, category=payload.category,
         tier=payload.tier, price=payload.price, capacity=payload.capacity, audience=payload.audience, room=room, place=payload.place,
@@ -206,7 +209,9 @@ def rate_activity(request, activity_id: int, payload: StarsIn):
 def activity_registrations(request, activity_id: int):
     activity = selectors.activity_get(user=request.user, pk=activity_id)
     require(request.user, "neighbourhood.change_activity", activity)
-    return list(selectors.registrations_of(activity=activity).select_related("activity"))
+    rows = list(selectors.registrations_of(activity=activity).select_related("activity"))
+    registrations_opened(user=request.user, activity=activity, registrations=rows)
+    return rows
 
 
 @router.post(P + "/activities/{activity_id}/check-in", response={201: AttendanceOut, **ERRORS},
@@ -252,6 +257,7 @@ def person_times(request, within: str, since: date, until: date, by: str = Query
 # Service orders.
 
 @router.get(f"{P}/orders", response=list[OrderOut], summary="Service orders in my scope")
+@replica_reads
 @paginate(PageNumber)
 def list_orders(request, within: str | None = Query(None, description="Division code"), status: str | None = None):
     return selectors.order_list(user=request.user, within=_within(request, within), status=status)
@@ -268,10 +274,9 @@ def place_order(request, payload: OrderIn):
     community = services.resident_community(request.user)
     if community is None:
         raise PermissionDenied(_("Only residents order services."))
-    service = _agreed_service(payload.service_id)
-    operator = Organisation.objects.filter(pk=payload.operator_id, kind=OrganisationKind.OPERATOR).first() if payload.operator_id else None
-    if payload.operator_id and operator is None:
-        raise NotFound()
+    service = _agreed_service(request, community, payload.service_id)
+    operator = selectors.operator_for_community(user=request.user, community=community, pk=payload.operator_id) \
+        if payload.operator_id else None
     need = selectors.need_get(user=request.user, pk=payload.need_id) if payload.need_id else None
     order = services.order_place(actor=request.user, service=service, operator=operator, category=payload.category or "",
                                  title=payload.title, details=payload.details, preferred_time=payload.preferred_time, need=need,
@@ -338,6 +343,7 @@ def join_order(request, order_id: int):
 # Feedback.
 
 @router.get(f"{P}/feedback", response=list[FeedbackOut], summary="Feedback in my scope (staff) or my own (residents)")
+@replica_reads
 @paginate(PageNumber)
 def list_feedback(request, within: str | None = Query(None, description="Division code"), status: str | None = None,
                   open_only: bool = False):
@@ -346,6 +352,7 @@ def list_feedback(request, within: str | None = Query(None, description="Divisio
 
 @router.post(f"{P}/feedback", response={201: FeedbackOut, **ERRORS}, summary="Submit feedback (a photo: on the page or by Open311)")
 def submit_feedback(request, payload: FeedbackIn):
+    ratelimit.hit("feedback", ratelimit.client_address(request), f"user:{request.user.pk}")
     community = division_get(user=request.user, code=payload.community) if payload.community else None
     if community is not None:
         require(request.user, "neighbourhood.add_feedbackrequest", community)
@@ -371,6 +378,13 @@ def update_feedback(request, feedback_id: int, payload: FeedbackUpdateIn):
     item = selectors.feedback_get(user=request.user, pk=feedback_id)
     require(request.user, "neighbourhood.change_feedbackrequest", item)
     return services.feedback_update(actor=request.user, request=item, status=payload.status, public_note=payload.public_note)
+
+
+@router.post(P + "/feedback/{feedback_id}/public", response={200: FeedbackOut, **ERRORS},
+             summary="Choose whether my request is shown publicly (without name or phone), or stop showing it")
+def choose_feedback_public(request, feedback_id: int, payload: FeedbackPublicIn):
+    item = selectors.feedback_get(user=request.user, pk=feedback_id)
+    return services.feedback_choose_public(actor=request.user, request=item, public=payload.public)
 
 
 # Households.

@@ -347,6 +347,8 @@ def _feedback(ctx, community, worker, jumin, everyone) -> None:
         submitted = now - timedelta(days=rng.randint(1, 40), hours=rng.randint(0, 12))
         item = services.feedback_submit(actor=person, category=category, description=text, address=where, now=submitted,
                                         photo=_photo() if index in (0, 1, 8) else None,
+                                        # Most senders show their request publicly; a dispute between neighbours stays private.
+                                        public=category != "neighbour_dispute" and index % 4 != 3,
                                         latitude=f"{float(community.latitude or 24.5) + rng.uniform(-0.003, 0.003):.6f}",
                                         longitude=f"{float(community.longitude or 118.1) + rng.uniform(-0.003, 0.003):.6f}")
         handler = worker if item.routed_to_id == community.pk else street_admin

@@ -206,7 +206,10 @@ class FeedbackForm(BootstrapMixin, forms.Form):
                               widget=forms.TextInput(attrs={"placeholder": _("e.g. the gate of building 3")}))
     latitude = forms.DecimalField(required=False, widget=forms.HiddenInput, max_digits=9, decimal_places=6)
     longitude = forms.DecimalField(required=False, widget=forms.HiddenInput, max_digits=9, decimal_places=6)
-    public = forms.BooleanField(label=_("Show it publicly (without my name or phone)"), required=False, initial=True)
+    # Not public unless the resident ticks it (个人信息保护法 第二十五条).
+    public = forms.BooleanField(label=_("Show it publicly (without my name or phone)"), required=False, initial=False,
+                                help_text=_("Only if you tick this is your request shown on the public list, and then only its "
+                                            "words, photo and a place about 100 m around; your name and phone never."))
 
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)

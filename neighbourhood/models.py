@@ -515,7 +515,10 @@ class FeedbackRequest(models.Model):
     contact_name = models.CharField(_("contact name"), max_length=60, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     source = models.CharField(_("through"), max_length=8, choices=FeedbackSource.choices, default=FeedbackSource.WEB)
-    public = models.BooleanField(_("shown publicly (without name or phone)"), default=True)
+    # Shown publicly (Open311's list) only when the resident chose it (个人信息保护法 第二十五条: published only with
+    # their separate consent), and then without name or phone, the place coarsened; staff may take it off.
+    public = models.BooleanField(_("shown publicly (without name or phone)"), default=False)
+    public_chosen_at = models.DateTimeField(_("the resident chose to show it publicly at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=FeedbackStatus.choices, default=FeedbackStatus.SUBMITTED,
                               db_index=True)
     public_note = models.CharField(_("latest public note"), max_length=500, blank=True)
@@ -540,6 +543,7 @@ class FeedbackRequest(models.Model):
                                    name="feedback_closed_only_when_done"),
             models.CheckConstraint(condition=Q(satisfaction__isnull=True) | Q(closed_at__isnull=False, rated_at__isnull=False),
                                    name="feedback_rated_once_closed"),
+            models.CheckConstraint(condition=Q(public=False) | Q(public_chosen_at__isnull=False), name="feedback_public_only_by_choice"),
         ]
 
     def __str__(self):

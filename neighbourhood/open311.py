@@ -5,15 +5,21 @@
     GET  /open311/v2/services/{service_code}.json  a service's definition (no extra attributes)
     GET  /open311/v2/requests.json                 public requests (filters: service_request_id,
                                                    service_code, start_date, end_date, status)
-    POST /open311/v2/requests.json                 a new request (form-encoded; api_key required)
+    POST /open311/v2/requests.json                 a new request (form-encoded; api_key required;
+                                                   attribute[public]=true to show it publicly)
     GET  /open311/v2/requests/{id}.json            one request
 
 ``jurisdiction_id`` is a city's division code (optional when the platform serves one city).
-``api_key`` is a Linli API token (*我的资料* issues them); the request is filed by the token's
-owner: a resident's request goes to their community; staff may name the place by ``lat``/
+``api_key`` is a Linli API token issued for Open311 (scope ``open311`` on *我的资料*; a full or
+read-only token is refused, and an Open311 token is refused by ``/api/v1/``), and posts are
+rate-limited (``RATE_LIMIT_OPEN311``); the request is filed by the token's owner: a resident's request goes to their community; staff may name the place by ``lat``/
 ``long``, and it goes to the community whose centre is nearest within their scope. Errors come
 in the standard's shape, ``[{"code": 400, "description": "..."}]``, with the same HTTP status.
-Only requests their senders left public are listed, never with a name or phone.
+Only requests their senders chose to make public are listed (个人信息保护法 第二十五条), never with a
+name or phone: the place is rounded to three decimals (about 100 m), the address given without its
+door, mobile and ID card numbers in the words masked (``core.privacy``). A request is private unless
+its POST says ``attribute[public]=true`` — the one attribute every service defines (an extension of
+the standard, listed in ``services/{code}.json``, so clients that read the definition offer it).
 """
 
 from datetime import datetime, timedelta
@@ -28,9 +34,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from accounts.models import ApiToken, token_digest
+from accounts.models import ApiToken, TokenScope, token_digest
 from accounts.permissions import active_roles
-from core.errors import ApplicationError
+from core import ratelimit
+from core.errors import ApplicationError, RateLimited
+from core.privacy import coarse, mask_address, redact_text
 from core.uploads import serve_upload
 from core.views import public
 from org.models import Division, DivisionLevel
@@ -59,8 +67,23 @@ def _city(request) -> Division | None:
 
 
 def _service(category: dict) -> dict:
+    # metadata: true — every service has one attribute, whether the request is shown publicly.
     return {"service_code": category["code"], "service_name": category["name"], "description": category.get("description", ""),
-            "metadata": False, "type": "realtime", "keywords": category.get("group", ""), "group": category.get("group", "")}
+            "metadata": True, "type": "realtime", "keywords": category.get("group", ""), "group": category.get("group", "")}
+
+
+def _public_attribute() -> dict:
+    """The sender's choice to show a request publicly (an extension of GeoReport v2, as an attribute)."""
+    return {"variable": True, "code": "public", "datatype": "singlevaluelist", "required": False, "order": 1,
+            "datatype_description": _("true: show it on the public list; false or absent: only the sender and the staff see it."),
+            "description": _("Show this request publicly (without name or phone, the place only roughly)?"),
+            "values": [{"key": "false", "name": _("No, keep it private")}, {"key": "true", "name": _("Yes, show it publicly")}]}
+
+
+def _chosen_public(data) -> bool | None:
+    """``attribute[public]`` (or ``public``) of a POST: True, False, or None when it is not a yes or no."""
+    value = (data.get("attribute[public]") or data.get("public") or "false").strip().lower()
+    return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(value)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -68,23 +91,25 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _request(item: FeedbackRequest, request) -> dict:
+    """A public request as anyone may read it: no name or phone, numbers in the words masked, the address
+    without its door, the place rounded to about 100 m (core.privacy)."""
     return {
         "service_request_id": str(item.pk),
         "status": "closed" if item.status in FEEDBACK_CLOSED else "open",
         "status_notes": item.public_note or item.get_status_display(),
         "service_name": item.category_name,
         "service_code": item.category,
-        "description": item.description,
+        "description": redact_text(item.description),
         "agency_responsible": item.routed_to.name,
         "service_notice": "",
         "requested_datetime": _iso(item.created_at),
         "updated_datetime": _iso(item.updated_at),
         "expected_datetime": _iso(item.due_at),
-        "address": item.address or item.community.name,
+        "address": mask_address(item.address) or item.community.name,
         "address_id": "",
         "zipcode": "",
-        "lat": float(item.latitude) if item.latitude is not None else None,
-        "long": float(item.longitude) if item.longitude is not None else None,
+        "lat": coarse(item.latitude),
+        "long": coarse(item.longitude),
         "media_url": request.build_absolute_uri(reverse("open311:media", args=[item.pk])) if item.photo else "",
     }
 
@@ -94,7 +119,7 @@ def _request(item: FeedbackRequest, request) -> dict:
 def discovery(request):
     base = request.build_absolute_uri(reverse("open311:services"))[: -len("services.json")]
     return _json({"changeset": "2026-03-01T00:00:00+08:00", "contact": str(settings.LINLI_SITE_NAME),
-                  "key_service": _("Issue an API token on your profile page (我的资料) and send it as api_key."),
+                  "key_service": _("Issue an API token for Open311 on your profile page (我的资料) and send it as api_key."),
                   "endpoints": [{"specification": SPECIFICATION, "url": base, "changeset": "2026-03-01T00:00:00+08:00",
                                  "type": "production", "formats": ["application/json"]}]})
 
@@ -116,7 +141,7 @@ def service_definition(request, service_code: str):
         return error(404, _("Unknown jurisdiction_id."))
     if not any(c["code"] == service_code for c in services.feedback_categories(city)):
         return error(404, _("Unknown service_code: %(code)s") % {"code": service_code})
-    return _json({"service_code": service_code, "attributes": []})
+    return _json({"service_code": service_code, "attributes": [_public_attribute()]})
 
 
 def _parse_time(value: str | None, name: str) -> datetime | None:
@@ -169,7 +194,10 @@ def services_public(city: Division):
 
 
 def _token_user(raw: str):
-    found = ApiToken.objects.select_related("user").filter(digest=token_digest(raw or ""), user__is_active=True).first()
+    """The owner of ``api_key``: a usable token issued for Open311 (scope ``open311``). A full or read-only
+    token is refused here, so a key handed to a city app can never do more than file feedback."""
+    found = ApiToken.objects.select_related("user").filter(digest=token_digest(raw or ""), user__is_active=True,
+                                                            scope=TokenScope.OPEN311).first()
     return found.user if found is not None and found.is_usable() else None
 
 
@@ -193,7 +221,11 @@ def _create(request):
         return error(413, _("The request is too large."))
     user = _token_user(data.get("api_key", ""))
     if user is None:
-        return error(403, _("api_key is missing or not valid."))
+        return error(403, _("api_key is missing or not valid: it must be an API token issued for Open311."))
+    try:
+        ratelimit.hit("open311", ratelimit.client_address(request), f"user:{user.pk}")
+    except RateLimited as refused:
+        return error(429, refused.message)
     city = _city(request)
     if city is None:
         return error(404, _("Unknown jurisdiction_id."))
@@ -214,11 +246,14 @@ def _create(request):
     if community is None or not community.path.startswith(city.path):
         return error(403, _("This account cannot file requests in this jurisdiction."))
     name = " ".join(part for part in (data.get("last_name", ""), data.get("first_name", "")) if part).strip()
+    public = _chosen_public(data)
+    if public is None:
+        return error(400, _("attribute[public] must be true or false."))
     try:
         item = services.feedback_submit(
             actor=user, community=community, category=code, description=data.get("description", ""), latitude=lat or None,
             longitude=lon or None, address=address, contact_name=name, contact_phone=data.get("phone", ""),
-            photo=request.FILES.get("media"), source=FeedbackSource.OPEN311)
+            photo=request.FILES.get("media"), source=FeedbackSource.OPEN311, public=public)
     except ApplicationError as problem:
         details = "；".join(str(m) for msgs in problem.fields.values() for m in msgs)
         status = problem.status if problem.status in (400, 403, 404, 409) else 400

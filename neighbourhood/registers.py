@@ -2,7 +2,9 @@
 lists grid workers bring back from their visits, through ``services.need_record``, all or nothing),
 activities with their registrations and person-times, service orders, and feedback with its
 deadlines and time to close. Needs have no code: a row equal to a need already recorded (as an
-export writes it) is that need and records nothing."""
+export writes it) is that need and records nothing. Residents' personal data (whom a need is for, a
+feedback's place to the door) is masked by ``core.privacy`` for those who do not handle it, and an
+export that carries it whole is recorded in the audit trail."""
 
 from collections import Counter
 
@@ -13,6 +15,15 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.permissions import visible_to
 from core.errors import PermissionDenied, ValidationFailed
+from core.privacy import (
+    ADDRESS,
+    NAME,
+    fresh_viewer,
+    mask_address,
+    personal_data_exported,
+    redact_text,
+    viewer_of,
+)
 from excel.registers import (
     Column,
     DivisionNames,
@@ -48,6 +59,10 @@ def _within(user, queryset, params: dict, path_field: str):
     if params.get("within"):
         queryset = queryset.filter(**{f"{path_field}__under": division_get(user=user, code=params["within"]).path})
     return queryset
+
+
+def _within_division(user, params: dict) -> Division | None:
+    return division_get(user=user, code=params["within"]) if params.get("within") else None
 
 
 def _local(moment) -> str:
@@ -92,11 +107,19 @@ def export_needs(*, user, params: dict):
     needs = _within(user, visible_to(user, "neighbourhood.view_need", Need.objects.select_related("community", "grid", "kind")),
                     params, "community__path").order_by("community__code", "-supports", "id")
 
+    viewer = fresh_viewer(user)
+
     def rows():
+        shown = 0
         for n in needs.iterator(chunk_size=2000):
-            yield [n.community.code, n.community.name, n.grid.code if n.grid_id else "", n.kind.name, n.title, n.description, n.on_behalf_of,
+            before = viewer.revealed
+            # Whom a need is for: named whole only for the community's workers (core.privacy).
+            on_behalf_of = viewer.show(n.on_behalf_of, NAME, division=n.community_id)
+            shown += viewer.revealed > before
+            yield [n.community.code, n.community.name, n.grid.code if n.grid_id else "", n.kind.name, n.title, n.description, on_behalf_of,
                    choice_label(ServiceTier, n.preferred_tier) if n.preferred_tier else "", choice_label(ServiceCategory, n.category),
                    n.supports, choice_label(NeedStatus, n.status), n.status_note, _local(n.created_at)]
+        personal_data_exported(user=user, register="neighbourhood.needs", division=_within_division(user, params), people=shown)
 
     return needs.count(), rows()
 
@@ -116,6 +139,7 @@ def import_needs(*, actor, rows, params: dict, progress) -> dict:
         return grid_id, kind_id, title.strip(), description.strip(), on_behalf_of.strip(), tier
 
     places = need_places(actor)
+    viewer = viewer_of(actor)  # a name masked in the export reads back as the same need
 
     def apply_row(number: int, record: dict) -> str:
         code = record.get("community") or record.get("community_name") or ""
@@ -132,7 +156,8 @@ def import_needs(*, actor, rows, params: dict, progress) -> dict:
             if not services.may_record_needs(actor, community):
                 raise PermissionDenied(_("You cannot record needs of %(code)s.") % {"code": code})
             communities[code] = community
-            recorded[community.pk] = Counter(key(n.grid_id, n.kind_id, n.title, n.description, n.on_behalf_of, n.preferred_tier)
+            recorded[community.pk] = Counter(key(n.grid_id, n.kind_id, n.title, n.description,
+                                                 viewer.show(n.on_behalf_of, NAME, division=n.community_id), n.preferred_tier)
                                              for n in Need.objects.filter(community=community))
         grid_code = record.get("grid") or ""
         if grid_code and grid_code not in grids:
@@ -211,12 +236,20 @@ def export_feedback(*, user, params: dict):
                                         FeedbackRequest.objects.select_related("community", "routed_to")),
                        params, "community__path").order_by("created_at", "id")
 
+    viewer = fresh_viewer(user)
+
     def rows():
+        shown = 0
         for f in requests.iterator(chunk_size=2000):
             hours = round((f.closed_at - f.created_at).total_seconds() / 3600, 1) if f.closed_at else ""
             on_time = (str(_("yes")) if f.closed_at <= f.due_at else str(_("no"))) if f.closed_at else ""
-            yield [f.community.name, f.category_name, f.description, f.address, f.routed_to.name, choice_label(FeedbackStatus, f.status),
+            # The place to the door and numbers in the words: whole only for the staff it was routed to (core.privacy).
+            whole = viewer.sees(ADDRESS, division=f.routed_to_id, owner=f.submitted_by_id)
+            shown += whole and f.submitted_by_id != user.pk and bool(f.address)
+            yield [f.community.name, f.category_name, f.description if whole else redact_text(f.description),
+                   f.address if whole else mask_address(f.address), f.routed_to.name, choice_label(FeedbackStatus, f.status),
                    _local(f.created_at), _local(f.due_at), _local(f.closed_at), hours, on_time, f.public_note]
+        personal_data_exported(user=user, register="neighbourhood.feedback", division=_within_division(user, params), people=shown)
 
     return requests.count(), rows()
 

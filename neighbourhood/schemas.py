@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from core.privacy import ADDRESS, NAME, PHONE, redact_text, viewer_of
+
 from .models import (
     ActivityKind,
     ActivityStatus,
@@ -16,6 +18,12 @@ from .models import (
     ServiceCategory,
     ServiceTier,
 )
+
+
+def _reader(context):
+    """The user an answer is for (the request in ninja's context)."""
+    request = (context or {}).get("request")
+    return getattr(request, "user", None)
 
 
 class NeedKindOut(Schema):
@@ -155,11 +163,18 @@ class RegistrationOut(Schema):
     id: int
     activity_id: int
     activity_title: str = Field(..., alias="activity.title")
-    user: str = Field(..., alias="user.label")
+    user: str = Field(..., description="The resident's name (masked for those who do not run the activity)")
     places: int
     status: RegistrationStatus
     created_at: datetime
     promoted_at: datetime | None = None
+
+    @staticmethod
+    def resolve_user(obj, context) -> str:
+        """The resident's name, masked for those who do not run the activity (core.privacy)."""
+        activity = obj.activity
+        return viewer_of(_reader(context)).show(obj.user.label, NAME, division=activity.community_id,
+                                               organisation=activity.organiser_id, owner=obj.user_id)
 
 
 class CodeIn(Schema):
@@ -254,7 +269,12 @@ class FeedbackIn(Schema):
     latitude: Decimal | None = None
     longitude: Decimal | None = None
     address: str = Field("", max_length=200)
-    public: bool = True
+    public: bool = Field(False, description="Show it on the public list (Open311), without name or phone and with the place "
+                                             "coarsened; only when the sender chooses so")
+
+
+class FeedbackPublicIn(Schema):
+    public: bool = Field(..., description="Show my request on the public list (without name or phone), or stop showing it")
 
 
 class FeedbackOut(Schema):
@@ -272,6 +292,17 @@ class FeedbackOut(Schema):
     created_at: datetime
     closed_at: datetime | None = None
     satisfaction: int | None = Field(None, description="The resident's rating of the handling, 1 to 5, once closed")
+
+    # The place and the words as the reader may see them (core.privacy): whole for the sender and the staff it was routed to.
+    @staticmethod
+    def resolve_address(obj, context) -> str:
+        return viewer_of(_reader(context)).show(obj.address, ADDRESS, division=obj.routed_to_id, owner=obj.submitted_by_id)
+
+    @staticmethod
+    def resolve_description(obj, context) -> str:
+        if viewer_of(_reader(context)).sees(PHONE, division=obj.routed_to_id, owner=obj.submitted_by_id):
+            return obj.description
+        return redact_text(obj.description)
 
 
 class FeedbackUpdateIn(Schema):

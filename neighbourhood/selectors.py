@@ -179,6 +179,41 @@ def operator_for_invitation(*, user, need: Need, pk) -> Organisation:
     return get_for_user(user, "org.view_organisation", Organisation.objects.filter(kind=OrganisationKind.OPERATOR), pk=operator.pk)
 
 
+def operator_for_community(*, user, community: Division, pk, kinds=(OrganisationKind.OPERATOR,)) -> Organisation:
+    """The organisation ``pk`` a request names for ``community`` (an order's operator, the operator that met
+    a need, an activity's or a volunteer opportunity's organiser): an operator that may serve the community
+    (``services.operators_in_scope``), or one of ``kinds`` the user may see. Any other id is not found, as
+    one that does not exist, so its name is never told (the service then says whether it may serve)."""
+    from .services import operators_in_scope
+
+    if not str(pk).isdigit():
+        raise NotFound()
+    found = operators_in_scope(community).filter(pk=pk).first()
+    if found is not None:
+        return found
+    return get_for_user(user, "org.view_organisation", Organisation.objects.filter(kind__in=kinds), pk=pk)
+
+
+def agreed_service_for(*, user, community: Division, pk):
+    """The agreed service ``pk`` named for ``community``: one offered there (``services.services_in_scope``),
+    or under an agreement the user may see. Any other id is not found, its name never told."""
+    from operations.models import Agreement, AgreementService
+
+    from .services import services_in_scope
+
+    if not str(pk).isdigit():
+        raise NotFound()
+    found = services_in_scope(community).filter(pk=pk).first()
+    if found is not None:
+        return found
+    agreements = visible_to(user, "operations.view_agreement", Agreement.objects.all())
+    found = AgreementService.objects.select_related("agreement__operator", "agreement__division").filter(
+        pk=pk, agreement__in=agreements).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
 def invitation_list(*, user, within: Division | None = None, status: str | None = None) -> QuerySet[Invitation]:
     invitations = visible_to(user, "neighbourhood.view_invitation",
                              Invitation.objects.select_related("need__kind", "community", "operator", "sent_by"))

@@ -22,9 +22,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.permissions import active_roles, holds_any, permitted_ids, require
+from core import ratelimit
 from core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from core.forms import add_error_to_form
 from core.pickers import LIMIT, ids, picker_response
+from core.privacy import NAME, PHONE, personal_data_opened, residents_among, viewer_of
+from core.replica import replica_reads
 from core.uploads import serve_upload
 from org.models import Division, DivisionLevel
 from org.selectors import division_get, organisation_choices, organisation_get, user_home_division
@@ -60,6 +63,7 @@ from .models import (
     RegistrationStatus,
     ServiceCategory,
 )
+from .personal_data import registrations_opened
 
 
 def _error_text(error: ApplicationError) -> str:
@@ -377,8 +381,15 @@ def order_detail(request, order_id: int):
             return redirect("neighbourhood:order", order_id=order.pk)
         except ApplicationError as error:
             messages.error(request, _error_text(error))
+    events = list(order.events.select_related("actor"))
+    # Residents in the steps (who ordered, who joined) are named whole only for the community's workers and the
+    # operator serving the order (core.privacy); their reading it is recorded.
+    resident_ids = residents_among({e.actor_id for e in events})
+    if viewer_of(request.user).sees(NAME, division=order.community_id, organisation=order.operator_id):
+        personal_data_opened(user=request.user, target=order, division=order.community,
+                             people=len(resident_ids - {request.user.pk}))
     return render(request, "neighbourhood/order.html", {
-        "order": order, "events": order.events.select_related("actor"), "staff": staff, "operator_here": operator_here,
+        "order": order, "events": events, "resident_ids": resident_ids, "staff": staff, "operator_here": operator_here,
         "schedule_form": schedule_form, "deliver_form": deliver_form, "rate_form": rate_form,
         "is_resident": order.resident_id == request.user.pk, "tab": "services",
     })
@@ -405,6 +416,8 @@ def feedback(request):
     """My requests and their progress; a new one with a photo and where it is."""
     community = _resident_home(request)
     categories = services.feedback_categories(community)
+    if request.method == "POST":
+        ratelimit.hit("feedback", ratelimit.client_address(request), f"user:{request.user.pk}")
     form = FeedbackForm(request.POST or None, request.FILES or None, categories=categories)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -441,6 +454,15 @@ def feedback_detail(request, feedback_id: int):
         else:
             messages.success(request, _("Thank you for your rating."))
         return redirect("neighbourhood:feedback_detail", feedback_id=item.pk)
+    if request.method == "POST" and mine and ("make_public" in request.POST or "make_private" in request.POST):
+        try:  # the sender chooses whether it is public (个人信息保护法 第二十五条)
+            services.feedback_choose_public(actor=request.user, request=item, public="make_public" in request.POST)
+        except ApplicationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(request, _("Shown publicly, without your name or phone.") if "make_public" in request.POST
+                             else _("No longer shown publicly."))
+        return redirect("neighbourhood:feedback_detail", feedback_id=item.pk)
     if request.method == "POST":
         require(request.user, "neighbourhood.change_feedbackrequest", item)  # as the API: a supervisor reads, 403
     if request.method == "POST" and handler:
@@ -459,9 +481,14 @@ def feedback_detail(request, feedback_id: int):
                 add_error_to_form(form, error)
             else:
                 messages.error(request, _error_text(error))
+    # The sender's name, phone and address are whole only for the staff the request was routed to (core.privacy);
+    # their opening it is recorded.
+    sees = viewer_of(request.user).sees(PHONE, division=item.routed_to, owner=item.submitted_by_id)
+    if sees and not mine:
+        personal_data_opened(user=request.user, target=item, division=item.community, people=1)
     return render(request, "neighbourhood/feedback_detail.html", {
         "item": item, "updates": item.updates.select_related("actor"), "form": form, "handler": handler, "rate_form": rate_form,
-        "overdue": not item.is_closed and item.due_at < timezone.now(), "tab": "feedback"})
+        "mine": mine, "sees": sees, "overdue": not item.is_closed and item.due_at < timezone.now(), "tab": "feedback"})
 
 
 @login_required
@@ -558,6 +585,7 @@ def staff(request):
 
 
 @login_required
+@replica_reads
 def staff_needs(request, code: str):
     division = _staff_division(request, code, "needs")
     category = request.GET.get("category") if request.GET.get("category") in ServiceCategory.values else None
@@ -571,6 +599,7 @@ def staff_needs(request, code: str):
 
 
 @login_required
+@replica_reads
 def staff_orders(request, code: str):
     division = _staff_division(request, code, "orders")
     status = request.GET.get("status") if request.GET.get("status") in OrderStatus.values else None
@@ -582,6 +611,7 @@ def staff_orders(request, code: str):
 
 
 @login_required
+@replica_reads
 def staff_activities(request, code: str):
     division = _staff_division(request, code, "activities")
     since = timezone.now() - selectors.STAFF_ACTIVITIES_LOOK_BACK
@@ -643,7 +673,9 @@ def activity_manage(request, activity_id: int):
             if "check_in" in request.POST:
                 registration = activity.registrations.get(pk=int(request.POST["check_in"]))
                 services.check_in(actor=request.user, session=session, registration=registration)
-                messages.success(request, _("%(name)s checked in.") % {"name": registration.user.label})
+                name = viewer_of(request.user).show(registration.user.label, NAME, division=activity.community_id,
+                                                    organisation=activity.organiser_id, owner=registration.user_id)
+                messages.success(request, _("%(name)s checked in.") % {"name": name})
             elif "cancel_registration" in request.POST:
                 registration = activity.registrations.get(pk=int(request.POST["cancel_registration"]))
                 services.registration_cancel(actor=request.user, registration=registration)
@@ -659,6 +691,7 @@ def activity_manage(request, activity_id: int):
             messages.error(request, _error_text(error) if isinstance(error, ApplicationError) else _("Not found."))
     checked = selectors.checked_in_ids(session=session) if session else set()
     people = list(selectors.registrations_of(activity=activity))
+    registrations_opened(user=request.user, activity=activity, registrations=people)
     runs = services.may_run(request.user, activity)
     return render(request, "neighbourhood/staff/activity.html", {
         "activity": activity, "sessions": sessions, "session": session, "people": people, "checked": checked,
@@ -682,6 +715,7 @@ def activity_qr(request, activity_id: int):
 
 
 @login_required
+@replica_reads
 def staff_feedback(request, code: str):
     """The feedback queue: open requests routed here, the soonest due first, overdue ones marked."""
     division = _staff_division(request, code, "feedback")
@@ -719,6 +753,7 @@ def invitations(request):
 
 
 @login_required
+@replica_reads
 def staff_person_times(request, code: str):
     division = _staff_division(request, code, "person_times")
     today = timezone.localdate()

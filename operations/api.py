@@ -7,6 +7,7 @@ from ninja.pagination import paginate
 from accounts.permissions import get_for_user, require
 from core.api import ERRORS, PageNumber
 from core.errors import NotFound
+from core.replica import replica_reads
 from org.models import Division, DivisionLevel, OrganisationKind
 from org.selectors import division_get, organisation_get
 from registry.selectors import room_get, site_get
@@ -111,6 +112,7 @@ def _terms(terms: dict) -> dict:
 # Admission.
 
 @router.get("/operations/admissions", response=list[AdmissionOut], summary="Admissions in my scope (an operator: its own)")
+@replica_reads
 @paginate(PageNumber)
 def list_admissions(request, within: str | None = Query(None, description="Division code"), status: str | None = None):
     return selectors.admission_list(user=request.user, within=_within(request, within), status=status)
@@ -202,6 +204,7 @@ def services_offered(request, division: str):
 
 @router.get("/operations/agreements", response=list[AgreementOut],
             summary="Agreements in my scope (an operator: its own); status may be in_force")
+@replica_reads
 @paginate(PageNumber)
 def list_agreements(request, within: str | None = Query(None, description="Division code"), status: str | None = None):
     return selectors.agreement_list(user=request.user, within=_within(request, within), status=status)
@@ -301,6 +304,7 @@ def submit_report(request, agreement_id: int, payload: ServiceReportIn):
 # Reports.
 
 @router.get("/operations/reports", response=list[ReportOut], summary="Monthly reports in my scope (an operator: its own)")
+@replica_reads
 @paginate(PageNumber)
 def list_reports(request, within: str | None = Query(None, description="Division code"), status: str | None = None):
     return selectors.report_list(user=request.user, within=_within(request, within), status=status)
@@ -348,6 +352,7 @@ def compliance(request, within: str):
 
 
 @router.get("/operations/findings", response=list[FindingOut], summary="Findings in my scope (open ones unless all=true)")
+@replica_reads
 @paginate(PageNumber)
 def list_findings(request, within: str | None = Query(None, description="Division code"), all: bool = False):
     return selectors.finding_list(user=request.user, within=_within(request, within), open_only=not all)
@@ -368,6 +373,7 @@ def savings(request, within: str, year: int | None = Query(None, ge=2000, le=210
 # Government-purchased services and subsidies.
 
 @router.get("/operations/funding", response=list[FundingOut], summary="Purchased services and subsidies in my scope")
+@replica_reads
 @paginate(PageNumber)
 def list_funding(request, within: str | None = Query(None, description="Division code"), kind: str | None = None):
     return selectors.funding_list(user=request.user, within=_within(request, within), kind=kind)
@@ -431,6 +437,7 @@ def close_funding(request, funding_id: int, payload: FundingCloseIn):
 # Idle rooms offered for partnership.
 
 @router.get("/operations/offers", response=list[OfferOut], summary="Idle rooms offered for partnership in my scope")
+@replica_reads
 @paginate(PageNumber)
 def list_offers(request, within: str | None = Query(None, description="Division code"), open: bool = False):
     return selectors.offer_list(user=request.user, within=_within(request, within), open_only=open)

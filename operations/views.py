@@ -16,6 +16,7 @@ from accounts.permissions import active_roles, get_for_user, holds_any, require,
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form, step_forms
 from core.pickers import ids, picker_response
+from core.replica import replica_reads
 from core.uploads import serve_upload
 from org.models import Division, DivisionLevel, Organisation, OrganisationKind
 from org.selectors import division_get, division_picked, user_home_division
@@ -114,6 +115,7 @@ def home(request):
 # Agreements.
 
 @login_required
+@replica_reads
 def agreement_list(request):
     if not _visible(request.user):
         raise NotFound()
@@ -308,6 +310,7 @@ def _places_to_apply(operator: Organisation) -> list[Division]:
 
 
 @login_required
+@replica_reads
 def admissions(request):
     """Staff: the admissions made in their area, those waiting for review first. Operators: their own,
     their qualifications, and the form to apply."""
@@ -405,6 +408,7 @@ def admission_detail(request, admission_id: int):
 # Compliance and savings by place.
 
 @login_required
+@replica_reads
 def compliance(request, code: str):
     """The street's or bureau's page: agreements in force and their breaches, with the figures, by place;
     the costs operators bear instead of the government; reports late or missing."""
@@ -430,6 +434,7 @@ def compliance_place(user) -> Division | None:
 
 
 @login_required
+@replica_reads
 def compliance_home(request):
     place = compliance_place(request.user)
     if place is None:
@@ -445,6 +450,7 @@ def _funders(user) -> list[Division]:
 
 
 @login_required
+@replica_reads
 def funding_list(request):
     user = request.user
     if not holds_any(user, "operations.view_funding"):
@@ -523,6 +529,7 @@ def funding_detail(request, funding_id: int):
 # Idle rooms offered for partnership.
 
 @login_required
+@replica_reads
 def offers(request):
     user = request.user
     if not holds_any(user, "operations.view_partnershipoffer"):

@@ -7,6 +7,7 @@ from ninja.pagination import paginate
 from accounts.permissions import require
 from core.api import ERRORS, PageNumber
 from core.errors import PermissionDenied, ValidationFailed
+from core.replica import replica_reads
 
 from . import selectors, services
 from .models import CommunityType, Division, DivisionLevel, OrganisationKind
@@ -35,6 +36,7 @@ def _division_data(payload) -> dict:
 
 
 @router.get("/divisions", response=list[DivisionOut], summary="Divisions in my scope")
+@replica_reads
 @paginate(PageNumber)
 def list_divisions(
     request,
@@ -60,6 +62,7 @@ def get_division(request, code: str):
 
 
 @router.get("/divisions/{code}/children", response=list[DivisionChildOut], summary="Children with subtree figures")
+@replica_reads
 @paginate(PageNumber)
 def list_division_children(request, code: str):
     division = selectors.division_get(user=request.user, code=code)
@@ -102,6 +105,7 @@ def _divisions_by_code(user, codes: list[str], field: str) -> list[Division]:
 
 
 @organisations_router.get("/organisations", response=list[OrganisationOut], summary="Organisations in my scope")
+@replica_reads
 @paginate(PageNumber)
 def list_organisations(
     request, kind: OrganisationKind | None = None, q: str | None = None,
@@ -144,6 +148,7 @@ def update_organisation(request, organisation_id: int, payload: OrganisationPatc
 
 
 @public_router.get("/communities", response=list[CommunityPickOut], auth=None, summary="Find a community (public)")
+@replica_reads
 @paginate(PageNumber)
 def pick_community(request, q: str = Query(..., min_length=1, max_length=50)):
     """For residents choosing their community when they sign up: names and codes only."""

@@ -10,6 +10,7 @@ from accounts.permissions import holds_any, require
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
 from core.pickers import ids, picker_response
+from core.replica import replica_reads
 
 from . import selectors, services
 from .forms import DivisionForm, OrganisationForm
@@ -85,6 +86,7 @@ def division_add_child(request, code: str):
 
 
 @login_required
+@replica_reads
 def organisation_list(request):
     if not holds_any(request.user, "org.view_organisation"):
         raise NotFound()

@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 from accounts.permissions import require
 from core.api import ERRORS, PageNumber
 from core.errors import ValidationFailed
+from core.replica import replica_reads
 from org.selectors import division_get
 
 from . import selectors, services
@@ -49,6 +50,7 @@ def list_facility_kinds(request, within: str):
 # Networks.
 
 @router.get("/planning/networks", response=list[NetworkOut], summary="Walking networks serving my areas")
+@replica_reads
 @paginate(PageNumber)
 def list_networks(request, within: str | None = Query(None, description="Division code")):
     return selectors.network_list(user=request.user, within=_within(request, within))
@@ -85,6 +87,7 @@ def network_map(request, network_id: int,
 # Demand.
 
 @router.get("/planning/demand", response=list[DemandOut], summary="Demand sets of my areas")
+@replica_reads
 @paginate(PageNumber)
 def list_demand(request, within: str | None = Query(None, description="Division code")):
     return selectors.demand_list(user=request.user, within=_within(request, within))
@@ -109,6 +112,7 @@ def get_demand(request, demand_id: int):
 # Scenarios.
 
 @router.get("/planning/scenarios", response=list[ScenarioOut], summary="Scenarios of my areas")
+@replica_reads
 @paginate(PageNumber)
 def list_scenarios(request, within: str | None = Query(None, description="Division code"), facility_kind: str | None = None):
     return selectors.scenario_list(user=request.user, within=_within(request, within), facility_kind=facility_kind).prefetch_related(
@@ -183,6 +187,7 @@ def _compare_row(row) -> dict:
 
 
 @router.get("/planning/coverage", response=list[CoverageOut], summary="Coverage rows of my divisions (community workers too)")
+@replica_reads
 @paginate(PageNumber)
 def list_coverage(request, within: str | None = Query(None, description="Division code")):
     return selectors.coverage_list(user=request.user, within=_within(request, within))

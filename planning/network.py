@@ -1,7 +1,8 @@
 """Walking networks as arrays: nodes with coordinates, edges as a symmetric CSR graph in metres.
 
-A network is kept as one compressed ``.npz`` file beside the database (``MEDIA_ROOT/planning/``),
-named by its ``Network`` record, and loaded into memory once per process (``load``). Everything
+A network is kept as one compressed ``.npz`` file in the storage of uploaded files
+(``planning/networks/`` on local disk or in the object store), named by its ``Network`` record, and
+loaded into memory once per process (``load``). Everything
 the life-circle analysis does on it is array work: snapping points to the nearest node (a k-d
 tree on locally projected metres), and nearest-facility distances for every node in one
 multi-source Dijkstra pass (``scipy.sparse.csgraph``).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -260,15 +262,20 @@ def build_graph(lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray, 
     return graph, dropped
 
 
-def save(graph: Graph, path: Path) -> str:
-    """Write the graph (and its extra arrays) to ``path``; returns the file's SHA-256."""
+def dumps(graph: Graph) -> bytes:
+    """The graph (and its extra arrays) as the bytes of a compressed ``.npz`` file."""
     arrays = {"lon": graph.lon, "lat": graph.lat, "indptr": graph.indptr, "indices": graph.indices, "length": graph.length}
     if graph.osm_id is not None:
         arrays["osm_id"] = graph.osm_id
     arrays.update({f"extra__{name}": value for name, value in graph.extra.items()})
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
-    data = buffer.getvalue()
+    return buffer.getvalue()
+
+
+def save(graph: Graph, path: Path) -> str:
+    """Write the graph (and its extra arrays) to ``path``; returns the file's SHA-256."""
+    data = dumps(graph)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(data)
@@ -276,8 +283,9 @@ def save(graph: Graph, path: Path) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read(path: Path) -> Graph:
-    with np.load(path, allow_pickle=False) as data:
+def read(source) -> Graph:
+    """The graph in a ``.npz`` file: a path, or a file open for reading (from a storage)."""
+    with np.load(source, allow_pickle=False) as data:
         extra = {name.removeprefix("extra__"): data[name] for name in data.files if name.startswith("extra__")}
         return Graph(lon=data["lon"], lat=data["lat"], indptr=data["indptr"], indices=data["indices"], length=data["length"],
                      osm_id=data["osm_id"] if "osm_id" in data.files else None, extra=extra)
@@ -288,13 +296,14 @@ _LOCK = threading.Lock()
 _CACHE_SIZE = 4
 
 
-def load(path: Path, sha256: str) -> Graph:
-    """The graph in ``path``, read once per process and kept while it is among the last few used."""
+def load(path: Path | str, sha256: str, reader: Callable[[], Graph] | None = None) -> Graph:
+    """The graph in ``path`` (a file's path, or its name in a storage with ``reader`` to read it),
+    read once per process and kept while it is among the last few used."""
     key = (str(path), sha256)
     with _LOCK:
         graph = _CACHE.pop(key, None)
         if graph is None:
-            graph = read(path)
+            graph = reader() if reader is not None else read(path)
         _CACHE[key] = graph
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))

@@ -15,7 +15,7 @@ from org.models import Division, DivisionLevel
 
 from .models import CoverageArea, DemandSet, JobStatus, Network, ProposedSite, Scenario
 from .network import Graph
-from .services import demand_arrays, media_path, network_graph, pack_parameter
+from .services import demand_arrays, network_graph, pack_parameter, stored_arrays
 
 MAP_POINTS_MAX = 20_000
 MAP_EDGES_MAX = 40_000
@@ -97,14 +97,15 @@ class ScenarioArrays:
 
 
 def scenario_arrays(scenario: Scenario) -> ScenarioArrays:
-    path = media_path(scenario.file)
-    if not path.exists():
+    try:
+        with stored_arrays(scenario.file) as data:
+            return ScenarioArrays(distance=data["distance"],
+                                  distance_after=data["distance_after"] if "distance_after" in data.files else None,
+                                  fac_lon=data["fac_lon"], fac_lat=data["fac_lat"], fac_label=data["fac_label"],
+                                  fac_source=data["fac_source"], fac_ref=data["fac_ref"])
+    except FileNotFoundError:
         raise Conflict(_("The results file of the scenario %(name)s is missing; compute it again.") % {"name": scenario.name},
-                       code="scenario_file_missing")
-    with np.load(path, allow_pickle=False) as data:
-        return ScenarioArrays(distance=data["distance"], distance_after=data["distance_after"] if "distance_after" in data.files else None,
-                              fac_lon=data["fac_lon"], fac_lat=data["fac_lat"], fac_label=data["fac_label"],
-                              fac_source=data["fac_source"], fac_ref=data["fac_ref"])
+                       code="scenario_file_missing") from None
 
 
 @dataclass

@@ -10,6 +10,7 @@ from ninja.pagination import paginate
 from accounts.permissions import holds_any, require
 from core.api import ERRORS, PageNumber
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.replica import replica_reads
 from core.uploads import serve_upload
 from org.selectors import division_get, organisation_get, user_home_division
 
@@ -64,6 +65,7 @@ def _within(request, code: str | None):
 # Sites.
 
 @router.get("/registry/sites", response=list[SiteOut], summary="Sites in my scope")
+@replica_reads
 @paginate(PageNumber)
 def list_sites(request, within: str | None = Query(None, description="Division code: this node and below"),
                kind: SiteKind | None = None, property_source: PropertySource | None = None, q: str | None = None,
@@ -97,6 +99,7 @@ def update_site(request, site_id: int, payload: SitePatch):
 # Rooms.
 
 @router.get("/registry/sites/{site_id}/rooms", response=list[RoomOut], summary="Rooms of a site")
+@replica_reads
 @paginate(PageNumber)
 def list_rooms(request, site_id: int):
     site = selectors.site_get(user=request.user, pk=site_id)
@@ -130,6 +133,7 @@ def update_room(request, room_id: int, payload: RoomPatch):
 # Costs and photos.
 
 @router.get("/registry/sites/{site_id}/costs", response=list[CostOut])
+@replica_reads
 @paginate(PageNumber)
 def list_costs(request, site_id: int, year: int | None = None):
     site = selectors.site_get(user=request.user, pk=site_id)
@@ -214,12 +218,14 @@ def sites_map(request, code: str):
 # Star ratings.
 
 @router.get("/registry/ratings", response=list[RatingOut], summary="Current star ratings of neighbourhood centres")
+@replica_reads
 @paginate(PageNumber)
 def list_ratings(request, within: str | None = None):
     return selectors.rating_list(user=request.user, within=_within(request, within))
 
 
 @router.get("/registry/sites/{site_id}/ratings", response=list[RatingOut], summary="A site's rating history")
+@replica_reads
 @paginate(PageNumber)
 def list_site_ratings(request, site_id: int):
     return selectors.rating_history(user=request.user, site=selectors.site_get(user=request.user, pk=site_id))
@@ -227,6 +233,7 @@ def list_site_ratings(request, site_id: int):
 
 @router.get("/registry/online-services", response=list[OnlineCentreOut],
             summary="Rated centres and their smart-neighbourhood online services: on, eligible, suspended or below the gate")
+@replica_reads
 @paginate(PageNumber)
 def list_online_services(request, within: str | None = Query(None, description="Division code (default: my place)"),
                          state: str | None = Query(None, description="on, suspended, eligible or below")):
@@ -261,6 +268,7 @@ def add_evidence(request, site_id: int, payload: SiteEvidenceIn):
 # Filings with the civil-affairs bureau.
 
 @router.get("/registry/filings", response=list[FilingOut], summary="Register filings")
+@replica_reads
 @paginate(PageNumber)
 def list_filings(request, within: str | None = None):
     return selectors.filing_list(user=request.user, within=_within(request, within))
@@ -292,6 +300,7 @@ def diff_filing(request, filing_id: int, against: int = Query(..., description="
 # New residential projects [Haining].
 
 @router.get("/registry/provision-projects", response=list[ProvisionOut], summary="New residential projects")
+@replica_reads
 @paginate(PageNumber)
 def list_provision_projects(request, within: str | None = None, overdue: bool = False):
     within_division = _within(request, within)
@@ -374,6 +383,7 @@ def add_rent(request, code: str, payload: RentIn):
 # Signs and plaques [Huli].
 
 @router.get("/registry/signs", response=list[SignOut], summary="Signs at the sites in my scope")
+@replica_reads
 @paginate(PageNumber)
 def list_signs(request, within: str | None = Query(None, description="Division code: this node and below"),
                redundant: bool | None = None, removed: bool | None = None, q: str | None = None):
@@ -433,6 +443,7 @@ def sign_counts(request, code: str):
 
 
 @router.get("/registry/sign-cleanups", response=list[CleanupOut], summary="Clean-ups of signs")
+@replica_reads
 @paginate(PageNumber)
 def list_cleanups(request, within: str | None = None):
     return selectors.cleanup_list(user=request.user, within=_within(request, within))
@@ -460,6 +471,7 @@ def close_cleanup(request, cleanup_id: int):
 # Suggestions to merge idle rooms [Huli] or swap unfit ones [Haining].
 
 @router.get("/registry/room-suggestions", response=list[SuggestionOut], summary="Suggestions to merge or swap rooms")
+@replica_reads
 @paginate(PageNumber)
 def list_suggestions(request, within: str | None = None, status: SuggestionStatus | None = None,
                      kind: SuggestionKind | None = None):

@@ -15,6 +15,7 @@ from accounts.permissions import holds_any, permitted_ids, require
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
 from core.pickers import ids, picker_response
+from core.replica import replica_reads
 from core.uploads import serve_upload
 from org.models import Division, DivisionLevel
 from org.selectors import division_get, division_picked, organisation_get, user_home_division
@@ -64,6 +65,7 @@ def registry_root(request):
 
 
 @login_required
+@replica_reads
 def overview(request, code: str):
     division = division_get(user=request.user, code=code)
     if not holds_any(request.user, "registry.view_site"):
@@ -104,6 +106,7 @@ def _street_rows(report) -> list[dict]:
 
 
 @login_required
+@replica_reads
 def compliance(request, code: str):
     division = division_get(user=request.user, code=code)
     if not holds_any(request.user, "registry.view_compliance"):
@@ -120,6 +123,7 @@ def compliance(request, code: str):
 
 
 @login_required
+@replica_reads
 def site_list(request, code: str):
     division = division_get(user=request.user, code=code)
     kind = request.GET.get("kind") if request.GET.get("kind") in SiteKind.values else None
@@ -318,6 +322,7 @@ def evidence_add(request, site_id: int):
 
 
 @login_required
+@replica_reads
 def rating_list(request):
     """The centres' star ratings and their online services: which are on, which may be switched on (the city's gate),
     filtered by state and paginated; the street switches them from here."""
@@ -363,6 +368,7 @@ def online_switch(request, site_id: int):
 
 
 @login_required
+@replica_reads
 def filing_list(request):
     if not holds_any(request.user, "registry.view_registryfiling"):
         raise NotFound()
@@ -430,6 +436,7 @@ def _value_words(model, name: str, value) -> str:
 
 
 @login_required
+@replica_reads
 def project_list(request):
     if not holds_any(request.user, "registry.view_provisionproject"):
         raise NotFound()

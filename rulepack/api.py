@@ -6,6 +6,7 @@ from ninja.pagination import paginate
 from accounts.permissions import require
 from core.api import ERRORS, PageNumber
 from core.errors import NotFound
+from core.replica import replica_reads
 from org.selectors import division_get, user_home_division
 
 from . import selectors, services
@@ -24,6 +25,7 @@ def active_pack(request, division: str | None = Query(None, description="A divis
 
 
 @router.get("/rule-packs", response=list[PackOut], summary="Every version loaded, newest first")
+@replica_reads
 @paginate(PageNumber)
 def list_packs(request):
     return selectors.pack_list(user=request.user)

@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 from accounts.permissions import holds_any, require
 from core.api import ERRORS, PageNumber
 from core.errors import PermissionDenied, ValidationFailed
+from core.replica import replica_reads
 from org.selectors import division_get, organisation_get
 from registry.hours import parse_hours
 from registry.selectors import site_get
@@ -56,6 +57,7 @@ def _organisation(request, organisation_id: int | None):
 
 
 @router.get("/scheduling/bookings", response=list[BookingOut], summary="Bookings in my scope")
+@replica_reads
 @paginate(PageNumber)
 def list_bookings(request, room_id: int | None = None, within: str | None = Query(None, description="Division code"),
                   since: datetime | None = None, until: datetime | None = None, status: str | None = None):
@@ -116,6 +118,7 @@ def accept_offer(request, booking_id: int):
 
 
 @router.get("/scheduling/approvals", response=list[BookingOut], summary="Requests awaiting my approval")
+@replica_reads
 @paginate(PageNumber)
 def approvals(request):
     return selectors.approval_queue(user=request.user)
@@ -202,6 +205,7 @@ def create_closure(request, payload: ClosureIn):
 
 
 @router.get("/scheduling/rotations", response=list[RotationOut], summary="Department rotations")
+@replica_reads
 @paginate(PageNumber)
 def list_rotations(request, within: str | None = None):
     return selectors.rotation_list(user=request.user, within=division_get(user=request.user, code=within) if within else None)
@@ -250,6 +254,7 @@ def _unit_of_staff(request, unit_id: int):
 
 
 @router.get("/scheduling/open-resources", response=list[OpenResourceOut], summary="Units' resources open to me")
+@replica_reads
 @paginate(PageNumber)
 def list_open_resources(request, category: str | None = None, within: str | None = Query(None, description="Division code")):
     within_division = division_get(user=request.user, code=within) if within else None

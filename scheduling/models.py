@@ -164,6 +164,8 @@ class Booking(models.Model):
             # The bookings of a street in time order, a page at a time (``selectors.booking_search``).
             models.Index(fields=["starts_at", "id"], name="booking_start"),
             models.Index(fields=["status", "hold_expires_at"], name="booking_status_hold"),
+            # One person's bookings in time order (``selectors.my_bookings``: 我的预约, the staff's home).
+            models.Index(fields=["booker", "starts_at"], name="booking_booker_start"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="booking_ends_after_it_starts"),

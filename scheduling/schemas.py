@@ -6,6 +6,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from core.privacy import MOBILE, PHONE, viewer_of
+
 from .models import Booker, BookingKind, BookingStatus
 
 
@@ -20,12 +22,21 @@ class BookingOut(Schema):
     ends_at: datetime
     attendees: int
     status: BookingStatus
-    booker: str = Field(..., alias="booker.username")
+    booker: str = Field(..., description="Username of who booked (a resident's, their mobile number, masked for those who do not handle the room)")
     organisation_id: int | None = None
     series_id: int | None = None
     hold_expires_at: datetime | None = None
     checked_in_at: datetime | None = None
     no_show: bool
+
+    @staticmethod
+    def resolve_booker(obj, context) -> str:
+        """The booker's username; a resident's is their mobile number, masked for those who do not handle the room (core.privacy)."""
+        request = (context or {}).get("request")
+        username = obj.booker.username
+        if not MOBILE.fullmatch(username or ""):
+            return username
+        return viewer_of(getattr(request, "user", None)).show(username, PHONE, division=obj.room.site.division_id, owner=obj.booker_id)
 
 
 class BookingIn(Schema):

@@ -18,6 +18,8 @@ from accounts.models import User
 from accounts.permissions import active_roles, holds_any, in_scope, require
 from core.errors import ApplicationError, NotFound
 from core.forms import add_error_to_form
+from core.privacy import NAME, personal_data_opened, residents_among, viewer_of
+from core.replica import replica_reads
 from core.views import public
 from org.models import DivisionLevel, Organisation, OrganisationKind
 from org.selectors import division_get, division_picked, organisation_get, user_home_division
@@ -65,7 +67,21 @@ def home(request):
     })
 
 
+def _residents_booking(request, bookings, *, target, division, organisation=None, room=None) -> set[int]:
+    """The residents among those who booked (masked on these pages for whoever does not handle the rooms, by
+    core.privacy); staff who read them whole leave a trace in the audit trail, once per page and window."""
+    bookings = list(bookings)
+    residents = residents_among({b.booker_id for b in bookings})
+    viewer = viewer_of(request.user)
+    named = {b.booker_id for b in bookings if b.booker_id in residents and b.booker_id != request.user.pk
+             and viewer.sees(NAME, division=(room or b.room).site.division_id, organisation=organisation)}
+    if named and target is not None:
+        personal_data_opened(user=request.user, target=target, division=division, people=len(named))
+    return residents
+
+
 @login_required
+@replica_reads
 def bookings(request):
     """The bookings of the user's area (every booking of its rooms, for its staff), filtered by place,
     room, dates, state and words, a page at a time, from today on unless other dates are asked for."""
@@ -87,8 +103,10 @@ def bookings(request):
                                              mine=filters["mine"])
         except (ApplicationError, NotFound) as error:
             add_error_to_form(form, error)
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
     return render(request, "scheduling/bookings.html", {
-        "form": form, "home": home, "page": Paginator(found, 50).get_page(request.GET.get("page")),
+        "form": form, "home": home, "page": page,
+        "resident_ids": _residents_booking(request, page.object_list, target=home, division=home),
     })
 
 
@@ -96,6 +114,7 @@ ROOMS_PER_PAGE = 60  # twenty rows of the three-column grid
 
 
 @login_required
+@replica_reads
 def rooms(request, code: str):
     division = division_get(user=request.user, code=code)
     page = Paginator(selectors.room_list(user=request.user, within=division), ROOMS_PER_PAGE).get_page(request.GET.get("page"))
@@ -212,6 +231,7 @@ def booking_detail(request, booking_id: int):
             messages.error(request, error.message if not error.fields else f"{error.message} " + "；".join(
                 f"{k}: {'、'.join(str(m) for m in v)}" for k, v in error.fields.items()))
     return render(request, "scheduling/booking.html", {
+        "resident_ids": _residents_booking(request, [booking], target=booking, division=booking.room.site.division),
         "booking": booking, "manage": manage, "move_form": move_form, "cancel_form": cancel_form, "decision_form": decision_form,
         "can_decide": booking.status == BookingStatus.PENDING and request.user.has_perm("scheduling.approve_booking", booking.room)
         and services.may_decide(request.user, booking.room_id)[0],  # a unit's resource: its staff, on its page
@@ -223,7 +243,10 @@ def booking_detail(request, booking_id: int):
 def approvals(request):
     if not holds_any(request.user, "scheduling.approve_booking"):
         raise NotFound()
-    return render(request, "scheduling/approvals.html", {"bookings": selectors.approval_queue(user=request.user)[:100]})
+    rows = list(selectors.approval_queue(user=request.user)[:100])
+    home = user_home_division(user=request.user)
+    return render(request, "scheduling/approvals.html", {
+        "bookings": rows, "resident_ids": _residents_booking(request, rows, target=home, division=home)})
 
 
 @login_required
@@ -317,6 +340,7 @@ UTILISATION_GROUPS = {DivisionLevel.CITY: ("street", "community", "site", "room"
 
 
 @login_required
+@replica_reads
 def utilisation(request):
     """Usage rates of the rooms under a division, over a stated period: by street, community, site or
     room (each division opens to the next level), with the idle rooms ranked, least used first."""
@@ -402,6 +426,7 @@ def bookings_card(user) -> dict | None:
 # register them and decide requests; the bureau counts them by street and district.
 
 @login_required
+@replica_reads
 def open_resources(request):
     if not holds_any(request.user, "scheduling.view_openresource"):
         raise NotFound()
@@ -471,11 +496,14 @@ def open_resource_detail(request, resource_id: int):
                 messages.success(request, _("Requested: %(unit)s will decide.") % {"unit": resource.unit.name})
                 return redirect("scheduling:booking", booking_id=booking.pk)
     policy = services.policy_for(room)
+    pending = list(selectors.open_resource_requests(resource=resource, pending=True)[:100]) if is_staff else []
+    coming = list(selectors.open_resource_requests(resource=resource)[:50]) if is_staff else []
     return render(request, "scheduling/open_resource.html", {
         "resource": resource, "room": room, "policy": policy, "form": form, "is_staff": is_staff,
         "hours": format_hours(services.weekly_hours(room, policy)),
-        "pending": list(selectors.open_resource_requests(resource=resource, pending=True)[:100]) if is_staff else [],
-        "coming": list(selectors.open_resource_requests(resource=resource)[:50]) if is_staff else [],
+        "pending": pending, "coming": coming,
+        "resident_ids": _residents_booking(request, [*pending, *coming], target=resource, division=room.site.division,
+                                           organisation=resource.unit_id, room=room),
         "decision_form": DecisionForm() if is_staff else None, "withdraw_form": WithdrawForm() if is_staff else None,
     })
 

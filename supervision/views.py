@@ -20,6 +20,7 @@ from accounts.permissions import get_for_user, holds_any
 from accounts.selectors import person_get
 from core.errors import NotFound, ValidationFailed
 from core.measures import Month
+from core.replica import replica_reads
 from core.uploads import serve_upload
 from org.models import LEVEL_ORDER, DivisionLevel
 from org.selectors import division_get, division_picked, user_home_division
@@ -98,6 +99,7 @@ def home(request):
 
 
 @login_required
+@replica_reads
 def board(request, code: str):
     division = _division(request, code)
     month, taken = _month(request, division)
@@ -119,6 +121,7 @@ def board(request, code: str):
 
 
 @login_required
+@replica_reads
 def report_pdf(request, code: str):
     """The division's monthly report as a PDF, with its charts."""
     from .report import monthly_report
@@ -131,6 +134,7 @@ def report_pdf(request, code: str):
 
 
 @login_required
+@replica_reads
 def indicator(request, code: str, indicator_key: str):
     division = _division(request, code)
     month, taken = _month(request, division)
@@ -160,6 +164,7 @@ def indicator(request, code: str, indicator_key: str):
 # Notices (通报) ------------------------------------------------------------------------------------
 
 @login_required
+@replica_reads
 def notice_list(request):
     if not holds_any(request.user, "supervision.view_notice"):
         raise NotFound()
@@ -259,6 +264,7 @@ def notices_card(user) -> dict | None:
 # Rectification (整改) and one community, one plan --------------------------------------------------
 
 @login_required
+@replica_reads
 def rectification_list(request):
     if not holds_any(request.user, "supervision.view_rectification"):
         raise NotFound()
@@ -333,6 +339,7 @@ def rectification_evidence(request, rectification_id: int):
 
 
 @login_required
+@replica_reads
 def plan_list(request):
     if not holds_any(request.user, "supervision.view_plan"):
         raise NotFound()
@@ -390,6 +397,7 @@ def plan_detail(request, plan_id: int):
 # The yearly assessment (目标责任制考核) ------------------------------------------------------------
 
 @login_required
+@replica_reads
 def assessment_list(request):
     if not holds_any(request.user, "supervision.view_assessment"):
         raise NotFound()
@@ -468,6 +476,7 @@ def manual_item_evidence(request, assessment_id: int, item_id: int):
 # Double random inspections (双随机) -----------------------------------------------------------------
 
 @login_required
+@replica_reads
 def campaign_list(request):
     if not holds_any(request.user, "supervision.view_inspection"):
         raise NotFound()

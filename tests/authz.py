@@ -86,6 +86,18 @@ def _room_at(world: World, node: Division) -> Room:
     return site.rooms.first() or registry_services.room_create(actor="test", site=site, name="活动室", area=Decimal("60"))
 
 
+def _upload(name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
+
+
+def _png_upload():
+    from tests.images import png_bytes
+
+    return _upload("a.png", png_bytes())
+
+
 def _photo_at(world: World, node: Division):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -787,16 +799,16 @@ BODIES = {
         "community_code": node.code,
     },
     "excel_api_start_export": lambda world, node, user: {"register_name": "org.divisions", "params": {"within": node.code}},
-    "excel_api_start_import": None,  # multipart upload; covered by excel/tests
+    # The rows of a workbook name the places; the task runs each through the module's scoped services (excel/tests).
+    "excel_api_start_import": "an import's rows are checked row by row against the user's scope in the task (excel/tests)",
     "rulepack_api_load_pack": lambda world, node, user: {"city_code": city_of(node).code if node.level == "city" else node.code,
                                                          "content": "version = 'x'\ntitle = 'x'"},
     "registry_api_create_site": lambda world, node, user: {
         "division_code": _community_in(node).code, "name": "越界场所", "kind": "service_station", "floor_area": "100",
         "property_class": "state_admin", "property_source": "street_owned"},
     "registry_api_create_room": lambda world, node, user: {"name": "越界房间", "area": "10"},
-    "registry_api_update_room": None,
     "registry_api_create_cost": lambda world, node, user: {"year": 2026, "category": "utilities", "amount": "100", "paid_by": "street"},
-    "registry_api_add_photo": None,  # multipart upload; covered by registry/tests
+    "registry_api_add_photo": lambda world, node, user: {"image": _png_upload(), "caption": "越界"},
     "registry_api_add_evidence": lambda world, node, user: {
         "criterion": "resident_satisfaction", "score": "0.5", "evidence": "走访", "assessed_on": "2026-01-01"},
     "registry_api_create_filing": lambda world, node, user: {"street_code": _street_in(node).code},
@@ -891,8 +903,10 @@ BODIES = {
         "interest_id": _offer_at(world, node).interests.first().pk,
         "terms": {"mode": "entrusted", "starts_on": "2027-01-01", "ends_on": "2027-06-30"}},
     "operations_api_withdraw_offer": lambda world, node, user: {"reason": "越界"},
-    "planning_api_import_network": None,  # multipart upload; covered by planning/tests
-    "planning_api_create_demand": None,  # multipart form; covered by planning/tests
+    "planning_api_import_network": lambda world, node, user: {
+        "division": _planning_area(node).code, "name": "越界", "file": _upload("x.osm.pbf", b"\x00\x00\x00\x0dOSMHeader")},
+    "planning_api_create_demand": lambda world, node, user: {
+        "division": _community_in(node).code, "network_id": _network_at(world, node).pk, "source": "communities", "name": "越界"},
     "planning_api_create_scenario": lambda world, node, user: {
         "demand_id": _demand_at(world, node).pk, "name": "越界方案", "facility_kind": "elderly_canteen"},
     "neighbourhood_api_record_need": lambda world, node, user: {
@@ -914,6 +928,9 @@ BODIES = {
     "neighbourhood_api_submit_feedback": lambda world, node, user: {
         "category": "noise", "description": "越界", "community": _community_in(node).code},
     "neighbourhood_api_update_feedback": lambda world, node, user: {"status": "accepted", "public_note": "越界"},
+    "neighbourhood_api_choose_feedback_public": lambda world, node, user: {"public": True},
+    # One's own account, closed only with one's password: a wrong one, so nothing is ever closed.
+    "privacy_api_close_my_account": lambda world, node, user: {"password": "not-the-password", "understood": True},
     # Tags without consent: refused for a resident, and nobody else keeps a household.
     "neighbourhood_api_save_household": lambda world, node, user: {"members": 2, "tags": ["elderly"], "consent": False},
     # Community governance: aimed at a district the user does not read, or the neighbour's community.
@@ -1000,4 +1017,60 @@ ADMIN_OBJECTS = {
     "registry.signcleanup": lambda world, node: __import__("registry.models", fromlist=["SignCleanup"]).SignCleanup.objects.get(
         pk=_cleanup_at(world, node)),
     "scheduling.openresource": lambda world, node: _open_resource_at(world, node),
+}
+
+
+# Routes the matrix does not aim at a neighbour, each with the reason. tests/test_authz_matrix.py fails
+# on a route that is neither aimed at the neighbour, nor a page or list read and searched for the
+# neighbour's names, nor listed here (and on an entry here naming no route).
+
+# API operations open without signing in, by operationId.
+PUBLIC_OPERATIONS = {
+    "accounts_api_issue_token": "signing in for a token: axes and the sign-in rate limit (accounts/tests/test_security.py)",
+    "accounts_api_send_phone_code": "texting a sign-up code: per-number and per-address limits (accounts/tests)",
+    "accounts_api_register_resident": "a resident signs up with a texted code; rate-limited (accounts/tests)",
+    "org_api_pick_community": "community names and codes are public, for sign-up (tests/test_public_api.py)",
+    "funds_api_public_disclosure": "a fund's public disclosure, without anonymous donors (tests/test_public_api.py)",
+}
+
+# Pages open without signing in (marked @core.views.public), by URL pattern.
+PUBLIC_PAGES = {
+    "": "the home page: a sign-in link, or the signed-in person's dashboard (walked as a signed-in page too)",
+    "healthz": "the load balancer's liveness check: says ok, nothing else, touches nothing",
+    "readyz": "readiness: which dependency check fails; the reasons only to loopback or METRICS_TOKEN (tests/test_health.py)",
+    "metrics": "Prometheus figures, counts only: loopback or METRICS_TOKEN, else 403 (tests/test_health.py)",
+    "accounts/login/": "signing in (axes and the sign-in rate limit)",
+    "accounts/logout/": "signing out one's own session",
+    "accounts/sign-up/": "a resident's sign-up (rate-limited)",
+    "accounts/sign-up/code/": "texting a sign-up code (per-number and per-address limits)",
+    "accounts/sign-up/communities/": "community names and codes are public, for sign-up",
+    "scheduling/ical/<str:token>.ics": "a calendar feed: its signed token is the capability (scheduling/tests)",
+    "funds/public/<str:code>/": "a fund's public disclosure (tests/test_public_api.py)",
+    "open311/v2/discovery.json": "Open311 GeoReport v2: the endpoint's description",
+    "open311/v2/services.json": "Open311: a city's feedback categories",
+    "open311/v2/services/<str:service_code>.json": "Open311: one category's definition",
+    "open311/v2/requests.json": "Open311: public requests without names or phones; POST needs an open311-scoped api_key",
+    "open311/v2/requests/<str:request_id>.json": "Open311: one public request",
+    "open311/v2/media/<int:request_id>": "Open311: the photo of a public request",
+    "privacy/closed/": "the page after one's account is closed: what was kept, nothing of anyone",
+}
+
+# API operations whose answer is the caller's own record, which rightly names the places they acted in:
+# not searched for the neighbour's names (the matrix's records of the neighbour were made in their name).
+SELF_ONLY_OPERATIONS = {
+    "privacy_api_my_personal_data": "the caller's own records (第四十五条), naming where they acted; privacy/tests check "
+                                    "that it holds nobody else's",
+}
+
+# Signed-in pages without a parameter naming anybody's data that act on or show only the user's own
+# things: not searched for the neighbour's names, and they may answer with a redirect after acting.
+SELF_ONLY_PAGES = {
+    "privacy/": "the user's own records (第四十五条), naming where they acted; privacy/tests check whose they are",
+    "privacy/download/": "the user's own records as a file (第四十五条); privacy/tests check whose they are",
+    "privacy/close/": "closing one's own account (第四十七条): the form and what will be kept of one's own records",
+    "notifications/read/": "marks the user's own notifications read",
+    "excel/imports/": "starts an import of the user's own upload; each row is checked against their scope in the task "
+                      "(excel/tests); an empty post goes back to the list",
+    "excel/<str:register_name>/export/": "starts an export of what the user may see into their own job (excel/tests; the job "
+                                         "page is aimed at someone else's job by job_id)",
 }

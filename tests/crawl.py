@@ -122,8 +122,10 @@ def pattern_of(path: str, query: str) -> str:
     return route + ("?" + "&".join(names) if names else "")
 
 
-def walk(*, client, account: str, start: str = "/", per_pattern: int = 2, max_pages: int = 400, keep_text: bool = True) -> Walk:
-    """Every page ``account`` reaches from ``start`` (``client`` is signed in as them)."""
+def walk(*, client, account: str, start: str = "/", per_pattern: int = 2, max_pages: int = 400, keep_text: bool = True,
+         on_page=None) -> Walk:
+    """Every page ``account`` reaches from ``start`` (``client`` is signed in as them). ``on_page(page, html)``,
+    when given, sees each HTML page's markup as sent (tests/test_markup_escaped.py looks for markup in it)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -157,7 +159,10 @@ def walk(*, client, account: str, start: str = "/", per_pattern: int = 2, max_pa
             continue
         if response.status_code != 200 or not content_type.startswith("text/html"):
             continue
-        text, links = visible_text(body.decode(response.charset or "utf-8", errors="replace"))
+        html = body.decode(response.charset or "utf-8", errors="replace")
+        if on_page is not None:
+            on_page(page, html)
+        text, links = visible_text(html)
         if keep_text:
             page.text = text
         for link in links:

@@ -92,3 +92,25 @@ def test_make_test_runs_the_tests_of_every_app():
     ours = {Path(app.path).name for app in apps.get_app_configs() if Path(app.path).parent == ROOT}
     with_tests = {name for name in ours if (ROOT / name / "tests").is_dir()}
     assert with_tests - testpaths == set()
+
+
+def test_production_sits_behind_a_tls_proxy_unless_told_it_serves_plain_http():
+    code = ("from django.conf import settings as s; print(s.SECURE_PROXY_SSL_HEADER, s.SECURE_SSL_REDIRECT, "
+            "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SECURE_REDIRECT_EXEMPT)")
+    proxied = run_manage("shell", "-c", code, **PRODUCTION)
+    assert proxied.stdout.strip().endswith("('HTTP_X_FORWARDED_PROTO', 'https') True True True 31536000 "
+                                           "['^healthz$', '^readyz$', '^metrics$']"), proxied.stderr
+    plain = run_manage("shell", "-c", code, **PRODUCTION, TLS_PROXY="0")
+    assert plain.stdout.strip().endswith("None False False False 0 []"), plain.stderr
+
+
+def test_with_redis_sessions_are_kept_in_the_database_and_read_from_redis():
+    """cached_db, not cache: Redis is a cache (a restart or an eviction loses keys), and a sign-in must
+    survive it; each request still reads its session from Redis, without a query."""
+    code = ("from django.conf import settings as s; print(s.SESSION_ENGINE, s.CACHES['default']['BACKEND'], "
+            "s.CACHES['default']['OPTIONS'])")
+    result = run_manage("shell", "-c", code, REDIS_URL="redis://127.0.0.1:6379/11")
+    assert result.stdout.strip().endswith("django.contrib.sessions.backends.cached_db django.core.cache.backends.redis.RedisCache "
+                                          "{'socket_connect_timeout': 2, 'socket_timeout': 5}"), result.stderr
+    without = run_manage("shell", "-c", "from django.conf import settings as s; print(s.SESSION_ENGINE)")
+    assert without.stdout.strip().endswith("django.contrib.sessions.backends.db")

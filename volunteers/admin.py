@@ -5,16 +5,28 @@ checked and audited; the back office is for looking."""
 from django.contrib import admin
 
 from accounts.admin import ReadOnlyScopedAdmin
+from core.privacy import ID_NUMBER, NAME, PHONE, PersonalDataAdminMixin
 
 from .models import Opportunity, Team, Volunteer
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(ReadOnlyScopedAdmin):
+class VolunteerAdmin(PersonalDataAdminMixin, ReadOnlyScopedAdmin):
     list_display = ("real_name", "community", "status", "confirmed_minutes", "created_at")
     list_filter = ("status",)
     search_fields = ("real_name", "community__name")
     list_select_related = ("community",)
+
+    person_field = "user"
+
+    def person_division(self, obj):
+        return obj.community_id
+
+    def mask_personal(self, viewer, obj) -> None:
+        where = {"division": obj.community_id, "owner": obj.user_id}
+        obj.real_name = viewer.show(obj.real_name, NAME, **where)
+        obj.phone = viewer.show(obj.phone, PHONE, **where)
+        obj.id_number = viewer.show(obj.id_number, ID_NUMBER, **where)
 
 
 @admin.register(Team)

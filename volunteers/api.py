@@ -8,7 +8,7 @@ from ninja.pagination import paginate
 from accounts.permissions import require
 from core.api import ERRORS, PageNumber
 from core.errors import NotFound, ValidationFailed
-from org.models import Organisation, OrganisationKind
+from core.replica import replica_reads
 from org.selectors import division_get
 
 from . import selectors, services
@@ -47,13 +47,14 @@ def _bank(volunteer) -> dict:
     return {"volunteer": volunteer, "confirmed_hours": bank.confirmed, "pending_hours": bank.pending, "services": bank.records}
 
 
-def _operator(organisation_id: int | None):
+def _operator(request, community, organisation_id: int | None):
+    """The operator a team or opportunity is run for: one that may serve ``community`` or that the user sees;
+    any other id is not found, its name never told."""
     if organisation_id is None:
         return None
-    found = Organisation.objects.filter(pk=organisation_id, kind=OrganisationKind.OPERATOR).first()
-    if found is None:
-        raise NotFound()
-    return found
+    from neighbourhood.selectors import operator_for_community
+
+    return operator_for_community(user=request.user, community=community, pk=organisation_id)
 
 
 # Volunteers and the time bank.
@@ -87,6 +88,7 @@ def update_me(request, payload: VolunteerUpdateIn):
 
 
 @router.get(f"{P}/volunteers", response=list[VolunteerOut], summary="Volunteers in my scope, most hours first")
+@replica_reads
 @paginate(PageNumber)
 def list_volunteers(request, within: str | None = Query(None, description="Division code")):
     return selectors.volunteer_list(user=request.user, within=_within(request, within))
@@ -103,6 +105,7 @@ def hours_by_division(request, within: str = Query(..., description="Division co
 # Teams and grid roles.
 
 @router.get(f"{P}/teams", response=list[TeamOut])
+@replica_reads
 @paginate(PageNumber)
 def list_teams(request, within: str | None = Query(None, description="Division code")):
     return selectors.team_list(user=request.user, within=_within(request, within))
@@ -113,7 +116,7 @@ def create_team(request, payload: TeamIn):
     community = division_get(user=request.user, code=payload.community)
     require(request.user, "volunteers.add_team", community)
     team = services.team_create(actor=request.user, community=community, name=payload.name, description=payload.description,
-                                organisation=_operator(payload.organisation_id))
+                                organisation=_operator(request, community, payload.organisation_id))
     return Status(201, team)
 
 
@@ -136,6 +139,7 @@ def assign_grid_role(request, payload: GridRoleIn):
 # Opportunities and applications.
 
 @router.get(f"{P}/opportunities", response=list[OpportunityOut])
+@replica_reads
 @paginate(PageNumber)
 def list_opportunities(request, within: str | None = Query(None, description="Division code")):
     return selectors.opportunity_list(user=request.user, within=_within(request, within))
@@ -154,7 +158,7 @@ def publish(request, payload: OpportunityIn):
     order = nb.order_get(user=request.user, pk=payload.service_order_id) if payload.service_order_id else None
     project = project_get(user=request.user, pk=payload.project_id) if payload.project_id else None
     item = services.opportunity_publish(
-        actor=request.user, community=community, organiser=_operator(payload.organisation_id), team=team, title=payload.title,
+        actor=request.user, community=community, organiser=_operator(request, community, payload.organisation_id), team=team, title=payload.title,
         description=payload.description, skills=payload.skills, places=payload.places, starts_at=payload.starts_at,
         ends_at=payload.ends_at, place=payload.place, activity=activity, need=need, service_order=order, project=project,
         auto_accept=payload.auto_accept)

@@ -5,6 +5,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapMixin
+from core.privacy import NAME
 
 from .models import GridRoleKind, Skill, TimeOfDay
 
@@ -86,7 +87,9 @@ class GridRoleForm(BootstrapMixin, forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=GridRoleKind.choices)
     building = forms.CharField(label=_("Building"), max_length=40, required=False)
 
-    def __init__(self, *args, volunteers=(), grids=(), **kwargs):
+    def __init__(self, *args, volunteers=(), grids=(), viewer=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["volunteer"].choices = [(v.pk, v.real_name) for v in volunteers]
+        # Names as the person appointing may read them (core.privacy): whole for the community's workers.
+        self.fields["volunteer"].choices = [(v.pk, viewer.show(v.real_name, NAME, division=v.community_id, owner=v.user_id)
+                                             if viewer is not None else v.real_name) for v in volunteers]
         self.fields["grid"].choices = [(g.code, g.name) for g in grids]

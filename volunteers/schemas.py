@@ -5,7 +5,15 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from core.privacy import NAME, viewer_of
+
 from .models import ApplicationStatus, GridRoleKind, OpportunityStatus, RecordStatus
+
+
+def _name(context, name: str, *, division, organisation=None, owner=None) -> str:
+    """A volunteer's name as the reader may see it (core.privacy): whole for the organising community's workers."""
+    request = (context or {}).get("request")
+    return viewer_of(getattr(request, "user", None)).show(name, NAME, division=division, organisation=organisation, owner=owner)
 
 
 class VolunteerIn(Schema):
@@ -34,6 +42,10 @@ class VolunteerOut(Schema):
     consented_at: datetime
     status: str
     hours: Decimal
+
+    @staticmethod
+    def resolve_real_name(obj, context) -> str:
+        return _name(context, obj.real_name, division=obj.community_id, owner=obj.user_id)
 
 
 class TimeBankOut(Schema):
@@ -115,9 +127,14 @@ class VolunteerApplicationOut(Schema):
     id: int
     opportunity_id: int
     volunteer_id: int
-    volunteer_name: str = Field(..., alias="volunteer.real_name")
+    volunteer_name: str
     status: ApplicationStatus
     applied_at: datetime
+
+    @staticmethod
+    def resolve_volunteer_name(obj, context) -> str:
+        return _name(context, obj.volunteer.real_name, division=obj.opportunity.community_id, organisation=obj.opportunity.organiser_id,
+                     owner=obj.volunteer.user_id)
 
 
 class DecideIn(Schema):
@@ -143,7 +160,7 @@ class CloseIn(Schema):
 class RecordOut(Schema):
     id: int
     volunteer_id: int
-    volunteer_name: str = Field(..., alias="volunteer.real_name")
+    volunteer_name: str
     opportunity_id: int
     signed_in_at: datetime
     signed_out_at: datetime | None = None
@@ -151,6 +168,11 @@ class RecordOut(Schema):
     status: RecordStatus
     confirmed_by_id: int | None = None
     confirmed_at: datetime | None = None
+
+    @staticmethod
+    def resolve_volunteer_name(obj, context) -> str:
+        return _name(context, obj.volunteer.real_name, division=obj.opportunity.community_id, organisation=obj.opportunity.organiser_id,
+                     owner=obj.volunteer.user_id)
 
 
 class HoursRowOut(Schema):

@@ -23,6 +23,8 @@ from accounts.models import Role
 from accounts.permissions import active_roles, holds_any, require
 from core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from core.forms import add_error_to_form
+from core.privacy import NAME, personal_data_opened, viewer_of
+from core.replica import replica_reads
 from neighbourhood.services import operator_of, resident_community
 from org.models import Division, DivisionLevel
 from org.selectors import division_get, user_home_division
@@ -188,6 +190,7 @@ def sign(request, opportunity_id: int):
 
 
 @login_required
+@replica_reads
 def hours(request):
     volunteer = selectors.volunteer_of(request.user)
     if volunteer is None:
@@ -246,7 +249,8 @@ def staff(request, code: str):
     form = None
     if can_appoint:
         form = GridRoleForm(request.POST or None, volunteers=selectors.volunteer_list(user=request.user, within=division)
-                            .filter(status=VolunteerStatus.ACTIVE).order_by("real_name"), grids=grids)
+                            .filter(status=VolunteerStatus.ACTIVE).order_by("real_name"), grids=grids,
+                            viewer=viewer_of(request.user))
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -258,12 +262,19 @@ def staff(request, code: str):
             else:
                 messages.success(request, _("Appointed."))
                 return redirect("volunteers:staff", division.code)
+    volunteers = list(selectors.volunteer_list(user=request.user, within=division)[:20])
+    grid_roles = list(selectors.grid_roles(user=request.user, within=division).order_by("grid__code", "role")[:100])
+    # Volunteers' names are whole only for their community's workers (core.privacy); their reading them is recorded.
+    viewer = viewer_of(request.user)
+    named = {v.user_id for v in [*volunteers, *(g.volunteer for g in grid_roles)]
+             if v.user_id != request.user.pk and viewer.sees(NAME, division=v.community_id)}
+    personal_data_opened(user=request.user, target=division, division=division, people=len(named))
     return render(request, "volunteers/staff/division.html", {
         "division": division, "rows": selectors.hours_by_division(within=division),
-        "volunteers": list(selectors.volunteer_list(user=request.user, within=division)[:20]),
+        "volunteers": volunteers,
         "volunteer_count": selectors.volunteer_list(user=request.user, within=division).count(),
         "opportunities": opportunities, "teams": list(selectors.team_list(user=request.user, within=division)),
-        "grid_roles": list(selectors.grid_roles(user=request.user, within=division).order_by("grid__code", "role")[:100]),
+        "grid_roles": grid_roles,
         "form": form, "can_publish": services.organises_for(request.user, division, None) if division.level in (
             DivisionLevel.COMMUNITY, DivisionLevel.STREET) else False, "building_head": GridRoleKind.BUILDING_HEAD,
     })
@@ -331,9 +342,13 @@ def _sign_url(request, item) -> str:
 def manage(request, opportunity_id: int):
     item = _organised(request, opportunity_id)
     records = list(selectors.records_for(item))
+    applications = list(selectors.applications_for(item))
+    if viewer_of(request.user).sees(NAME, division=item.community_id, organisation=item.organiser_id):
+        named = {x.volunteer.user_id for x in [*applications, *records]} - {request.user.pk}
+        personal_data_opened(user=request.user, target=item, division=item.community, people=len(named))
     opens, closes = services.sign_in_opens(item), services.sign_out_closes(item)
     return render(request, "volunteers/staff/opportunity.html", {
-        "item": item, "applications": list(selectors.applications_for(item)), "records": records,
+        "item": item, "applications": applications, "records": records,
         "signing_open": item.status == OpportunityStatus.OPEN and opens <= timezone.now() <= closes, "opens": opens, "closes": closes,
         "awaiting": any(r.status == RecordStatus.PENDING for r in records),
         "applied": ApplicationStatus.APPLIED, "pending": RecordStatus.PENDING, "open": RecordStatus.OPEN,

@@ -44,7 +44,7 @@ class TestTokens:
         token.expires_at = timezone.now() - timezone.timedelta(seconds=1)
         token.save()
         assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
-        token.expires_at = None
+        token.expires_at = timezone.now() + timezone.timedelta(days=1)
         token.revoked_at = timezone.now()
         token.save()
         response = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}")

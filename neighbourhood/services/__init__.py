@@ -55,6 +55,7 @@ from .feedback import (
     _coordinate,
     feedback_categories,
     feedback_category,
+    feedback_choose_public,
     feedback_photo,
     feedback_publish,
     feedback_rate,

@@ -65,10 +65,11 @@ def _coordinate(value, low: int, high: int, field: str) -> Decimal | None:
 
 @transaction.atomic
 def feedback_submit(*, actor, category: str, description: str, community: Division | None = None, photo=None,
-                    latitude=None, longitude=None, address: str = "", public: bool = True, contact_name: str = "",
+                    latitude=None, longitude=None, address: str = "", public: bool = False, contact_name: str = "",
                     contact_phone: str = "", source: str = FeedbackSource.WEB, now: datetime | None = None) -> FeedbackRequest:
     """A resident (or staff for one) submits a request; it goes to the community or the street by
-    its category, with the category's deadline from the city's pack."""
+    its category, with the category's deadline from the city's pack. It is shown publicly only when
+    ``public`` says the sender chose so (个人信息保护法 第二十五条); not by default."""
     now = now or timezone.now()
     if community is None:
         community = resident_community(actor)
@@ -88,7 +89,8 @@ def feedback_submit(*, actor, category: str, description: str, community: Divisi
         community=community, routed_to=routed_to, category=found["code"], category_name=found["name"], description=description,
         latitude=lat, longitude=lon, address=_text(address, "address", max_length=200, required=False), submitted_by=actor,
         contact_name=_text(contact_name, "contact_name", max_length=60, required=False),
-        contact_phone=_text(contact_phone, "contact_phone", max_length=20, required=False), source=source, public=public,
+        contact_phone=_text(contact_phone, "contact_phone", max_length=20, required=False), source=source, public=bool(public),
+        public_chosen_at=now if public else None,
         due_at=now + timedelta(days=int(found["sla_days"])), created_at=now, updated_at=now)
     if photo is not None:
         request.photo.save(photo.name, photo, save=False)
@@ -163,12 +165,30 @@ def feedback_rate(*, actor, request: FeedbackRequest, stars: int, comment: str =
 
 @transaction.atomic
 def feedback_publish(*, actor, request: FeedbackRequest, public: bool) -> FeedbackRequest:
-    """Staff take a request off the public list (it names a person, say), or put it back."""
+    """Staff take a request off the public list (it names a person, say), or put it back — only one
+    whose sender chose to show it publicly."""
     request = FeedbackRequest.objects.select_for_update(of=("self",)).select_related("community", "routed_to").get(pk=request.pk)
     if not staff_reaches(actor, request.routed_to) and not staff_reaches(actor, request.community):
         raise PermissionDenied()
+    if public and request.public_chosen_at is None:
+        raise Conflict(_("The sender did not choose to show this request publicly."), code="not_chosen_public")
     request.public = public
     request.save(update_fields=["public"])
     audit_record(actor=actor, action="neighbourhood.feedback.published" if public else "neighbourhood.feedback.unpublished",
                  target=request, division=request.community)
+    return request
+
+
+@transaction.atomic
+def feedback_choose_public(*, actor, request: FeedbackRequest, public: bool, now: datetime | None = None) -> FeedbackRequest:
+    """The sender chooses whether their request is shown publicly (without name or phone, the place
+    coarsened), and may withdraw that choice at any time (个人信息保护法 第十五条)."""
+    now = now or timezone.now()
+    request = FeedbackRequest.objects.select_for_update(of=("self",)).select_related("community").get(pk=request.pk)
+    if request.submitted_by_id != actor.pk:
+        raise PermissionDenied(_("Only the person who sent a request chooses whether it is public."))
+    request.public, request.public_chosen_at = bool(public), now if public else None
+    request.save(update_fields=["public", "public_chosen_at"])
+    audit_record(actor=actor, action="neighbourhood.feedback.public_chosen", target=request, division=request.community,
+                 changes={"public": request.public})
     return request

@@ -1,20 +1,17 @@
 """Demand sets keep the box around their points, so a scenario's page frames its map without
 loading the points; the sets already saved get theirs from their files."""
 
-from pathlib import Path
-
 import numpy as np
-from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import migrations, models
 
 
 def backfill(apps, schema_editor):
     DemandSet = apps.get_model("planning", "DemandSet")
     for demand in DemandSet.objects.filter(bbox=[]).only("pk", "file").iterator():
-        path = Path(settings.MEDIA_ROOT) / demand.file
-        if not demand.file or not path.exists():
+        if not demand.file or not default_storage.exists(demand.file):
             continue  # the page falls back to the network's box
-        with np.load(path, allow_pickle=False) as data:
+        with default_storage.open(demand.file, "rb") as stream, np.load(stream, allow_pickle=False) as data:
             lon, lat = data["lon"], data["lat"]
             if not len(lon):
                 continue

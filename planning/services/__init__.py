@@ -29,9 +29,12 @@ from .demand import (
 from .files import (
     _new_file,
     _removed_on_failure,
+    arrays_bytes,
+    file_delete,
     file_name,
-    media_path,
+    local_copy,
     network_graph,
+    stored_arrays,
 )
 from .networks import (
     MAX_PBF_BYTES,

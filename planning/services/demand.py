@@ -15,7 +15,7 @@ from org.models import Division
 
 from .. import demand as demand_mod
 from ..models import DemandSet, DemandSource, Network
-from .files import _new_file, _removed_on_failure, file_name, media_path, network_graph
+from .files import _removed_on_failure, arrays_bytes, file_name, network_graph, stored_arrays
 from .networks import Progress, _quiet, _user
 from .parameters import demand_rule, pack_parameter, placing, walk_rule
 
@@ -69,13 +69,13 @@ def demand_create(*, actor, division: Division, network: Network, name: str, sou
               **({"spacing_m": rules["spacing_m"]} if source == DemandSource.COMMUNITIES else {}),
               **points.notes,
               **({"file": file_name(upload.name)} if upload is not None else {})}
-    relative = _new_file("demand", ".npz")
-    with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
-        np.savez_compressed(path, lon=placed.lon, lat=placed.lat, population=placed.population, node=placed.node,
-                            snap_m=placed.snap_m, community=placed.community)
+    content = arrays_bytes(lon=placed.lon, lat=placed.lat, population=placed.population, node=placed.node,
+                           snap_m=placed.snap_m, community=placed.community)
+    with _removed_on_failure() as store, transaction.atomic():
+        stored = store("demand", ".npz", content)
         demand = DemandSet.objects.create(
             division=division, network=network, name=(name or str(DemandSource(source).label))[:120], source=source,
-            params=params, file=relative, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), point_count=len(placed.lon),
+            params=params, file=stored, sha256=hashlib.sha256(content).hexdigest(), point_count=len(placed.lon),
             population=float(placed.population.sum()),
             bbox=[round(float(v), 6) for v in (placed.lon.min(), placed.lat.min(), placed.lon.max(), placed.lat.max())],
             dropped_count=len(points.lon) - len(placed.lon), dropped_population=placed.dropped_population,
@@ -98,9 +98,9 @@ class DemandArrays:
 
 
 def demand_arrays(demand: DemandSet) -> DemandArrays:
-    path = media_path(demand.file)
-    if not path.exists():
+    try:
+        with stored_arrays(demand.file) as data:
+            return DemandArrays(**{name: data[name] for name in ("lon", "lat", "population", "node", "snap_m", "community")})
+    except FileNotFoundError:
         raise Conflict(_("The arrays file of the demand set %(name)s is missing; place its people again.") % {"name": demand.name},
-                       code="demand_file_missing")
-    with np.load(path, allow_pickle=False) as data:
-        return DemandArrays(**{name: data[name] for name in ("lon", "lat", "population", "node", "snap_m", "community")})
+                       code="demand_file_missing") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from org.models import Division, DivisionLevel
 
 from .. import network as net
 from ..models import JobStatus, Network, NetworkSource
-from .files import _new_file, _removed_on_failure, file_name, media_path
+from .files import _removed_on_failure, file_delete, file_name, local_copy
 from .parameters import all_osm_tags, demand_rule, walk_rule
 
 logger = logging.getLogger(__name__)
@@ -51,19 +52,16 @@ def network_import_start(*, actor, division: Division, name: str, upload) -> Net
     upload.seek(0)
     check_pbf(upload.name, upload.size, head)
     walk_rule(division)
-    relative = _new_file("uploads", ".osm.pbf")
     source_file = file_name(upload.name)
     from ..tasks import network_import_task
 
-    with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
+    with _removed_on_failure() as store, transaction.atomic():
+        stored = store("uploads", ".osm.pbf", upload)
         network = Network.objects.create(division=division, name=(name or source_file)[:120].strip() or source_file[:120],
                                          source=NetworkSource.OSM, source_file=source_file, created_by=_user(actor))
         audit_record(actor=actor, action="planning.network.import_queued", target=network, division=division,
                      changes={"file": source_file, "bytes": upload.size})
-        transaction.on_commit(lambda: network_import_task.enqueue(network.pk, relative))
+        transaction.on_commit(lambda: network_import_task.enqueue(network.pk, stored))
     return network
 
 
@@ -87,14 +85,15 @@ def _read_extract(division: Division, path: str, progress: Progress):
 
 
 def network_import_run(*, network_id: int, upload: str, progress: Progress = _quiet) -> Network:
-    """Run a queued import (the task worker): the network is done with its arrays, or failed with a reason."""
+    """Run a queued import (the task worker): the network is done with its arrays, or failed with a reason.
+    ``upload`` is the stored extract's name; pyrosm reads it from a local copy, removed with the upload after."""
     network = Network.objects.select_related("division").get(pk=network_id)
     if network.status != JobStatus.QUEUED:
         return network
     Network.objects.filter(pk=network.pk).update(status=JobStatus.RUNNING)
-    path = media_path(upload)
     try:
-        extract = _read_extract(network.division, str(path), progress)
+        with local_copy(upload) as path:
+            extract = _read_extract(network.division, path, progress)
         _network_store(network, extract.graph, extract.dropped)
     except ApplicationError as error:
         _fail(Network, network.pk, error.fields.get("file", [error.message])[0] if error.fields else error.message)
@@ -102,7 +101,7 @@ def network_import_run(*, network_id: int, upload: str, progress: Progress = _qu
         logger.exception("Network import %s failed", network.pk)
         _fail(Network, network.pk, gettext("The import failed unexpectedly and nothing was saved (%(error)s).") % {"error": _detail(error)})
     finally:
-        path.unlink(missing_ok=True)
+        file_delete(upload)
     network.refresh_from_db()
     return network
 
@@ -124,23 +123,23 @@ def network_generate(*, actor, division: Division, name: str, graph: net.Graph) 
 
 
 def _network_save(*, actor, division, name, source, source_file, graph, dropped) -> Network:
-    relative = _new_file("networks", ".npz")
-    with _removed_on_failure(media_path(relative)), transaction.atomic():
+    with _removed_on_failure() as store, transaction.atomic():
         network = Network.objects.create(division=division, name=name[:120], source=source, source_file=source_file[:200],
                                          created_by=_user(actor), status=JobStatus.RUNNING)
-        _network_store(network, graph, dropped, actor=actor, relative=relative)
+        _network_store(network, graph, dropped, actor=actor, store=store)
     network.refresh_from_db()
     return network
 
 
-def _network_store(network: Network, graph: net.Graph, dropped: dict, actor=None, relative: str | None = None) -> None:
-    """Write the network's arrays and mark it done with its audit row, or neither."""
-    relative = relative or _new_file("networks", ".npz")
-    with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
-        sha = net.save(graph, path)
+def _network_store(network: Network, graph: net.Graph, dropped: dict, actor=None, store=None) -> None:
+    """Write the network's arrays and mark it done with its audit row, or neither (``store``: the
+    enclosing block's, so that its failure removes the file too)."""
+    with _removed_on_failure() as own, transaction.atomic():
+        data = net.dumps(graph)
+        stored = (store or own)("networks", ".npz", data)
         west, south, east, north = graph.bbox()
         Network.objects.filter(pk=network.pk).update(
-            status=JobStatus.DONE, file=relative, sha256=sha, node_count=graph.node_count, edge_count=graph.edge_count,
+            status=JobStatus.DONE, file=stored, sha256=hashlib.sha256(data).hexdigest(), node_count=graph.node_count, edge_count=graph.edge_count,
             length_km=round(graph.total_length_m() / 1000, 2), building_count=len(graph.extra.get("building_lon", [])),
             poi_count=len(graph.extra.get("poi_lon", [])), bbox=[round(v, 6) for v in (west, south, east, north)],
             dropped=dropped, finished_at=timezone.now(), error="")

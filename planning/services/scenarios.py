@@ -40,7 +40,7 @@ from .candidates import (
     uploaded_candidates,
 )
 from .demand import DemandArrays, demand_arrays
-from .files import _new_file, _removed_on_failure, media_path, network_graph
+from .files import _removed_on_failure, arrays_bytes, file_delete, network_graph
 from .networks import Progress, _detail, _fail, _quiet, _user
 from .parameters import FacilityKind, facility_kinds, placing, siting_rule, walk_rule
 
@@ -383,16 +383,16 @@ def _save_results(scenario: Scenario, result: Result) -> None:
     if result.distance_after is not None:
         after_cov = float(demand.population[result.distance_after <= threshold].sum())
         after_mean = _mean_walk(result.distance_after, demand.population)
-    relative = _new_file("scenarios", ".npz")
-    with _removed_on_failure(media_path(relative)) as path, transaction.atomic():
-        np.savez_compressed(path, **arrays)
+    content = arrays_bytes(**arrays)
+    with _removed_on_failure() as store, transaction.atomic():
+        stored = store("scenarios", ".npz", content)
         CoverageArea.objects.bulk_create([CoverageArea(scenario=scenario, **row) for row in rows["areas"]])
         ProposedSite.objects.bulk_create([
             ProposedSite(scenario=scenario, order=p["order"], label=p["label"], longitude=p["lon"], latitude=p["lat"],
                          site_id=p["site_id"], community_id=p["community_id"], gain=p["gain"], walk_saved_m=p["walk_saved_m"])
             for p in result.proposed])
         Scenario.objects.filter(pk=scenario.pk).update(
-            status=JobStatus.DONE, file=relative, facility_count=len(result.facilities) - result.facility_snap_dropped,
+            status=JobStatus.DONE, file=stored, facility_count=len(result.facilities) - result.facility_snap_dropped,
             off_network=result.off_network,
             population=population, covered=covered, covered_after=after_cov, mean_distance_m=mean, mean_distance_after_m=after_mean,
             solution=result.solution, by_type=rows["by_type"], finished_at=timezone.now(), error="")
@@ -476,4 +476,4 @@ def scenario_delete(*, actor, scenario: Scenario) -> None:
         file = scenario.file
         scenario.delete()
         if file:
-            transaction.on_commit(lambda: media_path(file).unlink(missing_ok=True))
+            transaction.on_commit(lambda: file_delete(file))

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pyrosm
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
@@ -110,7 +111,7 @@ def test_pages_show_the_scenario_its_map_and_the_comparison(client, world, helsi
     assert client.get(f"/planning/demand/{helsinki.demand.pk}/").status_code == 200
     assert client.get("/planning/").status_code == 302
     # The page frames the map from the demand set's record, without reading its points.
-    services.media_path(helsinki.demand.file).unlink()
+    default_storage.delete(helsinki.demand.file)
     page = client.get(f"/planning/scenarios/{b.pk}/").content.decode()
     west, south = helsinki.demand.bbox[:2]
     assert f"?bbox={round(west - 0.005, 6)},{round(south - 0.005, 6)}," in page

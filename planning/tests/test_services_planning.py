@@ -8,6 +8,8 @@ import numpy as np
 import osmium
 import pyrosm
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError
 from django.utils import translation
@@ -127,8 +129,7 @@ def test_a_failure_while_saving_leaves_no_file_behind(world, helsinki, settings)
     queued = Scenario.objects.create(division=district, demand=helsinki.demand, name="排队", facility_kind="health_station",
                                      facility_title="健康站", minutes=15, speed_m_per_min=66.7)
     network = Network.objects.create(division=district, name="排队路网", source="osm")
-    upload = services.media_path("planning/uploads/queued.osm.pbf")
-    upload.write_bytes(Path(pyrosm.get_data("test_pbf")).read_bytes())
+    default_storage.save("planning/uploads/queued.osm.pbf", ContentFile(Path(pyrosm.get_data("test_pbf")).read_bytes()))
     with table_refuses_inserts(AuditEvent):
         assert services.network_import_run(network_id=network.pk, upload="planning/uploads/queued.osm.pbf").status == JobStatus.FAILED
         assert services.scenario_run(scenario_id=queued.pk).status == JobStatus.FAILED
@@ -277,7 +278,7 @@ def test_more_sites_than_candidates_and_unknown_kinds_are_refused_before_anythin
 @pytest.mark.django_db
 def test_queueing_a_siting_reads_no_arrays_and_the_task_refuses_more_sites_than_network_points(helsinki):
     # Only the records are consulted in the request: the demand's points may be elsewhere by then.
-    demand_file = services.media_path(helsinki.demand.file)
+    demand_file = Path(default_storage.path(helsinki.demand.file))
     demand_file.rename(demand_file.with_suffix(".away"))
     queued = services.scenario_create(actor=ACTOR, demand=helsinki.demand, name="五百处", facility_kind="health_station",
                                       objective="max_cover", k=500, candidate_source="network")

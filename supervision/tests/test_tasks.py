@@ -76,7 +76,7 @@ class TestThroughTheWorker:
         assert (notice.job_status, notice.progress, notice.error) == (JobStatus.DONE, 100, "")
         assert notice.entries.values("division").distinct().count() == 2 and "甲市一区二街" in notice.body and notice.finished_at
         polled = client.get(response["Location"], **ZH, **HTMX).content.decode()
-        assert "window.location.reload()" in polled and "hx-trigger" not in polled  # the page reloads itself once done
+        assert "data-reload" in polled and "hx-trigger" not in polled  # the page reloads itself once done (core/linli.js)
         page = client.get(response["Location"], **ZH).content.decode()
         assert "甲市一区二街" in page and 'id="notice-title"' in page and "job-status" not in page
         assert AuditEvent.objects.filter(action="supervision.notice.requested", actor=taken.users["supervisor"]).exists()

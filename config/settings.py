@@ -464,9 +464,10 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # The worker's lines about the heartbeat it runs every minute are left out (core.health).
-    "filters": {"quiet_heartbeat": {"()": "core.health.QuietHeartbeat"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["quiet_heartbeat"]}},
+    # The worker's lines about the heartbeat it runs every minute, and Django's about each 503 of
+    # /readyz, are left out (core.health.QuietRoutine).
+    "filters": {"quiet_routine": {"()": "core.health.QuietRoutine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["quiet_routine"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }

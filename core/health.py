@@ -25,11 +25,16 @@ WORKER_SEEN_KEY = "linli:worker:heartbeat"
 HEARTBEAT_TASK = "core.tasks.worker_heartbeat"
 
 
-class QuietHeartbeat(logging.Filter):
-    """Leaves out of the log the task worker's lines about the heartbeat it runs every minute (not a failure)."""
+class QuietRoutine(logging.Filter):
+    """Leaves out of the log what comes back every minute or at every probe: the task worker's lines
+    about the heartbeat (not a failure of it), and Django's line for each 503 of /readyz (whose
+    answer says what fails)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING or HEARTBEAT_TASK not in record.getMessage()
+        message = record.getMessage()
+        if record.name == "django.request" and getattr(record, "status_code", None) == 503 and message.endswith("/readyz"):
+            return False
+        return record.levelno >= logging.WARNING or HEARTBEAT_TASK not in message
 
 
 @dataclass
@@ -122,7 +127,7 @@ def worker_seen_age() -> float | None:
     return None if seen is None else max(0.0, time.time() - float(seen))
 
 
-def worker_check() -> Check | None:
+def worker_check(figures: dict | None = None) -> Check | None:
     if not uses_database_queue():
         return None
     try:
@@ -130,10 +135,12 @@ def worker_check() -> Check | None:
     except Exception as exc:  # noqa: BLE001 (the cache is down: the redis check says so too)
         return Check("worker", False, f"the heartbeat cannot be read: {_reason(exc)}")
     limit = settings.WORKER_SEEN_WITHIN
+    busy = f"; {figures['running']} task(s) running" if figures and figures["running"] else ""
     if age is None:
-        return Check("worker", False, "no task worker has run the clock's heartbeat yet (are `db_worker` and `tick` running?)")
+        return Check("worker", False, "no task worker has run the clock's heartbeat yet (are `db_worker` and `tick` "
+                                      f"running?){busy}")
     ok = age <= limit
-    return Check("worker", ok, f"ran the heartbeat {age:.0f} s ago" + ("" if ok else f" (more than {limit} s)"),
+    return Check("worker", ok, f"ran the heartbeat {age:.0f} s ago" + ("" if ok else f" (more than {limit} s){busy}"),
                  {"seen_age": age})
 
 
@@ -146,5 +153,5 @@ def readiness() -> list[Check]:
             figures = queue_figures()
         except Exception as exc:  # noqa: BLE001 (the table is missing: not migrated)
             database = Check("database", False, f"the task queue cannot be read: {_reason(exc)}")
-    checks = [database, redis_check(), tasks_check(figures), worker_check()]
+    checks = [database, redis_check(), tasks_check(figures), worker_check(figures)]
     return [check for check in checks if check is not None]

@@ -9,11 +9,14 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.utils import timezone
 from django_tasks import task
+from django_tasks.base import TASK_MAX_PRIORITY
 
 from .health import WORKER_SEEN_KEY, uses_database_queue
 
 
-@task()
+# First in the queue, so that a backlog does not hide a worker that runs. A single task that runs
+# longer than WORKER_SEEN_WITHIN still does (the one worker is busy): run two workers, or raise it.
+@task(priority=TASK_MAX_PRIORITY)
 def worker_heartbeat() -> str:
     cache.set(WORKER_SEEN_KEY, time.time(), timeout=None)
     if uses_database_queue():

@@ -124,7 +124,7 @@ def build_rectification(ctx, notice) -> None:
     stages = []
     for number, (unit, key) in enumerate(failing[:4]):
         owner = worker if unit == community else street_admin
-        item = rectification_open(actor=street_admin, division=unit, source="notice", notice=notice if unit == community else None,
+        item = rectification_open(actor=street_admin, division=unit, source="notice", notice=notice if notice.receipts.filter(division=unit).exists() else None,
                                   source_text=str(rule_result(unit, key).title), title=f"整改：{rule_result(unit, key).title}",
                                   owner=owner, deadline=today + timedelta(days=15 + 15 * number))
         if number >= 1:

@@ -128,3 +128,22 @@ def test_metrics_are_refused_to_others_than_loopback_and_the_bearer_of_the_token
     assert client.get("/metrics", REMOTE_ADDR=STRANGER, HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
     answer = client.get("/metrics", REMOTE_ADDR=STRANGER, HTTP_AUTHORIZATION="Bearer h1-metrics-token")
     assert answer.status_code == 200 and b"linli_up" in answer.content
+
+
+def test_the_log_leaves_out_the_heartbeat_s_lines_and_readyz_s_503s_but_not_their_failures():
+    import logging
+
+    from core.health import QuietRoutine
+
+    def record(name, level, message, **extra):
+        made = logging.LogRecord(name, level, __file__, 1, message, None, None)
+        made.__dict__.update(extra)
+        return made
+
+    quiet = QuietRoutine()
+    assert not quiet.filter(record("django_tasks", logging.INFO, "Task id=1 path=core.tasks.worker_heartbeat state=RUNNING"))
+    assert quiet.filter(record("django_tasks", logging.ERROR, "Task id=1 path=core.tasks.worker_heartbeat state=FAILED"))
+    assert quiet.filter(record("django_tasks", logging.INFO, "Task id=2 path=excel.tasks.excel_job_run state=RUNNING"))
+    assert not quiet.filter(record("django.request", logging.ERROR, "Service Unavailable: /readyz", status_code=503))
+    assert quiet.filter(record("django.request", logging.ERROR, "Service Unavailable: /api/v1/divisions", status_code=503))
+    assert worker_heartbeat.priority == 100  # first in the queue, ahead of any backlog

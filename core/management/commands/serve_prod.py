@@ -310,7 +310,7 @@ class Command(BaseCommand):
             if time.monotonic() - last_said >= 10:
                 self.say(f"waiting for {address}/readyz ({failing})")
                 last_said = time.monotonic()
-            self._stop.wait(0.5)
+            self._stop.wait(1)
         if not self._stop.is_set():
             self.say(f"not ready after {timeout:.0f} s ({failing}); still serving on {address}/ and watching")
 

@@ -213,17 +213,28 @@ class Gunicorn:
         return children(self.process.pid) if self.process and self.process.poll() is None else []
 
     def log_tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+        return log_tail(self.log, chars)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_gracefully(self.process, timeout=40)
+
+
+
+def log_tail(log, chars: int) -> str:
+    """The end of a server's log file, or nothing before it exists."""
+    return log.read_text(errors="replace")[-chars:] if log.exists() else ""
+
+
+def stop_gracefully(process, *, timeout: float) -> None:
+    """SIGTERM, as a supervisor stops a server, then SIGKILL if it has not ended within ``timeout``."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 class Gate:

@@ -161,12 +161,18 @@ class ContentSecurityPolicyMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.policy = content_security_policy(settings.MAP_BACKGROUND)
+        self._background, self._policy = None, ""
+
+    def policy(self) -> str:
+        """The policy for the map background in force, worked out again only when the setting changes."""
+        if settings.MAP_BACKGROUND is not self._background:
+            self._background, self._policy = settings.MAP_BACKGROUND, content_security_policy(settings.MAP_BACKGROUND)
+        return self._policy
 
     def __call__(self, request):
         response = self.get_response(request)
         if "Content-Security-Policy" not in response and not (settings.DEBUG and response.status_code >= 500):
-            response["Content-Security-Policy"] = self.policy
+            response["Content-Security-Policy"] = self.policy()
         return response
 
 

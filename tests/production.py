@@ -44,18 +44,6 @@ def postgres_bin() -> Path | None:
     return Path(initdb).parent if initdb and shutil.which("pg_ctl") else None
 
 
-def free_port(first: int, last: int) -> int:
-    """A port of 127.0.0.1 in first..last that nothing listens on."""
-    for port in range(first, last + 1):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {first}-{last}")
-
-
 def _as_postgres(command: list[str]) -> list[str]:
     """PostgreSQL's server programs refuse to run as root: run them as the postgres user then."""
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command

@@ -33,9 +33,10 @@ GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 PORTS = (8100, 8199)
 
 
-def free_port() -> int:
-    """A port of 127.0.0.1 in 8100-8199 nothing listens on (tried in a random order: tests run in parallel)."""
-    ports = list(range(PORTS[0], PORTS[1] + 1))
+def free_port(first: int = PORTS[0], last: int = PORTS[1]) -> int:
+    """A port of 127.0.0.1 in first..last (8100-8199 by default) nothing listens on, tried in a random
+    order: tests run in parallel."""
+    ports = list(range(first, last + 1))
     random.shuffle(ports)
     for port in ports:
         with socket.socket() as probe:
@@ -45,7 +46,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free port in {PORTS[0]}-{PORTS[1]}")
+    raise RuntimeError(f"no free port in {first}-{last}")
 
 
 def local_redis_url() -> str | None:

@@ -38,13 +38,13 @@ from tests.production import (
     FAULT_RESIDENTS,
     Cluster,
     Linli,
-    free_port,
     migrated_database,
     postgres_bin,
     production_env,
     redis_url,
     run_in_django,
 )
+from tests.servers import free_port
 
 pytestmark = pytest.mark.skipif(
     postgres_bin() is None,

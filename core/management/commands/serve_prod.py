@@ -253,7 +253,7 @@ class Command(BaseCommand):
                     self.say(f"database: {name} is there")
         except psycopg.Error as exc:
             raise CommandError(f"PostgreSQL at {self._masked(url)} cannot be used: {str(exc).strip()}\n"
-                               "Start PostgreSQL, or set DATABASE_URL=postgres://user:password@host:port/database "
+                               "Start PostgreSQL, or set DATABASE_URL=postgres://USER@HOST:PORT/DATABASE (a password after USER: if it needs one) "
                                "(a user who may create the database, or a database that exists).") from None
 
     def ensure_redis(self) -> None:

@@ -220,11 +220,13 @@ def _make(ctx, actor, approver, community, operator, rooms, *, number: str, over
 
 
 def _free_hours(room, terms: dict, limit: int = 3) -> list[dict]:
-    """Up to ``limit`` weekly slots at which the room is free for the whole term."""
+    """Up to ``limit`` weekly slots, none overlapping another, at which the room is free for the whole term."""
     free = []
     for start, end in SLOTS:
         for day in range(1, 8):
             slot = {"weekday": day, "start": start, "end": end}
+            if any(f["weekday"] == day and f["start"] < end and start < f["end"] for f in free):
+                continue  # an agreement's weekly hours may not overlap one another
             if not _taken(room, [slot], terms):
                 free.append(slot)
                 if len(free) == limit:

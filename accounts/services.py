@@ -179,7 +179,8 @@ def phone_code_send(*, phone: str, purpose: str, now=None) -> PhoneVerification:
     recent = PhoneVerification.objects.select_for_update().filter(phone=phone, created_at__gte=now - timedelta(days=1))
     wait = settings.PHONE_CODE_RESEND_SECONDS
     if recent.filter(created_at__gte=now - timedelta(seconds=wait)).exists():
-        raise RateLimited(_("A code was sent less than %(seconds)s seconds ago. Please wait before asking for another.") % {"seconds": wait})
+        raise RateLimited(_("A code was sent less than %(seconds)s seconds ago. Please wait before asking for another.") % {"seconds": wait},
+                          retry_after=wait)
     if recent.count() >= settings.PHONE_CODES_PER_DAY:
         raise RateLimited(_("Too many codes for this number today. Please try again tomorrow."))
     code = f"{secrets.randbelow(1_000_000):06d}"

@@ -60,8 +60,11 @@ sign_in = public(SignInView.as_view())
 def locked_out(request, credentials=None, *args, **kwargs):
     """What django-axes shows after too many failed sign-ins (a 429 with the reason)."""
     if request.path.startswith("/api/"):
-        return error_response(429, "rate_limited", _("Too many failed sign-ins. Please wait 15 minutes and try again."))
-    return render(request, "accounts/locked_out.html", status=429)
+        response = error_response(429, "rate_limited", _("Too many failed sign-ins. Please wait 15 minutes and try again."))
+    else:
+        response = render(request, "accounts/locked_out.html", status=429)
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
 
 
 @public

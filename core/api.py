@@ -245,13 +245,23 @@ class LinliAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         return document_errors(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
 
+    def create_response(self, request, data, *, status=None, temporal_response=None):
+        from core.listcache import keep
+
+        response = super().create_response(request, data, status=status, temporal_response=temporal_response)
+        keep(request, response)
+        return response
+
 
 def install_error_handlers(api) -> None:
     """Map every error to the one shape. Unexpected exceptions still propagate as 500s."""
 
     @api.exception_handler(ApplicationError)
     def application_error(request, exc: ApplicationError):
-        return error_response(exc.status, exc.code, exc.message, exc.fields)
+        response = error_response(exc.status, exc.code, exc.message, exc.fields)
+        for header, value in exc.headers.items():
+            response[header] = value
+        return response
 
     @api.exception_handler(ValidationError)
     def validation_error(request, exc: ValidationError):

@@ -24,6 +24,11 @@ class ApplicationError(Exception):
         self.extra = extra or {}
         super().__init__(str(self.message))
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the error (``Retry-After`` for a rate limit)."""
+        return {}
+
 
 class ValidationFailed(ApplicationError):
     """The input is wrong; ``fields`` says which field and why."""
@@ -58,9 +63,21 @@ class Conflict(ApplicationError):
 
 
 class RateLimited(ApplicationError):
+    """Too many attempts; ``retry_after`` (seconds), when known, is sent as the ``Retry-After`` header."""
+
     status = 429
     code = "rate_limited"
     default_message = _("Too many attempts. Please wait and try again.")
+
+    def __init__(self, message=None, *, retry_after: int | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        if retry_after is not None:
+            self.extra["retry_after"] = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        wait = self.extra.get("retry_after")
+        return {"Retry-After": str(max(1, int(wait)))} if wait else {}
 
 
 def fields_from_django_validation_error(error) -> dict[str, list[str]]:

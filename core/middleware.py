@@ -50,7 +50,10 @@ class ApplicationErrorMiddleware:
         if isinstance(exception, NotFound):
             raise Http404(str(exception.message))
         template = "core/partials/error.html" if getattr(request, "htmx", False) else "core/error.html"
-        return render(request, template, {"error": exception}, status=exception.status)
+        response = render(request, template, {"error": exception}, status=exception.status)
+        for header, value in exception.headers.items():
+            response[header] = value
+        return response
 
 
 class RequestSizeLimitMiddleware:

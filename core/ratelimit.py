@@ -75,4 +75,4 @@ def hit(name: str, *keys: str, now: float | None = None) -> None:
     if over:
         wait = max(1, int((window + 1) * seconds - now))
         raise RateLimited(_("Too many attempts from here. Please try again in %(wait)s.") % {"wait": _wait_words(wait)},
-                          extra={"retry_after": wait})
+                          retry_after=wait)

@@ -225,7 +225,10 @@ def _create(request):
     try:
         ratelimit.hit("open311", ratelimit.client_address(request), f"user:{user.pk}")
     except RateLimited as refused:
-        return error(429, refused.message)
+        response = error(429, refused.message)
+        for header, value in refused.headers.items():
+            response[header] = value
+        return response
     city = _city(request)
     if city is None:
         return error(404, _("Unknown jurisdiction_id."))

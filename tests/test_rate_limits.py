@@ -32,6 +32,7 @@ def _refused_in_the_api_shape(response):
     assert response.status_code == 429, response.content
     body = response.json()
     assert body["code"] == "rate_limited" and body["message"] and body["fields"] == {}
+    assert 1 <= int(response["Retry-After"]) <= 3600, "the client is told how long to wait"
 
 
 def test_a_rate_is_a_count_over_a_period():
@@ -64,6 +65,7 @@ def test_sign_in_attempts_are_limited_per_address_on_the_page_and_the_api(client
         assert client.post("/accounts/login/", {"username": "resident_a", "password": "wrong"}).status_code == 200
     refused = client.post("/accounts/login/", {"username": "resident_a", "password": PASSWORD})
     assert refused.status_code == 429 and b"<html" in refused.content.lower()
+    assert 1 <= int(refused["Retry-After"]) <= 3600
     _refused_in_the_api_shape(_json(client, "/api/v1/auth/tokens", {"username": "resident_a", "password": PASSWORD}))
     # Another address still signs in.
     assert _json(client, "/api/v1/auth/tokens", {"username": "resident_a", "password": PASSWORD},
@@ -103,5 +105,5 @@ def test_open311_posts_are_limited(client, world, limits):
     for _ in range(2):
         assert client.post("/open311/v2/requests.json", form).status_code == 201
     refused = client.post("/open311/v2/requests.json", form)
-    assert refused.status_code == 429 and refused.json()[0]["code"] == 429
+    assert refused.status_code == 429 and refused.json()[0]["code"] == 429 and int(refused["Retry-After"]) >= 1
     assert FeedbackRequest.objects.count() == 2

@@ -1,0 +1,160 @@
+"""The answers of the busiest list operations kept in the cache (Redis in production) until what they show changes.
+
+A resident's phone asks for the activities of their community every time a page opens; thousands of
+residents of one community ask for the same page of the same list. ``@cached_list`` keeps the
+serialized answer (the JSON bytes) of such an operation and answers the next identical request from
+the cache without touching the database:
+
+- **Who may see what** is part of the key: the user's reach for each permission the operation
+  checks (the divisions, organisation or own rows their roles give, ``accounts.permissions.reaches``;
+  the rows' permission and that of a division filter), never the user as such, so everyone in one community shares one entry while a neighbour's community, an
+  operator or the city gets their own. A change of roles changes the reach, so the key.
+- **What is asked** is part of the key: the whole query string (filters, page, page size), and the
+  language of the answer.
+- **Freshness** is a generation per model the answer is made of (``models``): any save or delete of
+  such a row starts a new generation at once and again when its transaction commits (a reader in
+  between may have read the old rows). An answer is kept with the generations it was made at and
+  served only while they are still current (one round trip reads both), so an answer made before a
+  change is never served after it, even when it was stored last. Changes that bypass
+  the model's signals (``QuerySet.update``, ``bulk_create``) call ``changed(Model)`` themselves.
+  Entries also expire after ``seconds`` (a minute by default) whatever happens.
+- **A read replica** may be behind the primary: an answer read from it within the replica's allowed
+  lag of a new generation is served but not kept, so a page made of rows the replica had not yet
+  replayed never outlives its request.
+
+Only answers with status 200 are kept. The cache being down is not an error: the request is answered
+from the database as if nothing were cached (the readiness endpoint reports Redis).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
+from django.utils.translation import get_language
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "listcache"
+DEFAULT_SECONDS = 60
+_ATTRIBUTE = "_linli_cached_list"  # the request's (key, seconds) when its answer is to be kept
+_watched: set[type[Model]] = set()
+
+
+def _generation_key(model: type[Model]) -> str:
+    return f"{PREFIX}:generation:{model._meta.label_lower}"
+
+
+def changed(model: type[Model]) -> None:
+    """Start a new generation of ``model``'s cached answers, now and when the transaction commits."""
+    key = _generation_key(model)
+
+    def bump():
+        try:
+            cache.set(key, time.time_ns(), None)
+        except Exception:  # noqa: BLE001 - a cache that is down holds nothing stale either
+            logger.warning("Could not start a new generation of %s in the cache", model._meta.label, exc_info=True)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def _on_change(sender, **kwargs):
+    changed(sender)
+
+
+def watch(*models: type[Model]) -> None:
+    """Start new generations when rows of ``models`` are saved or deleted (idempotent)."""
+    for model in models:
+        if model in _watched:
+            continue
+        post_save.connect(_on_change, sender=model, dispatch_uid=f"listcache-save-{model._meta.label_lower}")
+        post_delete.connect(_on_change, sender=model, dispatch_uid=f"listcache-delete-{model._meta.label_lower}")
+        _watched.add(model)
+
+
+def _read(models: tuple[type[Model], ...], key: str) -> tuple[list[int], bytes | None]:
+    """In one round trip: the current generation of each model (a model with none gets one now) and the
+    answer kept under ``key`` if it was made at exactly these generations."""
+    generation_keys = [_generation_key(model) for model in models]
+    found = cache.get_many([*generation_keys, key])
+    missing = {k: time.time_ns() for k in generation_keys if k not in found}
+    if missing:
+        cache.set_many(missing, None)
+    generations = [found.get(k) or missing[k] for k in generation_keys]
+    kept = found.get(key)
+    if kept is not None and list(kept[0]) == generations:
+        return generations, kept[1]
+    return generations, None
+
+
+def _reach_digest(user, perms: tuple[str, ...]) -> str:
+    from accounts.permissions import reaches
+
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return "all"
+    return repr([sorted(reaches(user, perm), key=repr) for perm in perms])
+
+
+def cached_list(*, models: Iterable[type[Model]], perms: Iterable[str], seconds: int = DEFAULT_SECONDS):
+    """Keep the JSON answer of a GET list operation, per reach of each of ``perms`` (every permission the
+    operation checks: the rows' and the filters') and query string, until a row of ``models`` changes.
+    Under ``@router.get`` and above ``@replica_reads`` and ``@paginate``."""
+    models, perms = tuple(models), tuple(perms)
+    watch(*models)
+
+    def decorator(view):
+        name = f"{view.__module__}.{view.__qualname__}"
+
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in ("GET", "HEAD"):
+                return view(request, *args, **kwargs)
+            try:
+                reach = _reach_digest(request.user, perms)
+                key = f"{PREFIX}:" + hashlib.sha256("\n".join([name, reach, get_language() or "", request.GET.urlencode()]).encode()).hexdigest()
+                generations, body = _read(models, key)
+            except Exception:  # noqa: BLE001 - the cache is a help, never a condition
+                logger.warning("The list cache could not be read for %s", request.path, exc_info=True)
+                return view(request, *args, **kwargs)
+            if body is not None:
+                return HttpResponse(body, content_type="application/json; charset=utf-8")
+            if not _replica_may_be_behind(request, generations):
+                setattr(request, _ATTRIBUTE, (key, generations, seconds))
+            return view(request, *args, **kwargs)
+
+        wrapper.cached_list = True
+        return wrapper
+
+    return decorator
+
+
+def _replica_may_be_behind(request, generations: list[int]) -> bool:
+    """Whether this request may read from a replica that has not yet replayed the newest change."""
+    from core.replica import HEALTH_SECONDS, may_read_replica
+
+    if not may_read_replica(request):
+        return False
+    allowed_lag = settings.DATABASE_REPLICA_MAX_LAG_SECONDS + HEALTH_SECONDS
+    return (time.time_ns() - max(generations)) / 1e9 < allowed_lag
+
+
+def keep(request, response: HttpResponse) -> None:
+    """Called by the API for every answer it renders: keep it when its operation asked for that."""
+    wanted = getattr(request, _ATTRIBUTE, None)
+    if wanted is None or response.status_code != 200:
+        return
+    key, generations, seconds = wanted
+    try:
+        cache.set(key, (tuple(generations), response.content), seconds)
+    except Exception:  # noqa: BLE001
+        logger.warning("The list cache could not keep the answer to %s", request.path, exc_info=True)

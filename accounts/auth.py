@@ -2,15 +2,30 @@
 
 A token does only what its scope allows (``TokenScope``): a ``read`` token reads (GET), an
 ``open311`` token files feedback through ``/open311/v2/`` and is refused here; anything else is a
-403 saying so."""
+403 saying so.
+
+A client calls with the same token many times a minute, so the token, its user and the user's roles
+are kept in the cache (``core.listcache``) and read from there, without a query, while nothing they
+are made of has changed: any save or delete of a token, a user, a role assignment, a division or an
+organisation (or its served divisions) starts a new generation and the next call reads them from
+the database again. Revoking a token, closing an account or taking a role away is therefore seen
+by the very next call; expiry is checked on every call against the time the token holds. A token
+that is not found is never kept."""
+
+import logging
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja.security import HttpBearer, SessionAuth
 
+from core import listcache
 from core.errors import PermissionDenied
+from org.models import Division, Organisation
 
-from .models import ApiToken, TokenScope, token_digest
+from .models import ApiToken, RoleAssignment, TokenScope, User, token_digest
+from .permissions import active_roles
+
+logger = logging.getLogger(__name__)
 
 READING = {"GET", "HEAD", "OPTIONS"}
 
@@ -25,23 +40,52 @@ def check_token_scope(token: ApiToken, method: str) -> None:
 
 # Token use is written back at most this often, so a busy client does not write on every call.
 LAST_USED_RESOLUTION_SECONDS = 300
+# What a token's holder is made of; a change of any of them is seen by the next call.
+PRINCIPAL_MODELS = (ApiToken, User, RoleAssignment, Division, Organisation)
+PRINCIPAL_SECONDS = 60
+
+
+def _principal_key(digest: str) -> str:
+    return f"apitoken:{digest}"
+
+
+def token_holder(digest: str, *, now=None) -> ApiToken | None:
+    """The token with this digest whose user is active, with ``token.user`` and the user's roles loaded:
+    from the cache while none of ``PRINCIPAL_MODELS`` has changed since it was kept, else from the
+    database. Its use is written back at most every ``LAST_USED_RESOLUTION_SECONDS``."""
+    key = _principal_key(digest)
+    try:
+        generations, token = listcache.read_kept(PRINCIPAL_MODELS, key)
+    except Exception:  # noqa: BLE001 - the cache is a help, never a condition (nor a kept entry of older code)
+        logger.warning("The token cache could not be read", exc_info=True)
+        generations, token = None, None
+    fresh = token is None
+    if fresh:
+        token = ApiToken.objects.select_related("user").filter(digest=digest, user__is_active=True).first()
+        if token is None:
+            return None
+        active_roles(token.user)  # loaded onto the user, so kept with it
+    now = now or timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # no signal: what is kept stays good
+        token.last_used_at = now
+        fresh = True
+    if fresh and generations is not None:
+        try:
+            listcache.keep_value(key, generations, token, PRINCIPAL_SECONDS)
+        except Exception:  # noqa: BLE001
+            logger.warning("The token cache could not keep a token", exc_info=True)
+    return token
 
 
 class BearerToken(HttpBearer):
     """``Authorization: Bearer <token>`` with a token issued by ``token_issue``."""
 
     def authenticate(self, request, token: str):
-        found = (
-            ApiToken.objects.select_related("user")
-            .filter(digest=token_digest(token), user__is_active=True)
-            .first()
-        )
+        found = token_holder(token_digest(token))
         if found is None or not found.is_usable():
             return None
         check_token_scope(found, request.method)
-        now = timezone.now()
-        if found.last_used_at is None or (now - found.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
-            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
         request.user = found.user
         return found.user
 

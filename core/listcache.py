@@ -11,8 +11,9 @@ the cache without touching the database:
   operator or the city gets their own. A change of roles changes the reach, so the key.
 - **What is asked** is part of the key: the whole query string (filters, page, page size), and the
   language of the answer.
-- **Freshness** is a generation per model the answer is made of (``models``): any save or delete of
-  such a row starts a new generation at once and again when its transaction commits (a reader in
+- **Freshness** is a generation per model the answer is made of (``models``, which the app also
+  ``watch``-es in its ``AppConfig.ready``, so that the worker and commands start generations too: they
+  never import the API): any save or delete of such a row starts a new generation at once and again when its transaction commits (a reader in
   between may have read the old rows). An answer is kept with the generations it was made at and
   served only while they are still current (one round trip reads both), so an answer made before a
   change is never served after it, even when it was stored last. Changes that bypass
@@ -38,7 +39,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils.translation import get_language
 
@@ -73,18 +74,28 @@ def _on_change(sender, **kwargs):
 
 
 def watch(*models: type[Model]) -> None:
-    """Start new generations when rows of ``models`` are saved or deleted (idempotent)."""
+    """Start new generations when rows of ``models`` are saved or deleted, or their many-to-many links
+    change (idempotent)."""
     for model in models:
         if model in _watched:
             continue
-        post_save.connect(_on_change, sender=model, dispatch_uid=f"listcache-save-{model._meta.label_lower}")
-        post_delete.connect(_on_change, sender=model, dispatch_uid=f"listcache-delete-{model._meta.label_lower}")
+        label = model._meta.label_lower
+        post_save.connect(_on_change, sender=model, dispatch_uid=f"listcache-save-{label}")
+        post_delete.connect(_on_change, sender=model, dispatch_uid=f"listcache-delete-{label}")
+        for field in model._meta.many_to_many:
+            m2m_changed.connect(functools.partial(_on_links_change, model), sender=field.remote_field.through, weak=False,
+                                dispatch_uid=f"listcache-links-{label}-{field.name}")
         _watched.add(model)
 
 
-def _read(models: tuple[type[Model], ...], key: str) -> tuple[list[int], bytes | None]:
+def _on_links_change(watched: type[Model], sender, action: str, **kwargs):
+    if action.startswith("post_"):
+        changed(watched)
+
+
+def read_kept(models: tuple[type[Model], ...], key: str):
     """In one round trip: the current generation of each model (a model with none gets one now) and the
-    answer kept under ``key`` if it was made at exactly these generations."""
+    value kept under ``key`` if it was made at exactly these generations (else None)."""
     generation_keys = [_generation_key(model) for model in models]
     found = cache.get_many([*generation_keys, key])
     missing = {k: time.time_ns() for k in generation_keys if k not in found}
@@ -95,6 +106,11 @@ def _read(models: tuple[type[Model], ...], key: str) -> tuple[list[int], bytes |
     if kept is not None and list(kept[0]) == generations:
         return generations, kept[1]
     return generations, None
+
+
+def keep_value(key: str, generations: list[int], value, seconds: int) -> None:
+    """Keep ``value`` under ``key`` as made at ``generations`` (what ``read_kept`` checks)."""
+    cache.set(key, (tuple(generations), value), seconds)
 
 
 def _reach_digest(user, perms: tuple[str, ...]) -> str:
@@ -122,7 +138,7 @@ def cached_list(*, models: Iterable[type[Model]], perms: Iterable[str], seconds:
             try:
                 reach = _reach_digest(request.user, perms)
                 key = f"{PREFIX}:" + hashlib.sha256("\n".join([name, reach, get_language() or "", request.GET.urlencode()]).encode()).hexdigest()
-                generations, body = _read(models, key)
+                generations, body = read_kept(models, key)
             except Exception:  # noqa: BLE001 - the cache is a help, never a condition
                 logger.warning("The list cache could not be read for %s", request.path, exc_info=True)
                 return view(request, *args, **kwargs)
@@ -155,6 +171,6 @@ def keep(request, response: HttpResponse) -> None:
         return
     key, generations, seconds = wanted
     try:
-        cache.set(key, (tuple(generations), response.content), seconds)
+        keep_value(key, generations, response.content, seconds)
     except Exception:  # noqa: BLE001
         logger.warning("The list cache could not keep the answer to %s", request.path, exc_info=True)

@@ -15,12 +15,11 @@ from core.api import ERRORS, PageNumber
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.listcache import cached_list
 from core.replica import replica_reads
-from org.models import Division, DivisionLevel, OrganisationKind
+from org.models import DivisionLevel, OrganisationKind
 from org.selectors import division_get
 from registry.models import Room
 
 from . import matching, selectors, services
-from .models import Activity
 from .personal_data import registrations_opened
 from .schemas import (
     AcceptIn,
@@ -149,7 +148,7 @@ def invite(request, need_id: int, payload: InvitationIn):
 # Activities.
 
 @router.get(f"{P}/activities", response=list[ActivityOut], summary="Activities and courses in my scope")
-@cached_list(models=[Activity, Division], perms=["neighbourhood.view_activity", "org.view_division"])
+@cached_list(models=selectors.ACTIVITY_LIST_MADE_OF, perms=["neighbourhood.view_activity", "org.view_division"])
 @replica_reads
 @paginate(PageNumber)
 def list_activities(request, within: str | None = Query(None, description="Division code"), since: datetime | None = None,

@@ -8,6 +8,7 @@ class NeighbourhoodConfig(AppConfig):
 
     def ready(self):
         from accounts.permissions import holds_any
+        from core import listcache
         from core.navigation import dashboard_card, landing_page, nav_item
         from operations.compliance import attendance_counter
         from registry.selectors import resident_ratings_source
@@ -16,7 +17,11 @@ class NeighbourhoodConfig(AppConfig):
         from . import measures, registers, rules  # noqa: F401  (what supervision reads; the module's registers and rule kinds)
         from .operator_checkins import person_times_for_agreement
         from .ratings import stars_given
+        from .selectors import ACTIVITY_LIST_MADE_OF
         from .views import is_staff, lives_here_only, resident_card, staff_card
+
+        # In every process (the web server, the worker, commands), so a change made anywhere is seen at once.
+        listcache.watch(*ACTIVITY_LIST_MADE_OF)
 
         nav_item(_("My neighbourhood"), "neighbourhood:home", visible=lambda u: holds_any(u, "neighbourhood.register_activity"),
                  order=30, icon="house-heart")

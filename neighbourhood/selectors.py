@@ -230,6 +230,10 @@ def invitation_get(*, user, pk: int) -> Invitation:
 
 # Activities.
 
+# What the activities list API's kept answers are made of (``core.listcache``).
+ACTIVITY_LIST_MADE_OF = (Activity, Division)
+
+
 def activity_list(*, user, within: Division | None = None, since: datetime | None = None, until: datetime | None = None,
                   category: str | None = None, audience: str | None = None, include_cancelled: bool = False,
                   sessions_between: tuple[datetime, datetime] | None = None) -> QuerySet[Activity]:

@@ -113,3 +113,64 @@ def test_tokens_issued_before_scopes_keep_full_access_and_now_expire(settings):
     token = ApiToken.objects.get(digest="d" * 64)
     assert token.scope == "full"
     assert abs(token.expires_at - (timezone.now() + timedelta(days=90))) < timedelta(minutes=1)
+
+
+# The token, its user and their roles are kept in the cache between calls (accounts.auth.token_holder);
+# every change that matters is seen by the very next call.
+
+def _calls_without_queries(client, raw) -> bool:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/api/v1/me", **_bearer(raw)).status_code == 200
+    return not any("accounts_apitoken" in q["sql"] for q in captured.captured_queries)
+
+
+def test_a_kept_token_is_read_without_a_query_and_its_revocation_is_seen_at_once(client, world):
+    from accounts.services import token_revoke
+
+    user = world.users["resident"]
+    token, raw = token_issue(actor=user, name="脚本")
+    assert client.get("/api/v1/me", **_bearer(raw)).status_code == 200
+    assert _calls_without_queries(client, raw), "the second call reads the token from the cache"
+    token_revoke(actor=user, token=token)
+    assert client.get("/api/v1/me", **_bearer(raw)).status_code == 401
+
+
+def test_taking_a_role_away_or_closing_the_account_is_seen_by_the_next_call(client, world):
+    from accounts.models import RoleAssignment
+    from accounts.services import role_revoke
+
+    worker = world.users["community_worker"]
+    _token, raw = token_issue(actor=worker, name="看板")
+    url = "/api/v1/neighbourhood/orders"
+    assert client.get(url, **_bearer(raw)).status_code == 200
+    assert _calls_without_queries(client, raw)
+    for assignment in RoleAssignment.objects.filter(user=worker, revoked_at__isnull=True):
+        role_revoke(actor="test", assignment=assignment)
+    assert client.get(url, **_bearer(raw)).json()["count"] == 0, "no role, nothing in scope"
+    worker.is_active = False
+    worker.save(update_fields=["is_active"])
+    assert client.get("/api/v1/me", **_bearer(raw)).status_code == 401
+
+
+def test_a_kept_token_expires_on_time(client, world):
+    import time_machine
+
+    _token, raw = token_issue(actor=world.users["resident"], name="短期", days=1)
+    assert client.get("/api/v1/me", **_bearer(raw)).status_code == 200
+    assert _calls_without_queries(client, raw)
+    with time_machine.travel(timezone.now() + timedelta(days=1, seconds=1)):
+        assert client.get("/api/v1/me", **_bearer(raw)).status_code == 401
+
+
+def test_use_is_written_back_at_most_every_five_minutes(client, world):
+    token, raw = token_issue(actor=world.users["resident"], name="脚本")
+    client.get("/api/v1/me", **_bearer(raw))
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None
+    client.get("/api/v1/me", **_bearer(raw))
+    token.refresh_from_db()
+    assert token.last_used_at == first

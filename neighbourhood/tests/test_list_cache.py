@@ -85,3 +85,15 @@ def test_a_cache_that_is_down_costs_nothing_but_speed(client, world, community, 
                                    "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
     client.force_login(resident)
     assert titles(client) == ["太极拳入门"]
+
+
+def test_every_process_starts_new_generations_without_importing_the_api():
+    """The task worker and management commands never import the API, yet change activities, tokens and roles."""
+    import subprocess
+    import sys
+
+    code = "import django; django.setup(); from core.listcache import _watched; print(sorted(m._meta.label for m in _watched))"
+    watched = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    for label in ("neighbourhood.Activity", "org.Division", "accounts.ApiToken", "accounts.User", "accounts.RoleAssignment",
+                  "org.Organisation"):
+        assert label in watched, label

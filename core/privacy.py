@@ -30,9 +30,11 @@ resident downloads, 第四十五条) and how to erase or anonymise them when the
 """
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from django.db.models import QuerySet
 
 NAME = "name"
 PHONE = "phone"
@@ -208,7 +210,9 @@ class PersonalDataSource:
     """Personal data one module keeps of a person.
 
     ``collect(user)`` returns ``(columns, rows)``: Chinese column headers and the person's rows, values
-    as a person reads them, for the copy they download. ``erase(user, now)`` anonymises or deletes
+    as a person reads them, for the copy they download; ``rows`` is a list, or ``Rows`` over a
+    queryset where a person may have thousands (a worker's bookings, the audit trail), so that the
+    page counts them and reads only those it shows. ``erase(user, now)`` anonymises or deletes
     them when the account is closed, inside the closing transaction, and returns how many rows it
     touched. ``files(user)`` yields ``(name, file)`` of uploads of theirs to put in the copy."""
 
@@ -218,6 +222,31 @@ class PersonalDataSource:
     erase: Callable | None = None
     files: Callable | None = None
     order: int = 100
+
+
+class Rows(Sequence):
+    """A person's rows read only as far as they are looked at: ``len()`` counts (in the database, for a
+    queryset), a slice reads that slice, iterating reads them all in chunks. ``to_row`` makes one row
+    of one item; ``items`` is a queryset, a list or another ``Rows``."""
+
+    def __init__(self, items, to_row: Callable):
+        self.items, self.to_row = items, to_row
+        self._length = None
+
+    def __len__(self) -> int:
+        if self._length is None:
+            self._length = self.items.count() if isinstance(self.items, QuerySet) else len(self.items)
+        return self._length
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.to_row(item) for item in self.items[index]]
+        return self.to_row(self.items[index])
+
+    def __iter__(self):
+        items = self.items.iterator(chunk_size=2000) if isinstance(self.items, QuerySet) else self.items
+        for item in items:
+            yield self.to_row(item)
 
 
 SOURCES: dict[str, PersonalDataSource] = {}

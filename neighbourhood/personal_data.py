@@ -14,7 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.privacy import NAME, local_text, personal_data_opened, personal_data_source, viewer_of
+from core.privacy import (
+    NAME,
+    Rows,
+    local_text,
+    personal_data_opened,
+    personal_data_source,
+    viewer_of,
+)
 
 from .models import (
     Activity,
@@ -67,12 +74,12 @@ def _household_erase(user, now) -> int:
 # Registrations, check-ins and ratings of activities.
 
 def _registrations(user):
-    rows = (Registration.objects.filter(user=user).select_related("activity__community")
-            .annotate(came=Count("attendances")).order_by("created_at", "id"))
+    registrations = (Registration.objects.filter(user=user).select_related("activity__community")
+                     .annotate(came=Count("attendances")).order_by("created_at", "id"))
     return ([_("Activity"), _("Community"), _("First session"), pgettext_lazy("registration", "Places"), _("Status"), pgettext_lazy("activity", "Registered at"),
              _("Sessions checked in")],
-            [[r.activity.title, r.activity.community.name, local_text(r.activity.starts_at), r.places, _label(RegistrationStatus, r.status),
-              local_text(r.created_at), r.came] for r in rows])
+            Rows(registrations, lambda r: [r.activity.title, r.activity.community.name, local_text(r.activity.starts_at), r.places,
+                                           _label(RegistrationStatus, r.status), local_text(r.created_at), r.came]))
 
 
 def _registrations_erase(user, now) -> int:
@@ -88,9 +95,9 @@ def _registrations_erase(user, now) -> int:
 
 
 def _ratings(user):
-    rows = ActivityRating.objects.filter(user=user).select_related("activity").order_by("rated_at")
+    ratings = ActivityRating.objects.filter(user=user).select_related("activity").order_by("rated_at", "id")
     return ([_("Activity"), _("Rating"), _("Comment"), pgettext_lazy("residents", "Rated at")],
-            [[r.activity.title, r.stars, r.comment, local_text(r.rated_at)] for r in rows])
+            Rows(ratings, lambda r: [r.activity.title, r.stars, r.comment, local_text(r.rated_at)]))
 
 
 # Needs recorded and supported.
@@ -108,12 +115,12 @@ def _needs(user):
 # Service orders.
 
 def _orders(user):
-    rows = (ServiceOrder.objects.filter(Q(resident=user) | Q(members__user=user)).distinct()
-            .select_related("community", "operator").order_by("created_at"))
+    orders = (ServiceOrder.objects.filter(Q(resident=user) | Q(members__user=user)).distinct()
+              .select_related("community", "operator").order_by("created_at", "id"))
     return ([_("What is wanted"), _("Community"), _("Details"), _("When it suits"), _("Operator"), _("Status"), _("Ordered at"),
              _("Rating"), _("Comment")],
-            [[o.title, o.community.name, o.details, o.preferred_time, o.operator.name if o.operator_id else "",
-              _label(OrderStatus, o.status), local_text(o.created_at), o.rating or "", o.rating_comment] for o in rows])
+            Rows(orders, lambda o: [o.title, o.community.name, o.details, o.preferred_time, o.operator.name if o.operator_id else "",
+                                    _label(OrderStatus, o.status), local_text(o.created_at), o.rating or "", o.rating_comment]))
 
 
 def _orders_erase(user, now) -> int:
@@ -130,12 +137,13 @@ def _orders_erase(user, now) -> int:
 # Feedback.
 
 def _feedback(user):
-    rows = FeedbackRequest.objects.filter(submitted_by=user).select_related("community").order_by("created_at")
+    requests = FeedbackRequest.objects.filter(submitted_by=user).select_related("community").order_by("created_at", "id")
     return ([_("Category"), _("What happened"), pgettext_lazy("place", "Where"), _("Latitude"), _("Longitude"), _("Contact name"),
              _("Contact phone"), _("Status"), _("Submitted at"), _("Shown publicly"), _("Rating of the handling"), _("Comment")],
-            [[f.category_name, f.description, f.address, f.latitude if f.latitude is not None else "",
-              f.longitude if f.longitude is not None else "", f.contact_name, f.contact_phone, f.get_status_display(),
-              local_text(f.created_at), _yes(f.public), f.satisfaction or "", f.satisfaction_comment] for f in rows])
+            Rows(requests, lambda f: [f.category_name, f.description, f.address, f.latitude if f.latitude is not None else "",
+                                      f.longitude if f.longitude is not None else "", f.contact_name, f.contact_phone,
+                                      f.get_status_display(), local_text(f.created_at), _yes(f.public), f.satisfaction or "",
+                                      f.satisfaction_comment]))
 
 
 def _feedback_erase(user, now) -> int:

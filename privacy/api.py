@@ -19,7 +19,7 @@ router = Router(tags=["privacy"])
 @router.get("/me/personal-data", response={200: PersonalDataOut, **ERRORS}, summary="Everything the platform keeps of me")
 def my_personal_data(request):
     now = timezone.now()
-    document = services.personal_data_document(request.user, personal_data_sections(user=request.user), now)
+    document = services.personal_data_document(request.user, personal_data_sections(user=request.user, whole=True), now)
     return {**document, "made_at": now}
 
 

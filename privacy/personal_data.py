@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import ApiToken, RoleAssignment
 from audit.changes import record_text
 from audit.models import AuditEvent
-from core.privacy import local_text, personal_data_source
+from core.privacy import Rows, local_text, personal_data_source
 
 TRAIL_ROWS = 2000
 
@@ -37,9 +37,9 @@ def _tokens(user):
 def _trail(user):
     from audit.actions import action_label
 
-    events = list(AuditEvent.objects.filter(actor=user).select_related("division", "target_type").order_by("-at", "-id")[:TRAIL_ROWS])
+    events = AuditEvent.objects.filter(actor=user).select_related("division", "target_type").order_by("-at", "-id")[:TRAIL_ROWS]
     return ([_("time"), _("What I did"), _("record"), _("Division")],
-            [[local_text(e.at), action_label(e.action), record_text(e), e.division.name if e.division_id else ""] for e in events])
+            Rows(events, lambda e: [local_text(e.at), action_label(e.action), record_text(e), e.division.name if e.division_id else ""]))
 
 
 personal_data_source("privacy.account", _("My account"), collect=_account, order=1)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from accounts.models import Role
 from accounts.permissions import active_roles
-from core.privacy import personal_data_sources
+from core.privacy import Rows, personal_data_sources
 
 
 @dataclass
@@ -14,7 +14,7 @@ class Section:
     key: str
     title: str
     columns: list[str]
-    rows: list[list[str]]
+    rows: Rows | list[list[str]]  # lists of words: read as far as they are shown on the page, whole in the copy
 
 
 def _cell(value) -> str:
@@ -27,13 +27,20 @@ def _cell(value) -> str:
     return str(value)
 
 
-def personal_data_sections(*, user) -> list[Section]:
-    """Everything each module keeps of ``user``, as sections of rows in words (the copy they download)."""
+def _cells(row) -> list[str]:
+    return [_cell(v) for v in row]
+
+
+def personal_data_sections(*, user, whole: bool = False) -> list[Section]:
+    """Everything each module keeps of ``user``, as sections of rows in words: ``whole`` for the copy they
+    download (every row read once), else read only as far as a page shows them (a worker's thousands of
+    bookings are counted, not read)."""
     sections = []
     for source in personal_data_sources():
         columns, rows = source.collect(user)
+        rows = Rows(rows, _cells)
         sections.append(Section(key=source.key, title=str(source.label), columns=[str(c) for c in columns],
-                                rows=[[_cell(v) for v in row] for row in rows]))
+                                rows=list(rows) if whole else rows))
     return sections
 
 

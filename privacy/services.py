@@ -106,7 +106,7 @@ def personal_data_document(user, sections: list[Section], now: datetime) -> dict
 def personal_data_archive(*, actor, now: datetime | None = None) -> tuple[str, bytes]:
     """The person's copy of their data: ``(file name, ZIP bytes)``. The download is recorded in the trail."""
     now = now or timezone.now()
-    sections = personal_data_sections(user=actor)
+    sections = personal_data_sections(user=actor, whole=True)
     document = personal_data_document(actor, sections, now)
     stamp = timezone.localtime(now).strftime("%Y%m%d")
     mine, read_me, photos = _("My data"), _("Read me"), _("Photos")

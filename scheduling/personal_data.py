@@ -4,16 +4,16 @@ the rooms' usage under the anonymised account."""
 
 from django.utils.translation import gettext_lazy as _
 
-from core.privacy import local_text, personal_data_source
+from core.privacy import Rows, local_text, personal_data_source
 
 from .models import HOLDING, Booking
 
 
 def _bookings(user):
-    rows = Booking.objects.filter(booker=user).select_related("room__site").order_by("starts_at")
+    bookings = Booking.objects.filter(booker=user).select_related("room__site").order_by("starts_at", "id")
     return ([_("Room"), _("Title"), _("Purpose"), _("Starts"), _("Ends at"), _("People"), _("Status")],
-            [[f"{b.room.site.name} · {b.room.name}", b.title, b.purpose, local_text(b.starts_at), local_text(b.ends_at), b.attendees,
-              b.get_status_display()] for b in rows])
+            Rows(bookings, lambda b: [f"{b.room.site.name} · {b.room.name}", b.title, b.purpose, local_text(b.starts_at),
+                                      local_text(b.ends_at), b.attendees, b.get_status_display()]))
 
 
 def _erase(user, now) -> int:

@@ -208,7 +208,8 @@ def main() -> int:
     from common import setup_django
 
     setup_django()
-    from tests.production import Linli, free_port, production_env, redis_url
+    from tests.production import Linli, production_env, redis_url
+    from tests.servers import free_port
 
     WORK.mkdir(parents=True, exist_ok=True)
     env = production_env(database_url=url, redis=redis_url(9), media_root=WORK / "media", cache_prefix="bench-load")

@@ -29,7 +29,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.servers import log_tail, stop_gracefully
+from tests.servers import children, log_tail, stop_gracefully
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -190,15 +190,6 @@ def cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
-
-
-def children(pid: int) -> list[int]:
-    """The ids of a process's children."""
-    found = []
-    for task in glob.glob(f"/proc/{pid}/task/*/children"):
-        with contextlib.suppress(OSError):
-            found += [int(child) for child in Path(task).read_text().split()]
-    return sorted(set(found))
 
 
 class Linli:

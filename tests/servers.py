@@ -157,6 +157,7 @@ def collected_static() -> Path:
 
 
 def children(pid: int) -> list[int]:
+    """The ids of a process's children."""
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         with contextlib.suppress(OSError):

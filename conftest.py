@@ -51,7 +51,7 @@ def _isolated_cache(settings):
     """
     name = uuid.uuid4().hex
     if settings.REDIS_URL:
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+        settings.CACHES = {"default": {"BACKEND": "core.redis_cache.KeptClientRedisCache",
                                        "LOCATION": settings.REDIS_URL, "KEY_PREFIX": f"test-{name}"}}
     else:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": name}}

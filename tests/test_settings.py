@@ -110,7 +110,7 @@ def test_with_redis_sessions_are_kept_in_the_database_and_read_from_redis():
     code = ("from django.conf import settings as s; print(s.SESSION_ENGINE, s.CACHES['default']['BACKEND'], "
             "s.CACHES['default']['OPTIONS'])")
     result = run_manage("shell", "-c", code, REDIS_URL="redis://127.0.0.1:6379/11")
-    assert result.stdout.strip().endswith("django.contrib.sessions.backends.cached_db django.core.cache.backends.redis.RedisCache "
+    assert result.stdout.strip().endswith("django.contrib.sessions.backends.cached_db core.redis_cache.KeptClientRedisCache "
                                           "{'socket_connect_timeout': 2, 'socket_timeout': 5}"), result.stderr
     without = run_manage("shell", "-c", "from django.conf import settings as s; print(s.SESSION_ENGINE)")
     assert without.stdout.strip().endswith("django.contrib.sessions.backends.db")

@@ -26,7 +26,7 @@ def test_a_signed_in_page_and_the_api_answer_503_while_redis_is_unreachable_and_
     browser.force_login(world.users["community_worker"])
     assert browser.get("/").status_code == 200
 
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "core.redis_cache.KeptClientRedisCache",
                                    "LOCATION": f"redis://127.0.0.1:{free_port()}/11",
                                    "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
     page = browser.get("/")

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 from openpyxl import load_workbook
 
+from core.tasks import when_lost
+
 from .models import ExcelJob
 from .progress import progress_clear, progress_set
 from .registers import (
@@ -108,3 +110,19 @@ def _run(job: ExcelJob) -> str:
     progress_clear(job.pk)
     job.save(update_fields=["status", "progress", "rows_total", "rows_done", "result", "errors", "summary", "finished_at"])
     return job.status
+
+
+# A worker that died while it ran a job (core.tasks): the job goes back to queued, or fails.
+
+def _requeue(job_id: int, *args, **kwargs) -> None:
+    ExcelJob.objects.filter(pk=job_id, status=ExcelJob.Status.RUNNING).update(
+        status=ExcelJob.Status.QUEUED, started_at=None, progress=0, rows_done=0)
+    progress_clear(job_id)
+
+
+def _fail(reason: str, job_id: int, *args, **kwargs) -> None:
+    ExcelJob.objects.filter(pk=job_id).update(status=ExcelJob.Status.FAILED, errors=[row_error(0, None, reason)],
+                                              finished_at=timezone.now())
+
+
+when_lost(excel_job_run, requeue=_requeue, fail=_fail)

@@ -3,9 +3,12 @@
 They run in the site's language, so a failure's reason is saved as the pages say it."""
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django_tasks import task
 
+from core.tasks import when_lost
+
+from .models import JobStatus, Network, Scenario
 from .progress import progress_clear, progress_set
 
 
@@ -27,3 +30,23 @@ def scenario_task(scenario_id: int) -> str:
 
     with translation.override(settings.LANGUAGE_CODE):
         return scenario_run(scenario_id=scenario_id).status
+
+
+
+# A worker that died while it ran one of these (core.tasks): the job goes back to queued, or fails.
+
+def _requeued(model, kind: str):
+    def requeue(pk: int, *args, **kwargs) -> None:
+        model.objects.filter(pk=pk, status=JobStatus.RUNNING).update(status=JobStatus.QUEUED)
+        progress_clear(kind, pk)
+    return requeue
+
+
+def _failed(model):
+    def fail(reason: str, pk: int, *args, **kwargs) -> None:
+        model.objects.filter(pk=pk).update(status=JobStatus.FAILED, error=reason[:2000], finished_at=timezone.now())
+    return fail
+
+
+when_lost(network_import_task, requeue=_requeued(Network, "network"), fail=_failed(Network))
+when_lost(scenario_task, requeue=_requeued(Scenario, "scenario"), fail=_failed(Scenario))

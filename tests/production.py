@@ -18,6 +18,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -251,6 +252,11 @@ class Linli:
         os.kill(victim, signal.SIGKILL)
         return victim
 
+    def task_worker_id(self) -> str:
+        """The id serve-prod gave the task worker that runs now (its ``--worker-id``)."""
+        found = re.search(r"--worker-id (\S+)", cmdline(self.task_worker() or 0))
+        return found.group(1) if found else ""
+
     def kill_task_worker(self) -> int:
         """kill -9 the task worker; returns its id."""
         victim = self.task_worker()
@@ -385,6 +391,21 @@ def check_invariants(_argument: dict) -> dict:
                  .values_list("status", "n"))
     return {"problems": problems, "tasks": tasks, "bookings": Booking.objects.count(), "registrations": Registration.objects.count(),
             "transactions": Transaction.objects.count(), "legs": Leg.objects.count(), "incomes": Income.objects.count()}
+
+
+def task_claimed_by(argument: dict) -> dict:
+    """What a task worker killed in the middle of an export leaves: the job's task claimed by the
+    worker ``worker_id`` and running, the job itself running."""
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from excel.models import ExcelJob
+
+    result = next(r for r in DBTaskResult.objects.filter(task_path="excel.tasks.excel_job_run")
+                  if r.args_kwargs["args"][:1] == [argument["job"]])
+    result.claim(argument["worker_id"])
+    ExcelJob.objects.filter(pk=argument["job"]).update(status=ExcelJob.Status.RUNNING, started_at=timezone.now())
+    return {"task": str(result.pk)}
 
 
 def task_statuses(argument: dict) -> dict:

@@ -296,6 +296,28 @@ def test_tasks_queued_while_the_task_worker_is_dead_run_when_it_is_back(producti
     assert not [o for o in load.counts["task worker killed"] if bad(o) or "no answer" in o], load.report()
 
 
+def test_a_task_the_killed_worker_was_running_runs_again_under_the_next(production, load):
+    """The worker is frozen (SIGSTOP) while an export is queued, the export is made to look as the worker
+    had begun it, and the worker is killed: serve-prod puts the task back in the queue, the job back to
+    queued, and the next worker runs it to the end."""
+    import os
+    import signal
+
+    cluster, linli, world = production
+    load.during("task worker killed mid-task")
+    victim, victim_id = linli.task_worker(), linli.task_worker_id()
+    assert victim_id, f"serve-prod gives each task worker an id of its own\n{linli.log_tail()}"
+    os.kill(victim, signal.SIGSTOP)
+    job = export(linli, world)
+    run_in_django("task_claimed_by", database_url=cluster.url("linli_faults"), argument={"job": job, "worker_id": victim_id})
+    assert job_states(linli, world, [job]) == ["running"]
+    os.kill(victim, signal.SIGKILL)
+    assert wait_until(lambda: job_states(linli, world, [job]) == ["done"], timeout=60, step=0.5), (
+        f"the export the killed worker was running: {job_states(linli, world, [job])}\n{linli.log_tail()}")
+    assert "lost tasks: tasks of workers that ended: 1 queued again" in linli.log_tail(20000), linli.log_tail()
+    assert not [o for o in load.counts["task worker killed mid-task"] if bad(o) or "no answer" in o], load.report()
+
+
 def test_a_postgresql_restart_answers_503_meanwhile_and_linli_recovers_by_itself(production, load):
     cluster, linli, world = production
     load.during("PostgreSQL restarting")

@@ -75,7 +75,9 @@ def test_serve_prod_serves_as_in_production_restarts_its_helpers_and_stops_on_si
             assert re.search(r"^== migrate: done in \d+ s$", text, re.M)
             assert "== static files: unchanged since they were collected" in text
             assert "demo" not in text.split("== web: started")[0].replace("--no-demo", "")
-            pids = {name: int(pid) for name, pid in re.findall(r"^== (web|worker|clock): started \(pid (\d+)\)$", text, re.M)}
+            pids = {name: int(pid) for name, pid in re.findall(r"^== (web|worker|clock): started \(pid (\d+)(?:, id \S+)?\)$", text, re.M)}
+            assert re.search(r"^== worker: started \(pid \d+, id [^:\s]+:\d+:1\)$", text, re.M), "each task worker has an id of its own"
+            assert re.search(r"^== lost tasks: done in \d+ s$", text, re.M), "an earlier serve-prod's lost tasks are looked for"
             assert set(pids) == {"web", "worker", "clock"}
             assert len(children(pids["web"])) == 2  # gunicorn's two workers
             key = ROOT / "var" / "secret_key"
@@ -91,7 +93,7 @@ def test_serve_prod_serves_as_in_production_restarts_its_helpers_and_stops_on_si
                 os.kill(pids[name], signal.SIGKILL)
                 output.wait_for(rf"^== {name}: pid {pids[name]} ended with status -9 after \d+ s; starting it again in \d+ s$",
                                 process=process, after=mark, timeout=30)
-                again = output.wait_for(rf"^== {name}: started \(pid (\d+)\)$", process=process, after=mark, timeout=30)
+                again = output.wait_for(rf"^== {name}: started \(pid (\d+)(?:, id \S+:2)?\)$", process=process, after=mark, timeout=30)
                 pids[name] = int(again.group(1))
                 assert alive(pids[name])
             assert get(f"http://127.0.0.1:{port}/healthz")[0] == 200

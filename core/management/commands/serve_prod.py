@@ -12,7 +12,10 @@
 4. three processes, watched: gunicorn (``config/gunicorn.py``: workers sized to the cores; its
    master restarts its own workers), the task worker (``db_worker``) and the clock (``tick --every
    60``). One that dies is started again (after a pause that grows while it keeps dying at once,
-   giving up after five quick deaths in a row); each line they print is prefixed with its name;
+   giving up after five quick deaths in a row); each line they print is prefixed with its name.
+   Each task worker gets an id of its own; the tasks one was running when it ended go back in the
+   queue before the next starts (``recover_tasks``, ``core.tasks``), and so, at start, do those of
+   the workers of an earlier serve-prod of this machine that no longer runs;
 5. ``/readyz`` is awaited, and the address printed. SIGTERM or Ctrl-C stops all three (gunicorn and
    the worker finish what they are doing first), and so does this command's death (Linux).
 """
@@ -33,6 +36,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from core.tasks import worker_id_for
 
 DEFAULT_DATABASE_URL = "postgres://127.0.0.1:5432/linli"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -87,6 +92,9 @@ class Service:
     quick_deaths: int = 0
     restart_at: float | None = None
     pumps: list = field(default_factory=list)
+    worker_ids: bool = False  # a task worker: each start gets a new --worker-id
+    worker_id: str = ""
+    starts: int = 0
 
 
 class Command(BaseCommand):
@@ -130,6 +138,7 @@ class Command(BaseCommand):
         self._stop = threading.Event()
         self._step: subprocess.Popen | None = None
         self.services: list[Service] = []
+        self._lost_workers: list[str] = []  # of workers that ended, until their tasks are back in the queue
         host, _, port = addrport.rpartition(":")
         host = host or "127.0.0.1"
         if not port.isdigit():
@@ -203,6 +212,7 @@ class Command(BaseCommand):
         self.ensure_redis()
         manage = [sys.executable, "manage.py"]
         self.run_step("migrate", [*manage, "migrate", "--noinput"])
+        self.run_step("lost tasks", [*manage, "recover_tasks", "--dead-supervisors"])
         if not no_demo:
             self.run_step("demo", [*manage, "demo", "--if-empty"])
         fingerprint = static_fingerprint()
@@ -275,17 +285,39 @@ class Command(BaseCommand):
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.services = [
             Service("web", [gunicorn, "-c", str(Path(settings.BASE_DIR) / "config" / "gunicorn.py")]),
-            Service("worker", [*manage, "db_worker", "--interval", "1"]),
+            Service("worker", [*manage, "db_worker", "--interval", "1"], worker_ids=True),
             Service("clock", [*manage, "tick", "--every", "60"]),
         ]
         for service in self.services:
             self.start(service)
 
     def start(self, service: Service) -> None:
-        service.process = self._spawn(service.name, service.command)
+        command = service.command
+        if service.worker_ids:
+            service.starts += 1
+            service.worker_id = worker_id_for(service.starts)
+            command = [*command, "--worker-id", service.worker_id]
+        service.process = self._spawn(service.name, command)
         service.started = time.monotonic()
         service.restart_at = None
-        self.say(f"{service.name}: started (pid {service.process.pid})")
+        self.say(f"{service.name}: started (pid {service.process.pid}{', id ' + service.worker_id if service.worker_id else ''})")
+
+    def recover_lost_tasks(self) -> None:
+        """Put the tasks of the workers that ended back in the queue (kept for the next try while the
+        database does not answer)."""
+        if not self._lost_workers:
+            return
+        command = [sys.executable, "manage.py", "recover_tasks", *(f"--worker={w}" for w in self._lost_workers)]
+        try:
+            done = subprocess.run(command, cwd=settings.BASE_DIR, env=self.env, capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            self.say("lost tasks: no answer within 60 s; trying again at the next restart")
+            return
+        if done.returncode == 0:
+            self.say(f"lost tasks: {done.stdout.strip()}")
+            self._lost_workers.clear()
+        else:
+            self.say(f"lost tasks: could not be put back yet ({(done.stderr.strip().splitlines() or ['?'])[-1]}); trying again")
 
     def await_ready(self, host: str, port: str, timeout: float) -> None:
         served = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
@@ -322,11 +354,15 @@ class Command(BaseCommand):
                 continue
             if service.restart_at is not None:
                 if now >= service.restart_at:
+                    if service.worker_ids:
+                        self.recover_lost_tasks()
                     self.start(service)
                 continue
             code = service.process.poll()
             if code is None:
                 continue
+            if service.worker_ids:
+                self._lost_workers.append(service.worker_id)
             lived = now - service.started
             service.quick_deaths = service.quick_deaths + 1 if lived < QUICK_DEATH_SECONDS else 0
             if service.quick_deaths >= GIVE_UP_AFTER:

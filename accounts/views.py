@@ -57,6 +57,18 @@ sign_in = public(SignInView.as_view())
 
 
 @public
+def back_office_sign_in(request):
+    """The back office (/admin/) signs in through the one sign-in page, with its limit on attempts per
+    address and its lockout after failed ones; a signed-in account without the back office is refused."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+
+    if request.user.is_authenticated:
+        raise PermissionDenied
+    return redirect_to_login(request.GET.get("next") or "/admin/")
+
+
+@public
 def locked_out(request, credentials=None, *args, **kwargs):
     """What django-axes shows after too many failed sign-ins (a 429 with the reason)."""
     if request.path.startswith("/api/"):

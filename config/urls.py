@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import back_office_sign_in
 from core import views as core_views
 
 from .api import api
@@ -32,6 +33,7 @@ urlpatterns = [
     path("privacy/", include("privacy.urls")),
     path("open311/v2/", include("neighbourhood.open311")),
     path("api/", api.urls),
+    path("admin/login/", back_office_sign_in),  # the one sign-in page: its rate limit and lockout
     path("admin/", admin.site.urls),
 ]
 

@@ -107,3 +107,13 @@ def test_open311_posts_are_limited(client, world, limits):
     refused = client.post("/open311/v2/requests.json", form)
     assert refused.status_code == 429 and refused.json()[0]["code"] == 429 and int(refused["Retry-After"]) >= 1
     assert FeedbackRequest.objects.count() == 2
+
+
+def test_the_back_office_signs_in_through_the_one_limited_sign_in_page(client, world, limits):
+    answer = client.post("/admin/login/?next=/admin/", {"username": "resident_a", "password": "wrong"})
+    assert answer.status_code == 302 and answer["Location"].startswith("/accounts/login/?next=/admin/")
+    for _ in range(2):
+        client.post("/accounts/login/?next=/admin/", {"username": "resident_a", "password": "wrong"})
+    assert client.post("/accounts/login/?next=/admin/", {"username": "resident_a", "password": PASSWORD}).status_code == 429
+    client.force_login(world.users["resident"])
+    assert client.get("/admin/login/?next=/admin/").status_code == 403, "signed in without the back office"

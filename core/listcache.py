@@ -14,7 +14,8 @@ the cache without touching the database:
 - **Freshness** is a generation per model the answer is made of (``models``, which the app also
   ``watch``-es in its ``AppConfig.ready``, so that the worker and commands start generations too: they
   never import the API): any save or delete of such a row starts a new generation at once and again when its transaction commits (a reader in
-  between may have read the old rows). An answer is kept with the generations it was made at and
+  between may have read the old rows); a bulk build or import runs ``with paused():`` and starts one
+  per model at its end. An answer is kept with the generations it was made at and
   served only while they are still current (one round trip reads both), so an answer made before a
   change is never served after it, even when it was stored last. Changes that bypass
   the model's signals (``QuerySet.update``, ``bulk_create``) call ``changed(Model)`` themselves.
@@ -29,11 +30,13 @@ from the database as if nothing were cached (the readiness endpoint reports Redi
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import hashlib
 import logging
 import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
@@ -55,8 +58,29 @@ def _generation_key(model: type[Model]) -> str:
     return f"{PREFIX}:generation:{model._meta.label_lower}"
 
 
+_paused: contextvars.ContextVar[set | None] = contextvars.ContextVar("listcache_paused", default=None)
+
+
+@contextmanager
+def paused():
+    """A bulk build or import: the rows changed inside start no generation one by one (each costs two
+    writes to the cache); every model changed starts one new generation at the end."""
+    models: set[type[Model]] = set()
+    token = _paused.set(models)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+        for model in models:
+            changed(model)
+
+
 def changed(model: type[Model]) -> None:
     """Start a new generation of ``model``'s cached answers, now and when the transaction commits."""
+    pending = _paused.get()
+    if pending is not None:
+        pending.add(model)
+        return
     key = _generation_key(model)
 
     def bump():

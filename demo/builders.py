@@ -38,8 +38,10 @@ def demo_city_exists() -> bool:
 
 
 def build_demo_city(*, seed: int = 2026, verbose: bool = True) -> DemoContext:
+    from core import listcache
+
     ctx = DemoContext(seed=seed, rng=random.Random(seed), verbose=verbose)
-    with transaction.atomic():
+    with listcache.paused(), transaction.atomic():  # one new generation of each kept answer, at the end
         for step in STEPS:
             ctx.say(f"step {step}")
             import_string(step.replace(":", "."))(ctx)

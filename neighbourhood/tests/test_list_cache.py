@@ -55,6 +55,16 @@ def test_every_change_through_the_services_is_seen_at_once(client, world, commun
     assert titles(client) == ["八段锦"]
 
 
+def test_a_bulk_build_starts_one_generation_at_its_end(client, world, community, worker, resident):
+    publish(worker, community, title="太极拳入门")
+    client.force_login(resident)
+    assert titles(client) == ["太极拳入门"]
+    with listcache.paused():
+        publish(worker, community, title="八段锦", days=4)
+        assert titles(client) == ["太极拳入门"], "no generation while the build runs"
+    assert titles(client) == ["太极拳入门", "八段锦"]
+
+
 def test_the_next_community_never_reads_this_ones_answer(client, world, community, worker, resident):
     publish(worker, community, title="太极拳入门")
     client.force_login(resident)

@@ -60,6 +60,27 @@ def _watching(model, pk: int, seen: list):
 # committed (transaction=True) survives that on PostgreSQL.
 @pytest.mark.django_db(transaction=True)
 class TestThroughTheWorker:
+    def test_a_draft_whose_worker_died_is_drafted_by_the_next_and_a_scoring_lost_three_times_fails(
+            self, taken, django_capture_on_commit_callbacks):
+        from core.tasks import LOST_ATTEMPTS, lost_tasks_recover
+
+        with django_capture_on_commit_callbacks(execute=True):
+            notice, assessment = _queue_notice(taken), _queue_assessment(taken)
+        for row, model, task, attempts in ((notice, Notice, "notice_draft_task", 1),
+                                           (assessment, Assessment, "assessment_score_task", LOST_ATTEMPTS)):
+            result = next(r for r in DBTaskResult.objects.filter(task_path=f"supervision.tasks.{task}")
+                          if r.args_kwargs["args"][:1] == [row.pk])
+            result.worker_ids = [f"machine-a:1:{n}" for n in range(attempts - 1)]
+            result.claim("machine-a:9:9")  # the worker that died with it in hand
+            model.objects.filter(pk=row.pk).update(job_status=JobStatus.RUNNING, stage=JobStage.FIGURES, progress=12)
+        assert lost_tasks_recover(lambda worker_id: worker_id == "machine-a:9:9") == {"requeued": 1, "failed": 1}
+        assert Notice.objects.get(pk=notice.pk).job_status == JobStatus.QUEUED
+        lost = Assessment.objects.get(pk=assessment.pk)
+        assert lost.job_status == JobStatus.FAILED and "3" in lost.error
+        run_worker()
+        drafted = Notice.objects.get(pk=notice.pk)
+        assert (drafted.job_status, drafted.progress) == (JobStatus.DONE, 100) and drafted.entries.exists()
+
     def test_a_notice_is_queued_shown_in_progress_then_drafted_by_the_worker(self, client, taken):
         client.force_login(taken.users["supervisor"])
         response = client.post("/supervision/notices/draft/", {"month": "2026-11", "unit_level": "street"})
@@ -149,27 +170,6 @@ class TestProgress:
         polled = client.get(f"/supervision/notices/{notice.pk}/", HTTP_ACCEPT_LANGUAGE="en", **HTMX).content.decode()
         assert 'aria-valuenow="37"' in polled and "37%" in polled and "comparing the units with the targets" in polled
         assert 'hx-trigger="every 1s"' in polled and "reload" not in polled
-
-    def test_a_draft_whose_worker_died_is_drafted_by_the_next_and_a_scoring_lost_three_times_fails(
-            self, taken, django_capture_on_commit_callbacks):
-        from core.tasks import LOST_ATTEMPTS, lost_tasks_recover
-
-        with django_capture_on_commit_callbacks(execute=True):
-            notice, assessment = _queue_notice(taken), _queue_assessment(taken)
-        for row, model, task, attempts in ((notice, Notice, "notice_draft_task", 1),
-                                           (assessment, Assessment, "assessment_score_task", LOST_ATTEMPTS)):
-            result = next(r for r in DBTaskResult.objects.filter(task_path=f"supervision.tasks.{task}")
-                          if r.args_kwargs["args"][:1] == [row.pk])
-            result.worker_ids = [f"machine-a:1:{n}" for n in range(attempts - 1)]
-            result.claim("machine-a:9:9")  # the worker that died with it in hand
-            model.objects.filter(pk=row.pk).update(job_status=JobStatus.RUNNING, stage=JobStage.FIGURES, progress=12)
-        assert lost_tasks_recover(lambda worker_id: worker_id == "machine-a:9:9") == {"requeued": 1, "failed": 1}
-        assert Notice.objects.get(pk=notice.pk).job_status == JobStatus.QUEUED
-        lost = Assessment.objects.get(pk=assessment.pk)
-        assert lost.job_status == JobStatus.FAILED and "3" in lost.error
-        run_worker()
-        drafted = Notice.objects.get(pk=notice.pk)
-        assert (drafted.job_status, drafted.progress) == (JobStatus.DONE, 100) and drafted.entries.exists()
 
     def test_a_row_not_queued_is_left_alone(self, taken):
         notice = services.notice_draft_run(notice_id=_queue_notice(taken).pk)

@@ -7,19 +7,22 @@ the cache without touching the database:
 
 - **Who may see what** is part of the key: the user's reach for each permission the operation
   checks (the divisions, organisation or own rows their roles give, ``accounts.permissions.reaches``;
-  the rows' permission and that of a division filter), never the user as such, so everyone in one community shares one entry while a neighbour's community, an
-  operator or the city gets their own. A change of roles changes the reach, so the key.
+  the rows' permission and that of a division filter), never the user as such, so everyone in one
+  community shares one entry while a neighbour's community, an operator or the city gets their own.
+  A change of roles changes the reach, so the key.
 - **What is asked** is part of the key: the whole query string (filters, page, page size), and the
   language of the answer.
 - **Freshness** is a generation per model the answer is made of (``models``, which the app also
-  ``watch``-es in its ``AppConfig.ready``, so that the worker and commands start generations too: they
-  never import the API): any save or delete of such a row starts a new generation at once and again when its transaction commits (a reader in
-  between may have read the old rows); a bulk build or import runs ``with paused():`` and starts one
-  per model at its end. An answer is kept with the generations it was made at and
-  served only while they are still current (one round trip reads both), so an answer made before a
-  change is never served after it, even when it was stored last. Changes that bypass
-  the model's signals (``QuerySet.update``, ``bulk_create``) call ``changed(Model)`` themselves.
-  Entries also expire after ``seconds`` (a minute by default) whatever happens.
+  ``watch``-es in its ``AppConfig.ready``, so that the worker and commands, which never import the
+  API, start generations too). Any save or delete of such a row starts a new generation at once and
+  again when its transaction commits (a reader in between may have read the old rows); a bulk build
+  or import runs ``with paused():`` and starts one per model at its end. An answer is kept with the
+  generations it was made at and served only while they are still current (one round trip reads
+  both), so an answer made before a change is never served after it, even when it was stored last.
+  Changes that bypass the model's signals (``QuerySet.update``, ``bulk_create``) call
+  ``changed(Model)`` themselves. Entries also expire after ``seconds`` (a minute by default).
+  ``read_kept`` and ``keep_value`` serve any other value made of rows the same way (an API token
+  with its user and roles: ``accounts.auth.token_holder``).
 - **A read replica** may be behind the primary: an answer read from it within the replica's allowed
   lag of a new generation is served but not kept, so a page made of rows the replica had not yet
   replayed never outlives its request.

@@ -42,6 +42,7 @@ from core.tasks import worker_id_for
 DEFAULT_DATABASE_URL = "postgres://127.0.0.1:5432/linli"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 QUICK_DEATH_SECONDS = 10
+RECOVER_AGAIN_SECONDS = 15  # between tries to put a dead worker's tasks back while the database does not answer
 GIVE_UP_AFTER = 5
 
 
@@ -139,6 +140,7 @@ class Command(BaseCommand):
         self._step: subprocess.Popen | None = None
         self.services: list[Service] = []
         self._lost_workers: list[str] = []  # of workers that ended, until their tasks are back in the queue
+        self._recover_again_at = 0.0
         host, _, port = addrport.rpartition(":")
         host = host or "127.0.0.1"
         if not port.isdigit():
@@ -311,13 +313,16 @@ class Command(BaseCommand):
         try:
             done = subprocess.run(command, cwd=settings.BASE_DIR, env=self.env, capture_output=True, text=True, timeout=60)
         except subprocess.TimeoutExpired:
-            self.say("lost tasks: no answer within 60 s; trying again at the next restart")
+            self.say(f"lost tasks: no answer within 60 s; trying again in {RECOVER_AGAIN_SECONDS} s")
+            self._recover_again_at = time.monotonic() + RECOVER_AGAIN_SECONDS
             return
         if done.returncode == 0:
             self.say(f"lost tasks: {done.stdout.strip()}")
             self._lost_workers.clear()
         else:
-            self.say(f"lost tasks: could not be put back yet ({(done.stderr.strip().splitlines() or ['?'])[-1]}); trying again")
+            reason = (done.stderr.strip().splitlines() or ["?"])[-1]
+            self.say(f"lost tasks: could not be put back yet ({reason}); trying again in {RECOVER_AGAIN_SECONDS} s")
+            self._recover_again_at = time.monotonic() + RECOVER_AGAIN_SECONDS
 
     def await_ready(self, host: str, port: str, timeout: float) -> None:
         served = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
@@ -376,6 +381,8 @@ class Command(BaseCommand):
     def supervise(self) -> None:
         while not self._stop.is_set():
             self.watch()
+            if self._lost_workers and time.monotonic() >= self._recover_again_at:
+                self.recover_lost_tasks()  # the database did not answer at the restart: again, now and then
             self._stop.wait(0.5)
 
     def stop_services(self) -> None:

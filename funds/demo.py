@@ -137,6 +137,10 @@ def build_funds(ctx: DemoContext) -> None:
                 _project(fund, worker, members, charity_staff, spec, stage)
         elif community.parent_id == first.parent_id or ctx.rng.random() < 0.15:
             for _ in range(ctx.rng.choice([1, 2])):
-                _project(fund, worker, members, charity_staff, ctx.rng.choice(PROJECTS[:6]), ctx.rng.choice(["completed", "disbursing", "review"]))
+                spec, stage = ctx.rng.choice(PROJECTS[:6]), ctx.rng.choice(["completed", "disbursing", "review"])
+                fund.account.refresh_from_db(fields=["balance"])
+                if stage != "review" and fund.account.balance < Decimal(spec[-1]):
+                    stage = "review"  # a lean year: the committee has not the money to pay it yet
+                _project(fund, worker, members, charity_staff, spec, stage)
         ctx.progress("funds", number, len(chosen))
     ctx.say(f"funds: {len(chosen)} of {len(ctx.communities)} communities have a fund, {len(ctx.districts)} district funds")

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
@@ -60,12 +61,9 @@ sign_in = public(SignInView.as_view())
 def back_office_sign_in(request):
     """The back office (/admin/) signs in through the one sign-in page, with its limit on attempts per
     address and its lockout after failed ones; a signed-in account without the back office is refused."""
-    from django.contrib.auth.views import redirect_to_login
-    from django.core.exceptions import PermissionDenied
-
     if request.user.is_authenticated:
-        raise PermissionDenied
-    return redirect_to_login(request.GET.get("next") or "/admin/")
+        raise DjangoPermissionDenied
+    return auth_views.redirect_to_login(request.GET.get("next") or "/admin/")
 
 
 @public

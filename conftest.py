@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from tests.world import World, build_world
 
@@ -32,6 +33,15 @@ def world(db) -> World:
 @pytest.fixture
 def api_client(client):
     return client
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language: a request in English earlier in the same worker leaves
+    English active in its thread (the locale middleware sets it and nothing resets it)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -94,7 +94,9 @@ def fund_create(*, actor, division: Division, host: Organisation, name: str = ""
     _lock_place(division)
     if Fund.objects.filter(division=division).exists():
         raise Conflict(_("%(division)s already has a fund.") % {"division": division.name}, code="fund_exists")
-    name = name.strip() or str(_("%(division)s community development fund") % {"division": division.name})
+    if not name.strip():
+        with translation.override(settings.LANGUAGE_CODE):  # an official name, whatever language the clerk reads
+            name = str(_("%(division)s community development fund") % {"division": division.name})
     account = account_open(actor=actor, code=f"fund:{division.code}", name=name, kind=AccountKind.FUND, division=division,
                            organisation=host)
     fund = Fund(division=division, host=host, account=account, name=name, led_by=led_by.strip(),

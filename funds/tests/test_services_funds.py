@@ -27,6 +27,14 @@ class TestFounding:
         assert funds.fund.account.kind == "fund" and funds.fund.account.organisation == funds.fund.host
         assert funds.fund.name == "甲市一区一街一社社区发展基金"
 
+    def test_a_funds_name_is_its_official_chinese_name_whatever_language_the_clerk_reads(self, world):
+        from django.utils import translation
+
+        with translation.override("en"):
+            fund = services.fund_create(actor=ACTOR, division=world.node("甲市一区一街二社"),
+                                        host=world.organisations["甲市一区慈善会"], led_by="二社党委")
+        assert fund.name == fund.account.name == "甲市一区一街二社社区发展基金"
+
     def test_only_a_charity_with_public_fundraising_hosts_and_once_per_community(self, world, funds):
         operator = world.organisations["甲市一区一街一社服务中心"]
         with pytest.raises(ValidationFailed):

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +18,7 @@ from ..models import (
 )
 from .bookings import _end_hold, _in_the_way, _may_manage
 from .open_resources import may_decide
-from .rules import CHECK_IN_EARLY, policy_for
+from .rules import CHECK_IN_EARLY, policy_for, taken_meanwhile
 
 
 @transaction.atomic
@@ -116,8 +116,10 @@ def booking_record_check_in(*, booking: Booking | None, at: datetime, by=None, s
         try:
             with transaction.atomic():
                 booking.save(update_fields=["status", "no_show", "checked_in_at", "checked_in_by"])
-        except IntegrityError:  # someone took the room at this moment (the exclusion constraint)
-            return False
+        except (IntegrityError, OperationalError) as error:
+            if not taken_meanwhile(error):
+                raise
+            return False  # someone took the room at this moment
         note = str(_("%(source)s (after it had been released as a no-show)") % {"source": source})
     else:
         return False

@@ -35,6 +35,7 @@ from .rules import (
     booker_kinds,
     overlapping,
     policy_for,
+    refused_when_taken,
     rule_problems,
     slot_problems,
 )
@@ -168,11 +169,9 @@ def _hold_room(booking: Booking, *, now: datetime, excluding=(), viewer=None, cl
     bookings that passed the check at the same moment — it waits for the first to commit, then
     fails, and that failure becomes the same Conflict."""
     with transaction.atomic(savepoint=False):
-        try:
+        with refused_when_taken():
             if booking.pk is None and not tried and _insert_if_free(booking, closures=closures):
                 return booking
-        except IntegrityError:  # the exclusion constraint caught a booking that slipped in at the same moment
-            raise Conflict(_("The room was booked by someone else a moment ago."), code="already_booked") from None
         closed, lapsed, clash = _in_the_way(booking, now=now, excluding=excluding, closures=closures)
         if closed is not None:
             problem = _closed_then(closed)
@@ -184,14 +183,10 @@ def _hold_room(booking: Booking, *, now: datetime, excluding=(), viewer=None, cl
                 _end_hold(held, BookingStatus.EXPIRED, now)
         if clash is not None:
             raise _taken(clash, viewer)
-        try:
-            # No savepoint of its own: a failed insert rolls back the caller's atomic block
-            # (``booking_create`` and friends are atomic), which saves two round trips a booking.
-            with transaction.atomic(savepoint=False):
-                booking.save()
-        except IntegrityError:
-            # The exclusion constraint caught a booking that slipped in at the same moment.
-            raise Conflict(_("The room was booked by someone else a moment ago."), code="already_booked") from None
+        # No savepoint of its own: a failed insert rolls back the caller's atomic block
+        # (``booking_create`` and friends are atomic), which saves two round trips a booking.
+        with refused_when_taken(), transaction.atomic(savepoint=False):
+            booking.save()
     return booking
 
 
@@ -247,12 +242,9 @@ def booking_create(
     if connection.vendor == "postgresql":
         # The usual case in one statement: the booking, if nothing is in its way, and its audit entry.
         # Inside a caller's transaction, a savepoint keeps a refused statement from spoiling it.
-        try:
-            with transaction.atomic() if connection.in_atomic_block else nullcontext():
-                if _insert_if_free(booking, closures=True, audit=entry):
-                    return booking
-        except IntegrityError:  # the exclusion constraint caught a booking that slipped in at the same moment
-            raise Conflict(_("The room was booked by someone else a moment ago."), code="already_booked") from None
+        with refused_when_taken(), transaction.atomic() if connection.in_atomic_block else nullcontext():
+            if _insert_if_free(booking, closures=True, audit=entry):
+                return booking
         # Something is in the way. A closure or a booking holding the room is said at once, without
         # a transaction; lapsed holds to let go (or nothing, if it went meanwhile) take the long way.
         closed, lapsed, clash = _in_the_way(booking, now=now, closures=True)

@@ -1,13 +1,16 @@
 """A room's booking rules: who may book it, its bookable hours (the rules', else the room's, else its site's), and what a slot breaks."""
 
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
+from django.db import IntegrityError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from accounts.permissions import active_roles
+from core.errors import Conflict
 from org.models import Organisation, OrganisationKind
 from registry.hours import empty_week
 from registry.models import Room, RoomUse
@@ -139,6 +142,35 @@ def closures_between(room: Room, start: datetime, end: datetime):
 
 def _blocked_until(policy: RoomPolicy, end: datetime) -> datetime:
     return end + timedelta(minutes=policy.buffer_minutes)
+
+
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE for a transaction cancelled to break a deadlock
+
+
+def taken_meanwhile(error: Exception) -> bool:
+    """Whether the database refused a booking's write because another booking took the time meanwhile.
+
+    On PostgreSQL the exclusion constraint makes an insert that overlaps a booking still being written
+    wait for that transaction, and refuses it once that one commits. When two transactions each write
+    a booking the other overlaps (two people taking the same hour, or an agreement holding a room's
+    Mondays while someone books one of them), each waits for the other: the database cancels one with
+    a deadlock error and the other goes on. For the cancelled one that is the same answer, the time is
+    taken."""
+    if isinstance(error, IntegrityError):
+        return True
+    return isinstance(error, OperationalError) and getattr(error.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
+
+
+@contextmanager
+def refused_when_taken():
+    """Inside this block, a booking's write refused because the time was taken meanwhile (see
+    ``taken_meanwhile``) becomes the Conflict a person reads."""
+    try:
+        yield
+    except (IntegrityError, OperationalError) as error:
+        if not taken_meanwhile(error):
+            raise
+        raise Conflict(_("The room was booked by someone else a moment ago."), code="already_booked") from None
 
 
 def overlapping(room: Room, start: datetime, blocked_until: datetime, *, excluding=()):

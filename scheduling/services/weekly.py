@@ -21,7 +21,7 @@ from ..models import (
     WaitlistEntry,
 )
 from .bookings import _hold_room, _lapsed
-from .rules import _blocked_until, overlapping, policy_for
+from .rules import _blocked_until, overlapping, policy_for, refused_when_taken
 from .waitlist import waitlist_offer
 
 
@@ -106,11 +106,8 @@ def weekly_hold(*, actor, room: Room, title: str, slots: list[dict], starts_on: 
     bookings = [Booking(room=room, title=title, kind=kind, starts_at=start, ends_at=end, blocked_until=_blocked_until(policy, end),
                         booker=actor, organisation=organisation, status=BookingStatus.CONFIRMED, origin=origin)
                 for start, end in occurrences]
-    try:
-        with transaction.atomic():
-            Booking.objects.bulk_create(bookings, batch_size=2000)
-    except IntegrityError:
-        raise Conflict(_("The room was booked by someone else a moment ago."), code="already_booked") from None
+    with refused_when_taken(), transaction.atomic():
+        Booking.objects.bulk_create(bookings, batch_size=2000)
     if bookings:
         audit_record(actor=actor, action="scheduling.bookings.held", target=room, division=room.site.division,
                      organisation=organisation, changes={"origin": origin, "bookings": len(bookings),

@@ -51,3 +51,47 @@ def test_the_database_itself_refuses_an_overlap(world):
                                status=BookingStatus.CONFIRMED, booker=user)
     Booking.objects.create(room=room, title="c", starts_at=at(1, 9, 30), ends_at=at(1, 11), blocked_until=at(1, 11),
                            status=BookingStatus.CANCELLED, booker=user)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_the_database_cancels_to_break_a_deadlock_is_refused_as_taken(world):
+    """Two transactions each writing a booking the other overlaps wait for each other; PostgreSQL
+    cancels one. The person whose booking was cancelled reads that the time is taken, not an error,
+    and the other transaction's bookings stand."""
+    import threading
+
+    from django.db import connection, transaction
+
+    room = make_room(world.node("甲市一区一街一社"))
+    worker = user = world.users["community_worker"]
+    first_held, second_held, other_done = threading.Event(), threading.Event(), []
+
+    def other():
+        """Holds Monday 9:00 first, then waits for this test's 10:00 (never the one to give up)."""
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL deadlock_timeout = '60s'")
+                Booking.objects.create(room=room, title="先到", starts_at=at(1, 9), ends_at=at(1, 10), blocked_until=at(1, 10),
+                                       status=BookingStatus.CONFIRMED, booker=user)
+                first_held.set()
+                second_held.wait(timeout=30)
+                Booking.objects.create(room=room, title="后到", starts_at=at(1, 10), ends_at=at(1, 11), blocked_until=at(1, 11),
+                                       status=BookingStatus.CONFIRMED, booker=user)
+            other_done.append("committed")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert first_held.wait(timeout=30)
+    with pytest.raises(Conflict) as refused, transaction.atomic():
+        Booking.objects.create(room=room, title="本人", starts_at=at(1, 10), ends_at=at(1, 11), blocked_until=at(1, 11),
+                               status=BookingStatus.CONFIRMED, booker=worker)
+        second_held.set()
+        # The other transaction now waits for this one's 10:00; this booking of 9:00 waits for it.
+        services.booking_create(actor=worker, room=room, start=at(1, 9), end=at(1, 10), title="议事会")
+    thread.join(timeout=60)
+    assert refused.value.code == "already_booked" and str(refused.value.message) == "该时段刚刚被他人预约。"
+    assert other_done == ["committed"]
+    assert sorted(Booking.objects.filter(room=room).values_list("title", flat=True)) == sorted(["先到", "后到"])

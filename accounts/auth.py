@@ -49,13 +49,14 @@ def _principal_key(digest: str) -> str:
     return f"apitoken:{digest}"
 
 
-def token_holder(digest: str, *, now=None) -> ApiToken | None:
+def token_holder(digest: str, *, now=None, request=None) -> ApiToken | None:
     """The token with this digest whose user is active, with ``token.user`` and the user's roles loaded:
     from the cache while none of ``PRINCIPAL_MODELS`` has changed since it was kept, else from the
-    database. Its use is written back at most every ``LAST_USED_RESOLUTION_SECONDS``."""
+    database. Its use is written back at most every ``LAST_USED_RESOLUTION_SECONDS``. With the
+    ``request``, the same round trip reads ahead the list the request asks for, if it is a cached one."""
     key = _principal_key(digest)
     try:
-        generations, token = listcache.read_kept(PRINCIPAL_MODELS, key)
+        generations, token = listcache.read_kept(PRINCIPAL_MODELS, key, request=request, holder=digest)
     except Exception:  # noqa: BLE001 - the cache is a help, never a condition (nor a kept entry of older code)
         logger.warning("The token cache could not be read", exc_info=True)
         generations, token = None, None
@@ -82,11 +83,12 @@ class BearerToken(HttpBearer):
     """``Authorization: Bearer <token>`` with a token issued by ``token_issue``."""
 
     def authenticate(self, request, token: str):
-        found = token_holder(token_digest(token))
+        found = token_holder(token_digest(token), request=request)
         if found is None or not found.is_usable():
             return None
         check_token_scope(found, request.method)
         request.user = found.user
+        listcache.accept_read_ahead(request)
         return found.user
 
 

@@ -23,6 +23,11 @@ the cache without touching the database:
   ``changed(Model)`` themselves. Entries also expire after ``seconds`` (a minute by default).
   ``read_kept`` and ``keep_value`` serve any other value made of rows the same way (an API token
   with its user and roles: ``accounts.auth.token_holder``).
+- **One round trip** answers a client calling again with its API token: reading the kept token
+  (``read_kept(..., request=, holder=)``) reads ahead, in the same round trip, the generations of
+  the list the request's route serves and the answer kept for this holder and query (its own copy,
+  kept beside the shared one and made at the generations of both the token's and the list's
+  models), so the list is answered without a second trip to find the holder's reach.
 - **A read replica** may be behind the primary: an answer read from it within the replica's allowed
   lag of a new generation is served but not kept, so a page made of rows the replica had not yet
   replayed never outlives its request.
@@ -120,15 +125,29 @@ def _on_links_change(watched: type[Model], sender, action: str, **kwargs):
         changed(watched)
 
 
-def read_kept(models: tuple[type[Model], ...], key: str):
+_ROUTES: dict[str, tuple[str, list[str]]] = {}  # a cached list's route -> its operation and generation keys
+_READ_AHEAD = "_linli_list_read_ahead"  # the request's (holder, holder's generations, what was read ahead)
+_READ_AHEAD_PENDING = "_linli_list_read_ahead_pending"  # the same, until the holder is accepted
+
+
+def read_kept(models: tuple[type[Model], ...], key: str, *, request=None, holder: str = ""):
     """In one round trip: the current generation of each model (a model with none gets one now) and the
-    value kept under ``key`` if it was made at exactly these generations (else None)."""
+    value kept under ``key`` if it was made at exactly these generations (else None).
+
+    With the ``request`` and a ``holder`` (what the key is kept for, e.g. an API token's digest), the
+    same round trip reads ahead what the cached list at the request's route would read, so that list
+    answers from it (see ``cached_list``) once the caller has said the holder is accepted
+    (``accept_read_ahead``): a refused token reads nothing for the request, whoever else signs it in."""
     generation_keys = [_generation_key(model) for model in models]
-    found = cache.get_many([*generation_keys, key])
+    ahead = _ROUTES.get(getattr(getattr(request, "resolver_match", None), "route", None)) if holder else None
+    ahead_keys = [*ahead[1], _holders_key(ahead[0], holder, request)] if ahead else []
+    found = cache.get_many([*generation_keys, key, *ahead_keys])
     missing = {k: time.time_ns() for k in generation_keys if k not in found}
     if missing:
         cache.set_many(missing, None)
     generations = [found.get(k) or missing[k] for k in generation_keys]
+    if ahead:
+        setattr(request, _READ_AHEAD_PENDING, (holder, generations, found))
     kept = found.get(key)
     if kept is not None and list(kept[0]) == generations:
         return generations, kept[1]
@@ -138,6 +157,35 @@ def read_kept(models: tuple[type[Model], ...], key: str):
 def keep_value(key: str, generations: list[int], value, seconds: int) -> None:
     """Keep ``value`` under ``key`` as made at ``generations`` (what ``read_kept`` checks)."""
     cache.set(key, (tuple(generations), value), seconds)
+
+
+def accept_read_ahead(request) -> None:
+    """The holder ``read_kept`` read ahead for is who answers this request: its list may answer from it."""
+    ahead = getattr(request, _READ_AHEAD_PENDING, None)
+    if ahead is not None:
+        setattr(request, _READ_AHEAD, ahead)
+
+
+def _holders_key(name: str, holder: str, request) -> str:
+    """Where the answer of operation ``name`` to this query is kept for one holder (an API token)."""
+    return f"{PREFIX}:holder:" + hashlib.sha256("\n".join([name, holder, get_language() or "", request.GET.urlencode()]).encode()).hexdigest()
+
+
+def _answer_read_ahead(request, name: str, generation_keys: list[str]):
+    """The holder's kept answer read ahead with their token, if made at the generations read with it (else
+    None); and, to keep the answer under, the key and the generations it is being made at (or None)."""
+    ahead = getattr(request, _READ_AHEAD, None)
+    if ahead is None:
+        return None, None
+    holder, holder_generations, found = ahead
+    if not all(k in found for k in generation_keys):
+        return None, None  # a list of models nobody changed yet: generations are started on the long way
+    generations = [*holder_generations, *(found[k] for k in generation_keys)]
+    key = _holders_key(name, holder, request)
+    kept = found.get(key)
+    if kept is not None and list(kept[0]) == generations:
+        return kept[1], None
+    return None, (key, generations)
 
 
 def _reach_digest(user, perms: tuple[str, ...]) -> str:
@@ -155,6 +203,8 @@ def cached_list(*, models: Iterable[type[Model]], perms: Iterable[str], seconds:
     models, perms = tuple(models), tuple(perms)
     watch(*models)
 
+    generation_keys = [_generation_key(model) for model in models]
+
     def decorator(view):
         name = f"{view.__module__}.{view.__qualname__}"
 
@@ -162,7 +212,13 @@ def cached_list(*, models: Iterable[type[Model]], perms: Iterable[str], seconds:
         def wrapper(request, *args, **kwargs):
             if request.method not in ("GET", "HEAD"):
                 return view(request, *args, **kwargs)
+            route = getattr(request.resolver_match, "route", None)
+            if route is not None and route not in _ROUTES:
+                _ROUTES[route] = (name, generation_keys)  # read ahead with the holder's token from now on
             try:
+                body, holders = _answer_read_ahead(request, name, generation_keys)
+                if body is not None:
+                    return HttpResponse(body, content_type="application/json; charset=utf-8")
                 reach = _reach_digest(request.user, perms)
                 key = f"{PREFIX}:" + hashlib.sha256("\n".join([name, reach, get_language() or "", request.GET.urlencode()]).encode()).hexdigest()
                 generations, body = read_kept(models, key)
@@ -170,9 +226,11 @@ def cached_list(*, models: Iterable[type[Model]], perms: Iterable[str], seconds:
                 logger.warning("The list cache could not be read for %s", request.path, exc_info=True)
                 return view(request, *args, **kwargs)
             if body is not None:
+                if holders is not None:
+                    _keep_many({holders[0]: (tuple(holders[1]), body)}, seconds, request)
                 return HttpResponse(body, content_type="application/json; charset=utf-8")
             if not _replica_may_be_behind(request, generations):
-                setattr(request, _ATTRIBUTE, (key, generations, seconds))
+                setattr(request, _ATTRIBUTE, (key, generations, seconds, holders))
             return view(request, *args, **kwargs)
 
         wrapper.cached_list = True
@@ -196,8 +254,18 @@ def keep(request, response: HttpResponse) -> None:
     wanted = getattr(request, _ATTRIBUTE, None)
     if wanted is None or response.status_code != 200:
         return
-    key, generations, seconds = wanted
+    key, generations, seconds, holders = wanted
+    kept = {key: (tuple(generations), response.content)}
+    if holders is not None:
+        holders_key, holders_generations = holders
+        # Labelled with the generations read ahead with the token, never newer than those the answer
+        # was made at: a copy can only look older than it is, and is then not served.
+        kept[holders_key] = (tuple(holders_generations), response.content)
+    _keep_many(kept, seconds, request)
+
+
+def _keep_many(values: dict, seconds: int, request) -> None:
     try:
-        keep_value(key, generations, response.content, seconds)
+        cache.set_many(values, seconds)
     except Exception:  # noqa: BLE001
         logger.warning("The list cache could not keep the answer to %s", request.path, exc_info=True)

@@ -1,6 +1,8 @@
 """The activities list API answered from the cache (core.listcache): shared by a community's residents, never by
 its neighbours, fresh after every change, and never kept when the answer was an error."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -110,3 +112,81 @@ def test_every_process_starts_new_generations_without_importing_the_api():
     for label in ("neighbourhood.Activity", "org.Division", "accounts.ApiToken", "accounts.User", "accounts.RoleAssignment",
                   "org.Organisation"):
         assert label in watched, label
+
+
+def bearer(raw: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+class CountedReads:
+    """Counts the cache's reads (each one round trip to Redis) while still reading the real cache."""
+
+    def __init__(self, monkeypatch):
+        from django.core.cache import caches
+
+        self.calls = 0
+        cache = caches["default"]  # the object behind ``django.core.cache.cache`` in this thread
+        real = cache.get_many
+
+        def get_many(keys, *args, **kwargs):
+            self.calls += 1
+            return real(keys, *args, **kwargs)
+
+        monkeypatch.setattr(cache, "get_many", get_many)
+
+
+def test_a_token_calling_again_is_answered_in_one_read_of_the_cache_and_no_query(client, world, community, worker,
+                                                                                 resident, monkeypatch):
+    from accounts.services import token_issue
+
+    publish(worker, community, title="太极拳入门")
+    _token, raw = token_issue(actor=resident, name="手机")
+    assert titles_for(client, raw) == ["太极拳入门"]
+    assert titles_for(client, raw) == ["太极拳入门"]  # the route is known now: its copy for the token is kept
+    reads = CountedReads(monkeypatch)
+    with CaptureQueriesContext(connection) as captured:
+        assert titles_for(client, raw) == ["太极拳入门"]
+    assert reads.calls == 1 and not captured.captured_queries, (reads.calls, [q["sql"] for q in captured.captured_queries])
+
+
+def titles_for(client, raw: str, url: str = URL) -> list[str]:
+    response = client.get(url, **bearer(raw))
+    assert response.status_code == 200, response.content[:300]
+    return [item["title"] for item in response.json()["items"]]
+
+
+def test_a_tokens_own_copy_is_never_served_after_a_change_of_the_list_or_of_its_holders_roles(client, world, community,
+                                                                                              worker, resident):
+    from accounts.models import RoleAssignment
+    from accounts.services import role_revoke, token_issue
+
+    activity = publish(worker, community, title="太极拳入门")
+    _token, raw = token_issue(actor=resident, name="手机")
+    for _ in range(3):
+        assert titles_for(client, raw) == ["太极拳入门"]
+    services.activity_cancel(actor=worker, activity=activity, reason="场地维修")
+    publish(worker, community, title="八段锦", days=4)
+    assert titles_for(client, raw) == ["八段锦"]
+    assert titles_for(client, raw) == ["八段锦"]
+    for assignment in RoleAssignment.objects.filter(user=resident, revoked_at__isnull=True):
+        role_revoke(actor="test", assignment=assignment)
+    assert titles_for(client, raw) == [], "no role, no community's activities"
+
+
+def test_a_refused_tokens_copy_is_never_served_to_whoever_the_session_signs_in(client, world, community, worker, resident):
+    """An expired token sent with another person's session: the API answers as the session's user, and
+    what was kept for the token is not what it reads."""
+    import time_machine
+    from django.utils import timezone
+
+    from accounts.services import token_issue
+
+    publish(worker, community, title="太极拳入门")
+    token, raw = token_issue(actor=resident, name="短期", days=1)
+    token.expires_at = timezone.now() + timedelta(seconds=20)
+    token.save(update_fields=["expires_at"])
+    client.force_login(world.users["resident_b"])  # 甲市一区一街二社: a neighbour's community
+    for _ in range(3):
+        assert titles_for(client, raw) == ["太极拳入门"], "the token is who calls while it is good"
+    with time_machine.travel(timezone.now() + timedelta(seconds=30)):  # expired, while what was kept is still kept
+        assert titles_for(client, raw) == []

@@ -1,7 +1,6 @@
 """API of accounts: tokens, "me", role assignments, staff accounts, resident sign-up."""
 
 from axes.exceptions import AxesBackendPermissionDenied
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -52,8 +51,8 @@ def issue_token(request, payload: TokenRequest):
     except AxesBackendPermissionDenied:
         user = None
     if getattr(request, "axes_locked_out", False):
-        raise RateLimited(_("Too many failed sign-ins. Please wait 15 minutes and try again."),
-                          retry_after=int(settings.AXES_COOLOFF_TIME.total_seconds()))
+        seconds, message = ratelimit.sign_in_lockout()
+        raise RateLimited(message, retry_after=seconds)
     if user is None:
         raise SignInFailed(_("The username or password is not right."))
     token, raw = services.token_issue(actor=user, name=payload.name, days=payload.days, scope=payload.scope)

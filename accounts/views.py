@@ -69,11 +69,12 @@ def back_office_sign_in(request):
 @public
 def locked_out(request, credentials=None, *args, **kwargs):
     """What django-axes shows after too many failed sign-ins (a 429 with the reason)."""
+    seconds, message = ratelimit.sign_in_lockout()
     if request.path.startswith("/api/"):
-        response = error_response(429, "rate_limited", _("Too many failed sign-ins. Please wait 15 minutes and try again."))
+        response = error_response(429, "rate_limited", message)
     else:
-        response = render(request, "accounts/locked_out.html", status=429)
-    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+        response = render(request, "accounts/locked_out.html", {"wait": ratelimit.wait_words(seconds)}, status=429)
+    response["Retry-After"] = str(seconds)
     return response
 
 

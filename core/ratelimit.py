@@ -43,12 +43,20 @@ def client_address(request) -> str:
     return f"ip:{request.META.get('REMOTE_ADDR') or 'unknown'}"
 
 
-def _wait_words(seconds: int) -> str:
+def wait_words(seconds: int) -> str:
+    """A wait in a person's words: 40 seconds, 15 minutes, 2 hours."""
     if seconds < 60:
         return _("%(n)s seconds") % {"n": seconds}
     if seconds < 3600:
         return _("%(n)s minutes") % {"n": math.ceil(seconds / 60)}
     return _("%(n)s hours") % {"n": math.ceil(seconds / 3600)}
+
+
+def sign_in_lockout() -> tuple[int, str]:
+    """How long an account stays locked on a device after too many failed sign-ins (``AXES_COOLOFF_TIME``):
+    the seconds, for ``Retry-After``, and the message that says so."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    return seconds, _("Too many failed sign-ins. Please wait %(wait)s and try again.") % {"wait": wait_words(seconds)}
 
 
 def hit(name: str, *keys: str, now: float | None = None) -> None:
@@ -74,5 +82,5 @@ def hit(name: str, *keys: str, now: float | None = None) -> None:
         over = over or attempts > count
     if over:
         wait = max(1, int((window + 1) * seconds - now))
-        raise RateLimited(_("Too many attempts from here. Please try again in %(wait)s.") % {"wait": _wait_words(wait)},
+        raise RateLimited(_("Too many attempts from here. Please try again in %(wait)s.") % {"wait": wait_words(wait)},
                           retry_after=wait)

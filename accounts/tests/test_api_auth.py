@@ -30,12 +30,15 @@ class TestTokens:
         assert response.json()["code"] == "sign_in_failed"
         assert not ApiToken.objects.exists()
 
-    def test_five_failures_lock_the_account_for_that_address(self, client, world):
+    def test_five_failures_lock_the_account_for_that_address(self, client, world, settings):
+        from datetime import timedelta
+
+        settings.AXES_COOLOFF_TIME = timedelta(hours=1)
         for _ in range(5):
             post(client, "/api/v1/auth/tokens", {"username": "street_admin_a", "password": "nope"})
         locked = post(client, "/api/v1/auth/tokens", {"username": "street_admin_a", "password": PASSWORD})
-        assert locked.status_code == 429
-        assert locked.json()["code"] == "rate_limited"
+        assert locked.status_code == 429 and locked["Retry-After"] == "3600"
+        assert locked.json()["code"] == "rate_limited" and locked.json()["message"] == "登录失败次数过多，请 1 小时后再试。"
         assert not ApiToken.objects.exists()
 
     def test_a_revoked_or_expired_token_is_refused(self, client, world):

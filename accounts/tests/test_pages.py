@@ -10,12 +10,15 @@ class TestSignInPage:
         assert response.status_code == 200
         assert "用户名或密码不正确" in response.content.decode()
 
-    def test_five_failures_show_the_lockout_page(self, client, world):
+    def test_five_failures_show_the_lockout_page_saying_how_long_the_lock_lasts(self, client, world, settings):
+        from datetime import timedelta
+
+        settings.AXES_COOLOFF_TIME = timedelta(minutes=30)
         for _ in range(5):
             client.post("/accounts/login/", {"username": "street_admin_a", "password": "nope"})
         response = client.post("/accounts/login/", {"username": "street_admin_a", "password": PASSWORD})
-        assert response.status_code == 429
-        assert "15" in response.content.decode()
+        assert response.status_code == 429 and response["Retry-After"] == "1800"
+        assert "该账号在本设备上已锁定 30 分钟" in response.content.decode()
 
     def test_a_resident_signs_in_with_their_phone(self, client, world):
         from tests.world import make_user

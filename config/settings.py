@@ -292,6 +292,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
+# Proxies in front of the app servers that append the client's address to X-Forwarded-For: the sign-in
+# lockout, the rate limits and the audit trail take the address the outermost one saw
+# (core.middleware.client_ip). 0: the address the server saw (no proxy, or one that sets REMOTE_ADDR).
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "core.middleware.client_ip"
 
 # Language: Simplified Chinese first, English on request.
 LANGUAGE_CODE = "zh-hans"

@@ -18,12 +18,27 @@ def current_ip() -> str | None:
     return _current_ip.get()
 
 
+def client_ip(request) -> str | None:
+    """The address a request came from: what the server saw, or behind ``PROXY_COUNT`` proxies that each
+    append the address they saw to ``X-Forwarded-For`` (nginx's ``$proxy_add_x_forwarded_for``), the
+    address the outermost proxy saw — counted from the right, so whatever a client wrote into the
+    header itself is never taken. A request with fewer addresses than proxies did not come through
+    them: the address the server saw. The rate limits, the sign-in lockout (django-axes'
+    ``AXES_CLIENT_IP_CALLABLE``) and the audit trail all read it here."""
+    proxies = settings.PROXY_COUNT
+    if proxies:
+        forwarded = [address.strip() for address in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if address.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _current_ip.set(request.META.get("REMOTE_ADDR") or None)
+        token = _current_ip.set(client_ip(request))
         try:
             return self.get_response(request)
         finally:

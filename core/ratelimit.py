@@ -38,9 +38,10 @@ def parse_rate(value: str) -> tuple[int, int]:
 
 
 def client_address(request) -> str:
-    """The address a request came from, as the web server saw it (behind a proxy, the proxy must pass
-    the client's address on as ``REMOTE_ADDR``: docs/deployment.md)."""
-    return f"ip:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+    """The address a request came from (``core.middleware.client_ip``: behind proxies, set ``PROXY_COUNT``)."""
+    from .middleware import client_ip
+
+    return f"ip:{client_ip(request) or 'unknown'}"
 
 
 def wait_words(seconds: int) -> str:

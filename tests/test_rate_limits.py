@@ -117,3 +117,59 @@ def test_the_back_office_signs_in_through_the_one_limited_sign_in_page(client, w
     assert client.post("/accounts/login/?next=/admin/", {"username": "resident_a", "password": PASSWORD}).status_code == 429
     client.force_login(world.users["resident"])
     assert client.get("/admin/login/?next=/admin/").status_code == 403, "signed in without the back office"
+
+
+PROXY = "10.0.0.1"  # the one nginx in front of the app servers
+
+
+def _through_the_proxy(client_address: str, written_by_client: str = "") -> dict:
+    """What an app server receives from nginx appending the address it saw to X-Forwarded-For."""
+    forwarded = f"{written_by_client}, {client_address}" if written_by_client else client_address
+    return {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": forwarded}
+
+
+def test_behind_a_proxy_each_client_has_its_own_allowance_and_what_it_writes_in_the_header_is_not_believed(
+        client, world, limits, settings):
+    settings.PROXY_COUNT = 1
+    sign_in = {"username": "resident_a", "password": "wrong"}
+    for _ in range(2):
+        assert client.post("/accounts/login/", sign_in, **_through_the_proxy("203.0.113.7")).status_code == 200
+    assert client.post("/accounts/login/", sign_in, **_through_the_proxy("203.0.113.7")).status_code == 429
+    # Another client, through the same proxy, is not held back by the first one's attempts ...
+    assert client.post("/accounts/login/", sign_in, **_through_the_proxy("198.51.100.20")).status_code == 200
+    # ... and the first cannot pass for someone else by writing another address into the header.
+    assert client.post("/accounts/login/", sign_in, **_through_the_proxy("203.0.113.7", written_by_client="192.0.2.99")
+                       ).status_code == 429
+
+
+def test_behind_a_proxy_the_lockout_and_the_audit_trail_take_the_clients_address(client, world, settings):
+    from django.test import RequestFactory
+
+    from core.middleware import RequestContextMiddleware, current_ip
+
+    settings.PROXY_COUNT = 1
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "resident_a", "password": "wrong"}, **_through_the_proxy("203.0.113.7"))
+    assert client.post("/accounts/login/", {"username": "resident_a", "password": PASSWORD},
+                       **_through_the_proxy("203.0.113.7")).status_code == 429
+    answer = client.post("/accounts/login/", {"username": "resident_a", "password": PASSWORD},
+                         **_through_the_proxy("198.51.100.20"))
+    assert answer.status_code == 302, "the lock holds for the one device, not for everyone behind the proxy"
+    recorded = []
+    RequestContextMiddleware(lambda request: recorded.append(current_ip()))(
+        RequestFactory().post("/", **_through_the_proxy("198.51.100.20")))
+    assert recorded == ["198.51.100.20"], "what the audit trail records as the request's address"
+
+
+def test_without_a_proxy_count_the_address_the_server_saw_is_taken(settings):
+    from django.test import RequestFactory
+
+    from core.middleware import client_ip
+
+    request = RequestFactory().get("/", **_through_the_proxy("203.0.113.7"))
+    settings.PROXY_COUNT = 0
+    assert client_ip(request) == PROXY
+    settings.PROXY_COUNT = 2
+    assert client_ip(request) == PROXY, "fewer addresses than proxies: it did not come through them"
+    settings.PROXY_COUNT = 1
+    assert client_ip(request) == "203.0.113.7"

@@ -140,7 +140,7 @@ def read_kept(models: tuple[type[Model], ...], key: str, *, request=None, holder
     (``accept_read_ahead``): a refused token reads nothing for the request, whoever else signs it in."""
     generation_keys = [_generation_key(model) for model in models]
     ahead = _ROUTES.get(getattr(getattr(request, "resolver_match", None), "route", None)) if holder else None
-    ahead_keys = [*ahead[1], _holders_key(ahead[0], holder, request)] if ahead else []
+    ahead_keys = [*(k for k in ahead[1] if k not in generation_keys), _holders_key(ahead[0], holder, request)] if ahead else []
     found = cache.get_many([*generation_keys, key, *ahead_keys])
     missing = {k: time.time_ns() for k in generation_keys if k not in found}
     if missing:

@@ -23,6 +23,7 @@ registration has its audit entry. The counts of answers in each phase are printe
 Skipped, saying so, where the PostgreSQL server programs (initdb, pg_ctl) are not installed.
 """
 
+import http.client
 import json
 import re
 import threading
@@ -69,7 +70,9 @@ def call(base: str, method: str, path: str, *, token: str | None = None, body: d
             return answer.status, answer.headers.get("Content-Type", ""), answer.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         return error.code, error.headers.get("Content-Type", ""), error.read().decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        # Nothing came back, or the connection closed in the middle of the answer (a worker killed
+        # while it was sending it: IncompleteRead).
         return None, "", type(getattr(error, "reason", error)).__name__
 
 
